@@ -1,0 +1,112 @@
+/*
+ * cmd_inspect.c - `sealpost inspect`: what an envelope says about itself
+ * (header, display block, payload size), without any key.
+ */
+#include "cli.h"
+#include "util.h"
+
+#include <jansson.h>
+#include <stdio.h>
+
+static const char summary[] =
+    "Shows an envelope's header (id, date, sender, recipients, expiry, how its key is\n"
+    "obtained), its display block and its payload size, and checks that the payload\n"
+    "is complete base64. Needs no password. The display block is not authenticated.";
+
+static json_t *display_json(const sp_display *d)
+{
+    json_t *o = json_object();
+    if (d->brand_name)
+        json_object_set_new(o, "brand", json_string(d->brand_name));
+    if (d->sender_name)
+        json_object_set_new(o, "sender", json_string(d->sender_name));
+    if (d->subject)
+        json_object_set_new(o, "subject", json_string(d->subject));
+    if (d->phrase)
+        json_object_set_new(o, "phrase", json_string(d->phrase));
+    return o;
+}
+
+static void print_text(const char *path, bool carrier, const sp_header *h, const sp_display *d,
+                       uint64_t payload, uint64_t plain, uint64_t segs)
+{
+    g_autofree char *created = sp_time_format(h->created);
+    printf("File:        %s (%s)\n", path, carrier ? "carrier email" : "envelope");
+    printf("Format:      sealpost envelope v%d, AES-256-GCM, %u-byte segments\n",
+           SP_FORMAT_VERSION, h->segment_size);
+    printf("Message id:  %s\n", h->id);
+    printf("Created:     %s\n", created);
+    printf("From:        %s\n", h->from[0] ? h->from : "(not recorded)");
+    printf("To:          ");
+    for (guint i = 0; i < h->to->len; i++)
+        printf("%s%s", i ? ", " : "", (char *)g_ptr_array_index(h->to, i));
+    printf("%s\n", h->to->len ? "" : "(not recorded)");
+    if (h->expires) {
+        g_autofree char *exp = sp_time_format(h->expires);
+        printf("Expires:     %s\n", exp);
+    } else {
+        printf("Expires:     never\n");
+    }
+    printf("Security:    %s\n", h->security);
+    if (h->access == SP_ACCESS_PASSWORD) {
+        printf("Key access:  password (Argon2id, %u MiB, %u passes, %u lane)\n", h->kdf_m / 1024,
+               h->kdf_t, h->kdf_p);
+        if (h->hint)
+            printf("Hint:        %s\n", h->hint);
+    } else {
+        printf("Key access:  key server %s (organisation %s, key id %s)\n", h->ks_url, h->ks_org,
+               h->ks_kid);
+    }
+    if (d->subject)
+        printf("Subject:     %s (display block, not authenticated)\n", d->subject);
+    printf("Payload:     %" G_GUINT64_FORMAT " bytes encrypted in %" G_GUINT64_FORMAT
+           " segments; message %" G_GUINT64_FORMAT " bytes\n",
+           payload, segs, plain);
+}
+
+int cmd_inspect(int argc, char **argv)
+{
+    gboolean as_json = FALSE;
+    GOptionEntry entries[] = {
+        {"json", 0, 0, G_OPTION_ARG_NONE, &as_json, "Print one JSON document", NULL},
+        {NULL, 0, 0, 0, NULL, NULL, NULL}};
+    g_autoptr(GOptionContext) ctx = g_option_context_new("ENVELOPE.html|CARRIER.eml|-");
+    g_option_context_set_summary(ctx, summary);
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_autoptr(GError) err = NULL;
+    if (!g_option_context_parse(ctx, &argc, &argv, &err))
+        return cli_usage("inspect", err->message);
+    if (argc != 2)
+        return cli_usage("inspect", "give exactly one envelope or carrier email");
+
+    gint64 size;
+    g_autoptr(GMimeStream) in = cli_open_input(argv[1], true, &size, &err);
+    if (in == NULL)
+        return cli_fail("inspect", err);
+    bool carrier = false;
+    g_autoptr(sp_env_reader) r = sp_open_reader(in, &carrier, &err);
+    uint64_t payload = 0;
+    if (r == NULL || !sp_env_reader_measure(r, &payload, &err))
+        return cli_fail("inspect", err);
+    const sp_header *h = sp_env_reader_header(r);
+    uint64_t seg_in = (uint64_t)h->segment_size + SP_TAG_LEN;
+    uint64_t segs = payload == 0 ? 0 : (payload + seg_in - 1) / seg_in;
+    uint64_t plain = payload >= segs * SP_TAG_LEN ? payload - segs * SP_TAG_LEN : 0;
+    if (!as_json) {
+        print_text(argv[1], carrier, h, sp_env_reader_display(r), payload, plain, segs);
+        return EXIT_OK;
+    }
+    size_t hlen = 0;
+    const char *hbytes = sp_env_reader_header_bytes(r, &hlen);
+    json_t *header = json_loadb(hbytes, hlen, 0, NULL);
+    json_t *doc = json_pack("{s:s, s:o, s:o, s:{s:I, s:I, s:I}}", "form",
+                            carrier ? "carrier" : "envelope", "header", header, "display",
+                            display_json(sp_env_reader_display(r)), "payload", "bytes",
+                            (json_int_t)payload, "segments", (json_int_t)segs, "messageBytes",
+                            (json_int_t)plain);
+    char *s = json_dumps(doc, JSON_INDENT(2));
+    puts(s);
+    free(s);
+    json_decref(doc);
+    return EXIT_OK;
+}

@@ -1,0 +1,218 @@
+/*
+ * main.c - the sealpost command: dispatch to seal, open and inspect, and the
+ * helpers they share (cli.h).
+ */
+#include "cli.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <locale.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define SECRET_MAX 4096
+
+int cli_fail(const char *cmd, const GError *err)
+{
+    fprintf(stderr, "sealpost %s: %s\n", cmd, err ? err->message : "failed");
+    return sp_error_exit_code(err);
+}
+
+int cli_usage(const char *cmd, const char *msg)
+{
+    fprintf(stderr, "sealpost %s: %s\nTry 'sealpost %s --help'.\n", cmd, msg, cmd);
+    return EXIT_USAGE;
+}
+
+char *cli_read_secret(const char *path, size_t *len, GError **err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        g_set_error(err, SP_ERROR, SP_ERR_INPUT, "cannot read %s: %s", path, g_strerror(errno));
+        return NULL;
+    }
+    char *buf = sodium_malloc(SECRET_MAX + 1);
+    if (buf == NULL)
+        g_error("out of memory for a secret");
+    size_t have = 0;
+    ssize_t n;
+    while (have < SECRET_MAX && (n = read(fd, buf + have, SECRET_MAX - have)) > 0)
+        have += (size_t)n;
+    close(fd);
+    buf[have] = '\0';
+    char *nl = memchr(buf, '\n', have);
+    size_t l = nl ? (size_t)(nl - buf) : have;
+    if (l > 0 && buf[l - 1] == '\r')
+        l--;
+    if (l == 0 || memchr(buf, '\0', l) != NULL || !g_utf8_validate(buf, (gssize)l, NULL)) {
+        cli_secret_free(buf, SECRET_MAX + 1);
+        g_set_error(err, SP_ERROR, SP_ERR_INPUT,
+                    l == 0 ? "%s is empty: put the password on its first line"
+                           : "%s does not hold a UTF-8 text password",
+                    path);
+        return NULL;
+    }
+    buf[l] = '\0';
+    *len = l;
+    return buf;
+}
+
+void cli_secret_free(char *s, size_t len)
+{
+    (void)len;
+    if (s != NULL)
+        sodium_free(s); /* wipes */
+}
+
+GMimeStream *cli_open_input(const char *path, bool need_seek, gint64 *size, GError **err)
+{
+    *size = -1;
+    if (path == NULL || strcmp(path, "-") == 0) {
+        struct stat st;
+        if (fstat(0, &st) == 0 && S_ISREG(st.st_mode)) {
+            *size = st.st_size;
+            GMimeStream *s = g_mime_stream_fs_new(dup(0));
+            return s;
+        }
+        if (!need_seek) {
+            GMimeStream *s = g_mime_stream_pipe_new(0);
+            g_mime_stream_pipe_set_owner(GMIME_STREAM_PIPE(s), FALSE);
+            return s;
+        }
+        GMimeStream *tmp = sp_temp_stream(err);
+        if (tmp == NULL)
+            return NULL;
+        g_autoptr(GMimeStream) in = g_mime_stream_pipe_new(0);
+        g_mime_stream_pipe_set_owner(GMIME_STREAM_PIPE(in), FALSE);
+        if (g_mime_stream_write_to_stream(in, tmp) < 0) {
+            g_object_unref(tmp);
+            g_set_error(err, SP_ERROR, SP_ERR_IO, "cannot read standard input");
+            return NULL;
+        }
+        g_mime_stream_reset(tmp);
+        return tmp;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        g_set_error(err, SP_ERROR, SP_ERR_INPUT, "cannot open %s: %s", path, g_strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+        close(fd);
+        g_set_error(err, SP_ERROR, SP_ERR_INPUT, "%s is a directory, not a file", path);
+        return NULL;
+    }
+    if (S_ISREG(st.st_mode))
+        *size = st.st_size;
+    return g_mime_stream_fs_new(fd);
+}
+
+struct cli_output {
+    GMimeStream *stream;
+    char *path;
+    char *tmp_path;
+};
+
+cli_output *cli_output_new(const char *path, GError **err)
+{
+    cli_output *o = g_new0(cli_output, 1);
+    if (path == NULL || strcmp(path, "-") == 0) {
+        o->stream = g_mime_stream_pipe_new(1);
+        g_mime_stream_pipe_set_owner(GMIME_STREAM_PIPE(o->stream), FALSE);
+        return o;
+    }
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_autofree char *base = g_path_get_basename(path);
+    o->tmp_path = g_strdup_printf("%s/.%s.XXXXXX", dir, base);
+    int fd = g_mkstemp_full(o->tmp_path, O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        g_set_error(err, SP_ERROR, SP_ERR_IO, "cannot write to %s: %s", dir, g_strerror(errno));
+        g_free(o->tmp_path);
+        g_free(o);
+        return NULL;
+    }
+    o->path = g_strdup(path);
+    o->stream = g_mime_stream_fs_new(fd);
+    return o;
+}
+
+GMimeStream *cli_output_stream(cli_output *o)
+{
+    return o->stream;
+}
+
+bool cli_output_commit(cli_output *o, GError **err)
+{
+    if (o->tmp_path == NULL)
+        return true; /* standard output: written as it went */
+    if (fsync(GMIME_STREAM_FS(o->stream)->fd) != 0) {
+        g_set_error(err, SP_ERROR, SP_ERR_IO, "cannot write %s: %s", o->path, g_strerror(errno));
+        return false;
+    }
+    if (g_rename(o->tmp_path, o->path) != 0) {
+        g_set_error(err, SP_ERROR, SP_ERR_IO, "cannot create %s: %s", o->path, g_strerror(errno));
+        return false;
+    }
+    g_clear_pointer(&o->tmp_path, g_free);
+    return true;
+}
+
+void cli_output_free(cli_output *o)
+{
+    if (o == NULL)
+        return;
+    g_object_unref(o->stream);
+    if (o->tmp_path != NULL)
+        g_unlink(o->tmp_path);
+    g_free(o->tmp_path);
+    g_free(o->path);
+    g_free(o);
+}
+
+static int usage(FILE *f)
+{
+    fputs("Usage: sealpost COMMAND [OPTIONS]\n"
+          "\n"
+          "Commands:\n"
+          "  seal      encrypt a message into an envelope (or a carrier email with --mail)\n"
+          "  open      decrypt an envelope or carrier email back to the original message\n"
+          "  inspect   show what an envelope says about itself, without opening it\n"
+          "\n"
+          "'sealpost COMMAND --help' describes a command; 'man sealpost' has the details.\n"
+          "Exit status: 0 ok, 1 usage, 2 bad input, 3 wrong credentials, tampered or refused,\n"
+          "4 service unavailable.\n",
+          f);
+    return f == stdout ? EXIT_OK : EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_ALL, "");
+    if (!sp_crypto_init()) {
+        fputs("sealpost: cannot initialise libsodium\n", stderr);
+        return EXIT_INPUT;
+    }
+    sp_mime_init();
+    if (argc < 2)
+        return usage(stderr);
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0)
+        return usage(stdout);
+    if (strcmp(cmd, "--version") == 0) {
+        printf("sealpost %s (envelope format v%d)\n", SEALPOST_VERSION, SP_FORMAT_VERSION);
+        return EXIT_OK;
+    }
+    if (strcmp(cmd, "seal") == 0)
+        return cmd_seal(argc - 1, argv + 1);
+    if (strcmp(cmd, "open") == 0)
+        return cmd_open(argc - 1, argv + 1);
+    if (strcmp(cmd, "inspect") == 0)
+        return cmd_inspect(argc - 1, argv + 1);
+    fprintf(stderr, "sealpost: unknown command '%s'\n", cmd);
+    return usage(stderr);
+}

@@ -1,0 +1,243 @@
+/*
+ * carrier.c - build the carrier email around an envelope, and find the
+ * envelope again in a received one. MIME building and parsing is GMime's.
+ */
+#include "carrier.h"
+
+#include "sp_error.h"
+
+#include <errno.h>
+#include <string.h>
+
+static const char *const kept_headers[] = {"In-Reply-To", "References"};
+
+static char *notice_text(const sp_msg_info *info, const sp_header *h, const sp_display *d)
+{
+    GString *s = g_string_new(NULL);
+    const char *who = info->sender_name[0] ? info->sender_name : "Someone";
+    g_string_append_printf(s, "%s has sent you a secure message", who);
+    if (d->brand_name)
+        g_string_append_printf(s, " through %s", d->brand_name);
+    g_string_append(s, ".\n\nTo read it, open the attached file \"" SP_CARRIER_FILENAME
+                       "\" in a web browser");
+    if (h->access == SP_ACCESS_PASSWORD) {
+        g_string_append(s, " and enter the password the sender gave you.");
+        if (h->hint)
+            g_string_append_printf(s, "\nPassword hint: %s", h->hint);
+    } else {
+        g_string_append_printf(s, " and sign in.\nOr open it online: %s/open", h->ks_url);
+    }
+    g_string_append(s, "\n\nThe message itself is encrypted inside the attachment; it is not in "
+                       "this email.\nDo not reply to this email with anything confidential.\n"
+                       "\nMessage reference: ");
+    g_string_append_printf(s, "%s\n", h->id);
+    return g_string_free(s, FALSE);
+}
+
+static char *notice_html(const sp_msg_info *info, const sp_header *h, const sp_display *d)
+{
+    const char *colour = d->brand_color ? d->brand_color : "#1f4e79";
+    g_autofree char *who = g_markup_escape_text(
+        info->sender_name[0] ? info->sender_name : "Someone", -1);
+    g_autofree char *brand = g_markup_escape_text(d->brand_name ? d->brand_name : "Secure message",
+                                                  -1);
+    g_autofree char *col = g_markup_escape_text(colour, -1);
+    GString *s = g_string_new(NULL);
+    g_string_append_printf(
+        s,
+        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title></head>\n"
+        "<body style=\"font-family:Arial,Helvetica,sans-serif;color:#1d2330\">\n"
+        "<div style=\"max-width:560px;border:1px solid #d0d4da;border-radius:6px\">\n"
+        "<div style=\"background:%s;color:#fff;padding:12px 16px;font-size:18px\">%s</div>\n"
+        "<div style=\"padding:16px\">\n<p><strong>%s</strong> has sent you a secure "
+        "message.</p>\n"
+        "<p>To read it, open the attached file <strong>" SP_CARRIER_FILENAME
+        "</strong> in a web browser",
+        brand, col, brand, who);
+    if (h->access == SP_ACCESS_PASSWORD) {
+        g_string_append(s, " and enter the password the sender gave you.</p>\n");
+        if (h->hint) {
+            g_autofree char *hint = g_markup_escape_text(h->hint, -1);
+            g_string_append_printf(s, "<p>Password hint: %s</p>\n", hint);
+        }
+    } else {
+        g_autofree char *url = g_markup_escape_text(h->ks_url, -1);
+        g_string_append_printf(s, " and sign in, or <a href=\"%s/open\">open it online</a>.</p>\n",
+                               url);
+    }
+    g_string_append_printf(s,
+                           "<p style=\"color:#5a6270;font-size:13px\">The message itself is "
+                           "encrypted inside the attachment; it is not in this email. Message "
+                           "reference: %s</p>\n</div></div>\n</body></html>\n",
+                           h->id);
+    return g_string_free(s, FALSE);
+}
+
+static GMimeObject *text_part(const char *subtype, const char *text)
+{
+    GMimeTextPart *p = g_mime_text_part_new_with_subtype(subtype);
+    g_mime_text_part_set_text(p, text);
+    g_mime_part_set_content_encoding(GMIME_PART(p), GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
+    return GMIME_OBJECT(p);
+}
+
+static void copy_addresses(GMimeMessage *to, GMimeMessage *from, GMimeAddressType t)
+{
+    InternetAddressList *src = g_mime_message_get_addresses(from, t);
+    if (src != NULL && internet_address_list_length(src) > 0)
+        internet_address_list_append(g_mime_message_get_addresses(to, t), src);
+}
+
+static void copy_envelope_headers(GMimeMessage *msg, const sp_msg_info *info, const sp_header *h)
+{
+    GMimeMessage *orig = info->head;
+    if (orig != NULL) {
+        copy_addresses(msg, orig, GMIME_ADDRESS_TYPE_FROM);
+        copy_addresses(msg, orig, GMIME_ADDRESS_TYPE_REPLY_TO);
+        copy_addresses(msg, orig, GMIME_ADDRESS_TYPE_TO);
+        copy_addresses(msg, orig, GMIME_ADDRESS_TYPE_CC);
+    }
+    if (internet_address_list_length(g_mime_message_get_from(msg)) == 0 && h->from[0])
+        internet_address_list_add(g_mime_message_get_from(msg),
+                                  internet_address_mailbox_new(NULL, h->from));
+    if (orig == NULL || internet_address_list_length(
+                            g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_TO)) == 0) {
+        for (guint i = 0; i < h->to->len; i++)
+            internet_address_list_add(
+                g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_TO),
+                internet_address_mailbox_new(NULL, g_ptr_array_index(h->to, i)));
+    }
+    g_mime_message_set_subject(msg, info->subject ? info->subject : "Secure message", "utf-8");
+    GDateTime *date = orig ? g_mime_message_get_date(orig) : NULL;
+    if (date != NULL) {
+        g_mime_message_set_date(msg, date);
+    } else {
+        g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+        g_mime_message_set_date(msg, now);
+    }
+    const char *mid = orig ? g_mime_message_get_message_id(orig) : NULL;
+    if (mid != NULL && mid[0] != '\0') {
+        g_mime_message_set_message_id(msg, mid);
+    } else {
+        const char *at = strrchr(h->from, '@');
+        g_autofree char *id = g_mime_utils_generate_message_id(at && at[1] ? at + 1
+                                                                         : "sealpost.invalid");
+        g_mime_message_set_message_id(msg, id);
+    }
+    for (size_t i = 0; orig != NULL && i < G_N_ELEMENTS(kept_headers); i++) {
+        const char *v = g_mime_object_get_header(GMIME_OBJECT(orig), kept_headers[i]);
+        if (v != NULL)
+            g_mime_object_set_header(GMIME_OBJECT(msg), kept_headers[i], v, NULL);
+    }
+    g_mime_object_set_header(GMIME_OBJECT(msg), "X-Sealpost-Id", h->id, NULL);
+}
+
+bool sp_carrier_write(GMimeStream *out, const sp_msg_info *info, const sp_header *h,
+                      const sp_display *d, GMimeStream *envelope, GError **err)
+{
+    g_autoptr(GMimeMessage) msg = g_mime_message_new(TRUE);
+    copy_envelope_headers(msg, info, h);
+
+    g_autofree char *text = notice_text(info, h, d);
+    g_autofree char *html = notice_html(info, h, d);
+    g_autoptr(GMimeMultipart) alt = g_mime_multipart_new_with_subtype("alternative");
+    g_autoptr(GMimeObject) tp = text_part("plain", text);
+    g_autoptr(GMimeObject) hp = text_part("html", html);
+    g_mime_multipart_add(alt, tp);
+    g_mime_multipart_add(alt, hp);
+
+    g_autoptr(GMimePart) att = g_mime_part_new_with_type("text", "html");
+    g_mime_object_set_content_type_parameter(GMIME_OBJECT(att), "charset", "utf-8");
+    g_mime_part_set_filename(att, SP_CARRIER_FILENAME);
+    g_mime_object_set_disposition(GMIME_OBJECT(att), GMIME_DISPOSITION_ATTACHMENT);
+    g_mime_part_set_content_encoding(att, GMIME_CONTENT_ENCODING_BASE64);
+    g_autoptr(GMimeDataWrapper) content =
+        g_mime_data_wrapper_new_with_stream(envelope, GMIME_CONTENT_ENCODING_DEFAULT);
+    g_mime_part_set_content(att, content);
+
+    g_autoptr(GMimeMultipart) mixed = g_mime_multipart_new_with_subtype("mixed");
+    g_mime_multipart_add(mixed, GMIME_OBJECT(alt));
+    g_mime_multipart_add(mixed, GMIME_OBJECT(att));
+    g_mime_message_set_mime_part(msg, GMIME_OBJECT(mixed));
+
+    if (g_mime_object_write_to_stream(GMIME_OBJECT(msg), NULL, out) < 0) {
+        g_set_error(err, SP_ERROR, SP_ERR_IO, "cannot write the carrier email: %s",
+                    errno ? g_strerror(errno) : "write error");
+        return false;
+    }
+    return true;
+}
+
+static GMimeStream *decoded_content(GMimePart *part)
+{
+    GMimeDataWrapper *w = g_mime_part_get_content(part);
+    if (w == NULL)
+        return NULL;
+    GMimeStream *raw = g_mime_data_wrapper_get_stream(w);
+    g_mime_stream_reset(raw);
+    GMimeStream *f = g_mime_stream_filter_new(raw);
+    g_autoptr(GMimeFilter) dec = g_mime_filter_basic_new(g_mime_data_wrapper_get_encoding(w), FALSE);
+    g_mime_stream_filter_add(GMIME_STREAM_FILTER(f), dec);
+    return f;
+}
+
+/* True when the decoded part starts like an envelope. */
+static bool looks_like_envelope(GMimePart *part)
+{
+    g_autoptr(GMimeStream) s = decoded_content(part);
+    if (s == NULL)
+        return false;
+    char buf[64 * 1024 + 1];
+    gssize n, have = 0;
+    while (have < 64 * 1024 && (n = g_mime_stream_read(s, buf + have, 64 * 1024 - have)) > 0)
+        have += n;
+    buf[have] = '\0';
+    return g_strstr_len(buf, have, "sealpost-header") != NULL;
+}
+
+typedef struct {
+    GMimePart *named;  /* securemessage.html */
+    GMimePart *sniffed; /* another HTML part that holds an envelope */
+} find_ctx;
+
+static void visit(GMimeObject *parent, GMimeObject *obj, gpointer data)
+{
+    (void)parent;
+    find_ctx *fc = data;
+    if (!GMIME_IS_PART(obj) || GMIME_IS_MULTIPART(obj))
+        return;
+    GMimePart *part = GMIME_PART(obj);
+    const char *name = g_mime_part_get_filename(part);
+    if (fc->named == NULL && name != NULL && g_ascii_strcasecmp(name, SP_CARRIER_FILENAME) == 0 &&
+        looks_like_envelope(part)) {
+        fc->named = part;
+        return;
+    }
+    GMimeContentType *ct = g_mime_object_get_content_type(obj);
+    if (fc->sniffed == NULL && ct != NULL && g_mime_content_type_is_type(ct, "text", "html") &&
+        looks_like_envelope(part))
+        fc->sniffed = part;
+}
+
+GMimeStream *sp_carrier_find_envelope(GMimeStream *in, GError **err)
+{
+    g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(in);
+    g_mime_parser_set_persist_stream(parser, TRUE);
+    g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
+    g_autoptr(GMimeMessage) msg = g_mime_parser_construct_message(parser, NULL);
+    if (msg == NULL) {
+        g_set_error(err, SP_ERROR, SP_ERR_INPUT,
+                    "not a sealpost envelope, and not an email carrying one");
+        return NULL;
+    }
+    find_ctx fc = {NULL, NULL};
+    g_mime_message_foreach(msg, visit, &fc);
+    GMimePart *part = fc.named ? fc.named : fc.sniffed;
+    if (part == NULL) {
+        g_set_error(err, SP_ERROR, SP_ERR_INPUT,
+                    "this email carries no sealpost envelope (no " SP_CARRIER_FILENAME
+                    " attachment): was it forwarded without its attachment?");
+        return NULL;
+    }
+    return decoded_content(part);
+}

@@ -1,0 +1,144 @@
+/*
+ * envelope.c - the envelope writer: HTML around header, display block and the
+ * base64 payload. The reader is envreader.c.
+ *
+ * Layout written (docs/envelope-format.md):
+ *   <!DOCTYPE html> head (charset, CSP, style) body (outside of the envelope)
+ *   <script type="application/json" id="sealpost-header">HEADER</script>
+ *   <script type="application/json" id="sealpost-display">DISPLAY</script>
+ *   <script type="application/octet-stream" id="sealpost-payload">
+ *   BASE64, 64 characters a line
+ *   </script>
+ *   </body></html>
+ */
+#include "envelope.h"
+
+#include "opener.h"
+#include "sp_error.h"
+
+#include <openssl/evp.h>
+#include <errno.h>
+#include <string.h>
+
+struct sp_env_writer {
+    GMimeStream *out;
+    sp_stream *stream;
+    EVP_ENCODE_CTX *b64;
+    uint8_t *b64buf;
+    size_t b64cap;
+};
+
+bool sp_stream_write_all(GMimeStream *out, const void *buf, size_t len, GError **err)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t n = g_mime_stream_write(out, p, len);
+        if (n <= 0) {
+            g_set_error(err, SP_ERROR, SP_ERR_IO, "cannot write output: %s",
+                        n < 0 && errno ? g_strerror(errno) : "short write");
+            return false;
+        }
+        p += n;
+        len -= (size_t)n;
+    }
+    return true;
+}
+
+bool sp_sink_gmime(void *ctx, const uint8_t *buf, size_t len, GError **err)
+{
+    return sp_stream_write_all(ctx, buf, len, err);
+}
+
+static bool write_str(GMimeStream *out, const char *s, GError **err)
+{
+    return sp_stream_write_all(out, s, strlen(s), err);
+}
+
+/* Sink of the segment stream: base64 the ciphertext onto the output. */
+static bool b64_sink(void *ctx, const uint8_t *buf, size_t len, GError **err)
+{
+    sp_env_writer *w = ctx;
+    while (len > 0) {
+        /* EVP_EncodeUpdate takes an int; feed at most one segment at a time. */
+        size_t n = MIN(len, (size_t)SP_SEGMENT_MAX);
+        size_t need = n / 48 * 65 + 130;
+        if (need > w->b64cap) {
+            w->b64buf = g_realloc(w->b64buf, need);
+            w->b64cap = need;
+        }
+        int outl = 0;
+        if (EVP_EncodeUpdate(w->b64, w->b64buf, &outl, buf, (int)n) != 1) {
+            g_set_error(err, SP_ERROR, SP_ERR_INTERNAL, "base64 encoding failed");
+            return false;
+        }
+        if (!sp_stream_write_all(w->out, w->b64buf, (size_t)outl, err))
+            return false;
+        buf += n;
+        len -= n;
+    }
+    return true;
+}
+
+sp_env_writer *sp_env_writer_new(GMimeStream *out, sp_header *h, const sp_display *d,
+                                 const uint8_t key[SP_KEY_LEN], GError **err)
+{
+    if (!sp_crypto_key_check(key, h->key_check)) {
+        g_set_error(err, SP_ERROR, SP_ERR_INTERNAL, "cannot derive the key check (HKDF failed)");
+        return NULL;
+    }
+    g_autofree char *header = sp_header_to_json(h);
+    g_autofree char *display = sp_display_to_json(d);
+    uint8_t aad[SP_SHA256_LEN];
+    sp_crypto_sha256(header, strlen(header), aad);
+
+    g_autoptr(sp_env_writer) w = g_new0(sp_env_writer, 1);
+    w->out = g_object_ref(out);
+    w->b64 = EVP_ENCODE_CTX_new();
+    if (w->b64 == NULL)
+        g_error("out of memory creating a base64 context");
+    EVP_EncodeInit(w->b64);
+    w->stream = sp_stream_new(true, key, h->nonce_prefix, h->segment_size, aad, b64_sink, w);
+
+    g_autofree char *head = sp_opener_head();
+    if (!write_str(out, head, err) ||
+        !write_str(out, "<script type=\"application/json\" id=\"sealpost-header\">", err) ||
+        !write_str(out, header, err) ||
+        !write_str(out, "</script>\n<script type=\"application/json\" id=\"sealpost-display\">",
+                   err) ||
+        !write_str(out, display, err) ||
+        !write_str(out,
+                   "</script>\n<script type=\"application/octet-stream\" "
+                   "id=\"sealpost-payload\">\n",
+                   err))
+        return NULL;
+    return g_steal_pointer(&w);
+}
+
+bool sp_env_writer_write(sp_env_writer *w, const uint8_t *data, size_t len, GError **err)
+{
+    return sp_stream_update(w->stream, data, len, err);
+}
+
+bool sp_env_writer_finish(sp_env_writer *w, GError **err)
+{
+    if (!sp_stream_finish(w->stream, err))
+        return false;
+    uint8_t tail[80];
+    int outl = 0;
+    EVP_EncodeFinal(w->b64, tail, &outl);
+    g_autofree char *foot = sp_opener_foot();
+    return sp_stream_write_all(w->out, tail, (size_t)outl, err) &&
+           write_str(w->out, "</script>\n", err) && write_str(w->out, foot, err);
+}
+
+void sp_env_writer_free(sp_env_writer *w)
+{
+    if (w == NULL)
+        return;
+    sp_stream_free(w->stream);
+    EVP_ENCODE_CTX_free(w->b64);
+    g_free(w->b64buf);
+    if (w->out != NULL)
+        g_object_unref(w->out);
+    g_free(w);
+}

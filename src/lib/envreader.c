@@ -1,0 +1,380 @@
+/*
+ * envreader.c - the envelope reader: find the header, display and payload
+ * blocks in the HTML, then decode and decrypt the payload as it streams in.
+ *
+ * Blocks are found the way a browser's getElementById would find them in an
+ * envelope: the first <script> element with that id, outside HTML comments,
+ * its text running to the first "</script". Everything before the payload
+ * must fit in SP_ENV_PREFIX_MAX; the payload itself is never held whole.
+ */
+#include "envelope.h"
+
+#include "sp_error.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <string.h>
+
+#define CHUNK (64 * 1024)
+#define CLOSE_TAG "</script"
+#define CLOSE_LEN 8
+
+struct sp_env_reader {
+    GMimeStream *in;
+    sp_header hdr;
+    sp_display disp;
+    char *header_bytes;
+    size_t header_len;
+    GByteArray *work; /* bytes read but not yet consumed, from the payload on */
+    bool used;
+};
+
+typedef enum { SCAN_FOUND, SCAN_MORE, SCAN_ERROR } scan_result;
+
+typedef struct {
+    gssize start, end; /* content [start, end); start < 0 when absent */
+} span;
+
+typedef struct {
+    span header, display;
+    gsize payload; /* offset of the payload text */
+} blocks;
+
+static bool starts_ci(const char *b, size_t n, size_t i, const char *lit)
+{
+    size_t l = strlen(lit);
+    return i + l <= n && g_ascii_strncasecmp(b + i, lit, l) == 0;
+}
+
+static gssize find_close(const char *b, size_t n, size_t from)
+{
+    for (size_t i = from; i < n;) {
+        const char *lt = memchr(b + i, '<', n - i);
+        if (lt == NULL)
+            return -1;
+        i = (size_t)(lt - b);
+        if (starts_ci(b, n, i, CLOSE_TAG))
+            return (gssize)i;
+        i++;
+    }
+    return -1;
+}
+
+/* The value of the id attribute in tag text t[0..n), or NULL. */
+static char *tag_id(const char *t, size_t n)
+{
+    for (size_t i = 1; i + 3 < n; i++) {
+        if (!g_ascii_isspace(t[i - 1]) || g_ascii_strncasecmp(t + i, "id", 2) != 0)
+            continue;
+        size_t j = i + 2;
+        while (j < n && g_ascii_isspace(t[j]))
+            j++;
+        if (j >= n || t[j] != '=')
+            continue;
+        j++;
+        while (j < n && g_ascii_isspace(t[j]))
+            j++;
+        if (j >= n)
+            return NULL;
+        char q = t[j];
+        size_t k;
+        if (q == '"' || q == '\'') {
+            k = ++j;
+            while (k < n && t[k] != q)
+                k++;
+        } else {
+            k = j;
+            while (k < n && !g_ascii_isspace(t[k]) && t[k] != '>' && t[k] != '/')
+                k++;
+        }
+        return g_strndup(t + j, k - j);
+    }
+    return NULL;
+}
+
+static scan_result scan(const char *b, size_t n, blocks *out, GError **err)
+{
+    out->header.start = out->display.start = -1;
+    for (size_t i = 0; i < n;) {
+        const char *lt = memchr(b + i, '<', n - i);
+        if (lt == NULL)
+            return SCAN_MORE;
+        i = (size_t)(lt - b);
+        if (starts_ci(b, n, i, "<!--")) {
+            const char *e = g_strstr_len(b + i + 4, (gssize)(n - i - 4), "-->");
+            if (e == NULL)
+                return SCAN_MORE;
+            i = (size_t)(e - b) + 3;
+            continue;
+        }
+        if (!starts_ci(b, n, i, "<script") || i + 7 >= n ||
+            !(g_ascii_isspace(b[i + 7]) || b[i + 7] == '>')) {
+            if (n - i < 8)
+                return SCAN_MORE; /* could be the start of a tag */
+            i++;
+            continue;
+        }
+        const char *gt = memchr(b + i, '>', n - i);
+        if (gt == NULL)
+            return SCAN_MORE;
+        size_t cstart = (size_t)(gt - b) + 1;
+        g_autofree char *id = tag_id(b + i, cstart - i);
+        if (g_strcmp0(id, "sealpost-payload") == 0) {
+            out->payload = cstart;
+            return SCAN_FOUND;
+        }
+        gssize close = find_close(b, n, cstart);
+        if (close < 0)
+            return SCAN_MORE;
+        span *s = g_strcmp0(id, "sealpost-header") == 0    ? &out->header
+                  : g_strcmp0(id, "sealpost-display") == 0 ? &out->display
+                                                           : NULL;
+        if (s != NULL && s->start >= 0) {
+            g_set_error(err, SP_ERROR, SP_ERR_INPUT,
+                        "the envelope has two %s blocks: it was edited or is not genuine", id);
+            return SCAN_ERROR;
+        }
+        if (s != NULL) {
+            s->start = (gssize)cstart;
+            s->end = close;
+        }
+        i = (size_t)close + CLOSE_LEN;
+    }
+    return SCAN_MORE;
+}
+
+static gssize read_some(GMimeStream *in, guint8 *buf, size_t len, GError **err)
+{
+    gssize n = g_mime_stream_read(in, (char *)buf, len);
+    if (n < 0)
+        g_set_error(err, SP_ERROR, SP_ERR_IO, "cannot read the envelope: %s",
+                    errno ? g_strerror(errno) : "read error");
+    return n;
+}
+
+/* Read until the payload's start tag is in r->work; return the blocks. */
+static bool read_prefix(sp_env_reader *r, blocks *bl, GError **err)
+{
+    guint8 *chunk = g_malloc(CHUNK);
+    bool ok = false;
+    for (;;) {
+        scan_result sr = scan((const char *)r->work->data, r->work->len, bl, err);
+        if (sr == SCAN_FOUND) {
+            ok = true;
+            break;
+        }
+        if (sr == SCAN_ERROR)
+            break;
+        if (r->work->len >= SP_ENV_PREFIX_MAX) {
+            g_set_error(err, SP_ERROR, SP_ERR_INPUT,
+                        "not a sealpost envelope: no payload block in the first %d MiB",
+                        SP_ENV_PREFIX_MAX >> 20);
+            break;
+        }
+        gssize n = read_some(r->in, chunk, CHUNK, err);
+        if (n < 0)
+            break;
+        if (n == 0) {
+            if (bl->header.start >= 0)
+                g_set_error(err, SP_ERROR, SP_ERR_TRUNCATED,
+                            "the envelope ends before its encrypted payload: the file was cut "
+                            "short");
+            else
+                g_set_error(err, SP_ERROR, SP_ERR_INPUT,
+                            "not a sealpost envelope (no sealpost-header block found)");
+            break;
+        }
+        g_byte_array_append(r->work, chunk, (guint)n);
+    }
+    g_free(chunk);
+    return ok;
+}
+
+sp_env_reader *sp_env_reader_new(GMimeStream *in, GError **err)
+{
+    g_autoptr(sp_env_reader) r = g_new0(sp_env_reader, 1);
+    r->in = g_object_ref(in);
+    r->work = g_byte_array_new();
+    blocks bl;
+    if (!read_prefix(r, &bl, err))
+        return NULL;
+    const char *b = (const char *)r->work->data;
+    if (bl.header.start < 0) {
+        g_set_error(err, SP_ERROR, SP_ERR_INPUT,
+                    "not a sealpost envelope (no sealpost-header block before the payload)");
+        return NULL;
+    }
+    r->header_len = (size_t)(bl.header.end - bl.header.start);
+    r->header_bytes = g_strndup(b + bl.header.start, r->header_len);
+    if (!sp_header_parse(r->header_bytes, r->header_len, &r->hdr, err))
+        return NULL;
+    if (bl.display.start >= 0 &&
+        !sp_display_parse(b + bl.display.start, (size_t)(bl.display.end - bl.display.start),
+                          &r->disp, err))
+        return NULL;
+    g_byte_array_remove_range(r->work, 0, (guint)bl.payload);
+    return g_steal_pointer(&r);
+}
+
+const sp_header *sp_env_reader_header(const sp_env_reader *r)
+{
+    return &r->hdr;
+}
+
+const sp_display *sp_env_reader_display(const sp_env_reader *r)
+{
+    return &r->disp;
+}
+
+const char *sp_env_reader_header_bytes(const sp_env_reader *r, size_t *len)
+{
+    *len = r->header_len;
+    return r->header_bytes;
+}
+
+bool sp_env_reader_key_matches(const sp_env_reader *r, const uint8_t key[SP_KEY_LEN])
+{
+    uint8_t kc[SP_KEYCHECK_LEN];
+    if (!sp_crypto_key_check(key, kc))
+        return false;
+    return sp_crypto_equal(kc, r->hdr.key_check, sizeof kc);
+}
+
+typedef struct {
+    EVP_ENCODE_CTX *ctx;
+    bool ended; /* the decoder saw the end of the base64 text */
+    guint8 *out;
+    sp_sink_fn sink;
+    void *sink_ctx;
+} decoder;
+
+static bool decode(decoder *d, const guint8 *in, size_t len, GError **err)
+{
+    while (len > 0) {
+        size_t n = MIN(len, (size_t)CHUNK);
+        if (d->ended) {
+            for (size_t i = 0; i < n; i++)
+                if (!g_ascii_isspace(in[i])) {
+                    g_set_error(err, SP_ERROR, SP_ERR_TAMPERED,
+                                "the payload has data after its end: the envelope was modified");
+                    return false;
+                }
+        } else {
+            int outl = 0;
+            int rc = EVP_DecodeUpdate(d->ctx, d->out, &outl, in, (int)n);
+            if (rc < 0) {
+                g_set_error(err, SP_ERROR, SP_ERR_TAMPERED,
+                            "the payload is not valid base64: the envelope was modified or "
+                            "damaged");
+                return false;
+            }
+            d->ended = rc == 0;
+            if (outl > 0 && !d->sink(d->sink_ctx, d->out, (size_t)outl, err))
+                return false;
+        }
+        in += n;
+        len -= n;
+    }
+    return true;
+}
+
+/* Decode the payload text up to its closing tag, feeding the sink. */
+static bool pump(sp_env_reader *r, sp_sink_fn sink, void *ctx, GError **err)
+{
+    if (r->used) {
+        g_set_error(err, SP_ERROR, SP_ERR_USAGE, "the envelope payload was already read");
+        return false;
+    }
+    r->used = true;
+    decoder d = {EVP_ENCODE_CTX_new(), false, g_malloc(CHUNK), sink, ctx};
+    EVP_DecodeInit(d.ctx);
+    guint8 *chunk = g_malloc(CHUNK);
+    bool ok = false;
+    for (;;) {
+        GByteArray *w = r->work;
+        const guint8 *lt = w->len ? memchr(w->data, '<', w->len) : NULL;
+        size_t upto = lt ? (size_t)(lt - w->data) : w->len;
+        if (!decode(&d, w->data, upto, err))
+            break;
+        g_byte_array_remove_range(w, 0, (guint)upto);
+        if (lt != NULL && w->len >= CLOSE_LEN) {
+            if (!starts_ci((const char *)w->data, w->len, 0, CLOSE_TAG)) {
+                g_set_error(err, SP_ERROR, SP_ERR_TAMPERED,
+                            "unexpected markup inside the payload: the envelope was modified");
+                break;
+            }
+            int outl = 0;
+            if (EVP_DecodeFinal(d.ctx, d.out, &outl) < 0) {
+                g_set_error(err, SP_ERROR, SP_ERR_TAMPERED,
+                            "the payload's base64 ends in the middle of a group: the envelope "
+                            "was modified or cut");
+                break;
+            }
+            ok = outl == 0 || sink(ctx, d.out, (size_t)outl, err);
+            break;
+        }
+        gssize n = read_some(r->in, chunk, CHUNK, err);
+        if (n < 0)
+            break;
+        if (n == 0) {
+            g_set_error(err, SP_ERROR, SP_ERR_TRUNCATED,
+                        "the envelope ends inside its payload: the file was cut short");
+            break;
+        }
+        g_byte_array_append(w, chunk, (guint)n);
+    }
+    g_free(chunk);
+    g_free(d.out);
+    EVP_ENCODE_CTX_free(d.ctx);
+    return ok;
+}
+
+static bool stream_sink(void *ctx, const uint8_t *buf, size_t len, GError **err)
+{
+    return sp_stream_update(ctx, buf, len, err);
+}
+
+bool sp_env_reader_decrypt(sp_env_reader *r, const uint8_t key[SP_KEY_LEN], sp_sink_fn sink,
+                           void *sink_ctx, GError **err)
+{
+    if (!sp_env_reader_key_matches(r, key)) {
+        g_set_error_literal(err, SP_ERROR, SP_ERR_WRONG_KEY,
+                    r->hdr.access == SP_ACCESS_PASSWORD
+                        ? "wrong password: the envelope cannot be opened with it"
+                        : "wrong key: the envelope cannot be opened with it");
+        return false;
+    }
+    uint8_t aad[SP_SHA256_LEN];
+    sp_crypto_sha256(r->header_bytes, r->header_len, aad);
+    g_autoptr(sp_stream) s =
+        sp_stream_new(false, key, r->hdr.nonce_prefix, r->hdr.segment_size, aad, sink, sink_ctx);
+    return pump(r, stream_sink, s, err) && sp_stream_finish(s, err);
+}
+
+static bool count_sink(void *ctx, const uint8_t *buf, size_t len, GError **err)
+{
+    (void)buf;
+    (void)err;
+    *(uint64_t *)ctx += len;
+    return true;
+}
+
+bool sp_env_reader_measure(sp_env_reader *r, uint64_t *payload_bytes, GError **err)
+{
+    *payload_bytes = 0;
+    return pump(r, count_sink, payload_bytes, err);
+}
+
+void sp_env_reader_free(sp_env_reader *r)
+{
+    if (r == NULL)
+        return;
+    sp_header_clear(&r->hdr);
+    sp_display_clear(&r->disp);
+    g_free(r->header_bytes);
+    if (r->work != NULL)
+        g_byte_array_free(r->work, TRUE);
+    if (r->in != NULL)
+        g_object_unref(r->in);
+    g_free(r);
+}

@@ -1,0 +1,86 @@
+/*
+ * header.h - the authenticated envelope header (format v1) and the
+ * unauthenticated display block, as C values and as JSON.
+ *
+ * The header's exact JSON bytes, as embedded, are hashed into the AAD of
+ * every payload segment, so sp_header_to_json() output must be embedded
+ * unchanged and sp_header_parse() is given the bytes exactly as found.
+ * The full specification is docs/envelope-format.md.
+ */
+#ifndef SP_HEADER_H
+#define SP_HEADER_H
+
+#include "crypto.h"
+#include "stream.h"
+
+#define SP_FORMAT_VERSION 1
+#define SP_ID_LEN 16
+#define SP_HEADER_MAX (64 * 1024)
+#define SP_DISPLAY_MAX (1024 * 1024)
+
+/* Argon2id defaults for password envelopes: 64 MiB, 3 passes, 1 lane. */
+#define SP_KDF_M_DEFAULT (64u * 1024u)
+#define SP_KDF_T_DEFAULT 3u
+#define SP_KDF_P_DEFAULT 1u
+
+typedef enum { SP_ACCESS_PASSWORD, SP_ACCESS_KEYSERVER } sp_access_type;
+
+typedef struct {
+    char id[32];   /* base64url of SP_ID_LEN random bytes (22 characters) */
+    gint64 created; /* Unix seconds, UTC */
+
+    sp_access_type access;
+    /* password access: Argon2id parameters (m in KiB) and salt */
+    uint32_t kdf_m, kdf_t, kdf_p;
+    uint8_t salt[SP_SALT_LEN];
+    char *hint; /* NULL when none */
+    /* key-server access */
+    char *ks_url, *ks_org, *ks_kid;
+
+    uint32_t segment_size;
+    uint8_t nonce_prefix[SP_PREFIX_LEN];
+    uint8_t key_check[SP_KEYCHECK_LEN];
+
+    char *from;     /* "" when unknown */
+    GPtrArray *to;  /* of char *, may be empty; never NULL after init/parse */
+    gint64 expires; /* Unix seconds; 0 = no expiry */
+    char *security; /* "high", "medium" or "low" */
+} sp_header;
+
+/* The outside of the envelope, not authenticated: anyone can edit it, so the
+ * opener shows it as a claim, never as proof. Every field may be NULL. */
+typedef struct {
+    char *brand_name;
+    char *brand_color; /* "#rrggbb" */
+    char *brand_logo;  /* data: URI */
+    char *sender_name;
+    char *subject;
+    char *phrase; /* recipient's personal security phrase */
+} sp_display;
+
+/* A fresh header: random id, nonce prefix, created = now, default segment
+ * size, security "high", empty recipients. Access fields are left for the
+ * caller. Free the strings with sp_header_clear(). */
+void sp_header_init(sp_header *h);
+
+/* Free what h owns and zero it. */
+void sp_header_clear(sp_header *h);
+
+/* The header's JSON text, safe to embed in HTML. Caller frees. */
+char *sp_header_to_json(const sp_header *h);
+
+/* Parse and validate header JSON bytes (len bytes, need not be
+ * NUL-terminated) into h, which the caller clears afterwards even on error.
+ * Errors: SP_ERR_VERSION for another version or algorithm, SP_ERR_INPUT for
+ * anything malformed, naming the field. */
+bool sp_header_parse(const char *json, size_t len, sp_header *h, GError **err) SP_WUR;
+
+/* The display block's JSON text (fields that are NULL are left out). */
+char *sp_display_to_json(const sp_display *d);
+
+/* Parse a display block; unknown fields are ignored, wrong types refused. */
+bool sp_display_parse(const char *json, size_t len, sp_display *d, GError **err) SP_WUR;
+
+void sp_display_clear(sp_display *d);
+
+#endif

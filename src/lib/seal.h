@@ -1,0 +1,54 @@
+/*
+ * seal.h - sealing and opening whole messages: MIME intake, the envelope and
+ * the carrier email put together. The CLI, the gateway and the tests all go
+ * through here, so a message is sealed the same way everywhere.
+ */
+#ifndef SP_SEAL_H
+#define SP_SEAL_H
+
+#include "carrier.h"
+#include "envelope.h"
+
+typedef struct {
+    /* The per-message key (32 bytes), derived or fetched by the caller. */
+    const uint8_t *key;
+    /* Prepared by the caller with sp_header_init() and the access fields;
+     * sp_seal() fills policy.from / policy.to from the message when they are
+     * empty, and the key check. */
+    sp_header *hdr;
+    /* The outside; sp_seal() fills subject and sender when NULL. */
+    sp_display *disp;
+    /* Refuse messages larger than this (SP_ERR_TOO_BIG); 0 = no limit. */
+    guint64 max_size;
+    /* Write the carrier email instead of the bare envelope. */
+    bool mail;
+    /* When in is a regular file, its size (for an early limit check), else -1. */
+    gint64 in_size;
+} sp_seal_opts;
+
+/* Seal the message read from in (to its end) onto out. Memory use does not
+ * depend on the message size. On error out may hold a partial envelope:
+ * write to a temporary file and rename on success. */
+bool sp_seal(GMimeStream *in, GMimeStream *out, const sp_seal_opts *o, GError **err) SP_WUR;
+
+typedef struct {
+    const char *password; /* for password envelopes, or NULL */
+    size_t password_len;
+    const uint8_t *key; /* a raw 32-byte key instead, or NULL */
+    gint64 now;         /* Unix seconds for the expiry check; 0 = the clock */
+} sp_open_opts;
+
+/* Open an envelope or a carrier email read from in (seekable) and write the
+ * original message bytes to out. Errors: see sp_env_reader_decrypt(), plus
+ * SP_ERR_REFUSED when the envelope has expired, SP_ERR_USAGE when the
+ * envelope needs a credential that was not given. */
+bool sp_open(GMimeStream *in, GMimeStream *out, const sp_open_opts *o, GError **err) SP_WUR;
+
+/* A reader for in, which may be an envelope or a carrier email (seekable).
+ * *is_carrier tells which. */
+sp_env_reader *sp_open_reader(GMimeStream *in, bool *is_carrier, GError **err);
+
+/* Make a temporary file that is already unlinked, as a read-write stream. */
+GMimeStream *sp_temp_stream(GError **err);
+
+#endif

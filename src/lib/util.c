@@ -1,0 +1,174 @@
+/*
+ * util.c - see util.h. Base64 itself is GLib's; this file only maps the
+ * alphabet and checks that a header field is exactly what it claims to be.
+ */
+#include "util.h"
+
+#include <string.h>
+
+char *sp_b64url_encode(const uint8_t *data, size_t len)
+{
+    char *s = g_base64_encode(data, len);
+    size_t n = strlen(s);
+    while (n > 0 && s[n - 1] == '=')
+        s[--n] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '+')
+            s[i] = '-';
+        else if (s[i] == '/')
+            s[i] = '_';
+    }
+    return s;
+}
+
+bool sp_b64url_decode_exact(const char *text, uint8_t *out, size_t want)
+{
+    size_t n = strlen(text);
+    size_t expect = (want * 4 + 2) / 3; /* unpadded length */
+    if (n != expect)
+        return false;
+    g_autofree char *std = g_malloc(n + 4);
+    for (size_t i = 0; i < n; i++) {
+        char c = text[i];
+        if (c == '-')
+            c = '+';
+        else if (c == '_')
+            c = '/';
+        else if (!g_ascii_isalnum(c))
+            return false;
+        std[i] = c;
+    }
+    size_t m = n;
+    while (m % 4 != 0)
+        std[m++] = '=';
+    std[m] = '\0';
+    gsize got = 0;
+    g_autofree guchar *raw = g_base64_decode(std, &got);
+    if (got != want) {
+        if (raw != NULL)
+            memset(raw, 0, got);
+        return false;
+    }
+    /* Reject non-canonical encodings (stray bits in the last character). */
+    g_autofree char *again = sp_b64url_encode(raw, got);
+    bool ok = strcmp(again, text) == 0;
+    if (ok)
+        memcpy(out, raw, want);
+    memset(raw, 0, got);
+    return ok;
+}
+
+char *sp_time_format(gint64 unix_seconds)
+{
+    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(unix_seconds);
+    if (dt == NULL)
+        return g_strdup("1970-01-01T00:00:00Z");
+    return g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ");
+}
+
+bool sp_time_parse(const char *text, gint64 *unix_seconds)
+{
+    /* RFC 3339 requires the 'T' and a zone; GLib accepts more, so check. */
+    if (strlen(text) < 20 || (text[10] != 'T' && text[10] != 't'))
+        return false;
+    g_autoptr(GDateTime) dt = g_date_time_new_from_iso8601(text, NULL);
+    if (dt == NULL)
+        return false;
+    *unix_seconds = g_date_time_to_unix(dt);
+    return true;
+}
+
+bool sp_duration_parse(const char *text, gint64 now, gint64 *seconds)
+{
+    gint64 when;
+    if (sp_time_parse(text, &when)) {
+        *seconds = when - now;
+        return true;
+    }
+    if (!g_ascii_isdigit(text[0]))
+        return false;
+    char *end = NULL;
+    guint64 n = g_ascii_strtoull(text, &end, 10);
+    if (n == 0 || n > G_MAXINT32 || end[0] == '\0' || end[1] != '\0')
+        return false;
+    gint64 unit;
+    switch (end[0]) {
+    case 's':
+        unit = 1;
+        break;
+    case 'm':
+        unit = 60;
+        break;
+    case 'h':
+        unit = 3600;
+        break;
+    case 'd':
+        unit = 86400;
+        break;
+    case 'w':
+        unit = 7 * 86400;
+        break;
+    default:
+        return false;
+    }
+    *seconds = (gint64)n * unit;
+    return true;
+}
+
+bool sp_size_parse(const char *text, guint64 *bytes)
+{
+    char *end = NULL;
+    if (!g_ascii_isdigit(text[0]))
+        return false;
+    guint64 n = g_ascii_strtoull(text, &end, 10);
+    guint64 mult = 1;
+    switch (g_ascii_toupper(end[0])) {
+    case '\0':
+        break;
+    case 'K':
+        mult = 1ull << 10;
+        break;
+    case 'M':
+        mult = 1ull << 20;
+        break;
+    case 'G':
+        mult = 1ull << 30;
+        break;
+    default:
+        return false;
+    }
+    if (end[0] != '\0' && end[1] != '\0' && !(g_ascii_toupper(end[1]) == 'B' && end[2] == '\0') &&
+        !(g_ascii_toupper(end[1]) == 'I' && g_ascii_toupper(end[2]) == 'B' && end[3] == '\0'))
+        return false;
+    if (n > G_MAXUINT64 / mult)
+        return false;
+    *bytes = n * mult;
+    return true;
+}
+
+char *sp_json_dump_html(const json_t *root)
+{
+    g_autofree char *raw = json_dumps(root, JSON_COMPACT);
+    if (raw == NULL)
+        g_error("out of memory serialising JSON");
+    GString *s = g_string_sized_new(strlen(raw) + 16);
+    for (const char *p = raw; *p; p++) {
+        /* These bytes occur in the compact JSON only inside strings, where
+         * the \u form means the same character. */
+        switch (*p) {
+        case '<':
+            g_string_append(s, "\\u003c");
+            break;
+        case '>':
+            g_string_append(s, "\\u003e");
+            break;
+        case '&':
+            g_string_append(s, "\\u0026");
+            break;
+        default:
+            g_string_append_c(s, *p);
+        }
+    }
+    /* json_dumps uses malloc; raw is freed by g_autofree (g_free == free). */
+    return g_string_free(s, FALSE);
+}

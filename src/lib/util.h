@@ -1,0 +1,37 @@
+/*
+ * util.h - small helpers shared by the library: base64url for header fields,
+ * RFC 3339 timestamps, durations, sizes, and JSON made safe to embed in HTML.
+ */
+#ifndef SP_UTIL_H
+#define SP_UTIL_H
+
+#include <glib.h>
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* base64url without padding of len bytes; caller frees. */
+char *sp_b64url_encode(const uint8_t *data, size_t len);
+
+/* Decode text, which must be exactly the unpadded base64url of want bytes
+ * (nothing else is accepted). Returns false on any deviation. */
+bool sp_b64url_decode_exact(const char *text, uint8_t *out, size_t want);
+
+/* "2026-11-22T10:00:00Z" for a Unix time; caller frees. */
+char *sp_time_format(gint64 unix_seconds);
+
+/* Parse an RFC 3339 timestamp (any offset). Returns false if it is not one. */
+bool sp_time_parse(const char *text, gint64 *unix_seconds);
+
+/* Parse a duration such as "90m", "12h", "30d", "2w" into seconds, or an
+ * absolute RFC 3339 time (returned as seconds from now). false if neither. */
+bool sp_duration_parse(const char *text, gint64 now, gint64 *seconds);
+
+/* Parse a size such as "50M", "1G", "4096", "512K" (binary multiples). */
+bool sp_size_parse(const char *text, guint64 *bytes);
+
+/* Compact JSON of root with '<', '>' and '&' written as \u escapes, so the
+ * text can stand inside an HTML <script> element. Caller frees. */
+char *sp_json_dump_html(const json_t *root);
+
+#endif
