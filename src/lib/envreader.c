@@ -123,12 +123,15 @@ static scan_result scan(const char *b, size_t n, blocks *out, GError **err)
             out->payload = cstart;
             return SCAN_FOUND;
         }
-        gssize close = find_close(b, n, cstart);
-        if (close < 0)
-            return SCAN_MORE;
         span *s = g_strcmp0(id, "sealpost-header") == 0    ? &out->header
                   : g_strcmp0(id, "sealpost-display") == 0 ? &out->display
                                                            : NULL;
+        gssize close = find_close(b, n, cstart);
+        if (close < 0) {
+            if (s != NULL && s->start < 0)
+                *s = (span){(gssize)cstart, -1}; /* begun: an early end is a truncation */
+            return SCAN_MORE;
+        }
         if (s != NULL && s->start >= 0) {
             g_set_error(err, SP_ERROR, SP_ERR_INPUT,
                         "the envelope has two %s blocks: it was edited or is not genuine", id);
