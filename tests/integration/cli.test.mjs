@@ -1,0 +1,218 @@
+// cli.test.mjs - the sealpost command as a user runs it: seal, open and
+// inspect through files and pipes, the carrier email, and every failure a
+// user can meet, each with its exit status (DESIGN §8) and a message that
+// says what went wrong. Needs SEALPOST=path/to/sealpost (make check sets it).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync, existsSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const SEALPOST = process.env.SEALPOST;
+assert.ok(SEALPOST && existsSync(SEALPOST), 'set SEALPOST to the built sealpost binary');
+const here = dirname(fileURLToPath(import.meta.url));
+const corpus = join(here, '..', '..', '..', 'shared', 'corpus', 'mime');
+
+const dir = mkdtempSync(join(tmpdir(), 'sealpost-cli-'));
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+const file = (name, content) => {
+  const p = join(dir, name);
+  if (content !== undefined) writeFileSync(p, content);
+  return p;
+};
+const PW = file('pw.txt', 'Correct horse battery staple\n');
+const FAST = ['--kdf-memory', '8', '--kdf-passes', '1'];
+
+function run(args, input) {
+  const r = spawnSync(SEALPOST, args, { input, maxBuffer: 256 << 20 });
+  return { code: r.status, out: r.stdout, err: r.stderr.toString() };
+}
+
+const MSG = Buffer.from(
+  'From: Dr. Ana Lima <ana@clinic.example>\r\n' +
+    'To: patient@example.org\r\n' +
+    'Subject: =?UTF-8?Q?R=C3=A9sultats_d=27analyse?=\r\n' +
+    'Message-ID: <lab-42@clinic.example>\r\n' +
+    '\r\n' +
+    'Hémoglobine: 13.2 g/dL — all within range.\r\n',
+);
+
+test('--help and --version answer with exit 0', () => {
+  for (const args of [['--help'], ['seal', '--help'], ['open', '--help'], ['inspect', '--help']]) {
+    const r = run(args);
+    assert.equal(r.code, 0, args.join(' '));
+    assert.match(r.out.toString(), /Usage|sealpost/);
+  }
+  assert.match(run(['--version']).out.toString(), /envelope format v1/);
+});
+
+test('seal to a file, open back byte-identical', () => {
+  const env = file('a.html');
+  const s = run(['seal', '--password-file', PW, ...FAST, '--hint', 'the usual', '-o', env, file('a.eml', MSG)]);
+  assert.equal(s.code, 0, s.err);
+  const html = readFileSync(env, 'utf8');
+  assert.match(html, /^<!DOCTYPE html>/);
+  assert.ok(!html.includes('Hémoglobine'), 'plaintext must not appear in the envelope');
+  const o = run(['open', '--password-file', PW, env]);
+  assert.equal(o.code, 0, o.err);
+  assert.deepEqual(o.out, MSG);
+});
+
+test('pipes: seal from stdin to stdout, open from stdin', () => {
+  const s = run(['seal', '--password-file', PW, ...FAST], MSG);
+  assert.equal(s.code, 0, s.err);
+  const o = run(['open', '--password-file', PW, '-'], s.out);
+  assert.equal(o.code, 0, o.err);
+  assert.deepEqual(o.out, MSG);
+});
+
+test('--mail writes a carrier email that keeps threading headers and opens', () => {
+  const s = run(['seal', '--password-file', PW, ...FAST, '--hint', 'your birthday', '--mail'], MSG);
+  assert.equal(s.code, 0, s.err);
+  const mail = s.out.toString();
+  const headers = mail.slice(0, mail.indexOf('\n\n'));
+  assert.match(headers, /^Message-Id: <lab-42@clinic\.example>$/im);
+  assert.match(headers, /^From: .*ana@clinic\.example/m);
+  assert.match(headers, /^To: patient@example\.org$/m);
+  assert.match(headers, /^X-Sealpost-Id: [A-Za-z0-9_-]{22}$/m);
+  assert.match(mail, /filename=securemessage\.html/);
+  assert.match(mail, /Password hint: your birthday/);
+  assert.ok(!mail.includes('moglobine'));
+  const o = run(['open', '--password-file', PW, file('carrier.eml', s.out)]);
+  assert.equal(o.code, 0, o.err);
+  assert.deepEqual(o.out, MSG);
+});
+
+test('inspect shows the header without a password, in text and JSON', () => {
+  const env = file('i.html');
+  assert.equal(run(['seal', '--password-file', PW, ...FAST, '--expires', '30d', '-o', env], MSG).code, 0);
+  const t = run(['inspect', env]);
+  assert.equal(t.code, 0, t.err);
+  assert.match(t.out.toString(), /From:\s+ana@clinic\.example/);
+  assert.match(t.out.toString(), /Résultats d'analyse/);
+  const j = run(['inspect', '--json', env]);
+  assert.equal(j.code, 0, j.err);
+  const doc = JSON.parse(j.out.toString());
+  assert.equal(doc.header.v, 1);
+  assert.equal(doc.header.keyAccess.type, 'password');
+  assert.equal(doc.header.keyAccess.m, 8192);
+  assert.deepEqual(doc.header.policy.to, ['patient@example.org']);
+  assert.ok(Date.parse(doc.header.policy.expires) > Date.now() + 29 * 86400e3);
+  assert.equal(doc.payload.messageBytes, MSG.length);
+});
+
+test('default Argon2id parameters are 64 MiB, 3 passes, 1 lane', () => {
+  const s = run(['seal', '--password-file', PW], MSG);
+  assert.equal(s.code, 0, s.err);
+  const doc = JSON.parse(run(['inspect', '--json', '-'], s.out).out.toString());
+  assert.deepEqual([doc.header.keyAccess.m, doc.header.keyAccess.t, doc.header.keyAccess.p], [65536, 3, 1]);
+  assert.deepEqual(run(['open', '--password-file', PW, '-'], s.out).out, MSG);
+});
+
+test('an empty message seals and opens', () => {
+  const s = run(['seal', '--password-file', PW, ...FAST], Buffer.alloc(0));
+  assert.equal(s.code, 0, s.err);
+  const o = run(['open', '--password-file', PW, '-'], s.out);
+  assert.equal(o.code, 0, o.err);
+  assert.equal(o.out.length, 0);
+});
+
+test('wrong password: exit 3, says so, and -o leaves no file', () => {
+  const env = run(['seal', '--password-file', PW, ...FAST], MSG).out;
+  const out = file('never.eml');
+  const r = run(['open', '--password-file', file('bad.txt', 'Correct horse battery stapler\n'), '-o', out, '-'], env);
+  assert.equal(r.code, 3);
+  assert.match(r.err, /wrong password/);
+  assert.ok(!existsSync(out));
+  assert.ok(!readdirSync(dir).some((n) => n.startsWith('.never.eml')), 'temporary file left behind');
+});
+
+test('tampered, truncated and re-versioned envelopes are told apart', () => {
+  const env = run(['seal', '--password-file', PW, ...FAST], MSG).out.toString();
+  const start = env.indexOf('id="sealpost-payload">\n') + 23;
+  const flip = env.slice(0, start + 5) + (env[start + 5] === 'A' ? 'B' : 'A') + env.slice(start + 6);
+  let r = run(['open', '--password-file', PW, '-'], flip);
+  assert.equal(r.code, 3);
+  assert.match(r.err, /modified|damaged/);
+  assert.equal(r.out.length, 0, 'no plaintext from a tampered envelope');
+
+  r = run(['open', '--password-file', PW, '-'], env.slice(0, start + 40));
+  assert.equal(r.code, 3);
+  assert.match(r.err, /cut short|missing/);
+
+  r = run(['open', '--password-file', PW, '-'], env.replace('{"v":1,', '{"v":2,'));
+  assert.equal(r.code, 2);
+  assert.match(r.err, /version 2.*update sealpost/);
+
+  r = run(['open', '--password-file', PW, '-'], env.replace('"to":["patient@example.org"]', '"to":["mallory@example.org"]'));
+  assert.equal(r.code, 3);
+  assert.match(r.err, /modified|damaged/);
+});
+
+test('not an envelope: exit 2 with a clear message', () => {
+  let r = run(['open', '--password-file', PW, '-'], '<html><body>hello</body></html>');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /not a sealpost envelope/);
+  r = run(['open', '--password-file', PW, '-'], MSG);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /carries no sealpost envelope/);
+  r = run(['open', '--password-file', PW, join(dir, 'missing.html')]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /cannot open/);
+});
+
+test('expired envelope is refused with its date', () => {
+  const when = new Date(Date.now() + 2000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const env = run(['seal', '--password-file', PW, ...FAST, '--expires', when], MSG).out;
+  spawnSync('sleep', ['2.5']);
+  const r = run(['open', '--password-file', PW, '-'], env);
+  assert.equal(r.code, 3);
+  assert.match(r.err, /expired on \d{4}-\d\d-\d\dT/);
+});
+
+test('usage errors exit 1: no password file, bad options, short password', () => {
+  assert.equal(run(['seal'], MSG).code, 1);
+  assert.equal(run(['seal', '--password-file', PW, '--security', 'extreme'], MSG).code, 1);
+  assert.equal(run(['seal', '--password-file', PW, '--expires', 'soon'], MSG).code, 1);
+  assert.equal(run(['seal', '--password-file', PW, '--kdf-memory', '4'], MSG).code, 1);
+  const r = run(['seal', '--password-file', file('short.txt', 'abc\n')], MSG);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /at least 8 characters/);
+  assert.equal(run(['open', PW]).code, 1);
+  assert.equal(run(['frobnicate']).code, 1);
+});
+
+test('size limit: a message over --max-size is refused with exit 2 and no output file', () => {
+  const out = file('big.html');
+  const r = run(['seal', '--password-file', PW, ...FAST, '--max-size', '100', '-o', out, file('m.eml', MSG)]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /over the size limit of 100 bytes.*--max-size/);
+  assert.ok(!existsSync(out));
+  const p = run(['seal', '--password-file', PW, ...FAST, '--max-size', '100'], MSG);
+  assert.equal(p.code, 2);
+});
+
+test('corpus samples round-trip through the CLI in both forms', () => {
+  const samples = [];
+  const walk = (d) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(d, e.name));
+      else if (!/SOURCE\.txt|README/.test(e.name)) samples.push(join(d, e.name));
+    }
+  };
+  walk(corpus);
+  assert.ok(samples.length >= 200, `corpus at ${corpus}`);
+  samples.sort();
+  // Every 20th message, in both forms: the full corpus runs in the unit tests.
+  for (const f of samples.filter((_, i) => i % 20 === 0)) {
+    for (const form of [[], ['--mail']]) {
+      const s = run(['seal', '--password-file', PW, ...FAST, ...form, f]);
+      assert.equal(s.code, 0, `${f}: ${s.err}`);
+      const o = run(['open', '--password-file', PW, '-'], s.out);
+      assert.equal(o.code, 0, `${f}: ${o.err}`);
+      assert.ok(o.out.equals(readFileSync(f)), `${f} ${form} differs`);
+    }
+  }
+});
