@@ -219,13 +219,24 @@ static void visit(GMimeObject *parent, GMimeObject *obj, gpointer data)
         fc->sniffed = part;
 }
 
+/* GMime makes a message of any text; an email has at least one of these. */
+static bool looks_like_email(GMimeMessage *msg)
+{
+    static const char *const names[] = {"From", "To", "Date", "Subject", "Message-ID",
+                                        "Content-Type", "MIME-Version"};
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
+        if (g_mime_object_get_header(GMIME_OBJECT(msg), names[i]) != NULL)
+            return true;
+    return false;
+}
+
 GMimeStream *sp_carrier_find_envelope(GMimeStream *in, GError **err)
 {
     g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(in);
     g_mime_parser_set_persist_stream(parser, TRUE);
     g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
     g_autoptr(GMimeMessage) msg = g_mime_parser_construct_message(parser, NULL);
-    if (msg == NULL) {
+    if (msg == NULL || !looks_like_email(msg)) {
         g_set_error(err, SP_ERROR, SP_ERR_INPUT,
                     "not a sealpost envelope, and not an email carrying one");
         return NULL;

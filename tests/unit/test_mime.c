@@ -129,6 +129,14 @@ static void test_email_without_envelope(void **state)
     assert_null(out);
     tu_assert_error(err, SP_ERR_INPUT);
     assert_non_null(strstr(err->message, "no sealpost envelope"));
+
+    /* A text file that is no email at all says so. */
+    const char *text = "root:x:0:0:root:/root:/bin/bash\nlp:x:7:7::/var/spool:/bin/sh\n";
+    g_autoptr(GError) e2 = NULL;
+    g_autoptr(GMimeStream) o2 = tu_open_key(text, strlen(text), tu_key, &e2);
+    assert_null(o2);
+    tu_assert_error(e2, SP_ERR_INPUT);
+    assert_non_null(strstr(e2->message, "not a sealpost envelope, and not an email"));
 }
 
 static bool seal_with(const char *m, guint64 max, gint64 in_size, const char *pw, gint64 expires,
