@@ -32,8 +32,8 @@ static void print_text(const char *path, bool carrier, const sp_header *h, const
 {
     g_autofree char *created = sp_time_format(h->created);
     printf("File:        %s (%s)\n", path, carrier ? "carrier email" : "envelope");
-    printf("Format:      sealpost envelope v%d, AES-256-GCM, %u-byte segments\n",
-           SP_FORMAT_VERSION, h->segment_size);
+    printf("Format:      sealpost envelope v%d, AES-256-GCM, %u-byte segments\n", SP_FORMAT_VERSION,
+           h->segment_size);
     printf("Message id:  %s\n", h->id);
     printf("Created:     %s\n", created);
     printf("From:        %s\n", h->from[0] ? h->from : "(not recorded)");
@@ -99,11 +99,10 @@ int cmd_inspect(int argc, char **argv)
     size_t hlen = 0;
     const char *hbytes = sp_env_reader_header_bytes(r, &hlen);
     json_t *header = json_loadb(hbytes, hlen, 0, NULL);
-    json_t *doc = json_pack("{s:s, s:o, s:o, s:{s:I, s:I, s:I}}", "form",
-                            carrier ? "carrier" : "envelope", "header", header, "display",
-                            display_json(sp_env_reader_display(r)), "payload", "bytes",
-                            (json_int_t)payload, "segments", (json_int_t)segs, "messageBytes",
-                            (json_int_t)plain);
+    json_t *doc = json_pack(
+        "{s:s, s:o, s:o, s:{s:I, s:I, s:I}}", "form", carrier ? "carrier" : "envelope", "header",
+        header, "display", display_json(sp_env_reader_display(r)), "payload", "bytes",
+        (json_int_t)payload, "segments", (json_int_t)segs, "messageBytes", (json_int_t)plain);
     char *s = json_dumps(doc, JSON_INDENT(2));
     puts(s);
     free(s);

@@ -46,14 +46,14 @@ static bool read_key_file(const char *path, uint8_t key[SP_KEY_LEN], GError **er
 int cmd_open(int argc, char **argv)
 {
     g_autofree char *password_file = NULL, *key_file = NULL, *output = NULL;
-    GOptionEntry entries[] = {
-        {"password-file", 0, 0, G_OPTION_ARG_FILENAME, &password_file,
-         "Read the password from the first line of FILE", "FILE"},
-        {"key-file", 0, 0, G_OPTION_ARG_FILENAME, &key_file,
-         "Use the message key in FILE (32 bytes, raw or base64)", "FILE"},
-        {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
-         "Write to FILE, created only on success (default: standard output)", "FILE"},
-        {NULL, 0, 0, 0, NULL, NULL, NULL}};
+    GOptionEntry entries[] = {{"password-file", 0, 0, G_OPTION_ARG_FILENAME, &password_file,
+                               "Read the password from the first line of FILE", "FILE"},
+                              {"key-file", 0, 0, G_OPTION_ARG_FILENAME, &key_file,
+                               "Use the message key in FILE (32 bytes, raw or base64)", "FILE"},
+                              {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
+                               "Write to FILE, created only on success (default: standard output)",
+                               "FILE"},
+                              {NULL, 0, 0, 0, NULL, NULL, NULL}};
     g_autoptr(GOptionContext) ctx = g_option_context_new("ENVELOPE.html|CARRIER.eml|-");
     g_option_context_set_summary(ctx, summary);
     g_option_context_add_main_entries(ctx, entries, NULL);

@@ -30,8 +30,7 @@ int cmd_seal(int argc, char **argv)
     GOptionEntry entries[] = {
         {"password-file", 0, 0, G_OPTION_ARG_FILENAME, &password_file,
          "Read the password from the first line of FILE", "FILE"},
-        {"hint", 0, 0, G_OPTION_ARG_STRING, &hint, "A password hint shown on the envelope",
-         "TEXT"},
+        {"hint", 0, 0, G_OPTION_ARG_STRING, &hint, "A password hint shown on the envelope", "TEXT"},
         {"from", 0, 0, G_OPTION_ARG_STRING, &from, "Sender address (default: the From header)",
          "ADDR"},
         {"to", 0, 0, G_OPTION_ARG_STRING_ARRAY, &to,
@@ -49,8 +48,8 @@ int cmd_seal(int argc, char **argv)
          "Refuse messages larger than SIZE (default 50M; 0 = no limit)", "SIZE"},
         {"kdf-memory", 0, 0, G_OPTION_ARG_INT, &kdf_memory,
          "Argon2id memory in MiB, 8 to 1024 (default 64)", "MIB"},
-        {"kdf-passes", 0, 0, G_OPTION_ARG_INT, &kdf_passes,
-         "Argon2id passes, 1 to 16 (default 3)", "N"},
+        {"kdf-passes", 0, 0, G_OPTION_ARG_INT, &kdf_passes, "Argon2id passes, 1 to 16 (default 3)",
+         "N"},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
     g_autoptr(GOptionContext) ctx = g_option_context_new("[MESSAGE|-]");
     g_option_context_set_summary(ctx, summary);
@@ -118,12 +117,8 @@ int cmd_seal(int argc, char **argv)
     sp_display d = {0};
     if (ok) {
         g_autoptr(cli_output) out = cli_output_new(output, &err);
-        sp_seal_opts o = {.key = key,
-                          .hdr = &h,
-                          .disp = &d,
-                          .max_size = limit,
-                          .mail = mail,
-                          .in_size = in_size};
+        sp_seal_opts o = {
+            .key = key, .hdr = &h, .disp = &d, .max_size = limit, .mail = mail, .in_size = in_size};
         ok = out != NULL && sp_seal(in, cli_output_stream(out), &o, &err) &&
              cli_output_commit(out, &err);
     }

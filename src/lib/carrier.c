@@ -37,10 +37,10 @@ static char *notice_text(const sp_msg_info *info, const sp_header *h, const sp_d
 static char *notice_html(const sp_msg_info *info, const sp_header *h, const sp_display *d)
 {
     const char *colour = d->brand_color ? d->brand_color : "#1f4e79";
-    g_autofree char *who = g_markup_escape_text(
-        info->sender_name[0] ? info->sender_name : "Someone", -1);
-    g_autofree char *brand = g_markup_escape_text(d->brand_name ? d->brand_name : "Secure message",
-                                                  -1);
+    g_autofree char *who =
+        g_markup_escape_text(info->sender_name[0] ? info->sender_name : "Someone", -1);
+    g_autofree char *brand =
+        g_markup_escape_text(d->brand_name ? d->brand_name : "Secure message", -1);
     g_autofree char *col = g_markup_escape_text(colour, -1);
     GString *s = g_string_new(NULL);
     g_string_append_printf(
@@ -120,8 +120,8 @@ static void copy_envelope_headers(GMimeMessage *msg, const sp_msg_info *info, co
         g_mime_message_set_message_id(msg, mid);
     } else {
         const char *at = strrchr(h->from, '@');
-        g_autofree char *id = g_mime_utils_generate_message_id(at && at[1] ? at + 1
-                                                                         : "sealpost.invalid");
+        g_autofree char *id =
+            g_mime_utils_generate_message_id(at && at[1] ? at + 1 : "sealpost.invalid");
         g_mime_message_set_message_id(msg, id);
     }
     for (size_t i = 0; orig != NULL && i < G_N_ELEMENTS(kept_headers); i++) {
@@ -176,7 +176,8 @@ static GMimeStream *decoded_content(GMimePart *part)
     GMimeStream *raw = g_mime_data_wrapper_get_stream(w);
     g_mime_stream_reset(raw);
     GMimeStream *f = g_mime_stream_filter_new(raw);
-    g_autoptr(GMimeFilter) dec = g_mime_filter_basic_new(g_mime_data_wrapper_get_encoding(w), FALSE);
+    g_autoptr(GMimeFilter) dec =
+        g_mime_filter_basic_new(g_mime_data_wrapper_get_encoding(w), FALSE);
     g_mime_stream_filter_add(GMIME_STREAM_FILTER(f), dec);
     return f;
 }
@@ -196,7 +197,7 @@ static bool looks_like_envelope(GMimePart *part)
 }
 
 typedef struct {
-    GMimePart *named;  /* securemessage.html */
+    GMimePart *named;   /* securemessage.html */
     GMimePart *sniffed; /* another HTML part that holds an envelope */
 } find_ctx;
 
@@ -222,8 +223,8 @@ static void visit(GMimeObject *parent, GMimeObject *obj, gpointer data)
 /* GMime makes a message of any text; an email has at least one of these. */
 static bool looks_like_email(GMimeMessage *msg)
 {
-    static const char *const names[] = {"From", "To", "Date", "Subject", "Message-ID",
-                                        "Content-Type", "MIME-Version"};
+    static const char *const names[] = {"From",       "To",           "Date",        "Subject",
+                                        "Message-ID", "Content-Type", "MIME-Version"};
     for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
         if (g_mime_object_get_header(GMIME_OBJECT(msg), names[i]) != NULL)
             return true;

@@ -93,8 +93,7 @@ bool sp_crypto_argon2id(uint8_t key[SP_KEY_LEN], const char *pw, size_t pw_len,
 
 bool sp_crypto_key_check(const uint8_t key[SP_KEY_LEN], uint8_t out[SP_KEYCHECK_LEN])
 {
-    return sp_crypto_hkdf(key, SP_KEY_LEN, NULL, 0, "sealpost v1 key check", out,
-                          SP_KEYCHECK_LEN);
+    return sp_crypto_hkdf(key, SP_KEY_LEN, NULL, 0, "sealpost v1 key check", out, SP_KEYCHECK_LEN);
 }
 
 bool sp_crypto_equal(const void *a, const void *b, size_t n)
@@ -127,9 +126,8 @@ sp_aead *sp_aead_new(const uint8_t key[SP_KEY_LEN])
     return a;
 }
 
-bool sp_aead_seal(sp_aead *a, const uint8_t nonce[SP_NONCE_LEN], const uint8_t *aad,
-                  size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
-                  uint8_t tag[SP_TAG_LEN])
+bool sp_aead_seal(sp_aead *a, const uint8_t nonce[SP_NONCE_LEN], const uint8_t *aad, size_t aad_len,
+                  const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[SP_TAG_LEN])
 {
     int n = 0;
     if (len > INT_MAX || aad_len > INT_MAX)
@@ -145,9 +143,8 @@ bool sp_aead_seal(sp_aead *a, const uint8_t nonce[SP_NONCE_LEN], const uint8_t *
     return EVP_CIPHER_CTX_ctrl(a->enc, EVP_CTRL_GCM_GET_TAG, SP_TAG_LEN, tag) == 1;
 }
 
-bool sp_aead_open(sp_aead *a, const uint8_t nonce[SP_NONCE_LEN], const uint8_t *aad,
-                  size_t aad_len, const uint8_t *in, size_t len, const uint8_t tag[SP_TAG_LEN],
-                  uint8_t *out)
+bool sp_aead_open(sp_aead *a, const uint8_t nonce[SP_NONCE_LEN], const uint8_t *aad, size_t aad_len,
+                  const uint8_t *in, size_t len, const uint8_t tag[SP_TAG_LEN], uint8_t *out)
 {
     int n = 0;
     bool ok = len <= INT_MAX && aad_len <= INT_MAX &&

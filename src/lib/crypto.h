@@ -65,14 +65,13 @@ sp_aead *sp_aead_new(const uint8_t key[SP_KEY_LEN]);
 
 /* Encrypt len bytes of in to out (may be the same buffer) and write the
  * 16-byte tag. aad may be NULL when aad_len is 0. */
-bool sp_aead_seal(sp_aead *a, const uint8_t nonce[SP_NONCE_LEN], const uint8_t *aad,
-                  size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
-                  uint8_t tag[SP_TAG_LEN]) SP_WUR;
+bool sp_aead_seal(sp_aead *a, const uint8_t nonce[SP_NONCE_LEN], const uint8_t *aad, size_t aad_len,
+                  const uint8_t *in, size_t len, uint8_t *out, uint8_t tag[SP_TAG_LEN]) SP_WUR;
 
 /* Decrypt and verify. Returns false when the tag does not verify; out then
  * holds no plaintext (it is wiped). */
-bool sp_aead_open(sp_aead *a, const uint8_t nonce[SP_NONCE_LEN], const uint8_t *aad,
-                  size_t aad_len, const uint8_t *in, size_t len, const uint8_t tag[SP_TAG_LEN],
+bool sp_aead_open(sp_aead *a, const uint8_t nonce[SP_NONCE_LEN], const uint8_t *aad, size_t aad_len,
+                  const uint8_t *in, size_t len, const uint8_t tag[SP_TAG_LEN],
                   uint8_t *out) SP_WUR;
 
 void sp_aead_free(sp_aead *a);

@@ -342,9 +342,9 @@ bool sp_env_reader_decrypt(sp_env_reader *r, const uint8_t key[SP_KEY_LEN], sp_s
 {
     if (!sp_env_reader_key_matches(r, key)) {
         g_set_error_literal(err, SP_ERROR, SP_ERR_WRONG_KEY,
-                    r->hdr.access == SP_ACCESS_PASSWORD
-                        ? "wrong password: the envelope cannot be opened with it"
-                        : "wrong key: the envelope cannot be opened with it");
+                            r->hdr.access == SP_ACCESS_PASSWORD
+                                ? "wrong password: the envelope cannot be opened with it"
+                                : "wrong key: the envelope cannot be opened with it");
         return false;
     }
     uint8_t aad[SP_SHA256_LEN];

@@ -51,9 +51,9 @@ char *sp_header_to_json(const sp_header *h)
 {
     g_autoptr(json_t) ka = NULL;
     if (h->access == SP_ACCESS_PASSWORD) {
-        ka = json_pack("{s:s, s:s, s:I, s:I, s:I, s:o}", "type", "password", "kdf", "argon2id",
-                       "m", (json_int_t)h->kdf_m, "t", (json_int_t)h->kdf_t, "p",
-                       (json_int_t)h->kdf_p, "salt", b64_field(h->salt, SP_SALT_LEN));
+        ka = json_pack("{s:s, s:s, s:I, s:I, s:I, s:o}", "type", "password", "kdf", "argon2id", "m",
+                       (json_int_t)h->kdf_m, "t", (json_int_t)h->kdf_t, "p", (json_int_t)h->kdf_p,
+                       "salt", b64_field(h->salt, SP_SALT_LEN));
         if (h->hint != NULL && h->hint[0] != '\0')
             json_object_set_new(ka, "hint", json_string(h->hint));
     } else {
@@ -65,13 +65,13 @@ char *sp_header_to_json(const sp_header *h)
         json_array_append_new(to, json_string(g_ptr_array_index(h->to, i)));
     g_autofree char *created = sp_time_format(h->created);
     g_autofree char *expires = h->expires ? sp_time_format(h->expires) : NULL;
-    g_autoptr(json_t) root = json_pack(
-        "{s:i, s:s, s:s, s:O, s:{s:s, s:I, s:o, s:o}, s:{s:s, s:o, s:o, s:s}}", "v",
-        SP_FORMAT_VERSION, "id", h->id, "created", created, "keyAccess", ka, "method",
-        "algorithm", "AES-256-GCM", "segmentSize", (json_int_t)h->segment_size, "noncePrefix",
-        b64_field(h->nonce_prefix, SP_PREFIX_LEN), "keyCheck",
-        b64_field(h->key_check, SP_KEYCHECK_LEN), "policy", "from", h->from, "to", to, "expires",
-        expires ? json_string(expires) : json_null(), "security", h->security);
+    g_autoptr(json_t) root =
+        json_pack("{s:i, s:s, s:s, s:O, s:{s:s, s:I, s:o, s:o}, s:{s:s, s:o, s:o, s:s}}", "v",
+                  SP_FORMAT_VERSION, "id", h->id, "created", created, "keyAccess", ka, "method",
+                  "algorithm", "AES-256-GCM", "segmentSize", (json_int_t)h->segment_size,
+                  "noncePrefix", b64_field(h->nonce_prefix, SP_PREFIX_LEN), "keyCheck",
+                  b64_field(h->key_check, SP_KEYCHECK_LEN), "policy", "from", h->from, "to", to,
+                  "expires", expires ? json_string(expires) : json_null(), "security", h->security);
     if (root == NULL)
         g_error("cannot build the envelope header JSON (invalid UTF-8 in an address?)");
     return sp_json_dump_html(root);
@@ -103,8 +103,8 @@ static bool parse_key_access(json_t *ka, sp_header *h, GError **err)
     if (strcmp(type, "password") == 0) {
         const char *kdf = NULL, *salt = NULL, *hint = NULL;
         json_int_t m = 0, t = 0, p = 0;
-        if (json_unpack_ex(ka, &je, 0, "{s:s, s:I, s:I, s:I, s:s, s?s}", "kdf", &kdf, "m", &m,
-                           "t", &t, "p", &p, "salt", &salt, "hint", &hint) != 0)
+        if (json_unpack_ex(ka, &je, 0, "{s:s, s:I, s:I, s:I, s:s, s?s}", "kdf", &kdf, "m", &m, "t",
+                           &t, "p", &p, "salt", &salt, "hint", &hint) != 0)
             return unpack_failed(err, "keyAccess", &je);
         if (strcmp(kdf, "argon2id") != 0) {
             g_set_error(err, SP_ERROR, SP_ERR_VERSION,
@@ -127,8 +127,8 @@ static bool parse_key_access(json_t *ka, sp_header *h, GError **err)
     }
     if (strcmp(type, "keyserver") == 0) {
         const char *url = NULL, *org = NULL, *kid = NULL;
-        if (json_unpack_ex(ka, &je, 0, "{s:s, s:s, s:s}", "url", &url, "org", &org, "kid",
-                           &kid) != 0)
+        if (json_unpack_ex(ka, &je, 0, "{s:s, s:s, s:s}", "url", &url, "org", &org, "kid", &kid) !=
+            0)
             return unpack_failed(err, "keyAccess", &je);
         if (!g_str_has_prefix(url, "https://") && !g_str_has_prefix(url, "http://")) {
             g_set_error(err, SP_ERROR, SP_ERR_INPUT,
@@ -226,8 +226,7 @@ bool sp_header_parse(const char *json, size_t len, sp_header *h, GError **err)
     h->to = g_ptr_array_new_with_free_func(g_free);
     if (len > SP_HEADER_MAX) {
         g_set_error(err, SP_ERROR, SP_ERR_INPUT,
-                    "envelope header is %zu bytes, more than the %d allowed", len,
-                    SP_HEADER_MAX);
+                    "envelope header is %zu bytes, more than the %d allowed", len, SP_HEADER_MAX);
         return false;
     }
     json_error_t je;
@@ -258,7 +257,8 @@ bool sp_header_parse(const char *json, size_t len, sp_header *h, GError **err)
         return false;
     g_strlcpy(h->id, id, sizeof h->id);
     if (!sp_time_parse(created, &h->created)) {
-        g_set_error(err, SP_ERROR, SP_ERR_INPUT, "envelope header: created is not an RFC 3339 time");
+        g_set_error(err, SP_ERROR, SP_ERR_INPUT,
+                    "envelope header: created is not an RFC 3339 time");
         return false;
     }
     return parse_key_access(ka, h, err) && parse_method(method, h, err) &&
@@ -297,10 +297,9 @@ bool sp_display_parse(const char *json, size_t len, sp_display *d, GError **err)
     }
     g_autoptr(json_t) root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
     const char *bn = NULL, *bc = NULL, *bl = NULL, *sn = NULL, *su = NULL, *ph = NULL;
-    if (root == NULL ||
-        json_unpack_ex(root, &je, 0, "{s?{s?s, s?s, s?s}, s?s, s?s, s?s}", "brand", "name", &bn,
-                       "color", &bc, "logo", &bl, "sender", &sn, "subject", &su, "phrase",
-                       &ph) != 0) {
+    if (root == NULL || json_unpack_ex(root, &je, 0, "{s?{s?s, s?s, s?s}, s?s, s?s, s?s}", "brand",
+                                       "name", &bn, "color", &bc, "logo", &bl, "sender", &sn,
+                                       "subject", &su, "phrase", &ph) != 0) {
         g_set_error(err, SP_ERROR, SP_ERR_INPUT, "envelope display block is not valid: %s",
                     je.text);
         return false;

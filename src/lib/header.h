@@ -26,7 +26,7 @@
 typedef enum { SP_ACCESS_PASSWORD, SP_ACCESS_KEYSERVER } sp_access_type;
 
 typedef struct {
-    char id[32];   /* base64url of SP_ID_LEN random bytes (22 characters) */
+    char id[32];    /* base64url of SP_ID_LEN random bytes (22 characters) */
     gint64 created; /* Unix seconds, UTC */
 
     sp_access_type access;

@@ -82,8 +82,8 @@ void sp_mime_parse_head(const guint8 *data, size_t len, sp_msg_info *info)
     g_autoptr(GByteArray) block = g_byte_array_sized_new((guint)end + 2);
     g_byte_array_append(block, data, (guint)end);
     g_byte_array_append(block, (const guint8 *)"\n\n", 2);
-    g_autoptr(GMimeStream) mem = g_mime_stream_mem_new_with_buffer((const char *)block->data,
-                                                                   block->len);
+    g_autoptr(GMimeStream) mem =
+        g_mime_stream_mem_new_with_buffer((const char *)block->data, block->len);
     g_autoptr(GMimeParser) parser = g_mime_parser_new_with_stream(mem);
     g_mime_parser_set_format(parser, GMIME_FORMAT_MESSAGE);
     info->head = g_mime_parser_construct_message(parser, NULL);

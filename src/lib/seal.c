@@ -30,7 +30,8 @@ GMimeStream *sp_temp_stream(GError **err)
 static bool too_big(guint64 size, guint64 max, GError **err)
 {
     g_set_error(err, SP_ERROR, SP_ERR_TOO_BIG,
-                "the message is %s%" G_GUINT64_FORMAT " bytes, over the size limit of %" G_GUINT64_FORMAT
+                "the message is %s%" G_GUINT64_FORMAT
+                " bytes, over the size limit of %" G_GUINT64_FORMAT
                 " bytes (raise it with --max-size)",
                 size > max ? "" : "more than ", size, max);
     return false;
@@ -90,8 +91,7 @@ bool sp_seal(GMimeStream *in, GMimeStream *out, const sp_seal_opts *o, GError **
     bool ok = false;
     if (!o->mail || tmp != NULL) {
         g_autoptr(sp_env_writer) w = sp_env_writer_new(tmp ? tmp : out, h, d, o->key, err);
-        ok = w != NULL && seal_body(in, w, head, o->max_size, err) &&
-             sp_env_writer_finish(w, err);
+        ok = w != NULL && seal_body(in, w, head, o->max_size, err) && sp_env_writer_finish(w, err);
     }
     if (ok && o->mail) {
         g_mime_stream_reset(tmp);

@@ -3,7 +3,7 @@
  */
 #include "sp_error.h"
 
-G_DEFINE_QUARK(sealpost-error-quark, sp_error)
+G_DEFINE_QUARK(sealpost - error - quark, sp_error)
 
 int sp_error_exit_code(const GError *err)
 {

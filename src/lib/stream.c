@@ -89,8 +89,7 @@ static bool process(sp_stream *s, const uint8_t *in, size_t len, bool last, GErr
          * after it were cut off; anything else is a modification. */
         if (last) {
             make_nonce(s, s->counter, false, nonce);
-            if (sp_aead_open(s->aead, nonce, s->aad, sizeof s->aad, in, clen, in + clen,
-                             s->out)) {
+            if (sp_aead_open(s->aead, nonce, s->aad, sizeof s->aad, in, clen, in + clen, s->out)) {
                 sp_crypto_wipe(s->out, clen);
                 g_set_error(err, SP_ERROR, SP_ERR_TRUNCATED,
                             "the envelope ends after segment %" G_GUINT64_FORMAT
@@ -144,9 +143,10 @@ bool sp_stream_finish(sp_stream *s, GError **err)
     s->finished = true;
     if (!s->encrypt && s->fill == 0) {
         g_set_error_literal(err, SP_ERROR, SP_ERR_TRUNCATED,
-                    s->counter == 0 ? "the envelope has no encrypted payload"
-                                    : "the envelope ends before its last segment: part of the "
-                                      "file is missing");
+                            s->counter == 0
+                                ? "the envelope has no encrypted payload"
+                                : "the envelope ends before its last segment: part of the "
+                                  "file is missing");
         return false;
     }
     bool ok = process(s, s->buf, s->fill, true, err);

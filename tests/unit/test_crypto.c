@@ -22,7 +22,8 @@ static const gcm_case gcm_cases[] = {
      "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b"
      "525b16aedf5aa0de657ba637b39",
      "feedfacedeadbeeffeedfacedeadbeefabaddad2",
-     "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b10568288"
+     "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828"
+     "8"
      "38c5f61e6393ba7a0abcc9f662",
      "76fc6ece0f4e1768cddf8853bb2d551b"},
 };
@@ -42,8 +43,8 @@ static void test_gcm_known_answers(void **state)
         assert_memory_equal(t, tag->data, SP_TAG_LEN);
 
         g_autofree uint8_t *back = g_malloc0(pt->len + 1);
-        assert_true(sp_aead_open(a, iv->data, aad->data, aad->len, ct->data, ct->len, tag->data,
-                                 back));
+        assert_true(
+            sp_aead_open(a, iv->data, aad->data, aad->len, ct->data, ct->len, tag->data, back));
         assert_memory_equal(back, pt->data, pt->len);
 
         /* A wrong tag is refused and leaves no plaintext behind. */
@@ -61,11 +62,13 @@ static void test_hkdf_rfc5869_case1(void **state)
     g_autoptr(GByteArray) ikm = tu_hex("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b");
     g_autoptr(GByteArray) salt = tu_hex("000102030405060708090a0b0c");
     g_autoptr(GByteArray) info = tu_hex("f0f1f2f3f4f5f6f7f8f9");
-    g_autoptr(GByteArray) okm = tu_hex("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf"
-                                       "34007208d5b887185865");
+    g_autoptr(GByteArray) okm =
+        tu_hex("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf"
+               "34007208d5b887185865");
     g_autofree char *info_s = g_strndup((const char *)info->data, info->len);
     uint8_t out[42];
-    assert_true(sp_crypto_hkdf(ikm->data, ikm->len, salt->data, salt->len, info_s, out, sizeof out));
+    assert_true(
+        sp_crypto_hkdf(ikm->data, ikm->len, salt->data, salt->len, info_s, out, sizeof out));
     assert_memory_equal(out, okm->data, sizeof out);
 }
 
@@ -91,9 +94,10 @@ static void test_argon2id_bounds(void **state)
     struct {
         uint32_t m, t, p;
         int code;
-    } bad[] = {{1024, 1, 1, SP_ERR_INPUT},        /* too little memory */
+    } bad[] = {{1024, 1, 1, SP_ERR_INPUT},            /* too little memory */
                {2 * 1024 * 1024, 1, 1, SP_ERR_INPUT}, /* 2 GiB: a hostile header */
-               {8192, 0, 1, SP_ERR_INPUT},        {8192, 100, 1, SP_ERR_INPUT},
+               {8192, 0, 1, SP_ERR_INPUT},
+               {8192, 100, 1, SP_ERR_INPUT},
                {8192, 1, 4, SP_ERR_VERSION}};
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
         g_autoptr(GError) err = NULL;
@@ -128,9 +132,9 @@ static void test_random_differs(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_gcm_known_answers),  cmocka_unit_test(test_hkdf_rfc5869_case1),
+        cmocka_unit_test(test_gcm_known_answers),     cmocka_unit_test(test_hkdf_rfc5869_case1),
         cmocka_unit_test(test_argon2id_known_answer), cmocka_unit_test(test_argon2id_bounds),
-        cmocka_unit_test(test_key_check_and_equal), cmocka_unit_test(test_random_differs),
+        cmocka_unit_test(test_key_check_and_equal),   cmocka_unit_test(test_random_differs),
     };
     return cmocka_run_group_tests_name("crypto", tests, tu_setup, NULL);
 }

@@ -228,9 +228,12 @@ static void test_crlf_and_case_tolerated(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip_and_outside), cmocka_unit_test(test_empty_and_multisegment),
-        cmocka_unit_test(test_wrong_key),              cmocka_unit_test(test_tampering_refused),
-        cmocka_unit_test(test_truncated_everywhere),   cmocka_unit_test(test_not_envelopes),
+        cmocka_unit_test(test_round_trip_and_outside),
+        cmocka_unit_test(test_empty_and_multisegment),
+        cmocka_unit_test(test_wrong_key),
+        cmocka_unit_test(test_tampering_refused),
+        cmocka_unit_test(test_truncated_everywhere),
+        cmocka_unit_test(test_not_envelopes),
         cmocka_unit_test(test_crlf_and_case_tolerated),
     };
     return cmocka_run_group_tests_name("envelope", tests, tu_setup, NULL);

@@ -132,7 +132,7 @@ static void test_b64url_strict(void **state)
     assert_null(strchr(s, '/'));
     assert_true(sp_b64url_decode_exact(s, out, sizeof out));
     assert_memory_equal(out, in, sizeof in);
-    assert_false(sp_b64url_decode_exact(s, out, 6));   /* wrong length */
+    assert_false(sp_b64url_decode_exact(s, out, 6)); /* wrong length */
     g_autofree char *padded = g_strconcat(s, "=", NULL);
     assert_false(sp_b64url_decode_exact(padded, out, 7));
     g_autofree char *noncanon = g_strdup(s);
@@ -143,7 +143,8 @@ static void test_b64url_strict(void **state)
 static void test_display_round_trip(void **state)
 {
     (void)state;
-    sp_display d = {.brand_name = (char *)"Clinic <b>", .subject = (char *)"Résultats & </script>",
+    sp_display d = {.brand_name = (char *)"Clinic <b>",
+                    .subject = (char *)"Résultats & </script>",
                     .phrase = (char *)"blue heron"};
     g_autofree char *json = sp_display_to_json(&d);
     assert_null(strchr(json, '<'));
@@ -189,12 +190,9 @@ static void test_durations_and_sizes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip_and_escaping),
-        cmocka_unit_test(test_malformed_headers),
-        cmocka_unit_test(test_not_json_and_oversized),
-        cmocka_unit_test(test_b64url_strict),
-        cmocka_unit_test(test_display_round_trip),
-        cmocka_unit_test(test_durations_and_sizes),
+        cmocka_unit_test(test_round_trip_and_escaping), cmocka_unit_test(test_malformed_headers),
+        cmocka_unit_test(test_not_json_and_oversized),  cmocka_unit_test(test_b64url_strict),
+        cmocka_unit_test(test_display_round_trip),      cmocka_unit_test(test_durations_and_sizes),
     };
     return cmocka_run_group_tests_name("header", tests, tu_setup, NULL);
 }

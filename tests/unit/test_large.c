@@ -119,7 +119,6 @@ static void test_one_gib_streams_in_constant_memory(void **state)
 
 int main(void)
 {
-    const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_one_gib_streams_in_constant_memory)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_one_gib_streams_in_constant_memory)};
     return cmocka_run_group_tests_name("large", tests, tu_setup, NULL);
 }

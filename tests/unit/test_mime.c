@@ -94,7 +94,8 @@ static void test_carrier_email(void **state)
     GMimeObject *o = GMIME_OBJECT(m);
     assert_string_equal(g_mime_object_get_header(o, "In-Reply-To"), "<prev-9@client.example>");
     assert_non_null(strstr(g_mime_object_get_header(o, "References"), "<first-1@law.example>"));
-    g_autofree char *from = internet_address_list_to_string(g_mime_message_get_from(m), NULL, FALSE);
+    g_autofree char *from =
+        internet_address_list_to_string(g_mime_message_get_from(m), NULL, FALSE);
     assert_string_equal(from, "Alice <alice@law.example>");
     g_autofree char *cc = internet_address_list_to_string(
         g_mime_message_get_addresses(m, GMIME_ADDRESS_TYPE_CC), NULL, FALSE);
@@ -215,9 +216,12 @@ static void test_password_envelope(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_head_fields),          cmocka_unit_test(test_head_broken_inputs),
-        cmocka_unit_test(test_read_head_long_headers), cmocka_unit_test(test_carrier_email),
-        cmocka_unit_test(test_email_without_envelope), cmocka_unit_test(test_size_limit),
+        cmocka_unit_test(test_head_fields),
+        cmocka_unit_test(test_head_broken_inputs),
+        cmocka_unit_test(test_read_head_long_headers),
+        cmocka_unit_test(test_carrier_email),
+        cmocka_unit_test(test_email_without_envelope),
+        cmocka_unit_test(test_size_limit),
         cmocka_unit_test(test_password_envelope),
     };
     return cmocka_run_group_tests_name("mime", tests, tu_setup, NULL);

@@ -87,11 +87,11 @@ static inline GMimeStream *tu_open_key(const void *env, size_t len, const uint8_
     return out;
 }
 
-#define tu_assert_error(e, want)                                                                 \
-    do {                                                                                         \
-        assert_non_null(e);                                                                      \
-        if ((e)->code != (int)(want))                                                            \
-            fail_msg("expected error code %d, got %d: %s", (int)(want), (e)->code, (e)->message); \
+#define tu_assert_error(e, want)                                                                   \
+    do {                                                                                           \
+        assert_non_null(e);                                                                        \
+        if ((e)->code != (int)(want))                                                              \
+            fail_msg("expected error code %d, got %d: %s", (int)(want), (e)->code, (e)->message);  \
     } while (0)
 
 static inline int tu_setup(void **state)
