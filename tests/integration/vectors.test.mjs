@@ -127,14 +127,19 @@ function locateBlocks(bytes) {
   const s = latin1(bytes);
   const lower = s.toLowerCase(); // one to one on Latin-1: offsets stay byte offsets
   const found = {};
+  let headerBegun = false;
+  // The end of the input before the payload block.
+  const end = () => headerBegun
+    ? new EnvelopeError('truncated', 'the file ends before the payload')
+    : new EnvelopeError('not-envelope', 'no sealpost-header block');
   let i = 0;
   for (;;) {
     const lt = s.indexOf('<', i);
-    if (lt < 0) throw new EnvelopeError('not-envelope', 'no sealpost-payload block');
+    if (lt < 0) throw end();
     if (startsCI(s, lt, '<!--')) {
-      const end = s.indexOf('-->', lt + 4);
-      if (end < 0) throw new EnvelopeError('not-envelope', 'unterminated comment');
-      i = end + 3;
+      const close = s.indexOf('-->', lt + 4);
+      if (close < 0) throw end();
+      i = close + 3;
       continue;
     }
     if (!startsCI(s, lt, '<script') || !(isSpace(s[lt + 7] ?? '') || s[lt + 7] === '>')) {
@@ -142,23 +147,24 @@ function locateBlocks(bytes) {
       continue;
     }
     const gt = s.indexOf('>', lt);
-    if (gt < 0) throw new EnvelopeError('not-envelope', 'unterminated tag');
+    if (gt < 0) throw end();
     const start = gt + 1;
     const id = tagId(s.slice(lt, start));
-    const close = lower.indexOf('</script', start);
     if (id === 'sealpost-payload') {
       if (!found.header) throw new EnvelopeError('not-envelope', 'no sealpost-header block before the payload');
-      if (close < 0) throw new EnvelopeError('truncated', 'the file ends inside the payload');
-      const text = s.slice(start, close);
-      if (text.includes('<')) throw new EnvelopeError('tampered', 'markup inside the payload');
+      const lt2 = s.indexOf('<', start);
+      if (lt2 < 0) throw new EnvelopeError('truncated', 'the file ends inside the payload');
+      if (!startsCI(s, lt2, '</script')) throw new EnvelopeError('tampered', 'markup inside the payload');
       return {
         header: bytes.subarray(found.header[0], found.header[1]),
         display: found.display ? bytes.subarray(found.display[0], found.display[1]) : null,
-        payloadText: text,
+        payloadText: s.slice(start, lt2),
       };
     }
-    if (close < 0) throw new EnvelopeError('not-envelope', 'unterminated script element');
     const which = id === 'sealpost-header' ? 'header' : id === 'sealpost-display' ? 'display' : null;
+    if (which === 'header') headerBegun = true;
+    const close = lower.indexOf('</script', start);
+    if (close < 0) throw end();
     if (which && found[which]) throw new EnvelopeError('malformed', `two ${id} blocks`);
     if (which) found[which] = [start, close];
     i = close + 8;
@@ -416,6 +422,21 @@ for (const v of vectors) {
   }
 }
 
+test('the worked example of docs/envelope-format.md is the short vector', () => {
+  const spec = readFileSync(fileURLToPath(new URL('../../docs/envelope-format.md', import.meta.url)), 'utf8');
+  const v = vectors.find((x) => x.name === 'short');
+  const payload = fromBase64(v.payload);
+  const b64 = v.payload.match(/.{1,64}/g).join('\n');
+  for (const want of [v.key, v.keyCheck, v.header, v.aad, hex(payload.subarray(0, -16)), hex(payload.subarray(-16)), b64,
+    `${utf8.encode(v.header).length} bytes`, v.nonces[0].slice(0, 14)])
+    assert.ok(spec.includes(want), `the spec lacks ${want}`);
+  const m = vectors.find((x) => x.name === 'multi-segment');
+  for (const want of [m.aad, m.noncePrefix]) assert.ok(spec.includes(want), `the spec lacks ${want}`);
+  const p = vectors.find((x) => x.name === 'password');
+  assert.ok(spec.includes(p.key) && spec.includes(p.password.crossCheck.command));
+  assert.ok(spec.includes(vectors.find((x) => x.name === 'empty').payload));
+});
+
 test('password vector: Argon2id key from the reference argon2 command', { skip: !haveArgon2 && 'argon2 not installed' }, async () => {
   const v = vectors.find((x) => x.name === 'password');
   const h = parseHeader(utf8.encode(v.header));
@@ -462,6 +483,8 @@ const variants = {
   'two header blocks': [shortHtml.replace(D, `${H}{}</script>\n${D}`), 'malformed'],
   'no header block': [shortHtml.replace('id="sealpost-header"', 'id="other"'), 'not-envelope'],
   'header after the payload': [moveHeaderAfterPayload(shortHtml), 'not-envelope'],
+  'file cut inside the header': [shortHtml.slice(0, shortHtml.indexOf(H) + H.length + 40), 'truncated'],
+  'file cut before the payload': [shortHtml.slice(0, shortHtml.indexOf('<script type="application/octet-stream"')), 'truncated'],
   'file cut inside the payload': [shortHtml.slice(0, shortHtml.indexOf('id="sealpost-payload">') + 90), 'truncated'],
   'header member twice': [shortHtml.replace('"security":"high"}}', '"security":"high","security":"low"}}'), 'malformed'],
   'header version 2': [shortHtml.replace('{"v":1,', '{"v":2,'), 'version'],
