@@ -21,6 +21,8 @@ int cli_usage(const char *cmd, const char *msg);
 /* Read a secret from the first line of path (line end removed). The result
  * lives in guarded memory: free it with cli_secret_free(). */
 char *cli_read_secret(const char *path, size_t *len, GError **err);
+/* The whole file (at most 4 KiB), for binary secrets; same guarded memory. */
+char *cli_read_secret_bytes(const char *path, size_t *len, GError **err);
 void cli_secret_free(char *s, size_t len);
 
 /* Open path ("-" = standard input) as a seekable stream: standard input is

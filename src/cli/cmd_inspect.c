@@ -59,6 +59,8 @@ static void print_text(const char *path, bool carrier, const sp_header *h, const
     }
     if (d->subject)
         printf("Subject:     %s (display block, not authenticated)\n", d->subject);
+    printf("Note:        the header is authenticated when the envelope is opened; until then "
+           "it is a claim\n");
     printf("Payload:     %" G_GUINT64_FORMAT " bytes encrypted in %" G_GUINT64_FORMAT
            " segments; message %" G_GUINT64_FORMAT " bytes\n",
            payload, segs, plain);

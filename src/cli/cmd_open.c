@@ -15,31 +15,40 @@ static const char summary[] =
     "Exit status 3 means a wrong password or key, a tampered or truncated envelope,\n"
     "or an expired one.";
 
-/* A raw key file holds 32 bytes, or their standard base64 on the first line. */
+/* A key file holds exactly 32 raw bytes, or their standard base64 (44
+ * characters) on one line. */
 static bool read_key_file(const char *path, uint8_t key[SP_KEY_LEN], GError **err)
 {
     size_t len = 0;
-    char *text = cli_read_secret(path, &len, err);
-    if (text == NULL)
+    char *buf = cli_read_secret_bytes(path, &len, err);
+    if (buf == NULL)
         return false;
-    gsize n = 0;
     bool ok = false;
     if (len == SP_KEY_LEN) {
-        memcpy(key, text, SP_KEY_LEN);
+        memcpy(key, buf, SP_KEY_LEN);
         ok = true;
     } else {
-        guchar *raw = g_base64_decode(text, &n);
-        if (n == SP_KEY_LEN) {
+        while (len > 0 && g_ascii_isspace(buf[len - 1]))
+            len--;
+        buf[len] = '\0';
+        bool b64 = len == 44 && buf[43] == '=';
+        for (size_t i = 0; b64 && i < 43; i++)
+            b64 = g_ascii_isalnum(buf[i]) || buf[i] == '+' || buf[i] == '/';
+        gsize n = 0;
+        guchar *raw = b64 ? g_base64_decode(buf, &n) : NULL;
+        if (raw != NULL && n == SP_KEY_LEN) {
             memcpy(key, raw, SP_KEY_LEN);
             ok = true;
         }
-        sp_crypto_wipe(raw, n);
+        if (raw != NULL)
+            sp_crypto_wipe(raw, n);
         g_free(raw);
     }
-    cli_secret_free(text, len);
+    cli_secret_free(buf, len);
     if (!ok)
         g_set_error(err, SP_ERROR, SP_ERR_INPUT,
-                    "%s does not hold a 32-byte key (raw, or base64 on one line)", path);
+                    "%s does not hold a 32-byte key (32 raw bytes, or 44 characters of base64)",
+                    path);
     return ok;
 }
 

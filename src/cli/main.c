@@ -28,7 +28,7 @@ int cli_usage(const char *cmd, const char *msg)
     return EXIT_USAGE;
 }
 
-char *cli_read_secret(const char *path, size_t *len, GError **err)
+char *cli_read_secret_bytes(const char *path, size_t *len, GError **err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
@@ -44,6 +44,16 @@ char *cli_read_secret(const char *path, size_t *len, GError **err)
         have += (size_t)n;
     close(fd);
     buf[have] = '\0';
+    *len = have;
+    return buf;
+}
+
+char *cli_read_secret(const char *path, size_t *len, GError **err)
+{
+    size_t have = 0;
+    char *buf = cli_read_secret_bytes(path, &have, err);
+    if (buf == NULL)
+        return NULL;
     char *nl = memchr(buf, '\n', have);
     size_t l = nl ? (size_t)(nl - buf) : have;
     if (l > 0 && buf[l - 1] == '\r')

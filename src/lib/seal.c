@@ -156,8 +156,8 @@ bool sp_open(GMimeStream *in, GMimeStream *out, const sp_open_opts *o, GError **
                                 "--password-file");
         else
             g_set_error(err, SP_ERROR, SP_ERR_USAGE,
-                        "this envelope's key is held by the key server %s: give --keyserver, "
-                        "--email and --password-file, or --key-file",
+                        "this envelope's key is held by the key server %s: open it in a "
+                        "browser, or give the message key with --key-file",
                         h->ks_url);
         return false;
     }

@@ -142,6 +142,12 @@ test('tampered, truncated and re-versioned envelopes are told apart', () => {
   assert.equal(r.code, 3);
   assert.match(r.err, /cut short|missing/);
 
+  // Characters outside base64 are refused even after the padding.
+  const close = env.indexOf('</script>', start);
+  r = run(['open', '--password-file', PW, '-'], env.slice(0, close) + '-garbage\n' + env.slice(close));
+  assert.equal(r.code, 3);
+  assert.match(r.err, /not valid base64/);
+
   r = run(['open', '--password-file', PW, '-'], env.replace('{"v":1,', '{"v":2,'));
   assert.equal(r.code, 2);
   assert.match(r.err, /version 2.*update sealpost/);
@@ -149,6 +155,24 @@ test('tampered, truncated and re-versioned envelopes are told apart', () => {
   r = run(['open', '--password-file', PW, '-'], env.replace('"to":["patient@example.org"]', '"to":["mallory@example.org"]'));
   assert.equal(r.code, 3);
   assert.match(r.err, /modified|damaged/);
+});
+
+test('--key-file takes 32 raw bytes or their base64; anything else is refused', () => {
+  const v = JSON.parse(readFileSync(join(here, '..', 'vectors', 'short.json'), 'utf8'));
+  const key = Buffer.from(v.key, 'hex');
+  const env = join(here, '..', 'vectors', 'short.html');
+  const want = Buffer.from(v.plaintext, 'hex');
+  for (const content of [key, key.toString('base64') + '\n']) {
+    const r = run(['open', '--key-file', file('k.key', content), env]);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(r.out, want);
+  }
+  const r = run(['open', '--key-file', file('k.key', key.subarray(0, 31)), env]);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /32-byte key/);
+  const wrong = Buffer.from(key);
+  wrong[0] ^= 1;
+  assert.equal(run(['open', '--key-file', file('k.key', wrong), env]).code, 3);
 });
 
 test('not an envelope: exit 2 with a clear message', () => {
