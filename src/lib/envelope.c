@@ -20,12 +20,13 @@
 #include <errno.h>
 #include <string.h>
 
+#define B64_PIECE (48 * 1024)
+
 struct sp_env_writer {
     GMimeStream *out;
     sp_stream *stream;
     EVP_ENCODE_CTX *b64;
-    uint8_t *b64buf;
-    size_t b64cap;
+    uint8_t b64buf[B64_PIECE / 48 * 65 + 130];
 };
 
 bool sp_stream_write_all(GMimeStream *out, const void *buf, size_t len, GError **err)
@@ -59,13 +60,8 @@ static bool b64_sink(void *ctx, const uint8_t *buf, size_t len, GError **err)
 {
     sp_env_writer *w = ctx;
     while (len > 0) {
-        /* EVP_EncodeUpdate takes an int; feed at most one segment at a time. */
-        size_t n = MIN(len, (size_t)SP_SEGMENT_MAX);
-        size_t need = n / 48 * 65 + 130;
-        if (need > w->b64cap) {
-            w->b64buf = g_realloc(w->b64buf, need);
-            w->b64cap = need;
-        }
+        /* Fixed pieces into a fixed buffer: 64 characters + LF per 48 bytes. */
+        size_t n = MIN(len, (size_t)B64_PIECE);
         int outl = 0;
         if (EVP_EncodeUpdate(w->b64, w->b64buf, &outl, buf, (int)n) != 1) {
             g_set_error(err, SP_ERROR, SP_ERR_INTERNAL, "base64 encoding failed");
@@ -137,7 +133,6 @@ void sp_env_writer_free(sp_env_writer *w)
         return;
     sp_stream_free(w->stream);
     EVP_ENCODE_CTX_free(w->b64);
-    g_free(w->b64buf);
     if (w->out != NULL)
         g_object_unref(w->out);
     g_free(w);

@@ -9,10 +9,10 @@
  */
 #include "envelope.h"
 
+#include "b64dec.h"
 #include "sp_error.h"
 
 #include <errno.h>
-#include <openssl/evp.h>
 #include <string.h>
 
 #define CHUNK (64 * 1024)
@@ -243,66 +243,6 @@ bool sp_env_reader_key_matches(const sp_env_reader *r, const uint8_t key[SP_KEY_
     return sp_crypto_equal(kc, r->hdr.key_check, sizeof kc);
 }
 
-typedef struct {
-    EVP_ENCODE_CTX *ctx;
-    bool ended; /* the decoder saw the end of the base64 text */
-    guint8 *out;
-    sp_sink_fn sink;
-    void *sink_ctx;
-} decoder;
-
-/* The bytes allowed in the payload text: base64, SP, HT, CR and LF. */
-static const bool b64_char[256] = {
-    ['A'] = 1, ['B'] = 1, ['C'] = 1,  ['D'] = 1,  ['E'] = 1,  ['F'] = 1, ['G'] = 1, ['H'] = 1,
-    ['I'] = 1, ['J'] = 1, ['K'] = 1,  ['L'] = 1,  ['M'] = 1,  ['N'] = 1, ['O'] = 1, ['P'] = 1,
-    ['Q'] = 1, ['R'] = 1, ['S'] = 1,  ['T'] = 1,  ['U'] = 1,  ['V'] = 1, ['W'] = 1, ['X'] = 1,
-    ['Y'] = 1, ['Z'] = 1, ['a'] = 1,  ['b'] = 1,  ['c'] = 1,  ['d'] = 1, ['e'] = 1, ['f'] = 1,
-    ['g'] = 1, ['h'] = 1, ['i'] = 1,  ['j'] = 1,  ['k'] = 1,  ['l'] = 1, ['m'] = 1, ['n'] = 1,
-    ['o'] = 1, ['p'] = 1, ['q'] = 1,  ['r'] = 1,  ['s'] = 1,  ['t'] = 1, ['u'] = 1, ['v'] = 1,
-    ['w'] = 1, ['x'] = 1, ['y'] = 1,  ['z'] = 1,  ['0'] = 1,  ['1'] = 1, ['2'] = 1, ['3'] = 1,
-    ['4'] = 1, ['5'] = 1, ['6'] = 1,  ['7'] = 1,  ['8'] = 1,  ['9'] = 1, ['+'] = 1, ['/'] = 1,
-    ['='] = 1, [' '] = 1, ['\t'] = 1, ['\n'] = 1, ['\r'] = 1,
-};
-
-static bool decode(decoder *d, const guint8 *in, size_t len, GError **err)
-{
-    while (len > 0) {
-        size_t n = MIN(len, (size_t)CHUNK);
-        if (d->ended) {
-            for (size_t i = 0; i < n; i++)
-                if (!g_ascii_isspace(in[i])) {
-                    g_set_error(err, SP_ERROR, SP_ERR_TAMPERED,
-                                "the payload has data after its end: the envelope was modified");
-                    return false;
-                }
-        } else {
-            /* OpenSSL's decoder stops quietly at '-' and similar; accept
-             * nothing but the base64 alphabet and white space. */
-            for (size_t i = 0; i < n; i++)
-                if (!b64_char[in[i]]) {
-                    g_set_error(err, SP_ERROR, SP_ERR_TAMPERED,
-                                "the payload is not valid base64: the envelope was modified or "
-                                "damaged");
-                    return false;
-                }
-            int outl = 0;
-            int rc = EVP_DecodeUpdate(d->ctx, d->out, &outl, in, (int)n);
-            if (rc < 0) {
-                g_set_error(err, SP_ERROR, SP_ERR_TAMPERED,
-                            "the payload is not valid base64: the envelope was modified or "
-                            "damaged");
-                return false;
-            }
-            d->ended = rc == 0;
-            if (outl > 0 && !d->sink(d->sink_ctx, d->out, (size_t)outl, err))
-                return false;
-        }
-        in += n;
-        len -= n;
-    }
-    return true;
-}
-
 /* Decode the payload text up to its closing tag, feeding the sink. */
 static bool pump(sp_env_reader *r, sp_sink_fn sink, void *ctx, GError **err)
 {
@@ -311,15 +251,14 @@ static bool pump(sp_env_reader *r, sp_sink_fn sink, void *ctx, GError **err)
         return false;
     }
     r->used = true;
-    decoder d = {EVP_ENCODE_CTX_new(), false, g_malloc(CHUNK), sink, ctx};
-    EVP_DecodeInit(d.ctx);
+    g_autoptr(sp_b64dec) d = sp_b64dec_new(sink, ctx);
     guint8 *chunk = g_malloc(CHUNK);
     bool ok = false;
     for (;;) {
         GByteArray *w = r->work;
         const guint8 *lt = w->len ? memchr(w->data, '<', w->len) : NULL;
         size_t upto = lt ? (size_t)(lt - w->data) : w->len;
-        if (!decode(&d, w->data, upto, err))
+        if (!sp_b64dec_update(d, w->data, upto, err))
             break;
         g_byte_array_remove_range(w, 0, (guint)upto);
         if (lt != NULL && w->len >= CLOSE_LEN) {
@@ -328,14 +267,7 @@ static bool pump(sp_env_reader *r, sp_sink_fn sink, void *ctx, GError **err)
                             "unexpected markup inside the payload: the envelope was modified");
                 break;
             }
-            int outl = 0;
-            if (EVP_DecodeFinal(d.ctx, d.out, &outl) < 0) {
-                g_set_error(err, SP_ERROR, SP_ERR_TAMPERED,
-                            "the payload's base64 ends in the middle of a group: the envelope "
-                            "was modified or cut");
-                break;
-            }
-            ok = outl == 0 || sink(ctx, d.out, (size_t)outl, err);
+            ok = sp_b64dec_finish(d, err);
             break;
         }
         gssize n = read_some(r->in, chunk, CHUNK, err);
@@ -349,8 +281,6 @@ static bool pump(sp_env_reader *r, sp_sink_fn sink, void *ctx, GError **err)
         g_byte_array_append(w, chunk, (guint)n);
     }
     g_free(chunk);
-    g_free(d.out);
-    EVP_ENCODE_CTX_free(d.ctx);
     return ok;
 }
 

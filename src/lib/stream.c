@@ -17,11 +17,13 @@ struct sp_stream {
     sp_aead *aead;
     uint8_t prefix[SP_PREFIX_LEN];
     uint8_t aad[SP_SHA256_LEN];
-    uint32_t seg;     /* plaintext segment size */
-    size_t in_seg;    /* input segment size: seg, or seg + tag when opening */
-    uint8_t *buf;     /* input buffer, in_seg bytes */
-    size_t fill;      /* bytes in buf */
-    uint8_t *out;     /* output buffer, seg + tag bytes */
+    uint32_t seg;  /* plaintext segment size */
+    size_t in_seg; /* input segment size: seg, or seg + tag when opening */
+    uint8_t *buf;  /* input buffer, grown up to in_seg bytes as needed */
+    size_t buf_cap;
+    size_t fill;  /* bytes in buf */
+    uint8_t *out; /* output buffer, grown up to seg + tag bytes */
+    size_t out_cap;
     uint64_t counter; /* index of the next segment */
     sp_sink_fn sink;
     void *sink_ctx;
@@ -39,11 +41,28 @@ sp_stream *sp_stream_new(bool encrypt, const uint8_t key[SP_KEY_LEN],
     memcpy(s->aad, aad, SP_SHA256_LEN);
     s->seg = segment_size;
     s->in_seg = encrypt ? segment_size : segment_size + SP_TAG_LEN;
-    s->buf = g_malloc(s->in_seg);
-    s->out = g_malloc((size_t)segment_size + SP_TAG_LEN);
     s->sink = sink;
     s->sink_ctx = sink_ctx;
     return s;
+}
+
+/* Make *p hold at least need bytes (at most max), keeping its first `keep`.
+ * Buffers hold plaintext, so the old one is wiped, never realloc'ed. Small
+ * messages thus cost small buffers, not a whole segment's. */
+static uint8_t *grow(uint8_t **p, size_t *cap, size_t need, size_t max, size_t keep)
+{
+    if (need <= *cap)
+        return *p;
+    size_t n = MIN(MAX(need, MAX(*cap * 2, (size_t)16 * 1024)), max);
+    uint8_t *q = g_malloc(n);
+    if (keep > 0)
+        memcpy(q, *p, keep);
+    if (*p != NULL) {
+        sp_crypto_wipe(*p, *cap);
+        g_free(*p);
+    }
+    *cap = n;
+    return *p = q;
 }
 
 static void make_nonce(const sp_stream *s, uint64_t i, bool last, uint8_t nonce[SP_NONCE_LEN])
@@ -67,6 +86,7 @@ static bool process(sp_stream *s, const uint8_t *in, size_t len, bool last, GErr
         return false;
     }
     make_nonce(s, s->counter, last, nonce);
+    grow(&s->out, &s->out_cap, len + SP_TAG_LEN, (size_t)s->seg + SP_TAG_LEN, 0);
     if (s->encrypt) {
         if (!sp_aead_seal(s->aead, nonce, s->aad, sizeof s->aad, in, len, s->out, s->out + len)) {
             g_set_error(err, SP_ERROR, SP_ERR_INTERNAL, "AES-256-GCM encryption failed");
@@ -129,6 +149,7 @@ bool sp_stream_update(sp_stream *s, const uint8_t *in, size_t len, GError **err)
             continue;
         }
         size_t n = MIN(len, s->in_seg - s->fill);
+        grow(&s->buf, &s->buf_cap, s->fill + n, s->in_seg, s->fill);
         memcpy(s->buf + s->fill, in, n);
         s->fill += n;
         in += n;
@@ -150,7 +171,8 @@ bool sp_stream_finish(sp_stream *s, GError **err)
         return false;
     }
     bool ok = process(s, s->buf, s->fill, true, err);
-    sp_crypto_wipe(s->buf, s->fill);
+    if (s->fill > 0)
+        sp_crypto_wipe(s->buf, s->fill);
     s->fill = 0;
     return ok;
 }
@@ -165,8 +187,10 @@ void sp_stream_free(sp_stream *s)
     if (s == NULL)
         return;
     sp_aead_free(s->aead);
-    sp_crypto_wipe(s->buf, s->in_seg);
-    sp_crypto_wipe(s->out, (size_t)s->seg + SP_TAG_LEN);
+    if (s->buf != NULL)
+        sp_crypto_wipe(s->buf, s->buf_cap);
+    if (s->out != NULL)
+        sp_crypto_wipe(s->out, s->out_cap);
     g_free(s->buf);
     g_free(s->out);
     g_free(s);
