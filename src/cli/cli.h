@@ -18,6 +18,11 @@ int cli_fail(const char *cmd, const GError *err);
 /* Print a usage error with a hint to --help and return EXIT_USAGE. */
 int cli_usage(const char *cmd, const char *msg);
 
+/* Parse a command's options (GOption, with --help); on a bad option print
+ * the usage error and return false. argc/argv keep the remaining arguments. */
+bool cli_parse_options(const char *cmd, const char *params, const char *summary,
+                       GOptionEntry *entries, int *argc, char ***argv);
+
 /* Read a secret from the first line of path (line end removed). The result
  * lives in guarded memory: free it with cli_secret_free(). */
 char *cli_read_secret(const char *path, size_t *len, GError **err);

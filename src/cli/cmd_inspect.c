@@ -72,12 +72,10 @@ int cmd_inspect(int argc, char **argv)
     GOptionEntry entries[] = {
         {"json", 0, 0, G_OPTION_ARG_NONE, &as_json, "Print one JSON document", NULL},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
-    g_autoptr(GOptionContext) ctx = g_option_context_new("ENVELOPE.html|CARRIER.eml|-");
-    g_option_context_set_summary(ctx, summary);
-    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!cli_parse_options("inspect", "ENVELOPE.html|CARRIER.eml|-", summary, entries, &argc,
+                           &argv))
+        return EXIT_USAGE;
     g_autoptr(GError) err = NULL;
-    if (!g_option_context_parse(ctx, &argc, &argv, &err))
-        return cli_usage("inspect", err->message);
     if (argc != 2)
         return cli_usage("inspect", "give exactly one envelope or carrier email");
 

@@ -63,12 +63,9 @@ int cmd_open(int argc, char **argv)
                                "Write to FILE, created only on success (default: standard output)",
                                "FILE"},
                               {NULL, 0, 0, 0, NULL, NULL, NULL}};
-    g_autoptr(GOptionContext) ctx = g_option_context_new("ENVELOPE.html|CARRIER.eml|-");
-    g_option_context_set_summary(ctx, summary);
-    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!cli_parse_options("open", "ENVELOPE.html|CARRIER.eml|-", summary, entries, &argc, &argv))
+        return EXIT_USAGE;
     g_autoptr(GError) err = NULL;
-    if (!g_option_context_parse(ctx, &argc, &argv, &err))
-        return cli_usage("open", err->message);
     if (argc != 2)
         return cli_usage("open", "give exactly one envelope or carrier email");
     if ((password_file == NULL) == (key_file == NULL))

@@ -51,12 +51,9 @@ int cmd_seal(int argc, char **argv)
         {"kdf-passes", 0, 0, G_OPTION_ARG_INT, &kdf_passes, "Argon2id passes, 1 to 16 (default 3)",
          "N"},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
-    g_autoptr(GOptionContext) ctx = g_option_context_new("[MESSAGE|-]");
-    g_option_context_set_summary(ctx, summary);
-    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!cli_parse_options("seal", "[MESSAGE|-]", summary, entries, &argc, &argv))
+        return EXIT_USAGE;
     g_autoptr(GError) err = NULL;
-    if (!g_option_context_parse(ctx, &argc, &argv, &err))
-        return cli_usage("seal", err->message);
     if (argc > 2)
         return cli_usage("seal", "give one message at most");
     if (password_file == NULL)

@@ -28,6 +28,20 @@ int cli_usage(const char *cmd, const char *msg)
     return EXIT_USAGE;
 }
 
+bool cli_parse_options(const char *cmd, const char *params, const char *summary,
+                       GOptionEntry *entries, int *argc, char ***argv)
+{
+    g_autoptr(GOptionContext) ctx = g_option_context_new(params);
+    g_option_context_set_summary(ctx, summary);
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    g_autoptr(GError) err = NULL;
+    if (!g_option_context_parse(ctx, argc, argv, &err)) {
+        cli_usage(cmd, err->message);
+        return false;
+    }
+    return true;
+}
+
 char *cli_read_secret_bytes(const char *path, size_t *len, GError **err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
