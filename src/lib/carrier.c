@@ -88,6 +88,13 @@ static void copy_addresses(GMimeMessage *to, GMimeMessage *from, GMimeAddressTyp
         internet_address_list_append(g_mime_message_get_addresses(to, t), src);
 }
 
+static void add_mailbox(InternetAddressList *list, const char *addr)
+{
+    InternetAddress *ia = internet_address_mailbox_new(NULL, addr);
+    internet_address_list_add(list, ia); /* takes its own reference */
+    g_object_unref(ia);
+}
+
 static void copy_envelope_headers(GMimeMessage *msg, const sp_msg_info *info, const sp_header *h)
 {
     GMimeMessage *orig = info->head;
@@ -97,16 +104,15 @@ static void copy_envelope_headers(GMimeMessage *msg, const sp_msg_info *info, co
         copy_addresses(msg, orig, GMIME_ADDRESS_TYPE_TO);
         copy_addresses(msg, orig, GMIME_ADDRESS_TYPE_CC);
     }
-    if (internet_address_list_length(g_mime_message_get_from(msg)) == 0 && h->from[0])
-        internet_address_list_add(g_mime_message_get_from(msg),
-                                  internet_address_mailbox_new(NULL, h->from));
-    if (orig == NULL || internet_address_list_length(
-                            g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_TO)) == 0) {
+    InternetAddressList *from = g_mime_message_get_from(msg);
+    InternetAddressList *to = g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_TO);
+    InternetAddressList *cc = g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_CC);
+    if (internet_address_list_length(from) == 0 && h->from[0])
+        add_mailbox(from, h->from);
+    /* A message without visible recipients gets the envelope's as To. */
+    if (internet_address_list_length(to) == 0 && internet_address_list_length(cc) == 0)
         for (guint i = 0; i < h->to->len; i++)
-            internet_address_list_add(
-                g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_TO),
-                internet_address_mailbox_new(NULL, g_ptr_array_index(h->to, i)));
-    }
+            add_mailbox(to, g_ptr_array_index(h->to, i));
     g_mime_message_set_subject(msg, info->subject ? info->subject : "Secure message", "utf-8");
     GDateTime *date = orig ? g_mime_message_get_date(orig) : NULL;
     if (date != NULL) {

@@ -122,6 +122,42 @@ static void test_carrier_email(void **state)
     assert_memory_equal(tu_bytes(out)->data, thread_msg, strlen(thread_msg));
 }
 
+/* No To (Cc only), no From: the carrier gets the envelope's sender and keeps
+ * Cc as it was, without copying it into To. */
+static void test_carrier_cc_only(void **state)
+{
+    (void)state;
+    const char *m = "Cc: Dora <dora@example.com>\nSubject: cc only\n\nbody\n";
+    g_autoptr(GError) err = NULL;
+    sp_header h;
+    sp_header_init(&h);
+    h.access = SP_ACCESS_PASSWORD;
+    h.kdf_m = 8192;
+    h.kdf_t = 1;
+    h.kdf_p = 1;
+    g_free(h.from);
+    h.from = g_strdup("gateway@org.example");
+    sp_display d = {0};
+    g_autoptr(GMimeStream) in = tu_mem(m, strlen(m));
+    g_autoptr(GMimeStream) out = g_mime_stream_mem_new();
+    sp_seal_opts o = {.key = tu_key, .hdr = &h, .disp = &d, .mail = true, .in_size = -1};
+    assert_true(sp_seal(in, out, &o, &err));
+    g_mime_stream_reset(out);
+    g_autoptr(GMimeParser) p = g_mime_parser_new_with_stream(out);
+    g_autoptr(GMimeMessage) c = g_mime_parser_construct_message(p, NULL);
+    assert_non_null(c);
+    g_autofree char *from =
+        internet_address_list_to_string(g_mime_message_get_from(c), NULL, FALSE);
+    assert_string_equal(from, "gateway@org.example");
+    assert_int_equal(
+        internet_address_list_length(g_mime_message_get_addresses(c, GMIME_ADDRESS_TYPE_TO)), 0);
+    g_autofree char *cc = internet_address_list_to_string(
+        g_mime_message_get_addresses(c, GMIME_ADDRESS_TYPE_CC), NULL, FALSE);
+    assert_string_equal(cc, "Dora <dora@example.com>");
+    sp_header_clear(&h);
+    sp_display_clear(&d);
+}
+
 static void test_email_without_envelope(void **state)
 {
     (void)state;
@@ -220,6 +256,7 @@ int main(void)
         cmocka_unit_test(test_head_broken_inputs),
         cmocka_unit_test(test_read_head_long_headers),
         cmocka_unit_test(test_carrier_email),
+        cmocka_unit_test(test_carrier_cc_only),
         cmocka_unit_test(test_email_without_envelope),
         cmocka_unit_test(test_size_limit),
         cmocka_unit_test(test_password_envelope),
