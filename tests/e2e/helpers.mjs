@@ -1,0 +1,188 @@
+// helpers.mjs - shared pieces of the browser tests: sealing with the real
+// CLI, building the web opener, launching Debian's chromium through
+// playwright-core, recording every request a page makes.
+//
+// Environment: SEALPOST = path of the sealpost binary (required for tests
+// that seal); CHROMIUM = browser binary (default /usr/bin/chromium).
+
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+export const VECTORS = join(REPO, 'tests', 'vectors');
+export const SHOTS = join(REPO, 'build', 'e2e');
+export const SEALPOST = process.env.SEALPOST;
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+const require = createRequire(join(REPO, 'web', 'package.json'));
+
+/** Why the browser tests cannot run here, or null when they can. */
+export function skipReason() {
+  if (!existsSync(CHROMIUM)) return `no browser at ${CHROMIUM} (apt-get install chromium)`;
+  try {
+    require.resolve('playwright-core');
+  } catch {
+    return 'web/node_modules is missing (cd web && npm ci)';
+  }
+  return null;
+}
+
+export const sha256 = (bytes) => createHash('sha256').update(bytes).digest('hex');
+
+/** A scratch directory, removed by cleanup(). */
+export function scratch() {
+  const dir = mkdtempSync(join(tmpdir(), 'sealpost-e2e-'));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+// ---- the opener --------------------------------------------------------------
+
+let opener = null;
+
+/** Build web/ into a scratch directory once; returns { head, foot }. */
+export function buildOpener() {
+  if (opener) return opener;
+  const out = mkdtempSync(join(tmpdir(), 'sealpost-web-'));
+  const r = spawnSync(process.execPath, [join(REPO, 'web', 'build.mjs'), out], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`web/build.mjs failed:\n${r.stderr}`);
+  opener = {
+    head: readFileSync(join(out, 'opener-head.html'), 'utf8'),
+    foot: readFileSync(join(out, 'opener-foot.html'), 'utf8'),
+  };
+  rmSync(out, { recursive: true, force: true });
+  return opener;
+}
+
+const HEADER_TAG = '<script type="application/json" id="sealpost-header">';
+
+/**
+ * TEMPORARY until libsealpost embeds the opener: put the opener built from
+ * web/ now around the blocks of a CLI-sealed envelope (HEAD + blocks + FOOT,
+ * with connect-src 'none' as the C side substitutes for password
+ * envelopes), replacing whatever head and foot the envelope had.
+ */
+export function withOpener(html) {
+  const { head, foot } = buildOpener();
+  const start = html.indexOf(HEADER_TAG);
+  const payloadAt = html.indexOf('id="sealpost-payload"');
+  const end = html.indexOf('</script>\n', payloadAt) + '</script>\n'.length;
+  if (start < 0 || payloadAt < 0 || end < payloadAt) throw new Error('not an envelope');
+  return head.replace('@CONNECT_SRC@', "'none'") + html.slice(start, end) + foot;
+}
+
+// ---- sealing -----------------------------------------------------------------
+
+/**
+ * Seal message bytes with the CLI into dir; returns the envelope's path.
+ * opts: password (default 'correct horse battery staple'), hint, args
+ * (extra CLI arguments), name.
+ */
+export function seal(dir, message, opts = {}) {
+  if (!SEALPOST) throw new Error('SEALPOST is not set');
+  const name = opts.name || `m${Math.random().toString(36).slice(2, 10)}`;
+  const msgFile = join(dir, `${name}.eml`);
+  const pwFile = join(dir, `${name}.pw`);
+  const out = join(dir, `${name}.html`);
+  writeFileSync(msgFile, message);
+  writeFileSync(pwFile, `${opts.password ?? 'correct horse battery staple'}\n`);
+  const args = ['seal', '--password-file', pwFile, '--kdf-memory', '8', '--kdf-passes', '1'];
+  if (opts.hint) args.push('--hint', opts.hint);
+  args.push(...(opts.args || []), '-o', out, msgFile);
+  const r = spawnSync(SEALPOST, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`sealpost seal failed (${r.status}): ${r.stderr}`);
+  writeFileSync(out, withOpener(readFileSync(out, 'utf8')));
+  return out;
+}
+
+/** Rewrite an envelope file in place with f(text). */
+export function edit(path, f, to = path) {
+  writeFileSync(to, f(readFileSync(path, 'utf8')));
+  return to;
+}
+
+// ---- the browser ---------------------------------------------------------------
+
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Launch chromium (a fresh temporary profile each time). */
+export async function launch() {
+  const { chromium } = require('playwright-core');
+  return chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+}
+
+const LOCAL = /^(?:file|data|blob|about):/;
+
+/**
+ * A page in a new context that records requests and blocks any that is not
+ * file:, data:, blob: or about:. Returns { context, page, requests (every
+ * URL the page or its frames asked for, including loads the CSP then
+ * refused), attempted (the non-local ones among them), remote (non-local
+ * requests that got past the browser's own checks and would have reached
+ * the network), errors (page errors) }. opts: viewport, colorScheme, route
+ * (handler for remote requests instead of aborting them).
+ */
+export async function newPage(browser, opts = {}) {
+  const context = await browser.newContext({
+    viewport: opts.viewport || { width: 1280, height: 800 },
+    colorScheme: opts.colorScheme || 'light',
+    acceptDownloads: true,
+    locale: 'en-GB',
+    timezoneId: 'Europe/Zurich',
+    serviceWorkers: 'block',
+  });
+  const rec = { context, requests: [], attempted: [], remote: [], errors: [], console: [] };
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (LOCAL.test(url)) return route.continue();
+    rec.remote.push(url);
+    if (opts.route) return opts.route(route);
+    return route.abort('blockedbyclient');
+  });
+  const page = await context.newPage();
+  page.on('request', (r) => {
+    rec.requests.push(r.url());
+    if (!LOCAL.test(r.url())) rec.attempted.push(r.url());
+  });
+  page.on('pageerror', (e) => rec.errors.push(String(e)));
+  page.on('console', (m) => rec.console.push(`${m.type()}: ${m.text()}`));
+  rec.page = page;
+  return rec;
+}
+
+/** Open an envelope file in page and wait for the opener to have run. */
+export async function openFile(page, path) {
+  await page.goto(pathToFileURL(path).href);
+  await page.waitForSelector('.sp-outside h1#sp-title');
+}
+
+/** Type the password, press Enter, wait for the message or an error. */
+export async function unlock(page, password = 'correct horse battery staple') {
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByLabel('Password', { exact: true }).press('Enter');
+  await page.waitForSelector('.sp-message, .sp-error', { timeout: 60000 });
+}
+
+/** Save a screenshot under build/e2e/. */
+export async function shot(page, name, fullPage = true) {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
+}
+
+/** The page's horizontal overflow in CSS pixels (0 = none). */
+export function horizontalOverflow(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+}

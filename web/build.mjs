@@ -1,0 +1,123 @@
+#!/usr/bin/env node
+// build.mjs - bundle the envelope opener into the two fragments that
+// libsealpost wraps around an envelope's data blocks.
+//
+// Usage: node web/build.mjs OUTDIR      (any cwd; OUTDIR relative to the cwd)
+//
+// Writes exactly two files:
+//   OUTDIR/opener-head.html  "<!DOCTYPE html>" through <body> and the visible
+//       outside, ending where the data blocks begin. It carries the CSP meta
+//       element with the sha256 of the inline <style> and <script> and the
+//       literal placeholder @CONNECT_SRC@ (the writer substitutes 'none' for
+//       password envelopes, the key server's origin otherwise). No <script.
+//   OUTDIR/opener-foot.html  what follows the payload block's "</script>\n":
+//       the inline <script> (the bundled, minified opener) and the closing
+//       "</body>\n</html>\n".
+// The build fails if the script could end its element early or open an HTML
+// comment (`</script`, `<!--`), or the head contains a script element.
+
+import { build, transform } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const src = join(here, 'src', 'opener');
+
+function die(msg) {
+  console.error(`web/build.mjs: ${msg}`);
+  process.exit(1);
+}
+
+if (process.argv.length !== 3) die('usage: node web/build.mjs OUTDIR');
+const outDir = resolve(process.argv[2]);
+
+const sha256 = (text) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+
+// ---- script ----------------------------------------------------------------
+
+// Two of postal-mime's modules are replaced (see the files for why):
+// its 45 KB table of HTML entities, and its decoder for parts without a
+// transfer encoding, which would change their line ends.
+const SHIMS = { './html-entities.js': 'html-entities.js', './pass-through-decoder.js': 'pass-through-decoder.js' };
+const shimPostalMime = {
+  name: 'shim-postal-mime',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/(html-entities|pass-through-decoder)\.js$/ }, (args) =>
+      /[\\/]postal-mime[\\/]/.test(args.importer) ? { path: join(src, 'shims', SHIMS[args.path]) } : undefined,
+    );
+  },
+};
+
+const bundle = await build({
+  entryPoints: [join(src, 'main.js')],
+  plugins: [shimPostalMime],
+  bundle: true,
+  format: 'iife',
+  platform: 'browser',
+  // Every engine here has WebCrypto, WebAssembly and CSP 'wasm-unsafe-eval'.
+  target: ['chrome103', 'firefox102', 'safari16'],
+  minify: true,
+  charset: 'ascii',
+  legalComments: 'eof', // keep the dependencies' /*! @license */ notices
+  write: false,
+  logLevel: 'warning',
+});
+let script = bundle.outputFiles[0].text.replace(/\n+$/, '');
+
+// esbuild writes "<\/script" for "</script" inside strings; make sure of it,
+// and turn "<!--" (which esbuild leaves alone) into "\x3C!--", which means
+// the same inside a string or regular expression literal and cannot occur
+// in code anywhere else (esbuild spaces out "< !--" in expressions).
+script = script.replace(/<!--/g, '\\x3C!--');
+if (/<\/script/i.test(script)) die('the bundled script contains "</script"');
+if (/<!--/.test(script)) die('the bundled script contains "<!--"');
+
+// Check the escaped bundle still parses.
+await transform(script, { loader: 'js', minify: false }).catch((e) => die(`escaped bundle does not parse: ${e.message}`));
+
+// ---- style -----------------------------------------------------------------
+
+const css = (await transform(readFileSync(join(src, 'opener.css'), 'utf8'), { loader: 'css', minify: true })).code.replace(
+  /\n+$/,
+  '',
+);
+if (/<\/style|<!--|<script/i.test(css)) die('the stylesheet contains markup');
+
+// ---- CSP and fragments -------------------------------------------------------
+
+// Why each directive: see web/README.md ("Content-Security-Policy").
+const csp = [
+  "default-src 'none'",
+  `script-src ${sha256(script)} 'wasm-unsafe-eval'`,
+  `style-src ${sha256(css)} https:`,
+  'img-src data: blob: https:',
+  'font-src data: https:',
+  'connect-src @CONNECT_SRC@',
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+const template = readFileSync(join(src, 'head.html'), 'utf8');
+if (!template.includes('@CSP@') || !template.includes('@STYLE@')) die('head.html lacks @CSP@ or @STYLE@');
+const head = template.replace('@CSP@', () => csp).replace('@STYLE@', () => css);
+const foot = `<script>${script}</script>\n</body>\n</html>\n`;
+
+if (!head.startsWith('<!DOCTYPE html>\n')) die('the head does not start with <!DOCTYPE html>');
+if (/<script/i.test(head)) die('the head contains a script element');
+if (head.split('@CONNECT_SRC@').length !== 2) die('the head must contain @CONNECT_SRC@ exactly once');
+if (/sealpost-(header|display|payload)/.test(head)) die('the head uses an id reserved for the data blocks');
+if (/[^\x00-\x7f]/.test(head + foot)) die('the fragments must be ASCII');
+// The head's first 1024 bytes must declare the charset (docs/envelope-format.md §3).
+if (!head.slice(0, 1024).includes('<meta charset="utf-8">')) die('the head must declare utf-8 early');
+
+mkdirSync(outDir, { recursive: true });
+writeFileSync(join(outDir, 'opener-head.html'), head);
+writeFileSync(join(outDir, 'opener-foot.html'), foot);
+
+const kb = (n) => `${n} bytes`;
+console.log(
+  `web/build.mjs: wrote ${join(outDir, 'opener-head.html')} (${kb(head.length)}) and opener-foot.html (${kb(foot.length)}), ` +
+    `together ${kb(head.length + foot.length)}`,
+);
