@@ -78,6 +78,23 @@ static bool b64_sink(void *ctx, const uint8_t *buf, size_t len, GError **err)
     return true;
 }
 
+/* "scheme://host[:port]" of a key-server URL, for the CSP's connect-src;
+ * NULL when it does not parse. */
+static char *key_server_origin(const char *url)
+{
+    g_autoptr(GUri) u = g_uri_parse(url, G_URI_FLAGS_NONE, NULL);
+    if (u == NULL || g_uri_get_host(u) == NULL)
+        return NULL;
+    const char *scheme = g_uri_get_scheme(u);
+    if (g_strcmp0(scheme, "https") != 0 && g_strcmp0(scheme, "http") != 0)
+        return NULL;
+    const char *host = g_uri_get_host(u);
+    const char *lb = strchr(host, ':') ? "[" : "", *rb = lb[0] ? "]" : ""; /* IPv6 */
+    int port = g_uri_get_port(u);
+    return port > 0 ? g_strdup_printf("%s://%s%s%s:%d", scheme, lb, host, rb, port)
+                    : g_strdup_printf("%s://%s%s%s", scheme, lb, host, rb);
+}
+
 sp_env_writer *sp_env_writer_new(GMimeStream *out, sp_header *h, const sp_display *d,
                                  const uint8_t key[SP_KEY_LEN], GError **err)
 {
@@ -99,7 +116,9 @@ sp_env_writer *sp_env_writer_new(GMimeStream *out, sp_header *h, const sp_displa
     EVP_EncodeInit(w->b64);
     w->stream = sp_stream_new(true, key, h->nonce_prefix, h->segment_size, aad, b64_sink, w);
 
-    g_autofree char *head = sp_opener_head();
+    g_autofree char *origin =
+        h->access == SP_ACCESS_KEYSERVER ? key_server_origin(h->ks_url) : NULL;
+    g_autofree char *head = sp_opener_head(origin ? origin : "'none'");
     if (!write_str(out, head, err) ||
         !write_str(out, "<script type=\"application/json\" id=\"sealpost-header\">", err) ||
         !write_str(out, header, err) ||
@@ -126,9 +145,11 @@ bool sp_env_writer_finish(sp_env_writer *w, GError **err)
     uint8_t tail[80];
     int outl = 0;
     EVP_EncodeFinal(w->b64, tail, &outl);
-    g_autofree char *foot = sp_opener_foot();
+    size_t foot_len = 0;
+    const char *foot = sp_opener_foot(&foot_len);
     return sp_stream_write_all(w->out, tail, (size_t)outl, err) &&
-           write_str(w->out, "</script>\n", err) && write_str(w->out, foot, err);
+           write_str(w->out, "</script>\n", err) &&
+           sp_stream_write_all(w->out, foot, foot_len, err);
 }
 
 void sp_env_writer_free(sp_env_writer *w)
