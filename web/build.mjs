@@ -79,10 +79,11 @@ await transform(script, { loader: 'js', minify: false }).catch((e) => die(`escap
 
 // ---- style -----------------------------------------------------------------
 
-const css = (await transform(readFileSync(join(src, 'opener.css'), 'utf8'), { loader: 'css', minify: true })).code.replace(
-  /\n+$/,
-  '',
-);
+// esbuild keeps the space after "--name:" (a custom property's value is a
+// token list); CSS ignores it, so drop it.
+const css = (await transform(readFileSync(join(src, 'opener.css'), 'utf8'), { loader: 'css', minify: true })).code
+  .replace(/(--[\w-]+):\s+/g, '$1:')
+  .replace(/\n+$/, '');
 if (/<\/style|<!--|<script/i.test(css)) die('the stylesheet contains markup');
 
 // ---- CSP and fragments -------------------------------------------------------

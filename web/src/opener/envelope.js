@@ -10,8 +10,8 @@
 //
 // Errors are EnvelopeError with one of the classes of §10 in `kind`
 // ('not-envelope', 'malformed', 'version', 'expired', 'wrong-key',
-// 'tampered', 'truncated') or 'browser' when the browser lacks WebCrypto or
-// WebAssembly.
+// 'tampered', 'truncated'), 'browser' when the browser lacks WebCrypto or
+// WebAssembly, or 'kdf' when Argon2id could not run (memory).
 
 import { argon2id } from 'hash-wasm';
 
@@ -276,7 +276,9 @@ export async function deriveKey(password, header) {
   } catch (e) {
     // hash-wasm fails this way when the browser refuses to compile
     // WebAssembly or cannot give it the memory the header asks for.
-    fail('browser', `Argon2id failed: ${e && e.message}`);
+    const err = new EnvelopeError('kdf', `Argon2id failed: ${e && e.message}`);
+    err.memory = ka.m * 1024;
+    throw err;
   }
 }
 

@@ -65,11 +65,16 @@ function metaList(rows) {
 
 function errorBox(e, id) {
   const d = describeError(e);
+  // What a support desk needs to know, out of the way of everyone else.
+  const details =
+    e && e.detail && e.kind !== 'wrong-key' && e.kind !== 'expired'
+      ? h('details', { class: 'sp-details' }, h('summary', {}, 'Technical details'), h('p', {}, `${e.kind}: ${e.detail}`))
+      : null;
   return h(
     'div',
     { class: 'sp-error', id, role: 'alert' },
     icon(e && e.kind === 'expired' ? ICONS.clock : ICONS.alert),
-    h('div', {}, h('p', { class: 'sp-error-title' }, d.title), h('p', {}, d.text)),
+    h('div', {}, h('p', { class: 'sp-error-title' }, d.title), h('p', {}, d.text), details),
   );
 }
 
@@ -196,13 +201,13 @@ function passwordForm(app, env) {
     {
       type: 'button',
       class: 'sp-reveal',
-      'aria-pressed': 'false',
       'aria-controls': 'sp-password',
+      'aria-label': 'Show password',
       on: {
         click: () => {
           const show = input.type === 'password';
           input.type = show ? 'text' : 'password';
-          toggle.setAttribute('aria-pressed', String(show));
+          toggle.setAttribute('aria-label', show ? 'Hide password' : 'Show password');
           toggle.lastChild.textContent = show ? 'Hide' : 'Show';
         },
       },
@@ -210,7 +215,6 @@ function passwordForm(app, env) {
     icon(ICONS.eye),
     h('span', {}, 'Show'),
   );
-  toggle.setAttribute('aria-label', 'Show password');
   const button = h('button', { type: 'submit', class: 'sp-btn sp-btn-primary' }, 'Open');
   const status = h('p', { class: 'sp-status', role: 'status', 'aria-live': 'polite' });
   const errorSlot = h('div', { class: 'sp-error-slot' });
@@ -284,10 +288,9 @@ function passwordForm(app, env) {
         input.focus();
         input.select();
       } else {
-        setBusy(false);
-        input.disabled = true;
-        button.disabled = true;
-        toggle.disabled = true;
+        // Nothing the reader types can help: the form gives way to the error.
+        input.value = '';
+        form.replaceChildren(errorSlot);
       }
     }
   });
@@ -297,7 +300,7 @@ function passwordForm(app, env) {
 /** Replace the outside with the message; attached messages stack on it. */
 function showMessage(app, msg, raw) {
   const main = app.querySelector('.sp-main');
-  main.classList.add('sp-main-wide');
+  app.classList.add('sp-wide');
   const stack = [];
   const show = (view) => {
     main.replaceChildren(view, footer(app.env));
@@ -340,7 +343,7 @@ function footer(env) {
       'Sender, subject and branding shown before opening come from the unencrypted part of the file ' +
         'and are confirmed only by the decrypted message.',
     ),
-    h('p', {}, `Protected with sealpost · envelope format v1 · message ${env ? env.header.id : ''}`),
+    h('p', {}, `Protected with sealpost · envelope format v1${env ? ` · message ${env.header.id}` : ''}`),
   );
 }
 

@@ -232,18 +232,22 @@ export function messageView(msg, opts) {
   const toolbar = h(
     'div',
     { class: 'sp-toolbar', role: 'toolbar', 'aria-label': 'Message actions' },
-    opts.nested
-      ? h('button', { type: 'button', class: 'sp-btn sp-btn-quiet', on: { click: opts.onBack } }, icon(ICONS.back), 'Back')
-      : null,
-    h('span', { class: 'sp-toolbar-space' }),
     h(
       'button',
-      { type: 'button', class: 'sp-btn sp-btn-quiet', on: { click: () => download(opts.raw, `${baseName}.eml`) } },
+      { type: 'button', class: 'sp-btn sp-btn-quiet sp-btn-small', on: { click: () => download(opts.raw, `${baseName}.eml`) } },
       icon(ICONS.download),
       'Download original (.eml)',
     ),
-    h('button', { type: 'button', class: 'sp-btn sp-btn-quiet', on: { click: () => window.print() } }, icon(ICONS.print), 'Print'),
+    h(
+      'button',
+      { type: 'button', class: 'sp-btn sp-btn-quiet sp-btn-small', on: { click: () => window.print() } },
+      icon(ICONS.print),
+      'Print',
+    ),
   );
+  const back = opts.nested
+    ? h('button', { type: 'button', class: 'sp-btn sp-btn-quiet sp-back', on: { click: opts.onBack } }, icon(ICONS.back), 'Back')
+    : null;
 
   const status = opts.nested
     ? h('p', { class: 'sp-verified sp-verified-nested' }, icon(ICONS.mail), 'Attached message')
@@ -251,20 +255,20 @@ export function messageView(msg, opts) {
         'p',
         { class: 'sp-verified' },
         icon(ICONS.shield),
-        'Decrypted and verified: this message has not been changed since it was sealed.',
+        'Decrypted and verified: not changed since it was sealed.',
       );
 
   const card = h(
     'article',
     { class: 'sp-card sp-message', 'aria-labelledby': 'sp-msg-subject' },
-    status,
+    h('div', { class: 'sp-card-top' }, status, toolbar),
     title,
     headerRows(msg),
     h('div', { class: 'sp-body' }, body),
     listed.length ? attachmentList(listed, opts.onView) : null,
   );
   title.id = 'sp-msg-subject';
-  const view = h('div', { class: 'sp-view' }, toolbar, card);
+  const view = h('div', { class: 'sp-view' }, back, card);
   view.focusTitle = () => title.focus();
   view.release = () => {
     for (const u of urls.values()) URL.revokeObjectURL(u);

@@ -50,6 +50,14 @@ export function describeError(e) {
           'or the browser is too old. Save the file to your computer and open it from there ' +
           'in a current browser such as Chrome, Edge, Firefox or Safari.',
       };
+    case 'kdf':
+      return {
+        title: 'This device could not open the message',
+        text:
+          `Opening it needs about ${Math.round(e.memory / 1048576)} MB of memory, which the browser could not provide. ` +
+          'Close other tabs or apps and try again, or open the file on a computer.',
+        retry: true,
+      };
     case 'malformed':
     case 'not-envelope':
       return {
