@@ -40,39 +40,46 @@ export function scratch() {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-// ---- the opener --------------------------------------------------------------
+// ---- the opener ----------------------------------------------------------------
 
-let opener = null;
-
-/** Build web/ into a scratch directory once; returns { head, foot }. */
+/** Build web/ into a scratch directory; returns { head, foot }. */
 export function buildOpener() {
-  if (opener) return opener;
   const out = mkdtempSync(join(tmpdir(), 'sealpost-web-'));
-  const r = spawnSync(process.execPath, [join(REPO, 'web', 'build.mjs'), out], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`web/build.mjs failed:\n${r.stderr}`);
-  opener = {
-    head: readFileSync(join(out, 'opener-head.html'), 'utf8'),
-    foot: readFileSync(join(out, 'opener-foot.html'), 'utf8'),
-  };
-  rmSync(out, { recursive: true, force: true });
-  return opener;
+  try {
+    const r = spawnSync(process.execPath, [join(REPO, 'web', 'build.mjs'), out], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`web/build.mjs failed:\n${r.stderr}`);
+    return {
+      head: readFileSync(join(out, 'opener-head.html'), 'utf8'),
+      foot: readFileSync(join(out, 'opener-foot.html'), 'utf8'),
+    };
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 }
 
 const HEADER_TAG = '<script type="application/json" id="sealpost-header">';
 
-/**
- * TEMPORARY until libsealpost embeds the opener: put the opener built from
- * web/ now around the blocks of a CLI-sealed envelope (HEAD + blocks + FOOT,
- * with connect-src 'none' as the C side substitutes for password
- * envelopes), replacing whatever head and foot the envelope had.
- */
-export function withOpener(html) {
-  const { head, foot } = buildOpener();
+/** An envelope's text split into { head, blocks, foot } (§3 layout). */
+export function splitEnvelope(html) {
   const start = html.indexOf(HEADER_TAG);
   const payloadAt = html.indexOf('id="sealpost-payload"');
   const end = html.indexOf('</script>\n', payloadAt) + '</script>\n'.length;
   if (start < 0 || payloadAt < 0 || end < payloadAt) throw new Error('not an envelope');
-  return head.replace('@CONNECT_SRC@', "'none'") + html.slice(start, end) + foot;
+  return { head: html.slice(0, start), blocks: html.slice(start, end), foot: html.slice(end) };
+}
+
+/**
+ * The committed test vectors (tests/vectors/*.html) are format test data
+ * and may predate the embedded opener. Give such a vector's blocks the page
+ * of an envelope the CLI writes now (the page is not part of the format,
+ * §3), so the browser can open it; a vector that already carries the opener
+ * is returned as it is.
+ */
+export function vectorInCurrentPage(vectorHtml, cliEnvelopeHtml) {
+  const v = splitEnvelope(vectorHtml);
+  if (/<script>/.test(v.foot)) return vectorHtml;
+  const page = splitEnvelope(cliEnvelopeHtml);
+  return page.head + v.blocks + page.foot;
 }
 
 // ---- sealing -----------------------------------------------------------------
@@ -95,7 +102,6 @@ export function seal(dir, message, opts = {}) {
   args.push(...(opts.args || []), '-o', out, msgFile);
   const r = spawnSync(SEALPOST, args, { encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`sealpost seal failed (${r.status}): ${r.stderr}`);
-  writeFileSync(out, withOpener(readFileSync(out, 'utf8')));
   return out;
 }
 

@@ -14,8 +14,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  SEALPOST, VECTORS, edit, horizontalOverflow, launch, newPage, openFile, scratch, seal, sha256, shot,
-  skipReason, unlock, withOpener,
+  SEALPOST, VECTORS, buildOpener, edit, horizontalOverflow, launch, newPage, openFile, scratch, seal, sha256,
+  shot, skipReason, splitEnvelope, unlock, vectorInCurrentPage,
 } from './helpers.mjs';
 import * as mail from './mail.mjs';
 
@@ -388,12 +388,26 @@ test('branding, logo and security phrase from the display block, shown as text',
   await done();
 });
 
+test('the CLI writes the opener built from web/ now', { skip }, () => {
+  // Fails when web/ changed and the C build (which embeds it) was not rerun:
+  // every other test here would be testing the old opener.
+  const built = buildOpener();
+  const env = splitEnvelope(readFileSync(seal(tmp.dir, mail.plainText()), 'utf8'));
+  assert.equal(env.head, built.head.replace('@CONNECT_SRC@', "'none'"), 'head differs: run make build');
+  assert.equal(env.foot, built.foot, 'foot differs: run make build');
+  assert.match(env.head, /connect-src 'none';/, 'a password envelope may connect nowhere');
+});
+
 test('committed vectors: password.html opens, key-server envelopes show their outside', { skip }, async () => {
   const v = JSON.parse(readFileSync(join(VECTORS, 'password.json'), 'utf8'));
-  const pwEnv = join(tmp.dir, 'password.html');
-  writeFileSync(pwEnv, withOpener(readFileSync(join(VECTORS, 'password.html'), 'utf8')));
+  const page0 = readFileSync(seal(tmp.dir, mail.plainText()), 'utf8');
+  const vector = (name) => {
+    const f = join(tmp.dir, `vector-${name}.html`);
+    writeFileSync(f, vectorInCurrentPage(readFileSync(join(VECTORS, `${name}.html`), 'utf8'), page0));
+    return f;
+  };
   const { page: p, done } = await page();
-  await openFile(p, pwEnv);
+  await openFile(p, vector('password'));
   const outside = await text(p, '.sp-outside');
   assert.match(outside, /Alice Example <alice@example\.org>/);
   assert.match(outside, /15 January 2026/);
@@ -406,9 +420,7 @@ test('committed vectors: password.html opens, key-server envelopes show their ou
   assert.equal(eml.bytes.toString('hex'), v.plaintext);
 
   for (const name of ['short', 'non-ascii', 'multi-segment', 'empty']) {
-    const f = join(tmp.dir, `${name}.html`);
-    writeFileSync(f, withOpener(readFileSync(join(VECTORS, `${name}.html`), 'utf8')));
-    await openFile(p, f);
+    await openFile(p, vector(name));
     assert.match(await text(p, '.sp-info'), /key server keys\.example\.org/, name);
     assert.equal(await p.getByLabel('Password', { exact: true }).count(), 0, name);
   }
