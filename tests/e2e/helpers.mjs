@@ -42,11 +42,12 @@ export function scratch() {
 
 // ---- the opener ----------------------------------------------------------------
 
-/** Build web/ into a scratch directory; returns { head, foot }. */
-export function buildOpener() {
+/** Build web/ (with extra build.mjs flags) into a scratch directory;
+ * returns { head, foot }. */
+export function buildOpener(...flags) {
   const out = mkdtempSync(join(tmpdir(), 'sealpost-web-'));
   try {
-    const r = spawnSync(process.execPath, [join(REPO, 'web', 'build.mjs'), out], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(REPO, 'web', 'build.mjs'), ...flags, out], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`web/build.mjs failed:\n${r.stderr}`);
     return {
       head: readFileSync(join(out, 'opener-head.html'), 'utf8'),
@@ -66,6 +67,12 @@ export function splitEnvelope(html) {
   const end = html.indexOf('</script>\n', payloadAt) + '</script>\n'.length;
   if (start < 0 || payloadAt < 0 || end < payloadAt) throw new Error('not an envelope');
   return { head: html.slice(0, start), blocks: html.slice(start, end), foot: html.slice(end) };
+}
+
+/** An envelope's blocks in the page of another build of the opener (as a
+ * password envelope: connect-src 'none'). */
+export function rewrap(html, built) {
+  return built.head.replace('@CONNECT_SRC@', "'none'") + splitEnvelope(html).blocks + built.foot;
 }
 
 /**

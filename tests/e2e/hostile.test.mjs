@@ -10,7 +10,10 @@
 
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { SEALPOST, launch, newPage, openFile, scratch, seal, shot, skipReason, unlock } from './helpers.mjs';
+import { join } from 'node:path';
+import {
+  SEALPOST, buildOpener, edit, launch, newPage, openFile, rewrap, scratch, seal, shot, skipReason, unlock,
+} from './helpers.mjs';
 import { b64lines, png } from './mail.mjs';
 
 const skip = skipReason() || (!SEALPOST && 'SEALPOST not set');
@@ -156,8 +159,10 @@ async function assertInert(p, f, remote = false) {
   assert.deepEqual(bad, [], 'dangerous markup left in the frame');
 }
 
-test('hostile HTML: nothing runs, nothing loads, until remote images are asked for', { skip }, async () => {
-  const env = seal(tmp.dir, hostileMessage());
+for (const build of ['embedded', 'compact']) test(`hostile HTML (${build} opener): nothing runs, nothing loads, until remote images are asked for`, { skip }, async () => {
+  // The CLI's envelope as written, and its blocks in the --compact build's page.
+  let env = seal(tmp.dir, hostileMessage());
+  if (build === 'compact') env = edit(env, (html) => rewrap(html, buildOpener('--compact')), join(tmp.dir, 'hostile-compact.html'));
   const served = [];
   const pixel = png(1, 1, [255, 0, 0]);
   const rec = await newPage(browser, {
@@ -229,7 +234,7 @@ test('hostile HTML: nothing runs, nothing loads, until remote images are asked f
   assert.deepEqual(rec.remote, [], 'the frame CSP blocks remote loads');
   assert.equal(rec.attempted.length, 3, 'the three loads were tried (and refused by the CSP)');
 
-  await shot(p, 'hostile-before-click');
+  if (build === 'embedded') await shot(p, 'hostile-before-click');
   const notice = p.getByRole('status').filter({ hasText: 'Remote images are hidden' });
   assert.equal(await notice.count(), 1);
 
@@ -257,7 +262,7 @@ test('hostile HTML: nothing runs, nothing loads, until remote images are asked f
   assert.deepEqual(dialogs, []);
   assert.equal(await p.evaluate(() => window.__pwned), undefined);
   assert.deepEqual(rec.errors, []);
-  await shot(p, 'hostile-after-click');
+  if (build === 'embedded') await shot(p, 'hostile-after-click');
   await rec.context.close();
 });
 

@@ -14,8 +14,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  SEALPOST, VECTORS, buildOpener, edit, horizontalOverflow, launch, newPage, openFile, scratch, seal, sha256,
-  shot, skipReason, splitEnvelope, unlock, vectorInCurrentPage,
+  SEALPOST, VECTORS, buildOpener, edit, horizontalOverflow, launch, newPage, openFile, rewrap, scratch, seal,
+  sha256, shot, skipReason, splitEnvelope, unlock, vectorInCurrentPage,
 } from './helpers.mjs';
 import * as mail from './mail.mjs';
 
@@ -169,6 +169,12 @@ test('HTML with inline cid images, styles, desktop and 375 px, light and dark', 
     assert.ok(fit, 'the frame fits its content');
     assert.equal(await horizontalOverflow(p), 0, `no horizontal scrolling (${name})`);
     await shot(p, `message-html-${name}`);
+    if (name === 'desktop') {
+      await p.emulateMedia({ media: 'print' });
+      assert.equal(await p.locator('.sp-toolbar').isVisible(), false, 'print shows the message, not the controls');
+      await shot(p, 'message-html-print');
+      await p.emulateMedia({ media: 'screen' });
+    }
     await done();
   }
 });
@@ -391,11 +397,38 @@ test('branding, logo and security phrase from the display block, shown as text',
 test('the CLI writes the opener built from web/ now', { skip }, () => {
   // Fails when web/ changed and the C build (which embeds it) was not rerun:
   // every other test here would be testing the old opener.
-  const built = buildOpener();
   const env = splitEnvelope(readFileSync(seal(tmp.dir, mail.plainText()), 'utf8'));
-  assert.equal(env.head, built.head.replace('@CONNECT_SRC@', "'none'"), 'head differs: run make build');
-  assert.equal(env.foot, built.foot, 'foot differs: run make build');
+  const same = (b) => env.head === b.head.replace('@CONNECT_SRC@', "'none'") && env.foot === b.foot;
+  assert.ok(same(buildOpener()) || same(buildOpener('--compact')), 'the envelope page differs from web/: run make build');
   assert.match(env.head, /connect-src 'none';/, 'a password envelope may connect nowhere');
+});
+
+test('compact build: same opener, inflated from a compressed loader, under 100 KB', { skip }, async () => {
+  const compact = buildOpener('--compact');
+  const size = compact.head.length + compact.foot.length;
+  console.log(`# compact head+foot: ${size} bytes; plain: ${Object.values(buildOpener()).join('').length} bytes`);
+  assert.ok(size < 100 * 1024, `compact head+foot is ${size} bytes`);
+  assert.match(compact.head, /script-src 'sha256-[^']+' 'strict-dynamic' 'wasm-unsafe-eval';/);
+  const { msg, pdf } = mail.withAttachments();
+  const env = edit(seal(tmp.dir, msg), (html) => rewrap(html, compact), join(tmp.dir, 'compact.html'));
+  const { page: p, done } = await page();
+  await openFile(p, env);
+  await unlock(p);
+  assert.equal(await text(p, 'h1.sp-subject'), 'Documents for you');
+  const got = await download(p, () => p.getByRole('button', { name: 'Download report.pdf' }).click());
+  assert.equal(sha256(got.bytes), sha256(pdf));
+  await done();
+
+  // A browser without DecompressionStream gets the page's own advice at once.
+  const old = await page();
+  await old.page.addInitScript(() => {
+    delete window.DecompressionStream;
+  });
+  await old.page.goto(pathToFileURL(env).href);
+  await old.page.waitForSelector('html.sp-noload');
+  assert.match(await old.page.locator('.sp-fallback-late').innerText(), /open it in a current web browser/);
+  assert.equal(await old.page.locator('.sp-fallback-late').evaluate((e) => getComputedStyle(e).opacity), '1');
+  await old.done();
 });
 
 test('committed vectors: password.html opens, key-server envelopes show their outside', { skip }, async () => {

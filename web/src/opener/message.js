@@ -4,7 +4,7 @@
 // the same way) and the actions Download original (.eml) and Print.
 
 import PostalMime from 'postal-mime';
-import { h, append, icon, ICONS } from './dom.js';
+import { h, icon, ICONS } from './dom.js';
 import { formatAddresses, formatDate, formatSize, linkify, safeFilename } from './format.js';
 import { prepareHtml, styleFrame } from './htmlmail.js';
 
@@ -50,8 +50,9 @@ function cidResolver(attachments, urls) {
   };
 }
 
-/** The sandboxed frame for an HTML body, with the remote-content notice. */
-function htmlBody(html, cid) {
+/** The sandboxed frame for an HTML body, with the remote-content notice.
+ * signal: aborts the frame's window listeners when the view goes away. */
+function htmlBody(html, cid, signal) {
   let prepared = prepareHtml(html, { cid });
   const frame = h('iframe', {
     class: 'sp-frame',
@@ -74,10 +75,14 @@ function htmlBody(html, cid) {
     setTimeout(fit, 250);
   });
   let resizeTimer = 0;
-  window.addEventListener('resize', () => {
-    clearTimeout(resizeTimer);
-    resizeTimer = setTimeout(() => frame.isConnected && fit(), 100);
-  });
+  window.addEventListener(
+    'resize',
+    () => {
+      clearTimeout(resizeTimer);
+      resizeTimer = setTimeout(() => frame.isConnected && fit(), 100);
+    },
+    { signal },
+  );
   frame.srcdoc = prepared.srcdoc;
 
   let notice = null;
@@ -214,9 +219,10 @@ function headerRows(msg) {
 export function messageView(msg, opts) {
   const urls = new Map();
   const cid = cidResolver(msg.attachments || [], urls);
+  const life = new AbortController();
   let body;
   if (msg.html) {
-    body = htmlBody(msg.html, cid);
+    body = htmlBody(msg.html, cid, life.signal);
   } else if (msg.text) {
     body = textBody(msg.text);
   } else {
@@ -271,7 +277,8 @@ export function messageView(msg, opts) {
   const view = h('div', { class: 'sp-view' }, back, card);
   view.focusTitle = () => title.focus();
   view.release = () => {
+    life.abort();
     for (const u of urls.values()) URL.revokeObjectURL(u);
   };
-  return append(view, []);
+  return view;
 }
