@@ -193,6 +193,10 @@ test('attachments download byte for byte; attached message and calendar', { skip
     `forwarded.eml | Email message · ${inner.length} bytes`,
   ]);
   await shot(p, 'message-attachments-desktop');
+  await p.setViewportSize(MOBILE);
+  assert.equal(await horizontalOverflow(p), 0);
+  await shot(p, 'message-attachments-mobile');
+  await p.setViewportSize({ width: 1280, height: 800 });
 
   const got = await download(p, () => p.getByRole('button', { name: 'Download report.pdf' }).click());
   assert.equal(got.name, 'report.pdf');

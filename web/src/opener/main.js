@@ -259,9 +259,9 @@ function passwordForm(app, env) {
     input.removeAttribute('aria-invalid');
     setBusy(true, 'Checking the password…');
     await nextFrame();
-    let bytes;
+    let key = null;
     try {
-      const key = await deriveKey(password, header);
+      key = await deriveKey(password, header);
       await verifyKey(key, header);
       setBusy(true, 'Decrypting…');
       await nextFrame();
@@ -271,10 +271,9 @@ function passwordForm(app, env) {
         progress = progressBar();
         progressSlot.replaceChildren(progress);
       }
-      bytes = await openPayload(key, env.headerBytes, header, payload, (done, total) => {
+      const bytes = await openPayload(key, env.headerBytes, header, payload, (done, total) => {
         if (progress) progress.set(total ? done / total : 1);
       });
-      key.fill(0);
       setBusy(true, 'Preparing the message…');
       await nextFrame();
       const msg = await parseMessage(bytes);
@@ -292,6 +291,8 @@ function passwordForm(app, env) {
         input.value = '';
         form.replaceChildren(errorSlot);
       }
+    } finally {
+      if (key) key.fill(0);
     }
   });
   return form;
