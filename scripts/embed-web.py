@@ -3,8 +3,9 @@
 
 Usage: embed-web.py SOURCE_ROOT OUT_C DEPFILE
 
-Runs `node web/build.mjs DIR` (DIR = the directory of OUT_C), which writes
-opener-head.html and opener-foot.html, checks them against the contract in
+Runs `node web/build.mjs --compact DIR` (DIR = the directory of OUT_C; the
+compact build deflates the opener behind a small loader, about 71 KB instead
+of 128 KB per envelope), which writes opener-head.html and opener-foot.html, checks them against the contract in
 src/lib/opener.h, and writes OUT_C: the two templates as NUL-terminated byte
 arrays. DEPFILE lists every file under web/ (but node_modules, where only the
 lockfile npm writes counts), so Ninja rebuilds when any of them changes.
@@ -34,7 +35,7 @@ def main():
     outdir = os.path.dirname(os.path.abspath(out_c))
     if not os.path.isdir(os.path.join(web, "node_modules")):
         fail("web/node_modules is missing: run scripts/install-deps (it runs npm ci in web/)")
-    r = subprocess.run(["node", os.path.join(web, "build.mjs"), outdir])
+    r = subprocess.run(["node", os.path.join(web, "build.mjs"), "--compact", outdir])
     if r.returncode != 0:
         fail("node web/build.mjs failed")
     head = open(os.path.join(outdir, "opener-head.html"), "rb").read()
