@@ -81,11 +81,34 @@ static GMimeObject *text_part(const char *subtype, const char *text)
     return GMIME_OBJECT(p);
 }
 
+/* Copy the addresses of src into dst as fresh objects holding only name and
+ * address: a parsed mailbox can carry charset state (from a broken encoded
+ * word) that makes GMime fail when it encodes it again. */
+static void copy_list(InternetAddressList *dst, InternetAddressList *src)
+{
+    int n = src ? internet_address_list_length(src) : 0;
+    for (int i = 0; i < n; i++) {
+        InternetAddress *ia = internet_address_list_get_address(src, i);
+        g_autofree char *name = g_utf8_make_valid(
+            internet_address_get_name(ia) ? internet_address_get_name(ia) : "", -1);
+        InternetAddress *copy;
+        if (INTERNET_ADDRESS_IS_GROUP(ia)) {
+            copy = internet_address_group_new(name);
+            copy_list(internet_address_group_get_members(INTERNET_ADDRESS_GROUP(copy)),
+                      internet_address_group_get_members(INTERNET_ADDRESS_GROUP(ia)));
+        } else {
+            const char *addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+            g_autofree char *a = g_utf8_make_valid(addr ? addr : "", -1);
+            copy = internet_address_mailbox_new(name[0] ? name : NULL, a);
+        }
+        internet_address_list_add(dst, copy);
+        g_object_unref(copy);
+    }
+}
+
 static void copy_addresses(GMimeMessage *to, GMimeMessage *from, GMimeAddressType t)
 {
-    InternetAddressList *src = g_mime_message_get_addresses(from, t);
-    if (src != NULL && internet_address_list_length(src) > 0)
-        internet_address_list_append(g_mime_message_get_addresses(to, t), src);
+    copy_list(g_mime_message_get_addresses(to, t), g_mime_message_get_addresses(from, t));
 }
 
 static void add_mailbox(InternetAddressList *list, const char *addr)

@@ -158,6 +158,29 @@ static void test_carrier_cc_only(void **state)
     sp_display_clear(&d);
 }
 
+/* A From whose encoded word names a bogus charset and whose address is cut
+ * (found by fuzz_mime): the carrier is still written and opens. */
+static void test_carrier_bogus_charset(void **state)
+{
+    (void)state;
+    /* tests/fuzz/corpus/fuzz_mime/regress-carrier-bad-charset.eml */
+    const char *m = "From: "
+                    "=?UTF-x?B?"
+                    "Rm9vLCBC8888888888888888888888888888888888888888888888888888888888888888888888"
+                    "88888888888888888888888888888888YXI=?= <foo.bar\n"
+                    "Message-ID: <9vLCBd\n"
+                    "";
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GMimeStream) carrier = tu_seal(m, strlen(m), 0, true, &err);
+    assert_non_null(carrier);
+    GByteArray *cb = tu_bytes(carrier);
+    g_autofree char *text = g_strndup((const char *)cb->data, cb->len);
+    assert_non_null(strstr(text, "X-Sealpost-Id"));
+    g_autoptr(GMimeStream) out = tu_open_key(cb->data, cb->len, tu_key, &err);
+    assert_non_null(out);
+    assert_memory_equal(tu_bytes(out)->data, m, strlen(m));
+}
+
 static void test_email_without_envelope(void **state)
 {
     (void)state;
@@ -257,6 +280,7 @@ int main(void)
         cmocka_unit_test(test_read_head_long_headers),
         cmocka_unit_test(test_carrier_email),
         cmocka_unit_test(test_carrier_cc_only),
+        cmocka_unit_test(test_carrier_bogus_charset),
         cmocka_unit_test(test_email_without_envelope),
         cmocka_unit_test(test_size_limit),
         cmocka_unit_test(test_password_envelope),
