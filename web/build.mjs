@@ -46,14 +46,18 @@ const sha256 = (text) => `'sha256-${createHash('sha256').update(text, 'utf8').di
 
 // ---- script ----------------------------------------------------------------
 
-// Two of postal-mime's modules are replaced (see the files for why):
-// its 45 KB table of HTML entities, and its decoder for parts without a
-// transfer encoding, which would change their line ends.
-const SHIMS = { './html-entities.js': 'html-entities.js', './pass-through-decoder.js': 'pass-through-decoder.js' };
+// Three of postal-mime's modules are replaced (see the files for why):
+// its 45 KB table of HTML entities, and its decoders for parts without a
+// transfer encoding and for quoted-printable, which would change line ends.
+const SHIMS = {
+  './html-entities.js': 'html-entities.js',
+  './pass-through-decoder.js': 'pass-through-decoder.js',
+  './qp-decoder.js': 'canonical-qp-decoder.js',
+};
 const shimPostalMime = {
   name: 'shim-postal-mime',
   setup(b) {
-    b.onResolve({ filter: /^\.\/(html-entities|pass-through-decoder)\.js$/ }, (args) =>
+    b.onResolve({ filter: /^\.\/(html-entities|pass-through-decoder|qp-decoder)\.js$/ }, (args) =>
       /[\\/]postal-mime[\\/]/.test(args.importer) ? { path: join(src, 'shims', SHIMS[args.path]) } : undefined,
     );
   },

@@ -116,11 +116,25 @@ export function htmlWithCid() {
   );
 }
 
-/** A message with attachments: binary, a non-ASCII file name, a calendar
- * invitation and an attached message (itself with an attachment). */
+/** A message with attachments: binary, a non-ASCII file name, a
+ * quoted-printable text, a calendar invitation and an attached message
+ * (itself with an attachment). */
 export function withAttachments() {
   const pdf = Buffer.concat([Buffer.from('%PDF-1.7\n'), randomBytes(150 * 1024)]);
   const notes = Buffer.from('Résumé: 3 items\r\nΩ = 42\r\n', 'utf8');
+  // Quoted-printable: hard breaks stand for CRLF, '=' at a line end is a soft
+  // break, and the last line's end belongs to the boundary.
+  const minutesQp = [
+    'Minutes: caf=C3=A9 at 9 =3D early',
+    'A long line that the sender wrapped with a soft line break right here=',
+    ' and that goes on.',
+    '',
+    'Last line',
+  ].join(CRLF);
+  const minutes = Buffer.from(
+    'Minutes: café at 9 = early\r\nA long line that the sender wrapped with a soft line break right here and that goes on.\r\n\r\nLast line',
+    'utf8',
+  );
   const ics = [
     'BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//sealpost//e2e//EN', 'METHOD:REQUEST', 'BEGIN:VEVENT',
     'UID:e2e-1@example.org', 'DTSTAMP:20261116T100000Z', 'DTSTART:20261202T083000Z', 'DTEND:20261202T090000Z',
@@ -157,11 +171,12 @@ export function withAttachments() {
     Buffer.from(part(['Content-Type: text/plain; charset=utf-8'], 'Please find the documents attached.')),
     Buffer.from(part(['Content-Type: application/pdf; name="report.pdf"', 'Content-Disposition: attachment; filename="report.pdf"', 'Content-Transfer-Encoding: base64'], b64lines(pdf))),
     Buffer.from(part(["Content-Type: text/plain; charset=utf-8", "Content-Disposition: attachment; filename*=UTF-8''R%C3%A9sum%C3%A9%20%CE%A9.txt", 'Content-Transfer-Encoding: base64'], b64lines(notes))),
+    Buffer.from(part(['Content-Type: text/plain; charset=utf-8; name="minutes.txt"', 'Content-Disposition: attachment; filename="minutes.txt"', 'Content-Transfer-Encoding: quoted-printable'], minutesQp)),
     Buffer.from(part(['Content-Type: text/calendar; charset=utf-8; method=REQUEST', 'Content-Disposition: attachment; filename="invite.ics"'], ics)),
     Buffer.from(part(['Content-Type: message/rfc822', 'Content-Disposition: attachment; filename="forwarded.eml"'], inner.toString('utf8'))),
     Buffer.from(`--${m}--${CRLF}`),
   ]);
-  return { msg, pdf, notes, ics, inner };
+  return { msg, pdf, notes, minutes, ics, inner };
 }
 
 /** About `size` bytes: a short text and one binary attachment. */

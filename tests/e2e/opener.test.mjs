@@ -184,7 +184,7 @@ test('HTML with inline cid images, styles, desktop and 375 px, light and dark', 
 });
 
 test('attachments download byte for byte; attached message and calendar', { skip }, async () => {
-  const { msg, pdf, notes, inner } = mail.withAttachments();
+  const { msg, pdf, notes, minutes, inner } = mail.withAttachments();
   const env = seal(tmp.dir, msg);
   const { page: p, done } = await page();
   await openFile(p, env);
@@ -193,6 +193,7 @@ test('attachments download byte for byte; attached message and calendar', { skip
   assert.deepEqual(items, [
     'report.pdf | application/pdf · 154 KB',
     'Résumé Ω.txt | text/plain · 28 bytes',
+    `minutes.txt | text/plain · ${minutes.length} bytes`,
     'invite.ics | Calendar invitation · 221 bytes',
     `forwarded.eml | Email message · ${inner.length} bytes`,
   ]);
@@ -211,6 +212,9 @@ test('attachments download byte for byte; attached message and calendar', { skip
   const ics = await download(p, () => p.getByRole('button', { name: 'Download invite.ics' }).click());
   assert.equal(ics.name, 'invite.ics');
   assert.match(ics.bytes.toString('utf8'), /^BEGIN:VCALENDAR\r?\n[\s\S]*SUMMARY:Check-up/);
+  const qp = await download(p, () => p.getByRole('button', { name: 'Download minutes.txt' }).click());
+  assert.equal(qp.name, 'minutes.txt');
+  assert.equal(sha256(qp.bytes), sha256(minutes), 'quoted-printable decodes to CRLF lines, exactly');
   const fwd = await download(p, () => p.getByRole('button', { name: 'Download forwarded.eml' }).click());
   assert.equal(sha256(fwd.bytes), sha256(inner));
 
