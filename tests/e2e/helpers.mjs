@@ -6,6 +6,7 @@
 // that seal); CHROMIUM = browser binary (default /usr/bin/chromium).
 
 import { spawnSync } from 'node:child_process';
+import { after, before } from 'node:test';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -22,7 +23,7 @@ export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 const require = createRequire(join(REPO, 'web', 'package.json'));
 
 /** Why the browser tests cannot run here, or null when they can. */
-export function skipReason() {
+function missingPrerequisite() {
   if (!existsSync(CHROMIUM)) return `no browser at ${CHROMIUM} (apt-get install chromium)`;
   try {
     require.resolve('playwright-core');
@@ -198,4 +199,25 @@ export async function shot(page, name, fullPage = true) {
 /** The page's horizontal overflow in CSS pixels (0 = none). */
 export function horizontalOverflow(page) {
   return page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+}
+
+/**
+ * Set up a browser test file: fail at once if a prerequisite is missing (make
+ * check installs them, and a suite that skipped would prove nothing), then one
+ * Chromium and one scratch directory for the file's tests. Returns an object
+ * whose `browser` and `tmp` are set before the first test.
+ */
+export function browserSuite() {
+  const missing = missingPrerequisite() || (!SEALPOST && 'SEALPOST not set');
+  if (missing) throw new Error(`the browser tests cannot run: ${missing}`);
+  const suite = { browser: null, tmp: null };
+  before(async () => {
+    suite.browser = await launch();
+    suite.tmp = scratch();
+  });
+  after(async () => {
+    if (suite.browser) await suite.browser.close();
+    if (suite.tmp) suite.tmp.cleanup();
+  });
+  return suite;
 }

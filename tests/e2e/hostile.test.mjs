@@ -8,31 +8,17 @@
 //
 // Run: SEALPOST=build/src/cli/sealpost node --test tests/e2e/
 
-import test, { after, before } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {
-  SEALPOST, buildOpener, edit, launch, newPage, openFile, rewrap, scratch, seal, shot, skipReason, unlock,
+  browserSuite, buildOpener, edit, newPage, openFile, rewrap, seal, shot, unlock,
 } from './helpers.mjs';
 import { b64lines, png } from './mail.mjs';
 
-// Missing prerequisites fail the suite: make check installs them, and a
-// browser suite that silently skips would prove nothing.
-const missing = skipReason() || (!SEALPOST && 'SEALPOST not set');
-if (missing) throw new Error(`the browser tests cannot run: ${missing}`);
-const skip = false;
-let browser;
-let tmp;
-
-before(async () => {
-  if (skip) return;
-  browser = await launch();
-  tmp = scratch();
-});
-after(async () => {
-  if (browser) await browser.close();
-  if (tmp) tmp.cleanup();
-});
+// One browser and one scratch directory for the file; missing prerequisites
+// fail the suite (helpers.mjs).
+const suite = browserSuite();
 
 const PWN = (how) => `top.__pwned=(top.__pwned||[]).concat('${how}')`;
 const E = 'https://evil.test';
@@ -163,13 +149,13 @@ async function assertInert(p, f, remote = false) {
   assert.deepEqual(bad, [], 'dangerous markup left in the frame');
 }
 
-for (const build of ['embedded', 'compact']) test(`hostile HTML (${build} opener): nothing runs, nothing loads, until remote images are asked for`, { skip }, async () => {
+for (const build of ['embedded', 'compact']) test(`hostile HTML (${build} opener): nothing runs, nothing loads, until remote images are asked for`, async () => {
   // The CLI's envelope as written, and its blocks in the --compact build's page.
-  let env = seal(tmp.dir, hostileMessage());
-  if (build === 'compact') env = edit(env, (html) => rewrap(html, buildOpener('--compact')), join(tmp.dir, 'hostile-compact.html'));
+  let env = seal(suite.tmp.dir, hostileMessage());
+  if (build === 'compact') env = edit(env, (html) => rewrap(html, buildOpener('--compact')), join(suite.tmp.dir, 'hostile-compact.html'));
   const served = [];
   const pixel = png(1, 1, [255, 0, 0]);
-  const rec = await newPage(browser, {
+  const rec = await newPage(suite.browser, {
     route: (route) => {
       const url = route.request().url();
       served.push(url);
@@ -270,7 +256,7 @@ for (const build of ['embedded', 'compact']) test(`hostile HTML (${build} opener
   await rec.context.close();
 });
 
-test('hostile plain text: markup and javascript: stay text', { skip }, async () => {
+test('hostile plain text: markup and javascript: stay text', async () => {
   const msg = Buffer.from(
     [
       'From: Mallory <mallory@example.org>',
@@ -285,8 +271,8 @@ test('hostile plain text: markup and javascript: stay text', { skip }, async () 
       '',
     ].join('\r\n'),
   );
-  const env = seal(tmp.dir, msg);
-  const rec = await newPage(browser);
+  const env = seal(suite.tmp.dir, msg);
+  const rec = await newPage(suite.browser);
   const p = rec.page;
   await openFile(p, env);
   assert.equal(await p.locator('.sp-outside img').count(), 0);

@@ -8,34 +8,20 @@
 // Run: SEALPOST=build/src/cli/sealpost node --test tests/e2e/
 // Screenshots land in build/e2e/.
 
-import test, { after, before } from 'node:test';
+import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  SEALPOST, VECTORS, buildOpener, edit, horizontalOverflow, launch, newPage, openFile, rewrap, scratch, seal,
-  sha256, shot, skipReason, splitEnvelope, unlock, vectorInCurrentPage,
+  VECTORS, browserSuite, buildOpener, edit, horizontalOverflow, newPage, openFile, rewrap, seal,
+  sha256, shot, splitEnvelope, unlock, vectorInCurrentPage,
 } from './helpers.mjs';
 import * as mail from './mail.mjs';
 
-// Missing prerequisites fail the suite: make check installs them, and a
-// browser suite that silently skips would prove nothing.
-const missing = skipReason() || (!SEALPOST && 'SEALPOST not set');
-if (missing) throw new Error(`the browser tests cannot run: ${missing}`);
-const skip = false;
-let browser;
-let tmp;
-
-before(async () => {
-  if (skip) return;
-  browser = await launch();
-  tmp = scratch();
-});
-after(async () => {
-  if (browser) await browser.close();
-  if (tmp) tmp.cleanup();
-});
+// One browser and one scratch directory for the file; missing prerequisites
+// fail the suite (helpers.mjs).
+const suite = browserSuite();
 
 const MOBILE = { width: 375, height: 740 };
 const PASSWORD = 'correct horse battery staple';
@@ -43,7 +29,7 @@ const PASSWORD = 'correct horse battery staple';
 /** A new page; asserts at the end (via done()) that nothing went remote and
  * no script error happened. */
 async function page(opts) {
-  const rec = await newPage(browser, opts);
+  const rec = await newPage(suite.browser, opts);
   rec.done = async () => {
     assert.deepEqual(rec.attempted, [], 'the page tried to load something remote');
     assert.deepEqual(rec.remote, [], 'requests left the page');
@@ -61,8 +47,8 @@ async function download(page, click) {
 
 const text = (page, sel) => page.locator(sel).innerText();
 
-test('plain text: the outside, keyboard-only opening, safe links', { skip }, async () => {
-  const env = seal(tmp.dir, mail.plainText(), { hint: 'The usual, with spaces' });
+test('plain text: the outside, keyboard-only opening, safe links', async () => {
+  const env = seal(suite.tmp.dir, mail.plainText(), { hint: 'The usual, with spaces' });
   const { page: p, done } = await page();
   await openFile(p, env);
 
@@ -109,8 +95,8 @@ test('plain text: the outside, keyboard-only opening, safe links', { skip }, asy
   await done();
 });
 
-test('non-ASCII subject and body', { skip }, async () => {
-  const env = seal(tmp.dir, mail.nonAscii());
+test('non-ASCII subject and body', async () => {
+  const env = seal(suite.tmp.dir, mail.nonAscii());
   const { page: p, done } = await page();
   await openFile(p, env);
   assert.ok((await text(p, '.sp-outside')).includes(mail.NON_ASCII_SUBJECT));
@@ -123,9 +109,9 @@ test('non-ASCII subject and body', { skip }, async () => {
   await done();
 });
 
-test('non-ASCII password', { skip }, async () => {
+test('non-ASCII password', async () => {
   const pw = 'Grüße, Ωmega – sesame 123';
-  const env = seal(tmp.dir, mail.plainText(), { password: pw });
+  const env = seal(suite.tmp.dir, mail.plainText(), { password: pw });
   const { page: p, done } = await page();
   await openFile(p, env);
   await unlock(p, pw);
@@ -133,8 +119,8 @@ test('non-ASCII password', { skip }, async () => {
   await done();
 });
 
-test('HTML with inline cid images, styles, desktop and 375 px, light and dark', { skip }, async () => {
-  const env = seal(tmp.dir, mail.htmlWithCid());
+test('HTML with inline cid images, styles, desktop and 375 px, light and dark', async () => {
+  const env = seal(suite.tmp.dir, mail.htmlWithCid());
   for (const [name, viewport, colorScheme] of [
     ['desktop', undefined, 'light'],
     ['mobile', MOBILE, 'light'],
@@ -183,9 +169,9 @@ test('HTML with inline cid images, styles, desktop and 375 px, light and dark', 
   }
 });
 
-test('attachments download byte for byte; attached message and calendar', { skip }, async () => {
+test('attachments download byte for byte; attached message and calendar', async () => {
   const { msg, pdf, notes, minutes, inner } = mail.withAttachments();
-  const env = seal(tmp.dir, msg);
+  const env = seal(suite.tmp.dir, msg);
   const { page: p, done } = await page();
   await openFile(p, env);
   await unlock(p);
@@ -236,10 +222,10 @@ test('attachments download byte for byte; attached message and calendar', { skip
   await done();
 });
 
-test('a 20 MB message: progress bar, then the attachment intact', { skip }, async () => {
+test('a 20 MB message: progress bar, then the attachment intact', async () => {
   const { msg, data } = mail.large(20 * 1000 * 1000);
   assert.ok(msg.length > 19.9e6 && msg.length < 20.1e6, `message is ${msg.length} bytes`);
-  const env = seal(tmp.dir, msg);
+  const env = seal(suite.tmp.dir, msg);
   const { page: p, done } = await page();
   await openFile(p, env);
   // Record every progress value the page shows (observer from the test side).
@@ -266,8 +252,8 @@ test('a 20 MB message: progress bar, then the attachment intact', { skip }, asyn
   await done();
 });
 
-test('wrong password, then the right one', { skip }, async () => {
-  const env = seal(tmp.dir, mail.plainText());
+test('wrong password, then the right one', async () => {
+  const env = seal(suite.tmp.dir, mail.plainText());
   const { page: p, done } = await page();
   await openFile(p, env);
   await unlock(p, 'not the password');
@@ -291,13 +277,13 @@ const payloadOf = (html) => Buffer.from(payloadRe.exec(html)[2].replace(/\s+/g, 
 const withPayload = (html, bytes) =>
   html.replace(payloadRe, (m, a, b, c) => a + bytes.toString('base64').replace(/.{64}/g, '$&\n').replace(/\n?$/, '\n') + c);
 
-test('tampered payload', { skip }, async () => {
-  const env = seal(tmp.dir, mail.plainText());
+test('tampered payload', async () => {
+  const env = seal(suite.tmp.dir, mail.plainText());
   const bad = edit(env, (html) => {
     const bytes = payloadOf(html);
     bytes[10] ^= 0x01;
     return withPayload(html, bytes);
-  }, join(tmp.dir, 'tampered.html'));
+  }, join(suite.tmp.dir, 'tampered.html'));
   const { page: p, done } = await page();
   await openFile(p, bad);
   await unlock(p);
@@ -307,10 +293,10 @@ test('tampered payload', { skip }, async () => {
   await done();
 });
 
-test('truncated payload (last segment cut off)', { skip }, async () => {
+test('truncated payload (last segment cut off)', async () => {
   const big = Buffer.concat([mail.plainText(), Buffer.alloc(1200 * 1024, 'x')]);
-  const env = seal(tmp.dir, big);
-  const cut = edit(env, (html) => withPayload(html, payloadOf(html).subarray(0, 1048576 + 16)), join(tmp.dir, 'cut.html'));
+  const env = seal(suite.tmp.dir, big);
+  const cut = edit(env, (html) => withPayload(html, payloadOf(html).subarray(0, 1048576 + 16)), join(suite.tmp.dir, 'cut.html'));
   const { page: p, done } = await page();
   await openFile(p, cut);
   await unlock(p);
@@ -319,15 +305,15 @@ test('truncated payload (last segment cut off)', { skip }, async () => {
   await done();
 });
 
-test('unsupported version', { skip }, async () => {
-  const env = seal(tmp.dir, mail.plainText());
-  const v2 = edit(env, (html) => html.replace('{"v":1,', '{"v":2,'), join(tmp.dir, 'v2.html'));
+test('unsupported version', async () => {
+  const env = seal(suite.tmp.dir, mail.plainText());
+  const v2 = edit(env, (html) => html.replace('{"v":1,', '{"v":2,'), join(suite.tmp.dir, 'v2.html'));
   const { page: p, done } = await page();
   await openFile(p, v2);
   assert.match(await text(p, '.sp-error'), /format this page cannot open/);
   assert.equal(await p.getByLabel('Password', { exact: true }).count(), 0);
   for (const [from, to] of [['"AES-256-GCM"', '"AES-256-SIV"'], ['"kdf":"argon2id"', '"kdf":"scrypt"']]) {
-    const other = edit(env, (html) => html.replace(from, to), join(tmp.dir, 'other.html'));
+    const other = edit(env, (html) => html.replace(from, to), join(suite.tmp.dir, 'other.html'));
     await openFile(p, other);
     assert.match(await text(p, '.sp-error'), /format this page cannot open/, to);
   }
@@ -335,8 +321,8 @@ test('unsupported version', { skip }, async () => {
   await done();
 });
 
-test('expired envelope is refused with its date', { skip }, async () => {
-  const env = seal(tmp.dir, mail.plainText(), { args: ['--expires', '2h'] });
+test('expired envelope is refused with its date', async () => {
+  const env = seal(suite.tmp.dir, mail.plainText(), { args: ['--expires', '2h'] });
   const { page: p, done } = await page();
   await p.clock.install({ time: new Date(Date.now() + 3 * 3600 * 1000) });
   await openFile(p, env);
@@ -348,10 +334,10 @@ test('expired envelope is refused with its date', { skip }, async () => {
   await done();
 });
 
-test('http: without WebCrypto says so; https: opens', { skip }, async () => {
-  const env = readFileSync(seal(tmp.dir, mail.plainText()));
+test('http: without WebCrypto says so; https: opens', async () => {
+  const env = readFileSync(seal(suite.tmp.dir, mail.plainText()));
   const served = [];
-  const rec = await newPage(browser, {
+  const rec = await newPage(suite.browser, {
     route: (route) => {
       served.push(route.request().url());
       const u = new URL(route.request().url());
@@ -373,8 +359,8 @@ test('http: without WebCrypto says so; https: opens', { skip }, async () => {
   await rec.context.close();
 });
 
-test('branding, logo and security phrase from the display block, shown as text', { skip }, async () => {
-  const env = seal(tmp.dir, mail.plainText());
+test('branding, logo and security phrase from the display block, shown as text', async () => {
+  const env = seal(suite.tmp.dir, mail.plainText());
   const logo = `data:image/png;base64,${mail.LOGO.toString('base64')}`;
   const display = JSON.stringify({
     brand: { name: 'Example Clinic', color: '#0b6e4f', logo },
@@ -382,7 +368,7 @@ test('branding, logo and security phrase from the display block, shown as text',
     subject: 'Your test results',
     phrase: 'green heron',
   }).replace(/</g, '\\u003c').replace(/>/g, '\\u003e');
-  const branded = edit(env, (html) => html.replace(/(id="sealpost-display">)[^<]*/, `$1${display}`), join(tmp.dir, 'brand.html'));
+  const branded = edit(env, (html) => html.replace(/(id="sealpost-display">)[^<]*/, `$1${display}`), join(suite.tmp.dir, 'brand.html'));
   const { page: p, done } = await page();
   await openFile(p, branded);
   assert.equal(await text(p, '.sp-brand-name'), 'Example Clinic');
@@ -399,30 +385,30 @@ test('branding, logo and security phrase from the display block, shown as text',
   // Logos that are not raster data: images are not shown.
   for (const bad of ['data:image/svg+xml;base64,PHN2Zy8+', 'https://evil.test/logo.png', 'javascript:alert(1)']) {
     const d = JSON.stringify({ brand: { name: 'X', color: 'red;background:url(https://evil.test/c)', logo: bad } });
-    const f = edit(env, (html) => html.replace(/(id="sealpost-display">)[^<]*/, `$1${d}`), join(tmp.dir, 'badlogo.html'));
+    const f = edit(env, (html) => html.replace(/(id="sealpost-display">)[^<]*/, `$1${d}`), join(suite.tmp.dir, 'badlogo.html'));
     await openFile(p, f);
     assert.equal(await p.locator('.sp-logo').count(), 0, bad);
   }
   await done();
 });
 
-test('the CLI writes the opener built from web/ now', { skip }, () => {
+test('the CLI writes the opener built from web/ now', () => {
   // Fails when web/ changed and the C build (which embeds it) was not rerun:
   // every other test here would be testing the old opener.
-  const env = splitEnvelope(readFileSync(seal(tmp.dir, mail.plainText()), 'utf8'));
+  const env = splitEnvelope(readFileSync(seal(suite.tmp.dir, mail.plainText()), 'utf8'));
   const same = (b) => env.head === b.head.replace('@CONNECT_SRC@', "'none'") && env.foot === b.foot;
   assert.ok(same(buildOpener()) || same(buildOpener('--compact')), 'the envelope page differs from web/: run make build');
   assert.match(env.head, /connect-src 'none';/, 'a password envelope may connect nowhere');
 });
 
-test('compact build: same opener, inflated from a compressed loader, under 100 KB', { skip }, async () => {
+test('compact build: same opener, inflated from a compressed loader, under 100 KB', async () => {
   const compact = buildOpener('--compact');
   const size = compact.head.length + compact.foot.length;
   console.log(`# compact head+foot: ${size} bytes; plain: ${Object.values(buildOpener()).join('').length} bytes`);
   assert.ok(size < 100 * 1024, `compact head+foot is ${size} bytes`);
   assert.match(compact.head, /script-src 'sha256-[^']+' 'strict-dynamic' 'wasm-unsafe-eval';/);
   const { msg, pdf } = mail.withAttachments();
-  const env = edit(seal(tmp.dir, msg), (html) => rewrap(html, compact), join(tmp.dir, 'compact.html'));
+  const env = edit(seal(suite.tmp.dir, msg), (html) => rewrap(html, compact), join(suite.tmp.dir, 'compact.html'));
   const { page: p, done } = await page();
   await openFile(p, env);
   await unlock(p);
@@ -443,11 +429,11 @@ test('compact build: same opener, inflated from a compressed loader, under 100 K
   await old.done();
 });
 
-test('committed vectors: password.html opens, key-server envelopes show their outside', { skip }, async () => {
+test('committed vectors: password.html opens, key-server envelopes show their outside', async () => {
   const v = JSON.parse(readFileSync(join(VECTORS, 'password.json'), 'utf8'));
-  const page0 = readFileSync(seal(tmp.dir, mail.plainText()), 'utf8');
+  const page0 = readFileSync(seal(suite.tmp.dir, mail.plainText()), 'utf8');
   const vector = (name) => {
-    const f = join(tmp.dir, `vector-${name}.html`);
+    const f = join(suite.tmp.dir, `vector-${name}.html`);
     writeFileSync(f, vectorInCurrentPage(readFileSync(join(VECTORS, `${name}.html`), 'utf8'), page0));
     return f;
   };
@@ -473,21 +459,21 @@ test('committed vectors: password.html opens, key-server envelopes show their ou
   await done();
 });
 
-test('two header blocks are refused', { skip }, async () => {
-  const env = seal(tmp.dir, mail.plainText());
+test('two header blocks are refused', async () => {
+  const env = seal(suite.tmp.dir, mail.plainText());
   const two = edit(env, (html) => {
     const m = /<script type="application\/json" id="sealpost-header">[^<]*<\/script>\n/.exec(html);
     return html.replace(m[0], m[0] + m[0]);
-  }, join(tmp.dir, 'two.html'));
+  }, join(suite.tmp.dir, 'two.html'));
   const { page: p, done } = await page();
   await openFile(p, two);
   assert.match(await text(p, '.sp-error'), /This file is damaged/);
   await done();
 });
 
-test('the file URL is the only thing loaded', { skip }, async () => {
-  const env = seal(tmp.dir, mail.htmlWithCid());
-  const rec = await newPage(browser);
+test('the file URL is the only thing loaded', async () => {
+  const env = seal(suite.tmp.dir, mail.htmlWithCid());
+  const rec = await newPage(suite.browser);
   await openFile(rec.page, env);
   await unlock(rec.page);
   const urls = rec.requests.filter((u) => !u.startsWith('blob:') && !u.startsWith('data:'));

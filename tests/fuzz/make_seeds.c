@@ -4,11 +4,11 @@
  * that mutations of them get past the key check into the payload.
  *
  * Usage: make_seeds CORPUS_DIR
- * writes CORPUS_DIR/fuzz_envelope/gen-*.html, CORPUS_DIR/fuzz_open/gen-*
- * and CORPUS_DIR/fuzz_mime/gen-*.eml through sp_seal(), the same code the
- * CLI and the gateway use. The output differs from run to run (ids, salts
- * and nonce prefixes are random), so the seeds are generated once and kept
- * in the repository; run it again only when the envelope format changes.
+ * writes CORPUS_DIR/fuzz_envelope/gen-*.html (which fuzz_open reads too),
+ * CORPUS_DIR/fuzz_open/gen-*.eml and CORPUS_DIR/fuzz_mime/gen-*.eml through sp_seal(), the same
+ * code the CLI and the gateway use. The output differs from run to run (ids, salts and nonce
+ * prefixes are random), so the seeds are generated once and kept in the repository; run it again
+ * only when the envelope format changes.
  */
 #include "fuzz_common.h"
 #include "seal.h"
@@ -136,8 +136,8 @@ static bool make_seed(const char *dir, const seed *s)
     if (s->mail)
         return write_seed(dir, "fuzz_open", s->name, "eml", bytes) &&
                write_seed(dir, "fuzz_mime", s->name, "eml", bytes);
-    return write_seed(dir, "fuzz_envelope", s->name, "html", bytes) &&
-           write_seed(dir, "fuzz_open", s->name, "html", bytes);
+    /* fuzz_open also starts from fuzz_envelope's seeds (scripts/fuzz). */
+    return write_seed(dir, "fuzz_envelope", s->name, "html", bytes);
 }
 
 int main(int argc, char **argv)

@@ -82,11 +82,7 @@ static void test_one_gib_streams_in_constant_memory(void **state)
     g_autoptr(GMimeStream) env = sp_temp_stream(&err);
     assert_non_null(env);
     sp_header h;
-    sp_header_init(&h);
-    h.access = SP_ACCESS_PASSWORD;
-    h.kdf_m = 8192;
-    h.kdf_t = 1;
-    h.kdf_p = 1;
+    tu_header_init(&h);
     sp_display d = {0};
     sp_seal_opts o = {.key = tu_key, .hdr = &h, .disp = &d, .in_size = -1};
     if (!sp_seal(in, env, &o, &err))

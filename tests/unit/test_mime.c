@@ -130,11 +130,7 @@ static void test_carrier_cc_only(void **state)
     const char *m = "Cc: Dora <dora@example.com>\nSubject: cc only\n\nbody\n";
     g_autoptr(GError) err = NULL;
     sp_header h;
-    sp_header_init(&h);
-    h.access = SP_ACCESS_PASSWORD;
-    h.kdf_m = 8192;
-    h.kdf_t = 1;
-    h.kdf_p = 1;
+    tu_header_init(&h);
     g_free(h.from);
     h.from = g_strdup("gateway@org.example");
     sp_display d = {0};
@@ -203,11 +199,7 @@ static bool seal_with(const char *m, guint64 max, gint64 in_size, const char *pw
                       GMimeStream *out, GError **err)
 {
     sp_header h;
-    sp_header_init(&h);
-    h.access = SP_ACCESS_PASSWORD;
-    h.kdf_m = 8192;
-    h.kdf_t = 1;
-    h.kdf_p = 1;
+    tu_header_init(&h);
     h.expires = expires;
     sp_crypto_random(h.salt, sizeof h.salt);
     uint8_t key[SP_KEY_LEN];
