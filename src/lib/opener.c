@@ -9,6 +9,7 @@
 /* Generated from web/ by scripts/embed-web.py (opener_assets.c). */
 extern const char sp_opener_head_tmpl[];
 extern const char sp_opener_foot_tmpl[];
+extern const size_t sp_opener_foot_tmpl_len;
 
 #define PLACEHOLDER "@CONNECT_SRC@"
 
@@ -23,9 +24,6 @@ char *sp_opener_head(const char *connect_src)
 
 const char *sp_opener_foot(size_t *len)
 {
-    static size_t n = 0;
-    if (n == 0)
-        n = strlen(sp_opener_foot_tmpl);
-    *len = n;
+    *len = sp_opener_foot_tmpl_len;
     return sp_opener_foot_tmpl;
 }
