@@ -21,15 +21,12 @@
 // and runs as a blob: script; the CSP adds 'strict-dynamic' so that script may
 // run. About 60 KB smaller; needs DecompressionStream (2023+ browsers).
 
-import { build, transform } from 'esbuild';
+import { transform } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { deflateRawSync } from 'node:zlib';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const src = join(here, 'src', 'opener');
+import { join, resolve } from 'node:path';
+import { OPENER_SRC as src, bundle, minifyCss } from './build-common.mjs';
 
 function die(msg) {
   console.error(`web/build.mjs: ${msg}`);
@@ -46,38 +43,7 @@ const sha256 = (text) => `'sha256-${createHash('sha256').update(text, 'utf8').di
 
 // ---- script ----------------------------------------------------------------
 
-// Three of postal-mime's modules are replaced (see the files for why):
-// its 45 KB table of HTML entities, and its decoders for parts without a
-// transfer encoding and for quoted-printable, which would change line ends.
-const SHIMS = {
-  './html-entities.js': 'html-entities.js',
-  './pass-through-decoder.js': 'pass-through-decoder.js',
-  './qp-decoder.js': 'canonical-qp-decoder.js',
-};
-const shimPostalMime = {
-  name: 'shim-postal-mime',
-  setup(b) {
-    b.onResolve({ filter: /^\.\/(html-entities|pass-through-decoder|qp-decoder)\.js$/ }, (args) =>
-      /[\\/]postal-mime[\\/]/.test(args.importer) ? { path: join(src, 'shims', SHIMS[args.path]) } : undefined,
-    );
-  },
-};
-
-const bundle = await build({
-  entryPoints: [join(src, 'main.js')],
-  plugins: [shimPostalMime],
-  bundle: true,
-  format: 'iife',
-  platform: 'browser',
-  // Every engine here has WebCrypto, WebAssembly and CSP 'wasm-unsafe-eval'.
-  target: ['chrome103', 'firefox102', 'safari16'],
-  minify: true,
-  charset: 'ascii',
-  legalComments: 'eof', // keep the dependencies' /*! @license */ notices
-  write: false,
-  logLevel: 'warning',
-});
-let script = bundle.outputFiles[0].text.replace(/\n+$/, '');
+let script = await bundle(join(src, 'main.js'));
 
 // esbuild writes "<\/script" for "</script" inside strings; make sure of it,
 // and turn "<!--" (which esbuild leaves alone) into "\x3C!--", which means
@@ -99,11 +65,7 @@ if (/<!--/.test(script)) die('the script contains "<!--"');
 
 // ---- style -----------------------------------------------------------------
 
-// esbuild keeps the space after "--name:" (a custom property's value is a
-// token list); CSS ignores it, so drop it.
-const css = (await transform(readFileSync(join(src, 'opener.css'), 'utf8'), { loader: 'css', minify: true })).code
-  .replace(/(--[\w-]+):\s+/g, '$1:')
-  .replace(/\n+$/, '');
+const css = await minifyCss(join(src, 'opener.css'));
 if (/<\/style|<!--|<script/i.test(css)) die('the stylesheet contains markup');
 
 // ---- CSP and fragments -------------------------------------------------------

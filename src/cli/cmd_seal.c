@@ -1,8 +1,11 @@
 /*
- * cmd_seal.c - `sealpost seal`: encrypt a message into a password envelope,
- * or with --mail into the carrier email that delivers it.
+ * cmd_seal.c - `sealpost seal`: encrypt a message into an envelope, or with
+ * --mail into the carrier email that delivers it. The key comes from a
+ * password (Argon2id) or, with --keyserver, from sealpost-keyd, which
+ * assigns the message id and keeps the key for the recipients.
  */
 #include "cli.h"
+#include "keyclient.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -13,65 +16,143 @@
 static const char summary[] =
     "Encrypts MESSAGE (an RFC 5322 email, or - for standard input) byte for byte into a\n"
     "self-contained HTML envelope that opens in a browser or with 'sealpost open'.\n"
-    "The password is read from the first line of --password-file; give it to the\n"
-    "recipient another way (by phone, say). It is stretched with Argon2id.\n"
+    "\n"
+    "With --password-file, the password is read from the first line of the file; give\n"
+    "it to the recipient another way (by phone, say). It is stretched with Argon2id.\n"
+    "\n"
+    "With --keyserver, the key server (sealpost-keyd) makes the message key and keeps\n"
+    "it: the command asks for it with the gateway token in --token-file, and the\n"
+    "recipients sign in to the key server to open the envelope. The key server\n"
+    "assigns the message id. --to and --from default to the message's To/Cc and From.\n"
     "\n"
     "Examples:\n"
     "  sealpost seal --password-file pw.txt -o letter.html letter.eml\n"
-    "  sealpost seal --password-file pw.txt --hint 'your date of birth' --mail < in.eml > out.eml";
+    "  sealpost seal --password-file pw.txt --hint 'your date of birth' --mail < in.eml > out.eml\n"
+    "  sealpost seal --keyserver https://keys.example.org --token-file gw.token \\\n"
+    "                --expires 30d --mail -o out.eml letter.eml";
 
-int cmd_seal(int argc, char **argv)
+/* What both kinds of envelope share, from the options. */
+typedef struct {
+    const char *from, *security;
+    char **to;
+    gint64 now, ttl;
+    guint64 limit;
+    bool mail;
+    const char *output;
+    const char *input;
+} seal_args;
+
+/* Seal in with key and the prepared header, write the output, report. */
+static int seal_finish(const seal_args *a, GMimeStream *in, gint64 in_size, const uint8_t *key,
+                       sp_header *h, sp_display *d)
 {
-    g_autofree char *password_file = NULL, *hint = NULL, *from = NULL, *security = NULL;
-    g_autofree char *expires = NULL, *output = NULL, *max_size = NULL;
-    g_auto(GStrv) to = NULL;
-    gboolean mail = FALSE;
-    gint kdf_memory = SP_KDF_M_DEFAULT / 1024, kdf_passes = SP_KDF_T_DEFAULT;
-    GOptionEntry entries[] = {
-        {"password-file", 0, 0, G_OPTION_ARG_FILENAME, &password_file,
-         "Read the password from the first line of FILE", "FILE"},
-        {"hint", 0, 0, G_OPTION_ARG_STRING, &hint, "A password hint shown on the envelope", "TEXT"},
-        {"from", 0, 0, G_OPTION_ARG_STRING, &from, "Sender address (default: the From header)",
-         "ADDR"},
-        {"to", 0, 0, G_OPTION_ARG_STRING_ARRAY, &to,
-         "Recipient address, repeatable (default: To and Cc)", "ADDR"},
-        {"security", 0, 0, G_OPTION_ARG_STRING, &security,
-         "Security level recorded in the envelope: high (default), medium or low", "LEVEL"},
-        {"expires", 0, 0, G_OPTION_ARG_STRING, &expires,
-         "Expiry: a duration (90m, 12h, 30d, 2w) or an RFC 3339 time", "WHEN"},
-        {"mail", 0, 0, G_OPTION_ARG_NONE, &mail,
-         "Write the carrier email (notification + securemessage.html) instead of the envelope",
-         NULL},
-        {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
-         "Write to FILE, created only on success (default: standard output)", "FILE"},
-        {"max-size", 0, 0, G_OPTION_ARG_STRING, &max_size,
-         "Refuse messages larger than SIZE (default 50M; 0 = no limit)", "SIZE"},
-        {"kdf-memory", 0, 0, G_OPTION_ARG_INT, &kdf_memory,
-         "Argon2id memory in MiB, 8 to 1024 (default 64)", "MIB"},
-        {"kdf-passes", 0, 0, G_OPTION_ARG_INT, &kdf_passes, "Argon2id passes, 1 to 16 (default 3)",
-         "N"},
-        {NULL, 0, 0, 0, NULL, NULL, NULL}};
-    if (!cli_parse_options("seal", "[MESSAGE|-]", summary, entries, &argc, &argv))
-        return EXIT_USAGE;
     g_autoptr(GError) err = NULL;
-    if (argc > 2)
-        return cli_usage("seal", "give one message at most");
-    if (password_file == NULL)
-        return cli_usage("seal", "--password-file is required (key-server envelopes come with "
-                                 "sealpost-keyd)");
-    if (security && strcmp(security, "high") && strcmp(security, "medium") &&
-        strcmp(security, "low"))
-        return cli_usage("seal", "--security must be high, medium or low");
-    gint64 now = g_get_real_time() / G_USEC_PER_SEC, ttl = 0;
-    if (expires && (!sp_duration_parse(expires, now, &ttl) || ttl <= 0))
-        return cli_usage("seal", "--expires must be a duration such as 30d or a future RFC 3339 "
-                                 "time");
-    guint64 limit = SP_MIME_MAX_DEFAULT;
-    if (max_size && !sp_size_parse(max_size, &limit))
-        return cli_usage("seal", "--max-size must be a size such as 50M, 2G or 0");
-    if (kdf_memory < 8 || kdf_memory > 1024 || kdf_passes < 1 || kdf_passes > 16)
-        return cli_usage("seal", "--kdf-memory must be 8..1024 and --kdf-passes 1..16");
+    g_autoptr(cli_output) out = cli_output_new(a->output, &err);
+    sp_seal_opts o = {
+        .key = key, .hdr = h, .disp = d, .max_size = a->limit, .mail = a->mail, .in_size = in_size};
+    bool ok = out != NULL && sp_seal(in, cli_output_stream(out), &o, &err) &&
+              cli_output_commit(out, &err);
+    if (ok && a->output != NULL)
+        fprintf(stderr, "sealpost seal: wrote %s (message %s)\n", a->output, h->id);
+    return ok ? EXIT_OK : cli_fail("seal", err);
+}
 
+/* Read the message's header block to learn its sender and recipients, then
+ * rewind (in is seekable). */
+static bool peek_addresses(GMimeStream *in, sp_msg_info *info, GError **err)
+{
+    g_autoptr(GByteArray) head = g_byte_array_new();
+    bool ok = sp_mime_read_head(in, head, info, err);
+    sp_crypto_wipe(head->data, head->len);
+    if (ok && g_mime_stream_reset(in) != 0) {
+        g_set_error_literal(err, SP_ERROR, SP_ERR_IO, "cannot rewind the message");
+        ok = false;
+    }
+    return ok;
+}
+
+static int seal_with_keyserver(const seal_args *a, const char *keyserver, const char *token_file)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(sp_kc) kc = sp_kc_new(keyserver, &err);
+    if (kc == NULL)
+        return cli_usage("seal", err->message);
+    gint64 in_size = -1;
+    g_autoptr(GMimeStream) in = cli_open_input(a->input, true, &in_size, &err);
+    if (in == NULL)
+        return cli_fail("seal", err);
+    if (a->limit && in_size >= 0 && (guint64)in_size > a->limit) {
+        g_set_error(&err, SP_ERROR, SP_ERR_TOO_BIG,
+                    "the message is %" G_GINT64_FORMAT
+                    " bytes, over the size limit of %" G_GUINT64_FORMAT
+                    " bytes (raise it with --max-size)",
+                    in_size, a->limit);
+        return cli_fail("seal", err);
+    }
+    sp_msg_info info;
+    if (!peek_addresses(in, &info, &err))
+        return cli_fail("seal", err);
+    g_autoptr(GPtrArray) to = g_ptr_array_new_with_free_func(g_free);
+    for (size_t i = 0; a->to && a->to[i]; i++)
+        g_ptr_array_add(to, g_strdup(a->to[i]));
+    if (to->len == 0)
+        for (guint i = 0; i < info.rcpts->len; i++)
+            g_ptr_array_add(to, g_strdup(g_ptr_array_index(info.rcpts, i)));
+    g_autofree char *from = g_strdup(a->from ? a->from : info.from);
+    sp_msg_info_clear(&info);
+    if (from[0] == '\0')
+        return cli_usage("seal", "the message has no From address: give the sender with --from");
+    if (to->len == 0)
+        return cli_usage("seal", "the message has no To or Cc address: give the recipients "
+                                 "with --to");
+
+    size_t toklen = 0;
+    char *token = cli_read_secret(token_file, &toklen, &err);
+    if (token == NULL)
+        return cli_fail("seal", err);
+    sp_kc_request req = {.from = from,
+                         .to = (const char *const *)to->pdata,
+                         .n_to = to->len,
+                         .security = a->security,
+                         .expires = a->ttl ? a->now + a->ttl : 0};
+    sp_kc_message m;
+    bool ok = sp_kc_create_message(kc, token, &req, &m, &err);
+    cli_secret_free(token, toklen);
+    if (!ok) {
+        sp_kc_message_clear(&m);
+        return cli_fail("seal", err);
+    }
+
+    sp_header h;
+    sp_header_init(&h);
+    g_strlcpy(h.id, m.id, sizeof h.id);
+    h.access = SP_ACCESS_KEYSERVER;
+    h.ks_url = g_strdup(m.url);
+    h.ks_org = g_strdup(m.org);
+    h.ks_kid = g_strdup(m.kid);
+    h.expires = m.expires;
+    g_free(h.security);
+    h.security = g_strdup(m.security ? m.security : a->security ? a->security : "high");
+    g_free(h.from);
+    h.from = g_strdup(from);
+    for (guint i = 0; i < to->len; i++)
+        g_ptr_array_add(h.to, g_strdup(g_ptr_array_index(to, i)));
+    sp_display d = {0};
+    /* The phrase proves the envelope to its reader: show it only when the
+     * envelope has a single reader. */
+    const char *phrase = to->len == 1 ? sp_kc_message_phrase(&m, g_ptr_array_index(to, 0)) : NULL;
+    d.phrase = g_strdup(phrase);
+    int rc = seal_finish(a, in, in_size, m.key, &h, &d);
+    sp_kc_message_clear(&m);
+    sp_header_clear(&h);
+    sp_display_clear(&d);
+    return rc;
+}
+
+static int seal_with_password(const seal_args *a, const char *password_file, const char *hint,
+                              gint kdf_memory, gint kdf_passes)
+{
+    g_autoptr(GError) err = NULL;
     size_t pwlen = 0;
     char *pw = cli_read_secret(password_file, &pwlen, &err);
     if (pw == NULL)
@@ -82,7 +163,7 @@ int cmd_seal(int argc, char **argv)
     }
 
     gint64 in_size = -1;
-    g_autoptr(GMimeStream) in = cli_open_input(argc == 2 ? argv[1] : NULL, false, &in_size, &err);
+    g_autoptr(GMimeStream) in = cli_open_input(a->input, false, &in_size, &err);
     if (in == NULL) {
         cli_secret_free(pw, pwlen);
         return cli_fail("seal", err);
@@ -96,33 +177,106 @@ int cmd_seal(int argc, char **argv)
     h.kdf_p = SP_KDF_P_DEFAULT;
     h.hint = g_strdup(hint);
     sp_crypto_random(h.salt, sizeof h.salt);
-    h.expires = ttl ? now + ttl : 0;
-    if (security) {
+    h.expires = a->ttl ? a->now + a->ttl : 0;
+    if (a->security) {
         g_free(h.security);
-        h.security = g_strdup(security);
+        h.security = g_strdup(a->security);
     }
-    if (from) {
+    if (a->from) {
         g_free(h.from);
-        h.from = g_strdup(from);
+        h.from = g_strdup(a->from);
     }
-    for (size_t i = 0; to && to[i]; i++)
-        g_ptr_array_add(h.to, g_strdup(to[i]));
+    for (size_t i = 0; a->to && a->to[i]; i++)
+        g_ptr_array_add(h.to, g_strdup(a->to[i]));
 
     uint8_t key[SP_KEY_LEN];
     bool ok = sp_crypto_argon2id(key, pw, pwlen, h.salt, h.kdf_m, h.kdf_t, h.kdf_p, &err);
     cli_secret_free(pw, pwlen);
     sp_display d = {0};
-    if (ok) {
-        g_autoptr(cli_output) out = cli_output_new(output, &err);
-        sp_seal_opts o = {
-            .key = key, .hdr = &h, .disp = &d, .max_size = limit, .mail = mail, .in_size = in_size};
-        ok = out != NULL && sp_seal(in, cli_output_stream(out), &o, &err) &&
-             cli_output_commit(out, &err);
-    }
+    int rc = ok ? seal_finish(a, in, in_size, key, &h, &d) : cli_fail("seal", err);
     sp_crypto_wipe(key, sizeof key);
-    if (ok && output != NULL)
-        fprintf(stderr, "sealpost seal: wrote %s (message %s)\n", output, h.id);
     sp_header_clear(&h);
     sp_display_clear(&d);
-    return ok ? EXIT_OK : cli_fail("seal", err);
+    return rc;
+}
+
+int cmd_seal(int argc, char **argv)
+{
+    g_autofree char *password_file = NULL, *hint = NULL, *from = NULL, *security = NULL;
+    g_autofree char *expires = NULL, *output = NULL, *max_size = NULL;
+    g_autofree char *keyserver = NULL, *token_file = NULL;
+    g_auto(GStrv) to = NULL;
+    gboolean mail = FALSE;
+    gint kdf_memory = -1, kdf_passes = -1;
+    GOptionEntry entries[] = {
+        {"password-file", 0, 0, G_OPTION_ARG_FILENAME, &password_file,
+         "Password envelope: read the password from the first line of FILE", "FILE"},
+        {"hint", 0, 0, G_OPTION_ARG_STRING, &hint,
+         "A password hint shown on the envelope (password envelopes)", "TEXT"},
+        {"keyserver", 0, 0, G_OPTION_ARG_STRING, &keyserver,
+         "Key-server envelope: get the message key from the sealpost key server at URL", "URL"},
+        {"token-file", 0, 0, G_OPTION_ARG_FILENAME, &token_file,
+         "The key server's gateway token (spg_...), first line of FILE (with --keyserver)", "FILE"},
+        {"from", 0, 0, G_OPTION_ARG_STRING, &from, "Sender address (default: the From header)",
+         "ADDR"},
+        {"to", 0, 0, G_OPTION_ARG_STRING_ARRAY, &to,
+         "Recipient address, repeatable (default: To and Cc)", "ADDR"},
+        {"security", 0, 0, G_OPTION_ARG_STRING, &security,
+         "Security level: high (default), medium or low", "LEVEL"},
+        {"expires", 0, 0, G_OPTION_ARG_STRING, &expires,
+         "Expiry: a duration (90m, 12h, 30d, 2w) or an RFC 3339 time", "WHEN"},
+        {"mail", 0, 0, G_OPTION_ARG_NONE, &mail,
+         "Write the carrier email (notification + securemessage.html) instead of the envelope",
+         NULL},
+        {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
+         "Write to FILE, created only on success (default: standard output)", "FILE"},
+        {"max-size", 0, 0, G_OPTION_ARG_STRING, &max_size,
+         "Refuse messages larger than SIZE (default 50M; 0 = no limit)", "SIZE"},
+        {"kdf-memory", 0, 0, G_OPTION_ARG_INT, &kdf_memory,
+         "Argon2id memory in MiB, 8 to 1024 (default 64; password envelopes)", "MIB"},
+        {"kdf-passes", 0, 0, G_OPTION_ARG_INT, &kdf_passes,
+         "Argon2id passes, 1 to 16 (default 3; password envelopes)", "N"},
+        {NULL, 0, 0, 0, NULL, NULL, NULL}};
+    if (!cli_parse_options("seal", "[MESSAGE|-]", summary, entries, &argc, &argv))
+        return EXIT_USAGE;
+    if (argc > 2)
+        return cli_usage("seal", "give one message at most");
+    if (password_file != NULL && keyserver != NULL)
+        return cli_usage("seal", "give --password-file or --keyserver, not both");
+    if (password_file == NULL && keyserver == NULL)
+        return cli_usage("seal", "give --password-file (a password envelope) or --keyserver "
+                                 "with --token-file (a key-server envelope)");
+    if (keyserver != NULL && token_file == NULL)
+        return cli_usage("seal", "--keyserver needs --token-file with the gateway token");
+    if (keyserver == NULL && token_file != NULL)
+        return cli_usage("seal", "--token-file goes with --keyserver");
+    if (keyserver != NULL && (hint != NULL || kdf_memory != -1 || kdf_passes != -1))
+        return cli_usage("seal", "--hint, --kdf-memory and --kdf-passes are for password "
+                                 "envelopes, not with --keyserver");
+    if (security && strcmp(security, "high") && strcmp(security, "medium") &&
+        strcmp(security, "low"))
+        return cli_usage("seal", "--security must be high, medium or low");
+    seal_args a = {.from = from,
+                   .security = security,
+                   .to = to,
+                   .now = g_get_real_time() / G_USEC_PER_SEC,
+                   .limit = SP_MIME_MAX_DEFAULT,
+                   .mail = mail,
+                   .output = output,
+                   .input = argc == 2 ? argv[1] : NULL};
+    if (expires && (!sp_duration_parse(expires, a.now, &a.ttl) || a.ttl <= 0))
+        return cli_usage("seal", "--expires must be a duration such as 30d or a future RFC 3339 "
+                                 "time");
+    if (max_size && !sp_size_parse(max_size, &a.limit))
+        return cli_usage("seal", "--max-size must be a size such as 50M, 2G or 0");
+    if (keyserver != NULL)
+        return seal_with_keyserver(&a, keyserver, token_file);
+
+    if (kdf_memory == -1)
+        kdf_memory = SP_KDF_M_DEFAULT / 1024;
+    if (kdf_passes == -1)
+        kdf_passes = SP_KDF_T_DEFAULT;
+    if (kdf_memory < 8 || kdf_memory > 1024 || kdf_passes < 1 || kdf_passes > 16)
+        return cli_usage("seal", "--kdf-memory must be 8..1024 and --kdf-passes 1..16");
+    return seal_with_password(&a, password_file, hint, kdf_memory, kdf_passes);
 }

@@ -75,8 +75,8 @@ char *cli_read_secret(const char *path, size_t *len, GError **err)
     if (l == 0 || memchr(buf, '\0', l) != NULL || !g_utf8_validate(buf, (gssize)l, NULL)) {
         cli_secret_free(buf, SECRET_MAX + 1);
         g_set_error(err, SP_ERROR, SP_ERR_INPUT,
-                    l == 0 ? "%s is empty: put the password on its first line"
-                           : "%s does not hold a UTF-8 text password",
+                    l == 0 ? "%s is empty: put the password (or token) on its first line"
+                           : "%s does not hold a UTF-8 text password (or token)",
                     path);
         return NULL;
     }
@@ -203,8 +203,10 @@ static int usage(FILE *f)
     fputs("Usage: sealpost COMMAND [OPTIONS]\n"
           "\n"
           "Commands:\n"
-          "  seal      encrypt a message into an envelope (or a carrier email with --mail)\n"
-          "  open      decrypt an envelope or carrier email back to the original message\n"
+          "  seal      encrypt a message into an envelope (or a carrier email with --mail),\n"
+          "            under a password or a key held by a sealpost key server\n"
+          "  open      decrypt an envelope or carrier email back to the original message,\n"
+          "            with its password or key, or by signing in to its key server\n"
           "  inspect   show what an envelope says about itself, without opening it\n"
           "\n"
           "'sealpost COMMAND --help' describes a command; 'man sealpost' has the details.\n"

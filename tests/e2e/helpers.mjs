@@ -3,15 +3,19 @@
 // playwright-core, recording every request a page makes.
 //
 // Environment: SEALPOST = path of the sealpost binary (required for tests
-// that seal); CHROMIUM = browser binary (default /usr/bin/chromium).
+// that seal); CHROMIUM = browser binary (default /usr/bin/chromium);
+// SEALPOST_KEYD = path of sealpost-keyd (default: the one beside SEALPOST,
+// build*/src/keyd/sealpost-keyd), for the key-server tests.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { after, before } from 'node:test';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -19,6 +23,8 @@ export const VECTORS = join(REPO, 'tests', 'vectors');
 export const SHOTS = join(REPO, 'build', 'e2e');
 export const SEALPOST = process.env.SEALPOST;
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+export const KEYD =
+  process.env.SEALPOST_KEYD || (SEALPOST ? resolve(dirname(SEALPOST), '..', 'keyd', 'sealpost-keyd') : undefined);
 
 const require = createRequire(join(REPO, 'web', 'package.json'));
 
@@ -147,7 +153,7 @@ const LOCAL = /^(?:file|data|blob|about):/;
  * refused), attempted (the non-local ones among them), remote (non-local
  * requests that got past the browser's own checks and would have reached
  * the network), errors (page errors) }. opts: viewport, colorScheme, route
- * (handler for remote requests instead of aborting them).
+ * (handler for remote requests instead of aborting them), passThrough.
  */
 export async function newPage(browser, opts = {}) {
   const context = await browser.newContext({
@@ -159,7 +165,10 @@ export async function newPage(browser, opts = {}) {
     serviceWorkers: 'block',
   });
   const rec = { context, requests: [], attempted: [], remote: [], errors: [], console: [] };
-  await context.route('**/*', (route) => {
+  // opts.passThrough(url): requests the page may really make (a key
+  // server under test); they are recorded but not intercepted, so the
+  // browser's own CORS and CSP checks apply to them.
+  await context.route(opts.passThrough ? (url) => !opts.passThrough(url.href) : '**/*', (route) => {
     const url = route.request().url();
     if (LOCAL.test(url)) return route.continue();
     rec.remote.push(url);
@@ -220,4 +229,148 @@ export function browserSuite() {
     if (suite.tmp) suite.tmp.cleanup();
   });
   return suite;
+}
+
+// ---- the key server ------------------------------------------------------------
+
+/** A loopback TCP port that was free a moment ago. */
+export function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+/**
+ * Start `sealpost-keyd --dev --data DIR --listen 127.0.0.1:PORT` in its own
+ * process group with a fresh data directory and wait for /healthz.
+ * Returns { url, dir, log(), stop() }; stop() ends the whole process group
+ * and removes the data directory.
+ */
+export async function startKeyd() {
+  if (!KEYD || !existsSync(KEYD)) throw new Error(`no sealpost-keyd at ${KEYD} (set SEALPOST_KEYD)`);
+  const dir = mkdtempSync(join(tmpdir(), 'sealpost-e2e-keyd-'));
+  let lastLog = '';
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const proc = spawn(KEYD, ['--dev', '--data', dir, '--listen', `127.0.0.1:${port}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    let log = '';
+    proc.stdout.on('data', (d) => (log += d));
+    proc.stderr.on('data', (d) => (log += d));
+    let exited = false;
+    const gone = new Promise((ok) => proc.once('exit', () => ok((exited = true))));
+    const stop = async () => {
+      if (!exited) {
+        try {
+          process.kill(-proc.pid, 'SIGTERM');
+        } catch {
+          // already gone
+        }
+        if (!(await Promise.race([gone, sleep(5000).then(() => false)]))) {
+          try {
+            process.kill(-proc.pid, 'SIGKILL');
+          } catch {
+            // already gone
+          }
+          await gone;
+        }
+      }
+    };
+    const deadline = Date.now() + 15000;
+    while (!exited && Date.now() < deadline) {
+      try {
+        if ((await fetch(`${url}/healthz`)).status === 200) {
+          return {
+            url,
+            dir,
+            log: () => log,
+            stop: async () => {
+              await stop();
+              rmSync(dir, { recursive: true, force: true });
+            },
+          };
+        }
+      } catch {
+        // not listening yet
+      }
+      await sleep(100);
+    }
+    await stop();
+    lastLog = log;
+    if (!/in use/i.test(log)) break; // only a lost port race is worth another try
+  }
+  rmSync(dir, { recursive: true, force: true });
+  throw new Error(`sealpost-keyd did not come up:\n${lastLog}`);
+}
+
+/** `sealpost-keyd admin --data DIR ...args`; returns stdout, trimmed. */
+export function keydAdmin(dir, ...args) {
+  const r = spawnSync(KEYD, ['admin', '--data', dir, ...args], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`sealpost-keyd admin ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return r.stdout.trim();
+}
+
+/** The .eml files in DIR/outbox, oldest first. */
+export function outboxFiles(dir) {
+  const box = join(dir, 'outbox');
+  if (!existsSync(box)) return [];
+  return readdirSync(box)
+    .filter((f) => f.endsWith('.eml'))
+    .map((f) => join(box, f))
+    .sort((a, b) => Number(statSync(a, { bigint: true }).mtimeNs - statSync(b, { bigint: true }).mtimeNs) || (a < b ? -1 : 1));
+}
+
+let postalMime = null;
+
+/**
+ * Wait (up to timeoutMs) for a mail to `to` in keyd's outbox that is not in
+ * `skip` (paths seen before) and whose text holds a link matching linkRe.
+ * Returns { path, subject, text, link }.
+ */
+export async function waitForMail(dir, to, linkRe, { skip = [], timeoutMs = 10000 } = {}) {
+  if (!postalMime) {
+    const mod = require('postal-mime');
+    postalMime = mod.default || mod;
+  }
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    for (const path of outboxFiles(dir).filter((p) => !skip.includes(p)).reverse()) {
+      const mail = await postalMime.parse(readFileSync(path));
+      if (!(mail.to || []).some((a) => (a.address || '').toLowerCase() === to.toLowerCase())) continue;
+      const text = mail.text || '';
+      const link = (text.match(linkRe) || [null])[0];
+      if (link) return { path, subject: mail.subject, text, link };
+    }
+    if (Date.now() > deadline) throw new Error(`no mail to ${to} with a link like ${linkRe} in ${join(dir, 'outbox')}`);
+    await sleep(100);
+  }
+}
+
+/**
+ * Seal message bytes for the key server with the CLI (`seal --keyserver URL
+ * --token-file F --to ADDR...`); returns the envelope's path. opts: to
+ * (addresses), security, expires, name.
+ */
+export function sealKeyserver(dir, message, keyserver, tokenFile, opts = {}) {
+  if (!SEALPOST) throw new Error('SEALPOST is not set');
+  const name = opts.name || `k${Math.random().toString(36).slice(2, 10)}`;
+  const msgFile = join(dir, `${name}.eml`);
+  const out = join(dir, `${name}.html`);
+  writeFileSync(msgFile, message);
+  const args = ['seal', '--keyserver', keyserver, '--token-file', tokenFile];
+  for (const a of opts.to || []) args.push('--to', a);
+  if (opts.security) args.push('--security', opts.security);
+  if (opts.expires) args.push('--expires', opts.expires);
+  args.push('-o', out, msgFile);
+  const r = spawnSync(SEALPOST, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`sealpost seal --keyserver failed (${r.status}): ${r.stderr}`);
+  return out;
 }

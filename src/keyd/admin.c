@@ -1,0 +1,311 @@
+/*
+ * admin.c - `sealpost-keyd admin`: organisations, gateway tokens, org
+ * users, account unlock, KEKs and the audit check, run directly against
+ * the store and the key file (a running keyd notices new KEKs by itself).
+ */
+#include "admin.h"
+
+#include "audit.h"
+#include "config.h"
+#include "kek.h"
+#include "sp_error.h"
+
+#include <errno.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char admin_usage[] =
+    "Usage: sealpost-keyd admin (--data DIR | --config FILE) COMMAND\n"
+    "\n"
+    "Commands:\n"
+    "  org create NAME --domain D [--domain D]...   an organisation and its mail domains\n"
+    "  token create --org NAME                      a gateway token (printed once, stored hashed)\n"
+    "  user create --org NAME --email ADDR --role admin|sender --password-file F\n"
+    "  account unlock ADDR                          end a sign-in lockout now\n"
+    "  kek create                                   a new key file (refuses to overwrite)\n"
+    "  kek rotate                                   new KEK; re-wrap every stored key under it\n"
+    "  audit verify                                 check the audit chain; names the first broken row\n"
+    "\n"
+    "Exit status: 0 done, 1 usage, 2 bad input or not found, 3 audit chain broken,\n"
+    "4 database or key file unavailable.\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fputs("sealpost-keyd admin: ", stderr);
+    fprintf(stderr, fmt, arg);
+    fputs("\n(run `sealpost-keyd admin --help`)\n", stderr);
+    return 1;
+}
+
+static int fail(GError *err)
+{
+    fprintf(stderr, "sealpost-keyd admin: %s\n", err ? err->message : "failed");
+    int code = err ? sp_error_exit_code(err) : 2;
+    if (err)
+        g_error_free(err);
+    return code;
+}
+
+/* Organisation names: letters, digits, '.', '-', '_'; 1..64. */
+static bool valid_org_name(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 64)
+        return false;
+    for (const char *p = s; *p; p++)
+        if (!g_ascii_isalnum(*p) && *p != '.' && *p != '-' && *p != '_')
+            return false;
+    return true;
+}
+
+static char *valid_domain(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 3 || n > 253 || !strchr(s, '.') || s[0] == '.' || s[0] == '-' || s[n - 1] == '.')
+        return NULL;
+    for (const char *p = s; *p; p++)
+        if (!g_ascii_isalnum(*p) && *p != '.' && *p != '-')
+            return NULL;
+    return g_ascii_strdown(s, -1);
+}
+
+/* The value after option name in args (NULL if absent); every occurrence
+ * when all is set (a NULL-terminated array in *many). */
+static const char *opt(int argc, char **argv, const char *name)
+{
+    for (int i = 0; i + 1 < argc; i++)
+        if (strcmp(argv[i], name) == 0)
+            return argv[i + 1];
+    return NULL;
+}
+
+static int org_create(store *s, int argc, char **argv)
+{
+    if (argc < 1 || argv[0][0] == '-')
+        return usage_error("org create needs a NAME%s", "");
+    const char *name = argv[0];
+    if (!valid_org_name(name))
+        return usage_error("organisation name \"%s\": use letters, digits, '.', '-' or '_' "
+                           "(at most 64)",
+                           name);
+    g_autoptr(GPtrArray) domains = g_ptr_array_new_with_free_func(g_free);
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--domain") != 0 || i + 1 >= argc)
+            return usage_error("unexpected \"%s\": org create NAME --domain D...", argv[i]);
+        char *d = valid_domain(argv[++i]);
+        if (!d)
+            return usage_error("\"%s\" is not a mail domain (example.org)", argv[i]);
+        g_ptr_array_add(domains, d);
+    }
+    if (!domains->len)
+        return usage_error("org create needs at least one --domain%s", "");
+    GError *err = NULL;
+    g_autofree char *detail = g_strdup_printf("{\"domains\":%u}", domains->len);
+    ks_audit_event ev = {"org.create", "admin", name, NULL, detail};
+    if (!store_org_create(s, name, (const char *const *)domains->pdata, domains->len, &ev, &err)) {
+        if (err->code == SP_ERR_INPUT)
+            g_prefix_error(&err, "organisation %s or one of its domains exists already: ", name);
+        return fail(err);
+    }
+    printf("created organisation %s for", name);
+    for (guint i = 0; i < domains->len; i++)
+        printf(" %s", (char *)domains->pdata[i]);
+    printf("\n");
+    return 0;
+}
+
+static int find_org(store *s, const char *name, store_org *org)
+{
+    GError *err = NULL;
+    int found = store_org_by_name(s, name, org, &err);
+    if (found < 0)
+        return fail(err);
+    if (!found) {
+        fprintf(stderr, "sealpost-keyd admin: no organisation named %s (create it with `org "
+                        "create`)\n",
+                name);
+        return 2;
+    }
+    return 0;
+}
+
+static int token_create(store *s, int argc, char **argv)
+{
+    const char *name = opt(argc, argv, "--org");
+    if (!name)
+        return usage_error("token create needs --org NAME%s", "");
+    store_org org = {0};
+    int rc = find_org(s, name, &org);
+    if (rc)
+        return rc;
+    uint8_t h[KS_HASH_LEN];
+    char *token = auth_token_new("spg_", h);
+    GError *err = NULL;
+    ks_audit_event ev = {"token.create", "admin", name, NULL, NULL};
+    if (store_gateway_token_add(s, org.id, h, &ev, &err)) {
+        printf("%s\n", token);
+        fprintf(stderr, "gateway token for %s created; it is shown only now: store it in the "
+                        "gateway's token file (mode 0600)\n",
+                name);
+    } else {
+        rc = fail(err);
+    }
+    sodium_memzero(token, strlen(token));
+    g_free(token);
+    store_org_clear(&org);
+    return rc;
+}
+
+static int user_create(store *s, const ks_config *cfg, int argc, char **argv)
+{
+    const char *name = opt(argc, argv, "--org"), *email = opt(argc, argv, "--email");
+    const char *role = opt(argc, argv, "--role"), *pwfile = opt(argc, argv, "--password-file");
+    if (!name || !email || !role || !pwfile)
+        return usage_error("user create needs --org, --email, --role and --password-file%s", "");
+    if (strcmp(role, "admin") != 0 && strcmp(role, "sender") != 0)
+        return usage_error("--role %s: use admin or sender", role);
+    g_autofree char *addr = auth_address_normalise(email);
+    if (!addr)
+        return usage_error("--email %s is not an email address", email);
+    char *pw = NULL;
+    gsize n = 0;
+    if (!g_file_get_contents(pwfile, &pw, &n, NULL)) {
+        fprintf(stderr, "sealpost-keyd admin: cannot read the password file %s\n", pwfile);
+        return 2;
+    }
+    char *nl = strpbrk(pw, "\r\n");
+    if (nl)
+        *nl = '\0';
+    int rc = 0;
+    const char *weak = auth_password_problem(pw, addr);
+    if (weak) {
+        fprintf(stderr, "sealpost-keyd admin: the password in %s is refused: %s\n", pwfile, weak);
+        rc = 2;
+    }
+    store_org org = {0};
+    if (!rc)
+        rc = find_org(s, name, &org);
+    if (!rc) {
+        g_autofree char *hash = auth_hash(&cfg->argon2, pw, strlen(pw));
+        GError *err = NULL;
+        g_autofree char *detail = g_strdup_printf("{\"org\":\"%s\",\"role\":\"%s\"}", name, role);
+        ks_audit_event ev = {"user.create", "admin", addr, NULL, detail};
+        if (hash && store_org_user_set(s, org.id, addr, hash, role, &ev, &err))
+            printf("%s is now %s %s of %s\n", addr, strcmp(role, "admin") ? "a" : "an", role,
+                   name);
+        else
+            rc = fail(err);
+    }
+    sodium_memzero(pw, n);
+    g_free(pw);
+    store_org_clear(&org);
+    return rc;
+}
+
+static int account_unlock(store *s, int argc, char **argv)
+{
+    if (argc < 1)
+        return usage_error("account unlock needs an ADDRESS%s", "");
+    g_autofree char *addr = auth_address_normalise(argv[0]);
+    if (!addr)
+        return usage_error("%s is not an email address", argv[0]);
+    GError *err = NULL;
+    ks_audit_event ev = {"account.unlock", "admin", addr, NULL, NULL};
+    if (!store_failures_clear(s, addr, &ev, &err))
+        return fail(err);
+    printf("%s can sign in again\n", addr);
+    return 0;
+}
+
+static int audit_check(store *s)
+{
+    audit_report rep;
+    GError *err = NULL;
+    if (!audit_verify(s, &rep, &err))
+        return fail(err);
+    if (rep.first_bad) {
+        printf("audit chain BROKEN at row %" G_GINT64_FORMAT ": %s\n", rep.first_bad, rep.problem);
+        g_free(rep.problem);
+        return 3;
+    }
+    printf("audit chain intact: %" G_GINT64_FORMAT " rows\n", rep.rows);
+    return 0;
+}
+
+int admin_main(int argc, char **argv)
+{
+    const char *data = NULL, *config = NULL;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            fputs(admin_usage, stdout);
+            return 0;
+        } else if (!strcmp(argv[i], "--data") && i + 1 < argc)
+            data = argv[++i];
+        else if (!strcmp(argv[i], "--config") && i + 1 < argc)
+            config = argv[++i];
+        else
+            return usage_error("unknown option %s", argv[i]);
+    }
+    if (!data == !config)
+        return usage_error("give --data DIR (development) or --config FILE%s", "");
+    if (i + 1 >= argc)
+        return usage_error("which command? (org, token, user, account, kek, audit)%s", "");
+    const char *noun = argv[i], *verb = argv[i + 1];
+    int rest_c = argc - i - 2;
+    char **rest = argv + i + 2;
+
+    if (data && g_mkdir_with_parents(data, 0700) != 0) {
+        fprintf(stderr, "sealpost-keyd admin: cannot create %s: %s\n", data, g_strerror(errno));
+        return 2;
+    }
+    ks_config cfg;
+    GError *err = NULL;
+    if (!config_for_admin(&cfg, data, config, &err))
+        return fail(err);
+    int rc;
+    if (!strcmp(noun, "kek") && !strcmp(verb, "create")) {
+        rc = kek_create(cfg.kek_file, &err) ? 0 : fail(err);
+        if (!rc)
+            printf("created the key file %s\n", cfg.kek_file);
+        config_clear(&cfg);
+        return rc;
+    }
+    bool needs_blocklist = !strcmp(noun, "user");
+    if (needs_blocklist && !auth_blocklist_load(cfg.blocklist, &err)) {
+        config_clear(&cfg);
+        return fail(err);
+    }
+    store *s = store_open(cfg.store_url, &err);
+    if (!s) {
+        config_clear(&cfg);
+        return fail(err);
+    }
+    if (!strcmp(noun, "org") && !strcmp(verb, "create"))
+        rc = org_create(s, rest_c, rest);
+    else if (!strcmp(noun, "token") && !strcmp(verb, "create"))
+        rc = token_create(s, rest_c, rest);
+    else if (!strcmp(noun, "user") && !strcmp(verb, "create"))
+        rc = user_create(s, &cfg, rest_c, rest);
+    else if (!strcmp(noun, "account") && !strcmp(verb, "unlock"))
+        rc = account_unlock(s, rest_c, rest);
+    else if (!strcmp(noun, "audit") && !strcmp(verb, "verify"))
+        rc = audit_check(s);
+    else if (!strcmp(noun, "kek") && !strcmp(verb, "rotate")) {
+        gint64 count = 0;
+        g_autofree char *id = NULL;
+        bool ok = (!data || g_file_test(cfg.kek_file, G_FILE_TEST_EXISTS) ||
+                   kek_create(cfg.kek_file, &err)) &&
+                  kek_rotate(cfg.kek_file, s, &count, &id, &err);
+        if (ok)
+            printf("new KEK %s; %" G_GINT64_FORMAT " message keys re-wrapped\n", id, count);
+        rc = ok ? 0 : fail(err);
+    } else {
+        rc = usage_error("unknown command \"%s\"", noun);
+    }
+    store_close(s);
+    auth_blocklist_free();
+    config_clear(&cfg);
+    return rc;
+}

@@ -1,0 +1,49 @@
+/*
+ * api.h - what the API handlers (api_*.c) share: the handlers themselves,
+ * for the route table, and small helpers for limits, audit and keys.
+ */
+#ifndef KS_API_H
+#define KS_API_H
+
+#include "http.h"
+
+/* api_messages.c */
+void api_message_create(ks_req *r);
+void api_message_status(ks_req *r);
+void api_key_release(ks_req *r);
+/* api_accounts.c */
+void api_account_register(ks_req *r);
+void api_account_activate(ks_req *r);
+void api_reset_request(ks_req *r);
+void api_reset_questions(ks_req *r);
+void api_reset_confirm(ks_req *r);
+/* api_sessions.c */
+void api_session_create(ks_req *r);
+void api_session_delete(ks_req *r);
+/* Sign-in abuse control, shared with the password reset: refuse (423 or
+ * 429, true) while email is locked or backing off, else fill *fl. */
+bool api_login_refused(ks_req *r, const char *email, store_failures *fl);
+/* Count a failure for email (why: "password", "device", "answers") and
+ * reply 401 (invalid-credentials / invalid-answers) or 423 when it locks. */
+void api_login_failed(ks_req *r, const char *email, const char *why);
+/* api_ops.c */
+void api_healthz(ks_req *r);
+void api_readyz(ks_req *r);
+void api_metrics(ks_req *r);
+/* pages.c */
+void page_serve(ks_req *r);
+
+/* Take a token from the caller's address bucket; false with 429 set. */
+bool api_rate_ok(ks_req *r);
+/* Now, in Unix seconds. */
+gint64 api_now(void);
+/* A JSON object text {"k":"v",...} from NULL-terminated key/value pairs,
+ * for audit details (g_free). */
+char *api_detail(const char *key, ...) G_GNUC_NULL_TERMINATED;
+/* Unwrap a stored key, reloading the key file once if another process
+ * rotated it. */
+bool api_unwrap(ks_server *srv, const store_message *m, uint8_t key[SP_KEY_LEN], GError **err);
+/* The session behind the bearer token, 1/0/-1 as the store. */
+int api_session(ks_req *r, store_session *out, GError **err);
+
+#endif

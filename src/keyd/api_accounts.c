@@ -1,0 +1,369 @@
+/*
+ * api_accounts.c - recipient enrolment and password reset.
+ *
+ * Registration is open only to addresses that are recipients of an
+ * existing message (keyd must not mail arbitrary addresses), and always
+ * answers the same way whether the address is new, pending or already has
+ * an account: only the mail that follows differs, and only the owner of
+ * the mailbox reads it. Activation and reset links carry a single-use
+ * token in the URL fragment (never sent to a server, never logged), stored
+ * hashed, expiring after 24 hours and 1 hour.
+ */
+#include "api.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#define ACTIVATION_SECONDS (24 * 3600)
+#define RESET_SECONDS 3600
+#define MIN_QUESTIONS 2
+#define MAX_QUESTIONS 5
+
+static void reply_token_invalid(ks_req *r)
+{
+    reply_problem(r, 400, "token-invalid", "The link is not valid", NULL,
+                  "This link was already used, has expired, or was replaced by a newer one. "
+                  "Ask for a new one.");
+}
+
+/* Mail a link with a fresh token; false (reply set) on failure. */
+static bool mail_link(ks_req *r, ks_mail_kind kind, const char *to, const char *name,
+                      const char *page, const char *token, const ks_brand *brand)
+{
+    ks_server *srv = req_server(r);
+    g_autoptr(GError) err = NULL;
+    char *link = g_strdup_printf("%s/%s#token=%s", srv->cfg->public_url, page, token);
+    bool ok = ks_mailer_send(srv->mailer, kind, to, name, link, brand, &err);
+    sodium_memzero(link, strlen(link));
+    g_free(link);
+    if (!ok) {
+        g_warning("mail to %s: %s", to, err ? err->message : "failed");
+        reply_problem(r, 503, "unavailable", "Service unavailable", NULL,
+                      "The key server could not send the mail just now; try again in a few "
+                      "minutes.");
+    }
+    return ok;
+}
+
+/* A reset token for an active account, mailed with kind. */
+static bool send_reset(ks_req *r, const store_account *a, ks_mail_kind kind,
+                       const ks_brand *brand)
+{
+    ks_server *srv = req_server(r);
+    g_autoptr(GError) err = NULL;
+    uint8_t h[KS_HASH_LEN];
+    char *token = auth_token_new("spr_", h);
+    bool ok = store_mailtoken_add(srv->st, a->id, MAILTOKEN_RESET, h, api_now() + RESET_SECONDS,
+                                  &err);
+    if (!ok)
+        reply_unavailable(r, err);
+    else
+        ok = mail_link(r, kind, a->email, a->name, "reset", token, brand);
+    sodium_memzero(token, strlen(token));
+    g_free(token);
+    return ok;
+}
+
+static void free_hashes(GPtrArray *a)
+{
+    for (guint i = 0; i < a->len; i++)
+        if (a->pdata[i])
+            sodium_memzero(a->pdata[i], strlen(a->pdata[i]));
+    g_ptr_array_unref(a);
+}
+
+void api_account_register(ks_req *r)
+{
+    ks_server *srv = req_server(r);
+    g_autoptr(GError) err = NULL;
+    if (!api_rate_ok(r))
+        return;
+    json_t *body = req_json(r);
+    if (!body)
+        return;
+    ks_fields f;
+    fields_init(&f, r, body);
+    fields_only(&f, "email", "name", "password", "phrase", "questions", "message", NULL);
+    g_autofree char *email = fields_addr(&f, "email", true);
+    const char *name = fields_str(&f, "name", true, 1, 200);
+    const char *password = fields_str(&f, "password", true, 1, 1024);
+    const char *phrase = fields_str(&f, "phrase", true, 1, 100);
+    json_t *qs = fields_array(&f, "questions", true, MIN_QUESTIONS, MAX_QUESTIONS);
+    const char *msg_id = fields_str(&f, "message", true, 1, 64);
+    g_autoptr(GPtrArray) questions = g_ptr_array_new();
+    g_autoptr(GPtrArray) answers = g_ptr_array_new_with_free_func(g_free);
+    for (size_t i = 0; !f.failed && i < json_array_size(qs); i++) {
+        ks_fields qf;
+        fields_init(&qf, r, json_array_get(qs, i));
+        g_autofree char *where = g_strdup_printf("questions[%zu]", i);
+        if (!json_is_object(qf.obj)) {
+            fields_fail(&f, where, "must be an object {q, a}");
+            break;
+        }
+        fields_only(&qf, "q", "a", NULL);
+        const char *q = fields_str(&qf, "q", true, 1, 200);
+        const char *a = fields_str(&qf, "a", true, 1, 200);
+        f.failed = qf.failed;
+        if (f.failed)
+            break;
+        char *norm = auth_answer_normalise(a);
+        if (!*norm) {
+            g_free(norm);
+            g_autofree char *field = g_strdup_printf("%s.a", where);
+            fields_fail(&f, field, "must not be empty");
+            break;
+        }
+        g_ptr_array_add(questions, (gpointer)q);
+        g_ptr_array_add(answers, norm);
+    }
+    const char *weak = f.failed ? NULL : auth_password_problem(password, email);
+    if (weak) {
+        reply_problem(r, 422, "weak-password", "Choose another password",
+                      json_pack("{s:s}", "field", "password"), "%s", weak);
+        f.failed = true;
+    }
+    store_message m = {0};
+    int found = f.failed ? 0 : store_message_for_rcpt(srv->st, msg_id, email, &m, &err);
+    if (!f.failed && found <= 0) {
+        json_decref(body);
+        return found < 0 ? reply_unavailable(r, err) : reply_not_found(r);
+    }
+    if (f.failed) {
+        json_decref(body);
+        return;
+    }
+    ks_brand brand = {m.org_display ? m.org_display : m.org_name, m.org_color};
+
+    g_autofree char *pw_hash = auth_hash(&srv->cfg->argon2, password, strlen(password));
+    GPtrArray *ahashes = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; pw_hash && i < answers->len; i++) {
+        char *h = auth_hash(&srv->cfg->argon2, answers->pdata[i], strlen(answers->pdata[i]));
+        if (!h)
+            break;
+        g_ptr_array_add(ahashes, h);
+    }
+    if (!pw_hash || ahashes->len != answers->len) {
+        free_hashes(ahashes);
+        json_decref(body);
+        store_message_clear(&m);
+        return reply_unavailable(r, NULL);
+    }
+    store_registration reg = {
+        .email = email,
+        .name = name,
+        .pw_hash = pw_hash,
+        .phrase = phrase,
+        .questions = (const char *const *)questions->pdata,
+        .answer_hashes = (const char *const *)ahashes->pdata,
+        .n_questions = questions->len,
+    };
+    uint8_t th[KS_HASH_LEN];
+    char *token = auth_token_new("spa_", th);
+    g_autofree char *detail = api_detail("message", m.id, NULL);
+    ks_audit_event ev = {"account.register", email, email, req_ip(r), detail};
+    int state = store_account_register(srv->st, &reg, th, api_now() + ACTIVATION_SECONDS, &ev,
+                                       &err);
+    bool ok = state >= 0;
+    if (!ok)
+        reply_unavailable(r, err);
+    else if (state == 1)
+        ok = mail_link(r, KS_MAIL_ACTIVATE, email, name, "activate", token, &brand);
+    else {
+        /* Already active: the owner learns it by mail, the caller learns
+         * nothing. */
+        store_account a = {0};
+        found = store_account_get(srv->st, email, &a, &err);
+        ok = found == 1;
+        if (!ok)
+            reply_unavailable(r, err);
+        else
+            ok = send_reset(r, &a, KS_MAIL_ALREADY_ACTIVE, &brand);
+        store_account_clear(&a);
+    }
+    sodium_memzero(token, strlen(token));
+    g_free(token);
+    sodium_memzero(pw_hash, strlen(pw_hash));
+    free_hashes(ahashes);
+    json_decref(body);
+    store_message_clear(&m);
+    if (ok)
+        reply_json(r, 202, json_pack("{s:s}", "status", "pending"));
+}
+
+void api_account_activate(ks_req *r)
+{
+    ks_server *srv = req_server(r);
+    g_autoptr(GError) err = NULL;
+    if (!api_rate_ok(r))
+        return;
+    json_t *body = req_json(r);
+    if (!body)
+        return;
+    ks_fields f;
+    fields_init(&f, r, body);
+    fields_only(&f, "token", NULL);
+    const char *token = fields_str(&f, "token", true, 1, 128);
+    uint8_t h[KS_HASH_LEN];
+    bool shaped = !f.failed && auth_token_hash(token, "spa_", h);
+    json_decref(body);
+    if (f.failed)
+        return;
+    g_autofree char *email = NULL;
+    ks_audit_event ev = {"account.activate", NULL, NULL, req_ip(r), NULL};
+    int found = shaped ? store_account_activate(srv->st, h, api_now(), &email, &ev, &err) : 0;
+    if (found < 0)
+        return reply_unavailable(r, err);
+    if (!found)
+        return reply_token_invalid(r);
+    reply_json(r, 200, json_pack("{s:s, s:s}", "email", email, "status", "active"));
+}
+
+void api_reset_request(ks_req *r)
+{
+    ks_server *srv = req_server(r);
+    g_autoptr(GError) err = NULL;
+    if (!api_rate_ok(r))
+        return;
+    json_t *body = req_json(r);
+    if (!body)
+        return;
+    ks_fields f;
+    fields_init(&f, r, body);
+    fields_only(&f, "email", NULL);
+    g_autofree char *email = fields_addr(&f, "email", true);
+    json_decref(body);
+    if (f.failed)
+        return;
+    store_account a = {0};
+    int found = store_account_get(srv->st, email, &a, &err);
+    bool ok = found >= 0;
+    if (!ok)
+        reply_unavailable(r, err);
+    else if (found && a.status == ACCOUNT_ACTIVE)
+        ok = send_reset(r, &a, KS_MAIL_RESET, NULL);
+    if (ok) {
+        ks_audit_event ev = {"account.reset.request", email, email, req_ip(r), NULL};
+        if (!store_audit_append(srv->st, &ev, &err))
+            g_warning("audit: %s", err->message);
+        reply_json(r, 202, json_pack("{s:s}", "status", "sent"));
+    }
+    store_account_clear(&a);
+}
+
+/* The reset token from the body; false (reply set) when malformed. */
+static bool reset_token(ks_req *r, ks_fields *f, uint8_t h[KS_HASH_LEN], bool *shaped)
+{
+    const char *token = fields_str(f, "token", true, 1, 128);
+    *shaped = !f->failed && auth_token_hash(token, "spr_", h);
+    return !f->failed;
+}
+
+void api_reset_questions(ks_req *r)
+{
+    ks_server *srv = req_server(r);
+    g_autoptr(GError) err = NULL;
+    if (!api_rate_ok(r))
+        return;
+    json_t *body = req_json(r);
+    if (!body)
+        return;
+    ks_fields f;
+    fields_init(&f, r, body);
+    fields_only(&f, "token", NULL);
+    uint8_t h[KS_HASH_LEN];
+    bool shaped = false;
+    bool ok = reset_token(r, &f, h, &shaped);
+    json_decref(body);
+    if (!ok)
+        return;
+    store_account a = {0};
+    GArray *qs = NULL;
+    int found = shaped ? store_reset_lookup(srv->st, h, api_now(), &a, &qs, &err) : 0;
+    if (found < 0)
+        return reply_unavailable(r, err);
+    if (!found)
+        return reply_token_invalid(r);
+    json_t *list = json_array();
+    for (guint i = 0; i < qs->len; i++)
+        json_array_append_new(list, json_string(g_array_index(qs, store_question, i).question));
+    g_array_unref(qs);
+    reply_json(r, 200, json_pack("{s:s, s:o}", "email", a.email, "questions", list));
+    store_account_clear(&a);
+}
+
+void api_reset_confirm(ks_req *r)
+{
+    ks_server *srv = req_server(r);
+    g_autoptr(GError) err = NULL;
+    if (!api_rate_ok(r))
+        return;
+    json_t *body = req_json(r);
+    if (!body)
+        return;
+    ks_fields f;
+    fields_init(&f, r, body);
+    fields_only(&f, "token", "answers", "password", NULL);
+    uint8_t h[KS_HASH_LEN];
+    bool shaped = false;
+    reset_token(r, &f, h, &shaped);
+    json_t *answers = fields_array(&f, "answers", true, MIN_QUESTIONS, MAX_QUESTIONS);
+    const char *password = fields_str(&f, "password", true, 1, 1024);
+    for (size_t i = 0; !f.failed && i < json_array_size(answers); i++)
+        if (!json_is_string(json_array_get(answers, i))) {
+            g_autofree char *field = g_strdup_printf("answers[%zu]", i);
+            fields_fail(&f, field, "must be a string");
+        }
+    if (f.failed) {
+        json_decref(body);
+        return;
+    }
+    store_account a = {0};
+    GArray *qs = NULL;
+    int found = shaped ? store_reset_lookup(srv->st, h, api_now(), &a, &qs, &err) : 0;
+    if (found <= 0) {
+        json_decref(body);
+        return found < 0 ? reply_unavailable(r, err) : reply_token_invalid(r);
+    }
+    store_failures fl;
+    bool done = api_login_refused(r, a.email, &fl);
+    if (!done && json_array_size(answers) != qs->len) {
+        g_autofree char *why = g_strdup_printf("must hold %u answers, one per question", qs->len);
+        fields_fail(&f, "answers", why);
+        done = true;
+    }
+    if (!done) {
+        /* Check every answer (no early exit: the time does not tell which
+         * one was wrong). */
+        bool all = true;
+        for (guint i = 0; i < qs->len; i++) {
+            g_autofree char *norm = auth_answer_normalise(json_string_value(json_array_get(answers, i)));
+            all &= auth_verify(g_array_index(qs, store_question, i).answer_hash, norm, strlen(norm));
+        }
+        if (!all) {
+            api_login_failed(r, a.email, "answers");
+            done = true;
+        }
+    }
+    const char *weak = done ? NULL : auth_password_problem(password, a.email);
+    if (weak) {
+        reply_problem(r, 422, "weak-password", "Choose another password",
+                      json_pack("{s:s}", "field", "password"), "%s", weak);
+        done = true;
+    }
+    if (!done) {
+        g_autofree char *pw_hash = auth_hash(&srv->cfg->argon2, password, strlen(password));
+        ks_audit_event ev = {"account.reset", a.email, a.email, req_ip(r), NULL};
+        found = pw_hash ? store_reset_complete(srv->st, h, api_now(), pw_hash, &ev, &err) : -1;
+        if (found < 0)
+            reply_unavailable(r, err);
+        else if (!found)
+            reply_token_invalid(r);
+        else
+            reply_json(r, 200, json_pack("{s:s, s:s}", "email", a.email, "status", "active"));
+        if (pw_hash)
+            sodium_memzero(pw_hash, strlen(pw_hash));
+    }
+    g_array_unref(qs);
+    store_account_clear(&a);
+    json_decref(body);
+}

@@ -1,0 +1,337 @@
+/*
+ * api_messages.c - message keys: creation by a gateway, the status an
+ * envelope asks for before sign-in, and key release under the release rule
+ * of DESIGN §4:
+ *
+ *   message exists ∧ key not destroyed ∧ not locked ∧ not expired ∧ the
+ *   requester is an active account whose verified address is one of the
+ *   message's recipients (security "low": no password, but still that
+ *   address, logged and lockable).
+ *
+ * An unknown message and an address that is not a recipient get the same
+ * 404, so neither the id space nor the recipient list can be probed.
+ */
+#include "api.h"
+
+#include "crypto.h"
+#include "header.h"
+#include "util.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#define MAX_RECIPIENTS 500
+
+static const char *const securities[] = {"high", "medium", "low", NULL};
+
+static void reply_unauthorized(ks_req *r, const char *detail)
+{
+    reply_problem(r, 401, "unauthorized", "Authentication required", NULL, "%s", detail);
+}
+
+/* A JSON string of an expiry (null for none). */
+static json_t *expiry_json(gint64 expires)
+{
+    if (!expires)
+        return json_null();
+    g_autofree char *t = sp_time_format(expires);
+    return json_string(t);
+}
+
+void api_message_create(ks_req *r)
+{
+    ks_server *srv = req_server(r);
+    g_autoptr(GError) err = NULL;
+    uint8_t th[KS_HASH_LEN];
+    store_org org = {0};
+    const char *bearer = req_bearer(r);
+    int found = bearer && auth_token_hash(bearer, "spg_", th)
+                    ? store_gateway_token_org(srv->st, th, &org, &err)
+                    : 0;
+    if (found < 0)
+        return reply_unavailable(r, err);
+    if (!found)
+        return reply_unauthorized(r, "A gateway token is required (Authorization: Bearer spg_...).");
+
+    json_t *body = req_json(r);
+    if (!body) {
+        store_org_clear(&org);
+        return;
+    }
+    ks_fields f;
+    fields_init(&f, r, body);
+    fields_only(&f, "from", "to", "security", "expires", "profile", NULL);
+    g_autofree char *from = fields_addr(&f, "from", true);
+    json_t *to = fields_array(&f, "to", true, 1, MAX_RECIPIENTS);
+    const char *security = fields_str(&f, "security", false, 1, 16);
+    fields_str(&f, "profile", false, 1, 64);
+    if (!f.failed && security && !g_strv_contains(securities, security))
+        fields_fail(&f, "security", "must be high, medium or low");
+    gint64 now = api_now(), expires = 0;
+    json_t *jexp = json_object_get(body, "expires");
+    if (!f.failed && jexp && !json_is_null(jexp)) {
+        if (!json_is_string(jexp) || !sp_time_parse(json_string_value(jexp), &expires))
+            fields_fail(&f, "expires", "must be an RFC 3339 UTC time such as 2026-12-31T23:59:59Z");
+        else if (expires <= now)
+            fields_fail(&f, "expires", "must be in the future");
+    }
+    g_autoptr(GPtrArray) rcpts = g_ptr_array_new_with_free_func(g_free);
+    for (size_t i = 0; !f.failed && i < json_array_size(to); i++) {
+        json_t *v = json_array_get(to, i);
+        char *a = json_is_string(v) ? auth_address_normalise(json_string_value(v)) : NULL;
+        if (!a) {
+            g_autofree char *field = g_strdup_printf("to[%zu]", i);
+            fields_fail(&f, field, "is not an email address (local@domain)");
+            break;
+        }
+        g_ptr_array_add(rcpts, a);
+    }
+    if (f.failed) {
+        json_decref(body);
+        store_org_clear(&org);
+        return;
+    }
+    const char *domain = strchr(from, '@') + 1;
+    found = store_org_has_domain(srv->st, org.id, domain, &err);
+    if (found != 1) {
+        json_decref(body);
+        if (found < 0) {
+            store_org_clear(&org);
+            return reply_unavailable(r, err);
+        }
+        reply_problem(r, 403, "forbidden", "Forbidden", NULL,
+                      "The sender's domain %s is not one of organisation %s's domains.", domain,
+                      org.name);
+        store_org_clear(&org);
+        return;
+    }
+
+    store_message m = {0};
+    uint8_t rid[SP_ID_LEN];
+    sp_crypto_random(rid, sizeof rid);
+    g_autofree char *id = sp_b64url_encode(rid, sizeof rid);
+    g_strlcpy(m.id, id, sizeof m.id);
+    m.org_id = org.id;
+    m.sender = from;
+    m.security = (char *)(security ? security : "high");
+    m.created = now;
+    m.expires = expires;
+    uint8_t *key = sodium_malloc(SP_KEY_LEN);
+    uint8_t wrapped[KS_WRAPPED_LEN];
+    sp_crypto_random(key, SP_KEY_LEN);
+    g_rw_lock_reader_lock(&srv->ring_lock);
+    m.kid = g_strdup(kek_current_id(srv->ring));
+    m.kek_id = m.kid;
+    bool ok = kek_wrap(srv->ring, id, key, wrapped, &err);
+    g_rw_lock_reader_unlock(&srv->ring_lock);
+    m.wrapped = wrapped;
+    m.wrapped_len = sizeof wrapped;
+    g_autofree char *actor = g_strconcat("gateway:", org.name, NULL);
+    g_autofree char *ndetail = g_strdup_printf("%u", rcpts->len);
+    g_autofree char *detail = api_detail("from", from, "security", m.security, "recipients",
+                                         ndetail, NULL);
+    ks_audit_event ev = {"message.create", actor, id, req_ip(r), detail};
+    ok = ok && store_message_create(srv->st, &m, (const char *const *)rcpts->pdata, rcpts->len,
+                                    &ev, &err);
+    g_autoptr(GHashTable) phrases =
+        ok ? store_account_phrases(srv->st, (const char *const *)rcpts->pdata, rcpts->len, &err)
+           : NULL;
+    if (!ok || !phrases) {
+        sodium_free(key);
+        g_free(m.kid);
+        json_decref(body);
+        store_org_clear(&org);
+        return reply_unavailable(r, err);
+    }
+    json_t *jp = json_object();
+    GHashTableIter it;
+    gpointer k, v;
+    g_hash_table_iter_init(&it, phrases);
+    while (g_hash_table_iter_next(&it, &k, &v))
+        json_object_set_new(jp, k, json_string(v));
+    char *b64 = g_base64_encode(key, SP_KEY_LEN);
+    sodium_free(key);
+    json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "id", id, "key", b64,
+                            "kid", m.kid, "url", srv->cfg->public_url, "org", org.name,
+                            "security", m.security, "expires", expiry_json(expires), "phrases",
+                            jp);
+    sodium_memzero(b64, strlen(b64));
+    g_free(b64);
+    g_free(m.kid);
+    json_decref(body);
+    store_org_clear(&org);
+    __atomic_fetch_add(&srv->n_keys_created, 1, __ATOMIC_RELAXED);
+    reply_json(r, 201, out);
+}
+
+/* "active", "locked", "expired" or "recalled". */
+static const char *message_state(const store_message *m, gint64 now)
+{
+    if (m->recalled)
+        return "recalled";
+    if (m->expires && now >= m->expires)
+        return "expired";
+    if (m->locked)
+        return "locked";
+    return "active";
+}
+
+void api_message_status(ks_req *r)
+{
+    ks_server *srv = req_server(r);
+    g_autoptr(GError) err = NULL;
+    const char *q = req_query(r, "rcpt");
+    g_autofree char *rcpt = q ? auth_address_normalise(q) : NULL;
+    if (!rcpt)
+        return reply_problem(r, 422, "invalid-request", "The request is not valid",
+                             json_pack("{s:s}", "field", "rcpt"),
+                             "rcpt: give the recipient's address (?rcpt=local@domain).");
+    store_message m = {0};
+    int found = store_message_for_rcpt(srv->st, req_param(r, 0), rcpt, &m, &err);
+    if (found < 0)
+        return reply_unavailable(r, err);
+    if (!found)
+        return reply_not_found(r);
+    store_account a = {0};
+    found = store_account_get(srv->st, rcpt, &a, &err);
+    if (found < 0) {
+        store_message_clear(&m);
+        return reply_unavailable(r, err);
+    }
+    const char *account = !found ? "unregistered"
+                          : a.status == ACCOUNT_ACTIVE ? "active"
+                                                       : "pending";
+    json_t *brand = json_pack("{s:s}", "name", m.org_display ? m.org_display : m.org_name);
+    if (m.org_color)
+        json_object_set_new(brand, "color", json_string(m.org_color));
+    const char *state = message_state(&m, api_now());
+    json_t *out = json_pack("{s:s, s:s, s:o, s:s, s:s, s:o, s:{s:s, s:s}}", "id", m.id, "org",
+                            m.org_name, "brand", brand, "security", m.security, "state", state,
+                            "expires", expiry_json(m.expires), "recipient", "email", rcpt,
+                            "account", account);
+    if (strcmp(state, "locked") == 0)
+        json_object_set_new(out, "reason", json_string(m.lock_reason ? m.lock_reason : ""));
+    store_account_clear(&a);
+    store_message_clear(&m);
+    reply_json(r, 200, out);
+}
+
+/* Answer for a message that exists but may not be released; true when it
+ * replied. */
+static bool refuse_state(ks_req *r, const store_message *m)
+{
+    const char *state = message_state(m, api_now());
+    if (strcmp(state, "recalled") == 0) {
+        reply_problem(r, 410, "message-recalled", "The message was recalled", NULL,
+                      "The sender withdrew this message; it can no longer be opened.");
+    } else if (strcmp(state, "expired") == 0) {
+        g_autofree char *t = sp_time_format(m->expires);
+        reply_problem(r, 410, "message-expired", "The message has expired",
+                      json_pack("{s:s}", "expires", t), "This message expired on %s.", t);
+    } else if (strcmp(state, "locked") == 0) {
+        const char *reason = m->lock_reason ? m->lock_reason : "";
+        reply_problem(r, 403, "message-locked", "The message is locked",
+                      json_pack("{s:s}", "reason", reason), "The sender locked this message%s%s",
+                      *reason ? ": " : ".", reason);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+void api_key_release(ks_req *r)
+{
+    ks_server *srv = req_server(r);
+    g_autoptr(GError) err = NULL;
+    const char *bearer = req_bearer(r);
+    store_session sess = {0};
+    int have_session = 0;
+    if (bearer) {
+        have_session = api_session(r, &sess, &err);
+        if (have_session < 0)
+            return reply_unavailable(r, err);
+        if (!have_session)
+            return reply_unauthorized(r, "The session is not valid or has expired: sign in again.");
+    } else if (!api_rate_ok(r)) {
+        return;
+    }
+
+    g_autofree char *rcpt = NULL;
+    if (req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE) || !bearer) {
+        json_t *body = req_json(r);
+        if (!body) {
+            store_session_clear(&sess);
+            return;
+        }
+        ks_fields f;
+        fields_init(&f, r, body);
+        fields_only(&f, "rcpt", NULL);
+        rcpt = fields_addr(&f, "rcpt", !have_session);
+        json_decref(body);
+        if (f.failed) {
+            store_session_clear(&sess);
+            return;
+        }
+    }
+    if (have_session && rcpt && strcmp(rcpt, sess.email) != 0) {
+        store_session_clear(&sess);
+        return reply_not_found(r);
+    }
+    if (!rcpt)
+        rcpt = g_strdup(sess.email);
+
+    store_message m = {0};
+    int found = store_message_for_rcpt(srv->st, req_param(r, 0), rcpt, &m, &err);
+    if (found <= 0) {
+        store_session_clear(&sess);
+        return found < 0 ? reply_unavailable(r, err) : reply_not_found(r);
+    }
+    const char *method = "password";
+    bool refused = refuse_state(r, &m);
+    if (!refused && !have_session) {
+        method = "none";
+        store_account a = {0};
+        found = strcmp(m.security, "low") == 0 ? store_account_get(srv->st, rcpt, &a, &err) : 0;
+        if (found < 0) {
+            store_message_clear(&m);
+            return reply_unavailable(r, err);
+        }
+        if (!found || a.status != ACCOUNT_ACTIVE) {
+            refused = true;
+            reply_unauthorized(r, strcmp(m.security, "low") == 0
+                                      ? "Register and activate your account to open this message."
+                                      : "Sign in to open this message.");
+        }
+        store_account_clear(&a);
+    } else if (!refused && sess.method == SESSION_DEVICE) {
+        method = "device";
+        if (strcmp(m.security, "high") == 0) {
+            refused = true;
+            reply_problem(r, 401, "password-required", "Password required", NULL,
+                          "This message needs your password every time it is opened.");
+        }
+    }
+    store_session_clear(&sess);
+    if (refused) {
+        store_message_clear(&m);
+        return;
+    }
+    uint8_t *key = sodium_malloc(SP_KEY_LEN);
+    g_autofree char *detail = api_detail("auth", method, NULL);
+    ks_audit_event ev = {"key.release", rcpt, m.id, req_ip(r), detail};
+    bool ok = api_unwrap(srv, &m, key, &err) &&
+              store_message_released(srv->st, m.id, rcpt, &ev, &err);
+    if (!ok) {
+        sodium_free(key);
+        store_message_clear(&m);
+        return reply_unavailable(r, err);
+    }
+    char *b64 = g_base64_encode(key, SP_KEY_LEN);
+    sodium_free(key);
+    json_t *out = json_pack("{s:s, s:s}", "key", b64, "kid", m.kid);
+    sodium_memzero(b64, strlen(b64));
+    g_free(b64);
+    store_message_clear(&m);
+    __atomic_fetch_add(&srv->n_keys_released, 1, __ATOMIC_RELAXED);
+    reply_json(r, 200, out);
+}

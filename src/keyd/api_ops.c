@@ -1,0 +1,127 @@
+/*
+ * api_ops.c - operations endpoints (/healthz, /readyz, /metrics) and the
+ * helpers the API handlers share (api.h).
+ */
+#include "api.h"
+
+#include "sp_error.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+gint64 api_now(void)
+{
+    return g_get_real_time() / G_USEC_PER_SEC;
+}
+
+bool api_rate_ok(ks_req *r)
+{
+    gint64 retry = 1;
+    if (ratelimit_take(req_server(r)->limit, req_ip(r), &retry))
+        return true;
+    reply_too_many(r, retry);
+    return false;
+}
+
+char *api_detail(const char *key, ...)
+{
+    json_t *o = json_object();
+    va_list ap;
+    va_start(ap, key);
+    for (const char *k = key; k; k = va_arg(ap, const char *)) {
+        const char *v = va_arg(ap, const char *);
+        json_object_set_new(o, k, v ? json_string(v) : json_null());
+    }
+    va_end(ap);
+    char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(o);
+    char *out = g_strdup(text);
+    free(text);
+    return out;
+}
+
+int api_session(ks_req *r, store_session *out, GError **err)
+{
+    uint8_t h[KS_HASH_LEN];
+    const char *bearer = req_bearer(r);
+    if (!bearer || !auth_token_hash(bearer, "sps_", h))
+        return 0;
+    return store_session_get(req_server(r)->st, h, api_now(), out, err);
+}
+
+bool api_unwrap(ks_server *srv, const store_message *m, uint8_t key[SP_KEY_LEN], GError **err)
+{
+    g_rw_lock_reader_lock(&srv->ring_lock);
+    GError *e = NULL;
+    bool ok = kek_unwrap(srv->ring, m->kek_id, m->id, m->wrapped, m->wrapped_len, key, &e);
+    g_rw_lock_reader_unlock(&srv->ring_lock);
+    if (ok || e->code != SP_ERR_INTERNAL) {
+        if (e)
+            g_propagate_error(err, e);
+        return ok;
+    }
+    /* An unknown KEK: another keyd or `admin kek rotate` changed the key
+     * file since we read it. Read it again, once. */
+    g_clear_error(&e);
+    ks_keyring *fresh = kek_load(srv->cfg->kek_file, err);
+    if (!fresh)
+        return false;
+    g_rw_lock_writer_lock(&srv->ring_lock);
+    kek_free(srv->ring);
+    srv->ring = fresh;
+    g_rw_lock_writer_unlock(&srv->ring_lock);
+    g_message("reloaded the key file %s (current KEK %s)", srv->cfg->kek_file,
+              kek_current_id(fresh));
+    g_rw_lock_reader_lock(&srv->ring_lock);
+    ok = kek_unwrap(srv->ring, m->kek_id, m->id, m->wrapped, m->wrapped_len, key, err);
+    g_rw_lock_reader_unlock(&srv->ring_lock);
+    return ok;
+}
+
+void api_healthz(ks_req *r)
+{
+    reply_bytes(r, 200, "text/plain; charset=utf-8", "ok\n", 3, FALSE);
+}
+
+void api_readyz(ks_req *r)
+{
+    g_autoptr(GError) err = NULL;
+    if (store_ping(req_server(r)->st, &err))
+        return reply_bytes(r, 200, "text/plain; charset=utf-8", "ready\n", 6, FALSE);
+    g_warning("readyz: %s", err->message);
+    reply_bytes(r, 503, "text/plain; charset=utf-8", "database unavailable\n", 21, FALSE);
+}
+
+void api_metrics(ks_req *r)
+{
+    ks_server *s = req_server(r);
+    static const struct {
+        const char *name, *help;
+        size_t off;
+    } counters[] = {
+        {"sealpost_keyd_requests_total", "HTTP requests received", offsetof(ks_server, n_requests)},
+        {"sealpost_keyd_errors_total", "Requests answered with an error status",
+         offsetof(ks_server, n_errors)},
+        {"sealpost_keyd_keys_created_total", "Message keys created",
+         offsetof(ks_server, n_keys_created)},
+        {"sealpost_keyd_keys_released_total", "Message keys released",
+         offsetof(ks_server, n_keys_released)},
+        {"sealpost_keyd_logins_total", "Successful sign-ins", offsetof(ks_server, n_logins_ok)},
+        {"sealpost_keyd_login_failures_total", "Failed sign-ins",
+         offsetof(ks_server, n_logins_failed)},
+    };
+    GString *out = g_string_new(NULL);
+    for (size_t i = 0; i < G_N_ELEMENTS(counters); i++) {
+        gint64 v = __atomic_load_n((gint64 *)((char *)s + counters[i].off), __ATOMIC_RELAXED);
+        g_string_append_printf(out, "# HELP %s %s.\n# TYPE %s counter\n%s %" G_GINT64_FORMAT "\n",
+                               counters[i].name, counters[i].help, counters[i].name,
+                               counters[i].name, v);
+    }
+    g_string_append_printf(out,
+                           "# HELP sealpost_keyd_start_time_seconds When this process started.\n"
+                           "# TYPE sealpost_keyd_start_time_seconds gauge\n"
+                           "sealpost_keyd_start_time_seconds %" G_GINT64_FORMAT "\n",
+                           s->started);
+    reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8", out->str, out->len, TRUE);
+    g_string_free(out, TRUE);
+}

@@ -1,0 +1,338 @@
+/*
+ * config.c - reading and checking keyd's settings (see config.h).
+ */
+#include "config.h"
+
+#include "sp_error.h"
+
+#include <arpa/inet.h>
+#include <sodium.h>
+#include <string.h>
+
+#ifndef SEALPOST_DATADIR
+#define SEALPOST_DATADIR "/usr/share/sealpost"
+#endif
+#ifndef SEALPOST_SOURCE_ROOT
+#define SEALPOST_SOURCE_ROOT ""
+#endif
+
+/* The shipped blocklist: the installed copy, else the one in the source
+ * tree this binary was built from (running from the build directory). */
+static char *default_blocklist(void)
+{
+    char *p = g_build_filename(SEALPOST_DATADIR, "passwords.txt", NULL);
+    if (g_file_test(p, G_FILE_TEST_IS_REGULAR) || !*SEALPOST_SOURCE_ROOT)
+        return p;
+    g_free(p);
+    return g_build_filename(SEALPOST_SOURCE_ROOT, "data", "passwords", "blocklist.txt", NULL);
+}
+
+static void defaults(ks_config *c)
+{
+    memset(c, 0, sizeof *c);
+    c->threads = 0;
+    c->max_body = 64 * 1024;
+    c->argon2.memory_kib = 19456;
+    c->argon2.passes = 2;
+    c->lockout_failures = 5;
+    c->lockout_seconds = 900;
+    c->backoff_base_ms = 1000;
+    c->session_seconds = 900;
+    c->device_seconds = 90 * 86400;
+    c->rate_per_second = 20;
+    c->rate_burst = 100;
+    c->blocklist = default_blocklist();
+}
+
+void config_clear(ks_config *c)
+{
+    g_free(c->listen_host);
+    g_free(c->public_url);
+    g_free(c->tls_cert);
+    g_free(c->tls_key);
+    g_free(c->store_url);
+    g_free(c->kek_file);
+    g_free(c->mail_relay);
+    g_free(c->mail_from);
+    g_free(c->mail_username);
+    if (c->mail_password)
+        sodium_memzero(c->mail_password, strlen(c->mail_password));
+    g_free(c->mail_password);
+    g_free(c->mail_ca_file);
+    g_free(c->mail_outbox);
+    g_free(c->blocklist);
+    memset(c, 0, sizeof *c);
+}
+
+bool config_is_loopback(const char *host)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (g_ascii_strcasecmp(host, "localhost") == 0)
+        return true;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6);
+    return false;
+}
+
+bool config_parse_listen(const char *text, char **host, unsigned *port, GError **err)
+{
+    const char *colon = strrchr(text, ':');
+    g_autofree char *h = NULL;
+    if (colon && text[0] == '[' && colon > text && colon[-1] == ']')
+        h = g_strndup(text + 1, (gsize)(colon - text - 2));
+    else if (colon && !memchr(text, ':', (size_t)(colon - text)))
+        h = g_strndup(text, (gsize)(colon - text));
+    guint64 p = 0;
+    if (!h || !*h || !g_ascii_string_to_unsigned(colon + 1, 10, 1, 65535, &p, NULL)) {
+        g_set_error(err, SP_ERROR, SP_ERR_USAGE,
+                    "listen address \"%s\" is not HOST:PORT (e.g. 127.0.0.1:8443)", text);
+        return false;
+    }
+    *host = g_steal_pointer(&h);
+    *port = (unsigned)p;
+    return true;
+}
+
+static char *get_str(GKeyFile *kf, const char *group, const char *key)
+{
+    g_autofree char *v = g_key_file_get_string(kf, group, key, NULL);
+    if (!v)
+        return NULL;
+    g_strstrip(v);
+    return *v ? g_steal_pointer(&v) : NULL;
+}
+
+static bool get_int(GKeyFile *kf, const char *group, const char *key, gint64 min, gint64 max,
+                    gint64 *out, GError **err)
+{
+    g_autofree char *v = get_str(kf, group, key);
+    if (!v)
+        return true;
+    gint64 n = 0;
+    if (!g_ascii_string_to_signed(v, 10, min, max, &n, NULL)) {
+        g_set_error(err, SP_ERROR, SP_ERR_USAGE,
+                    "[%s] %s = %s: expected a whole number from %" G_GINT64_FORMAT
+                    " to %" G_GINT64_FORMAT,
+                    group, key, v, min, max);
+        return false;
+    }
+    *out = n;
+    return true;
+}
+
+static bool get_double(GKeyFile *kf, const char *group, const char *key, double *out,
+                       GError **err)
+{
+    g_autofree char *v = get_str(kf, group, key);
+    if (!v)
+        return true;
+    char *end = NULL;
+    double d = g_ascii_strtod(v, &end);
+    if (!end || *end || d < 0 || d > 1e6) {
+        g_set_error(err, SP_ERROR, SP_ERR_USAGE, "[%s] %s = %s: expected a number ≥ 0", group,
+                    key, v);
+        return false;
+    }
+    *out = d;
+    return true;
+}
+
+static bool get_bool(GKeyFile *kf, const char *group, const char *key, bool *out, GError **err)
+{
+    g_autofree char *v = get_str(kf, group, key);
+    if (!v)
+        return true;
+    if (!g_ascii_strcasecmp(v, "true") || !g_ascii_strcasecmp(v, "yes") || !strcmp(v, "1"))
+        *out = true;
+    else if (!g_ascii_strcasecmp(v, "false") || !g_ascii_strcasecmp(v, "no") || !strcmp(v, "0"))
+        *out = false;
+    else {
+        g_set_error(err, SP_ERROR, SP_ERR_USAGE, "[%s] %s = %s: expected true or false", group,
+                    key, v);
+        return false;
+    }
+    return true;
+}
+
+/* Every key this file may hold, to catch typos. */
+static bool check_known(GKeyFile *kf, GError **err)
+{
+    static const char *const known[] = {
+        "server:listen", "server:public_url", "server:tls_cert", "server:tls_key",
+        "server:threads", "server:max_body", "store:url", "keys:kek_file", "mail:relay",
+        "mail:require_tls", "mail:from", "mail:username", "mail:password_file", "mail:ca_file",
+        "mail:outbox", "auth:argon2_memory_kib", "auth:argon2_passes", "auth:lockout_failures",
+        "auth:lockout_seconds", "auth:backoff_base_ms", "auth:session_seconds",
+        "auth:device_days", "auth:blocklist", "auth:rate_per_second", "auth:rate_burst", NULL,
+    };
+    g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+    for (char **g = groups; *g; g++) {
+        g_auto(GStrv) keys = g_key_file_get_keys(kf, *g, NULL, NULL);
+        for (char **k = keys; k && *k; k++) {
+            g_autofree char *name = g_strdup_printf("%s:%s", *g, *k);
+            if (!g_strv_contains(known, name)) {
+                g_set_error(err, SP_ERROR, SP_ERR_USAGE,
+                            "unknown setting [%s] %s (see docs/keyd.md for the settings)", *g,
+                            *k);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+static bool finish(ks_config *c, GError **err)
+{
+    if (!c->listen_host) {
+        g_set_error(err, SP_ERROR, SP_ERR_USAGE, "[server] listen is required");
+        return false;
+    }
+    bool tls = c->tls_cert || c->tls_key;
+    if (tls && !(c->tls_cert && c->tls_key)) {
+        g_set_error(err, SP_ERROR, SP_ERR_USAGE,
+                    "[server] tls_cert and tls_key go together: set both or neither");
+        return false;
+    }
+    if (!tls && !config_is_loopback(c->listen_host)) {
+        g_set_error(err, SP_ERROR, SP_ERR_USAGE,
+                    "[server] listen = %s:%u without TLS: plain HTTP is only allowed on "
+                    "loopback; set tls_cert and tls_key",
+                    c->listen_host, c->listen_port);
+        return false;
+    }
+    if (!c->public_url) {
+        bool v6 = strchr(c->listen_host, ':') != NULL;
+        c->public_url = g_strdup_printf("%s://%s%s%s:%u", tls ? "https" : "http", v6 ? "[" : "",
+                                        c->listen_host, v6 ? "]" : "", c->listen_port);
+    }
+    while (g_str_has_suffix(c->public_url, "/"))
+        c->public_url[strlen(c->public_url) - 1] = '\0';
+    if (!g_str_has_prefix(c->public_url, "https://") &&
+        !g_str_has_prefix(c->public_url, "http://")) {
+        g_set_error(err, SP_ERROR, SP_ERR_USAGE,
+                    "[server] public_url = %s: must start with https:// (or http:// for loopback)",
+                    c->public_url);
+        return false;
+    }
+    if (!c->store_url || !c->kek_file) {
+        g_set_error(err, SP_ERROR, SP_ERR_USAGE, "%s is required",
+                    !c->store_url ? "[store] url" : "[keys] kek_file");
+        return false;
+    }
+    if (!c->mail_relay && !c->mail_outbox) {
+        g_set_error(err, SP_ERROR, SP_ERR_USAGE,
+                    "[mail] needs relay (smtp://HOST:PORT) or, for development, outbox (a directory)");
+        return false;
+    }
+    if (!c->mail_from)
+        c->mail_from = g_strdup("sealpost <noreply@localhost>");
+    if (c->argon2.memory_kib < 8192 || c->argon2.passes < 1) {
+        g_set_error(err, SP_ERROR, SP_ERR_USAGE,
+                    "[auth] Argon2id needs at least 8192 KiB and 1 pass");
+        return false;
+    }
+    return true;
+}
+
+bool config_load(ks_config *c, const char *path, GError **err)
+{
+    defaults(c);
+    g_autoptr(GKeyFile) kf = g_key_file_new();
+    GError *e = NULL;
+    if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &e)) {
+        g_set_error(err, SP_ERROR, SP_ERR_USAGE, "cannot read the configuration %s: %s", path,
+                    e->message);
+        g_error_free(e);
+        return false;
+    }
+    if (!check_known(kf, err))
+        return false;
+    g_autofree char *listen = get_str(kf, "server", "listen");
+    if (listen && !config_parse_listen(listen, &c->listen_host, &c->listen_port, err))
+        return false;
+    c->public_url = get_str(kf, "server", "public_url");
+    c->tls_cert = get_str(kf, "server", "tls_cert");
+    c->tls_key = get_str(kf, "server", "tls_key");
+    gint64 threads = 0, max_body = (gint64)c->max_body;
+    gint64 mem = c->argon2.memory_kib, passes = c->argon2.passes;
+    gint64 fails = c->lockout_failures, days = c->device_seconds / 86400;
+    if (!get_int(kf, "server", "threads", 0, 256, &threads, err) ||
+        !get_int(kf, "server", "max_body", 1024, 16 * 1024 * 1024, &max_body, err) ||
+        !get_int(kf, "auth", "argon2_memory_kib", 8192, 4 * 1024 * 1024, &mem, err) ||
+        !get_int(kf, "auth", "argon2_passes", 1, 16, &passes, err) ||
+        !get_int(kf, "auth", "lockout_failures", 1, 1000, &fails, err) ||
+        !get_int(kf, "auth", "lockout_seconds", 1, 86400 * 30, &c->lockout_seconds, err) ||
+        !get_int(kf, "auth", "backoff_base_ms", 0, 60000, &c->backoff_base_ms, err) ||
+        !get_int(kf, "auth", "session_seconds", 30, 86400, &c->session_seconds, err) ||
+        !get_int(kf, "auth", "device_days", 1, 400, &days, err) ||
+        !get_double(kf, "auth", "rate_per_second", &c->rate_per_second, err) ||
+        !get_double(kf, "auth", "rate_burst", &c->rate_burst, err) ||
+        !get_bool(kf, "mail", "require_tls", &c->mail_require_tls, err))
+        return false;
+    c->threads = (unsigned)threads;
+    c->max_body = (size_t)max_body;
+    c->argon2.memory_kib = (unsigned)mem;
+    c->argon2.passes = (unsigned)passes;
+    c->lockout_failures = (unsigned)fails;
+    c->device_seconds = days * 86400;
+    c->store_url = get_str(kf, "store", "url");
+    c->kek_file = get_str(kf, "keys", "kek_file");
+    c->mail_relay = get_str(kf, "mail", "relay");
+    c->mail_from = get_str(kf, "mail", "from");
+    c->mail_username = get_str(kf, "mail", "username");
+    c->mail_ca_file = get_str(kf, "mail", "ca_file");
+    c->mail_outbox = get_str(kf, "mail", "outbox");
+    g_autofree char *pwfile = get_str(kf, "mail", "password_file");
+    if (pwfile) {
+        g_autofree char *pw = NULL;
+        gsize n = 0;
+        if (!g_file_get_contents(pwfile, &pw, &n, NULL)) {
+            g_set_error(err, SP_ERROR, SP_ERR_USAGE, "[mail] password_file %s cannot be read",
+                        pwfile);
+            return false;
+        }
+        c->mail_password = g_strdup(g_strchomp(pw));
+        sodium_memzero(pw, n);
+    }
+    g_autofree char *bl = get_str(kf, "auth", "blocklist");
+    if (bl) {
+        g_free(c->blocklist);
+        c->blocklist = g_steal_pointer(&bl);
+    }
+    return finish(c, err);
+}
+
+bool config_dev(ks_config *c, const char *data_dir, const char *listen, const char *public_url,
+                GError **err)
+{
+    defaults(c);
+    c->dev = true;
+    if (!config_parse_listen(listen, &c->listen_host, &c->listen_port, err))
+        return false;
+    if (!config_is_loopback(c->listen_host)) {
+        g_set_error(err, SP_ERROR, SP_ERR_USAGE,
+                    "--dev listens on loopback only (e.g. --listen 127.0.0.1:8080), not %s",
+                    c->listen_host);
+        return false;
+    }
+    c->public_url = g_strdup(public_url);
+    c->store_url = g_strdup_printf("sqlite:%s/keyd.db", data_dir);
+    c->kek_file = g_build_filename(data_dir, "kek", NULL);
+    c->mail_outbox = g_build_filename(data_dir, "outbox", NULL);
+    c->mail_from = g_strdup("sealpost (development) <noreply@localhost>");
+    return finish(c, err);
+}
+
+bool config_for_admin(ks_config *c, const char *data_dir, const char *config_path, GError **err)
+{
+    if (config_path)
+        return config_load(c, config_path, err);
+    defaults(c);
+    c->dev = true;
+    c->store_url = g_strdup_printf("sqlite:%s/keyd.db", data_dir);
+    c->kek_file = g_build_filename(data_dir, "kek", NULL);
+    return true;
+}

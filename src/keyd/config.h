@@ -1,0 +1,57 @@
+/*
+ * config.h - sealpost-keyd's settings: from a GKeyFile (--config F) or
+ * the development defaults (--dev --data DIR --listen ADDR).
+ * The file format is documented in docs/keyd.md.
+ */
+#ifndef KS_CONFIG_H
+#define KS_CONFIG_H
+
+#include "auth.h"
+
+#include <glib.h>
+#include <stdbool.h>
+
+typedef struct {
+    /* [server] */
+    char *listen_host;
+    unsigned listen_port;
+    char *public_url; /* no trailing slash */
+    char *tls_cert, *tls_key;
+    unsigned threads;
+    size_t max_body;
+    /* [store] */
+    char *store_url;
+    /* [keys] */
+    char *kek_file;
+    /* [mail] */
+    char *mail_relay, *mail_from, *mail_username, *mail_password, *mail_ca_file, *mail_outbox;
+    bool mail_require_tls;
+    /* [auth] */
+    auth_params argon2;
+    unsigned lockout_failures;
+    gint64 lockout_seconds;
+    gint64 backoff_base_ms;
+    gint64 session_seconds;
+    gint64 device_seconds;
+    char *blocklist;
+    double rate_per_second; /* 0 = no per-address limit */
+    double rate_burst;
+    bool dev;
+} ks_config;
+
+/* Load and check a configuration file. */
+bool config_load(ks_config *c, const char *path, GError **err);
+/* Development settings: everything under data_dir, listening on listen
+ * (host:port, loopback only). */
+bool config_dev(ks_config *c, const char *data_dir, const char *listen, const char *public_url,
+                GError **err);
+/* Admin commands need only the store and the KEK file. */
+bool config_for_admin(ks_config *c, const char *data_dir, const char *config_path, GError **err);
+void config_clear(ks_config *c);
+
+/* True when host is a loopback address or name. */
+bool config_is_loopback(const char *host);
+/* Split "host:port" / "[v6]:port". */
+bool config_parse_listen(const char *text, char **host, unsigned *port, GError **err);
+
+#endif

@@ -1,0 +1,618 @@
+/*
+ * http.c - libmicrohttpd glue: request intake with a body cap, routing,
+ * slow handlers on a worker pool, replies with CORS and security headers
+ * (see http.h).
+ */
+#include "http.h"
+
+#include "sp_error.h"
+
+#include <arpa/inet.h>
+#include <sodium.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define MAX_PARAMS 4
+#define MAX_SEGMENTS 16
+
+struct ks_req {
+    ks_server *srv;
+    struct MHD_Connection *conn;
+    const char *method;
+    char *path;
+    char *params[MAX_PARAMS];
+    const ks_route *route;
+    bool method_mismatch;
+    GByteArray *body;
+    bool too_big;
+    bool dispatched, suspended;
+    char ip[INET6_ADDRSTRLEN];
+    gint64 t0;
+    /* the reply */
+    bool replied;
+    unsigned status;
+    char *content_type;
+    GBytes *out;
+    GPtrArray *headers; /* name, value, name, value, ... */
+};
+
+static void counter_add(gint64 *c)
+{
+    __atomic_fetch_add(c, 1, __ATOMIC_RELAXED);
+}
+
+ks_server *req_server(ks_req *r)
+{
+    return r->srv;
+}
+
+const char *req_method(ks_req *r)
+{
+    return r->method;
+}
+
+const char *req_path(ks_req *r)
+{
+    return r->path;
+}
+
+const char *req_ip(ks_req *r)
+{
+    return r->ip;
+}
+
+const char *req_param(ks_req *r, unsigned i)
+{
+    return i < MAX_PARAMS ? r->params[i] : NULL;
+}
+
+const char *req_query(ks_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+const char *req_header(ks_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+const char *req_bearer(ks_req *r)
+{
+    const char *h = req_header(r, MHD_HTTP_HEADER_AUTHORIZATION);
+    if (!h || g_ascii_strncasecmp(h, "Bearer ", 7) != 0)
+        return NULL;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    return *h ? h : NULL;
+}
+
+/* ---- replies ---- */
+
+static void reply_reset(ks_req *r)
+{
+    g_clear_pointer(&r->content_type, g_free);
+    g_clear_pointer(&r->out, g_bytes_unref);
+    if (r->headers)
+        g_ptr_array_set_size(r->headers, 0);
+}
+
+void reply_header(ks_req *r, const char *name, const char *value)
+{
+    if (!r->headers)
+        r->headers = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(r->headers, g_strdup(name));
+    g_ptr_array_add(r->headers, g_strdup(value));
+}
+
+void reply_bytes(ks_req *r, unsigned status, const char *content_type, const void *data,
+                 size_t len, gboolean copy)
+{
+    GPtrArray *keep = r->headers;
+    r->headers = NULL;
+    reply_reset(r);
+    r->headers = keep;
+    r->replied = true;
+    r->status = status;
+    r->content_type = g_strdup(content_type);
+    r->out = copy ? g_bytes_new(data, len) : g_bytes_new_static(data, len);
+}
+
+void reply_empty(ks_req *r, unsigned status)
+{
+    reply_bytes(r, status, NULL, "", 0, FALSE);
+}
+
+void reply_json(ks_req *r, unsigned status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (!text)
+        g_error("keyd: out of memory for a JSON reply");
+    size_t n = strlen(text);
+    reply_bytes(r, status, "application/json", text, n, TRUE);
+    /* Replies may hold keys and tokens: do not leave copies in freed memory. */
+    sodium_memzero(text, n);
+    free(text);
+}
+
+void reply_problem(ks_req *r, unsigned status, const char *name, const char *title,
+                   json_t *extra, const char *detail_fmt, ...)
+{
+    json_t *p = extra ? extra : json_object();
+    g_autofree char *type = g_strconcat(KS_PROBLEM_BASE, name, NULL);
+    json_object_set_new(p, "type", json_string(type));
+    json_object_set_new(p, "title", json_string(title));
+    json_object_set_new(p, "status", json_integer(status));
+    if (detail_fmt) {
+        va_list ap;
+        va_start(ap, detail_fmt);
+        g_autofree char *detail = g_strdup_vprintf(detail_fmt, ap);
+        va_end(ap);
+        json_object_set_new(p, "detail", json_string(detail));
+    }
+    char *text = json_dumps(p, JSON_COMPACT);
+    json_decref(p);
+    reply_bytes(r, status, "application/problem+json", text, strlen(text), TRUE);
+    free(text);
+    if (status >= 400)
+        counter_add(&r->srv->n_errors);
+}
+
+void reply_not_found(ks_req *r)
+{
+    reply_problem(r, 404, "not-found", "Not found", NULL,
+                  "There is no such message for this address, or no such resource.");
+}
+
+void reply_unavailable(ks_req *r, GError *err)
+{
+    g_warning("%s %s: %s", r->method, r->path, err ? err->message : "unavailable");
+    reply_problem(r, 503, "unavailable", "Service unavailable", NULL,
+                  "The key server cannot complete this now; try again in a minute.");
+}
+
+void reply_too_many(ks_req *r, gint64 retry_after)
+{
+    g_autofree char *ra = g_strdup_printf("%" G_GINT64_FORMAT, retry_after < 1 ? 1 : retry_after);
+    reply_header(r, "Retry-After", ra);
+    reply_problem(r, 429, "too-many-requests", "Too many requests",
+                  json_pack("{s:I}", "retry_after", (json_int_t)(retry_after < 1 ? 1 : retry_after)),
+                  "Wait %s second%s before trying again.", ra,
+                  retry_after > 1 ? "s" : "");
+}
+
+/* ---- request body ---- */
+
+json_t *req_json(ks_req *r)
+{
+    const char *ct = req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+    bool is_json = false;
+    if (ct) {
+        g_autofree char *lower = g_ascii_strdown(ct, -1);
+        char *semi = strchr(lower, ';');
+        if (semi)
+            *semi = '\0';
+        is_json = strcmp(g_strstrip(lower), "application/json") == 0;
+    }
+    if (!is_json) {
+        reply_problem(r, 415, "unsupported-media-type", "Unsupported media type", NULL,
+                      "Send the request body as application/json.");
+        return NULL;
+    }
+    json_error_t e;
+    json_t *root = json_loadb((const char *)r->body->data, r->body->len, JSON_REJECT_DUPLICATES, &e);
+    if (!root) {
+        reply_problem(r, 400, "invalid-json", "The body is not valid JSON", NULL,
+                      "Line %d, column %d: %s.", e.line, e.column, e.text);
+        return NULL;
+    }
+    if (!json_is_object(root)) {
+        json_decref(root);
+        reply_problem(r, 422, "invalid-request", "The request is not valid",
+                      json_pack("{s:s}", "field", ""), "The body must be a JSON object.");
+        return NULL;
+    }
+    return root;
+}
+
+/* ---- field checks ---- */
+
+void fields_init(ks_fields *f, ks_req *r, json_t *obj)
+{
+    f->r = r;
+    f->obj = obj;
+    f->failed = false;
+}
+
+void fields_fail(ks_fields *f, const char *field, const char *why)
+{
+    if (f->failed)
+        return;
+    f->failed = true;
+    reply_problem(f->r, 422, "invalid-request", "The request is not valid",
+                  json_pack("{s:s}", "field", field), "%s: %s", field, why);
+}
+
+bool fields_only(ks_fields *f, ...)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(f->obj, key, v)
+    {
+        bool known = false;
+        va_list ap;
+        va_start(ap, f);
+        for (const char *k; !known && (k = va_arg(ap, const char *));)
+            known = strcmp(k, key) == 0;
+        va_end(ap);
+        if (!known) {
+            fields_fail(f, key, "unknown member");
+            return false;
+        }
+    }
+    return !f->failed;
+}
+
+const char *fields_str(ks_fields *f, const char *name, bool required, size_t min, size_t max)
+{
+    if (f->failed)
+        return NULL;
+    const char *s = NULL;
+    json_error_t e;
+    if (json_unpack_ex(f->obj, &e, 0, "{s?s}", name, &s) != 0) {
+        fields_fail(f, name, "must be a string");
+        return NULL;
+    }
+    if (!s) {
+        if (required)
+            fields_fail(f, name, "is required");
+        return NULL;
+    }
+    size_t n = (size_t)g_utf8_strlen(s, -1);
+    if (n < min || n > max) {
+        g_autofree char *why = n < min && min == 1
+                                   ? g_strdup("must not be empty")
+                                   : g_strdup_printf("must be %zu to %zu characters", min, max);
+        fields_fail(f, name, why);
+        return NULL;
+    }
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 && *p != '\t') {
+            fields_fail(f, name, "must not contain control characters");
+            return NULL;
+        }
+    return s;
+}
+
+char *fields_addr(ks_fields *f, const char *name, bool required)
+{
+    const char *s = fields_str(f, name, required, 3, 254);
+    if (!s)
+        return NULL;
+    char *a = auth_address_normalise(s);
+    if (!a)
+        fields_fail(f, name, "is not an email address (local@domain)");
+    return a;
+}
+
+bool fields_bool(ks_fields *f, const char *name, bool dflt)
+{
+    if (f->failed)
+        return dflt;
+    int b = dflt;
+    json_error_t e;
+    if (json_unpack_ex(f->obj, &e, 0, "{s?b}", name, &b) != 0) {
+        fields_fail(f, name, "must be true or false");
+        return dflt;
+    }
+    return b;
+}
+
+json_t *fields_array(ks_fields *f, const char *name, bool required, size_t min, size_t max)
+{
+    if (f->failed)
+        return NULL;
+    json_t *a = NULL;
+    json_error_t e;
+    if (json_unpack_ex(f->obj, &e, 0, "{s?o}", name, &a) != 0 || (a && !json_is_array(a))) {
+        fields_fail(f, name, "must be an array");
+        return NULL;
+    }
+    if (!a) {
+        if (required)
+            fields_fail(f, name, "is required");
+        return NULL;
+    }
+    size_t n = json_array_size(a);
+    if (n < min || n > max) {
+        g_autofree char *why = g_strdup_printf("must have %zu to %zu elements", min, max);
+        fields_fail(f, name, why);
+        return NULL;
+    }
+    return a;
+}
+
+/* ---- routing ---- */
+
+/* Match path against pattern, capturing {params}. */
+static bool route_match(const char *pattern, const char *path, char **params)
+{
+    g_auto(GStrv) pp = g_strsplit(pattern, "/", MAX_SEGMENTS + 1);
+    g_auto(GStrv) sp = g_strsplit(path, "/", MAX_SEGMENTS + 1);
+    if (g_strv_length(pp) != g_strv_length(sp))
+        return false;
+    unsigned np = 0;
+    for (unsigned i = 0; pp[i]; i++) {
+        if (pp[i][0] == '{') {
+            if (!*sp[i] || np >= MAX_PARAMS)
+                return false;
+            continue;
+        }
+        if (strcmp(pp[i], sp[i]) != 0)
+            return false;
+    }
+    for (unsigned i = 0; pp[i]; i++)
+        if (pp[i][0] == '{')
+            params[np++] = g_uri_unescape_string(sp[i], NULL);
+    return true;
+}
+
+static void route_find(ks_req *r)
+{
+    g_autoptr(GString) allow = g_string_new(NULL);
+    for (const ks_route *rt = ks_routes; rt->method; rt++) {
+        char *params[MAX_PARAMS] = {0};
+        if (!route_match(rt->pattern, r->path, params))
+            continue;
+        if (strcmp(rt->method, r->method) == 0 && !r->route) {
+            r->route = rt;
+            memcpy(r->params, params, sizeof params);
+            continue;
+        }
+        for (unsigned i = 0; i < MAX_PARAMS; i++)
+            g_free(params[i]);
+        g_string_append_printf(allow, "%s%s", allow->len ? ", " : "", rt->method);
+    }
+    if (!r->route && allow->len) {
+        r->method_mismatch = true;
+        reply_header(r, "Allow", allow->str);
+    }
+}
+
+/* ---- dispatch ---- */
+
+static bool is_api(ks_req *r)
+{
+    return g_str_has_prefix(r->path, "/v1/");
+}
+
+static void dispatch(ks_req *r)
+{
+    if (r->too_big) {
+        g_autofree char *d = g_strdup_printf("%zu", r->srv->cfg->max_body);
+        reply_problem(r, 413, "too-large", "Request body too large", NULL,
+                      "Request bodies are limited to %s bytes.", d);
+    } else if (is_api(r) && strcmp(r->method, "OPTIONS") == 0) {
+        reply_header(r, "Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS");
+        reply_header(r, "Access-Control-Allow-Headers", "Authorization, Content-Type");
+        reply_header(r, "Access-Control-Max-Age", "600");
+        reply_empty(r, 204);
+    } else if (r->route) {
+        r->route->fn(r);
+        if (!r->replied) {
+            g_warning("%s %s: the handler gave no reply", r->method, r->path);
+            reply_problem(r, 500, "internal", "Internal error", NULL, NULL);
+        }
+    } else if (r->method_mismatch) {
+        reply_problem(r, 405, "method-not-allowed", "Method not allowed", NULL,
+                      "%s is not allowed here.", r->method);
+    } else {
+        reply_not_found(r);
+    }
+}
+
+static void slow_worker(gpointer data, gpointer user)
+{
+    ks_req *r = data;
+    dispatch(r);
+    MHD_resume_connection(r->conn);
+}
+
+static enum MHD_Result queue_reply(ks_req *r)
+{
+    gsize len = 0;
+    const void *data = g_bytes_get_data(r->out, &len);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return MHD_NO;
+    if (r->content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+    for (guint i = 0; r->headers && i + 1 < r->headers->len; i += 2)
+        MHD_add_response_header(resp, r->headers->pdata[i], r->headers->pdata[i + 1]);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    if (!r->route || !(r->route->flags & ROUTE_PAGE))
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (is_api(r)) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+        MHD_add_response_header(resp, "Access-Control-Expose-Headers", "Retry-After");
+    }
+    if (r->status == 401)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    if (r->srv->cfg->tls_cert)
+        MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
+    enum MHD_Result ret = MHD_queue_response(r->conn, r->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static void client_ip(struct MHD_Connection *c, char *out, size_t n)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    g_strlcpy(out, "unknown", n);
+    if (!ci || !ci->client_addr)
+        return;
+    const struct sockaddr *sa = ci->client_addr;
+    if (sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)n);
+    else if (sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)n);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload, size_t *upload_size, void **req_cls)
+{
+    ks_server *srv = cls;
+    ks_req *r = *req_cls;
+    if (!r) {
+        r = g_new0(ks_req, 1);
+        r->srv = srv;
+        r->conn = conn;
+        r->method = method;
+        r->path = g_strdup(url);
+        r->body = g_byte_array_new();
+        r->t0 = g_get_monotonic_time();
+        client_ip(conn, r->ip, sizeof r->ip);
+        *req_cls = r;
+        counter_add(&srv->n_requests);
+        route_find(r);
+        /* Refuse an announced oversized body before reading any of it. */
+        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        guint64 n = 0;
+        if (cl && g_ascii_string_to_unsigned(cl, 10, 0, G_MAXUINT64, &n, NULL) &&
+            n > srv->cfg->max_body) {
+            r->too_big = true;
+            dispatch(r);
+            return queue_reply(r);
+        }
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!r->too_big && r->body->len + *upload_size <= r->srv->cfg->max_body)
+            g_byte_array_append(r->body, (const guint8 *)upload, (guint)*upload_size);
+        else
+            r->too_big = true;
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (r->replied)
+        return queue_reply(r);
+    if (!r->dispatched && r->route && (r->route->flags & ROUTE_SLOW) && !r->too_big) {
+        r->dispatched = true;
+        MHD_suspend_connection(conn);
+        g_thread_pool_push(srv->slow, r, NULL);
+        return MHD_YES;
+    }
+    r->dispatched = true;
+    dispatch(r);
+    return queue_reply(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    ks_req *r = *req_cls;
+    if (!r)
+        return;
+    if (r->replied) {
+        gint64 ms = (g_get_monotonic_time() - r->t0) / 1000;
+        g_info("%s %s %u %" G_GINT64_FORMAT "ms %s", r->method, r->path, r->status, ms, r->ip);
+    }
+    for (unsigned i = 0; i < MAX_PARAMS; i++)
+        g_free(r->params[i]);
+    if (r->body->len)
+        sodium_memzero(r->body->data, r->body->len);
+    g_byte_array_unref(r->body);
+    reply_reset(r);
+    if (r->headers)
+        g_ptr_array_unref(r->headers);
+    g_free(r->path);
+    g_free(r);
+    *req_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    g_autofree char *msg = g_strdup_vprintf(fmt, ap);
+    g_warning("http: %s", g_strchomp(msg));
+}
+
+struct MHD_Daemon *http_start(ks_server *srv, GError **err)
+{
+    ks_config *cfg = srv->cfg;
+    unsigned threads = cfg->threads ? cfg->threads : 2 * g_get_num_processors();
+    srv->slow = g_thread_pool_new(slow_worker, NULL, (gint)g_get_num_processors(), FALSE, NULL);
+
+    struct sockaddr_storage ss = {0};
+    socklen_t slen = 0;
+    bool v6 = false;
+    if (inet_pton(AF_INET, cfg->listen_host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+        struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+        sin->sin_family = AF_INET;
+        sin->sin_port = htons((uint16_t)cfg->listen_port);
+        slen = sizeof *sin;
+    } else if (inet_pton(AF_INET6, cfg->listen_host, &((struct sockaddr_in6 *)&ss)->sin6_addr) ==
+               1) {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((uint16_t)cfg->listen_port);
+        slen = sizeof *sin6;
+        v6 = true;
+    } else if (g_ascii_strcasecmp(cfg->listen_host, "localhost") == 0) {
+        struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+        sin->sin_family = AF_INET;
+        sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        sin->sin_port = htons((uint16_t)cfg->listen_port);
+        slen = sizeof *sin;
+    } else {
+        g_set_error(err, SP_ERROR, SP_ERR_USAGE,
+                    "listen host %s must be an IP address (or localhost)", cfg->listen_host);
+        return NULL;
+    }
+    (void)slen;
+
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+    g_autofree char *cert = NULL, *key = NULL;
+    if (cfg->tls_cert) {
+        if (!g_file_get_contents(cfg->tls_cert, &cert, NULL, NULL) ||
+            !g_file_get_contents(cfg->tls_key, &key, NULL, NULL)) {
+            g_set_error(err, SP_ERROR, SP_ERR_USAGE, "cannot read tls_cert %s or tls_key %s",
+                        cfg->tls_cert, cfg->tls_key);
+            return NULL;
+        }
+        flags |= MHD_USE_TLS;
+    }
+    struct MHD_OptionItem tls_opts[] = {
+        {cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, cert},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, key},
+        {MHD_OPTION_END, 0, NULL},
+    };
+    struct MHD_Daemon *d = MHD_start_daemon(
+        flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, srv,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, threads,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)1024,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+        MHD_OPTION_ARRAY, tls_opts,
+        MHD_OPTION_END);
+    if (key)
+        sodium_memzero(key, strlen(key));
+    if (!d) {
+        g_set_error(err, SP_ERROR, SP_ERR_UNAVAILABLE,
+                    "cannot listen on %s:%u (in use, or not allowed)", cfg->listen_host,
+                    cfg->listen_port);
+        return NULL;
+    }
+    return d;
+}

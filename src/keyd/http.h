@@ -1,0 +1,117 @@
+/*
+ * http.h - keyd's HTTP layer on libmicrohttpd: one request in, one reply
+ * out, for the handlers in api_*.c and pages.c.
+ *
+ * A handler reads the request (path parameters, query, headers, the JSON
+ * body checked field by field) and sets exactly one reply: JSON, a
+ * problem+json error (RFC 9457, stable type names), or bytes. The layer adds
+ * CORS to /v1/ replies, security headers to all, caps request bodies, and
+ * runs "slow" handlers (Argon2id) on a worker pool with the connection
+ * suspended so that other clients are never kept waiting behind them.
+ */
+#ifndef KS_HTTP_H
+#define KS_HTTP_H
+
+#include "config.h"
+#include "kek.h"
+#include "mailer.h"
+#include "ratelimit.h"
+#include "store.h"
+
+#include <jansson.h>
+#include <microhttpd.h>
+
+#define KS_PROBLEM_BASE "https://sealpost.org/problems/"
+
+/* Everything a handler may use; shared by all threads. */
+typedef struct {
+    ks_config *cfg;
+    store *st;
+    ks_keyring *ring; /* swapped under ring_lock when the key file changes */
+    GRWLock ring_lock;
+    ks_mailer *mailer;
+    ks_ratelimit *limit;
+    GThreadPool *slow; /* Argon2id work */
+    /* counters for /metrics */
+    gint64 n_requests, n_errors, n_keys_created, n_keys_released, n_logins_ok,
+        n_logins_failed;
+    gint64 started;
+} ks_server;
+
+typedef struct ks_req ks_req;
+typedef void (*ks_handler)(ks_req *r);
+
+enum { ROUTE_SLOW = 1, ROUTE_PAGE = 2 };
+
+typedef struct {
+    const char *method;
+    const char *pattern; /* "/v1/messages/{id}/key" */
+    ks_handler fn;
+    unsigned flags;
+} ks_route;
+
+/* The route table (routes.c), ending with a NULL method. */
+extern const ks_route ks_routes[];
+
+/* ---- the request ---- */
+
+ks_server *req_server(ks_req *r);
+const char *req_method(ks_req *r);
+const char *req_path(ks_req *r);
+/* The client address as text. */
+const char *req_ip(ks_req *r);
+/* Path parameter i (0-based, in pattern order), never NULL for a matched route. */
+const char *req_param(ks_req *r, unsigned i);
+const char *req_query(ks_req *r, const char *name);
+const char *req_header(ks_req *r, const char *name);
+/* The body as JSON after checking the content type; NULL with the problem
+ * reply already set (415, 400 naming line and column). */
+json_t *req_json(ks_req *r);
+/* The bearer token when the Authorization header has one, else NULL. */
+const char *req_bearer(ks_req *r);
+
+/* ---- field checks on a JSON object; the first failure sets a 422
+ * problem naming the field, later calls then do nothing ---- */
+
+typedef struct {
+    ks_req *r;
+    json_t *obj;
+    bool failed;
+} ks_fields;
+
+void fields_init(ks_fields *f, ks_req *r, json_t *obj);
+/* Refuse members not in the NULL-terminated list. */
+bool fields_only(ks_fields *f, ...) G_GNUC_NULL_TERMINATED;
+/* A string of min..max characters; NULL when absent and optional. */
+const char *fields_str(ks_fields *f, const char *name, bool required, size_t min, size_t max);
+/* An e-mail address, lower-cased (g_free'd by the caller). */
+char *fields_addr(ks_fields *f, const char *name, bool required);
+bool fields_bool(ks_fields *f, const char *name, bool dflt);
+/* An array of min..max elements; NULL when absent and optional. */
+json_t *fields_array(ks_fields *f, const char *name, bool required, size_t min, size_t max);
+/* Fail with a field-specific message. */
+void fields_fail(ks_fields *f, const char *field, const char *why);
+
+/* ---- the reply ---- */
+
+/* Reply with JSON (steals body). */
+void reply_json(ks_req *r, unsigned status, json_t *body);
+/* Reply with a problem: name is the stable type ("not-found"), title a
+ * fixed sentence for that type, detail (printf) the specifics or NULL.
+ * extra (stolen, may be NULL) adds members. */
+void reply_problem(ks_req *r, unsigned status, const char *name, const char *title,
+                   json_t *extra, const char *detail_fmt, ...) G_GNUC_PRINTF(6, 7);
+void reply_bytes(ks_req *r, unsigned status, const char *content_type, const void *data,
+                 size_t len, gboolean copy);
+void reply_header(ks_req *r, const char *name, const char *value);
+void reply_empty(ks_req *r, unsigned status);
+
+/* Common problems. */
+void reply_not_found(ks_req *r);
+void reply_unavailable(ks_req *r, GError *err);
+void reply_too_many(ks_req *r, gint64 retry_after);
+
+/* Start serving; NULL on failure (err set). */
+struct MHD_Daemon *http_start(ks_server *srv, GError **err);
+
+#endif

@@ -1,0 +1,43 @@
+/*
+ * kek.h - the key-encryption keys that wrap every message key at rest.
+ *
+ * The keyring is a file readable only by keyd: one line per KEK,
+ * "ID BASE64", the first line being the current KEK (new keys are wrapped
+ * under it). A wrapped key is nonce (12) || AES-256-GCM(K) (32) || tag (16)
+ * with the message id as AAD, so a wrapped key moved to another message's
+ * row does not unwrap. KEKs live in guarded memory and are wiped on free.
+ */
+#ifndef KS_KEK_H
+#define KS_KEK_H
+
+#include "crypto.h"
+#include "store.h"
+
+#define KS_WRAPPED_LEN (SP_NONCE_LEN + SP_KEY_LEN + SP_TAG_LEN)
+
+typedef struct ks_keyring ks_keyring;
+
+/* Create a keyring file with one fresh KEK; refuses to overwrite. */
+bool kek_create(const char *path, GError **err);
+/* Load a keyring; refuses a file that others can read or write. */
+ks_keyring *kek_load(const char *path, GError **err);
+void kek_free(ks_keyring *r);
+/* The current KEK's id (owned by r). */
+const char *kek_current_id(const ks_keyring *r);
+
+/* Wrap key for message id under the current KEK: out gets KS_WRAPPED_LEN
+ * bytes. */
+bool kek_wrap(ks_keyring *r, const char *msg_id, const uint8_t key[SP_KEY_LEN],
+              uint8_t out[KS_WRAPPED_LEN], GError **err) SP_WUR;
+/* Unwrap with KEK kek_id. Fails (SP_ERR_TAMPERED) when the tag does not
+ * verify, (SP_ERR_INTERNAL) when the keyring has no such KEK. */
+bool kek_unwrap(ks_keyring *r, const char *kek_id, const char *msg_id, const uint8_t *wrapped,
+                size_t len, uint8_t key[SP_KEY_LEN], GError **err) SP_WUR;
+
+/* Rotate: add a new KEK to the file, re-wrap every stored key under it in
+ * one transaction, then drop the KEKs no key uses any more. Envelopes keep
+ * their kid. A crash at any point leaves every key readable. *count = keys
+ * re-wrapped, *new_id = the new KEK's id (g_free). */
+bool kek_rotate(const char *path, store *s, gint64 *count, char **new_id, GError **err);
+
+#endif

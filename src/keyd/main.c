@@ -1,0 +1,261 @@
+/*
+ * main.c - sealpost-keyd, the key server: start-up, signals, housekeeping.
+ *
+ * SECURITY: keyd holds the key-encryption keys (the key file, readable only
+ * by its user) and, wrapped under them, one key per message; it never sees
+ * message content. It talks HTTPS to gateways (gateway tokens) and to
+ * recipients' browsers (passwords, session tokens), SMTP to one relay, and
+ * its database. Secrets it handles (passwords, tokens, keys) are never
+ * logged, stored only hashed or wrapped, and wiped after use. Plain HTTP is
+ * refused except on loopback. Run it as its own unprivileged user (see
+ * docs/keyd.md for the systemd unit); it needs no privilege after binding a
+ * port above 1023.
+ */
+#include "admin.h"
+#include "api.h"
+#include "sp_error.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static const char usage_text[] =
+    "Usage: sealpost-keyd --config FILE [--check-config] [--verbose]\n"
+    "       sealpost-keyd --dev --data DIR --listen 127.0.0.1:PORT [--public-url URL]\n"
+    "       sealpost-keyd admin (--data DIR | --config FILE) COMMAND ...\n"
+    "       sealpost-keyd --list-routes | --help | --version\n"
+    "\n"
+    "The sealpost key server: one key per message, released only to the\n"
+    "message's authenticated recipients. See sealpost-keyd(8) and docs/keyd.md.\n"
+    "\n"
+    "  --config FILE     settings (GKeyFile; docs/keyd.md lists them)\n"
+    "  --check-config    check the settings, the key file and the database, then exit\n"
+    "  --dev             development: SQLite at DIR/keyd.db, key file DIR/kek (created),\n"
+    "                    mail written to DIR/outbox/, plain HTTP on loopback only\n"
+    "  --data DIR        the development data directory (created when missing)\n"
+    "  --listen H:P      where to listen (development: a loopback address)\n"
+    "  --public-url URL  the base URL envelopes and mails point to (default http://LISTEN)\n"
+    "  --verbose         log every request (method, path, status, time; never secrets)\n"
+    "  --list-routes     print the routes this server answers, one per line\n"
+    "\n"
+    "Admin commands: run `sealpost-keyd admin --help`.\n";
+
+static bool verbose;
+
+static GLogWriterOutput log_writer(GLogLevelFlags level, const GLogField *fields, gsize n,
+                                   gpointer user)
+{
+    if ((level & G_LOG_LEVEL_INFO) && !verbose)
+        return G_LOG_WRITER_HANDLED;
+    if ((level & G_LOG_LEVEL_DEBUG))
+        return G_LOG_WRITER_HANDLED;
+    const char *msg = "";
+    for (gsize i = 0; i < n; i++)
+        if (strcmp(fields[i].key, "MESSAGE") == 0)
+            msg = fields[i].value;
+    const char *lv = (level & G_LOG_LEVEL_ERROR)      ? "fatal"
+                     : (level & G_LOG_LEVEL_CRITICAL) ? "panic"
+                     : (level & G_LOG_LEVEL_WARNING)  ? "warning"
+                                                      : "info";
+    fprintf(stderr, "sealpost-keyd: %s: %s\n", lv, msg);
+    return G_LOG_WRITER_HANDLED;
+}
+
+static int fail(GError *err)
+{
+    fprintf(stderr, "sealpost-keyd: %s\n", err ? err->message : "failed");
+    int code = err ? sp_error_exit_code(err) : 2;
+    g_clear_error(&err);
+    return code;
+}
+
+/* Open everything the server needs from cfg into srv. */
+static bool server_open(ks_server *srv, ks_config *cfg, GError **err)
+{
+    srv->cfg = cfg;
+    srv->started = g_get_real_time() / G_USEC_PER_SEC;
+    g_rw_lock_init(&srv->ring_lock);
+    if (!auth_blocklist_load(cfg->blocklist, err))
+        return false;
+    srv->st = store_open(cfg->store_url, err);
+    if (!srv->st)
+        return false;
+    if (cfg->dev && !g_file_test(cfg->kek_file, G_FILE_TEST_EXISTS) &&
+        !kek_create(cfg->kek_file, err))
+        return false;
+    srv->ring = kek_load(cfg->kek_file, err);
+    if (!srv->ring)
+        return false;
+    ks_mail_config mc = {
+        .relay = cfg->mail_relay,
+        .outbox = cfg->mail_relay ? NULL : cfg->mail_outbox,
+        .from = cfg->mail_from,
+        .username = cfg->mail_username,
+        .password = cfg->mail_password,
+        .ca_file = cfg->mail_ca_file,
+        .require_tls = cfg->mail_require_tls,
+    };
+    srv->mailer = ks_mailer_new(&mc, err);
+    if (!srv->mailer)
+        return false;
+    srv->limit = ratelimit_new(cfg->rate_per_second, cfg->rate_burst);
+    return true;
+}
+
+static void server_close(ks_server *srv)
+{
+    if (srv->slow)
+        g_thread_pool_free(srv->slow, FALSE, TRUE);
+    ratelimit_free(srv->limit);
+    ks_mailer_free(srv->mailer);
+    kek_free(srv->ring);
+    store_close(srv->st);
+    auth_blocklist_free();
+    g_rw_lock_clear(&srv->ring_lock);
+}
+
+/* Serve until SIGINT or SIGTERM; sweep expired sessions and tokens every
+ * minute. */
+static int serve(ks_server *srv)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL); /* before any thread starts */
+    signal(SIGPIPE, SIG_IGN);
+
+    GError *err = NULL;
+    struct MHD_Daemon *d = http_start(srv, &err);
+    if (!d)
+        return fail(err);
+    fprintf(stderr,
+            "sealpost-keyd: listening on %s:%u, public URL %s (%u passwords blocklisted%s)\n",
+            srv->cfg->listen_host, srv->cfg->listen_port, srv->cfg->public_url,
+            (unsigned)auth_blocklist_size(),
+            srv->cfg->dev ? "; development mode: mail goes to the outbox" : "");
+    for (;;) {
+        struct timespec ts = {60, 0};
+        int sig = sigtimedwait(&set, NULL, &ts);
+        if (sig == SIGINT || sig == SIGTERM)
+            break;
+        if (sig == SIGHUP) {
+            ks_keyring *fresh = kek_load(srv->cfg->kek_file, &err);
+            if (fresh) {
+                g_rw_lock_writer_lock(&srv->ring_lock);
+                kek_free(srv->ring);
+                srv->ring = fresh;
+                g_rw_lock_writer_unlock(&srv->ring_lock);
+                g_message("SIGHUP: reloaded the key file");
+            } else {
+                g_warning("SIGHUP: %s (keeping the keys in use)", err->message);
+                g_clear_error(&err);
+            }
+            continue;
+        }
+        if (!store_sweep(srv->st, g_get_real_time() / G_USEC_PER_SEC, &err)) {
+            g_warning("sweep: %s", err->message);
+            g_clear_error(&err);
+        }
+    }
+    fprintf(stderr, "sealpost-keyd: stopping\n");
+    MHD_stop_daemon(d);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    g_log_set_writer_func(log_writer, NULL, NULL);
+    if (!sp_crypto_init()) {
+        fprintf(stderr, "sealpost-keyd: the crypto libraries failed to start\n");
+        return 2;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (argc > 1 && strcmp(argv[1], "admin") == 0)
+        return admin_main(argc - 1, argv + 1);
+
+    const char *config = NULL, *data = NULL, *listen = NULL, *public_url = NULL;
+    bool dev = false, check = false, routes = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool has_value = i + 1 < argc;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(usage_text, stdout);
+            return 0;
+        } else if (!strcmp(a, "--version")) {
+            printf("sealpost-keyd %s\n", SEALPOST_VERSION);
+            return 0;
+        } else if (!strcmp(a, "--dev"))
+            dev = true;
+        else if (!strcmp(a, "--check-config"))
+            check = true;
+        else if (!strcmp(a, "--verbose"))
+            verbose = true;
+        else if (!strcmp(a, "--list-routes"))
+            routes = true;
+        else if (!strcmp(a, "--config") && has_value)
+            config = argv[++i];
+        else if (!strcmp(a, "--data") && has_value)
+            data = argv[++i];
+        else if (!strcmp(a, "--listen") && has_value)
+            listen = argv[++i];
+        else if (!strcmp(a, "--public-url") && has_value)
+            public_url = argv[++i];
+        else {
+            fprintf(stderr, "sealpost-keyd: %s: unknown option or missing value\n%s", a,
+                    usage_text);
+            return 1;
+        }
+    }
+    if (routes) {
+        for (const ks_route *r = ks_routes; r->method; r++)
+            printf("%s %s\n", r->method, r->pattern);
+        return 0;
+    }
+    ks_config cfg;
+    GError *err = NULL;
+    if (dev) {
+        if (!data || !listen || config) {
+            fprintf(stderr, "sealpost-keyd: --dev needs --data DIR and --listen 127.0.0.1:PORT "
+                            "(and no --config)\n");
+            return 1;
+        }
+        if (g_mkdir_with_parents(data, 0700) != 0) {
+            fprintf(stderr, "sealpost-keyd: cannot create %s: %s\n", data, g_strerror(errno));
+            return 2;
+        }
+        if (!config_dev(&cfg, data, listen, public_url, &err))
+            return fail(err);
+    } else if (config) {
+        if (data || listen || public_url) {
+            fprintf(stderr, "sealpost-keyd: with --config, set listen and public_url in the "
+                            "file\n");
+            return 1;
+        }
+        if (!config_load(&cfg, config, &err))
+            return fail(err);
+    } else {
+        fprintf(stderr, "sealpost-keyd: give --config FILE, or --dev for development\n%s",
+                usage_text);
+        return 1;
+    }
+
+    ks_server srv = {0};
+    int rc = 0;
+    if (!server_open(&srv, &cfg, &err))
+        rc = fail(err);
+    else if (check)
+        fprintf(stderr, "sealpost-keyd: configuration OK (database schema %d, current KEK %s)\n",
+                store_schema_version(srv.st), kek_current_id(srv.ring));
+    else
+        rc = serve(&srv);
+    server_close(&srv);
+    config_clear(&cfg);
+    curl_global_cleanup();
+    return rc;
+}

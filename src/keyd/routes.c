@@ -1,0 +1,28 @@
+/*
+ * routes.c - every route keyd answers. docs/api/openapi.yaml describes
+ * exactly these (tests/integration/openapi.test.mjs compares them through
+ * `sealpost-keyd --list-routes`).
+ */
+#include "api.h"
+
+const ks_route ks_routes[] = {
+    {"POST", "/v1/messages", api_message_create, 0},
+    {"GET", "/v1/messages/{id}/status", api_message_status, 0},
+    {"POST", "/v1/messages/{id}/key", api_key_release, 0},
+    {"POST", "/v1/accounts", api_account_register, ROUTE_SLOW},
+    {"POST", "/v1/accounts/activate", api_account_activate, 0},
+    {"POST", "/v1/accounts/reset", api_reset_request, ROUTE_SLOW},
+    {"POST", "/v1/accounts/reset/questions", api_reset_questions, 0},
+    {"POST", "/v1/accounts/reset/confirm", api_reset_confirm, ROUTE_SLOW},
+    {"POST", "/v1/sessions", api_session_create, ROUTE_SLOW},
+    {"DELETE", "/v1/sessions/current", api_session_delete, 0},
+    {"GET", "/healthz", api_healthz, 0},
+    {"GET", "/readyz", api_readyz, 0},
+    {"GET", "/metrics", api_metrics, 0},
+    {"GET", "/", page_serve, ROUTE_PAGE},
+    {"GET", "/activate", page_serve, ROUTE_PAGE},
+    {"GET", "/reset", page_serve, ROUTE_PAGE},
+    {"GET", "/open", page_serve, ROUTE_PAGE},
+    {"GET", "/assets/{name}", page_serve, ROUTE_PAGE},
+    {NULL, NULL, NULL, 0},
+};

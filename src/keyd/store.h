@@ -1,0 +1,227 @@
+/*
+ * store.h - keyd's persistent state behind one interface (DESIGN §4).
+ *
+ * Every call is one transaction: either all of it happened, audit row
+ * included, or none of it. No SQL, no database type and no database error
+ * code leaves a store module; callers see these types and GErrors
+ * (SP_ERROR/SP_ERR_UNAVAILABLE when the database cannot be used,
+ * SP_ERR_INPUT for a constraint such as a duplicate name).
+ *
+ * Lookups return int: 1 found, 0 not found, -1 error (err set).
+ * Strings in out-structs are owned by the struct; free with the matching
+ * *_clear(). Secrets (tokens) cross this interface only as SHA-256 hashes;
+ * message keys only wrapped under a KEK.
+ *
+ * A store is safe to use from many threads; several keyd processes may
+ * share one database. Times are Unix seconds.
+ */
+#ifndef KS_STORE_H
+#define KS_STORE_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define KS_HASH_LEN 32
+
+typedef struct store store;
+
+/* An audit event, appended in the same transaction as the change it
+ * records. Every field but event may be NULL; detail is JSON text. */
+typedef struct {
+    const char *event;   /* "message.create", "key.release", "session.fail", ... */
+    const char *actor;   /* who: an address, "gateway:ORG", "admin" */
+    const char *subject; /* what: a message id, an address */
+    const char *ip;      /* client address */
+    const char *detail;  /* JSON object text */
+} ks_audit_event;
+
+/* One audit row as stored. */
+typedef struct {
+    gint64 seq, ts;
+    char *event, *actor, *subject, *ip, *detail;
+    uint8_t prev[KS_HASH_LEN], hash[KS_HASH_LEN];
+} store_audit_row;
+
+typedef struct {
+    gint64 id;
+    char *name, *display_name, *color;
+} store_org;
+
+typedef enum { ACCOUNT_PENDING = 0, ACCOUNT_ACTIVE = 1 } store_account_status;
+
+typedef struct {
+    gint64 id;
+    char *email, *name, *pw_hash, *phrase;
+    store_account_status status;
+} store_account;
+
+typedef struct {
+    char *question;
+    char *answer_hash;
+} store_question;
+
+typedef enum { SESSION_PASSWORD = 0, SESSION_DEVICE = 1 } store_session_method;
+
+typedef struct {
+    gint64 account_id;
+    char *email;
+    store_session_method method;
+    gint64 expires;
+} store_session;
+
+typedef struct {
+    char id[32];
+    gint64 org_id;
+    char *org_name, *org_display, *org_color;
+    char *sender, *security, *kid, *kek_id;
+    gint64 created, expires; /* expires 0 = never */
+    bool locked;
+    char *lock_reason;
+    bool recalled; /* the wrapped key is destroyed */
+    uint8_t *wrapped;
+    size_t wrapped_len;
+} store_message;
+
+/* Failed sign-ins per address. Times here are in milliseconds. */
+typedef struct {
+    gint64 count;        /* consecutive failures */
+    gint64 last_failure; /* time of the last one, ms */
+    gint64 locked_until; /* ms; 0 when not locked */
+} store_failures;
+
+/* Registration data for store_account_register(). */
+typedef struct {
+    const char *email, *name, *pw_hash, *phrase;
+    const char *const *questions;    /* n_questions each */
+    const char *const *answer_hashes;
+    size_t n_questions;
+} store_registration;
+
+typedef enum { MAILTOKEN_ACTIVATE = 0, MAILTOKEN_RESET = 1 } store_mailtoken_kind;
+
+/* Open the store named by url ("sqlite:PATH"; "postgresql://..." later),
+ * creating it and running migrations as needed. */
+store *store_open(const char *url, GError **err);
+void store_close(store *s);
+
+/* The schema version this build writes, and the one the database is at. */
+int store_schema_version(store *s);
+
+/* True when the database answers (for /readyz). */
+bool store_ping(store *s, GError **err);
+
+/* ---- organisations, gateway tokens, org users ---- */
+
+bool store_org_create(store *s, const char *name, const char *const *domains, size_t n_domains,
+                      const ks_audit_event *ev, GError **err);
+int store_org_by_name(store *s, const char *name, store_org *out, GError **err);
+/* 1 when domain (lower-case) belongs to org_id. */
+int store_org_has_domain(store *s, gint64 org_id, const char *domain, GError **err);
+bool store_gateway_token_add(store *s, gint64 org_id, const uint8_t hash[KS_HASH_LEN],
+                             const ks_audit_event *ev, GError **err);
+int store_gateway_token_org(store *s, const uint8_t hash[KS_HASH_LEN], store_org *out,
+                            GError **err);
+/* Create (or update the password of) an active account and make it a member
+ * of org_id with role "admin" or "sender". */
+bool store_org_user_set(store *s, gint64 org_id, const char *email, const char *pw_hash,
+                        const char *role, const ks_audit_event *ev, GError **err);
+void store_org_clear(store_org *o);
+
+/* ---- messages ---- */
+
+/* Insert a message with its wrapped key and recipients (lower-case). */
+bool store_message_create(store *s, const store_message *m, const char *const *rcpts,
+                          size_t n_rcpts, const ks_audit_event *ev, GError **err);
+/* The message id if rcpt is one of its recipients. 0 for an unknown
+ * message and for a recipient not listed alike. */
+int store_message_for_rcpt(store *s, const char *id, const char *rcpt, store_message *out,
+                           GError **err);
+/* Count a key release for (id, rcpt) and audit it. */
+bool store_message_released(store *s, const char *id, const char *rcpt,
+                             const ks_audit_event *ev, GError **err);
+void store_message_clear(store_message *m);
+
+/* Re-wrap every live message key: for each, rewrap(old kek id, wrapped)
+ * returns the new wrapping (g_malloc'd) and its KEK id, or false to abort
+ * the whole rotation, which then changes nothing. *count = keys rewrapped. */
+typedef bool (*store_rewrap_fn)(void *ctx, const char *msg_id, const char *kek_id,
+                                const uint8_t *wrapped, size_t len, uint8_t **out,
+                                size_t *out_len, char **out_kek_id, GError **err);
+bool store_rewrap_keys(store *s, store_rewrap_fn rewrap, void *ctx, gint64 *count,
+                       const ks_audit_event *ev, GError **err);
+/* Every KEK id still referenced by a stored key (for `kek rotate` to know
+ * which keys the keyring must keep). Caller frees with g_strfreev. */
+char **store_kek_ids_in_use(store *s, GError **err);
+
+/* ---- accounts ---- */
+
+int store_account_get(store *s, const char *email, store_account *out, GError **err);
+void store_account_clear(store_account *a);
+/* Active accounts' phrases for the given addresses: a table address → phrase
+ * (both g_free'd by the table). */
+GHashTable *store_account_phrases(store *s, const char *const *emails, size_t n, GError **err);
+
+/* Register email as a pending account with the given data, replacing an
+ * earlier pending registration (and invalidating its activation tokens),
+ * and add the activation token hash. Does nothing and returns 0 when the
+ * address already has an active account; 1 when registered; -1 on error. */
+int store_account_register(store *s, const store_registration *r,
+                           const uint8_t token_hash[KS_HASH_LEN], gint64 token_expires,
+                           const ks_audit_event *ev, GError **err);
+/* Add a single-use mail token (reset, or activation) for an account. */
+bool store_mailtoken_add(store *s, gint64 account_id, store_mailtoken_kind kind,
+                         const uint8_t hash[KS_HASH_LEN], gint64 expires, GError **err);
+/* Consume an activation token and activate its account. 1 with the address
+ * in *email (g_free) when the token was valid, unused and unexpired. */
+int store_account_activate(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, char **email,
+                           const ks_audit_event *ev, GError **err);
+/* The account behind a valid, unused, unexpired reset token, without
+ * consuming it, and its questions (array of store_question, free with
+ * g_array_unref; elements are cleared by the array). */
+int store_reset_lookup(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, store_account *out,
+                       GArray **questions, GError **err);
+/* Consume the reset token, set the new password hash, end every session and
+ * remembered device, clear failures. 0 when the token is no longer valid. */
+int store_reset_complete(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now,
+                         const char *pw_hash, const ks_audit_event *ev, GError **err);
+bool store_account_set_password(store *s, gint64 account_id, const char *pw_hash, GError **err);
+
+/* ---- failures, lockout ---- */
+
+/* Failure state for an address, whether or not it has an account. */
+bool store_failures_get(store *s, const char *email, store_failures *out, GError **err);
+/* Record a failure at now_ms; lock for lock_ms when it is the
+ * lock_after-th consecutive one. Returns the new state. */
+bool store_failures_add(store *s, const char *email, gint64 now_ms, gint64 lock_after,
+                        gint64 lock_ms, store_failures *out, const ks_audit_event *ev,
+                        GError **err);
+bool store_failures_clear(store *s, const char *email, const ks_audit_event *ev, GError **err);
+
+/* ---- sessions and remembered devices ---- */
+
+bool store_session_create(store *s, gint64 account_id, const uint8_t hash[KS_HASH_LEN],
+                          store_session_method method, gint64 expires,
+                          const ks_audit_event *ev, GError **err);
+int store_session_get(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, store_session *out,
+                      GError **err);
+bool store_session_delete(store *s, const uint8_t hash[KS_HASH_LEN], const ks_audit_event *ev,
+                          GError **err);
+void store_session_clear(store_session *ss);
+bool store_device_create(store *s, gint64 account_id, const uint8_t hash[KS_HASH_LEN],
+                         gint64 expires, GError **err);
+/* 1 when hash is a live device token of the account with this address. */
+int store_device_check(store *s, const char *email, const uint8_t hash[KS_HASH_LEN], gint64 now,
+                       GError **err);
+bool store_device_delete(store *s, const uint8_t hash[KS_HASH_LEN], GError **err);
+/* Drop expired sessions, devices and mail tokens. */
+bool store_sweep(store *s, gint64 now, GError **err);
+
+/* ---- audit ---- */
+
+bool store_audit_append(store *s, const ks_audit_event *ev, GError **err);
+/* Call fn for every audit row in order until it returns false. */
+typedef bool (*store_audit_fn)(void *ctx, const store_audit_row *row);
+bool store_audit_each(store *s, store_audit_fn fn, void *ctx, GError **err);
+
+#endif

@@ -1,0 +1,825 @@
+/*
+ * keyclient.c - the key-server client (API v1) on libcurl and Jansson; see
+ * keyclient.h for the contract.
+ *
+ * Every call goes through kc_call(): it resets the one easy handle (which
+ * keeps its live connection), sets the transport rules, sends at most one
+ * JSON body and collects the answer into a capped buffer that is wiped when
+ * freed. Anything but 2xx becomes an SP_ERROR built from the problem report
+ * by kc_problem_error().
+ */
+#include "keyclient.h"
+
+#include "header.h"
+#include "sp_error.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <openssl/evp.h>
+#include <sodium.h>
+#include <string.h>
+
+#define CONNECT_TIMEOUT_MS 10000L
+#define TOTAL_TIMEOUT_MS 30000L
+#define TOKEN_MAX 512
+#define SERVER_TEXT_MAX 300
+#define PROBLEM_PREFIX "https://sealpost.org/problems/"
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(json_t, json_decref)
+
+struct sp_kc {
+    char *base; /* normalised, no trailing slash */
+    CURL *h;
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+struct sp_kc_session {
+    char *token; /* sodium_malloc'd, NUL-terminated */
+    size_t len;
+};
+
+/* ---- URLs --------------------------------------------------------------- */
+
+static bool host_is_loopback(const char *host)
+{
+    if (g_ascii_strcasecmp(host, "localhost") == 0)
+        return true;
+    struct in_addr a4;
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    g_autofree char *bare = NULL;
+    size_t n = strlen(host);
+    if (n > 2 && host[0] == '[' && host[n - 1] == ']')
+        bare = g_strndup(host + 1, n - 2);
+    struct in6_addr a6;
+    return inet_pton(AF_INET6, bare ? bare : host, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+static bool url_refuse(GError **err, const char *text, const char *why)
+{
+    g_set_error(err, SP_ERROR, SP_ERR_USAGE, "key server URL %s: %s", text, why);
+    return false;
+}
+
+bool sp_kc_url_check(const char *text, char **normalised, GError **err)
+{
+    CURLU *u = curl_url();
+    if (u == NULL)
+        g_error("out of memory for a URL");
+    char *scheme = NULL, *host = NULL, *user = NULL, *pass = NULL, *query = NULL, *frag = NULL;
+    char *full = NULL;
+    bool ok = false;
+    if (strlen(text) > 2000 || curl_url_set(u, CURLUPART_URL, text, 0) != CURLUE_OK) {
+        url_refuse(err, "(as given)",
+                   "is not a valid URL: give one such as https://keys.example.org");
+        goto out;
+    }
+    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+    curl_url_get(u, CURLUPART_HOST, &host, 0);
+    curl_url_get(u, CURLUPART_USER, &user, 0);
+    curl_url_get(u, CURLUPART_PASSWORD, &pass, 0);
+    curl_url_get(u, CURLUPART_QUERY, &query, 0);
+    curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0);
+    /* Checked first, so that the URL is echoed only when it holds none of
+     * these (which is where a secret could hide). */
+    if (user != NULL || pass != NULL) {
+        url_refuse(err, "(as given)", "must not hold a user name or password");
+        goto out;
+    }
+    if (query != NULL || frag != NULL) {
+        url_refuse(err, "(as given)", "must not have a query (?...) or a fragment (#...)");
+        goto out;
+    }
+    if (scheme == NULL || host == NULL ||
+        (strcmp(scheme, "https") != 0 && strcmp(scheme, "http") != 0)) {
+        url_refuse(err, text, "must start with https://");
+        goto out;
+    }
+    if (strcmp(scheme, "http") == 0 && !host_is_loopback(host)) {
+        url_refuse(err, text,
+                   "plain http:// is allowed only to this machine (127.0.0.1, ::1, localhost): "
+                   "use https://");
+        goto out;
+    }
+    if (curl_url_get(u, CURLUPART_URL, &full, 0) != CURLUE_OK) {
+        url_refuse(err, text, "cannot be used");
+        goto out;
+    }
+    ok = true;
+    if (normalised != NULL) {
+        size_t n = strlen(full);
+        while (n > 0 && full[n - 1] == '/')
+            n--;
+        *normalised = g_strndup(full, n);
+    }
+out:
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(user);
+    curl_free(pass);
+    curl_free(query);
+    curl_free(frag);
+    curl_free(full);
+    curl_url_cleanup(u);
+    return ok;
+}
+
+/* ---- the client --------------------------------------------------------- */
+
+static gsize curl_ready;
+
+sp_kc *sp_kc_new(const char *base_url, GError **err)
+{
+    if (g_once_init_enter(&curl_ready)) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+            g_error("cannot initialise libcurl");
+        g_once_init_leave(&curl_ready, 1);
+    }
+    g_autofree char *base = NULL;
+    if (!sp_kc_url_check(base_url, &base, err))
+        return NULL;
+    CURL *h = curl_easy_init();
+    if (h == NULL) {
+        g_set_error_literal(err, SP_ERROR, SP_ERR_INTERNAL, "cannot create a libcurl handle");
+        return NULL;
+    }
+    sp_kc *kc = g_new0(sp_kc, 1);
+    kc->base = g_steal_pointer(&base);
+    kc->h = h;
+    return kc;
+}
+
+void sp_kc_free(sp_kc *kc)
+{
+    if (kc == NULL)
+        return;
+    curl_easy_cleanup(kc->h);
+    g_free(kc->base);
+    g_free(kc);
+}
+
+const char *sp_kc_url(const sp_kc *kc)
+{
+    return kc->base;
+}
+
+/* ---- one HTTP exchange ---------------------------------------------------- */
+
+/* A capped answer buffer; every byte that ever held part of an answer is
+ * wiped (answers carry keys and tokens). */
+typedef struct {
+    char *data;
+    size_t len, cap;
+    bool over;
+    char retry_after[24];
+} kc_answer;
+
+static void answer_clear(kc_answer *a)
+{
+    if (a->data != NULL) {
+        sodium_memzero(a->data, a->cap);
+        g_free(a->data);
+    }
+    memset(a, 0, sizeof *a);
+}
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    kc_answer *a = ud;
+    size_t n = size * nmemb;
+    if (n > SP_KC_BODY_MAX - a->len) {
+        a->over = true;
+        return 0; /* libcurl stops with CURLE_WRITE_ERROR */
+    }
+    if (a->len + n + 1 > a->cap) {
+        size_t cap = a->cap ? a->cap : 4096;
+        while (cap < a->len + n + 1)
+            cap *= 2;
+        char *grown = g_malloc(cap);
+        if (a->data != NULL) {
+            memcpy(grown, a->data, a->len);
+            sodium_memzero(a->data, a->cap);
+            g_free(a->data);
+        }
+        a->data = grown;
+        a->cap = cap;
+    }
+    memcpy(a->data + a->len, ptr, n);
+    a->len += n;
+    a->data[a->len] = '\0';
+    return n;
+}
+
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
+{
+    kc_answer *a = ud;
+    size_t n = size * nmemb;
+    static const char name[] = "retry-after:";
+    if (n > sizeof name - 1 && g_ascii_strncasecmp(ptr, name, sizeof name - 1) == 0) {
+        size_t i = sizeof name - 1, j = 0;
+        while (i < n && (ptr[i] == ' ' || ptr[i] == '\t'))
+            i++;
+        while (i < n && g_ascii_isdigit(ptr[i]) && j + 1 < sizeof a->retry_after)
+            a->retry_after[j++] = ptr[i++];
+        a->retry_after[j] = '\0';
+    }
+    return n;
+}
+
+typedef struct {
+    const char *method; /* "GET", "POST" or "DELETE" */
+    const char *path;   /* "/v1/..." */
+    const char *bearer; /* token or NULL */
+    const char *body;   /* JSON, or NULL */
+    size_t body_len;
+} kc_request;
+
+/* Wipe the data of every header in the list (one carries the token). */
+static void headers_free(struct curl_slist *l)
+{
+    for (struct curl_slist *p = l; p != NULL; p = p->next)
+        sodium_memzero(p->data, strlen(p->data));
+    curl_slist_free_all(l);
+}
+
+static struct curl_slist *header_add(struct curl_slist *l, const char *h)
+{
+    struct curl_slist *n = curl_slist_append(l, h);
+    if (n == NULL)
+        g_error("out of memory for an HTTP header");
+    return n;
+}
+
+static void set_ca_from_env(CURL *h)
+{
+    const char *bundle = g_getenv("CURL_CA_BUNDLE");
+    if (bundle == NULL || bundle[0] == '\0')
+        bundle = g_getenv("SSL_CERT_FILE");
+    if (bundle != NULL && bundle[0] != '\0')
+        curl_easy_setopt(h, CURLOPT_CAINFO, bundle);
+    const char *dir = g_getenv("SSL_CERT_DIR");
+    if (dir != NULL && dir[0] != '\0')
+        curl_easy_setopt(h, CURLOPT_CAPATH, dir);
+}
+
+static bool transport_error(sp_kc *kc, CURLcode rc, const kc_answer *a, GError **err)
+{
+    const char *detail = kc->errbuf[0] ? kc->errbuf : curl_easy_strerror(rc);
+    switch (rc) {
+    case CURLE_WRITE_ERROR:
+        if (a->over) {
+            g_set_error(err, SP_ERROR, SP_ERR_UNAVAILABLE,
+                        "the key server at %s answered with more than %d bytes: is it a "
+                        "sealpost key server?",
+                        kc->base, SP_KC_BODY_MAX);
+            return false;
+        }
+        break;
+    case CURLE_FILESIZE_EXCEEDED:
+        g_set_error(err, SP_ERROR, SP_ERR_UNAVAILABLE,
+                    "the key server at %s answered with more than %d bytes: is it a "
+                    "sealpost key server?",
+                    kc->base, SP_KC_BODY_MAX);
+        return false;
+    case CURLE_OPERATION_TIMEDOUT:
+        g_set_error(err, SP_ERROR, SP_ERR_UNAVAILABLE,
+                    "the key server at %s did not answer in time (%s): try again later", kc->base,
+                    detail);
+        return false;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CONNECT_ERROR:
+        g_set_error(err, SP_ERROR, SP_ERR_UNAVAILABLE,
+                    "cannot set up a verified TLS connection to the key server at %s (%s): if "
+                    "it uses a private CA, name its certificate file in SSL_CERT_FILE",
+                    kc->base, detail);
+        return false;
+    default:
+        break;
+    }
+    g_set_error(err, SP_ERROR, SP_ERR_UNAVAILABLE,
+                "cannot reach the key server at %s (%s): check the URL and that it runs, then "
+                "try again",
+                kc->base, detail);
+    return false;
+}
+
+/* Send r and collect the answer. Returns false only when no HTTP answer
+ * came (SP_ERR_UNAVAILABLE); *status is then 0. */
+static bool kc_call(sp_kc *kc, const kc_request *r, long *status, kc_answer *a, GError **err)
+{
+    CURL *h = kc->h;
+    *status = 0;
+    curl_easy_reset(h); /* keeps the live connection */
+    kc->errbuf[0] = '\0';
+    g_autofree char *url = g_strconcat(kc->base, r->path, NULL);
+    curl_easy_setopt(h, CURLOPT_URL, url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, TOTAL_TIMEOUT_MS);
+    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+    set_ca_from_env(h);
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)SP_KC_BODY_MAX);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "sealpost/" SEALPOST_VERSION);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, kc->errbuf);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, a);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, a);
+
+    struct curl_slist *hdrs =
+        header_add(NULL, "Accept: application/json, application/problem+json");
+    hdrs = header_add(hdrs, "Expect:");
+    if (r->bearer != NULL) {
+        size_t n = strlen(r->bearer) + sizeof "Authorization: Bearer ";
+        char *line = sodium_malloc(n);
+        if (line == NULL)
+            g_error("out of memory for a token");
+        g_strlcpy(line, "Authorization: Bearer ", n);
+        g_strlcat(line, r->bearer, n);
+        hdrs = header_add(hdrs, line);
+        sodium_free(line);
+    }
+    if (strcmp(r->method, "POST") == 0) {
+        hdrs = header_add(hdrs, "Content-Type: application/json");
+        curl_easy_setopt(h, CURLOPT_POST, 1L);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, r->body ? r->body : "{}");
+        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(r->body ? r->body_len : 2));
+    } else if (strcmp(r->method, "DELETE") == 0) {
+        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "DELETE");
+    } else {
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    }
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+
+    CURLcode rc = curl_easy_perform(h);
+    /* The handle must not keep pointers to what is freed below. */
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, NULL);
+    headers_free(hdrs);
+    if (rc != CURLE_OK)
+        return transport_error(kc, rc, a, err);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+    return true;
+}
+
+/* ---- answers and problems -------------------------------------------------- */
+
+/* Server text made safe for a terminal: no control characters, valid
+ * UTF-8, at most SERVER_TEXT_MAX characters. */
+static char *server_text(const char *s)
+{
+    g_autofree char *valid = g_utf8_make_valid(s, -1);
+    GString *out = g_string_new(NULL);
+    glong count = 0;
+    for (const char *p = valid; *p && count < SERVER_TEXT_MAX; p = g_utf8_next_char(p), count++) {
+        gunichar c = g_utf8_get_char(p);
+        if (g_unichar_iscntrl(c) || c == 0x2028 || c == 0x2029)
+            g_string_append_c(out, ' ');
+        else
+            g_string_append_unichar(out, c);
+    }
+    if (*valid && count >= SERVER_TEXT_MAX)
+        g_string_append(out, "...");
+    return g_string_free(out, FALSE);
+}
+
+/* What to say for a problem type when the server gives no detail. */
+static const char *problem_fallback(const char *name)
+{
+    static const struct {
+        const char *name, *text;
+    } known[] = {
+        {"invalid-credentials", "wrong email address or password"},
+        {"unauthorized", "not signed in, or the token or session is not valid (or has expired)"},
+        {"password-required", "this message needs the account password"},
+        {"account-inactive",
+         "the account is not active yet: follow the activation link that was mailed to you"},
+        {"account-locked", "too many failed attempts: the account is locked for a while"},
+        {"too-many-requests", "too many attempts"},
+        {"forbidden", "not allowed"},
+        {"not-found", "unknown message, or the address is not one of its recipients"},
+        {"message-expired", "this message has expired"},
+        {"message-recalled", "this message was recalled by the sender"},
+        {"weak-password", "the password is too weak"},
+        {"invalid-request", "the request is not valid"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(known); i++)
+        if (strcmp(name, known[i].name) == 0)
+            return known[i].text;
+    return NULL;
+}
+
+/* Turn a non-2xx answer into an error. */
+static bool kc_problem_error(sp_kc *kc, long status, const kc_answer *a, GError **err)
+{
+    g_autoptr(json_t) p = a->len ? json_loadb(a->data, a->len, 0, NULL) : NULL;
+    const char *type = NULL, *title = NULL, *detail = NULL, *reason = NULL, *field = NULL;
+    const char *expires = NULL;
+    json_int_t retry = -1;
+    if (json_is_object(p))
+        json_unpack(p, "{s?s, s?s, s?s, s?s, s?s, s?s, s?I}", "type", &type, "title", &title,
+                    "detail", &detail, "reason", &reason, "field", &field, "expires", &expires,
+                    "retry_after", &retry);
+    const char *name =
+        type && g_str_has_prefix(type, PROBLEM_PREFIX) ? type + strlen(PROBLEM_PREFIX) : "";
+    if (retry < 0 && a->retry_after[0] != '\0')
+        retry = (json_int_t)g_ascii_strtoll(a->retry_after, NULL, 10);
+
+    g_autoptr(GString) msg = g_string_new(NULL);
+    if (strcmp(name, "message-locked") == 0) {
+        g_string_append(msg, "this message was locked by the sender");
+        if (reason != NULL && reason[0] != '\0') {
+            g_autofree char *r = server_text(reason);
+            g_string_append_printf(msg, ": %s", r);
+        }
+    } else {
+        const char *text = detail ? detail : title ? title : problem_fallback(name);
+        if (text != NULL) {
+            g_autofree char *t = server_text(text);
+            g_string_append(msg, t);
+        } else {
+            g_string_append_printf(msg, "HTTP status %ld", status);
+        }
+        if (strcmp(name, "message-expired") == 0 && expires != NULL && detail == NULL) {
+            g_autofree char *e = server_text(expires);
+            g_string_append_printf(msg, " (on %s)", e);
+        }
+        if (field != NULL) {
+            g_autofree char *f = server_text(field);
+            g_string_append_printf(msg, " (field %s)", f);
+        }
+    }
+    if (retry > 0 && (status == 423 || status == 429))
+        g_string_append_printf(msg, "; try again in %" JSON_INTEGER_FORMAT " seconds", retry);
+
+    if (status >= 500 || status < 400) {
+        g_set_error(err, SP_ERROR, SP_ERR_UNAVAILABLE,
+                    "the key server at %s cannot serve this now (HTTP %ld: %s): try again later",
+                    kc->base, status, msg->str);
+    } else if (status == 401 || status == 403 || status == 404 || status == 410 || status == 423 ||
+               status == 429) {
+        g_set_error(err, SP_ERROR, SP_ERR_REFUSED, "the key server refused: %s", msg->str);
+    } else {
+        g_set_error(err, SP_ERROR, SP_ERR_INPUT, "the key server found the request invalid: %s",
+                    msg->str);
+    }
+    return false;
+}
+
+/* Run r; on 2xx parse the answer as a JSON object into *doc (when doc is
+ * not NULL), otherwise fail with the problem. */
+static bool kc_exchange(sp_kc *kc, const kc_request *r, json_t **doc, GError **err)
+{
+    kc_answer a = {0};
+    long status = 0;
+    bool ok = kc_call(kc, r, &status, &a, err);
+    if (ok && (status < 200 || status > 299))
+        ok = kc_problem_error(kc, status, &a, err);
+    if (ok && doc != NULL) {
+        json_error_t je;
+        *doc = json_loadb(a.data ? a.data : "", a.len, JSON_REJECT_DUPLICATES, &je);
+        if (!json_is_object(*doc)) {
+            g_clear_pointer(doc, json_decref);
+            g_set_error(err, SP_ERROR, SP_ERR_UNAVAILABLE,
+                        "the key server at %s answered %s %s with something that is not a JSON "
+                        "object: is it a sealpost key server?",
+                        kc->base, r->method, r->path);
+            ok = false;
+        }
+    }
+    answer_clear(&a);
+    return ok;
+}
+
+static bool bad_answer(sp_kc *kc, const char *what, GError **err)
+{
+    g_set_error(err, SP_ERROR, SP_ERR_UNAVAILABLE,
+                "the key server at %s gave an answer this sealpost does not understand (%s): "
+                "is sealpost up to date?",
+                kc->base, what);
+    return false;
+}
+
+/* Wipe a string value held inside a Jansson object (a key, a token or a
+ * password) before the object is freed. Jansson owns the bytes; the const
+ * is cast away for this one purpose. */
+static void wipe_json_string(json_t *obj, const char *name)
+{
+    json_t *v = json_object_get(obj, name);
+    if (json_is_string(v))
+        sodium_memzero((char *)json_string_value(v), json_string_length(v));
+}
+
+/* Serialise doc into guarded memory (it may hold a password); free with
+ * sodium_free(). */
+static char *dump_secret_json(const json_t *doc, size_t *len)
+{
+    size_t n = json_dumpb(doc, NULL, 0, JSON_COMPACT);
+    if (n == 0)
+        g_error("cannot serialise a key-server request");
+    char *buf = sodium_malloc(n + 1);
+    if (buf == NULL)
+        g_error("out of memory for a key-server request");
+    json_dumpb(doc, buf, n, JSON_COMPACT);
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}
+
+/* A 32-byte key in standard base64 (44 characters, one '='), strictly. */
+static bool decode_key(const char *text, uint8_t key[SP_KEY_LEN])
+{
+    if (text == NULL || strlen(text) != 44 || text[43] != '=' || text[42] == '=')
+        return false;
+    for (size_t i = 0; i < 43; i++)
+        if (!g_ascii_isalnum(text[i]) && text[i] != '+' && text[i] != '/')
+            return false;
+    unsigned char raw[33]; /* EVP_DecodeBlock counts the padding as a zero byte */
+    int n = EVP_DecodeBlock(raw, (const unsigned char *)text, 44);
+    bool ok = n == 33 && raw[32] == 0;
+    if (ok)
+        memcpy(key, raw, SP_KEY_LEN);
+    sodium_memzero(raw, sizeof raw);
+    return ok;
+}
+
+static bool valid_id(const char *id)
+{
+    size_t n = id ? strlen(id) : 0;
+    if (n == 0 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!g_ascii_isalnum(id[i]) && id[i] != '-' && id[i] != '_')
+            return false;
+    return true;
+}
+
+static bool valid_token(const char *t)
+{
+    size_t n = t ? strlen(t) : 0;
+    if (n == 0 || n > TOKEN_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (t[i] < 0x21 || t[i] > 0x7e)
+            return false;
+    return true;
+}
+
+static bool bad_id(const char *id, GError **err)
+{
+    (void)id; /* not echoed: it may be anything */
+    g_set_error_literal(err, SP_ERROR, SP_ERR_USAGE,
+                        "the message id is not valid (base64url characters only)");
+    return false;
+}
+
+/* ---- the calls ---------------------------------------------------------- */
+
+void sp_kc_message_clear(sp_kc_message *m)
+{
+    g_free(m->kid);
+    g_free(m->url);
+    g_free(m->org);
+    g_free(m->security);
+    if (m->phrases != NULL)
+        g_hash_table_unref(m->phrases);
+    sodium_memzero(m, sizeof *m);
+}
+
+const char *sp_kc_message_phrase(const sp_kc_message *m, const char *addr)
+{
+    if (m->phrases == NULL || addr == NULL)
+        return NULL;
+    g_autofree char *low = g_utf8_strdown(addr, -1);
+    return g_hash_table_lookup(m->phrases, low);
+}
+
+static bool parse_message(sp_kc *kc, json_t *doc, sp_kc_message *out, GError **err)
+{
+    json_error_t je;
+    const char *id = NULL, *key = NULL, *kid = NULL, *url = NULL, *org = NULL, *sec = NULL;
+    json_t *expires = NULL, *phrases = NULL;
+    if (json_unpack_ex(doc, &je, 0, "{s:s, s:s, s:s, s:s, s:s, s?s, s?o, s?o}", "id", &id, "key",
+                       &key, "kid", &kid, "url", &url, "org", &org, "security", &sec, "expires",
+                       &expires, "phrases", &phrases) != 0)
+        return bad_answer(kc, je.text, err);
+    uint8_t raw[SP_ID_LEN];
+    if (!sp_b64url_decode_exact(id, raw, sizeof raw))
+        return bad_answer(kc, "id is not the base64url of 16 bytes", err);
+    g_strlcpy(out->id, id, sizeof out->id);
+    if (!decode_key(key, out->key))
+        return bad_answer(kc, "key is not the base64 of 32 bytes", err);
+    if (kid[0] == '\0' || strlen(kid) > 200 || org[0] == '\0' || strlen(org) > 200)
+        return bad_answer(kc, "kid or org is empty or too long", err);
+    g_autoptr(GError) uerr = NULL;
+    if (!sp_kc_url_check(url, &out->url, &uerr))
+        return bad_answer(kc, uerr->message, err);
+    out->kid = g_strdup(kid);
+    out->org = g_strdup(org);
+    if (sec != NULL && strcmp(sec, "high") && strcmp(sec, "medium") && strcmp(sec, "low"))
+        return bad_answer(kc, "security is not high, medium or low", err);
+    out->security = g_strdup(sec);
+    out->expires = 0;
+    if (json_is_string(expires)) {
+        if (!sp_time_parse(json_string_value(expires), &out->expires))
+            return bad_answer(kc, "expires is not an RFC 3339 time", err);
+    } else if (expires != NULL && !json_is_null(expires)) {
+        return bad_answer(kc, "expires is not a time or null", err);
+    }
+    out->phrases = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    if (phrases != NULL && !json_is_object(phrases))
+        return bad_answer(kc, "phrases is not an object", err);
+    const char *addr;
+    json_t *v;
+    json_object_foreach(phrases, addr, v)
+    {
+        if (!json_is_string(v))
+            return bad_answer(kc, "a phrase is not a string", err);
+        g_hash_table_replace(out->phrases, g_utf8_strdown(addr, -1),
+                             g_strdup(json_string_value(v)));
+    }
+    return true;
+}
+
+bool sp_kc_create_message(sp_kc *kc, const char *gateway_token, const sp_kc_request *req,
+                          sp_kc_message *out, GError **err)
+{
+    memset(out, 0, sizeof *out);
+    if (!valid_token(gateway_token)) {
+        g_set_error_literal(err, SP_ERROR, SP_ERR_INPUT,
+                            "the gateway token is empty or holds characters a token cannot have");
+        return false;
+    }
+    g_autoptr(json_t) to = json_array();
+    for (size_t i = 0; i < req->n_to; i++) {
+        json_t *s = json_string(req->to[i]);
+        if (s == NULL) {
+            g_set_error(err, SP_ERROR, SP_ERR_INPUT, "recipient %zu is not UTF-8 text", i + 1);
+            return false;
+        }
+        json_array_append_new(to, s);
+    }
+    g_autoptr(json_t) body =
+        req->from ? json_pack("{s:s, s:O}", "from", req->from, "to", to) : NULL;
+    if (body == NULL) {
+        g_set_error_literal(err, SP_ERROR, SP_ERR_INPUT,
+                            "the sender address is missing or not UTF-8");
+        return false;
+    }
+    if (req->security != NULL)
+        json_object_set_new(body, "security", json_string(req->security));
+    if (req->expires != 0) {
+        g_autofree char *when = sp_time_format(req->expires);
+        json_object_set_new(body, "expires", json_string(when));
+    }
+    if (req->profile != NULL)
+        json_object_set_new(body, "profile", json_string(req->profile));
+    g_autofree char *text = json_dumps(body, JSON_COMPACT);
+    kc_request r = {"POST", "/v1/messages", gateway_token, text, strlen(text)};
+    g_autoptr(json_t) doc = NULL;
+    if (!kc_exchange(kc, &r, &doc, err))
+        return false;
+    bool ok = parse_message(kc, doc, out, err);
+    wipe_json_string(doc, "key");
+    if (!ok)
+        sodium_memzero(out->key, sizeof out->key);
+    return ok;
+}
+
+void sp_kc_status_clear(sp_kc_status *s)
+{
+    g_free(s->org);
+    g_free(s->brand_name);
+    g_free(s->brand_color);
+    g_free(s->security);
+    g_free(s->state);
+    g_free(s->reason);
+    g_free(s->account);
+    memset(s, 0, sizeof *s);
+}
+
+bool sp_kc_status_get(sp_kc *kc, const char *id, const char *rcpt, sp_kc_status *out, GError **err)
+{
+    memset(out, 0, sizeof *out);
+    if (!valid_id(id))
+        return bad_id(id, err);
+    g_autofree char *q = g_uri_escape_string(rcpt ? rcpt : "", NULL, FALSE);
+    g_autofree char *path = g_strdup_printf("/v1/messages/%s/status?rcpt=%s", id, q);
+    kc_request r = {"GET", path, NULL, NULL, 0};
+    g_autoptr(json_t) doc = NULL;
+    if (!kc_exchange(kc, &r, &doc, err))
+        return false;
+    json_error_t je;
+    const char *org = NULL, *bname = NULL, *bcolor = NULL, *sec = NULL, *state = NULL;
+    const char *reason = NULL, *account = NULL;
+    json_t *expires = NULL;
+    if (json_unpack_ex(doc, &je, 0, "{s:s, s?{s?s, s?s}, s:s, s:s, s?s, s?o, s:{s:s}}", "org", &org,
+                       "brand", "name", &bname, "color", &bcolor, "security", &sec, "state", &state,
+                       "reason", &reason, "expires", &expires, "recipient", "account",
+                       &account) != 0)
+        return bad_answer(kc, je.text, err);
+    if (json_is_string(expires) && !sp_time_parse(json_string_value(expires), &out->expires))
+        return bad_answer(kc, "expires is not an RFC 3339 time", err);
+    out->org = g_strdup(org);
+    out->brand_name = g_strdup(bname);
+    out->brand_color = g_strdup(bcolor);
+    out->security = g_strdup(sec);
+    out->state = g_strdup(state);
+    out->reason = g_strdup(reason);
+    out->account = g_strdup(account);
+    return true;
+}
+
+sp_kc_session *sp_kc_sign_in(sp_kc *kc, const char *email, const char *pw, size_t pw_len,
+                             GError **err)
+{
+    g_autoptr(json_t) body = json_pack("{s:s, s:s%}", "email", email, "password", pw, pw_len);
+    if (body == NULL) {
+        g_set_error_literal(err, SP_ERROR, SP_ERR_INPUT,
+                            "the email address or the password is not UTF-8 text");
+        return NULL;
+    }
+    size_t len = 0;
+    char *text = dump_secret_json(body, &len);
+    wipe_json_string(body, "password");
+    kc_request r = {"POST", "/v1/sessions", NULL, text, len};
+    g_autoptr(json_t) doc = NULL;
+    bool ok = kc_exchange(kc, &r, &doc, err);
+    sodium_free(text);
+    if (!ok)
+        return NULL;
+    const char *token = NULL;
+    if (json_unpack(doc, "{s:s}", "token", &token) != 0 || !valid_token(token)) {
+        wipe_json_string(doc, "token");
+        bad_answer(kc, "no valid session token", err);
+        return NULL;
+    }
+    sp_kc_session *s = g_new0(sp_kc_session, 1);
+    s->len = strlen(token);
+    s->token = sodium_malloc(s->len + 1);
+    if (s->token == NULL)
+        g_error("out of memory for a session token");
+    memcpy(s->token, token, s->len + 1);
+    wipe_json_string(doc, "token");
+    return s;
+}
+
+bool sp_kc_sign_out(sp_kc *kc, sp_kc_session *s, GError **err)
+{
+    kc_request r = {"DELETE", "/v1/sessions/current", s->token, NULL, 0};
+    return kc_exchange(kc, &r, NULL, err);
+}
+
+void sp_kc_session_free(sp_kc_session *s)
+{
+    if (s == NULL)
+        return;
+    sodium_free(s->token); /* wipes */
+    g_free(s);
+}
+
+bool sp_kc_release_key(sp_kc *kc, sp_kc_session *s, const char *id, const char *rcpt,
+                       uint8_t key[SP_KEY_LEN], char **kid, GError **err)
+{
+    if (!valid_id(id))
+        return bad_id(id, err);
+    if (s == NULL && rcpt == NULL) {
+        g_set_error_literal(err, SP_ERROR, SP_ERR_USAGE,
+                            "releasing a key needs a session or a recipient address");
+        return false;
+    }
+    g_autoptr(json_t) body = json_object();
+    if (rcpt != NULL) {
+        json_t *v = json_string(rcpt);
+        if (v == NULL) {
+            g_set_error_literal(err, SP_ERROR, SP_ERR_INPUT, "the address is not UTF-8 text");
+            return false;
+        }
+        json_object_set_new(body, "rcpt", v);
+    }
+    g_autofree char *text = json_dumps(body, JSON_COMPACT);
+    g_autofree char *path = g_strdup_printf("/v1/messages/%s/key", id);
+    kc_request r = {"POST", path, s ? s->token : NULL, text, strlen(text)};
+    g_autoptr(json_t) doc = NULL;
+    if (!kc_exchange(kc, &r, &doc, err))
+        return false;
+    const char *k = NULL, *kd = NULL;
+    bool ok = json_unpack(doc, "{s:s, s?s}", "key", &k, "kid", &kd) == 0 && decode_key(k, key);
+    if (ok && kid != NULL)
+        *kid = g_strdup(kd);
+    wipe_json_string(doc, "key");
+    return ok ? true : bad_answer(kc, "no key, or a key that is not the base64 of 32 bytes", err);
+}

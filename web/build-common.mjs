@@ -1,0 +1,59 @@
+// build-common.mjs - what web/build.mjs (the envelope opener) and
+// web/build-pages.mjs (keyd's pages) bundle the same way: the esbuild
+// settings for browser code, postal-mime's replaced modules, the style
+// sheet minifier.
+
+import { build, transform } from 'esbuild';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const WEB = dirname(fileURLToPath(import.meta.url));
+export const OPENER_SRC = join(WEB, 'src', 'opener');
+
+// Three of postal-mime's modules are replaced (see the files for why):
+// its 45 KB table of HTML entities, and its decoders for parts without a
+// transfer encoding and for quoted-printable, which would change line ends.
+const SHIMS = {
+  './html-entities.js': 'html-entities.js',
+  './pass-through-decoder.js': 'pass-through-decoder.js',
+  './qp-decoder.js': 'canonical-qp-decoder.js',
+};
+const shimPostalMime = {
+  name: 'shim-postal-mime',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/(html-entities|pass-through-decoder|qp-decoder)\.js$/ }, (args) =>
+      /[\\/]postal-mime[\\/]/.test(args.importer) ? { path: join(OPENER_SRC, 'shims', SHIMS[args.path]) } : undefined,
+    );
+  },
+};
+
+/** Bundle entry (a path) into one minified, ASCII-only IIFE; returns its
+ * text without the trailing newline. */
+export async function bundle(entry) {
+  const out = await build({
+    entryPoints: [entry],
+    plugins: [shimPostalMime],
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    // Every engine here has WebCrypto, WebAssembly and CSP 'wasm-unsafe-eval'.
+    target: ['chrome103', 'firefox102', 'safari16'],
+    minify: true,
+    charset: 'ascii',
+    legalComments: 'eof', // keep the dependencies' /*! @license */ notices
+    write: false,
+    logLevel: 'warning',
+  });
+  return out.outputFiles[0].text.replace(/\n+$/, '');
+}
+
+/** Minify style sheet files (concatenated in order); returns the text. */
+export async function minifyCss(...files) {
+  const text = files.map((f) => readFileSync(f, 'utf8')).join('\n');
+  // esbuild keeps the space after "--name:" (a custom property's value is a
+  // token list); CSS ignores it, so drop it.
+  return (await transform(text, { loader: 'css', minify: true })).code
+    .replace(/(--[\w-]+):\s+/g, '$1:')
+    .replace(/\n+$/, '');
+}
