@@ -1,0 +1,535 @@
+// keyd-api.test.mjs - the key server's HTTP API, against the real
+// sealpost-keyd over real sockets with a real SQLite database: enrolment,
+// sign-in and key release, who may have which key, abuse control (backoff,
+// lockout, rate limits), single-use expiring links, hostile requests, CORS,
+// the audit chain and SQL injection.
+//
+// Run: SEALPOST_KEYD=build/src/keyd/sealpost-keyd node --test tests/integration/keyd-api.test.mjs
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startKeyd, admin, adminRun, gatewayToken, outbox, latestMail, api, registerAndActivate } from './keyd-helpers.mjs';
+
+const PW = 'correct horse battery staple';
+const PROBLEM = 'https://sealpost.org/problems/';
+
+let kd; // one keyd for most tests: fast backoff so the tests need not wait long
+let gw; // gateway token of org "clinic" (clinic.example)
+let gwBank; // gateway token of org "bank" (bank.example)
+
+before(async () => {
+  // The per-address rate limit is raised here (every test comes from
+  // 127.0.0.1); its own test below uses a keyd with a tight one.
+  kd = await startKeyd({ config: { auth: { backoff_base_ms: 150, lockout_failures: 5, lockout_seconds: 900, rate_per_second: 1000, rate_burst: 1000 } } });
+  gw = gatewayToken(kd.dataDir, 'clinic', ['clinic.example']);
+  gwBank = gatewayToken(kd.dataDir, 'bank', ['bank.example']);
+});
+
+after(async () => {
+  await kd?.stop();
+});
+
+function sql(dataDir, statement) {
+  const r = spawnSync('sqlite3', [join(dataDir, 'keyd.db'), statement], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout.trim(), err: r.stderr };
+}
+
+async function newMessage(to, { security = 'high', token = gw, from = 'dr@clinic.example', expires } = {}) {
+  const body = { from, to, security };
+  if (expires !== undefined) body.expires = expires;
+  const r = await api(kd.url, 'POST', '/v1/messages', body, token);
+  assert.equal(r.status, 201, r.text);
+  return r.body;
+}
+
+async function signIn(email, password = PW, extra = {}) {
+  return api(kd.url, 'POST', '/v1/sessions', { email, password, ...extra });
+}
+
+let n = 0;
+const addr = (name) => `${name}.${++n}@example.com`;
+
+test('enrol, activate, sign in: the released key is the one handed to the gateway', async () => {
+  const bob = addr('bob');
+  const m = await newMessage([bob, 'someone@else.org']);
+  assert.match(m.id, /^[A-Za-z0-9_-]{22}$/);
+  assert.equal(Buffer.from(m.key, 'base64').length, 32);
+  assert.equal(m.url, kd.url);
+  assert.equal(m.org, 'clinic');
+  assert.match(m.kid, /^kek-/);
+  assert.deepEqual(m.phrases, {});
+
+  const status = async () => (await api(kd.url, 'GET', `/v1/messages/${m.id}/status?rcpt=${encodeURIComponent(bob.toUpperCase())}`)).body;
+  let s = await status();
+  assert.equal(s.recipient.account, 'unregistered');
+  assert.equal(s.state, 'active');
+  assert.equal(s.security, 'high');
+  assert.equal(s.brand.name, 'clinic');
+
+  const skip = outbox(kd.dataDir).map((x) => x.path);
+  const reg = await api(kd.url, 'POST', '/v1/accounts', {
+    email: bob, name: 'Bob', password: PW, phrase: 'blue kettle',
+    questions: [{ q: 'First school?', a: 'Riverside' }, { q: 'City?', a: 'Lisbon' }], message: m.id,
+  });
+  assert.equal(reg.status, 202);
+  assert.deepEqual(reg.body, { status: 'pending' });
+  s = await status();
+  assert.equal(s.recipient.account, 'pending');
+  // Not active yet: the right password is not enough.
+  const early = await signIn(bob);
+  assert.equal(early.status, 403);
+  assert.equal(early.body.type, PROBLEM + 'account-inactive');
+
+  const mail = await latestMail(kd.dataDir, bob, { skip });
+  assert.match(mail.subject, /activate/i);
+  assert.match(mail.link, new RegExp(`^${kd.url}/activate#token=spa_`));
+  const token = mail.link.split('#token=')[1];
+  const act = await api(kd.url, 'POST', '/v1/accounts/activate', { token });
+  assert.equal(act.status, 200);
+  assert.deepEqual(act.body, { email: bob, status: 'active' });
+  s = await status();
+  assert.equal(s.recipient.account, 'active');
+
+  const sess = await signIn(bob);
+  assert.equal(sess.status, 201, sess.text);
+  assert.match(sess.body.token, /^sps_/);
+  assert.equal(sess.body.method, 'password');
+  assert.equal(sess.body.device, undefined);
+  const k = await api(kd.url, 'POST', `/v1/messages/${m.id}/key`, {}, sess.body.token);
+  assert.equal(k.status, 200, k.text);
+  assert.equal(k.body.key, m.key);
+  assert.equal(k.body.kid, m.kid);
+
+  // A bearer call may also send no body at all.
+  const k2 = await fetch(`${kd.url}/v1/messages/${m.id}/key`, { method: 'POST', headers: { authorization: `Bearer ${sess.body.token}` } });
+  assert.equal(k2.status, 200);
+  assert.equal((await k2.json()).key, m.key);
+
+  // Signed out, the token is dead.
+  const out = await api(kd.url, 'DELETE', '/v1/sessions/current', undefined, sess.body.token);
+  assert.equal(out.status, 204);
+  const k3 = await api(kd.url, 'POST', `/v1/messages/${m.id}/key`, {}, sess.body.token);
+  assert.equal(k3.status, 401);
+  assert.equal(k3.body.type, PROBLEM + 'unauthorized');
+  assert.equal(k3.headers.get('www-authenticate'), 'Bearer');
+
+  // Later messages carry the phrase of the registered recipient.
+  const m2 = await newMessage([bob, 'other@else.org']);
+  assert.deepEqual(m2.phrases, { [bob]: 'blue kettle' });
+});
+
+test('who gets which key: B not A\'s, org X not org Y, "low" still per recipient', async () => {
+  const a = addr('alice'), b = addr('bert');
+  const ma = await newMessage([a]);
+  const mb = await newMessage([b]);
+  await registerAndActivate(kd.url, kd.dataDir, ma.id, a, PW);
+  await registerAndActivate(kd.url, kd.dataDir, mb.id, b, PW);
+  const sb = (await signIn(b)).body.token;
+
+  // B cannot get A's key, however asked; the answer is the unknown-message answer.
+  const unknown = await api(kd.url, 'POST', '/v1/messages/AAAAAAAAAAAAAAAAAAAAAA/key', {}, sb);
+  const notMine = await api(kd.url, 'POST', `/v1/messages/${ma.id}/key`, {}, sb);
+  const claimA = await api(kd.url, 'POST', `/v1/messages/${ma.id}/key`, { rcpt: a }, sb);
+  for (const r of [unknown, notMine, claimA]) {
+    assert.equal(r.status, 404);
+    assert.deepEqual(r.body, unknown.body);
+  }
+  const st1 = await api(kd.url, 'GET', `/v1/messages/${ma.id}/status?rcpt=${b}`);
+  const st2 = await api(kd.url, 'GET', `/v1/messages/AAAAAAAAAAAAAAAAAAAAAA/status?rcpt=${b}`);
+  assert.equal(st1.status, 404);
+  assert.equal(st1.text, st2.text);
+
+  // Org X's token cannot speak for org Y's senders; a made-up token is nobody's.
+  const cross = await api(kd.url, 'POST', '/v1/messages', { from: 'dr@clinic.example', to: [a] }, gwBank);
+  assert.equal(cross.status, 403);
+  assert.equal(cross.body.type, PROBLEM + 'forbidden');
+  const fake = await api(kd.url, 'POST', '/v1/messages', { from: 'dr@clinic.example', to: [a] }, 'spg_' + 'A'.repeat(43));
+  assert.equal(fake.status, 401);
+  const none = await api(kd.url, 'POST', '/v1/messages', { from: 'dr@clinic.example', to: [a] });
+  assert.equal(none.status, 401);
+  // A recipient's session is not a gateway token.
+  const sessAsGw = await api(kd.url, 'POST', '/v1/messages', { from: 'dr@clinic.example', to: [a] }, sb);
+  assert.equal(sessAsGw.status, 401);
+
+  // Security "low": no password, but only for a listed, active recipient.
+  const low = await newMessage([a, addr('unregistered')], { security: 'low' });
+  const ok = await api(kd.url, 'POST', `/v1/messages/${low.id}/key`, { rcpt: a });
+  assert.equal(ok.status, 200);
+  assert.equal(ok.body.key, low.key);
+  const stranger = await api(kd.url, 'POST', `/v1/messages/${low.id}/key`, { rcpt: b });
+  assert.equal(stranger.status, 404);
+  const unreg = await api(kd.url, 'POST', `/v1/messages/${low.id}/key`, { rcpt: low && `unregistered.${n}@example.com` });
+  assert.equal(unreg.status, 401);
+  // "high" never releases without a session.
+  const high = await api(kd.url, 'POST', `/v1/messages/${ma.id}/key`, { rcpt: a });
+  assert.equal(high.status, 401);
+
+  // "Remember this browser": a device token opens "medium" but not "high".
+  const remembered = await signIn(a, PW, { remember: true });
+  assert.match(remembered.body.device.token, /^spd_/);
+  const dev = await api(kd.url, 'POST', '/v1/sessions', { email: a, device: remembered.body.device.token });
+  assert.equal(dev.status, 201, dev.text);
+  assert.equal(dev.body.method, 'device');
+  const med = await newMessage([a], { security: 'medium' });
+  const kmed = await api(kd.url, 'POST', `/v1/messages/${med.id}/key`, {}, dev.body.token);
+  assert.equal(kmed.status, 200);
+  assert.equal(kmed.body.key, med.key);
+  const khigh = await api(kd.url, 'POST', `/v1/messages/${ma.id}/key`, {}, dev.body.token);
+  assert.equal(khigh.status, 401);
+  assert.equal(khigh.body.type, PROBLEM + 'password-required');
+  // Another address cannot use A's device token.
+  const devB = await api(kd.url, 'POST', '/v1/sessions', { email: b, device: remembered.body.device.token });
+  assert.equal(devB.status, 401);
+});
+
+test('expired messages are refused with their date; registration only for recipients', async () => {
+  const c = addr('carol');
+  const soon = new Date(Date.now() + 2000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const m = await newMessage([c], { expires: soon });
+  await registerAndActivate(kd.url, kd.dataDir, m.id, c, PW);
+  const s = (await signIn(c)).body.token;
+  assert.equal((await api(kd.url, 'POST', `/v1/messages/${m.id}/key`, {}, s)).status, 200);
+  await sleep(2600);
+  const st = await api(kd.url, 'GET', `/v1/messages/${m.id}/status?rcpt=${c}`);
+  assert.equal(st.body.state, 'expired');
+  const k = await api(kd.url, 'POST', `/v1/messages/${m.id}/key`, {}, s);
+  assert.equal(k.status, 410);
+  assert.equal(k.body.type, PROBLEM + 'message-expired');
+  assert.equal(k.body.expires, soon);
+
+  const past = await api(kd.url, 'POST', '/v1/messages', { from: 'dr@clinic.example', to: [c], expires: '2020-01-01T00:00:00Z' }, gw);
+  assert.equal(past.status, 422);
+  assert.equal(past.body.field, 'expires');
+
+  // keyd is not an open relay: no mail for an address that is not a recipient.
+  const before = outbox(kd.dataDir).length;
+  const reg = await api(kd.url, 'POST', '/v1/accounts', {
+    email: 'victim@example.net', name: 'V', password: PW, phrase: 'x',
+    questions: [{ q: 'a', a: 'b' }, { q: 'c', a: 'd' }], message: m.id,
+  });
+  assert.equal(reg.status, 404);
+  assert.equal(outbox(kd.dataDir).length, before);
+});
+
+test('registering again answers the same; an active account gets a mail instead', async () => {
+  const d = addr('dora');
+  const m = await newMessage([d]);
+  const body = (pw) => ({ email: d, name: 'Dora', password: pw, phrase: 'p', questions: [{ q: 'a', a: 'b' }, { q: 'c', a: 'd' }], message: m.id });
+  const r1 = await api(kd.url, 'POST', '/v1/accounts', body(PW));
+  const skip = outbox(kd.dataDir).map((x) => x.path);
+  const r2 = await api(kd.url, 'POST', '/v1/accounts', body(PW + '2'));
+  assert.equal(r1.status, 202);
+  assert.equal(r2.text, r1.text);
+  // The newer registration replaced the first: only its link works.
+  const mail2 = await latestMail(kd.dataDir, d, { skip });
+  const act = await api(kd.url, 'POST', '/v1/accounts/activate', { token: mail2.link.split('#token=')[1] });
+  assert.equal(act.status, 200);
+  assert.equal((await signIn(d, PW + '2')).status, 201);
+
+  const skip3 = outbox(kd.dataDir).map((x) => x.path);
+  const r3 = await api(kd.url, 'POST', '/v1/accounts', body('something else entirely'));
+  assert.equal(r3.status, 202);
+  assert.equal(r3.text, r1.text);
+  const mail3 = await latestMail(kd.dataDir, d, { skip: skip3 });
+  assert.match(mail3.subject, /already have/i);
+  assert.match(mail3.link, /\/reset#token=spr_/);
+  // ... and the password did not change.
+  assert.equal((await signIn(d, PW + '2')).status, 201);
+});
+
+test('passwords follow NIST SP 800-63B: length and blocklist, no composition rules', async () => {
+  const e = addr('erin');
+  const m = await newMessage([e]);
+  const reg = (password) =>
+    api(kd.url, 'POST', '/v1/accounts', { email: e, name: 'E', password, phrase: 'p', questions: [{ q: 'a', a: 'b' }, { q: 'c', a: 'd' }], message: m.id });
+  for (const [pw, why] of [['short', /8 characters/], ['password123', /too common/], ['QWERTYUIOP', /too common/], ['aaaaaaaaaaaa', /repeat/], [e, /email/]]) {
+    const r = await reg(pw);
+    assert.equal(r.status, 422, pw);
+    assert.equal(r.body.type, PROBLEM + 'weak-password');
+    assert.equal(r.body.field, 'password');
+    assert.match(r.body.detail, why);
+    assert.doesNotMatch(r.text, new RegExp(pw.replace(/[.@]/g, '\\$&')), 'the password is not echoed');
+  }
+  // All lower-case letters and spaces is fine: no composition rules.
+  assert.equal((await reg('purple monkey dishwasher')).status, 202);
+});
+
+test('backoff after each failure, lockout after five, admin unlock; unknown addresses alike', async () => {
+  const f = addr('frank');
+  const m = await newMessage([f]);
+  await registerAndActivate(kd.url, kd.dataDir, m.id, f, PW);
+  for (const who of [f, addr('nobody')]) {
+    const seen = [];
+    for (let i = 1; i <= 5; i++) {
+      const r = await signIn(who, 'wrong password ' + i);
+      seen.push(r.status);
+      // Straight away again: backing off.
+      const again = await signIn(who, 'wrong password again');
+      if (i < 5) {
+        assert.equal(again.status, 429, `after failure ${i}`);
+        assert.equal(again.body.type, PROBLEM + 'too-many-requests');
+        assert.ok(Number(again.headers.get('retry-after')) >= 1);
+        await sleep(150 * 2 ** (i - 1) + 50);
+      } else {
+        assert.equal(again.status, 423);
+      }
+    }
+    assert.deepEqual(seen, [401, 401, 401, 401, 423], who);
+    const locked = await signIn(who, PW);
+    assert.equal(locked.status, 423);
+    assert.equal(locked.body.type, PROBLEM + 'account-locked');
+    assert.ok(locked.body.retry_after > 800 && locked.body.retry_after <= 900);
+    assert.equal(locked.headers.get('retry-after'), String(locked.body.retry_after));
+  }
+  assert.equal(admin(kd.dataDir, 'account', 'unlock', f.toUpperCase()), `${f} can sign in again`);
+  const ok = await signIn(f);
+  assert.equal(ok.status, 201);
+  // Success clears the count: one failure later is only one failure.
+  assert.equal((await signIn(f, 'nope nope nope')).status, 401);
+});
+
+test('activation and reset links are single-use and expire; reset needs the answers', async () => {
+  const g = addr('gail');
+  const m = await newMessage([g]);
+  const skip = outbox(kd.dataDir).map((x) => x.path);
+  await api(kd.url, 'POST', '/v1/accounts', {
+    email: g, name: 'Gail', password: PW, phrase: 'p', questions: [{ q: 'Pet?', a: '  Rex  the Dog ' }, { q: 'City?', a: 'Oslo' }], message: m.id,
+  });
+  const token = (await latestMail(kd.dataDir, g, { skip })).link.split('#token=')[1];
+  // Expired (the database clock moved back a day): refused.
+  assert.equal(sql(kd.dataDir, `UPDATE mail_tokens SET expires = expires - 86401 WHERE kind = 0 AND account_id = (SELECT id FROM accounts WHERE email = '${g}')`).code, 0);
+  const expired = await api(kd.url, 'POST', '/v1/accounts/activate', { token });
+  assert.equal(expired.status, 400);
+  assert.equal(expired.body.type, PROBLEM + 'token-invalid');
+  await registerAndActivate(kd.url, kd.dataDir, m.id, g, PW, { questions: [{ q: 'Pet?', a: '  Rex  the Dog ' }, { q: 'City?', a: 'Oslo' }] });
+  const session = (await signIn(g)).body.token;
+
+  // Reset: unknown addresses get the same answer and no mail.
+  const count = outbox(kd.dataDir).length;
+  const unknown = await api(kd.url, 'POST', '/v1/accounts/reset', { email: 'ghost@example.com' });
+  const skipR = outbox(kd.dataDir).map((x) => x.path);
+  const known = await api(kd.url, 'POST', '/v1/accounts/reset', { email: g });
+  assert.equal(unknown.status, 202);
+  assert.equal(known.text, unknown.text);
+  assert.equal(skipR.length, count);
+  const rmail = await latestMail(kd.dataDir, g, { skip: skipR });
+  assert.match(rmail.subject, /reset/i);
+  const rt = rmail.link.split('#token=')[1];
+  assert.match(rt, /^spr_/);
+  const qs = await api(kd.url, 'POST', '/v1/accounts/reset/questions', { token: rt });
+  assert.equal(qs.status, 200);
+  assert.deepEqual(qs.body, { email: g, questions: ['Pet?', 'City?'] });
+  const wrong = await api(kd.url, 'POST', '/v1/accounts/reset/confirm', { token: rt, answers: ['rex the dog', 'Bergen'], password: 'a brand new passphrase' });
+  assert.equal(wrong.status, 401);
+  assert.equal(wrong.body.type, PROBLEM + 'invalid-answers');
+  await sleep(200); // the failure started a backoff
+  const weak = await api(kd.url, 'POST', '/v1/accounts/reset/confirm', { token: rt, answers: ['REX THE DOG', 'oslo'], password: 'password123' });
+  assert.equal(weak.status, 422);
+  const good = await api(kd.url, 'POST', '/v1/accounts/reset/confirm', { token: rt, answers: ['REX THE DOG', ' oslo'], password: 'a brand new passphrase' });
+  assert.equal(good.status, 200, good.text);
+  const reuse = await api(kd.url, 'POST', '/v1/accounts/reset/confirm', { token: rt, answers: ['rex the dog', 'oslo'], password: 'yet another passphrase' });
+  assert.equal(reuse.status, 400);
+  assert.equal(reuse.body.type, PROBLEM + 'token-invalid');
+  // The reset ended the old session; the new password works, the old does not.
+  assert.equal((await api(kd.url, 'POST', `/v1/messages/${m.id}/key`, {}, session)).status, 401);
+  assert.equal((await signIn(g, 'a brand new passphrase')).status, 201);
+  assert.equal((await signIn(g, PW)).status, 401);
+});
+
+test('hostile requests: bad JSON, wrong types, unknown members, wrong content type, oversized bodies', async () => {
+  const post = (path, body, headers = { 'content-type': 'application/json' }) =>
+    fetch(kd.url + path, { method: 'POST', headers, body });
+  let r = await post('/v1/sessions', '{"email": "a@b.org", "password": ');
+  assert.equal(r.status, 400);
+  let p = await r.json();
+  assert.equal(p.type, PROBLEM + 'invalid-json');
+  assert.match(p.detail, /line 1, column/i);
+  assert.equal(r.headers.get('content-type'), 'application/problem+json');
+
+  r = await post('/v1/sessions', JSON.stringify({ email: 'a@b.org', password: PW }), { 'content-type': 'text/plain' });
+  assert.equal(r.status, 415);
+  assert.equal((await r.json()).type, PROBLEM + 'unsupported-media-type');
+  r = await post('/v1/sessions', JSON.stringify({ email: 'a@b.org', password: PW }), {});
+  assert.equal(r.status, 415);
+
+  r = await post('/v1/sessions', '[1,2,3]');
+  assert.equal(r.status, 422);
+  r = await post('/v1/sessions', JSON.stringify({ email: 'a@b.org', password: PW, admin: true }));
+  p = await r.json();
+  assert.equal(r.status, 422);
+  assert.equal(p.field, 'admin');
+  r = await post('/v1/sessions', JSON.stringify({ email: 42, password: PW }));
+  assert.equal((await r.json()).field, 'email');
+  r = await post('/v1/sessions', '{"email": "a@b.org", "email": "c@d.org", "password": "x"}');
+  assert.equal(r.status, 400, 'duplicate members are refused');
+  const bad = await api(kd.url, 'POST', '/v1/messages', { from: 'dr@clinic.example', to: ['ok@example.com', 'not an address'] }, gw);
+  assert.equal(bad.status, 422);
+  assert.equal(bad.body.field, 'to[1]');
+  const sec = await api(kd.url, 'POST', '/v1/messages', { from: 'dr@clinic.example', to: ['ok@example.com'], security: 'none' }, gw);
+  assert.equal(sec.body.field, 'security');
+  const many = await api(kd.url, 'POST', '/v1/messages', { from: 'dr@clinic.example', to: [] }, gw);
+  assert.equal(many.body.field, 'to');
+
+  // Over 64 KiB: refused before it is read (Content-Length) or while read (chunked).
+  const huge = JSON.stringify({ email: 'a@b.org', password: 'x'.repeat(70 * 1024) });
+  r = await post('/v1/sessions', huge);
+  assert.equal(r.status, 413);
+  assert.equal((await r.json()).type, PROBLEM + 'too-large');
+  const chunked = await rawRequest(
+    'POST /v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n' +
+      Array.from({ length: 20 }, () => `1000\r\n${'y'.repeat(4096)}\r\n`).join('') + '0\r\n\r\n',
+  );
+  assert.match(chunked, /^HTTP\/1\.1 413/);
+
+  // Unknown routes and methods.
+  assert.equal((await api(kd.url, 'GET', '/v1/nothing')).status, 404);
+  const m405 = await api(kd.url, 'GET', '/v1/sessions');
+  assert.equal(m405.status, 405);
+  assert.equal(m405.body.type, PROBLEM + 'method-not-allowed');
+  assert.equal(m405.headers.get('allow'), 'POST');
+  // Still serving.
+  assert.equal((await fetch(kd.url + '/healthz')).status, 200);
+});
+
+function rawRequest(text, { timeoutMs = 5000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const s = connect(kd.port, '127.0.0.1');
+    let got = '';
+    s.on('data', (d) => (got += d));
+    s.on('error', () => resolve(got));
+    s.on('close', () => resolve(got));
+    s.setTimeout(timeoutMs, () => {
+      s.destroy();
+      resolve(got);
+    });
+    s.write(text, () => {});
+    setTimeout(() => s.end(), 200);
+  });
+}
+
+test('slow clients and password hashing do not hold up other requests', async () => {
+  const m = await newMessage([addr('henry')]);
+  // 50 connections that send half a request and then nothing.
+  const slow = [];
+  for (let i = 0; i < 50; i++) {
+    const s = connect(kd.port, '127.0.0.1');
+    s.on('error', () => {});
+    s.write('POST /v1/sessions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"em');
+    slow.push(s);
+  }
+  // And a burst of sign-ins, each an Argon2id hash.
+  const logins = Array.from({ length: 12 }, (_, j) => signIn(`nobody.slow${j}@example.com`, 'a wrong password'));
+  const t0 = Date.now();
+  const st = await api(kd.url, 'GET', `/v1/messages/${m.id}/status?rcpt=henry.${n}@example.com`);
+  const took = Date.now() - t0;
+  assert.equal(st.status, 200);
+  assert.ok(took < 1000, `status answered in ${took} ms while others were slow`);
+  await Promise.all(logins);
+  for (const s of slow) s.destroy();
+});
+
+test('a client address that hammers the sign-in is slowed down', async () => {
+  const tight = await startKeyd({ config: { auth: { rate_per_second: 1, rate_burst: 3 } } });
+  try {
+    const statuses = [];
+    for (let i = 0; i < 5; i++)
+      statuses.push((await api(tight.url, 'POST', '/v1/sessions', { email: `r${i}@example.com`, password: 'whatever it is' })).status);
+    assert.deepEqual(statuses, [401, 401, 401, 429, 429]);
+    const r = await api(tight.url, 'POST', '/v1/accounts/activate', { token: 'spa_x' });
+    assert.equal(r.status, 429);
+    assert.ok(Number(r.headers.get('retry-after')) >= 1);
+    // Key release with a session and status calls are not limited per address.
+    assert.equal((await api(tight.url, 'GET', '/v1/messages/x/status?rcpt=a@b.org')).status, 404);
+  } finally {
+    await tight.stop();
+  }
+});
+
+test('CORS: the envelope (Origin null) may call the API; no cookies', async () => {
+  const pre = await fetch(`${kd.url}/v1/messages/x/key`, {
+    method: 'OPTIONS',
+    headers: { origin: 'null', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+  });
+  assert.equal(pre.status, 204);
+  assert.equal(pre.headers.get('access-control-allow-origin'), '*');
+  assert.match(pre.headers.get('access-control-allow-methods'), /POST/);
+  assert.match(pre.headers.get('access-control-allow-headers'), /Authorization/);
+  assert.match(pre.headers.get('access-control-allow-headers'), /Content-Type/);
+  const r = await fetch(`${kd.url}/v1/messages/x/status?rcpt=a@b.org`, { headers: { origin: 'null' } });
+  assert.equal(r.headers.get('access-control-allow-origin'), '*');
+  assert.equal(r.headers.get('set-cookie'), null);
+  assert.equal(r.headers.get('cache-control'), 'no-store');
+  const s = await signIn('who@example.com', 'a wrong password');
+  assert.equal(s.headers.get('set-cookie'), null);
+});
+
+test('audit: the chain verifies, the table refuses edits, and an edited row is named', async () => {
+  assert.match(admin(kd.dataDir, 'audit', 'verify'), /^audit chain intact: \d+ rows$/);
+  const events = sql(kd.dataDir, 'SELECT DISTINCT event FROM audit ORDER BY event').out.split('\n');
+  for (const e of ['account.activate', 'account.register', 'key.release', 'message.create', 'session.create', 'session.fail'])
+    assert.ok(events.includes(e), `audit has ${e}: ${events}`);
+  // Nothing secret in the audit: no passwords, no tokens.
+  const all = sql(kd.dataDir, 'SELECT * FROM audit').out;
+  assert.doesNotMatch(all, /correct horse|sp[sargd]_[A-Za-z0-9_-]{20}/);
+
+  const edit = sql(kd.dataDir, "UPDATE audit SET actor = 'mallory' WHERE seq = 3");
+  assert.notEqual(edit.code, 0);
+  assert.match(edit.err, /append-only/);
+  assert.equal(sql(kd.dataDir, "DROP TRIGGER audit_no_update; UPDATE audit SET actor = 'mallory' WHERE seq = 3").code, 0);
+  const r = adminRun(kd.dataDir, 'audit', 'verify');
+  assert.equal(r.code, 3);
+  assert.match(r.out, /BROKEN at row 3: .*edited/);
+});
+
+test('SQL injection in every string field changes nothing but the answer', async () => {
+  const evil = ["' OR '1'='1", "x'); DROP TABLE accounts; --", '"; DELETE FROM messages; --', "bob@example.com' --", '\\\' UNION SELECT key FROM messages --'];
+  const tables = () => sql(kd.dataDir, "SELECT count(*) FROM sqlite_master WHERE type = 'table'").out;
+  const counts = () => sql(kd.dataDir, 'SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM messages), (SELECT count(*) FROM recipients)').out;
+  const t0 = tables();
+  const c0 = counts();
+  const i = addr('ivy');
+  const m = await newMessage([i]);
+  const c1 = counts();
+  for (const e of evil) {
+    const statuses = [];
+    statuses.push((await api(kd.url, 'GET', `/v1/messages/${encodeURIComponent(e)}/status?rcpt=${encodeURIComponent(e)}`)).status);
+    statuses.push((await api(kd.url, 'GET', `/v1/messages/${m.id}/status?rcpt=${encodeURIComponent(i + e)}`)).status);
+    statuses.push((await api(kd.url, 'POST', `/v1/messages/${encodeURIComponent(e)}/key`, { rcpt: i })).status);
+    statuses.push((await api(kd.url, 'POST', '/v1/accounts', { email: e, name: e, password: PW, phrase: e, questions: [{ q: e, a: e }, { q: e, a: e }], message: m.id })).status);
+    statuses.push((await api(kd.url, 'POST', '/v1/accounts', { email: i, name: 'Ivy', password: PW, phrase: 'p', questions: [{ q: 'a', a: 'b' }, { q: 'c', a: 'd' }], message: e })).status);
+    statuses.push((await api(kd.url, 'POST', '/v1/accounts/activate', { token: e })).status);
+    statuses.push((await api(kd.url, 'POST', '/v1/accounts/reset', { email: e })).status);
+    statuses.push((await api(kd.url, 'POST', '/v1/accounts/reset/questions', { token: e })).status);
+    statuses.push((await api(kd.url, 'POST', '/v1/accounts/reset/confirm', { token: e, answers: [e, e], password: PW })).status);
+    statuses.push((await api(kd.url, 'POST', '/v1/sessions', { email: e, password: e })).status);
+    statuses.push((await api(kd.url, 'POST', '/v1/sessions', { email: `x@y.org`, device: e })).status);
+    statuses.push((await api(kd.url, 'POST', '/v1/messages', { from: e, to: [e], security: e, profile: e }, gw)).status);
+    statuses.push((await api(kd.url, 'POST', '/v1/messages', { from: 'dr@clinic.example', to: [i], profile: e }, e)).status);
+    for (const s of statuses) assert.ok([400, 401, 404, 422, 429].includes(s), `${e}: ${statuses}`);
+    const orgRun = adminRun(kd.dataDir, 'org', 'create', e, '--domain', e);
+    assert.equal(orgRun.code, 1, 'admin refuses such an organisation name');
+  }
+  // A quote in a name is just a character: stored and mailed literally.
+  const skip = outbox(kd.dataDir).map((x) => x.path);
+  const reg = await api(kd.url, 'POST', '/v1/accounts', { email: i, name: "O'Brien\"); DROP TABLE x; --", password: PW, phrase: "it's", questions: [{ q: "q'1", a: "a'1" }, { q: 'q2', a: 'a2' }], message: m.id });
+  assert.equal(reg.status, 202);
+  const mail = await latestMail(kd.dataDir, i, { skip });
+  assert.match(mail.text, /O'Brien"\); DROP TABLE x; --/);
+  assert.equal(tables(), t0);
+  assert.equal(counts(), c1.replace(/^(\d+)/, (x) => String(Number(x) + 1)));
+  assert.notEqual(c0, c1);
+});
+
+test('operations endpoints answer', async () => {
+  const h = await fetch(kd.url + '/healthz');
+  assert.equal(await h.text(), 'ok\n');
+  const r = await fetch(kd.url + '/readyz');
+  assert.equal(r.status, 200);
+  const m = await (await fetch(kd.url + '/metrics')).text();
+  assert.match(m, /^sealpost_keyd_keys_released_total [1-9]\d*$/m);
+  assert.match(m, /^sealpost_keyd_login_failures_total [1-9]\d*$/m);
+});
