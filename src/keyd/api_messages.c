@@ -38,6 +38,27 @@ static json_t *expiry_json(gint64 expires)
     return json_string(t);
 }
 
+/* Writer callbacks: the deferred reply stands if the write committed. */
+static void created(void *ctx, bool ok, const GError *err)
+{
+    ks_req *r = ctx;
+    if (ok)
+        __atomic_fetch_add(&req_server(r)->n_keys_created, 1, __ATOMIC_RELAXED);
+    else
+        reply_unavailable(r, (GError *)err);
+    req_resume(r);
+}
+
+static void released(void *ctx, bool ok, const GError *err)
+{
+    ks_req *r = ctx;
+    if (ok)
+        __atomic_fetch_add(&req_server(r)->n_keys_released, 1, __ATOMIC_RELAXED);
+    else
+        reply_unavailable(r, (GError *)err);
+    req_resume(r);
+}
+
 void api_message_create(ks_req *r)
 {
     ks_server *srv = req_server(r);
@@ -131,12 +152,10 @@ void api_message_create(ks_req *r)
     g_autofree char *detail = api_detail("from", from, "security", m.security, "recipients",
                                          ndetail, NULL);
     ks_audit_event ev = {"message.create", actor, id, req_ip(r), detail};
-    ok = ok && store_message_create(srv->st, &m, (const char *const *)rcpts->pdata, rcpts->len,
-                                    &ev, &err);
     g_autoptr(GHashTable) phrases =
         ok ? store_account_phrases(srv->st, (const char *const *)rcpts->pdata, rcpts->len, &err)
            : NULL;
-    if (!ok || !phrases) {
+    if (!phrases) {
         sodium_free(key);
         g_free(m.kid);
         json_decref(body);
@@ -157,11 +176,15 @@ void api_message_create(ks_req *r)
                             jp);
     sodium_memzero(b64, strlen(b64));
     g_free(b64);
-    g_free(m.kid);
-    json_decref(body);
     store_org_clear(&org);
-    __atomic_fetch_add(&srv->n_keys_created, 1, __ATOMIC_RELAXED);
+    /* The reply (with the key) goes out once the message is committed. */
     reply_json(r, 201, out);
+    req_defer(r);
+    writer_create(srv->writer, &m, (const char *const *)rcpts->pdata, rcpts->len, &ev,
+                  created, r);
+    json_decref(body); /* after the writer copied m.security, which points into it */
+    sodium_memzero(wrapped, sizeof wrapped);
+    g_free(m.kid);
 }
 
 /* "active", "locked", "expired" or "recalled". */
@@ -319,9 +342,7 @@ void api_key_release(ks_req *r)
     uint8_t *key = sodium_malloc(SP_KEY_LEN);
     g_autofree char *detail = api_detail("auth", method, NULL);
     ks_audit_event ev = {"key.release", rcpt, m.id, req_ip(r), detail};
-    bool ok = api_unwrap(srv, &m, key, &err) &&
-              store_message_released(srv->st, m.id, rcpt, &ev, &err);
-    if (!ok) {
+    if (!api_unwrap(srv, &m, key, &err)) {
         sodium_free(key);
         store_message_clear(&m);
         return reply_unavailable(r, err);
@@ -331,7 +352,9 @@ void api_key_release(ks_req *r)
     json_t *out = json_pack("{s:s, s:s}", "key", b64, "kid", m.kid);
     sodium_memzero(b64, strlen(b64));
     g_free(b64);
-    store_message_clear(&m);
-    __atomic_fetch_add(&srv->n_keys_released, 1, __ATOMIC_RELAXED);
+    /* The key goes out once its release is recorded and audited. */
     reply_json(r, 200, out);
+    req_defer(r);
+    writer_release(srv->writer, m.id, rcpt, &ev, released, r);
+    store_message_clear(&m);
 }

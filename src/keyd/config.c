@@ -322,7 +322,7 @@ bool config_dev(ks_config *c, const char *data_dir, const char *listen, const ch
     c->store_url = g_strdup_printf("sqlite:%s/keyd.db", data_dir);
     c->kek_file = g_build_filename(data_dir, "kek", NULL);
     c->mail_outbox = g_build_filename(data_dir, "outbox", NULL);
-    c->mail_from = g_strdup("sealpost (development) <noreply@localhost>");
+    c->mail_from = g_strdup("\"sealpost development\" <noreply@localhost>");
     return finish(c, err);
 }
 

@@ -26,7 +26,7 @@ struct ks_req {
     bool method_mismatch;
     GByteArray *body;
     bool too_big;
-    bool dispatched, suspended;
+    bool dispatched, suspended, deferred;
     char ip[INET6_ADDRSTRLEN];
     gint64 t0;
     /* the reply */
@@ -34,6 +34,7 @@ struct ks_req {
     unsigned status;
     char *content_type;
     GBytes *out;
+    bool owned; /* out is our copy (wiped when done) */
     GPtrArray *headers; /* name, value, name, value, ... */
 };
 
@@ -93,6 +94,13 @@ const char *req_bearer(ks_req *r)
 static void reply_reset(ks_req *r)
 {
     g_clear_pointer(&r->content_type, g_free);
+    if (r->out) {
+        /* Replies may carry keys and tokens: wipe our copy. */
+        gsize len = 0;
+        gpointer data = (gpointer)g_bytes_get_data(r->out, &len);
+        if (len && r->owned)
+            sodium_memzero(data, len);
+    }
     g_clear_pointer(&r->out, g_bytes_unref);
     if (r->headers)
         g_ptr_array_set_size(r->headers, 0);
@@ -117,6 +125,29 @@ void reply_bytes(ks_req *r, unsigned status, const char *content_type, const voi
     r->status = status;
     r->content_type = g_strdup(content_type);
     r->out = copy ? g_bytes_new(data, len) : g_bytes_new_static(data, len);
+    r->owned = copy;
+}
+
+static void suspend(ks_req *r)
+{
+    r->suspended = true;
+    g_atomic_int_inc(&r->srv->suspended);
+    MHD_suspend_connection(r->conn);
+}
+
+void req_defer(ks_req *r)
+{
+    r->deferred = true;
+    if (!r->suspended)
+        suspend(r);
+}
+
+void req_resume(ks_req *r)
+{
+    ks_server *srv = r->srv;
+    r->suspended = false;
+    MHD_resume_connection(r->conn);
+    g_atomic_int_add(&srv->suspended, -1);
 }
 
 void reply_empty(ks_req *r, unsigned status)
@@ -126,10 +157,14 @@ void reply_empty(ks_req *r, unsigned status)
 
 void reply_json(ks_req *r, unsigned status, json_t *body)
 {
-    char *text = json_dumps(body, JSON_COMPACT);
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
-    if (!text)
-        g_error("keyd: out of memory for a JSON reply");
+    if (!text) {
+        /* json_pack refused a value: a bug, not the client's fault. */
+        g_critical("%s %s: the reply could not be built", r->method, r->path);
+        reply_problem(r, 500, "internal", "Internal error", NULL, NULL);
+        return;
+    }
     size_t n = strlen(text);
     reply_bytes(r, status, "application/json", text, n, TRUE);
     /* Replies may hold keys and tokens: do not leave copies in freed memory. */
@@ -390,7 +425,11 @@ static bool is_api(ks_req *r)
 
 static void dispatch(ks_req *r)
 {
-    if (r->too_big) {
+    if (g_atomic_int_get(&r->srv->stopping)) {
+        reply_header(r, "Connection", "close");
+        reply_problem(r, 503, "unavailable", "Service unavailable", NULL,
+                      "The key server is restarting; try again in a moment.");
+    } else if (r->too_big) {
         g_autofree char *d = g_strdup_printf("%zu", r->srv->cfg->max_body);
         reply_problem(r, 413, "too-large", "Request body too large", NULL,
                       "Request bodies are limited to %s bytes.", d);
@@ -417,7 +456,8 @@ static void slow_worker(gpointer data, gpointer user)
 {
     ks_req *r = data;
     dispatch(r);
-    MHD_resume_connection(r->conn);
+    if (!r->deferred)
+        req_resume(r);
 }
 
 static enum MHD_Result queue_reply(ks_req *r)
@@ -505,12 +545,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return queue_reply(r);
     if (!r->dispatched && r->route && (r->route->flags & ROUTE_SLOW) && !r->too_big) {
         r->dispatched = true;
-        MHD_suspend_connection(conn);
+        suspend(r);
         g_thread_pool_push(srv->slow, r, NULL);
         return MHD_YES;
     }
     r->dispatched = true;
     dispatch(r);
+    if (r->deferred)
+        return MHD_YES;
     return queue_reply(r);
 }
 
@@ -615,4 +657,17 @@ struct MHD_Daemon *http_start(ks_server *srv, GError **err)
         return NULL;
     }
     return d;
+}
+
+void http_stop(ks_server *srv, struct MHD_Daemon *d, unsigned timeout_ms)
+{
+    g_atomic_int_set(&srv->stopping, 1);
+    MHD_quiesce_daemon(d);
+    /* MHD must not be stopped with suspended connections. */
+    for (unsigned waited = 0; g_atomic_int_get(&srv->suspended) > 0 && waited < timeout_ms;
+         waited += 10)
+        g_usleep(10 * 1000);
+    if (g_atomic_int_get(&srv->suspended) > 0)
+        g_warning("stopping with %d requests unanswered", g_atomic_int_get(&srv->suspended));
+    MHD_stop_daemon(d);
 }

@@ -17,6 +17,7 @@
 #include "mailer.h"
 #include "ratelimit.h"
 #include "store.h"
+#include "writer.h"
 
 #include <jansson.h>
 #include <microhttpd.h>
@@ -32,6 +33,9 @@ typedef struct {
     ks_mailer *mailer;
     ks_ratelimit *limit;
     GThreadPool *slow; /* Argon2id work */
+    ks_writer *writer; /* group commit of creations and releases */
+    gint stopping;     /* set at shutdown: new requests get 503 */
+    gint suspended;    /* connections waiting for a slow or deferred reply */
     /* counters for /metrics */
     gint64 n_requests, n_errors, n_keys_created, n_keys_released, n_logins_ok,
         n_logins_failed;
@@ -69,6 +73,12 @@ const char *req_header(ks_req *r, const char *name);
 json_t *req_json(ks_req *r);
 /* The bearer token when the Authorization header has one, else NULL. */
 const char *req_bearer(ks_req *r);
+
+/* Defer the reply: another thread (writer.c) will set or confirm it and
+ * call req_resume(). Call from the handler, before handing r over. */
+void req_defer(ks_req *r);
+/* Send the reply now set; r must not be used afterwards. */
+void req_resume(ks_req *r);
 
 /* ---- field checks on a JSON object; the first failure sets a 422
  * problem naming the field, later calls then do nothing ---- */
@@ -113,5 +123,8 @@ void reply_too_many(ks_req *r, gint64 retry_after);
 
 /* Start serving; NULL on failure (err set). */
 struct MHD_Daemon *http_start(ks_server *srv, GError **err);
+/* Stop: refuse new requests, let suspended ones finish (at most
+ * timeout_ms), then close everything. */
+void http_stop(ks_server *srv, struct MHD_Daemon *d, unsigned timeout_ms);
 
 #endif

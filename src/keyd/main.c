@@ -103,6 +103,7 @@ static bool server_open(ks_server *srv, ks_config *cfg, GError **err)
     if (!srv->mailer)
         return false;
     srv->limit = ratelimit_new(cfg->rate_per_second, cfg->rate_burst);
+    srv->writer = writer_new(srv->st);
     return true;
 }
 
@@ -110,6 +111,7 @@ static void server_close(ks_server *srv)
 {
     if (srv->slow)
         g_thread_pool_free(srv->slow, FALSE, TRUE);
+    writer_free(srv->writer);
     ratelimit_free(srv->limit);
     ks_mailer_free(srv->mailer);
     kek_free(srv->ring);
@@ -164,7 +166,7 @@ static int serve(ks_server *srv)
         }
     }
     fprintf(stderr, "sealpost-keyd: stopping\n");
-    MHD_stop_daemon(d);
+    http_stop(srv, d, 10000);
     return 0;
 }
 

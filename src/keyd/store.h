@@ -142,6 +142,21 @@ bool store_message_released(store *s, const char *id, const char *rcpt,
                              const ks_audit_event *ev, GError **err);
 void store_message_clear(store_message *m);
 
+/* Several writes in one transaction (group commit): the busiest writes,
+ * message creation and key release, are queued by writer.c and applied
+ * here together. Each op carries its audit event. Returns false when the
+ * transaction failed; then none of them happened. */
+typedef enum { STORE_OP_CREATE, STORE_OP_RELEASE } store_op_kind;
+typedef struct {
+    store_op_kind kind;
+    const store_message *msg;  /* CREATE */
+    const char *const *rcpts;  /* CREATE */
+    size_t n_rcpts;            /* CREATE */
+    const char *id, *rcpt;     /* RELEASE */
+    const ks_audit_event *ev;
+} store_op;
+bool store_apply(store *s, const store_op *ops, size_t n, GError **err);
+
 /* Re-wrap every live message key: for each, rewrap(old kek id, wrapped)
  * returns the new wrapping (g_malloc'd) and its KEK id, or false to abort
  * the whole rotation, which then changes nothing. *count = keys rewrapped. */

@@ -598,35 +598,68 @@ void store_message_clear(store_message *m)
     memset(m, 0, sizeof *m);
 }
 
-bool store_message_create(store *s, const store_message *m, const char *const *rcpts,
-                          size_t n_rcpts, const ks_audit_event *ev, GError **err)
+static bool message_insert(conn *c, const store_message *m, const char *const *rcpts,
+                           size_t n_rcpts, GError **err)
 {
-    WRITE_TX(s, err, ev, {
-        sqlite3_stmt *st = prep(c,
-                                "INSERT INTO messages(id, org_id, sender, security, created,"
-                                " expires, kid, kek_id, wrapped) VALUES(?,?,?,?,?,?,?,?,?)",
-                                err);
+    sqlite3_stmt *st = prep(c,
+                            "INSERT INTO messages(id, org_id, sender, security, created,"
+                            " expires, kid, kek_id, wrapped) VALUES(?,?,?,?,?,?,?,?,?)",
+                            err);
+    bool ok = st != NULL;
+    if (ok) {
+        bind_text(st, 1, m->id);
+        sqlite3_bind_int64(st, 2, m->org_id);
+        bind_text(st, 3, m->sender);
+        bind_text(st, 4, m->security);
+        sqlite3_bind_int64(st, 5, m->created);
+        sqlite3_bind_int64(st, 6, m->expires);
+        bind_text(st, 7, m->kid);
+        bind_text(st, 8, m->kek_id);
+        bind_blob(st, 9, m->wrapped, m->wrapped_len);
+        ok = step_done(c, st, err);
+    }
+    for (size_t i = 0; ok && i < n_rcpts; i++) {
+        st = prep(c, "INSERT OR IGNORE INTO recipients(message_id, email) VALUES(?, ?)", err);
         ok = st != NULL;
         if (ok) {
             bind_text(st, 1, m->id);
-            sqlite3_bind_int64(st, 2, m->org_id);
-            bind_text(st, 3, m->sender);
-            bind_text(st, 4, m->security);
-            sqlite3_bind_int64(st, 5, m->created);
-            sqlite3_bind_int64(st, 6, m->expires);
-            bind_text(st, 7, m->kid);
-            bind_text(st, 8, m->kek_id);
-            bind_blob(st, 9, m->wrapped, m->wrapped_len);
+            bind_text(st, 2, rcpts[i]);
             ok = step_done(c, st, err);
         }
-        for (size_t i = 0; ok && i < n_rcpts; i++) {
-            st = prep(c, "INSERT OR IGNORE INTO recipients(message_id, email) VALUES(?, ?)", err);
-            ok = st != NULL;
-            if (ok) {
-                bind_text(st, 1, m->id);
-                bind_text(st, 2, rcpts[i]);
-                ok = step_done(c, st, err);
-            }
+    }
+    return ok;
+}
+
+static bool release_record(conn *c, const char *id, const char *rcpt, GError **err)
+{
+    sqlite3_stmt *st = prep(c,
+                            "UPDATE recipients SET opens = opens + 1,"
+                            " first_open = coalesce(first_open, ?3), last_open = ?3"
+                            " WHERE message_id = ?1 AND email = ?2",
+                            err);
+    if (!st)
+        return false;
+    bind_text(st, 1, id);
+    bind_text(st, 2, rcpt);
+    sqlite3_bind_int64(st, 3, now_s());
+    return step_done(c, st, err);
+}
+
+bool store_message_create(store *s, const store_message *m, const char *const *rcpts,
+                          size_t n_rcpts, const ks_audit_event *ev, GError **err)
+{
+    WRITE_TX(s, err, ev, { ok = message_insert(c, m, rcpts, n_rcpts, err); });
+}
+
+bool store_apply(store *s, const store_op *ops, size_t n, GError **err)
+{
+    WRITE_TX(s, err, NULL, {
+        for (size_t i = 0; ok && i < n; i++) {
+            if (ops[i].kind == STORE_OP_CREATE)
+                ok = message_insert(c, ops[i].msg, ops[i].rcpts, ops[i].n_rcpts, err);
+            else
+                ok = release_record(c, ops[i].id, ops[i].rcpt, err);
+            ok = ok && audit_insert(c, ops[i].ev, err);
         }
     });
 }
@@ -680,20 +713,7 @@ int store_message_for_rcpt(store *s, const char *id, const char *rcpt, store_mes
 bool store_message_released(store *s, const char *id, const char *rcpt,
                              const ks_audit_event *ev, GError **err)
 {
-    WRITE_TX(s, err, ev, {
-        sqlite3_stmt *st = prep(c,
-                                "UPDATE recipients SET opens = opens + 1,"
-                                " first_open = coalesce(first_open, ?3), last_open = ?3"
-                                " WHERE message_id = ?1 AND email = ?2",
-                                err);
-        ok = st != NULL;
-        if (ok) {
-            bind_text(st, 1, id);
-            bind_text(st, 2, rcpt);
-            sqlite3_bind_int64(st, 3, now_s());
-            ok = step_done(c, st, err);
-        }
-    });
+    WRITE_TX(s, err, ev, { ok = release_record(c, id, rcpt, err); });
 }
 
 bool store_rewrap_keys(store *s, store_rewrap_fn rewrap, void *ctx, gint64 *count,

@@ -24,6 +24,7 @@ import { KeyServer, describeKeyServerError } from './keyserver.js';
 import { alertBox, busySetter, checkbox, errorBox, field, infoBox, statusLine } from './ui.js';
 
 const POLL_MS = 4000;
+const POLL_FOR_MS = 30 * 60 * 1000; // then "Continue" is the way on
 const OWN = '__own__';
 const QUESTIONS = [
   'What was the name of your first pet?',
@@ -472,8 +473,13 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
     const my = show(view, focus);
     if (!reset) {
       st.textContent = 'Waiting for you to activate your account…';
+      const until = Date.now() + POLL_FOR_MS;
       const tick = async () => {
         if (my !== gen || !view.isConnected) return;
+        if (Date.now() > until) {
+          st.textContent = 'Press Continue once you have activated your account.';
+          return;
+        }
         try {
           const s = await ks.status(id, email);
           if (my !== gen) return;
@@ -608,6 +614,8 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       errorSlot.replaceChildren();
+      const notice = form.querySelector('.sp-ks-notice');
+      if (notice) notice.remove();
       const password = fPw.input.value;
       if (!password) {
         fPw.setError('Enter your password.');

@@ -4,7 +4,8 @@
 // with its attached messages stacked on top.
 //
 // Used by the envelope itself (main.js) and by keyd's /open page, which
-// reads an envelope file with DOMParser and shows it in its own document.
+// parses an envelope file into an inert fragment and shows it in its own
+// document.
 // A context object says where we run:
 //   ctx.place       'envelope' | 'page'
 //   ctx.canConnect  (origin) => whether this document may fetch from origin

@@ -157,7 +157,7 @@ async function resetPage() {
     { class: 'sp-form sp-form-plain', novalidate: true, 'aria-label': 'Choose a new password' },
     h('p', {}, `Choose a new password for ${typeof info.email === 'string' ? info.email : 'your account'}. First answer your security questions (not case-sensitive).`),
     answers.length ? h('fieldset', { class: 'sp-group' }, h('legend', {}, 'Security questions'), answers.map((a) => a.wrap)) : null,
-    h('fieldset', { class: 'sp-group' }, h('legend', {}, 'New password'), fPw.wrap, fPw2.wrap),
+    h('div', { class: 'sp-group' }, fPw.wrap, fPw2.wrap),
     errorSlot,
     h('div', { class: 'sp-actions' }, h('button', { type: 'submit', class: 'sp-btn sp-btn-primary' }, 'Reset password'), st),
   );

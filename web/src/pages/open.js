@@ -1,7 +1,7 @@
 // open.js - the script of keyd's /open page: open a securemessage.html file
 // right here. The reader drops the file on the page or chooses it; it is
-// read locally (never uploaded), parsed with DOMParser (an inert document:
-// none of its scripts run, nothing of it loads) and shown with the very
+// read locally (never uploaded), parsed into an inert <template> fragment
+// (none of its scripts run, nothing of it loads) and shown with the very
 // modules the envelope runs (../opener/view.js): password envelopes with
 // their password, key-server envelopes of this key server through its
 // account flow. The page's CSP allows connect-src 'self' only, so an
@@ -91,8 +91,13 @@ async function openFile(file) {
     chooser(alertBox('This file could not be read', `The browser could not read ${file.name}. Save it again and retry.`));
     return;
   }
-  const doc = new DOMParser().parseFromString(text, 'text/html');
-  const found = readEnvelope(doc);
+  // Parsed as the content of a <template>: an inert fragment, never
+  // connected to a document, so none of its scripts run, nothing loads and
+  // its <style> never becomes a style sheet (a DOMParser document would
+  // make one, and the page's CSP would report refusing it).
+  const tpl = document.createElement('template');
+  tpl.innerHTML = text;
+  const found = readEnvelope(tpl.content);
   if (found.error && found.error.kind === 'not-envelope') {
     chooser(
       alertBox(

@@ -1,0 +1,174 @@
+/*
+ * writer.c - the group-commit thread (see writer.h).
+ */
+#include "writer.h"
+
+#include <sodium.h>
+#include <string.h>
+
+#define MAX_BATCH 512
+
+typedef struct {
+    store_op_kind kind;
+    store_message msg;
+    char **rcpts;
+    char *id, *rcpt;
+    char *ev_event, *ev_actor, *ev_subject, *ev_ip, *ev_detail;
+    ks_audit_event ev;
+    writer_done_fn done;
+    void *ctx;
+} job;
+
+struct ks_writer {
+    store *st;
+    GAsyncQueue *q;
+    GThread *thread;
+};
+
+static job *stop_job(void)
+{
+    static job stop;
+    return &stop;
+}
+
+static void job_free(job *j)
+{
+    g_free(j->msg.sender);
+    g_free(j->msg.security);
+    g_free(j->msg.kid);
+    g_free(j->msg.kek_id);
+    if (j->msg.wrapped)
+        sodium_memzero(j->msg.wrapped, j->msg.wrapped_len);
+    g_free(j->msg.wrapped);
+    g_strfreev(j->rcpts);
+    g_free(j->id);
+    g_free(j->rcpt);
+    g_free(j->ev_event);
+    g_free(j->ev_actor);
+    g_free(j->ev_subject);
+    g_free(j->ev_ip);
+    g_free(j->ev_detail);
+    g_free(j);
+}
+
+static void copy_event(job *j, const ks_audit_event *ev)
+{
+    j->ev.event = j->ev_event = g_strdup(ev->event);
+    j->ev.actor = j->ev_actor = g_strdup(ev->actor);
+    j->ev.subject = j->ev_subject = g_strdup(ev->subject);
+    j->ev.ip = j->ev_ip = g_strdup(ev->ip);
+    j->ev.detail = j->ev_detail = g_strdup(ev->detail);
+}
+
+static void to_op(const job *j, store_op *op)
+{
+    memset(op, 0, sizeof *op);
+    op->kind = j->kind;
+    op->ev = &j->ev;
+    if (j->kind == STORE_OP_CREATE) {
+        op->msg = &j->msg;
+        op->rcpts = (const char *const *)j->rcpts;
+        op->n_rcpts = g_strv_length(j->rcpts);
+    } else {
+        op->id = j->id;
+        op->rcpt = j->rcpt;
+    }
+}
+
+static gpointer run(gpointer data)
+{
+    ks_writer *w = data;
+    job *batch[MAX_BATCH];
+    store_op ops[MAX_BATCH];
+    bool stopping = false;
+    while (!stopping) {
+        size_t n = 0;
+        job *j = g_async_queue_pop(w->q);
+        while (j) {
+            if (j == stop_job()) {
+                stopping = true;
+                break;
+            }
+            batch[n++] = j;
+            if (n == MAX_BATCH)
+                break;
+            j = g_async_queue_try_pop(w->q);
+        }
+        if (!n)
+            continue;
+        for (size_t i = 0; i < n; i++)
+            to_op(batch[i], &ops[i]);
+        GError *err = NULL;
+        if (store_apply(w->st, ops, n, &err)) {
+            for (size_t i = 0; i < n; i++)
+                batch[i]->done(batch[i]->ctx, true, NULL);
+        } else if (n == 1) {
+            batch[0]->done(batch[0]->ctx, false, err);
+        } else {
+            /* One bad write must not sink the others: apply them singly. */
+            g_clear_error(&err);
+            for (size_t i = 0; i < n; i++) {
+                bool ok = store_apply(w->st, &ops[i], 1, &err);
+                batch[i]->done(batch[i]->ctx, ok, err);
+                g_clear_error(&err);
+            }
+        }
+        g_clear_error(&err);
+        for (size_t i = 0; i < n; i++)
+            job_free(batch[i]);
+    }
+    return NULL;
+}
+
+ks_writer *writer_new(store *s)
+{
+    ks_writer *w = g_new0(ks_writer, 1);
+    w->st = s;
+    w->q = g_async_queue_new();
+    w->thread = g_thread_new("keyd-writer", run, w);
+    return w;
+}
+
+void writer_free(ks_writer *w)
+{
+    if (!w)
+        return;
+    g_async_queue_push(w->q, stop_job());
+    g_thread_join(w->thread);
+    g_async_queue_unref(w->q);
+    g_free(w);
+}
+
+void writer_create(ks_writer *w, const store_message *m, const char *const *rcpts, size_t n,
+                   const ks_audit_event *ev, writer_done_fn done, void *ctx)
+{
+    job *j = g_new0(job, 1);
+    j->kind = STORE_OP_CREATE;
+    j->msg = *m;
+    j->msg.org_name = j->msg.org_display = j->msg.org_color = j->msg.lock_reason = NULL;
+    j->msg.sender = g_strdup(m->sender);
+    j->msg.security = g_strdup(m->security);
+    j->msg.kid = g_strdup(m->kid);
+    j->msg.kek_id = g_strdup(m->kek_id);
+    j->msg.wrapped = g_memdup2(m->wrapped, m->wrapped_len);
+    j->rcpts = g_new0(char *, n + 1);
+    for (size_t i = 0; i < n; i++)
+        j->rcpts[i] = g_strdup(rcpts[i]);
+    copy_event(j, ev);
+    j->done = done;
+    j->ctx = ctx;
+    g_async_queue_push(w->q, j);
+}
+
+void writer_release(ks_writer *w, const char *id, const char *rcpt, const ks_audit_event *ev,
+                    writer_done_fn done, void *ctx)
+{
+    job *j = g_new0(job, 1);
+    j->kind = STORE_OP_RELEASE;
+    j->id = g_strdup(id);
+    j->rcpt = g_strdup(rcpt);
+    copy_event(j, ev);
+    j->done = done;
+    j->ctx = ctx;
+    g_async_queue_push(w->q, j);
+}

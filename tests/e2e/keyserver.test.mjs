@@ -1,0 +1,405 @@
+// keyserver.test.mjs - key-server envelopes end to end in Chromium, against
+// the real sealpost-keyd: a message sealed by the CLI with --keyserver is
+// opened from file://, the reader registers inside the envelope, activates
+// the account from the mailed link (keyd's /activate page), signs in and
+// reads the message; then remembered browsers, security "low", several
+// recipients, a forgotten password (keyd's /reset page), keyd's /open page,
+// and an unreachable key server.
+//
+// keyd runs in development mode on a free loopback port with a scratch data
+// directory; its mail lands in DIR/outbox. The only requests a page may
+// make go to that keyd (checked for every page); everything else is
+// aborted by the helpers. Screenshots land in build/e2e/ (ks-*.png).
+//
+// Run: SEALPOST=build/src/cli/sealpost [SEALPOST_KEYD=build/src/keyd/sealpost-keyd] node --test tests/e2e/
+
+import test, { after, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import {
+  browserSuite, horizontalOverflow, keydAdmin, newPage, openFile, outboxFiles, seal, sealKeyserver, shot, startKeyd,
+  unlock, waitForMail,
+} from './helpers.mjs';
+import * as mail from './mail.mjs';
+
+const suite = browserSuite();
+let keyd = null;
+let tokenFile = null;
+
+const BOB = 'bob@example.com';
+const CAROL = 'carol@example.net';
+const PASSWORD = 'Tr0ub4dor & three green apples';
+const NEW_PASSWORD = 'seven purple kites over Lisbon';
+const PHRASE = 'blue heron at dawn';
+const OWN_QUESTION = 'Which lake did we swim in as children?';
+const MOBILE = { width: 375, height: 740 };
+
+before(async () => {
+  keyd = await startKeyd();
+  keydAdmin(keyd.dir, 'org', 'create', 'example', '--domain', 'example.org');
+  const token = keydAdmin(keyd.dir, 'token', 'create', '--org', 'example');
+  assert.match(token, /^spg_[A-Za-z0-9_-]+$/);
+  // The browser suite's scratch directory may not exist yet (hooks of one
+  // file are not ordered across helpers): the token lives in keyd's.
+  tokenFile = join(keyd.dir, 'gateway.token');
+  writeFileSync(tokenFile, `${token}\n`, { mode: 0o600 });
+});
+
+after(async () => {
+  if (keyd) await keyd.stop();
+});
+
+/** Seal mail.plainText() for the key server. */
+const sealed = (opts = {}) => sealKeyserver(suite.tmp.dir, mail.plainText(), keyd.url, tokenFile, { to: [BOB], ...opts });
+
+/**
+ * A page that may talk to keyd (and nothing else). rec.calls lists
+ * "METHOD /path" of every keyd request; done() asserts that nothing but
+ * keyd was asked for, no script error and no CSP refusal happened, and
+ * no cookie was set.
+ */
+async function page(opts = {}) {
+  const rec = await newPage(suite.browser, { ...opts, passThrough: (u) => u.startsWith(`${keyd.url}/`) });
+  rec.calls = [];
+  rec.urls = [];
+  rec.page.on('request', (r) => {
+    if (r.url().startsWith(`${keyd.url}/`)) {
+      rec.calls.push(`${r.method()} ${new URL(r.url()).pathname}`);
+      rec.urls.push(r.url());
+    }
+  });
+  rec.done = async () => {
+    assert.deepEqual(rec.attempted.filter((u) => !u.startsWith(`${keyd.url}/`)), [], 'only the key server was contacted');
+    assert.deepEqual(rec.errors, [], 'page errors');
+    assert.deepEqual(rec.console.filter((m) => /Content Security Policy|Refused to/i.test(m)), [], 'CSP refusals');
+    assert.deepEqual(await rec.context.cookies(), [], 'no cookies');
+    await rec.context.close();
+  };
+  return rec;
+}
+
+const text = (p, sel) => p.locator(sel).innerText();
+const label = (p, name) => p.getByLabel(name, { exact: true });
+const button = (p, name) => p.getByRole('button', { name, exact: true });
+
+/** Type a password and press Open; wait for the message or a message. */
+async function signIn(p, password) {
+  await label(p, 'Password').fill(password);
+  await button(p, 'Open').click();
+  await p.waitForSelector('.sp-message, .sp-field-error:not([hidden]), .sp-error', { timeout: 30000 });
+}
+
+async function assertMessage(p) {
+  await p.waitForSelector('.sp-message', { timeout: 30000 });
+  assert.equal(await text(p, 'h1.sp-subject'), 'Your test results');
+  assert.match(await text(p, '.sp-text'), /Kind regards,\nAlice/);
+  assert.match(await text(p, '.sp-verified'), /Decrypted and verified/);
+}
+
+let activationLink = null;
+let firstEnvelope = null;
+
+test('register in the envelope, activate from the mail, sign in, read', async () => {
+  firstEnvelope = sealed({ name: 'first' });
+  const rec = await page();
+  const p = rec.page;
+  await openFile(p, firstEnvelope);
+  assert.match(await text(p, '.sp-info'), new RegExp(`key server 127\\.0\\.0\\.1:${keyd.url.split(':')[2]}`));
+
+  // Unregistered: the registration form, inside the envelope.
+  await button(p, 'Register').waitFor();
+  assert.equal(await label(p, 'Email').inputValue(), BOB);
+  assert.equal(await label(p, 'Email').isEditable(), false, 'the address is fixed');
+  for (const name of ['Name', 'Password', 'Confirm password', 'Security phrase', 'Security question 1', 'Answer 1', 'Security question 2', 'Answer 2'])
+    assert.equal(await label(p, name).count(), 1, name);
+  await shot(p, 'ks-register');
+  await p.setViewportSize(MOBILE);
+  assert.equal(await horizontalOverflow(p), 0, 'no horizontal scrolling (registration, 375 px)');
+  await shot(p, 'ks-register-mobile');
+  await p.setViewportSize({ width: 1280, height: 800 });
+
+  // Checks in the page first: nothing is sent while a field is wrong.
+  const before = rec.calls.length;
+  await button(p, 'Register').click();
+  assert.match(await text(p, '#sp-ks-name-error'), /Enter your name/);
+  assert.equal(await p.evaluate(() => document.activeElement.id), 'sp-ks-name');
+  await label(p, 'Name').fill('Bob Recipient');
+  await label(p, 'Password').fill(PASSWORD);
+  await label(p, 'Confirm password').fill('something else');
+  await label(p, 'Security phrase').fill(PHRASE);
+  await label(p, 'Answer 1').fill('Rex');
+  await label(p, 'Security question 2').selectOption({ label: 'Write my own question…' });
+  await label(p, 'Your question 2').fill(OWN_QUESTION);
+  await label(p, 'Answer 2').fill('Lake Geneva');
+  await button(p, 'Register').click();
+  assert.match(await text(p, '#sp-ks-new-password2-error'), /do not match/);
+  assert.equal(rec.calls.length, before, 'no request for a form the page refused');
+
+  // The key server's password rules come back next to the field.
+  await label(p, 'Password').fill(BOB);
+  await label(p, 'Confirm password').fill(BOB);
+  await button(p, 'Register').click();
+  await p.locator('#sp-ks-new-password-error:not([hidden])').waitFor();
+  assert.ok((await text(p, '#sp-ks-new-password-error')).length > 10, 'the weak-password detail is shown');
+  assert.equal(await label(p, 'Password').getAttribute('aria-invalid'), 'true');
+  await shot(p, 'ks-register-weak-password');
+
+  const skip = outboxFiles(keyd.dir);
+  await label(p, 'Password').fill(PASSWORD);
+  await label(p, 'Confirm password').fill(PASSWORD);
+  await button(p, 'Register').click();
+  await p.getByText(/check your inbox/i).first().waitFor();
+  assert.match(await text(p, '.sp-ks-inbox'), new RegExp(`sent an email to ${BOB.replace('.', '\\.')}`));
+  await shot(p, 'ks-inbox');
+
+  // "Continue" before activating: still pending, and it says so.
+  await button(p, 'Continue').click();
+  await p.getByText('Your account is not active yet').waitFor();
+
+  // The activation mail links to keyd's /activate page with the token in the fragment.
+  const m = await waitForMail(keyd.dir, BOB, /https?:\/\/\S+\/activate#token=spa_[A-Za-z0-9_-]+/, { skip });
+  activationLink = m.link;
+  assert.ok(m.link.startsWith(`${keyd.url}/activate#token=`), m.link);
+  const act = await rec.context.newPage();
+  const resp = await act.goto(m.link);
+  const csp = resp.headers()['content-security-policy'] || '';
+  assert.match(csp, /default-src 'none'/);
+  assert.match(csp, /connect-src 'self'/);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+  await button(act, 'Activate account').click();
+  await act.getByText('Your account is active').waitFor();
+  assert.match(await act.locator('main').innerText(), /Go back to your secure message and sign in/);
+  assert.equal(new URL(act.url()).hash, '', 'the used token leaves the address bar');
+  await shot(act, 'ks-activated');
+  await act.close();
+
+  // Back in the envelope: it noticed by itself (status polling).
+  await label(p, 'Password').waitFor({ timeout: 15000 });
+  assert.match(await text(p, '.sp-ks'), /Your account is active/);
+  assert.equal(await label(p, 'Remember this browser').count(), 0, 'security high: no remembering');
+  await shot(p, 'ks-signin');
+
+  // A wrong password is refused next to the field.
+  await signIn(p, 'not my password at all');
+  assert.match(await text(p, '#sp-ks-password-error'), /Wrong password/);
+  await shot(p, 'ks-wrong-password');
+
+  // keyd backs off for a second after a failure.
+  await p.waitForTimeout(2200);
+  await signIn(p, PASSWORD);
+  await assertMessage(p);
+  await shot(p, 'ks-message');
+
+  const id = JSON.parse(readFileSync(firstEnvelope, 'utf8').match(/id="sealpost-header">([^<]*)</)[1]).id;
+  for (const call of ['GET /v1/messages/' + id + '/status', 'POST /v1/accounts', 'POST /v1/sessions', `POST /v1/messages/${id}/key`, 'DELETE /v1/sessions/current'])
+    assert.ok(rec.calls.includes(call), `${call} in ${rec.calls.join(', ')}`);
+  assert.ok(rec.calls.indexOf('DELETE /v1/sessions/current') > rec.calls.indexOf(`POST /v1/messages/${id}/key`), 'signed out after the key came');
+  assert.ok(!rec.urls.some((u) => u.includes('Tr0ub4dor') || u.includes('sps_')), 'no secret in a URL');
+  assert.equal(await p.evaluate(() => localStorage.length), 0, 'nothing remembered for a security-high message');
+  await rec.done();
+});
+
+test('an activation link works once', async () => {
+  const rec = await newPage(suite.browser, { passThrough: (u) => u.startsWith(`${keyd.url}/`) });
+  await rec.page.goto(activationLink);
+  await button(rec.page, 'Activate account').click();
+  await rec.page.getByText('This activation link is not valid any more').waitFor();
+  await shot(rec.page, 'ks-activate-used');
+  assert.deepEqual(rec.errors, []);
+  await rec.context.close();
+});
+
+test('security phrase outside; "Remember this browser" for a medium message', async () => {
+  const env = sealed({ security: 'medium' });
+  const rec = await page();
+  const p = rec.page;
+  await openFile(p, env);
+  // Now that Bob has an account, the envelope carries his phrase.
+  assert.match(await text(p, '.sp-phrase'), new RegExp(PHRASE));
+  await label(p, 'Password').waitFor();
+  await label(p, 'Remember this browser').check();
+  await shot(p, 'ks-signin-medium');
+  await signIn(p, PASSWORD);
+  await assertMessage(p);
+  const stored = await p.evaluate(() => Object.keys(localStorage));
+  assert.deepEqual(stored, [`sealpost.device ${keyd.url} ${BOB}`]);
+
+  // Opened again in this browser: no password needed.
+  await openFile(p, env);
+  await p.getByText('This browser is remembered for').waitFor();
+  assert.equal(await label(p, 'Password').count(), 0);
+  await shot(p, 'ks-remembered');
+  await button(p, 'Open').click();
+  await assertMessage(p);
+
+  // A security-high message still asks for the password.
+  await openFile(p, firstEnvelope);
+  await label(p, 'Password').waitFor();
+  assert.equal(await p.getByText('This browser is remembered for').count(), 0);
+  await rec.done();
+});
+
+test('security low: Open without a password', async () => {
+  const env = sealed({ security: 'low' });
+  const rec = await page();
+  const p = rec.page;
+  await openFile(p, env);
+  await p.getByText('This message opens without a password for').waitFor();
+  assert.equal(await label(p, 'Password').count(), 0);
+  await shot(p, 'ks-low');
+  await button(p, 'Open').click();
+  await assertMessage(p);
+  assert.ok(!rec.calls.includes('POST /v1/sessions'), 'no session for a low message');
+  await rec.done();
+});
+
+test('several recipients: the reader gives the address', async () => {
+  const env = sealed({ to: [BOB, CAROL] });
+  const rec = await page();
+  const p = rec.page;
+  await openFile(p, env);
+  await label(p, 'Email').waitFor();
+  await label(p, 'Email').fill('dave@example.org');
+  await button(p, 'Continue').click();
+  assert.match(await text(p, '#sp-ks-address-error'), /not sent to that address/);
+  await shot(p, 'ks-choose-address');
+  await label(p, 'Email').fill('Carol@Example.NET');
+  await button(p, 'Continue').click();
+  await button(p, 'Register').waitFor();
+  assert.equal(await label(p, 'Email').inputValue(), CAROL);
+  await button(p, 'Use another address').first().click();
+  await label(p, 'Email').fill(BOB);
+  await button(p, 'Continue').click();
+  await label(p, 'Password').waitFor();
+  await signIn(p, PASSWORD);
+  await assertMessage(p);
+  await rec.done();
+});
+
+test('forgotten password: mailed link, keyd /reset page, questions, new password', async () => {
+  const rec = await page();
+  const p = rec.page;
+  await openFile(p, firstEnvelope);
+  await label(p, 'Password').waitFor();
+  const skip = outboxFiles(keyd.dir);
+  await button(p, 'Forgot your password?').click();
+  await p.getByText(/check your inbox/i).first().waitFor();
+  assert.match(await text(p, '.sp-ks-inbox'), /link to choose a new password/);
+
+  const m = await waitForMail(keyd.dir, BOB, /https?:\/\/\S+\/reset#token=spr_[A-Za-z0-9_-]+/, { skip });
+  const rs = await rec.context.newPage();
+  const resp = await rs.goto(m.link);
+  assert.match(resp.headers()['content-security-policy'] || '', /connect-src 'self'/);
+  // One answer field per question, labelled by the question itself.
+  await label(rs, 'What was the name of your first pet?').fill('rex'); // answers ignore case
+  await label(rs, OWN_QUESTION).fill('  Lake   Geneva ');
+  await label(rs, 'New password').fill(NEW_PASSWORD);
+  await label(rs, 'Confirm new password').fill(NEW_PASSWORD);
+  await shot(rs, 'ks-reset-page');
+  await button(rs, 'Reset password').click();
+  await rs.getByText('Your password has been changed').waitFor();
+  await rs.close();
+
+  await button(p, 'Continue').click();
+  await label(p, 'Password').waitFor();
+  await signIn(p, PASSWORD);
+  assert.match(await text(p, '#sp-ks-password-error'), /Wrong password/, 'the old password is gone');
+  await p.waitForTimeout(2200);
+  await signIn(p, NEW_PASSWORD);
+  await assertMessage(p);
+  await rec.done();
+});
+
+test("keyd's /open page: drop the envelope, or choose a password envelope", async () => {
+  const rec = await page();
+  const p = rec.page;
+  const landing = await p.goto(`${keyd.url}/`);
+  assert.match(landing.headers()['content-security-policy'] || '', /default-src 'none'/);
+  await p.getByRole('link', { name: 'Open a secure message' }).click();
+  await p.getByText('Drop securemessage.html here').waitFor();
+  assert.match((await p.evaluate(() => location.pathname)), /^\/open$/);
+  await shot(p, 'ks-open-page');
+
+  // Drop the key-server envelope on the page.
+  const html = readFileSync(firstEnvelope, 'utf8');
+  const dt = await p.evaluateHandle((data) => {
+    const t = new DataTransfer();
+    t.items.add(new File([data], 'securemessage.html', { type: 'text/html' }));
+    return t;
+  }, html);
+  await p.dispatchEvent('#sp-drop', 'drop', { dataTransfer: dt });
+  await label(p, 'Password').waitFor();
+  assert.match(await text(p, '.sp-outside'), /Alice Example <alice@example\.org>/);
+  await signIn(p, NEW_PASSWORD);
+  await assertMessage(p);
+  await shot(p, 'ks-open-page-message');
+
+  // A password envelope, chosen with the file input: decrypted in the page.
+  await button(p, 'Open another file').click();
+  const pwEnv = seal(suite.tmp.dir, mail.plainText(), { name: 'for-open-page' });
+  await p.setInputFiles('#sp-file', pwEnv);
+  await unlock(p);
+  await assertMessage(p);
+
+  // Not an envelope at all.
+  await button(p, 'Open another file').click();
+  const junk = join(suite.tmp.dir, 'notes.html');
+  writeFileSync(junk, '<!DOCTYPE html><p>hello</p>');
+  await p.setInputFiles('#sp-file', junk);
+  await p.getByText('This is not a secure message').waitFor();
+  assert.match(await text(p, '.sp-error'), new RegExp(basename(junk)));
+  await rec.done();
+});
+
+test('wrong passwords: backoff, then the account is locked for minutes', async () => {
+  const rec = await page();
+  const p = rec.page;
+  await openFile(p, firstEnvelope);
+  await label(p, 'Password').waitFor();
+  const seen = new Set();
+  let locked = null;
+  for (let i = 0; i < 12 && !locked; i++) {
+    await label(p, 'Password').fill(`wrong password ${i}`);
+    const [resp] = await Promise.all([
+      p.waitForResponse((r) => r.url() === `${keyd.url}/v1/sessions` && r.request().method() === 'POST'),
+      button(p, 'Open').click(),
+    ]);
+    seen.add(resp.status());
+    await p.waitForFunction(() => document.querySelector('form[aria-busy="false"]'));
+    if (resp.status() === 401) {
+      assert.match(await text(p, '#sp-ks-password-error'), /Wrong password/);
+    } else if (resp.status() === 429) {
+      const msg = await text(p, '.sp-error-slot');
+      assert.match(msg, /Too many attempts/);
+      const wait = Number((/Wait (\d+) seconds?/.exec(msg) || [])[1]);
+      assert.ok(wait >= 1 && wait <= 60, msg);
+      await p.waitForTimeout(wait * 1000 + 200);
+    } else if (resp.status() === 423) {
+      locked = await text(p, '.sp-error-slot');
+    } else {
+      assert.fail(`unexpected answer ${resp.status()}`);
+    }
+  }
+  assert.ok(seen.has(401) && seen.has(429), `answers seen: ${[...seen]}`);
+  assert.match(locked, /Your account is locked/);
+  assert.match(locked, /blocked for \d+ minutes/);
+  await shot(p, 'ks-locked');
+  await rec.done();
+});
+
+test('unreachable key server: the envelope says which one', async () => {
+  const env = sealed();
+  const origin = keyd.url;
+  await keyd.stop();
+  keyd = { stop: async () => {}, url: origin, dir: null };
+  const rec = await newPage(suite.browser, { passThrough: (u) => u.startsWith(`${origin}/`) });
+  const p = rec.page;
+  await p.goto(pathToFileURL(env).href);
+  await p.getByText(`Cannot reach the key server at ${origin}`).waitFor();
+  assert.equal(await button(p, 'Try again').count(), 1);
+  await shot(p, 'ks-unreachable');
+  assert.deepEqual(rec.errors, []);
+  await rec.context.close();
+});
