@@ -137,9 +137,11 @@ void api_message_create(ks_req *r)
     m.security = (char *)(security ? security : "high");
     m.created = now;
     m.expires = expires;
-    uint8_t *key = sodium_malloc(SP_KEY_LEN);
+    /* On the stack and wiped: sodium_malloc's guard pages cost two mmaps
+     * and an mprotect per request, which stalls every thread. */
+    uint8_t key[SP_KEY_LEN];
     uint8_t wrapped[KS_WRAPPED_LEN];
-    sp_crypto_random(key, SP_KEY_LEN);
+    sp_crypto_random(key, sizeof key);
     g_rw_lock_reader_lock(&srv->ring_lock);
     m.kid = g_strdup(kek_current_id(srv->ring));
     m.kek_id = m.kid;
@@ -156,7 +158,7 @@ void api_message_create(ks_req *r)
         ok ? store_account_phrases(srv->st, (const char *const *)rcpts->pdata, rcpts->len, &err)
            : NULL;
     if (!phrases) {
-        sodium_free(key);
+        sodium_memzero(key, sizeof key);
         g_free(m.kid);
         json_decref(body);
         store_org_clear(&org);
@@ -169,7 +171,7 @@ void api_message_create(ks_req *r)
     while (g_hash_table_iter_next(&it, &k, &v))
         json_object_set_new(jp, k, json_string(v));
     char *b64 = g_base64_encode(key, SP_KEY_LEN);
-    sodium_free(key);
+    sodium_memzero(key, sizeof key);
     json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "id", id, "key", b64,
                             "kid", m.kid, "url", srv->cfg->public_url, "org", org.name,
                             "security", m.security, "expires", expiry_json(expires), "phrases",
@@ -339,16 +341,18 @@ void api_key_release(ks_req *r)
         store_message_clear(&m);
         return;
     }
-    uint8_t *key = sodium_malloc(SP_KEY_LEN);
+    /* On the stack and wiped: sodium_malloc's guard pages cost two mmaps
+     * and an mprotect per request, which stalls every thread. */
+    uint8_t key[SP_KEY_LEN];
     g_autofree char *detail = api_detail("auth", method, NULL);
     ks_audit_event ev = {"key.release", rcpt, m.id, req_ip(r), detail};
     if (!api_unwrap(srv, &m, key, &err)) {
-        sodium_free(key);
+        sodium_memzero(key, sizeof key);
         store_message_clear(&m);
         return reply_unavailable(r, err);
     }
     char *b64 = g_base64_encode(key, SP_KEY_LEN);
-    sodium_free(key);
+    sodium_memzero(key, sizeof key);
     json_t *out = json_pack("{s:s, s:s}", "key", b64, "kid", m.kid);
     sodium_memzero(b64, strlen(b64));
     g_free(b64);

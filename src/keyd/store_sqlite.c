@@ -132,7 +132,8 @@ static conn *conn_open(const char *path, GError **err)
     sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(c->db, 1);
     if (!exec_sql(c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
-                     "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;",
+                     "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;"
+                     "PRAGMA mmap_size=268435456;",
                   err)) {
         conn_free(c);
         return NULL;
