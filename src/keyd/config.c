@@ -50,6 +50,7 @@ void config_clear(ks_config *c)
     g_free(c->public_url);
     g_free(c->tls_cert);
     g_free(c->tls_key);
+    g_free(c->user);
     g_free(c->store_url);
     g_free(c->kek_file);
     g_free(c->mail_relay);
@@ -161,7 +162,7 @@ static bool get_bool(GKeyFile *kf, const char *group, const char *key, bool *out
 static bool check_known(GKeyFile *kf, GError **err)
 {
     static const char *const known[] = {
-        "server:listen", "server:public_url", "server:tls_cert", "server:tls_key",
+        "server:listen", "server:public_url", "server:user", "server:tls_cert", "server:tls_key",
         "server:threads", "server:max_body", "store:url", "keys:kek_file", "mail:relay",
         "mail:require_tls", "mail:from", "mail:username", "mail:password_file", "mail:ca_file",
         "mail:outbox", "auth:argon2_memory_kib", "auth:argon2_passes", "auth:lockout_failures",
@@ -256,6 +257,7 @@ bool config_load(ks_config *c, const char *path, GError **err)
     c->public_url = get_str(kf, "server", "public_url");
     c->tls_cert = get_str(kf, "server", "tls_cert");
     c->tls_key = get_str(kf, "server", "tls_key");
+    c->user = get_str(kf, "server", "user");
     gint64 threads = 0, max_body = (gint64)c->max_body;
     gint64 mem = c->argon2.memory_kib, passes = c->argon2.passes;
     gint64 fails = c->lockout_failures, days = c->device_seconds / 86400;

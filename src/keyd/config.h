@@ -17,6 +17,7 @@ typedef struct {
     unsigned listen_port;
     char *public_url; /* no trailing slash */
     char *tls_cert, *tls_key;
+    char *user; /* switch to this user after binding, when started as root */
     unsigned threads;
     size_t max_body;
     /* [store] */

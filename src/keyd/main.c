@@ -17,6 +17,9 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -120,6 +123,30 @@ static void server_close(ks_server *srv)
     g_rw_lock_clear(&srv->ring_lock);
 }
 
+/* Started as root: become [server] user now that the port is bound. */
+static bool drop_privileges(const ks_config *cfg)
+{
+    if (geteuid() != 0)
+        return true;
+    if (!cfg->user) {
+        if (!cfg->dev)
+            g_warning("running as root: set [server] user so keyd drops root after binding");
+        return true;
+    }
+    struct passwd *pw = getpwnam(cfg->user);
+    if (!pw) {
+        g_critical("[server] user %s does not exist", cfg->user);
+        return false;
+    }
+    if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+        setuid(pw->pw_uid) != 0 || setuid(0) == 0) {
+        g_critical("cannot switch to user %s: %s", cfg->user, g_strerror(errno));
+        return false;
+    }
+    g_message("running as user %s", cfg->user);
+    return true;
+}
+
 /* Serve until SIGINT or SIGTERM; sweep expired sessions and tokens every
  * minute. */
 static int serve(ks_server *srv)
@@ -136,6 +163,10 @@ static int serve(ks_server *srv)
     struct MHD_Daemon *d = http_start(srv, &err);
     if (!d)
         return fail(err);
+    if (!drop_privileges(srv->cfg)) {
+        http_stop(srv, d, 0);
+        return 2;
+    }
     fprintf(stderr,
             "sealpost-keyd: listening on %s:%u, public URL %s (%u passwords blocklisted%s)\n",
             srv->cfg->listen_host, srv->cfg->listen_port, srv->cfg->public_url,

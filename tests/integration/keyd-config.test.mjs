@@ -137,6 +137,37 @@ test('HTTPS with the configured certificate, HSTS, and nothing in clear', async 
   }
 });
 
+test('started as root with [server] user, keyd runs as that user', { skip: process.getuid() !== 0 && 'needs root' }, async () => {
+  const dir = scratch();
+  let proc;
+  try {
+    const port = await freePort();
+    const path = conf(dir, `[server]\nlisten = 127.0.0.1:${port}\nuser = nobody\n`);
+    assert.equal(run(['admin', '--config', path, 'kek', 'create']).code, 0);
+    assert.equal(run(['--config', path, '--check-config']).code, 0);
+    spawnSync('chown', ['-R', 'nobody', dir]);
+    spawnSync('chmod', ['755', dir]);
+    proc = spawn(requireKeyd(), ['--config', path], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    proc.stderr.on('data', (d) => (log += d));
+    let ok = false;
+    for (let i = 0; i < 100 && !ok; i++) {
+      ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status === 200, () => false);
+      if (!ok) await sleep(100);
+    }
+    assert.ok(ok, log);
+    const status = readFileSync(`/proc/${proc.pid}/status`, 'utf8');
+    const uid = Number(status.match(/^Uid:\s+(\d+)/m)[1]);
+    const nobody = Number(spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout);
+    assert.equal(uid, nobody);
+    assert.match(log, /running as user nobody/);
+  } finally {
+    proc?.kill('SIGTERM');
+    await sleep(200);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('kek rotate on a running server: every envelope still opens, with its kid', async () => {
   const kd = await startKeyd();
   try {
