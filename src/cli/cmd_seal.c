@@ -42,16 +42,14 @@ typedef struct {
     const char *input;
 } seal_args;
 
-/* Seal in with key and the prepared header, write the output, report. */
-static int seal_finish(const seal_args *a, GMimeStream *in, gint64 in_size, const uint8_t *key,
-                       sp_header *h, sp_display *d)
+/* Seal in with key and the prepared header onto out, commit, report. */
+static int seal_finish(const seal_args *a, cli_output *out, GMimeStream *in, gint64 in_size,
+                       const uint8_t *key, sp_header *h, sp_display *d)
 {
     g_autoptr(GError) err = NULL;
-    g_autoptr(cli_output) out = cli_output_new(a->output, &err);
     sp_seal_opts o = {
         .key = key, .hdr = h, .disp = d, .max_size = a->limit, .mail = a->mail, .in_size = in_size};
-    bool ok = out != NULL && sp_seal(in, cli_output_stream(out), &o, &err) &&
-              cli_output_commit(out, &err);
+    bool ok = sp_seal(in, cli_output_stream(out), &o, &err) && cli_output_commit(out, &err);
     if (ok && a->output != NULL)
         fprintf(stderr, "sealpost seal: wrote %s (message %s)\n", a->output, h->id);
     return ok ? EXIT_OK : cli_fail("seal", err);
@@ -106,6 +104,11 @@ static int seal_with_keyserver(const seal_args *a, const char *keyserver, const 
         return cli_usage("seal", "the message has no To or Cc address: give the recipients "
                                  "with --to");
 
+    /* The output first: a key made for a message that cannot be written
+     * would be left unused on the key server. */
+    g_autoptr(cli_output) out = cli_output_new(a->output, &err);
+    if (out == NULL)
+        return cli_fail("seal", err);
     size_t toklen = 0;
     char *token = cli_read_secret(token_file, &toklen, &err);
     if (token == NULL)
@@ -142,7 +145,7 @@ static int seal_with_keyserver(const seal_args *a, const char *keyserver, const 
      * envelope has a single reader. */
     const char *phrase = to->len == 1 ? sp_kc_message_phrase(&m, g_ptr_array_index(to, 0)) : NULL;
     d.phrase = g_strdup(phrase);
-    int rc = seal_finish(a, in, in_size, m.key, &h, &d);
+    int rc = seal_finish(a, out, in, in_size, m.key, &h, &d);
     sp_kc_message_clear(&m);
     sp_header_clear(&h);
     sp_display_clear(&d);
@@ -193,7 +196,8 @@ static int seal_with_password(const seal_args *a, const char *password_file, con
     bool ok = sp_crypto_argon2id(key, pw, pwlen, h.salt, h.kdf_m, h.kdf_t, h.kdf_p, &err);
     cli_secret_free(pw, pwlen);
     sp_display d = {0};
-    int rc = ok ? seal_finish(a, in, in_size, key, &h, &d) : cli_fail("seal", err);
+    g_autoptr(cli_output) out = ok ? cli_output_new(a->output, &err) : NULL;
+    int rc = out != NULL ? seal_finish(a, out, in, in_size, key, &h, &d) : cli_fail("seal", err);
     sp_crypto_wipe(key, sizeof key);
     sp_header_clear(&h);
     sp_display_clear(&d);

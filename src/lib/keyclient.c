@@ -453,19 +453,26 @@ static bool kc_problem_error(sp_kc *kc, long status, const kc_answer *a, GError 
         } else {
             g_string_append_printf(msg, "HTTP status %ld", status);
         }
+        /* Add what the detail does not already say. */
         if (strcmp(name, "message-expired") == 0 && expires != NULL && detail == NULL) {
             g_autofree char *e = server_text(expires);
             g_string_append_printf(msg, " (on %s)", e);
         }
-        if (field != NULL) {
+        if (field != NULL && strstr(msg->str, field) == NULL) {
             g_autofree char *f = server_text(field);
             g_string_append_printf(msg, " (field %s)", f);
         }
     }
-    if (retry > 0 && (status == 423 || status == 429))
-        g_string_append_printf(msg, "; try again in %" JSON_INTEGER_FORMAT " seconds", retry);
+    if (retry > 0 && detail == NULL && (status == 423 || status == 429))
+        g_string_append_printf(msg, "; try again in %" JSON_INTEGER_FORMAT " second%s", retry,
+                               retry == 1 ? "" : "s");
 
-    if (status >= 500 || status < 400) {
+    if (status >= 300 && status < 400) {
+        g_set_error(err, SP_ERROR, SP_ERR_UNAVAILABLE,
+                    "the key server at %s answered with a redirect (HTTP %ld), which is not "
+                    "followed: give the key server's own URL",
+                    kc->base, status);
+    } else if (status >= 500 || status < 400) {
         g_set_error(err, SP_ERROR, SP_ERR_UNAVAILABLE,
                     "the key server at %s cannot serve this now (HTTP %ld: %s): try again later",
                     kc->base, status, msg->str);

@@ -5,6 +5,8 @@
  * One sp_kc is one key server (a base URL) and one libcurl easy handle that
  * is kept between calls, so successive calls reuse the connection. An sp_kc
  * is NOT thread-safe: use one per thread (the gateway holds one per worker).
+ * A program with threads calls curl_global_init() before it starts them;
+ * otherwise the first sp_kc_new() does.
  *
  * Transport rules: HTTPS with certificate and host verification, or plain
  * http:// only to a loopback host (127.0.0.0/8, ::1, localhost) - the same

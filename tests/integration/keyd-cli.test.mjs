@@ -158,6 +158,15 @@ test('--to and --from override the message; security low still opens with the pa
   assert.deepEqual(r.out, msg);
 });
 
+test('pipes: seal from standard input to standard output, open from standard input', () => {
+  const msg = message(PATIENT, 'Through a pipe.');
+  const s = run(['seal', '--keyserver', keyd.url, '--token-file', TOKEN, '--mail'], msg);
+  assert.equal(s.code, 0, s.err);
+  const o = run(['open', '--keyserver', keyd.url, '--email', PATIENT, '--password-file', PATIENT_PW, '-'], s.out);
+  assert.equal(o.code, 0, o.err);
+  assert.deepEqual(o.out, msg);
+});
+
 test('an address that is not a recipient is refused: exit 3, nothing written', async () => {
   // The carer has an account (made through another message) but is not a
   // recipient of the first one.
@@ -185,6 +194,36 @@ test('a wrong password: exit 3, says so, never echoes a secret', async () => {
   assert.equal(again.code, 0, again.err);
 });
 
+test('an account whose activation is pending is refused (exit 3) and told to activate', async () => {
+  const PENDING = 'pending@example.org';
+  const env = seal('pending.html', message(PENDING, 'Not yet.'));
+  const reg = await api(keyd.url, 'POST', '/v1/accounts', {
+    email: PENDING,
+    name: 'Pending Person',
+    password: 'a long pending password',
+    phrase: 'amber',
+    questions: [
+      { q: 'Pet?', a: 'Rex' },
+      { q: 'Street?', a: 'Elm' },
+    ],
+    message: env.id,
+  });
+  assert.equal(reg.status, 202, reg.text);
+  const r = openAs(PENDING, file('pending-pw.txt', 'a long pending password\n'), env.path);
+  assert.equal(r.code, 3, r.err);
+  assert.match(r.err, /^sealpost open: the key server refused: .*activ/i);
+});
+
+test('an expired message: the key server refuses the key (exit 3)', async () => {
+  const env = seal('expiring.html', message(PATIENT, 'Short-lived.'), '--expires', '2s');
+  await sleep(2500);
+  const out = file('expired.eml');
+  const r = openAs(PATIENT, PATIENT_PW, env.path, '-o', out);
+  assert.equal(r.code, 3, r.err);
+  assert.match(r.err, /expired/i);
+  assert.ok(!existsSync(out));
+});
+
 test('seal refusals: a wrong gateway token, a sender outside the organisation (exit 3)', () => {
   const bad = file('bad.token', 'spg_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n');
   const msg = file('refused.eml', MSG1);
@@ -192,9 +231,11 @@ test('seal refusals: a wrong gateway token, a sender outside the organisation (e
   let r = run(['seal', '--keyserver', keyd.url, '--token-file', bad, '-o', out, msg]);
   assert.equal(r.code, 3, r.err);
   assert.match(r.err, /the key server refused/);
-  assert.ok(!r.err.includes('spg_'), 'no token in the message');
+  assert.ok(!r.err.includes('spg_AAAA'), 'the token is not echoed');
   r = run(['seal', '--keyserver', keyd.url, '--token-file', TOKEN, '--from', 'ana@elsewhere.example', '-o', out, msg]);
   assert.equal(r.code, 3, r.err);
+  assert.match(r.err, /the key server refused/);
+  assert.ok(!r.err.includes(readFileSync(TOKEN, 'utf8').trim()), 'the token is not echoed');
   assert.ok(!existsSync(out));
 });
 

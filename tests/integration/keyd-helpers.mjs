@@ -185,8 +185,9 @@ export function outbox(dataDir) {
 
 /**
  * The newest outbox mail addressed to `to` (waits up to 5 s for it):
- * { path, subject, text, html, link } where link is the first keyd link in
- * the text (e.g. http://127.0.0.1:PORT/activate#token=spa_...). `skip`
+ * { path, subject, text, html, link } where link is the first link in the
+ * text that carries a token (http://127.0.0.1:PORT/activate#token=spa_...),
+ * else the first link. `skip`
  * lists outbox paths to ignore (mails that were there before).
  */
 export async function latestMail(dataDir, to, { skip = [], timeoutMs = 5000 } = {}) {
@@ -199,7 +200,8 @@ export async function latestMail(dataDir, to, { skip = [], timeoutMs = 5000 } = 
       const rcpts = (mail.to || []).map((a) => (a.address || '').toLowerCase());
       if (!rcpts.includes(to.toLowerCase())) continue;
       const text = mail.text || '';
-      const link = (text.match(/https?:\/\/[^\s<>"]+/) || [null])[0];
+      const urls = text.match(/https?:\/\/[^\s<>"]+/g) || [];
+      const link = urls.find((u) => u.includes('#token=')) || urls[0] || null;
       return { path: m.path, subject: mail.subject, text, html: mail.html || '', link };
     }
     if (Date.now() > deadline) throw new Error(`no mail to ${to} in ${join(dataDir, 'outbox')}`);
