@@ -157,8 +157,9 @@ bool sp_open(GMimeStream *in, GMimeStream *out, const sp_open_opts *o, GError **
         else
             g_set_error(err, SP_ERROR, SP_ERR_USAGE,
                         "this envelope's key is held by the key server %s: open it in a "
-                        "browser, or give the message key with --key-file",
-                        h->ks_url);
+                        "browser, or sign in with --keyserver %s --email ADDR "
+                        "--password-file F",
+                        h->ks_url, h->ks_url);
         return false;
     }
     bool ok = sp_env_reader_decrypt(r, key, sp_sink_gmime, out, err);
