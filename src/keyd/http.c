@@ -644,7 +644,8 @@ struct MHD_Daemon *http_start(ks_server *srv, GError **err)
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)1024,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024),
+        /* 32 KiB: MHD mmaps larger pools, one mmap/munmap per connection. */
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
         MHD_OPTION_ARRAY, tls_opts,
         MHD_OPTION_END);

@@ -22,6 +22,11 @@
 typedef struct {
     sqlite3 *db;
     GHashTable *stmts; /* const char *sql (static) -> sqlite3_stmt * */
+    /* The audit chain's head, known inside the current write transaction
+     * once read or written (saves a lookup per row in a batch). */
+    bool head_known;
+    gint64 head_seq;
+    uint8_t head_hash[KS_HASH_LEN];
 } conn;
 
 struct store {
@@ -227,6 +232,7 @@ static int step_row(conn *c, sqlite3_stmt *st, GError **err)
 static bool tx_write(store *s, conn *c, GError **err)
 {
     g_mutex_lock(&s->write_lock);
+    c->head_known = false; /* another process may have appended since */
     sqlite3_stmt *st = prep(c, "BEGIN IMMEDIATE", err);
     if (st && step_done(c, st, err))
         return true;
@@ -256,18 +262,24 @@ static bool audit_insert(conn *c, const ks_audit_event *ev, GError **err)
         return true;
     uint8_t prev[KS_HASH_LEN] = {0};
     gint64 seq = 1;
-    sqlite3_stmt *st = prep(c, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", err);
-    if (!st)
-        return false;
-    int r = step_row(c, st, err);
-    if (r < 0)
-        return false;
-    if (r == 1) {
-        seq = sqlite3_column_int64(st, 0) + 1;
-        if (sqlite3_column_bytes(st, 1) == KS_HASH_LEN)
-            memcpy(prev, sqlite3_column_blob(st, 1), KS_HASH_LEN);
+    sqlite3_stmt *st;
+    if (c->head_known) {
+        seq = c->head_seq + 1;
+        memcpy(prev, c->head_hash, KS_HASH_LEN);
+    } else {
+        st = prep(c, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", err);
+        if (!st)
+            return false;
+        int r = step_row(c, st, err);
+        if (r < 0)
+            return false;
+        if (r == 1) {
+            seq = sqlite3_column_int64(st, 0) + 1;
+            if (sqlite3_column_bytes(st, 1) == KS_HASH_LEN)
+                memcpy(prev, sqlite3_column_blob(st, 1), KS_HASH_LEN);
+        }
+        sqlite3_reset(st);
     }
-    sqlite3_reset(st);
     gint64 ts = g_get_real_time() / G_USEC_PER_SEC;
     uint8_t hash[KS_HASH_LEN];
     audit_row_hash(prev, seq, ts, ev->event, ev->actor, ev->subject, ev->ip, ev->detail, hash);
@@ -286,7 +298,12 @@ static bool audit_insert(conn *c, const ks_audit_event *ev, GError **err)
     bind_text(st, 7, ev->detail);
     bind_blob(st, 8, prev, KS_HASH_LEN);
     bind_blob(st, 9, hash, KS_HASH_LEN);
-    return step_done(c, st, err);
+    if (!step_done(c, st, err))
+        return false;
+    c->head_known = true;
+    c->head_seq = seq;
+    memcpy(c->head_hash, hash, KS_HASH_LEN);
+    return true;
 }
 
 /* ---- open, migrate ---- */
@@ -392,7 +409,7 @@ bool store_ping(store *s, GError **err)
 
 /* The boilerplate of every write call: a connection, a write transaction,
  * the body, the audit row, commit or roll back. BODY sets ok. */
-#define WRITE_TX(s, err, ev, BODY)                                                                 \
+#define WRITE_TX(s, err, ev, ...)                                                                 \
     do {                                                                                           \
         conn *c = conn_get((s), (err));                                                            \
         if (!c)                                                                                    \
@@ -402,7 +419,7 @@ bool store_ping(store *s, GError **err)
             return false;                                                                          \
         }                                                                                          \
         bool ok = true;                                                                            \
-        BODY;                                                                                      \
+        __VA_ARGS__;                                                                               \
         if (ok)                                                                                    \
             ok = audit_insert(c, (ev), (err));                                                     \
         ok = tx_end((s), c, ok, ok ? (err) : NULL) && ok;                                          \
@@ -631,10 +648,10 @@ static bool message_insert(conn *c, const store_message *m, const char *const *r
     return ok;
 }
 
-static bool release_record(conn *c, const char *id, const char *rcpt, GError **err)
+static bool release_record(conn *c, const char *id, const char *rcpt, gint64 n, GError **err)
 {
     sqlite3_stmt *st = prep(c,
-                            "UPDATE recipients SET opens = opens + 1,"
+                            "UPDATE recipients SET opens = opens + ?4,"
                             " first_open = coalesce(first_open, ?3), last_open = ?3"
                             " WHERE message_id = ?1 AND email = ?2",
                             err);
@@ -643,6 +660,7 @@ static bool release_record(conn *c, const char *id, const char *rcpt, GError **e
     bind_text(st, 1, id);
     bind_text(st, 2, rcpt);
     sqlite3_bind_int64(st, 3, now_s());
+    sqlite3_bind_int64(st, 4, n);
     return step_done(c, st, err);
 }
 
@@ -655,13 +673,29 @@ bool store_message_create(store *s, const store_message *m, const char *const *r
 bool store_apply(store *s, const store_op *ops, size_t n, GError **err)
 {
     WRITE_TX(s, err, NULL, {
+        /* Releases of the same (message, recipient) in one batch update
+         * its counters once. */
+        GHashTable *opens = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         for (size_t i = 0; ok && i < n; i++) {
-            if (ops[i].kind == STORE_OP_CREATE)
+            if (ops[i].kind == STORE_OP_CREATE) {
                 ok = message_insert(c, ops[i].msg, ops[i].rcpts, ops[i].n_rcpts, err);
-            else
-                ok = release_record(c, ops[i].id, ops[i].rcpt, err);
+            } else {
+                char *k = g_strconcat(ops[i].id, "\n", ops[i].rcpt, NULL);
+                gpointer v = g_hash_table_lookup(opens, k);
+                g_hash_table_insert(opens, k, GSIZE_TO_POINTER(GPOINTER_TO_SIZE(v) + 1));
+            }
             ok = ok && audit_insert(c, ops[i].ev, err);
         }
+        GHashTableIter it;
+        gpointer k, v;
+        g_hash_table_iter_init(&it, opens);
+        while (ok && g_hash_table_iter_next(&it, &k, &v)) {
+            char *nl = strchr(k, '\n');
+            *nl = '\0';
+            ok = release_record(c, k, nl + 1, (gint64)GPOINTER_TO_SIZE(v), err);
+            *nl = '\n';
+        }
+        g_hash_table_destroy(opens);
     });
 }
 
@@ -714,7 +748,7 @@ int store_message_for_rcpt(store *s, const char *id, const char *rcpt, store_mes
 bool store_message_released(store *s, const char *id, const char *rcpt,
                              const ks_audit_event *ev, GError **err)
 {
-    WRITE_TX(s, err, ev, { ok = release_record(c, id, rcpt, err); });
+    WRITE_TX(s, err, ev, { ok = release_record(c, id, rcpt, 1, err); });
 }
 
 bool store_rewrap_keys(store *s, store_rewrap_fn rewrap, void *ctx, gint64 *count,
