@@ -147,8 +147,8 @@ static bool drop_privileges(const ks_config *cfg)
     return true;
 }
 
-/* Serve until SIGINT or SIGTERM; sweep expired sessions and tokens every
- * minute. */
+/* Serve until SIGINT or SIGTERM; checkpoint the database every second and
+ * sweep expired sessions and tokens every minute. */
 static int serve(ks_server *srv)
 {
     sigset_t set;
@@ -172,8 +172,8 @@ static int serve(ks_server *srv)
             srv->cfg->listen_host, srv->cfg->listen_port, srv->cfg->public_url,
             (unsigned)auth_blocklist_size(),
             srv->cfg->dev ? "; development mode: mail goes to the outbox" : "");
-    for (;;) {
-        struct timespec ts = {60, 0};
+    for (unsigned tick = 1;; tick++) {
+        struct timespec ts = {1, 0};
         int sig = sigtimedwait(&set, NULL, &ts);
         if (sig == SIGINT || sig == SIGTERM)
             break;
@@ -191,7 +191,11 @@ static int serve(ks_server *srv)
             }
             continue;
         }
-        if (!store_sweep(srv->st, g_get_real_time() / G_USEC_PER_SEC, &err)) {
+        if (!store_checkpoint(srv->st, &err)) {
+            g_warning("checkpoint: %s", err->message);
+            g_clear_error(&err);
+        }
+        if (tick % 60 == 0 && !store_sweep(srv->st, g_get_real_time() / G_USEC_PER_SEC, &err)) {
             g_warning("sweep: %s", err->message);
             g_clear_error(&err);
         }

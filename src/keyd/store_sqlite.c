@@ -138,7 +138,10 @@ static conn *conn_open(const char *path, GError **err)
     sqlite3_extended_result_codes(c->db, 1);
     if (!exec_sql(c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                      "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;"
-                     "PRAGMA mmap_size=268435456;",
+                     "PRAGMA mmap_size=268435456;"
+                     /* Checkpoints run from store_checkpoint() on keyd's
+                      * housekeeping thread, so a commit seldom has to. */
+                     "PRAGMA wal_autocheckpoint=20000;",
                   err)) {
         conn_free(c);
         return NULL;
@@ -1406,6 +1409,19 @@ bool store_sweep(store *s, gint64 now, GError **err)
             }
         }
     });
+}
+
+bool store_checkpoint(store *s, GError **err)
+{
+    conn *c = conn_get(s, err);
+    if (!c)
+        return false;
+    sqlite3_stmt *st = prep(c, "PRAGMA wal_checkpoint(PASSIVE)", err);
+    bool ok = st && step_row(c, st, err) >= 0;
+    if (st)
+        sqlite3_reset(st);
+    conn_put(s, c);
+    return ok;
 }
 
 /* ---- audit ---- */
