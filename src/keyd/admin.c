@@ -25,7 +25,8 @@ static const char admin_usage[] =
     "  account unlock ADDR                          end a sign-in lockout now\n"
     "  kek create                                   a new key file (refuses to overwrite)\n"
     "  kek rotate                                   new KEK; re-wrap every stored key under it\n"
-    "  audit verify                                 check the audit chain; names the first broken row\n"
+    "  audit verify                                 check the audit chain; names the first broken "
+    "row\n"
     "\n"
     "Exit status: 0 done, 1 usage, 2 bad input or not found, 3 audit chain broken,\n"
     "4 database or key file unavailable.\n";
@@ -122,8 +123,9 @@ static int find_org(store *s, const char *name, store_org *org)
     if (found < 0)
         return fail(err);
     if (!found) {
-        fprintf(stderr, "sealpost-keyd admin: no organisation named %s (create it with `org "
-                        "create`)\n",
+        fprintf(stderr,
+                "sealpost-keyd admin: no organisation named %s (create it with `org "
+                "create`)\n",
                 name);
         return 2;
     }
@@ -145,8 +147,9 @@ static int token_create(store *s, int argc, char **argv)
     ks_audit_event ev = {"token.create", "admin", name, NULL, NULL};
     if (store_gateway_token_add(s, org.id, h, &ev, &err)) {
         printf("%s\n", token);
-        fprintf(stderr, "gateway token for %s created; it is shown only now: store it in the "
-                        "gateway's token file (mode 0600)\n",
+        fprintf(stderr,
+                "gateway token for %s created; it is shown only now: store it in the "
+                "gateway's token file (mode 0600)\n",
                 name);
     } else {
         rc = fail(err);
@@ -192,8 +195,7 @@ static int user_create(store *s, const ks_config *cfg, int argc, char **argv)
         g_autofree char *detail = g_strdup_printf("{\"org\":\"%s\",\"role\":\"%s\"}", name, role);
         ks_audit_event ev = {"user.create", "admin", addr, NULL, detail};
         if (hash && store_org_user_set(s, org.id, addr, hash, role, &ev, &err))
-            printf("%s is now %s %s of %s\n", addr, strcmp(role, "admin") ? "a" : "an", role,
-                   name);
+            printf("%s is now %s %s of %s\n", addr, strcmp(role, "admin") ? "a" : "an", role, name);
         else
             rc = fail(err);
     }

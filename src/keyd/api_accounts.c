@@ -46,15 +46,14 @@ static bool mail_link(ks_req *r, ks_mail_kind kind, const char *to, const char *
 }
 
 /* A reset token for an active account, mailed with kind. */
-static bool send_reset(ks_req *r, const store_account *a, ks_mail_kind kind,
-                       const ks_brand *brand)
+static bool send_reset(ks_req *r, const store_account *a, ks_mail_kind kind, const ks_brand *brand)
 {
     ks_server *srv = req_server(r);
     g_autoptr(GError) err = NULL;
     uint8_t h[KS_HASH_LEN];
     char *token = auth_token_new("spr_", h);
-    bool ok = store_mailtoken_add(srv->st, a->id, MAILTOKEN_RESET, h, api_now() + RESET_SECONDS,
-                                  &err);
+    bool ok =
+        store_mailtoken_add(srv->st, a->id, MAILTOKEN_RESET, h, api_now() + RESET_SECONDS, &err);
     if (!ok)
         reply_unavailable(r, err);
     else
@@ -161,8 +160,8 @@ void api_account_register(ks_req *r)
     char *token = auth_token_new("spa_", th);
     g_autofree char *detail = api_detail("message", m.id, NULL);
     ks_audit_event ev = {"account.register", email, email, req_ip(r), detail};
-    int state = store_account_register(srv->st, &reg, th, api_now() + ACTIVATION_SECONDS, &ev,
-                                       &err);
+    int state =
+        store_account_register(srv->st, &reg, th, api_now() + ACTIVATION_SECONDS, &ev, &err);
     bool ok = state >= 0;
     if (!ok)
         reply_unavailable(r, err);
@@ -336,8 +335,10 @@ void api_reset_confirm(ks_req *r)
          * one was wrong). */
         bool all = true;
         for (guint i = 0; i < qs->len; i++) {
-            g_autofree char *norm = auth_answer_normalise(json_string_value(json_array_get(answers, i)));
-            all &= auth_verify(g_array_index(qs, store_question, i).answer_hash, norm, strlen(norm));
+            g_autofree char *norm =
+                auth_answer_normalise(json_string_value(json_array_get(answers, i)));
+            all &=
+                auth_verify(g_array_index(qs, store_question, i).answer_hash, norm, strlen(norm));
         }
         if (!all) {
             api_login_failed(r, a.email, "answers");

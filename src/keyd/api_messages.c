@@ -72,7 +72,8 @@ void api_message_create(ks_req *r)
     if (found < 0)
         return reply_unavailable(r, err);
     if (!found)
-        return reply_unauthorized(r, "A gateway token is required (Authorization: Bearer spg_...).");
+        return reply_unauthorized(r,
+                                  "A gateway token is required (Authorization: Bearer spg_...).");
 
     json_t *body = req_json(r);
     if (!body) {
@@ -151,8 +152,8 @@ void api_message_create(ks_req *r)
     m.wrapped_len = sizeof wrapped;
     g_autofree char *actor = g_strconcat("gateway:", org.name, NULL);
     g_autofree char *ndetail = g_strdup_printf("%u", rcpts->len);
-    g_autofree char *detail = api_detail("from", from, "security", m.security, "recipients",
-                                         ndetail, NULL);
+    g_autofree char *detail =
+        api_detail("from", from, "security", m.security, "recipients", ndetail, NULL);
     ks_audit_event ev = {"message.create", actor, id, req_ip(r), detail};
     g_autoptr(GHashTable) phrases =
         ok ? store_account_phrases(srv->st, (const char *const *)rcpts->pdata, rcpts->len, &err)
@@ -172,18 +173,16 @@ void api_message_create(ks_req *r)
         json_object_set_new(jp, k, json_string(v));
     char *b64 = g_base64_encode(key, SP_KEY_LEN);
     sodium_memzero(key, sizeof key);
-    json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "id", id, "key", b64,
-                            "kid", m.kid, "url", srv->cfg->public_url, "org", org.name,
-                            "security", m.security, "expires", expiry_json(expires), "phrases",
-                            jp);
+    json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "id", id, "key", b64, "kid",
+                            m.kid, "url", srv->cfg->public_url, "org", org.name, "security",
+                            m.security, "expires", expiry_json(expires), "phrases", jp);
     sodium_memzero(b64, strlen(b64));
     g_free(b64);
     store_org_clear(&org);
     /* The reply (with the key) goes out once the message is committed. */
     reply_json(r, 201, out);
     req_defer(r);
-    writer_create(srv->writer, &m, (const char *const *)rcpts->pdata, rcpts->len, &ev,
-                  created, r);
+    writer_create(srv->writer, &m, (const char *const *)rcpts->pdata, rcpts->len, &ev, created, r);
     json_decref(body); /* after the writer copied m.security, which points into it */
     sodium_memzero(wrapped, sizeof wrapped);
     g_free(m.kid);
@@ -223,17 +222,17 @@ void api_message_status(ks_req *r)
         store_message_clear(&m);
         return reply_unavailable(r, err);
     }
-    const char *account = !found ? "unregistered"
+    const char *account = !found                       ? "unregistered"
                           : a.status == ACCOUNT_ACTIVE ? "active"
                                                        : "pending";
     json_t *brand = json_pack("{s:s}", "name", m.org_display ? m.org_display : m.org_name);
     if (m.org_color)
         json_object_set_new(brand, "color", json_string(m.org_color));
     const char *state = message_state(&m, api_now());
-    json_t *out = json_pack("{s:s, s:s, s:o, s:s, s:s, s:o, s:{s:s, s:s}}", "id", m.id, "org",
-                            m.org_name, "brand", brand, "security", m.security, "state", state,
-                            "expires", expiry_json(m.expires), "recipient", "email", rcpt,
-                            "account", account);
+    json_t *out =
+        json_pack("{s:s, s:s, s:o, s:s, s:s, s:o, s:{s:s, s:s}}", "id", m.id, "org", m.org_name,
+                  "brand", brand, "security", m.security, "state", state, "expires",
+                  expiry_json(m.expires), "recipient", "email", rcpt, "account", account);
     if (strcmp(state, "locked") == 0)
         json_object_set_new(out, "reason", json_string(m.lock_reason ? m.lock_reason : ""));
     store_account_clear(&a);

@@ -167,7 +167,8 @@ void api_session_create(ks_req *r)
                                 method == SESSION_PASSWORD ? "password" : "device");
         if (dtoken) {
             g_autofree char *dt = sp_time_format(dexpires);
-            json_object_set_new(out, "device", json_pack("{s:s, s:s}", "token", dtoken, "expires", dt));
+            json_object_set_new(out, "device",
+                                json_pack("{s:s, s:s}", "token", dtoken, "expires", dt));
         }
         __atomic_fetch_add(&srv->n_logins_ok, 1, __ATOMIC_RELAXED);
         reply_json(r, 201, out);

@@ -9,9 +9,9 @@
 #include <stddef.h>
 
 typedef struct {
-    const char *path;          /* "/activate", "/assets/pages.js", ... */
-    const char *content_type;  /* "text/html; charset=utf-8", ... */
-    const char *csp;           /* Content-Security-Policy for HTML pages, NULL otherwise */
+    const char *path;         /* "/activate", "/assets/pages.js", ... */
+    const char *content_type; /* "text/html; charset=utf-8", ... */
+    const char *csp;          /* Content-Security-Policy for HTML pages, NULL otherwise */
     const unsigned char *data;
     size_t len;
 } ks_asset;

@@ -62,9 +62,9 @@ static bool verify_row(void *p, const store_audit_row *row)
     v->rep->rows++;
     if (v->last_seq && row->seq != v->last_seq + 1) {
         v->rep->first_bad = row->seq;
-        v->rep->problem = g_strdup_printf("rows %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT
-                                          " are missing",
-                                          v->last_seq + 1, row->seq - 1);
+        v->rep->problem =
+            g_strdup_printf("rows %" G_GINT64_FORMAT " to %" G_GINT64_FORMAT " are missing",
+                            v->last_seq + 1, row->seq - 1);
         return false;
     }
     if (sodium_memcmp(row->prev, v->prev, KS_HASH_LEN) != 0) {

@@ -17,9 +17,9 @@ void audit_row_hash(const uint8_t prev[KS_HASH_LEN], gint64 seq, gint64 ts, cons
                     uint8_t out[KS_HASH_LEN]);
 
 typedef struct {
-    gint64 rows;       /* rows checked */
-    gint64 first_bad;  /* seq of the first broken row, 0 when the chain holds */
-    char *problem;     /* what is wrong with it, NULL when intact */
+    gint64 rows;      /* rows checked */
+    gint64 first_bad; /* seq of the first broken row, 0 when the chain holds */
+    char *problem;    /* what is wrong with it, NULL when intact */
 } audit_report;
 
 /* Walk the whole chain. Returns false only when the store cannot be read;

@@ -124,8 +124,7 @@ static bool get_int(GKeyFile *kf, const char *group, const char *key, gint64 min
     return true;
 }
 
-static bool get_double(GKeyFile *kf, const char *group, const char *key, double *out,
-                       GError **err)
+static bool get_double(GKeyFile *kf, const char *group, const char *key, double *out, GError **err)
 {
     g_autofree char *v = get_str(kf, group, key);
     if (!v)
@@ -133,8 +132,8 @@ static bool get_double(GKeyFile *kf, const char *group, const char *key, double 
     char *end = NULL;
     double d = g_ascii_strtod(v, &end);
     if (!end || *end || d < 0 || d > 1e6) {
-        g_set_error(err, SP_ERROR, SP_ERR_USAGE, "[%s] %s = %s: expected a number ≥ 0", group,
-                    key, v);
+        g_set_error(err, SP_ERROR, SP_ERR_USAGE, "[%s] %s = %s: expected a number ≥ 0", group, key,
+                    v);
         return false;
     }
     *out = d;
@@ -151,8 +150,8 @@ static bool get_bool(GKeyFile *kf, const char *group, const char *key, bool *out
     else if (!g_ascii_strcasecmp(v, "false") || !g_ascii_strcasecmp(v, "no") || !strcmp(v, "0"))
         *out = false;
     else {
-        g_set_error(err, SP_ERROR, SP_ERR_USAGE, "[%s] %s = %s: expected true or false", group,
-                    key, v);
+        g_set_error(err, SP_ERROR, SP_ERR_USAGE, "[%s] %s = %s: expected true or false", group, key,
+                    v);
         return false;
     }
     return true;
@@ -162,12 +161,33 @@ static bool get_bool(GKeyFile *kf, const char *group, const char *key, bool *out
 static bool check_known(GKeyFile *kf, GError **err)
 {
     static const char *const known[] = {
-        "server:listen", "server:public_url", "server:user", "server:tls_cert", "server:tls_key",
-        "server:threads", "server:max_body", "store:url", "keys:kek_file", "mail:relay",
-        "mail:require_tls", "mail:from", "mail:username", "mail:password_file", "mail:ca_file",
-        "mail:outbox", "auth:argon2_memory_kib", "auth:argon2_passes", "auth:lockout_failures",
-        "auth:lockout_seconds", "auth:backoff_base_ms", "auth:session_seconds",
-        "auth:device_days", "auth:blocklist", "auth:rate_per_second", "auth:rate_burst", NULL,
+        "server:listen",
+        "server:public_url",
+        "server:user",
+        "server:tls_cert",
+        "server:tls_key",
+        "server:threads",
+        "server:max_body",
+        "store:url",
+        "keys:kek_file",
+        "mail:relay",
+        "mail:require_tls",
+        "mail:from",
+        "mail:username",
+        "mail:password_file",
+        "mail:ca_file",
+        "mail:outbox",
+        "auth:argon2_memory_kib",
+        "auth:argon2_passes",
+        "auth:lockout_failures",
+        "auth:lockout_seconds",
+        "auth:backoff_base_ms",
+        "auth:session_seconds",
+        "auth:device_days",
+        "auth:blocklist",
+        "auth:rate_per_second",
+        "auth:rate_burst",
+        NULL,
     };
     g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
     for (char **g = groups; *g; g++) {
@@ -176,8 +196,7 @@ static bool check_known(GKeyFile *kf, GError **err)
             g_autofree char *name = g_strdup_printf("%s:%s", *g, *k);
             if (!g_strv_contains(known, name)) {
                 g_set_error(err, SP_ERROR, SP_ERR_USAGE,
-                            "unknown setting [%s] %s (see docs/keyd.md for the settings)", *g,
-                            *k);
+                            "unknown setting [%s] %s (see docs/keyd.md for the settings)", *g, *k);
                 return false;
             }
         }
@@ -224,8 +243,9 @@ static bool finish(ks_config *c, GError **err)
         return false;
     }
     if (!c->mail_relay && !c->mail_outbox) {
-        g_set_error(err, SP_ERROR, SP_ERR_USAGE,
-                    "[mail] needs relay (smtp://HOST:PORT) or, for development, outbox (a directory)");
+        g_set_error(
+            err, SP_ERROR, SP_ERR_USAGE,
+            "[mail] needs relay (smtp://HOST:PORT) or, for development, outbox (a directory)");
         return false;
     }
     if (!c->mail_from)

@@ -34,7 +34,7 @@ struct ks_req {
     unsigned status;
     char *content_type;
     GBytes *out;
-    bool owned; /* out is our copy (wiped when done) */
+    bool owned;         /* out is our copy (wiped when done) */
     GPtrArray *headers; /* name, value, name, value, ... */
 };
 
@@ -114,8 +114,8 @@ void reply_header(ks_req *r, const char *name, const char *value)
     g_ptr_array_add(r->headers, g_strdup(value));
 }
 
-void reply_bytes(ks_req *r, unsigned status, const char *content_type, const void *data,
-                 size_t len, gboolean copy)
+void reply_bytes(ks_req *r, unsigned status, const char *content_type, const void *data, size_t len,
+                 gboolean copy)
 {
     GPtrArray *keep = r->headers;
     r->headers = NULL;
@@ -172,8 +172,8 @@ void reply_json(ks_req *r, unsigned status, json_t *body)
     free(text);
 }
 
-void reply_problem(ks_req *r, unsigned status, const char *name, const char *title,
-                   json_t *extra, const char *detail_fmt, ...)
+void reply_problem(ks_req *r, unsigned status, const char *name, const char *title, json_t *extra,
+                   const char *detail_fmt, ...)
 {
     json_t *p = extra ? extra : json_object();
     g_autofree char *type = g_strconcat(KS_PROBLEM_BASE, name, NULL);
@@ -212,10 +212,10 @@ void reply_too_many(ks_req *r, gint64 retry_after)
 {
     g_autofree char *ra = g_strdup_printf("%" G_GINT64_FORMAT, retry_after < 1 ? 1 : retry_after);
     reply_header(r, "Retry-After", ra);
-    reply_problem(r, 429, "too-many-requests", "Too many requests",
-                  json_pack("{s:I}", "retry_after", (json_int_t)(retry_after < 1 ? 1 : retry_after)),
-                  "Wait %s second%s before trying again.", ra,
-                  retry_after > 1 ? "s" : "");
+    reply_problem(
+        r, 429, "too-many-requests", "Too many requests",
+        json_pack("{s:I}", "retry_after", (json_int_t)(retry_after < 1 ? 1 : retry_after)),
+        "Wait %s second%s before trying again.", ra, retry_after > 1 ? "s" : "");
 }
 
 /* ---- request body ---- */
@@ -237,7 +237,8 @@ json_t *req_json(ks_req *r)
         return NULL;
     }
     json_error_t e;
-    json_t *root = json_loadb((const char *)r->body->data, r->body->len, JSON_REJECT_DUPLICATES, &e);
+    json_t *root =
+        json_loadb((const char *)r->body->data, r->body->len, JSON_REJECT_DUPLICATES, &e);
     if (!root) {
         reply_problem(r, 400, "invalid-json", "The body is not valid JSON", NULL,
                       "Line %d, column %d: %s.", e.line, e.column, e.text);
@@ -504,8 +505,8 @@ static void client_ip(struct MHD_Connection *c, char *out, size_t n)
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload, size_t *upload_size, void **req_cls)
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **req_cls)
 {
     ks_server *srv = cls;
     ks_req *r = *req_cls;
@@ -522,8 +523,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         counter_add(&srv->n_requests);
         route_find(r);
         /* Refuse an announced oversized body before reading any of it. */
-        const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *cl =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         guint64 n = 0;
         if (cl && g_ascii_string_to_unsigned(cl, 10, 0, G_MAXUINT64, &n, NULL) &&
             n > srv->cfg->max_body) {
@@ -637,18 +638,13 @@ struct MHD_Daemon *http_start(ks_server *srv, GError **err)
         {MHD_OPTION_END, 0, NULL},
     };
     struct MHD_Daemon *d = MHD_start_daemon(
-        flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, srv,
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)1024,
+        flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
+        mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+        threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)4096, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)1024,
         /* 32 KiB: MHD mmaps larger pools, one mmap/munmap per connection. */
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_ARRAY, tls_opts,
-        MHD_OPTION_END);
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, srv, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
     if (key)
         sodium_memzero(key, strlen(key));
     if (!d) {

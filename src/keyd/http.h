@@ -37,8 +37,7 @@ typedef struct {
     gint stopping;     /* set at shutdown: new requests get 503 */
     gint suspended;    /* connections waiting for a slow or deferred reply */
     /* counters for /metrics */
-    gint64 n_requests, n_errors, n_keys_created, n_keys_released, n_logins_ok,
-        n_logins_failed;
+    gint64 n_requests, n_errors, n_keys_created, n_keys_released, n_logins_ok, n_logins_failed;
     gint64 started;
 } ks_server;
 
@@ -109,10 +108,10 @@ void reply_json(ks_req *r, unsigned status, json_t *body);
 /* Reply with a problem: name is the stable type ("not-found"), title a
  * fixed sentence for that type, detail (printf) the specifics or NULL.
  * extra (stolen, may be NULL) adds members. */
-void reply_problem(ks_req *r, unsigned status, const char *name, const char *title,
-                   json_t *extra, const char *detail_fmt, ...) G_GNUC_PRINTF(6, 7);
-void reply_bytes(ks_req *r, unsigned status, const char *content_type, const void *data,
-                 size_t len, gboolean copy);
+void reply_problem(ks_req *r, unsigned status, const char *name, const char *title, json_t *extra,
+                   const char *detail_fmt, ...) G_GNUC_PRINTF(6, 7);
+void reply_bytes(ks_req *r, unsigned status, const char *content_type, const void *data, size_t len,
+                 gboolean copy);
 void reply_header(ks_req *r, const char *name, const char *value);
 void reply_empty(ks_req *r, unsigned status);
 

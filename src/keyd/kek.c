@@ -198,8 +198,8 @@ bool kek_unwrap(ks_keyring *r, const char *kek_id, const char *msg_id, const uin
     const kek *k = kek_id ? find(r, kek_id) : NULL;
     if (!k) {
         g_set_error(err, SP_ERROR, SP_ERR_INTERNAL,
-                    "message %s is wrapped under KEK %s, which the key file does not hold",
-                    msg_id, kek_id ? kek_id : "(none)");
+                    "message %s is wrapped under KEK %s, which the key file does not hold", msg_id,
+                    kek_id ? kek_id : "(none)");
         return false;
     }
     if (len != KS_WRAPPED_LEN) {
@@ -208,9 +208,9 @@ bool kek_unwrap(ks_keyring *r, const char *kek_id, const char *msg_id, const uin
         return false;
     }
     g_autoptr(sp_aead) a = sp_aead_new(k->key);
-    if (!a || !sp_aead_open(a, wrapped, (const uint8_t *)msg_id, strlen(msg_id),
-                            wrapped + SP_NONCE_LEN, SP_KEY_LEN,
-                            wrapped + SP_NONCE_LEN + SP_KEY_LEN, key)) {
+    if (!a ||
+        !sp_aead_open(a, wrapped, (const uint8_t *)msg_id, strlen(msg_id), wrapped + SP_NONCE_LEN,
+                      SP_KEY_LEN, wrapped + SP_NONCE_LEN + SP_KEY_LEN, key)) {
         g_set_error(err, SP_ERROR, SP_ERR_TAMPERED,
                     "the stored key of message %s does not unwrap (edited or moved)", msg_id);
         return false;
@@ -219,8 +219,7 @@ bool kek_unwrap(ks_keyring *r, const char *kek_id, const char *msg_id, const uin
 }
 
 static bool rewrap_one(void *ctx, const char *msg_id, const char *kek_id, const uint8_t *wrapped,
-                       size_t len, uint8_t **out, size_t *out_len, char **out_kek_id,
-                       GError **err)
+                       size_t len, uint8_t **out, size_t *out_len, char **out_kek_id, GError **err)
 {
     ks_keyring *r = ctx;
     uint8_t *key = sodium_malloc(SP_KEY_LEN);

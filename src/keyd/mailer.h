@@ -19,19 +19,20 @@
 typedef struct ks_mailer ks_mailer;
 
 typedef struct {
-    const char *relay;         /* "smtp://host:port" or "smtps://host:port"; NULL = outbox */
-    const char *outbox;        /* directory for *.eml when relay is NULL */
-    const char *from;          /* header and envelope sender, "Name <addr>" or "addr" */
-    const char *username;      /* SMTP AUTH, NULL for none */
-    const char *password;      /* copied and wiped on free */
-    const char *ca_file;       /* extra CA bundle for the relay's certificate, NULL = system */
-    bool require_tls;          /* refuse to send unless STARTTLS succeeds (smtp://) */
-    long timeout_seconds;      /* whole transaction; 0 = 30 */
+    const char *relay;    /* "smtp://host:port" or "smtps://host:port"; NULL = outbox */
+    const char *outbox;   /* directory for *.eml when relay is NULL */
+    const char *from;     /* header and envelope sender, "Name <addr>" or "addr" */
+    const char *username; /* SMTP AUTH, NULL for none */
+    const char *password; /* copied and wiped on free */
+    const char *ca_file;  /* extra CA bundle for the relay's certificate, NULL = system */
+    bool require_tls;     /* refuse to send unless STARTTLS succeeds (smtp://) */
+    long timeout_seconds; /* whole transaction; 0 = 30 */
 } ks_mail_config;
 
 typedef enum {
     KS_MAIL_ACTIVATE,       /* link = activation link */
-    KS_MAIL_ALREADY_ACTIVE, /* someone registered an address that has an account; link = reset page */
+    KS_MAIL_ALREADY_ACTIVE, /* someone registered an address that has an account; link = reset page
+                             */
     KS_MAIL_RESET,          /* link = reset link */
 } ks_mail_kind;
 

@@ -93,7 +93,7 @@ typedef struct {
 /* Registration data for store_account_register(). */
 typedef struct {
     const char *email, *name, *pw_hash, *phrase;
-    const char *const *questions;    /* n_questions each */
+    const char *const *questions; /* n_questions each */
     const char *const *answer_hashes;
     size_t n_questions;
 } store_registration;
@@ -138,8 +138,8 @@ bool store_message_create(store *s, const store_message *m, const char *const *r
 int store_message_for_rcpt(store *s, const char *id, const char *rcpt, store_message *out,
                            GError **err);
 /* Count a key release for (id, rcpt) and audit it. */
-bool store_message_released(store *s, const char *id, const char *rcpt,
-                             const ks_audit_event *ev, GError **err);
+bool store_message_released(store *s, const char *id, const char *rcpt, const ks_audit_event *ev,
+                            GError **err);
 void store_message_clear(store_message *m);
 
 /* Several writes in one transaction (group commit): the busiest writes,
@@ -149,10 +149,10 @@ void store_message_clear(store_message *m);
 typedef enum { STORE_OP_CREATE, STORE_OP_RELEASE } store_op_kind;
 typedef struct {
     store_op_kind kind;
-    const store_message *msg;  /* CREATE */
-    const char *const *rcpts;  /* CREATE */
-    size_t n_rcpts;            /* CREATE */
-    const char *id, *rcpt;     /* RELEASE */
+    const store_message *msg; /* CREATE */
+    const char *const *rcpts; /* CREATE */
+    size_t n_rcpts;           /* CREATE */
+    const char *id, *rcpt;    /* RELEASE */
     const ks_audit_event *ev;
 } store_op;
 bool store_apply(store *s, const store_op *ops, size_t n, GError **err);
@@ -161,8 +161,8 @@ bool store_apply(store *s, const store_op *ops, size_t n, GError **err);
  * returns the new wrapping (g_malloc'd) and its KEK id, or false to abort
  * the whole rotation, which then changes nothing. *count = keys rewrapped. */
 typedef bool (*store_rewrap_fn)(void *ctx, const char *msg_id, const char *kek_id,
-                                const uint8_t *wrapped, size_t len, uint8_t **out,
-                                size_t *out_len, char **out_kek_id, GError **err);
+                                const uint8_t *wrapped, size_t len, uint8_t **out, size_t *out_len,
+                                char **out_kek_id, GError **err);
 bool store_rewrap_keys(store *s, store_rewrap_fn rewrap, void *ctx, gint64 *count,
                        const ks_audit_event *ev, GError **err);
 /* Every KEK id still referenced by a stored key (for `kek rotate` to know
@@ -198,8 +198,8 @@ int store_reset_lookup(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, st
                        GArray **questions, GError **err);
 /* Consume the reset token, set the new password hash, end every session and
  * remembered device, clear failures. 0 when the token is no longer valid. */
-int store_reset_complete(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now,
-                         const char *pw_hash, const ks_audit_event *ev, GError **err);
+int store_reset_complete(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, const char *pw_hash,
+                         const ks_audit_event *ev, GError **err);
 bool store_account_set_password(store *s, gint64 account_id, const char *pw_hash, GError **err);
 
 /* ---- failures, lockout ---- */
@@ -216,8 +216,8 @@ bool store_failures_clear(store *s, const char *email, const ks_audit_event *ev,
 /* ---- sessions and remembered devices ---- */
 
 bool store_session_create(store *s, gint64 account_id, const uint8_t hash[KS_HASH_LEN],
-                          store_session_method method, gint64 expires,
-                          const ks_audit_event *ev, GError **err);
+                          store_session_method method, gint64 expires, const ks_audit_event *ev,
+                          GError **err);
 int store_session_get(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, store_session *out,
                       GError **err);
 bool store_session_delete(store *s, const uint8_t hash[KS_HASH_LEN], const ks_audit_event *ev,

@@ -10,31 +10,13 @@
  * Other processes sharing the file are waited for with busy_timeout.
  */
 #include "audit.h"
-#include "sp_error.h"
-#include "store.h"
+#include "store_sqlite_int.h"
 
 #include <sodium.h>
 #include <sqlite3.h>
 #include <string.h>
 
 #define BUSY_TIMEOUT_MS 5000
-
-typedef struct {
-    sqlite3 *db;
-    GHashTable *stmts; /* const char *sql (static) -> sqlite3_stmt * */
-    /* The audit chain's head, known inside the current write transaction
-     * once read or written (saves a lookup per row in a batch). */
-    bool head_known;
-    gint64 head_seq;
-    uint8_t head_hash[KS_HASH_LEN];
-} conn;
-
-struct store {
-    char *path;
-    GMutex write_lock;
-    GMutex pool_lock;
-    GPtrArray *idle; /* of conn * */
-};
 
 /* ---- schema ---- */
 
@@ -93,7 +75,7 @@ static const char *const migrations[] = {
 
 /* ---- errors, connections, statements ---- */
 
-static bool db_fail(sqlite3 *db, int rc, const char *what, GError **err)
+bool sq_db_fail(sqlite3 *db, int rc, const char *what, GError **err)
 {
     int code = (rc & 0xff) == SQLITE_CONSTRAINT ? SP_ERR_INPUT : SP_ERR_UNAVAILABLE;
     g_set_error(err, SP_ERROR, code, "database: %s: %s", what,
@@ -115,19 +97,18 @@ static void conn_free(conn *c)
     g_free(c);
 }
 
-static bool exec_sql(conn *c, const char *sql, GError **err)
+bool sq_exec_sql(conn *c, const char *sql, GError **err)
 {
     int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
-    return rc == SQLITE_OK || db_fail(c->db, rc, "statement failed", err);
+    return rc == SQLITE_OK || sq_db_fail(c->db, rc, "statement failed", err);
 }
 
 static conn *conn_open(const char *path, GError **err)
 {
     conn *c = g_new0(conn, 1);
     c->stmts = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, stmt_finalize);
-    int rc = sqlite3_open_v2(path, &c->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(
+        path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         g_set_error(err, SP_ERROR, SP_ERR_UNAVAILABLE, "cannot open the database %s: %s", path,
                     c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc));
@@ -136,20 +117,21 @@ static conn *conn_open(const char *path, GError **err)
     }
     sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
     sqlite3_extended_result_codes(c->db, 1);
-    if (!exec_sql(c, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    if (!sq_exec_sql(c,
+                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                      "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;"
                      "PRAGMA mmap_size=268435456;"
                      /* Checkpoints run from store_checkpoint() on keyd's
                       * housekeeping thread, so a commit seldom has to. */
                      "PRAGMA wal_autocheckpoint=20000;",
-                  err)) {
+                     err)) {
         conn_free(c);
         return NULL;
     }
     return c;
 }
 
-static conn *conn_get(store *s, GError **err)
+conn *sq_conn_get(store *s, GError **err)
 {
     g_mutex_lock(&s->pool_lock);
     conn *c = s->idle->len ? g_ptr_array_steal_index_fast(s->idle, s->idle->len - 1) : NULL;
@@ -157,7 +139,7 @@ static conn *conn_get(store *s, GError **err)
     return c ? c : conn_open(s->path, err);
 }
 
-static void conn_put(store *s, conn *c)
+void sq_conn_put(store *s, conn *c)
 {
     if (!c)
         return;
@@ -168,7 +150,7 @@ static void conn_put(store *s, conn *c)
 
 /* The cached statement for sql (a string literal: its address is the key),
  * reset and with bindings cleared. */
-static sqlite3_stmt *prep(conn *c, const char *sql, GError **err)
+sqlite3_stmt *sq_prep(conn *c, const char *sql, GError **err)
 {
     sqlite3_stmt *st = g_hash_table_lookup(c->stmts, sql);
     if (st) {
@@ -178,14 +160,14 @@ static sqlite3_stmt *prep(conn *c, const char *sql, GError **err)
     }
     int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
     if (rc != SQLITE_OK) {
-        db_fail(c->db, rc, "prepare", err);
+        sq_db_fail(c->db, rc, "prepare", err);
         return NULL;
     }
     g_hash_table_insert(c->stmts, (gpointer)sql, st);
     return st;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *v)
+void sq_bind_text(sqlite3_stmt *st, int i, const char *v)
 {
     if (v)
         sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
@@ -193,7 +175,7 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
         sqlite3_bind_null(st, i);
 }
 
-static void bind_blob(sqlite3_stmt *st, int i, const void *v, size_t n)
+void sq_bind_blob(sqlite3_stmt *st, int i, const void *v, size_t n)
 {
     if (v)
         sqlite3_bind_blob(st, i, v, (int)n, SQLITE_TRANSIENT);
@@ -201,65 +183,65 @@ static void bind_blob(sqlite3_stmt *st, int i, const void *v, size_t n)
         sqlite3_bind_null(st, i);
 }
 
-static char *col_text(sqlite3_stmt *st, int i)
+char *sq_col_text(sqlite3_stmt *st, int i)
 {
     const unsigned char *t = sqlite3_column_text(st, i);
     return t ? g_strdup((const char *)t) : NULL;
 }
 
 /* Step a statement that returns no rows (or whose rows we ignore). */
-static bool step_done(conn *c, sqlite3_stmt *st, GError **err)
+bool sq_step_done(conn *c, sqlite3_stmt *st, GError **err)
 {
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         ;
-    bool ok = rc == SQLITE_DONE || db_fail(c->db, rc, "write", err);
+    bool ok = rc == SQLITE_DONE || sq_db_fail(c->db, rc, "write", err);
     sqlite3_reset(st);
     return ok;
 }
 
 /* Step once: 1 a row, 0 none, -1 error. */
-static int step_row(conn *c, sqlite3_stmt *st, GError **err)
+int sq_step_row(conn *c, sqlite3_stmt *st, GError **err)
 {
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW)
         return 1;
     if (rc == SQLITE_DONE)
         return 0;
-    db_fail(c->db, rc, "read", err);
+    sq_db_fail(c->db, rc, "read", err);
     return -1;
 }
 
 /* ---- transactions ---- */
 
-static bool tx_write(store *s, conn *c, GError **err)
+bool sq_tx_write(store *s, conn *c, GError **err)
 {
     g_mutex_lock(&s->write_lock);
     c->head_known = false; /* another process may have appended since */
-    sqlite3_stmt *st = prep(c, "BEGIN IMMEDIATE", err);
-    if (st && step_done(c, st, err))
+    sqlite3_stmt *st = sq_prep(c, "BEGIN IMMEDIATE", err);
+    if (st && sq_step_done(c, st, err))
         return true;
     g_mutex_unlock(&s->write_lock);
     return false;
 }
 
-static bool tx_end(store *s, conn *c, bool commit, GError **err)
+bool sq_tx_end(store *s, conn *c, bool commit, GError **err)
 {
     bool ok = true;
     if (commit) {
-        sqlite3_stmt *st = prep(c, "COMMIT", err);
-        ok = st && step_done(c, st, err);
+        sqlite3_stmt *st = sq_prep(c, "COMMIT", err);
+        ok = st && sq_step_done(c, st, err);
     }
     if (!commit || !ok) {
-        sqlite3_stmt *st = prep(c, "ROLLBACK", NULL);
+        sqlite3_stmt *st = sq_prep(c, "ROLLBACK", NULL);
         if (st)
-            step_done(c, st, NULL);
+            sq_step_done(c, st, NULL);
     }
     g_mutex_unlock(&s->write_lock);
     return ok;
 }
 
-static bool audit_insert(conn *c, const ks_audit_event *ev, GError **err)
+bool sq_audit_insert(conn *c, const ks_audit_event *ev, GError **err)
 {
     if (!ev)
         return true;
@@ -270,10 +252,10 @@ static bool audit_insert(conn *c, const ks_audit_event *ev, GError **err)
         seq = c->head_seq + 1;
         memcpy(prev, c->head_hash, KS_HASH_LEN);
     } else {
-        st = prep(c, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", err);
+        st = sq_prep(c, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1", err);
         if (!st)
             return false;
-        int r = step_row(c, st, err);
+        int r = sq_step_row(c, st, err);
         if (r < 0)
             return false;
         if (r == 1) {
@@ -286,22 +268,22 @@ static bool audit_insert(conn *c, const ks_audit_event *ev, GError **err)
     gint64 ts = g_get_real_time() / G_USEC_PER_SEC;
     uint8_t hash[KS_HASH_LEN];
     audit_row_hash(prev, seq, ts, ev->event, ev->actor, ev->subject, ev->ip, ev->detail, hash);
-    st = prep(c,
-              "INSERT INTO audit(seq, ts, event, actor, subject, ip, detail, prev, hash)"
-              " VALUES(?,?,?,?,?,?,?,?,?)",
-              err);
+    st = sq_prep(c,
+                 "INSERT INTO audit(seq, ts, event, actor, subject, ip, detail, prev, hash)"
+                 " VALUES(?,?,?,?,?,?,?,?,?)",
+                 err);
     if (!st)
         return false;
     sqlite3_bind_int64(st, 1, seq);
     sqlite3_bind_int64(st, 2, ts);
-    bind_text(st, 3, ev->event);
-    bind_text(st, 4, ev->actor);
-    bind_text(st, 5, ev->subject);
-    bind_text(st, 6, ev->ip);
-    bind_text(st, 7, ev->detail);
-    bind_blob(st, 8, prev, KS_HASH_LEN);
-    bind_blob(st, 9, hash, KS_HASH_LEN);
-    if (!step_done(c, st, err))
+    sq_bind_text(st, 3, ev->event);
+    sq_bind_text(st, 4, ev->actor);
+    sq_bind_text(st, 5, ev->subject);
+    sq_bind_text(st, 6, ev->ip);
+    sq_bind_text(st, 7, ev->detail);
+    sq_bind_blob(st, 8, prev, KS_HASH_LEN);
+    sq_bind_blob(st, 9, hash, KS_HASH_LEN);
+    if (!sq_step_done(c, st, err))
         return false;
     c->head_known = true;
     c->head_seq = seq;
@@ -313,13 +295,13 @@ static bool audit_insert(conn *c, const ks_audit_event *ev, GError **err)
 
 static int current_version(conn *c, GError **err)
 {
-    if (!exec_sql(c,
-                  "CREATE TABLE IF NOT EXISTS schema_migrations(version INTEGER PRIMARY KEY,"
-                  " applied INTEGER NOT NULL)",
-                  err))
+    if (!sq_exec_sql(c,
+                     "CREATE TABLE IF NOT EXISTS schema_migrations(version INTEGER PRIMARY KEY,"
+                     " applied INTEGER NOT NULL)",
+                     err))
         return -1;
-    sqlite3_stmt *st = prep(c, "SELECT coalesce(max(version), 0) FROM schema_migrations", err);
-    if (!st || step_row(c, st, err) != 1)
+    sqlite3_stmt *st = sq_prep(c, "SELECT coalesce(max(version), 0) FROM schema_migrations", err);
+    if (!st || sq_step_row(c, st, err) != 1)
         return -1;
     int v = sqlite3_column_int(st, 0);
     sqlite3_reset(st);
@@ -328,7 +310,7 @@ static int current_version(conn *c, GError **err)
 
 static bool migrate(store *s, conn *c, GError **err)
 {
-    if (!tx_write(s, c, err))
+    if (!sq_tx_write(s, c, err))
         return false;
     int v = current_version(c, err);
     bool ok = v >= 0;
@@ -340,21 +322,21 @@ static bool migrate(store *s, conn *c, GError **err)
         ok = false;
     }
     for (int i = v; ok && i < N_MIGRATIONS; i++) {
-        ok = exec_sql(c, migrations[i], err);
+        ok = sq_exec_sql(c, migrations[i], err);
         if (ok) {
             sqlite3_stmt *st =
-                prep(c, "INSERT INTO schema_migrations(version, applied) VALUES(?, ?)", err);
+                sq_prep(c, "INSERT INTO schema_migrations(version, applied) VALUES(?, ?)", err);
             ok = st != NULL;
             if (ok) {
                 sqlite3_bind_int(st, 1, i + 1);
                 sqlite3_bind_int64(st, 2, g_get_real_time() / G_USEC_PER_SEC);
-                ok = step_done(c, st, err);
+                ok = sq_step_done(c, st, err);
             }
         }
         if (ok)
             g_message("database %s: migrated to schema version %d", s->path, i + 1);
     }
-    return tx_end(s, c, ok, ok ? err : NULL) && ok;
+    return sq_tx_end(s, c, ok, ok ? err : NULL) && ok;
 }
 
 store *store_sqlite_open(const char *path, GError **err);
@@ -372,7 +354,7 @@ store *store_sqlite_open(const char *path, GError **err)
         store_close(s);
         return NULL;
     }
-    conn_put(s, c);
+    sq_conn_put(s, c);
     return s;
 }
 
@@ -389,48 +371,28 @@ void store_close(store *s)
 
 int store_schema_version(store *s)
 {
-    conn *c = conn_get(s, NULL);
+    conn *c = sq_conn_get(s, NULL);
     if (!c)
         return -1;
     int v = current_version(c, NULL);
-    conn_put(s, c);
+    sq_conn_put(s, c);
     return v;
 }
 
 bool store_ping(store *s, GError **err)
 {
-    conn *c = conn_get(s, err);
+    conn *c = sq_conn_get(s, err);
     if (!c)
         return false;
-    sqlite3_stmt *st = prep(c, "SELECT 1", err);
-    bool ok = st && step_row(c, st, err) == 1;
+    sqlite3_stmt *st = sq_prep(c, "SELECT 1", err);
+    bool ok = st && sq_step_row(c, st, err) == 1;
     if (st)
         sqlite3_reset(st);
-    conn_put(s, c);
+    sq_conn_put(s, c);
     return ok;
 }
 
-/* The boilerplate of every write call: a connection, a write transaction,
- * the body, the audit row, commit or roll back. BODY sets ok. */
-#define WRITE_TX(s, err, ev, ...)                                                                 \
-    do {                                                                                           \
-        conn *c = conn_get((s), (err));                                                            \
-        if (!c)                                                                                    \
-            return false;                                                                          \
-        if (!tx_write((s), c, (err))) {                                                            \
-            conn_put((s), c);                                                                      \
-            return false;                                                                          \
-        }                                                                                          \
-        bool ok = true;                                                                            \
-        __VA_ARGS__;                                                                               \
-        if (ok)                                                                                    \
-            ok = audit_insert(c, (ev), (err));                                                     \
-        ok = tx_end((s), c, ok, ok ? (err) : NULL) && ok;                                          \
-        conn_put((s), c);                                                                          \
-        return ok;                                                                                 \
-    } while (0)
-
-static gint64 now_s(void)
+gint64 sq_now(void)
 {
     return g_get_real_time() / G_USEC_PER_SEC;
 }
@@ -440,9 +402,9 @@ static gint64 now_s(void)
 static void org_from_row(sqlite3_stmt *st, store_org *o)
 {
     o->id = sqlite3_column_int64(st, 0);
-    o->name = col_text(st, 1);
-    o->display_name = col_text(st, 2);
-    o->color = col_text(st, 3);
+    o->name = sq_col_text(st, 1);
+    o->display_name = sq_col_text(st, 2);
+    o->color = sq_col_text(st, 3);
 }
 
 void store_org_clear(store_org *o)
@@ -457,21 +419,21 @@ bool store_org_create(store *s, const char *name, const char *const *domains, si
                       const ks_audit_event *ev, GError **err)
 {
     WRITE_TX(s, err, ev, {
-        sqlite3_stmt *st = prep(c, "INSERT INTO orgs(name, created) VALUES(?, ?)", err);
+        sqlite3_stmt *st = sq_prep(c, "INSERT INTO orgs(name, created) VALUES(?, ?)", err);
         ok = st != NULL;
         if (ok) {
-            bind_text(st, 1, name);
-            sqlite3_bind_int64(st, 2, now_s());
-            ok = step_done(c, st, err);
+            sq_bind_text(st, 1, name);
+            sqlite3_bind_int64(st, 2, sq_now());
+            ok = sq_step_done(c, st, err);
         }
         gint64 id = sqlite3_last_insert_rowid(c->db);
         for (size_t i = 0; ok && i < n_domains; i++) {
-            st = prep(c, "INSERT INTO org_domains(domain, org_id) VALUES(?, ?)", err);
+            st = sq_prep(c, "INSERT INTO org_domains(domain, org_id) VALUES(?, ?)", err);
             ok = st != NULL;
             if (ok) {
-                bind_text(st, 1, domains[i]);
+                sq_bind_text(st, 1, domains[i]);
                 sqlite3_bind_int64(st, 2, id);
-                ok = step_done(c, st, err);
+                ok = sq_step_done(c, st, err);
             }
         }
     });
@@ -479,38 +441,37 @@ bool store_org_create(store *s, const char *name, const char *const *domains, si
 
 int store_org_by_name(store *s, const char *name, store_org *out, GError **err)
 {
-    conn *c = conn_get(s, err);
+    conn *c = sq_conn_get(s, err);
     if (!c)
         return -1;
     sqlite3_stmt *st =
-        prep(c, "SELECT id, name, display_name, color FROM orgs WHERE name = ?", err);
+        sq_prep(c, "SELECT id, name, display_name, color FROM orgs WHERE name = ?", err);
     int r = -1;
     if (st) {
-        bind_text(st, 1, name);
-        r = step_row(c, st, err);
+        sq_bind_text(st, 1, name);
+        r = sq_step_row(c, st, err);
         if (r == 1)
             org_from_row(st, out);
         sqlite3_reset(st);
     }
-    conn_put(s, c);
+    sq_conn_put(s, c);
     return r;
 }
 
 int store_org_has_domain(store *s, gint64 org_id, const char *domain, GError **err)
 {
-    conn *c = conn_get(s, err);
+    conn *c = sq_conn_get(s, err);
     if (!c)
         return -1;
-    sqlite3_stmt *st =
-        prep(c, "SELECT 1 FROM org_domains WHERE domain = ? AND org_id = ?", err);
+    sqlite3_stmt *st = sq_prep(c, "SELECT 1 FROM org_domains WHERE domain = ? AND org_id = ?", err);
     int r = -1;
     if (st) {
-        bind_text(st, 1, domain);
+        sq_bind_text(st, 1, domain);
         sqlite3_bind_int64(st, 2, org_id);
-        r = step_row(c, st, err);
+        r = sq_step_row(c, st, err);
         sqlite3_reset(st);
     }
-    conn_put(s, c);
+    sq_conn_put(s, c);
     return r;
 }
 
@@ -519,64 +480,36 @@ bool store_gateway_token_add(store *s, gint64 org_id, const uint8_t hash[KS_HASH
 {
     WRITE_TX(s, err, ev, {
         sqlite3_stmt *st =
-            prep(c, "INSERT INTO gateway_tokens(hash, org_id, created) VALUES(?, ?, ?)", err);
+            sq_prep(c, "INSERT INTO gateway_tokens(hash, org_id, created) VALUES(?, ?, ?)", err);
         ok = st != NULL;
         if (ok) {
-            bind_blob(st, 1, hash, KS_HASH_LEN);
+            sq_bind_blob(st, 1, hash, KS_HASH_LEN);
             sqlite3_bind_int64(st, 2, org_id);
-            sqlite3_bind_int64(st, 3, now_s());
-            ok = step_done(c, st, err);
+            sqlite3_bind_int64(st, 3, sq_now());
+            ok = sq_step_done(c, st, err);
         }
     });
 }
 
-int store_gateway_token_org(store *s, const uint8_t hash[KS_HASH_LEN], store_org *out,
-                            GError **err)
+int store_gateway_token_org(store *s, const uint8_t hash[KS_HASH_LEN], store_org *out, GError **err)
 {
-    conn *c = conn_get(s, err);
+    conn *c = sq_conn_get(s, err);
     if (!c)
         return -1;
-    sqlite3_stmt *st = prep(c,
-                            "SELECT o.id, o.name, o.display_name, o.color FROM gateway_tokens t"
-                            " JOIN orgs o ON o.id = t.org_id WHERE t.hash = ?",
-                            err);
+    sqlite3_stmt *st = sq_prep(c,
+                               "SELECT o.id, o.name, o.display_name, o.color FROM gateway_tokens t"
+                               " JOIN orgs o ON o.id = t.org_id WHERE t.hash = ?",
+                               err);
     int r = -1;
     if (st) {
-        bind_blob(st, 1, hash, KS_HASH_LEN);
-        r = step_row(c, st, err);
+        sq_bind_blob(st, 1, hash, KS_HASH_LEN);
+        r = sq_step_row(c, st, err);
         if (r == 1)
             org_from_row(st, out);
         sqlite3_reset(st);
     }
-    conn_put(s, c);
+    sq_conn_put(s, c);
     return r;
-}
-
-/* Insert or update an account row (in a transaction); *id its id. */
-static bool account_upsert(conn *c, const char *email, const char *name, const char *pw_hash,
-                           const char *phrase, int status, gint64 *id, GError **err)
-{
-    sqlite3_stmt *st = prep(c,
-                            "INSERT INTO accounts(email, name, pw_hash, phrase, status, created,"
-                            " activated) VALUES(?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?5 = 1 THEN ?6 END)"
-                            " ON CONFLICT(email) DO UPDATE SET name = coalesce(?2, name),"
-                            " pw_hash = ?3, phrase = coalesce(?4, phrase), status = max(status, ?5),"
-                            " activated = coalesce(activated, CASE WHEN ?5 = 1 THEN ?6 END)"
-                            " RETURNING id",
-                            err);
-    if (!st)
-        return false;
-    bind_text(st, 1, email);
-    bind_text(st, 2, name ? name : email);
-    bind_text(st, 3, pw_hash);
-    bind_text(st, 4, phrase ? phrase : "");
-    sqlite3_bind_int(st, 5, status);
-    sqlite3_bind_int64(st, 6, now_s());
-    int r = step_row(c, st, err);
-    if (r == 1)
-        *id = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
-    return r == 1;
 }
 
 bool store_org_user_set(store *s, gint64 org_id, const char *email, const char *pw_hash,
@@ -584,18 +517,19 @@ bool store_org_user_set(store *s, gint64 org_id, const char *email, const char *
 {
     WRITE_TX(s, err, ev, {
         gint64 id = 0;
-        ok = account_upsert(c, email, NULL, pw_hash, NULL, ACCOUNT_ACTIVE, &id, err);
+        ok = sq_account_upsert(c, email, NULL, pw_hash, NULL, ACCOUNT_ACTIVE, &id, err);
         if (ok) {
-            sqlite3_stmt *st = prep(c,
-                                    "INSERT INTO org_users(org_id, account_id, role) VALUES(?,?,?)"
-                                    " ON CONFLICT(org_id, account_id) DO UPDATE SET role = excluded.role",
-                                    err);
+            sqlite3_stmt *st =
+                sq_prep(c,
+                        "INSERT INTO org_users(org_id, account_id, role) VALUES(?,?,?)"
+                        " ON CONFLICT(org_id, account_id) DO UPDATE SET role = excluded.role",
+                        err);
             ok = st != NULL;
             if (ok) {
                 sqlite3_bind_int64(st, 1, org_id);
                 sqlite3_bind_int64(st, 2, id);
-                bind_text(st, 3, role);
-                ok = step_done(c, st, err);
+                sq_bind_text(st, 3, role);
+                ok = sq_step_done(c, st, err);
             }
         }
     });
@@ -622,30 +556,30 @@ void store_message_clear(store_message *m)
 static bool message_insert(conn *c, const store_message *m, const char *const *rcpts,
                            size_t n_rcpts, GError **err)
 {
-    sqlite3_stmt *st = prep(c,
-                            "INSERT INTO messages(id, org_id, sender, security, created,"
-                            " expires, kid, kek_id, wrapped) VALUES(?,?,?,?,?,?,?,?,?)",
-                            err);
+    sqlite3_stmt *st = sq_prep(c,
+                               "INSERT INTO messages(id, org_id, sender, security, created,"
+                               " expires, kid, kek_id, wrapped) VALUES(?,?,?,?,?,?,?,?,?)",
+                               err);
     bool ok = st != NULL;
     if (ok) {
-        bind_text(st, 1, m->id);
+        sq_bind_text(st, 1, m->id);
         sqlite3_bind_int64(st, 2, m->org_id);
-        bind_text(st, 3, m->sender);
-        bind_text(st, 4, m->security);
+        sq_bind_text(st, 3, m->sender);
+        sq_bind_text(st, 4, m->security);
         sqlite3_bind_int64(st, 5, m->created);
         sqlite3_bind_int64(st, 6, m->expires);
-        bind_text(st, 7, m->kid);
-        bind_text(st, 8, m->kek_id);
-        bind_blob(st, 9, m->wrapped, m->wrapped_len);
-        ok = step_done(c, st, err);
+        sq_bind_text(st, 7, m->kid);
+        sq_bind_text(st, 8, m->kek_id);
+        sq_bind_blob(st, 9, m->wrapped, m->wrapped_len);
+        ok = sq_step_done(c, st, err);
     }
     for (size_t i = 0; ok && i < n_rcpts; i++) {
-        st = prep(c, "INSERT OR IGNORE INTO recipients(message_id, email) VALUES(?, ?)", err);
+        st = sq_prep(c, "INSERT OR IGNORE INTO recipients(message_id, email) VALUES(?, ?)", err);
         ok = st != NULL;
         if (ok) {
-            bind_text(st, 1, m->id);
-            bind_text(st, 2, rcpts[i]);
-            ok = step_done(c, st, err);
+            sq_bind_text(st, 1, m->id);
+            sq_bind_text(st, 2, rcpts[i]);
+            ok = sq_step_done(c, st, err);
         }
     }
     return ok;
@@ -653,18 +587,18 @@ static bool message_insert(conn *c, const store_message *m, const char *const *r
 
 static bool release_record(conn *c, const char *id, const char *rcpt, gint64 n, GError **err)
 {
-    sqlite3_stmt *st = prep(c,
-                            "UPDATE recipients SET opens = opens + ?4,"
-                            " first_open = coalesce(first_open, ?3), last_open = ?3"
-                            " WHERE message_id = ?1 AND email = ?2",
-                            err);
+    sqlite3_stmt *st = sq_prep(c,
+                               "UPDATE recipients SET opens = opens + ?4,"
+                               " first_open = coalesce(first_open, ?3), last_open = ?3"
+                               " WHERE message_id = ?1 AND email = ?2",
+                               err);
     if (!st)
         return false;
-    bind_text(st, 1, id);
-    bind_text(st, 2, rcpt);
-    sqlite3_bind_int64(st, 3, now_s());
+    sq_bind_text(st, 1, id);
+    sq_bind_text(st, 2, rcpt);
+    sqlite3_bind_int64(st, 3, sq_now());
     sqlite3_bind_int64(st, 4, n);
-    return step_done(c, st, err);
+    return sq_step_done(c, st, err);
 }
 
 bool store_message_create(store *s, const store_message *m, const char *const *rcpts,
@@ -687,7 +621,7 @@ bool store_apply(store *s, const store_op *ops, size_t n, GError **err)
                 gpointer v = g_hash_table_lookup(opens, k);
                 g_hash_table_insert(opens, k, GSIZE_TO_POINTER(GPOINTER_TO_SIZE(v) + 1));
             }
-            ok = ok && audit_insert(c, ops[i].ev, err);
+            ok = ok && sq_audit_insert(c, ops[i].ev, err);
         }
         GHashTableIter it;
         gpointer k, v;
@@ -705,37 +639,37 @@ bool store_apply(store *s, const store_op *ops, size_t n, GError **err)
 int store_message_for_rcpt(store *s, const char *id, const char *rcpt, store_message *out,
                            GError **err)
 {
-    conn *c = conn_get(s, err);
+    conn *c = sq_conn_get(s, err);
     if (!c)
         return -1;
-    sqlite3_stmt *st = prep(c,
-                            "SELECT m.id, m.org_id, o.name, o.display_name, o.color, m.sender,"
-                            " m.security, m.kid, m.kek_id, m.created, m.expires, m.locked,"
-                            " m.lock_reason, m.wrapped FROM recipients r"
-                            " JOIN messages m ON m.id = r.message_id"
-                            " JOIN orgs o ON o.id = m.org_id"
-                            " WHERE r.message_id = ? AND r.email = ?",
-                            err);
+    sqlite3_stmt *st = sq_prep(c,
+                               "SELECT m.id, m.org_id, o.name, o.display_name, o.color, m.sender,"
+                               " m.security, m.kid, m.kek_id, m.created, m.expires, m.locked,"
+                               " m.lock_reason, m.wrapped FROM recipients r"
+                               " JOIN messages m ON m.id = r.message_id"
+                               " JOIN orgs o ON o.id = m.org_id"
+                               " WHERE r.message_id = ? AND r.email = ?",
+                               err);
     int r = -1;
     if (st) {
-        bind_text(st, 1, id);
-        bind_text(st, 2, rcpt);
-        r = step_row(c, st, err);
+        sq_bind_text(st, 1, id);
+        sq_bind_text(st, 2, rcpt);
+        r = sq_step_row(c, st, err);
         if (r == 1) {
             memset(out, 0, sizeof *out);
             g_strlcpy(out->id, (const char *)sqlite3_column_text(st, 0), sizeof out->id);
             out->org_id = sqlite3_column_int64(st, 1);
-            out->org_name = col_text(st, 2);
-            out->org_display = col_text(st, 3);
-            out->org_color = col_text(st, 4);
-            out->sender = col_text(st, 5);
-            out->security = col_text(st, 6);
-            out->kid = col_text(st, 7);
-            out->kek_id = col_text(st, 8);
+            out->org_name = sq_col_text(st, 2);
+            out->org_display = sq_col_text(st, 3);
+            out->org_color = sq_col_text(st, 4);
+            out->sender = sq_col_text(st, 5);
+            out->security = sq_col_text(st, 6);
+            out->kid = sq_col_text(st, 7);
+            out->kek_id = sq_col_text(st, 8);
             out->created = sqlite3_column_int64(st, 9);
             out->expires = sqlite3_column_int64(st, 10);
             out->locked = sqlite3_column_int(st, 11) != 0;
-            out->lock_reason = col_text(st, 12);
+            out->lock_reason = sq_col_text(st, 12);
             out->recalled = sqlite3_column_type(st, 13) == SQLITE_NULL;
             if (!out->recalled) {
                 out->wrapped_len = (size_t)sqlite3_column_bytes(st, 13);
@@ -744,12 +678,12 @@ int store_message_for_rcpt(store *s, const char *id, const char *rcpt, store_mes
         }
         sqlite3_reset(st);
     }
-    conn_put(s, c);
+    sq_conn_put(s, c);
     return r;
 }
 
-bool store_message_released(store *s, const char *id, const char *rcpt,
-                             const ks_audit_event *ev, GError **err)
+bool store_message_released(store *s, const char *id, const char *rcpt, const ks_audit_event *ev,
+                            GError **err)
 {
     WRITE_TX(s, err, ev, { ok = release_record(c, id, rcpt, 1, err); });
 }
@@ -760,15 +694,15 @@ bool store_rewrap_keys(store *s, store_rewrap_fn rewrap, void *ctx, gint64 *coun
     *count = 0;
     WRITE_TX(s, err, ev, {
         sqlite3_stmt *sel =
-            prep(c, "SELECT id, kek_id, wrapped FROM messages WHERE wrapped IS NOT NULL", err);
+            sq_prep(c, "SELECT id, kek_id, wrapped FROM messages WHERE wrapped IS NOT NULL", err);
         ok = sel != NULL;
         GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
         GPtrArray *keks = g_ptr_array_new_with_free_func(g_free);
         GPtrArray *blobs = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
         int r;
-        while (ok && (r = step_row(c, sel, err)) == 1) {
-            g_ptr_array_add(ids, col_text(sel, 0));
-            g_ptr_array_add(keks, col_text(sel, 1));
+        while (ok && (r = sq_step_row(c, sel, err)) == 1) {
+            g_ptr_array_add(ids, sq_col_text(sel, 0));
+            g_ptr_array_add(keks, sq_col_text(sel, 1));
             g_ptr_array_add(blobs, g_bytes_new(sqlite3_column_blob(sel, 2),
                                                (gsize)sqlite3_column_bytes(sel, 2)));
         }
@@ -785,14 +719,14 @@ bool store_rewrap_keys(store *s, store_rewrap_fn rewrap, void *ctx, gint64 *coun
             ok = rewrap(ctx, ids->pdata[i], keks->pdata[i], old, len, &nw, &nlen, &nkek, err);
             if (!ok)
                 break;
-            sqlite3_stmt *up = prep(c, "UPDATE messages SET wrapped = ?, kek_id = ? WHERE id = ?",
-                                    err);
+            sqlite3_stmt *up =
+                sq_prep(c, "UPDATE messages SET wrapped = ?, kek_id = ? WHERE id = ?", err);
             ok = up != NULL;
             if (ok) {
-                bind_blob(up, 1, nw, nlen);
-                bind_text(up, 2, nkek);
-                bind_text(up, 3, ids->pdata[i]);
-                ok = step_done(c, up, err);
+                sq_bind_blob(up, 1, nw, nlen);
+                sq_bind_text(up, 2, nkek);
+                sq_bind_text(up, 3, ids->pdata[i]);
+                ok = sq_step_done(c, up, err);
             }
             sodium_memzero(nw, nlen);
             g_free(nw);
@@ -806,20 +740,20 @@ bool store_rewrap_keys(store *s, store_rewrap_fn rewrap, void *ctx, gint64 *coun
 
 char **store_kek_ids_in_use(store *s, GError **err)
 {
-    conn *c = conn_get(s, err);
+    conn *c = sq_conn_get(s, err);
     if (!c)
         return NULL;
-    sqlite3_stmt *st = prep(c,
-                            "SELECT DISTINCT kek_id FROM messages"
-                            " WHERE wrapped IS NOT NULL AND kek_id IS NOT NULL",
-                            err);
+    sqlite3_stmt *st = sq_prep(c,
+                               "SELECT DISTINCT kek_id FROM messages"
+                               " WHERE wrapped IS NOT NULL AND kek_id IS NOT NULL",
+                               err);
     GPtrArray *a = g_ptr_array_new();
     int r = st ? 0 : -1;
-    while (st && (r = step_row(c, st, err)) == 1)
-        g_ptr_array_add(a, col_text(st, 0));
+    while (st && (r = sq_step_row(c, st, err)) == 1)
+        g_ptr_array_add(a, sq_col_text(st, 0));
     if (st)
         sqlite3_reset(st);
-    conn_put(s, c);
+    sq_conn_put(s, c);
     g_ptr_array_add(a, NULL);
     char **out = (char **)g_ptr_array_free(a, FALSE);
     if (r < 0) {
@@ -829,598 +763,16 @@ char **store_kek_ids_in_use(store *s, GError **err)
     return out;
 }
 
-/* ---- accounts ---- */
-
-void store_account_clear(store_account *a)
-{
-    g_free(a->email);
-    g_free(a->name);
-    if (a->pw_hash)
-        sodium_memzero(a->pw_hash, strlen(a->pw_hash));
-    g_free(a->pw_hash);
-    g_free(a->phrase);
-    memset(a, 0, sizeof *a);
-}
-
-static void account_from_row(sqlite3_stmt *st, store_account *a)
-{
-    a->id = sqlite3_column_int64(st, 0);
-    a->email = col_text(st, 1);
-    a->name = col_text(st, 2);
-    a->pw_hash = col_text(st, 3);
-    a->phrase = col_text(st, 4);
-    a->status = sqlite3_column_int(st, 5) == 1 ? ACCOUNT_ACTIVE : ACCOUNT_PENDING;
-}
-
-int store_account_get(store *s, const char *email, store_account *out, GError **err)
-{
-    conn *c = conn_get(s, err);
-    if (!c)
-        return -1;
-    sqlite3_stmt *st = prep(c,
-                            "SELECT id, email, name, pw_hash, phrase, status FROM accounts"
-                            " WHERE email = ?",
-                            err);
-    int r = -1;
-    if (st) {
-        bind_text(st, 1, email);
-        r = step_row(c, st, err);
-        if (r == 1)
-            account_from_row(st, out);
-        sqlite3_reset(st);
-    }
-    conn_put(s, c);
-    return r;
-}
-
-GHashTable *store_account_phrases(store *s, const char *const *emails, size_t n, GError **err)
-{
-    GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    conn *c = conn_get(s, err);
-    if (!c) {
-        g_hash_table_unref(t);
-        return NULL;
-    }
-    bool ok = true;
-    for (size_t i = 0; ok && i < n; i++) {
-        sqlite3_stmt *st = prep(c,
-                                "SELECT phrase FROM accounts WHERE email = ? AND status = 1"
-                                " AND phrase <> ''",
-                                err);
-        ok = st != NULL;
-        if (!ok)
-            break;
-        bind_text(st, 1, emails[i]);
-        int r = step_row(c, st, err);
-        if (r == 1)
-            g_hash_table_replace(t, g_strdup(emails[i]), col_text(st, 0));
-        ok = r >= 0;
-        sqlite3_reset(st);
-    }
-    conn_put(s, c);
-    if (!ok) {
-        g_hash_table_unref(t);
-        return NULL;
-    }
-    return t;
-}
-
-static bool mailtoken_insert(conn *c, gint64 account_id, store_mailtoken_kind kind,
-                             const uint8_t hash[KS_HASH_LEN], gint64 expires, GError **err)
-{
-    sqlite3_stmt *st = prep(c,
-                            "INSERT INTO mail_tokens(hash, account_id, kind, expires)"
-                            " VALUES(?, ?, ?, ?)",
-                            err);
-    if (!st)
-        return false;
-    bind_blob(st, 1, hash, KS_HASH_LEN);
-    sqlite3_bind_int64(st, 2, account_id);
-    sqlite3_bind_int(st, 3, kind);
-    sqlite3_bind_int64(st, 4, expires);
-    return step_done(c, st, err);
-}
-
-int store_account_register(store *s, const store_registration *r,
-                           const uint8_t token_hash[KS_HASH_LEN], gint64 token_expires,
-                           const ks_audit_event *ev, GError **err)
-{
-    conn *c = conn_get(s, err);
-    if (!c)
-        return -1;
-    if (!tx_write(s, c, err)) {
-        conn_put(s, c);
-        return -1;
-    }
-    int result = 1;
-    bool ok = true;
-    sqlite3_stmt *st = prep(c, "SELECT id, status FROM accounts WHERE email = ?", err);
-    ok = st != NULL;
-    gint64 id = 0;
-    if (ok) {
-        bind_text(st, 1, r->email);
-        int row = step_row(c, st, err);
-        ok = row >= 0;
-        if (row == 1 && sqlite3_column_int(st, 1) == 1)
-            result = 0;
-        if (row == 1)
-            id = sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
-    }
-    if (ok && result == 1) {
-        if (id) {
-            /* A pending registration is replaced: its links stop working. */
-            st = prep(c, "DELETE FROM mail_tokens WHERE account_id = ?", err);
-            ok = st != NULL;
-            if (ok) {
-                sqlite3_bind_int64(st, 1, id);
-                ok = step_done(c, st, err);
-            }
-            st = ok ? prep(c, "DELETE FROM questions WHERE account_id = ?", err) : NULL;
-            ok = ok && st != NULL;
-            if (ok) {
-                sqlite3_bind_int64(st, 1, id);
-                ok = step_done(c, st, err);
-            }
-        }
-        if (ok)
-            ok = account_upsert(c, r->email, r->name, r->pw_hash, r->phrase, ACCOUNT_PENDING, &id,
-                                err);
-        for (size_t i = 0; ok && i < r->n_questions; i++) {
-            st = prep(c,
-                      "INSERT INTO questions(account_id, idx, question, answer_hash)"
-                      " VALUES(?, ?, ?, ?)",
-                      err);
-            ok = st != NULL;
-            if (ok) {
-                sqlite3_bind_int64(st, 1, id);
-                sqlite3_bind_int64(st, 2, (gint64)i);
-                bind_text(st, 3, r->questions[i]);
-                bind_text(st, 4, r->answer_hashes[i]);
-                ok = step_done(c, st, err);
-            }
-        }
-        if (ok)
-            ok = mailtoken_insert(c, id, MAILTOKEN_ACTIVATE, token_hash, token_expires, err);
-    }
-    if (ok)
-        ok = audit_insert(c, ev, err);
-    ok = tx_end(s, c, ok, ok ? err : NULL) && ok;
-    conn_put(s, c);
-    return ok ? result : -1;
-}
-
-bool store_mailtoken_add(store *s, gint64 account_id, store_mailtoken_kind kind,
-                         const uint8_t hash[KS_HASH_LEN], gint64 expires, GError **err)
-{
-    WRITE_TX(s, err, NULL, { ok = mailtoken_insert(c, account_id, kind, hash, expires, err); });
-}
-
-/* In a transaction: mark the token used if it is valid; *account its owner.
- * 1 consumed, 0 not valid, -1 error. */
-static int mailtoken_consume(conn *c, const uint8_t hash[KS_HASH_LEN], store_mailtoken_kind kind,
-                             gint64 now, gint64 *account, GError **err)
-{
-    sqlite3_stmt *st = prep(c,
-                            "UPDATE mail_tokens SET used = 1 WHERE hash = ? AND kind = ?"
-                            " AND used = 0 AND expires > ? RETURNING account_id",
-                            err);
-    if (!st)
-        return -1;
-    bind_blob(st, 1, hash, KS_HASH_LEN);
-    sqlite3_bind_int(st, 2, kind);
-    sqlite3_bind_int64(st, 3, now);
-    int r = step_row(c, st, err);
-    if (r == 1)
-        *account = sqlite3_column_int64(st, 0);
-    if (r >= 0 && sqlite3_step(st) != SQLITE_DONE)
-        r = -1;
-    sqlite3_reset(st);
-    return r;
-}
-
-int store_account_activate(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, char **email,
-                           const ks_audit_event *ev, GError **err)
-{
-    conn *c = conn_get(s, err);
-    if (!c)
-        return -1;
-    if (!tx_write(s, c, err)) {
-        conn_put(s, c);
-        return -1;
-    }
-    gint64 id = 0;
-    int r = mailtoken_consume(c, hash, MAILTOKEN_ACTIVATE, now, &id, err);
-    bool ok = r >= 0;
-    if (r == 1) {
-        sqlite3_stmt *st = prep(c,
-                                "UPDATE accounts SET status = 1, activated = coalesce(activated, ?)"
-                                " WHERE id = ? RETURNING email",
-                                err);
-        ok = st != NULL;
-        if (ok) {
-            sqlite3_bind_int64(st, 1, now);
-            sqlite3_bind_int64(st, 2, id);
-            ok = step_row(c, st, err) == 1;
-            if (ok)
-                *email = col_text(st, 0);
-            sqlite3_reset(st);
-        }
-        if (ok && ev) {
-            ks_audit_event e = *ev;
-            e.subject = *email;
-            ok = audit_insert(c, &e, err);
-        }
-    }
-    ok = tx_end(s, c, ok, ok ? err : NULL) && ok;
-    conn_put(s, c);
-    if (!ok && email) {
-        g_free(*email);
-        *email = NULL;
-    }
-    return ok ? r : -1;
-}
-
-static void question_clear(gpointer p)
-{
-    store_question *q = p;
-    g_free(q->question);
-    g_free(q->answer_hash);
-}
-
-int store_reset_lookup(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, store_account *out,
-                       GArray **questions, GError **err)
-{
-    conn *c = conn_get(s, err);
-    if (!c)
-        return -1;
-    sqlite3_stmt *st = prep(c,
-                            "SELECT a.id, a.email, a.name, a.pw_hash, a.phrase, a.status"
-                            " FROM mail_tokens t JOIN accounts a ON a.id = t.account_id"
-                            " WHERE t.hash = ? AND t.kind = 1 AND t.used = 0 AND t.expires > ?",
-                            err);
-    int r = -1;
-    if (st) {
-        bind_blob(st, 1, hash, KS_HASH_LEN);
-        sqlite3_bind_int64(st, 2, now);
-        r = step_row(c, st, err);
-        if (r == 1)
-            account_from_row(st, out);
-        sqlite3_reset(st);
-    }
-    if (r == 1) {
-        *questions = g_array_new(FALSE, TRUE, sizeof(store_question));
-        g_array_set_clear_func(*questions, question_clear);
-        st = prep(c,
-                  "SELECT question, answer_hash FROM questions WHERE account_id = ? ORDER BY idx",
-                  err);
-        int q = st ? 0 : -1;
-        if (st) {
-            sqlite3_bind_int64(st, 1, out->id);
-            while ((q = step_row(c, st, err)) == 1) {
-                store_question sq = {col_text(st, 0), col_text(st, 1)};
-                g_array_append_val(*questions, sq);
-            }
-            sqlite3_reset(st);
-        }
-        if (q < 0) {
-            g_array_unref(*questions);
-            *questions = NULL;
-            store_account_clear(out);
-            r = -1;
-        }
-    }
-    conn_put(s, c);
-    return r;
-}
-
-static bool account_end_sessions(conn *c, gint64 id, GError **err)
-{
-    static const char *const sql[] = {
-        "DELETE FROM sessions WHERE account_id = ?",
-        "DELETE FROM devices WHERE account_id = ?",
-    };
-    for (size_t i = 0; i < G_N_ELEMENTS(sql); i++) {
-        sqlite3_stmt *st = prep(c, sql[i], err);
-        if (!st)
-            return false;
-        sqlite3_bind_int64(st, 1, id);
-        if (!step_done(c, st, err))
-            return false;
-    }
-    return true;
-}
-
-int store_reset_complete(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now,
-                         const char *pw_hash, const ks_audit_event *ev, GError **err)
-{
-    conn *c = conn_get(s, err);
-    if (!c)
-        return -1;
-    if (!tx_write(s, c, err)) {
-        conn_put(s, c);
-        return -1;
-    }
-    gint64 id = 0;
-    int r = mailtoken_consume(c, hash, MAILTOKEN_RESET, now, &id, err);
-    bool ok = r >= 0;
-    if (r == 1) {
-        sqlite3_stmt *st = prep(c, "UPDATE accounts SET pw_hash = ? WHERE id = ? RETURNING email",
-                                err);
-        g_autofree char *email = NULL;
-        ok = st != NULL;
-        if (ok) {
-            bind_text(st, 1, pw_hash);
-            sqlite3_bind_int64(st, 2, id);
-            ok = step_row(c, st, err) == 1;
-            if (ok)
-                email = col_text(st, 0);
-            sqlite3_reset(st);
-        }
-        ok = ok && account_end_sessions(c, id, err);
-        if (ok) {
-            st = prep(c, "DELETE FROM failures WHERE email = ?", err);
-            ok = st != NULL;
-            if (ok) {
-                bind_text(st, 1, email);
-                ok = step_done(c, st, err);
-            }
-        }
-        if (ok && ev) {
-            ks_audit_event e = *ev;
-            e.subject = email;
-            ok = audit_insert(c, &e, err);
-        }
-    }
-    ok = tx_end(s, c, ok, ok ? err : NULL) && ok;
-    conn_put(s, c);
-    return ok ? r : -1;
-}
-
-bool store_account_set_password(store *s, gint64 account_id, const char *pw_hash, GError **err)
-{
-    WRITE_TX(s, err, NULL, {
-        sqlite3_stmt *st = prep(c, "UPDATE accounts SET pw_hash = ? WHERE id = ?", err);
-        ok = st != NULL;
-        if (ok) {
-            bind_text(st, 1, pw_hash);
-            sqlite3_bind_int64(st, 2, account_id);
-            ok = step_done(c, st, err);
-        }
-    });
-}
-
-/* ---- failures ---- */
-
-bool store_failures_get(store *s, const char *email, store_failures *out, GError **err)
-{
-    memset(out, 0, sizeof *out);
-    conn *c = conn_get(s, err);
-    if (!c)
-        return false;
-    sqlite3_stmt *st =
-        prep(c, "SELECT count, last_failure, locked_until FROM failures WHERE email = ?", err);
-    int r = -1;
-    if (st) {
-        bind_text(st, 1, email);
-        r = step_row(c, st, err);
-        if (r == 1) {
-            out->count = sqlite3_column_int64(st, 0);
-            out->last_failure = sqlite3_column_int64(st, 1);
-            out->locked_until = sqlite3_column_int64(st, 2);
-        }
-        sqlite3_reset(st);
-    }
-    conn_put(s, c);
-    return r >= 0;
-}
-
-bool store_failures_add(store *s, const char *email, gint64 now, gint64 lock_after,
-                        gint64 lock_ms, store_failures *out, const ks_audit_event *ev,
-                        GError **err)
-{
-    memset(out, 0, sizeof *out);
-    WRITE_TX(s, err, ev, {
-        /* A lock that has run out starts a fresh count. */
-        sqlite3_stmt *st = prep(c,
-                                "INSERT INTO failures(email, count, last_failure, locked_until)"
-                                " VALUES(?1, 1, ?2, 0) ON CONFLICT(email) DO UPDATE SET"
-                                " count = CASE WHEN locked_until <> 0 AND locked_until <= ?2"
-                                "   THEN 1 ELSE count + 1 END,"
-                                " locked_until = CASE WHEN locked_until <> 0 AND locked_until <= ?2"
-                                "   THEN 0 ELSE locked_until END,"
-                                " last_failure = ?2"
-                                " RETURNING count, last_failure, locked_until",
-                                err);
-        ok = st != NULL;
-        if (ok) {
-            bind_text(st, 1, email);
-            sqlite3_bind_int64(st, 2, now);
-            ok = step_row(c, st, err) == 1;
-            if (ok) {
-                out->count = sqlite3_column_int64(st, 0);
-                out->last_failure = sqlite3_column_int64(st, 1);
-                out->locked_until = sqlite3_column_int64(st, 2);
-            }
-            sqlite3_reset(st);
-        }
-        if (ok && out->count >= lock_after && out->locked_until == 0) {
-            out->locked_until = now + lock_ms;
-            st = prep(c, "UPDATE failures SET locked_until = ? WHERE email = ?", err);
-            ok = st != NULL;
-            if (ok) {
-                sqlite3_bind_int64(st, 1, out->locked_until);
-                bind_text(st, 2, email);
-                ok = step_done(c, st, err);
-            }
-        }
-    });
-}
-
-bool store_failures_clear(store *s, const char *email, const ks_audit_event *ev, GError **err)
-{
-    WRITE_TX(s, err, ev, {
-        sqlite3_stmt *st = prep(c, "DELETE FROM failures WHERE email = ?", err);
-        ok = st != NULL;
-        if (ok) {
-            bind_text(st, 1, email);
-            ok = step_done(c, st, err);
-        }
-    });
-}
-
-/* ---- sessions, devices ---- */
-
-void store_session_clear(store_session *ss)
-{
-    g_free(ss->email);
-    memset(ss, 0, sizeof *ss);
-}
-
-bool store_session_create(store *s, gint64 account_id, const uint8_t hash[KS_HASH_LEN],
-                          store_session_method method, gint64 expires,
-                          const ks_audit_event *ev, GError **err)
-{
-    WRITE_TX(s, err, ev, {
-        sqlite3_stmt *st = prep(c,
-                                "INSERT INTO sessions(hash, account_id, method, created, expires)"
-                                " VALUES(?, ?, ?, ?, ?)",
-                                err);
-        ok = st != NULL;
-        if (ok) {
-            bind_blob(st, 1, hash, KS_HASH_LEN);
-            sqlite3_bind_int64(st, 2, account_id);
-            sqlite3_bind_int(st, 3, method);
-            sqlite3_bind_int64(st, 4, now_s());
-            sqlite3_bind_int64(st, 5, expires);
-            ok = step_done(c, st, err);
-        }
-    });
-}
-
-int store_session_get(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, store_session *out,
-                      GError **err)
-{
-    conn *c = conn_get(s, err);
-    if (!c)
-        return -1;
-    sqlite3_stmt *st = prep(c,
-                            "SELECT s.account_id, a.email, s.method, s.expires FROM sessions s"
-                            " JOIN accounts a ON a.id = s.account_id"
-                            " WHERE s.hash = ? AND s.expires > ? AND a.status = 1",
-                            err);
-    int r = -1;
-    if (st) {
-        bind_blob(st, 1, hash, KS_HASH_LEN);
-        sqlite3_bind_int64(st, 2, now);
-        r = step_row(c, st, err);
-        if (r == 1) {
-            out->account_id = sqlite3_column_int64(st, 0);
-            out->email = col_text(st, 1);
-            out->method = sqlite3_column_int(st, 2) == 1 ? SESSION_DEVICE : SESSION_PASSWORD;
-            out->expires = sqlite3_column_int64(st, 3);
-        }
-        sqlite3_reset(st);
-    }
-    conn_put(s, c);
-    return r;
-}
-
-bool store_session_delete(store *s, const uint8_t hash[KS_HASH_LEN], const ks_audit_event *ev,
-                          GError **err)
-{
-    WRITE_TX(s, err, ev, {
-        sqlite3_stmt *st = prep(c, "DELETE FROM sessions WHERE hash = ?", err);
-        ok = st != NULL;
-        if (ok) {
-            bind_blob(st, 1, hash, KS_HASH_LEN);
-            ok = step_done(c, st, err);
-        }
-    });
-}
-
-bool store_device_create(store *s, gint64 account_id, const uint8_t hash[KS_HASH_LEN],
-                         gint64 expires, GError **err)
-{
-    WRITE_TX(s, err, NULL, {
-        sqlite3_stmt *st = prep(c,
-                                "INSERT INTO devices(hash, account_id, created, expires)"
-                                " VALUES(?, ?, ?, ?)",
-                                err);
-        ok = st != NULL;
-        if (ok) {
-            bind_blob(st, 1, hash, KS_HASH_LEN);
-            sqlite3_bind_int64(st, 2, account_id);
-            sqlite3_bind_int64(st, 3, now_s());
-            sqlite3_bind_int64(st, 4, expires);
-            ok = step_done(c, st, err);
-        }
-    });
-}
-
-int store_device_check(store *s, const char *email, const uint8_t hash[KS_HASH_LEN], gint64 now,
-                       GError **err)
-{
-    conn *c = conn_get(s, err);
-    if (!c)
-        return -1;
-    sqlite3_stmt *st = prep(c,
-                            "SELECT 1 FROM devices d JOIN accounts a ON a.id = d.account_id"
-                            " WHERE d.hash = ? AND a.email = ? AND d.expires > ? AND a.status = 1",
-                            err);
-    int r = -1;
-    if (st) {
-        bind_blob(st, 1, hash, KS_HASH_LEN);
-        bind_text(st, 2, email);
-        sqlite3_bind_int64(st, 3, now);
-        r = step_row(c, st, err);
-        sqlite3_reset(st);
-    }
-    conn_put(s, c);
-    return r;
-}
-
-bool store_device_delete(store *s, const uint8_t hash[KS_HASH_LEN], GError **err)
-{
-    WRITE_TX(s, err, NULL, {
-        sqlite3_stmt *st = prep(c, "DELETE FROM devices WHERE hash = ?", err);
-        ok = st != NULL;
-        if (ok) {
-            bind_blob(st, 1, hash, KS_HASH_LEN);
-            ok = step_done(c, st, err);
-        }
-    });
-}
-
-bool store_sweep(store *s, gint64 now, GError **err)
-{
-    static const char *const sql[] = {
-        "DELETE FROM sessions WHERE expires <= ?",
-        "DELETE FROM devices WHERE expires <= ?",
-        "DELETE FROM mail_tokens WHERE expires <= ?",
-    };
-    WRITE_TX(s, err, NULL, {
-        for (size_t i = 0; ok && i < G_N_ELEMENTS(sql); i++) {
-            sqlite3_stmt *st = prep(c, sql[i], err);
-            ok = st != NULL;
-            if (ok) {
-                sqlite3_bind_int64(st, 1, now);
-                ok = step_done(c, st, err);
-            }
-        }
-    });
-}
-
 bool store_checkpoint(store *s, GError **err)
 {
-    conn *c = conn_get(s, err);
+    conn *c = sq_conn_get(s, err);
     if (!c)
         return false;
-    sqlite3_stmt *st = prep(c, "PRAGMA wal_checkpoint(PASSIVE)", err);
-    bool ok = st && step_row(c, st, err) >= 0;
+    sqlite3_stmt *st = sq_prep(c, "PRAGMA wal_checkpoint(PASSIVE)", err);
+    bool ok = st && sq_step_row(c, st, err) >= 0;
     if (st)
         sqlite3_reset(st);
-    conn_put(s, c);
+    sq_conn_put(s, c);
     return ok;
 }
 
@@ -1433,15 +785,15 @@ bool store_audit_append(store *s, const ks_audit_event *ev, GError **err)
 
 bool store_audit_each(store *s, store_audit_fn fn, void *ctx, GError **err)
 {
-    conn *c = conn_get(s, err);
+    conn *c = sq_conn_get(s, err);
     if (!c)
         return false;
-    sqlite3_stmt *st = prep(c,
-                            "SELECT seq, ts, event, actor, subject, ip, detail, prev, hash"
-                            " FROM audit ORDER BY seq",
-                            err);
+    sqlite3_stmt *st = sq_prep(c,
+                               "SELECT seq, ts, event, actor, subject, ip, detail, prev, hash"
+                               " FROM audit ORDER BY seq",
+                               err);
     int r = st ? 0 : -1;
-    while (st && (r = step_row(c, st, err)) == 1) {
+    while (st && (r = sq_step_row(c, st, err)) == 1) {
         store_audit_row row = {0};
         row.seq = sqlite3_column_int64(st, 0);
         row.ts = sqlite3_column_int64(st, 1);
@@ -1459,6 +811,6 @@ bool store_audit_each(store *s, store_audit_fn fn, void *ctx, GError **err)
     }
     if (st)
         sqlite3_reset(st);
-    conn_put(s, c);
+    sq_conn_put(s, c);
     return r >= 0;
 }

@@ -1,0 +1,623 @@
+/*
+ * store_sqlite_accounts.c - the SQLite store's recipient side: accounts,
+ * registration and mail tokens, sign-in failures, sessions and remembered
+ * devices (store.h). The connection and transaction helpers are in
+ * store_sqlite.c.
+ */
+#include "store_sqlite_int.h"
+
+#include <sodium.h>
+#include <string.h>
+
+/* Insert or update an account row (in a transaction); *id its id. */
+bool sq_account_upsert(conn *c, const char *email, const char *name, const char *pw_hash,
+                       const char *phrase, int status, gint64 *id, GError **err)
+{
+    sqlite3_stmt *st =
+        sq_prep(c,
+                "INSERT INTO accounts(email, name, pw_hash, phrase, status, created,"
+                " activated) VALUES(?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?5 = 1 THEN ?6 END)"
+                " ON CONFLICT(email) DO UPDATE SET name = coalesce(?2, name),"
+                " pw_hash = ?3, phrase = coalesce(?4, phrase), status = max(status, ?5),"
+                " activated = coalesce(activated, CASE WHEN ?5 = 1 THEN ?6 END)"
+                " RETURNING id",
+                err);
+    if (!st)
+        return false;
+    sq_bind_text(st, 1, email);
+    sq_bind_text(st, 2, name ? name : email);
+    sq_bind_text(st, 3, pw_hash);
+    sq_bind_text(st, 4, phrase ? phrase : "");
+    sqlite3_bind_int(st, 5, status);
+    sqlite3_bind_int64(st, 6, sq_now());
+    int r = sq_step_row(c, st, err);
+    if (r == 1)
+        *id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    return r == 1;
+}
+
+/* ---- accounts ---- */
+
+void store_account_clear(store_account *a)
+{
+    g_free(a->email);
+    g_free(a->name);
+    if (a->pw_hash)
+        sodium_memzero(a->pw_hash, strlen(a->pw_hash));
+    g_free(a->pw_hash);
+    g_free(a->phrase);
+    memset(a, 0, sizeof *a);
+}
+
+static void account_from_row(sqlite3_stmt *st, store_account *a)
+{
+    a->id = sqlite3_column_int64(st, 0);
+    a->email = sq_col_text(st, 1);
+    a->name = sq_col_text(st, 2);
+    a->pw_hash = sq_col_text(st, 3);
+    a->phrase = sq_col_text(st, 4);
+    a->status = sqlite3_column_int(st, 5) == 1 ? ACCOUNT_ACTIVE : ACCOUNT_PENDING;
+}
+
+int store_account_get(store *s, const char *email, store_account *out, GError **err)
+{
+    conn *c = sq_conn_get(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = sq_prep(c,
+                               "SELECT id, email, name, pw_hash, phrase, status FROM accounts"
+                               " WHERE email = ?",
+                               err);
+    int r = -1;
+    if (st) {
+        sq_bind_text(st, 1, email);
+        r = sq_step_row(c, st, err);
+        if (r == 1)
+            account_from_row(st, out);
+        sqlite3_reset(st);
+    }
+    sq_conn_put(s, c);
+    return r;
+}
+
+GHashTable *store_account_phrases(store *s, const char *const *emails, size_t n, GError **err)
+{
+    GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+    conn *c = sq_conn_get(s, err);
+    if (!c) {
+        g_hash_table_unref(t);
+        return NULL;
+    }
+    bool ok = true;
+    for (size_t i = 0; ok && i < n; i++) {
+        sqlite3_stmt *st = sq_prep(c,
+                                   "SELECT phrase FROM accounts WHERE email = ? AND status = 1"
+                                   " AND phrase <> ''",
+                                   err);
+        ok = st != NULL;
+        if (!ok)
+            break;
+        sq_bind_text(st, 1, emails[i]);
+        int r = sq_step_row(c, st, err);
+        if (r == 1)
+            g_hash_table_replace(t, g_strdup(emails[i]), sq_col_text(st, 0));
+        ok = r >= 0;
+        sqlite3_reset(st);
+    }
+    sq_conn_put(s, c);
+    if (!ok) {
+        g_hash_table_unref(t);
+        return NULL;
+    }
+    return t;
+}
+
+static bool mailtoken_insert(conn *c, gint64 account_id, store_mailtoken_kind kind,
+                             const uint8_t hash[KS_HASH_LEN], gint64 expires, GError **err)
+{
+    sqlite3_stmt *st = sq_prep(c,
+                               "INSERT INTO mail_tokens(hash, account_id, kind, expires)"
+                               " VALUES(?, ?, ?, ?)",
+                               err);
+    if (!st)
+        return false;
+    sq_bind_blob(st, 1, hash, KS_HASH_LEN);
+    sqlite3_bind_int64(st, 2, account_id);
+    sqlite3_bind_int(st, 3, kind);
+    sqlite3_bind_int64(st, 4, expires);
+    return sq_step_done(c, st, err);
+}
+
+int store_account_register(store *s, const store_registration *r,
+                           const uint8_t token_hash[KS_HASH_LEN], gint64 token_expires,
+                           const ks_audit_event *ev, GError **err)
+{
+    conn *c = sq_conn_get(s, err);
+    if (!c)
+        return -1;
+    if (!sq_tx_write(s, c, err)) {
+        sq_conn_put(s, c);
+        return -1;
+    }
+    int result = 1;
+    bool ok = true;
+    sqlite3_stmt *st = sq_prep(c, "SELECT id, status FROM accounts WHERE email = ?", err);
+    ok = st != NULL;
+    gint64 id = 0;
+    if (ok) {
+        sq_bind_text(st, 1, r->email);
+        int row = sq_step_row(c, st, err);
+        ok = row >= 0;
+        if (row == 1 && sqlite3_column_int(st, 1) == 1)
+            result = 0;
+        if (row == 1)
+            id = sqlite3_column_int64(st, 0);
+        sqlite3_reset(st);
+    }
+    if (ok && result == 1) {
+        if (id) {
+            /* A pending registration is replaced: its links stop working. */
+            st = sq_prep(c, "DELETE FROM mail_tokens WHERE account_id = ?", err);
+            ok = st != NULL;
+            if (ok) {
+                sqlite3_bind_int64(st, 1, id);
+                ok = sq_step_done(c, st, err);
+            }
+            st = ok ? sq_prep(c, "DELETE FROM questions WHERE account_id = ?", err) : NULL;
+            ok = ok && st != NULL;
+            if (ok) {
+                sqlite3_bind_int64(st, 1, id);
+                ok = sq_step_done(c, st, err);
+            }
+        }
+        if (ok)
+            ok = sq_account_upsert(c, r->email, r->name, r->pw_hash, r->phrase, ACCOUNT_PENDING,
+                                   &id, err);
+        for (size_t i = 0; ok && i < r->n_questions; i++) {
+            st = sq_prep(c,
+                         "INSERT INTO questions(account_id, idx, question, answer_hash)"
+                         " VALUES(?, ?, ?, ?)",
+                         err);
+            ok = st != NULL;
+            if (ok) {
+                sqlite3_bind_int64(st, 1, id);
+                sqlite3_bind_int64(st, 2, (gint64)i);
+                sq_bind_text(st, 3, r->questions[i]);
+                sq_bind_text(st, 4, r->answer_hashes[i]);
+                ok = sq_step_done(c, st, err);
+            }
+        }
+        if (ok)
+            ok = mailtoken_insert(c, id, MAILTOKEN_ACTIVATE, token_hash, token_expires, err);
+    }
+    if (ok)
+        ok = sq_audit_insert(c, ev, err);
+    ok = sq_tx_end(s, c, ok, ok ? err : NULL) && ok;
+    sq_conn_put(s, c);
+    return ok ? result : -1;
+}
+
+bool store_mailtoken_add(store *s, gint64 account_id, store_mailtoken_kind kind,
+                         const uint8_t hash[KS_HASH_LEN], gint64 expires, GError **err)
+{
+    WRITE_TX(s, err, NULL, { ok = mailtoken_insert(c, account_id, kind, hash, expires, err); });
+}
+
+/* In a transaction: mark the token used if it is valid; *account its owner.
+ * 1 consumed, 0 not valid, -1 error. */
+static int mailtoken_consume(conn *c, const uint8_t hash[KS_HASH_LEN], store_mailtoken_kind kind,
+                             gint64 now, gint64 *account, GError **err)
+{
+    sqlite3_stmt *st = sq_prep(c,
+                               "UPDATE mail_tokens SET used = 1 WHERE hash = ? AND kind = ?"
+                               " AND used = 0 AND expires > ? RETURNING account_id",
+                               err);
+    if (!st)
+        return -1;
+    sq_bind_blob(st, 1, hash, KS_HASH_LEN);
+    sqlite3_bind_int(st, 2, kind);
+    sqlite3_bind_int64(st, 3, now);
+    int r = sq_step_row(c, st, err);
+    if (r == 1)
+        *account = sqlite3_column_int64(st, 0);
+    if (r >= 0 && sqlite3_step(st) != SQLITE_DONE)
+        r = -1;
+    sqlite3_reset(st);
+    return r;
+}
+
+int store_account_activate(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, char **email,
+                           const ks_audit_event *ev, GError **err)
+{
+    conn *c = sq_conn_get(s, err);
+    if (!c)
+        return -1;
+    if (!sq_tx_write(s, c, err)) {
+        sq_conn_put(s, c);
+        return -1;
+    }
+    gint64 id = 0;
+    int r = mailtoken_consume(c, hash, MAILTOKEN_ACTIVATE, now, &id, err);
+    bool ok = r >= 0;
+    if (r == 1) {
+        sqlite3_stmt *st =
+            sq_prep(c,
+                    "UPDATE accounts SET status = 1, activated = coalesce(activated, ?)"
+                    " WHERE id = ? RETURNING email",
+                    err);
+        ok = st != NULL;
+        if (ok) {
+            sqlite3_bind_int64(st, 1, now);
+            sqlite3_bind_int64(st, 2, id);
+            ok = sq_step_row(c, st, err) == 1;
+            if (ok)
+                *email = sq_col_text(st, 0);
+            sqlite3_reset(st);
+        }
+        if (ok && ev) {
+            ks_audit_event e = *ev;
+            e.subject = *email;
+            ok = sq_audit_insert(c, &e, err);
+        }
+    }
+    ok = sq_tx_end(s, c, ok, ok ? err : NULL) && ok;
+    sq_conn_put(s, c);
+    if (!ok && email) {
+        g_free(*email);
+        *email = NULL;
+    }
+    return ok ? r : -1;
+}
+
+static void question_clear(gpointer p)
+{
+    store_question *q = p;
+    g_free(q->question);
+    g_free(q->answer_hash);
+}
+
+int store_reset_lookup(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, store_account *out,
+                       GArray **questions, GError **err)
+{
+    conn *c = sq_conn_get(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = sq_prep(c,
+                               "SELECT a.id, a.email, a.name, a.pw_hash, a.phrase, a.status"
+                               " FROM mail_tokens t JOIN accounts a ON a.id = t.account_id"
+                               " WHERE t.hash = ? AND t.kind = 1 AND t.used = 0 AND t.expires > ?",
+                               err);
+    int r = -1;
+    if (st) {
+        sq_bind_blob(st, 1, hash, KS_HASH_LEN);
+        sqlite3_bind_int64(st, 2, now);
+        r = sq_step_row(c, st, err);
+        if (r == 1)
+            account_from_row(st, out);
+        sqlite3_reset(st);
+    }
+    if (r == 1) {
+        *questions = g_array_new(FALSE, TRUE, sizeof(store_question));
+        g_array_set_clear_func(*questions, question_clear);
+        st = sq_prep(
+            c, "SELECT question, answer_hash FROM questions WHERE account_id = ? ORDER BY idx",
+            err);
+        int q = st ? 0 : -1;
+        if (st) {
+            sqlite3_bind_int64(st, 1, out->id);
+            while ((q = sq_step_row(c, st, err)) == 1) {
+                store_question sq = {sq_col_text(st, 0), sq_col_text(st, 1)};
+                g_array_append_val(*questions, sq);
+            }
+            sqlite3_reset(st);
+        }
+        if (q < 0) {
+            g_array_unref(*questions);
+            *questions = NULL;
+            store_account_clear(out);
+            r = -1;
+        }
+    }
+    sq_conn_put(s, c);
+    return r;
+}
+
+static bool account_end_sessions(conn *c, gint64 id, GError **err)
+{
+    static const char *const sql[] = {
+        "DELETE FROM sessions WHERE account_id = ?",
+        "DELETE FROM devices WHERE account_id = ?",
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(sql); i++) {
+        sqlite3_stmt *st = sq_prep(c, sql[i], err);
+        if (!st)
+            return false;
+        sqlite3_bind_int64(st, 1, id);
+        if (!sq_step_done(c, st, err))
+            return false;
+    }
+    return true;
+}
+
+int store_reset_complete(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, const char *pw_hash,
+                         const ks_audit_event *ev, GError **err)
+{
+    conn *c = sq_conn_get(s, err);
+    if (!c)
+        return -1;
+    if (!sq_tx_write(s, c, err)) {
+        sq_conn_put(s, c);
+        return -1;
+    }
+    gint64 id = 0;
+    int r = mailtoken_consume(c, hash, MAILTOKEN_RESET, now, &id, err);
+    bool ok = r >= 0;
+    if (r == 1) {
+        sqlite3_stmt *st =
+            sq_prep(c, "UPDATE accounts SET pw_hash = ? WHERE id = ? RETURNING email", err);
+        g_autofree char *email = NULL;
+        ok = st != NULL;
+        if (ok) {
+            sq_bind_text(st, 1, pw_hash);
+            sqlite3_bind_int64(st, 2, id);
+            ok = sq_step_row(c, st, err) == 1;
+            if (ok)
+                email = sq_col_text(st, 0);
+            sqlite3_reset(st);
+        }
+        ok = ok && account_end_sessions(c, id, err);
+        if (ok) {
+            st = sq_prep(c, "DELETE FROM failures WHERE email = ?", err);
+            ok = st != NULL;
+            if (ok) {
+                sq_bind_text(st, 1, email);
+                ok = sq_step_done(c, st, err);
+            }
+        }
+        if (ok && ev) {
+            ks_audit_event e = *ev;
+            e.subject = email;
+            ok = sq_audit_insert(c, &e, err);
+        }
+    }
+    ok = sq_tx_end(s, c, ok, ok ? err : NULL) && ok;
+    sq_conn_put(s, c);
+    return ok ? r : -1;
+}
+
+bool store_account_set_password(store *s, gint64 account_id, const char *pw_hash, GError **err)
+{
+    WRITE_TX(s, err, NULL, {
+        sqlite3_stmt *st = sq_prep(c, "UPDATE accounts SET pw_hash = ? WHERE id = ?", err);
+        ok = st != NULL;
+        if (ok) {
+            sq_bind_text(st, 1, pw_hash);
+            sqlite3_bind_int64(st, 2, account_id);
+            ok = sq_step_done(c, st, err);
+        }
+    });
+}
+
+/* ---- failures ---- */
+
+bool store_failures_get(store *s, const char *email, store_failures *out, GError **err)
+{
+    memset(out, 0, sizeof *out);
+    conn *c = sq_conn_get(s, err);
+    if (!c)
+        return false;
+    sqlite3_stmt *st =
+        sq_prep(c, "SELECT count, last_failure, locked_until FROM failures WHERE email = ?", err);
+    int r = -1;
+    if (st) {
+        sq_bind_text(st, 1, email);
+        r = sq_step_row(c, st, err);
+        if (r == 1) {
+            out->count = sqlite3_column_int64(st, 0);
+            out->last_failure = sqlite3_column_int64(st, 1);
+            out->locked_until = sqlite3_column_int64(st, 2);
+        }
+        sqlite3_reset(st);
+    }
+    sq_conn_put(s, c);
+    return r >= 0;
+}
+
+bool store_failures_add(store *s, const char *email, gint64 now, gint64 lock_after, gint64 lock_ms,
+                        store_failures *out, const ks_audit_event *ev, GError **err)
+{
+    memset(out, 0, sizeof *out);
+    WRITE_TX(s, err, ev, {
+        /* A lock that has run out starts a fresh count. */
+        sqlite3_stmt *st =
+            sq_prep(c,
+                    "INSERT INTO failures(email, count, last_failure, locked_until)"
+                    " VALUES(?1, 1, ?2, 0) ON CONFLICT(email) DO UPDATE SET"
+                    " count = CASE WHEN locked_until <> 0 AND locked_until <= ?2"
+                    "   THEN 1 ELSE count + 1 END,"
+                    " locked_until = CASE WHEN locked_until <> 0 AND locked_until <= ?2"
+                    "   THEN 0 ELSE locked_until END,"
+                    " last_failure = ?2"
+                    " RETURNING count, last_failure, locked_until",
+                    err);
+        ok = st != NULL;
+        if (ok) {
+            sq_bind_text(st, 1, email);
+            sqlite3_bind_int64(st, 2, now);
+            ok = sq_step_row(c, st, err) == 1;
+            if (ok) {
+                out->count = sqlite3_column_int64(st, 0);
+                out->last_failure = sqlite3_column_int64(st, 1);
+                out->locked_until = sqlite3_column_int64(st, 2);
+            }
+            sqlite3_reset(st);
+        }
+        if (ok && out->count >= lock_after && out->locked_until == 0) {
+            out->locked_until = now + lock_ms;
+            st = sq_prep(c, "UPDATE failures SET locked_until = ? WHERE email = ?", err);
+            ok = st != NULL;
+            if (ok) {
+                sqlite3_bind_int64(st, 1, out->locked_until);
+                sq_bind_text(st, 2, email);
+                ok = sq_step_done(c, st, err);
+            }
+        }
+    });
+}
+
+bool store_failures_clear(store *s, const char *email, const ks_audit_event *ev, GError **err)
+{
+    WRITE_TX(s, err, ev, {
+        sqlite3_stmt *st = sq_prep(c, "DELETE FROM failures WHERE email = ?", err);
+        ok = st != NULL;
+        if (ok) {
+            sq_bind_text(st, 1, email);
+            ok = sq_step_done(c, st, err);
+        }
+    });
+}
+
+/* ---- sessions, devices ---- */
+
+void store_session_clear(store_session *ss)
+{
+    g_free(ss->email);
+    memset(ss, 0, sizeof *ss);
+}
+
+bool store_session_create(store *s, gint64 account_id, const uint8_t hash[KS_HASH_LEN],
+                          store_session_method method, gint64 expires, const ks_audit_event *ev,
+                          GError **err)
+{
+    WRITE_TX(s, err, ev, {
+        sqlite3_stmt *st =
+            sq_prep(c,
+                    "INSERT INTO sessions(hash, account_id, method, created, expires)"
+                    " VALUES(?, ?, ?, ?, ?)",
+                    err);
+        ok = st != NULL;
+        if (ok) {
+            sq_bind_blob(st, 1, hash, KS_HASH_LEN);
+            sqlite3_bind_int64(st, 2, account_id);
+            sqlite3_bind_int(st, 3, method);
+            sqlite3_bind_int64(st, 4, sq_now());
+            sqlite3_bind_int64(st, 5, expires);
+            ok = sq_step_done(c, st, err);
+        }
+    });
+}
+
+int store_session_get(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, store_session *out,
+                      GError **err)
+{
+    conn *c = sq_conn_get(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = sq_prep(c,
+                               "SELECT s.account_id, a.email, s.method, s.expires FROM sessions s"
+                               " JOIN accounts a ON a.id = s.account_id"
+                               " WHERE s.hash = ? AND s.expires > ? AND a.status = 1",
+                               err);
+    int r = -1;
+    if (st) {
+        sq_bind_blob(st, 1, hash, KS_HASH_LEN);
+        sqlite3_bind_int64(st, 2, now);
+        r = sq_step_row(c, st, err);
+        if (r == 1) {
+            out->account_id = sqlite3_column_int64(st, 0);
+            out->email = sq_col_text(st, 1);
+            out->method = sqlite3_column_int(st, 2) == 1 ? SESSION_DEVICE : SESSION_PASSWORD;
+            out->expires = sqlite3_column_int64(st, 3);
+        }
+        sqlite3_reset(st);
+    }
+    sq_conn_put(s, c);
+    return r;
+}
+
+bool store_session_delete(store *s, const uint8_t hash[KS_HASH_LEN], const ks_audit_event *ev,
+                          GError **err)
+{
+    WRITE_TX(s, err, ev, {
+        sqlite3_stmt *st = sq_prep(c, "DELETE FROM sessions WHERE hash = ?", err);
+        ok = st != NULL;
+        if (ok) {
+            sq_bind_blob(st, 1, hash, KS_HASH_LEN);
+            ok = sq_step_done(c, st, err);
+        }
+    });
+}
+
+bool store_device_create(store *s, gint64 account_id, const uint8_t hash[KS_HASH_LEN],
+                         gint64 expires, GError **err)
+{
+    WRITE_TX(s, err, NULL, {
+        sqlite3_stmt *st = sq_prep(c,
+                                   "INSERT INTO devices(hash, account_id, created, expires)"
+                                   " VALUES(?, ?, ?, ?)",
+                                   err);
+        ok = st != NULL;
+        if (ok) {
+            sq_bind_blob(st, 1, hash, KS_HASH_LEN);
+            sqlite3_bind_int64(st, 2, account_id);
+            sqlite3_bind_int64(st, 3, sq_now());
+            sqlite3_bind_int64(st, 4, expires);
+            ok = sq_step_done(c, st, err);
+        }
+    });
+}
+
+int store_device_check(store *s, const char *email, const uint8_t hash[KS_HASH_LEN], gint64 now,
+                       GError **err)
+{
+    conn *c = sq_conn_get(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st =
+        sq_prep(c,
+                "SELECT 1 FROM devices d JOIN accounts a ON a.id = d.account_id"
+                " WHERE d.hash = ? AND a.email = ? AND d.expires > ? AND a.status = 1",
+                err);
+    int r = -1;
+    if (st) {
+        sq_bind_blob(st, 1, hash, KS_HASH_LEN);
+        sq_bind_text(st, 2, email);
+        sqlite3_bind_int64(st, 3, now);
+        r = sq_step_row(c, st, err);
+        sqlite3_reset(st);
+    }
+    sq_conn_put(s, c);
+    return r;
+}
+
+bool store_device_delete(store *s, const uint8_t hash[KS_HASH_LEN], GError **err)
+{
+    WRITE_TX(s, err, NULL, {
+        sqlite3_stmt *st = sq_prep(c, "DELETE FROM devices WHERE hash = ?", err);
+        ok = st != NULL;
+        if (ok) {
+            sq_bind_blob(st, 1, hash, KS_HASH_LEN);
+            ok = sq_step_done(c, st, err);
+        }
+    });
+}
+
+bool store_sweep(store *s, gint64 now, GError **err)
+{
+    static const char *const sql[] = {
+        "DELETE FROM sessions WHERE expires <= ?",
+        "DELETE FROM devices WHERE expires <= ?",
+        "DELETE FROM mail_tokens WHERE expires <= ?",
+    };
+    WRITE_TX(s, err, NULL, {
+        for (size_t i = 0; ok && i < G_N_ELEMENTS(sql); i++) {
+            sqlite3_stmt *st = sq_prep(c, sql[i], err);
+            ok = st != NULL;
+            if (ok) {
+                sqlite3_bind_int64(st, 1, now);
+                ok = sq_step_done(c, st, err);
+            }
+        }
+    });
+}

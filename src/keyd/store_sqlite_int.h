@@ -1,0 +1,74 @@
+/*
+ * store_sqlite_int.h - what the two halves of the SQLite store share:
+ * connections from the pool, cached prepared statements, transactions and
+ * the audit append. Internal to store_sqlite*.c; nothing else includes it.
+ */
+#ifndef KS_STORE_SQLITE_INT_H
+#define KS_STORE_SQLITE_INT_H
+
+#include "sp_error.h"
+#include "store.h"
+
+#include <sqlite3.h>
+
+typedef struct {
+    sqlite3 *db;
+    GHashTable *stmts; /* const char *sql (static) -> sqlite3_stmt * */
+    /* The audit chain's head, known inside the current write transaction
+     * once read or written (saves a lookup per row in a batch). */
+    bool head_known;
+    gint64 head_seq;
+    uint8_t head_hash[KS_HASH_LEN];
+} conn;
+
+struct store {
+    char *path;
+    GMutex write_lock;
+    GMutex pool_lock;
+    GPtrArray *idle; /* of conn * */
+};
+
+/* A pooled connection for this thread (opened when none is idle), and back. */
+conn *sq_conn_get(store *s, GError **err);
+void sq_conn_put(store *s, conn *c);
+/* The cached statement for sql (a string literal: its address is the key),
+ * reset and with bindings cleared. */
+sqlite3_stmt *sq_prep(conn *c, const char *sql, GError **err);
+void sq_bind_text(sqlite3_stmt *st, int i, const char *v);
+void sq_bind_blob(sqlite3_stmt *st, int i, const void *v, size_t n);
+char *sq_col_text(sqlite3_stmt *st, int i);
+/* Step to the end (rows ignored) and reset. */
+bool sq_step_done(conn *c, sqlite3_stmt *st, GError **err);
+/* Step once: 1 a row, 0 none, -1 error. */
+int sq_step_row(conn *c, sqlite3_stmt *st, GError **err);
+/* BEGIN IMMEDIATE under the process-wide write lock; commit or roll back. */
+bool sq_tx_write(store *s, conn *c, GError **err);
+bool sq_tx_end(store *s, conn *c, bool commit, GError **err);
+/* Append ev (may be NULL: nothing) to the audit chain, in the transaction. */
+bool sq_audit_insert(conn *c, const ks_audit_event *ev, GError **err);
+gint64 sq_now(void);
+/* Insert or update an account (in a transaction); *id its id. */
+bool sq_account_upsert(conn *c, const char *email, const char *name, const char *pw_hash,
+                       const char *phrase, int status, gint64 *id, GError **err);
+
+/* The boilerplate of every write call: a connection, a write transaction,
+ * the body, the audit row, commit or roll back. BODY sets ok. */
+#define WRITE_TX(s, err, ev, ...)                                                                  \
+    do {                                                                                           \
+        conn *c = sq_conn_get((s), (err));                                                         \
+        if (!c)                                                                                    \
+            return false;                                                                          \
+        if (!sq_tx_write((s), c, (err))) {                                                         \
+            sq_conn_put((s), c);                                                                   \
+            return false;                                                                          \
+        }                                                                                          \
+        bool ok = true;                                                                            \
+        __VA_ARGS__;                                                                               \
+        if (ok)                                                                                    \
+            ok = sq_audit_insert(c, (ev), (err));                                                  \
+        ok = sq_tx_end((s), c, ok, ok ? (err) : NULL) && ok;                                       \
+        sq_conn_put((s), c);                                                                       \
+        return ok;                                                                                 \
+    } while (0)
+
+#endif
