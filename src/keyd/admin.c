@@ -190,7 +190,7 @@ static int user_create(store *s, const ks_config *cfg, int argc, char **argv)
     if (!rc)
         rc = find_org(s, name, &org);
     if (!rc) {
-        g_autofree char *hash = auth_hash(&cfg->argon2, pw, strlen(pw));
+        g_autofree char *hash = auth_password_hash(&cfg->argon2, pw);
         GError *err = NULL;
         g_autofree char *detail = g_strdup_printf("{\"org\":\"%s\",\"role\":\"%s\"}", name, role);
         ks_audit_event ev = {"user.create", "admin", addr, NULL, detail};

@@ -35,6 +35,10 @@ void page_serve(ks_req *r);
 
 /* Take a token from the caller's address bucket; false with 429 set. */
 bool api_rate_ok(ks_req *r);
+/* The preamble of the rate-limited JSON calls: the rate limit, the JSON
+ * body, field checking on it. NULL when a reply is already set; else the
+ * body (json_decref it) with f ready. */
+json_t *api_limited_body(ks_req *r, ks_fields *f);
 /* Now, in Unix seconds. */
 gint64 api_now(void);
 /* A JSON object text {"k":"v",...} from NULL-terminated key/value pairs,

@@ -75,13 +75,10 @@ void api_account_register(ks_req *r)
 {
     ks_server *srv = req_server(r);
     g_autoptr(GError) err = NULL;
-    if (!api_rate_ok(r))
-        return;
-    json_t *body = req_json(r);
+    ks_fields f;
+    json_t *body = api_limited_body(r, &f);
     if (!body)
         return;
-    ks_fields f;
-    fields_init(&f, r, body);
     fields_only(&f, "email", "name", "password", "phrase", "questions", "message", NULL);
     g_autofree char *email = fields_addr(&f, "email", true);
     const char *name = fields_str(&f, "name", true, 1, 200);
@@ -133,7 +130,7 @@ void api_account_register(ks_req *r)
     }
     ks_brand brand = {m.org_display ? m.org_display : m.org_name, m.org_color};
 
-    g_autofree char *pw_hash = auth_hash(&srv->cfg->argon2, password, strlen(password));
+    g_autofree char *pw_hash = auth_password_hash(&srv->cfg->argon2, password);
     GPtrArray *ahashes = g_ptr_array_new_with_free_func(g_free);
     for (guint i = 0; pw_hash && i < answers->len; i++) {
         char *h = auth_hash(&srv->cfg->argon2, answers->pdata[i], strlen(answers->pdata[i]));
@@ -193,13 +190,10 @@ void api_account_activate(ks_req *r)
 {
     ks_server *srv = req_server(r);
     g_autoptr(GError) err = NULL;
-    if (!api_rate_ok(r))
-        return;
-    json_t *body = req_json(r);
+    ks_fields f;
+    json_t *body = api_limited_body(r, &f);
     if (!body)
         return;
-    ks_fields f;
-    fields_init(&f, r, body);
     fields_only(&f, "token", NULL);
     const char *token = fields_str(&f, "token", true, 1, 128);
     uint8_t h[KS_HASH_LEN];
@@ -221,13 +215,10 @@ void api_reset_request(ks_req *r)
 {
     ks_server *srv = req_server(r);
     g_autoptr(GError) err = NULL;
-    if (!api_rate_ok(r))
-        return;
-    json_t *body = req_json(r);
+    ks_fields f;
+    json_t *body = api_limited_body(r, &f);
     if (!body)
         return;
-    ks_fields f;
-    fields_init(&f, r, body);
     fields_only(&f, "email", NULL);
     g_autofree char *email = fields_addr(&f, "email", true);
     json_decref(body);
@@ -261,13 +252,10 @@ void api_reset_questions(ks_req *r)
 {
     ks_server *srv = req_server(r);
     g_autoptr(GError) err = NULL;
-    if (!api_rate_ok(r))
-        return;
-    json_t *body = req_json(r);
+    ks_fields f;
+    json_t *body = api_limited_body(r, &f);
     if (!body)
         return;
-    ks_fields f;
-    fields_init(&f, r, body);
     fields_only(&f, "token", NULL);
     uint8_t h[KS_HASH_LEN];
     bool shaped = false;
@@ -294,13 +282,10 @@ void api_reset_confirm(ks_req *r)
 {
     ks_server *srv = req_server(r);
     g_autoptr(GError) err = NULL;
-    if (!api_rate_ok(r))
-        return;
-    json_t *body = req_json(r);
+    ks_fields f;
+    json_t *body = api_limited_body(r, &f);
     if (!body)
         return;
-    ks_fields f;
-    fields_init(&f, r, body);
     fields_only(&f, "token", "answers", "password", NULL);
     uint8_t h[KS_HASH_LEN];
     bool shaped = false;
@@ -352,7 +337,7 @@ void api_reset_confirm(ks_req *r)
         done = true;
     }
     if (!done) {
-        g_autofree char *pw_hash = auth_hash(&srv->cfg->argon2, password, strlen(password));
+        g_autofree char *pw_hash = auth_password_hash(&srv->cfg->argon2, password);
         ks_audit_event ev = {"account.reset", a.email, a.email, req_ip(r), NULL};
         found = pw_hash ? store_reset_complete(srv->st, h, api_now(), pw_hash, &ev, &err) : -1;
         if (found < 0)

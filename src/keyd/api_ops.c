@@ -23,6 +23,16 @@ bool api_rate_ok(ks_req *r)
     return false;
 }
 
+json_t *api_limited_body(ks_req *r, ks_fields *f)
+{
+    if (!api_rate_ok(r))
+        return NULL;
+    json_t *body = req_json(r);
+    if (body)
+        fields_init(f, r, body);
+    return body;
+}
+
 char *api_detail(const char *key, ...)
 {
     json_t *o = json_object();

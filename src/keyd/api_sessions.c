@@ -86,13 +86,10 @@ void api_session_create(ks_req *r)
 {
     ks_server *srv = req_server(r);
     g_autoptr(GError) err = NULL;
-    if (!api_rate_ok(r))
-        return;
-    json_t *body = req_json(r);
+    ks_fields f;
+    json_t *body = api_limited_body(r, &f);
     if (!body)
         return;
-    ks_fields f;
-    fields_init(&f, r, body);
     fields_only(&f, "email", "password", "remember", "device", NULL);
     g_autofree char *email = fields_addr(&f, "email", true);
     const char *password = fields_str(&f, "password", false, 1, 1024);
@@ -117,7 +114,7 @@ void api_session_create(ks_req *r)
     bool good;
     if (password) {
         if (found)
-            good = auth_verify(a.pw_hash, password, strlen(password));
+            good = auth_password_verify(a.pw_hash, password);
         else {
             auth_verify_dummy(&srv->cfg->argon2, password, strlen(password));
             good = false;
@@ -188,7 +185,7 @@ void api_session_delete(ks_req *r)
     ks_server *srv = req_server(r);
     g_autoptr(GError) err = NULL;
     const char *bearer = req_bearer(r);
-    uint8_t h[KS_HASH_LEN];
+    uint8_t h[KS_HASH_LEN], dh[KS_HASH_LEN];
     store_session s = {0};
     int found = bearer && auth_token_hash(bearer, "sps_", h) ? api_session(r, &s, &err) : 0;
     if (found < 0)
@@ -196,8 +193,32 @@ void api_session_delete(ks_req *r)
     if (!found)
         return reply_problem(r, 401, "unauthorized", "Authentication required", NULL,
                              "The session is not valid or has already ended.");
-    ks_audit_event ev = {"session.delete", s.email, s.email, req_ip(r), NULL};
-    bool ok = store_session_delete(srv->st, h, &ev, &err);
+    /* Optionally {"forget_device": "spd_..."}: this browser is no longer
+     * remembered. In the body, because secrets never go in a URL. */
+    bool forget = false;
+    if (req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE)) {
+        json_t *body = req_json(r);
+        if (!body) {
+            store_session_clear(&s);
+            return;
+        }
+        ks_fields f;
+        fields_init(&f, r, body);
+        fields_only(&f, "forget_device", NULL);
+        const char *dev = fields_str(&f, "forget_device", false, 1, 128);
+        if (!f.failed && dev && !auth_token_hash(dev, "spd_", dh))
+            fields_fail(&f, "forget_device", "is not a remembered-browser token (spd_...)");
+        forget = !f.failed && dev;
+        json_decref(body);
+        if (f.failed) {
+            store_session_clear(&s);
+            return;
+        }
+    }
+    ks_audit_event ev = {"session.delete", s.email, s.email, req_ip(r),
+                         forget ? "{\"forget_device\":true}" : NULL};
+    bool ok = store_session_delete(srv->st, h, &ev, &err) &&
+              (!forget || store_device_delete(srv->st, s.account_id, dh, &err));
     store_session_clear(&s);
     if (!ok)
         return reply_unavailable(r, err);

@@ -56,7 +56,8 @@ const char *auth_password_problem(const char *password, const char *email)
         return "Use at least 8 characters.";
     if (chars > AUTH_PASSWORD_MAX)
         return "Use at most 256 characters.";
-    g_autofree char *lower = g_utf8_strdown(password, -1);
+    g_autofree char *norm = g_utf8_normalize(password, -1, G_NORMALIZE_NFC);
+    g_autofree char *lower = g_utf8_strdown(norm, -1);
     gunichar first = g_utf8_get_char(lower);
     bool same = true;
     for (const char *p = lower; *p; p = g_utf8_next_char(p))
@@ -91,6 +92,35 @@ bool auth_verify(const char *encoded, const char *secret, size_t len)
     if (!encoded || !g_str_has_prefix(encoded, "$argon2id$"))
         return false;
     return crypto_pwhash_str_verify(encoded, secret, len) == 0;
+}
+
+/* NFC of a password (a copy; the bytes as given when not valid UTF-8). */
+static char *nfc(const char *password)
+{
+    char *n = g_utf8_normalize(password, -1, G_NORMALIZE_NFC);
+    return n ? n : g_strdup(password);
+}
+
+static void wipe_free(char *s)
+{
+    sodium_memzero(s, strlen(s));
+    g_free(s);
+}
+
+char *auth_password_hash(const auth_params *p, const char *password)
+{
+    char *n = nfc(password);
+    char *h = auth_hash(p, n, strlen(n));
+    wipe_free(n);
+    return h;
+}
+
+bool auth_password_verify(const char *encoded, const char *password)
+{
+    char *n = nfc(password);
+    bool ok = auth_verify(encoded, n, strlen(n));
+    wipe_free(n);
+    return ok;
 }
 
 void auth_verify_dummy(const auth_params *p, const char *secret, size_t len)

@@ -34,6 +34,10 @@ const char *auth_password_problem(const char *password, const char *email);
 char *auth_hash(const auth_params *p, const char *secret, size_t len);
 /* Constant-time verify against an encoded hash. */
 bool auth_verify(const char *encoded, const char *secret, size_t len);
+/* Passwords are hashed and checked in Unicode NFC (SP 800-63B 5.1.1.2), so
+ * the same password typed on another device still matches. */
+char *auth_password_hash(const auth_params *p, const char *password);
+bool auth_password_verify(const char *encoded, const char *password);
 /* Spend the same time as a verify, for unknown accounts (no enumeration by
  * timing). */
 void auth_verify_dummy(const auth_params *p, const char *secret, size_t len);

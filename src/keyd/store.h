@@ -228,7 +228,10 @@ bool store_device_create(store *s, gint64 account_id, const uint8_t hash[KS_HASH
 /* 1 when hash is a live device token of the account with this address. */
 int store_device_check(store *s, const char *email, const uint8_t hash[KS_HASH_LEN], gint64 now,
                        GError **err);
-bool store_device_delete(store *s, const uint8_t hash[KS_HASH_LEN], GError **err);
+/* Forget a remembered device of account_id (another account's token is
+ * left alone). */
+bool store_device_delete(store *s, gint64 account_id, const uint8_t hash[KS_HASH_LEN],
+                         GError **err);
 /* Move committed writes into the database file without blocking writers
  * (call often from a housekeeping thread). */
 bool store_checkpoint(store *s, GError **err);

@@ -261,6 +261,11 @@ static void test_password_rules(void **state)
     assert_null(auth_password_problem("purple monkey dishwasher", "a@example.com"));
     assert_null(auth_password_problem("ünïcödé pässwörd", NULL)); /* characters, not bytes */
     assert_non_null(auth_password_problem("ééééééé", NULL));
+    /* The same password typed composed (é) or decomposed (e + U+0301). */
+    auth_params p = {8192, 1};
+    g_autofree char *h = auth_password_hash(&p, "caf\xc3\xa9 au lait");
+    assert_true(auth_password_verify(h, "cafe\xcc\x81 au lait"));
+    assert_false(auth_password_verify(h, "cafe au lait"));
     auth_blocklist_free();
     rm_rf(dir);
 }

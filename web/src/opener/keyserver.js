@@ -128,9 +128,10 @@ export class KeyServer {
 
   /** DELETE /v1/sessions/current (and forget a device token with it). */
   signOut(token, forgetDevice) {
+    // The device token goes in the body: secrets never go in a URL.
     return this.call('DELETE', '/v1/sessions/current', {
       token,
-      query: forgetDevice ? { forget_device: forgetDevice } : {},
+      body: forgetDevice ? { forget_device: forgetDevice } : undefined,
     });
   }
 
