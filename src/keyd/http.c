@@ -14,7 +14,6 @@
 #include <sys/socket.h>
 
 #define MAX_PARAMS 4
-#define MAX_SEGMENTS 16
 
 struct ks_req {
     ks_server *srv;
@@ -372,46 +371,56 @@ json_t *fields_array(ks_fields *f, const char *name, bool required, size_t min, 
 
 /* ---- routing ---- */
 
-/* Match path against pattern, capturing {params}. */
+/* Match path against pattern segment by segment, without allocating;
+ * params (when not NULL) get copies of the {param} segments, unescaped. */
 static bool route_match(const char *pattern, const char *path, char **params)
 {
-    g_auto(GStrv) pp = g_strsplit(pattern, "/", MAX_SEGMENTS + 1);
-    g_auto(GStrv) sp = g_strsplit(path, "/", MAX_SEGMENTS + 1);
-    if (g_strv_length(pp) != g_strv_length(sp))
-        return false;
+    const char *p = pattern, *q = path;
+    const char *spans[MAX_PARAMS];
+    size_t lens[MAX_PARAMS];
     unsigned np = 0;
-    for (unsigned i = 0; pp[i]; i++) {
-        if (pp[i][0] == '{') {
-            if (!*sp[i] || np >= MAX_PARAMS)
-                return false;
-            continue;
-        }
-        if (strcmp(pp[i], sp[i]) != 0)
+    while (*p && *q) {
+        if (*p != '/' || *q != '/')
             return false;
+        p++, q++;
+        size_t pl = strcspn(p, "/"), ql = strcspn(q, "/");
+        if (pl > 1 && p[0] == '{') {
+            if (ql == 0 || np >= MAX_PARAMS)
+                return false;
+            spans[np] = q;
+            lens[np++] = ql;
+        } else if (pl != ql || memcmp(p, q, pl) != 0) {
+            return false;
+        }
+        p += pl, q += ql;
     }
-    for (unsigned i = 0; pp[i]; i++)
-        if (pp[i][0] == '{')
-            params[np++] = g_uri_unescape_string(sp[i], NULL);
+    if (*p || *q)
+        return false;
+    for (unsigned i = 0; params && i < np; i++) {
+        g_autofree char *seg = g_strndup(spans[i], lens[i]);
+        params[i] = g_uri_unescape_string(seg, NULL);
+        if (!params[i]) /* a bad %-escape: keep it literal, it will match nothing */
+            params[i] = g_steal_pointer(&seg);
+    }
     return true;
 }
 
 static void route_find(ks_req *r)
 {
-    g_autoptr(GString) allow = g_string_new(NULL);
+    g_autoptr(GString) allow = NULL;
     for (const ks_route *rt = ks_routes; rt->method; rt++) {
-        char *params[MAX_PARAMS] = {0};
-        if (!route_match(rt->pattern, r->path, params))
+        if (!route_match(rt->pattern, r->path, NULL))
             continue;
         if (strcmp(rt->method, r->method) == 0 && !r->route) {
             r->route = rt;
-            memcpy(r->params, params, sizeof params);
+            route_match(rt->pattern, r->path, r->params);
             continue;
         }
-        for (unsigned i = 0; i < MAX_PARAMS; i++)
-            g_free(params[i]);
+        if (!allow)
+            allow = g_string_new(NULL);
         g_string_append_printf(allow, "%s%s", allow->len ? ", " : "", rt->method);
     }
-    if (!r->route && allow->len) {
+    if (!r->route && allow) {
         r->method_mismatch = true;
         reply_header(r, "Allow", allow->str);
     }

@@ -147,8 +147,9 @@ static bool drop_privileges(const ks_config *cfg)
     return true;
 }
 
-/* Serve until SIGINT or SIGTERM; checkpoint the database every second and
- * sweep expired sessions and tokens every minute. */
+/* Serve until SIGINT or SIGTERM; checkpoint the database ten times a
+ * second (so that commits never have to) and sweep expired sessions and
+ * tokens every minute. */
 static int serve(ks_server *srv)
 {
     sigset_t set;
@@ -173,7 +174,7 @@ static int serve(ks_server *srv)
             (unsigned)auth_blocklist_size(),
             srv->cfg->dev ? "; development mode: mail goes to the outbox" : "");
     for (unsigned tick = 1;; tick++) {
-        struct timespec ts = {1, 0};
+        struct timespec ts = {0, 100 * 1000 * 1000};
         int sig = sigtimedwait(&set, NULL, &ts);
         if (sig == SIGINT || sig == SIGTERM)
             break;
@@ -195,7 +196,7 @@ static int serve(ks_server *srv)
             g_warning("checkpoint: %s", err->message);
             g_clear_error(&err);
         }
-        if (tick % 60 == 0 && !store_sweep(srv->st, g_get_real_time() / G_USEC_PER_SEC, &err)) {
+        if (tick % 600 == 0 && !store_sweep(srv->st, g_get_real_time() / G_USEC_PER_SEC, &err)) {
             g_warning("sweep: %s", err->message);
             g_clear_error(&err);
         }

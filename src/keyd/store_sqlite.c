@@ -120,10 +120,9 @@ static conn *conn_open(const char *path, GError **err)
     if (!sq_exec_sql(c,
                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                      "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;"
-                     "PRAGMA mmap_size=268435456;"
                      /* Checkpoints run from store_checkpoint() on keyd's
                       * housekeeping thread, so a commit seldom has to. */
-                     "PRAGMA wal_autocheckpoint=20000;",
+                     "PRAGMA wal_autocheckpoint=1000; PRAGMA cache_size=-32768;",
                      err)) {
         conn_free(c);
         return NULL;

@@ -591,12 +591,10 @@ int store_device_check(store *s, const char *email, const uint8_t hash[KS_HASH_L
     return r;
 }
 
-bool store_device_delete(store *s, gint64 account_id, const uint8_t hash[KS_HASH_LEN],
-                         GError **err)
+bool store_device_delete(store *s, gint64 account_id, const uint8_t hash[KS_HASH_LEN], GError **err)
 {
     WRITE_TX(s, err, NULL, {
-        sqlite3_stmt *st =
-            sq_prep(c, "DELETE FROM devices WHERE hash = ? AND account_id = ?", err);
+        sqlite3_stmt *st = sq_prep(c, "DELETE FROM devices WHERE hash = ? AND account_id = ?", err);
         ok = st != NULL;
         if (ok) {
             sq_bind_blob(st, 1, hash, KS_HASH_LEN);
