@@ -47,7 +47,12 @@ char *api_detail(const char *key, ...) G_GNUC_NULL_TERMINATED;
 /* Unwrap a stored key, reloading the key file once if another process
  * rotated it. */
 bool api_unwrap(ks_server *srv, const store_message *m, uint8_t key[SP_KEY_LEN], GError **err);
-/* The session behind the bearer token, 1/0/-1 as the store. */
+/* The session behind the bearer token, 1/0/-1 as the store (cached for
+ * [server] cache_ms; sign-out and reset drop the cache here). */
 int api_session(ks_req *r, store_session *out, GError **err);
+/* store_message_for_rcpt() through the message cache, for key release. */
+int api_message_for(ks_req *r, const char *id, const char *rcpt, store_message *out, GError **err);
+/* Drop a cached message (its stored key no longer unwraps, say). */
+void api_message_forget(ks_req *r, const char *id, const char *rcpt);
 
 #endif

@@ -340,6 +340,9 @@ void api_reset_confirm(ks_req *r)
         g_autofree char *pw_hash = auth_password_hash(&srv->cfg->argon2, password);
         ks_audit_event ev = {"account.reset", a.email, a.email, req_ip(r), NULL};
         found = pw_hash ? store_reset_complete(srv->st, h, api_now(), pw_hash, &ev, &err) : -1;
+        /* The reset ended every session of the account: forget cached ones. */
+        if (found == 1)
+            cache_clear(srv->sessions);
         if (found < 0)
             reply_unavailable(r, err);
         else if (!found)

@@ -240,6 +240,13 @@ void api_message_status(ks_req *r)
     reply_json(r, 200, out);
 }
 
+/* True when the message may not be released now (recalled, expired,
+ * locked), without replying. */
+static bool refuse_state_quiet(const store_message *m)
+{
+    return strcmp(message_state(m, api_now()), "active") != 0;
+}
+
 /* Answer for a message that exists but may not be released; true when it
  * replied. */
 static bool refuse_state(ks_req *r, const store_message *m)
@@ -305,7 +312,7 @@ void api_key_release(ks_req *r)
         rcpt = g_strdup(sess.email);
 
     store_message m = {0};
-    int found = store_message_for_rcpt(srv->st, req_param(r, 0), rcpt, &m, &err);
+    int found = api_message_for(r, req_param(r, 0), rcpt, &m, &err);
     if (found <= 0) {
         store_session_clear(&sess);
         return found < 0 ? reply_unavailable(r, err) : reply_not_found(r);
@@ -345,7 +352,16 @@ void api_key_release(ks_req *r)
     uint8_t key[SP_KEY_LEN];
     g_autofree char *detail = api_detail("auth", method, NULL);
     ks_audit_event ev = {"key.release", rcpt, m.id, req_ip(r), detail};
-    if (!api_unwrap(srv, &m, key, &err)) {
+    bool ok = api_unwrap(srv, &m, key, &err);
+    if (!ok) {
+        /* The cached row may predate a KEK rotation: read it again, once. */
+        g_clear_error(&err);
+        api_message_forget(r, m.id, rcpt);
+        store_message_clear(&m);
+        ok = store_message_for_rcpt(srv->st, req_param(r, 0), rcpt, &m, &err) == 1 &&
+             !refuse_state_quiet(&m) && api_unwrap(srv, &m, key, &err);
+    }
+    if (!ok) {
         sodium_memzero(key, sizeof key);
         store_message_clear(&m);
         return reply_unavailable(r, err);

@@ -52,11 +52,45 @@ char *api_detail(const char *key, ...)
 
 int api_session(ks_req *r, store_session *out, GError **err)
 {
+    ks_server *srv = req_server(r);
     uint8_t h[KS_HASH_LEN];
     const char *bearer = req_bearer(r);
     if (!bearer || !auth_token_hash(bearer, "sps_", h))
         return 0;
-    return store_session_get(req_server(r)->st, h, api_now(), out, err);
+    gint64 now = api_now();
+    store_session *hit = cache_get(srv->sessions, h, sizeof h);
+    if (hit && hit->expires > now) {
+        *out = *hit;
+        g_free(hit); /* the strings now belong to out */
+        return 1;
+    }
+    store_session_free(hit);
+    int found = store_session_get(srv->st, h, now, out, err);
+    if (found == 1)
+        cache_put(srv->sessions, h, sizeof h, out);
+    return found;
+}
+
+int api_message_for(ks_req *r, const char *id, const char *rcpt, store_message *out, GError **err)
+{
+    ks_server *srv = req_server(r);
+    g_autofree char *key = g_strconcat(id, "\n", rcpt, NULL);
+    store_message *hit = cache_get(srv->messages, key, strlen(key));
+    if (hit) {
+        *out = *hit;
+        g_free(hit);
+        return 1;
+    }
+    int found = store_message_for_rcpt(srv->st, id, rcpt, out, err);
+    if (found == 1)
+        cache_put(srv->messages, key, strlen(key), out);
+    return found;
+}
+
+void api_message_forget(ks_req *r, const char *id, const char *rcpt)
+{
+    g_autofree char *key = g_strconcat(id, "\n", rcpt, NULL);
+    cache_drop(req_server(r)->messages, key, strlen(key));
 }
 
 bool api_unwrap(ks_server *srv, const store_message *m, uint8_t key[SP_KEY_LEN], GError **err)

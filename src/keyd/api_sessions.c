@@ -217,6 +217,7 @@ void api_session_delete(ks_req *r)
     }
     ks_audit_event ev = {"session.delete", s.email, s.email, req_ip(r),
                          forget ? "{\"forget_device\":true}" : NULL};
+    cache_drop(srv->sessions, h, sizeof h);
     bool ok = store_session_delete(srv->st, h, &ev, &err) &&
               (!forget || store_device_delete(srv->st, s.account_id, dh, &err));
     store_session_clear(&s);

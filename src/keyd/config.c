@@ -32,6 +32,7 @@ static void defaults(ks_config *c)
     memset(c, 0, sizeof *c);
     c->threads = 0;
     c->max_body = 64 * 1024;
+    c->cache_ms = 1000;
     c->argon2.memory_kib = 19456;
     c->argon2.passes = 2;
     c->lockout_failures = 5;
@@ -283,6 +284,7 @@ bool config_load(ks_config *c, const char *path, GError **err)
     gint64 fails = c->lockout_failures, days = c->device_seconds / 86400;
     if (!get_int(kf, "server", "threads", 0, 256, &threads, err) ||
         !get_int(kf, "server", "max_body", 1024, 16 * 1024 * 1024, &max_body, err) ||
+        !get_int(kf, "server", "cache_ms", 0, 60000, &c->cache_ms, err) ||
         !get_int(kf, "auth", "argon2_memory_kib", 8192, 4 * 1024 * 1024, &mem, err) ||
         !get_int(kf, "auth", "argon2_passes", 1, 16, &passes, err) ||
         !get_int(kf, "auth", "lockout_failures", 1, 1000, &fails, err) ||

@@ -20,6 +20,7 @@ typedef struct {
     char *user; /* switch to this user after binding, when started as root */
     unsigned threads;
     size_t max_body;
+    gint64 cache_ms; /* hot-path lookups may be this old (other processes' changes) */
     /* [store] */
     char *store_url;
     /* [keys] */

@@ -12,6 +12,7 @@
 #ifndef KS_HTTP_H
 #define KS_HTTP_H
 
+#include "cache.h"
 #include "config.h"
 #include "kek.h"
 #include "mailer.h"
@@ -32,10 +33,12 @@ typedef struct {
     GRWLock ring_lock;
     ks_mailer *mailer;
     ks_ratelimit *limit;
-    GThreadPool *slow; /* Argon2id work */
-    ks_writer *writer; /* group commit of creations and releases */
-    gint stopping;     /* set at shutdown: new requests get 503 */
-    gint suspended;    /* connections waiting for a slow or deferred reply */
+    GThreadPool *slow;  /* Argon2id work */
+    ks_writer *writer;  /* group commit of creations and releases */
+    ks_cache *sessions; /* token hash -> store_session */
+    ks_cache *messages; /* "id\nrcpt" -> store_message, for key release */
+    gint stopping;      /* set at shutdown: new requests get 503 */
+    gint suspended;     /* connections waiting for a slow or deferred reply */
     /* counters for /metrics */
     gint64 n_requests, n_errors, n_keys_created, n_keys_released, n_logins_ok, n_logins_failed;
     gint64 started;

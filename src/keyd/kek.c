@@ -261,14 +261,15 @@ bool kek_rotate(const char *path, store *s, gint64 *count, char **new_id, GError
     ks_audit_event ev = {.event = "kek.rotate", .actor = "admin", .detail = detail};
     ok = ok && store_rewrap_keys(s, rewrap_one, next, count, &ev, err);
     if (ok) {
-        /* Keep only the KEKs some stored key still uses (normally just the
-         * new one; another keyd may have wrapped under the old one since). */
+        /* Keep the new KEK and the one it replaces (a keyd that has not
+         * re-read the file yet may still wrap under it), and older ones only
+         * while some stored key uses them. */
         g_auto(GStrv) used = store_kek_ids_in_use(s, err);
         ok = used != NULL;
         if (ok) {
             ks_keyring *keep = g_new0(ks_keyring, 1);
             for (int i = 0; i < next->n; i++)
-                if (i == 0 || g_strv_contains((const char *const *)used, next->keys[i].id))
+                if (i <= 1 || g_strv_contains((const char *const *)used, next->keys[i].id))
                     ring_add(keep, next->keys[i].id, next->keys[i].key);
             ok = ring_save(keep, path, err);
             kek_free(keep);

@@ -35,7 +35,9 @@ bool kek_unwrap(ks_keyring *r, const char *kek_id, const char *msg_id, const uin
                 size_t len, uint8_t key[SP_KEY_LEN], GError **err) SP_WUR;
 
 /* Rotate: add a new KEK to the file, re-wrap every stored key under it in
- * one transaction, then drop the KEKs no key uses any more. Envelopes keep
+ * one transaction, then drop the older KEKs no key uses any more (the one
+ * just replaced stays until the next rotation: running keyds switch to the
+ * new file within a moment but may wrap under it meanwhile). Envelopes keep
  * their kid. A crash at any point leaves every key readable. *count = keys
  * re-wrapped, *new_id = the new KEK's id (g_free). */
 bool kek_rotate(const char *path, store *s, gint64 *count, char **new_id, GError **err);

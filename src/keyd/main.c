@@ -107,6 +107,8 @@ static bool server_open(ks_server *srv, ks_config *cfg, GError **err)
         return false;
     srv->limit = ratelimit_new(cfg->rate_per_second, cfg->rate_burst);
     srv->writer = writer_new(srv->st);
+    srv->sessions = cache_new(cfg->cache_ms * 1000, 100000, store_session_dup, store_session_free);
+    srv->messages = cache_new(cfg->cache_ms * 1000, 100000, store_message_dup, store_message_free);
     return true;
 }
 
@@ -115,6 +117,8 @@ static void server_close(ks_server *srv)
     if (srv->slow)
         g_thread_pool_free(srv->slow, FALSE, TRUE);
     writer_free(srv->writer);
+    cache_free(srv->sessions);
+    cache_free(srv->messages);
     ratelimit_free(srv->limit);
     ks_mailer_free(srv->mailer);
     kek_free(srv->ring);
@@ -147,6 +151,37 @@ static bool drop_privileges(const ks_config *cfg)
     return true;
 }
 
+/* Re-read the key file when it changed (kek rotate, SIGHUP); false when
+ * it did not or cannot be read (the keys in use stay). */
+static bool kek_reload(ks_server *srv, const char *why)
+{
+    GError *err = NULL;
+    ks_keyring *fresh = kek_load(srv->cfg->kek_file, &err);
+    if (!fresh) {
+        g_warning("%s: %s (keeping the keys in use)", why, err->message);
+        g_clear_error(&err);
+        return false;
+    }
+    g_rw_lock_writer_lock(&srv->ring_lock);
+    kek_free(srv->ring);
+    srv->ring = fresh;
+    g_rw_lock_writer_unlock(&srv->ring_lock);
+    g_message("%s: re-read the key file (current KEK %s)", why, kek_current_id(fresh));
+    return true;
+}
+
+static void kek_stamp(const char *path, struct stat *out)
+{
+    if (stat(path, out) != 0)
+        memset(out, 0, sizeof *out);
+}
+
+static bool kek_changed(const struct stat *a, const struct stat *b)
+{
+    return a->st_ino != b->st_ino || a->st_size != b->st_size ||
+           a->st_mtim.tv_sec != b->st_mtim.tv_sec || a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
+}
+
 /* Serve until SIGINT or SIGTERM; checkpoint the database ten times a
  * second (so that commits never have to) and sweep expired sessions and
  * tokens every minute. */
@@ -173,25 +208,22 @@ static int serve(ks_server *srv)
             srv->cfg->listen_host, srv->cfg->listen_port, srv->cfg->public_url,
             (unsigned)auth_blocklist_size(),
             srv->cfg->dev ? "; development mode: mail goes to the outbox" : "");
+    struct stat kek_seen;
+    kek_stamp(srv->cfg->kek_file, &kek_seen);
     for (unsigned tick = 1;; tick++) {
         struct timespec ts = {0, 100 * 1000 * 1000};
         int sig = sigtimedwait(&set, NULL, &ts);
         if (sig == SIGINT || sig == SIGTERM)
             break;
         if (sig == SIGHUP) {
-            ks_keyring *fresh = kek_load(srv->cfg->kek_file, &err);
-            if (fresh) {
-                g_rw_lock_writer_lock(&srv->ring_lock);
-                kek_free(srv->ring);
-                srv->ring = fresh;
-                g_rw_lock_writer_unlock(&srv->ring_lock);
-                g_message("SIGHUP: reloaded the key file");
-            } else {
-                g_warning("SIGHUP: %s (keeping the keys in use)", err->message);
-                g_clear_error(&err);
-            }
+            kek_reload(srv, "SIGHUP");
+            kek_stamp(srv->cfg->kek_file, &kek_seen);
             continue;
         }
+        struct stat now_st;
+        kek_stamp(srv->cfg->kek_file, &now_st);
+        if (kek_changed(&now_st, &kek_seen) && kek_reload(srv, "key file changed"))
+            kek_seen = now_st;
         if (!store_checkpoint(srv->st, &err)) {
             g_warning("checkpoint: %s", err->message);
             g_clear_error(&err);

@@ -29,3 +29,45 @@ store *store_open(const char *url, GError **err)
     }
     return store_sqlite_open(url, err);
 }
+
+gpointer store_session_dup(gconstpointer p)
+{
+    const store_session *in = p;
+    store_session *out = g_new(store_session, 1);
+    *out = *in;
+    out->email = g_strdup(in->email);
+    return out;
+}
+
+void store_session_free(gpointer p)
+{
+    if (!p)
+        return;
+    store_session_clear(p);
+    g_free(p);
+}
+
+gpointer store_message_dup(gconstpointer p)
+{
+    const store_message *in = p;
+    store_message *out = g_new(store_message, 1);
+    *out = *in;
+    out->org_name = g_strdup(in->org_name);
+    out->org_display = g_strdup(in->org_display);
+    out->org_color = g_strdup(in->org_color);
+    out->sender = g_strdup(in->sender);
+    out->security = g_strdup(in->security);
+    out->kid = g_strdup(in->kid);
+    out->kek_id = g_strdup(in->kek_id);
+    out->lock_reason = g_strdup(in->lock_reason);
+    out->wrapped = in->wrapped ? g_memdup2(in->wrapped, in->wrapped_len) : NULL;
+    return out;
+}
+
+void store_message_free(gpointer p)
+{
+    if (!p)
+        return;
+    store_message_clear(p);
+    g_free(p);
+}

@@ -223,6 +223,11 @@ int store_session_get(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, sto
 bool store_session_delete(store *s, const uint8_t hash[KS_HASH_LEN], const ks_audit_event *ev,
                           GError **err);
 void store_session_clear(store_session *ss);
+/* Deep copies on the heap (for caches), and their free functions. */
+gpointer store_session_dup(gconstpointer ss);
+void store_session_free(gpointer ss);
+gpointer store_message_dup(gconstpointer m);
+void store_message_free(gpointer m);
 bool store_device_create(store *s, gint64 account_id, const uint8_t hash[KS_HASH_LEN],
                          gint64 expires, GError **err);
 /* 1 when hash is a live device token of the account with this address. */

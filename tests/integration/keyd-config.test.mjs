@@ -176,12 +176,19 @@ test('kek rotate on a running server: every envelope still opens, with its kid',
     const before = await mk();
     await registerAndActivate(kd.url, kd.dataDir, before.id, 'kim@example.com', 'rotate me gently please');
     const kekBefore = readFileSync(join(kd.dataDir, 'kek'), 'utf8');
+    // Released once before the rotation (so the running keyd has it cached).
+    const s0 = (await api(kd.url, 'POST', '/v1/sessions', { email: 'kim@example.com', password: 'rotate me gently please' })).body.token;
+    assert.equal((await api(kd.url, 'POST', `/v1/messages/${before.id}/key`, {}, s0)).body.key, before.key);
     const out = admin(kd.dataDir, 'kek', 'rotate');
     assert.match(out, /^new KEK (kek-\S+); 1 message keys re-wrapped$/);
     const newId = out.match(/new KEK (\S+);/)[1];
     const kekAfter = readFileSync(join(kd.dataDir, 'kek'), 'utf8');
     assert.notEqual(kekAfter, kekBefore);
-    assert.ok(!kekAfter.includes(before.kid), 'the old KEK is gone from the key file');
+    // The replaced KEK stays (retired) until the next rotation, for a keyd
+    // that had not re-read the file yet.
+    assert.equal(kekAfter.split('\n').filter((l) => /^kek-/.test(l)).length, 2);
+    assert.match(kekAfter, new RegExp(`^${newId} `, 'm'));
+    await sleep(300); // keyd notices the changed key file within 0.1 s
     const session = (await api(kd.url, 'POST', '/v1/sessions', { email: 'kim@example.com', password: 'rotate me gently please' })).body.token;
     // The running keyd meets the new KEK id in the database and reloads the file.
     const k = await api(kd.url, 'POST', `/v1/messages/${before.id}/key`, {}, session);
@@ -193,6 +200,15 @@ test('kek rotate on a running server: every envelope still opens, with its kid',
     assert.equal(after.kid, newId);
     const k2 = await api(kd.url, 'POST', `/v1/messages/${after.id}/key`, {}, session);
     assert.equal(k2.body.key, after.key);
+    // A second rotation drops the first KEK: no key uses it any more.
+    const second = admin(kd.dataDir, 'kek', 'rotate');
+    assert.match(second, /2 message keys re-wrapped$/);
+    const kekThird = readFileSync(join(kd.dataDir, 'kek'), 'utf8');
+    assert.ok(!kekThird.includes(before.kid), 'the first KEK is gone');
+    assert.ok(kekThird.includes(newId), 'the one just replaced stays');
+    await sleep(300);
+    const k3 = await api(kd.url, 'POST', `/v1/messages/${after.id}/key`, {}, session);
+    assert.equal(k3.body.key, after.key);
     assert.match(admin(kd.dataDir, 'audit', 'verify'), /intact/);
   } finally {
     await kd.stop();

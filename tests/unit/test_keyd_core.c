@@ -135,10 +135,16 @@ static void test_kek_rotate_rewraps_and_keeps_kid(void **state)
     assert_true(kek_unwrap(r, m.kek_id, m.id, m.wrapped, m.wrapped_len, out, &err));
     assert_memory_equal(out, k1, SP_KEY_LEN);
     store_message_clear(&m);
-    /* The old KEK is gone from the file: nothing uses it any more. */
+    /* The KEK just replaced stays until the next rotation; then it goes. */
     g_autofree char *text = NULL;
     assert_true(g_file_get_contents(path, &text, NULL, NULL));
-    assert_null(strstr(text, old));
+    assert_non_null(strstr(text, old));
+    g_autofree char *nid2 = NULL;
+    assert_true(kek_rotate(path, s, &count, &nid2, &err));
+    g_autofree char *text2 = NULL;
+    assert_true(g_file_get_contents(path, &text2, NULL, NULL));
+    assert_null(strstr(text2, old));
+    assert_non_null(strstr(text2, nid));
     kek_free(r);
     store_close(s);
     rm_rf(dir);
