@@ -259,7 +259,7 @@ static bool finish(ks_config *c, GError **err)
     return true;
 }
 
-bool config_load(ks_config *c, const char *path, GError **err)
+static bool load(ks_config *c, const char *path, GError **err)
 {
     defaults(c);
     g_autoptr(GKeyFile) kf = g_key_file_new();
@@ -329,7 +329,7 @@ bool config_load(ks_config *c, const char *path, GError **err)
     return finish(c, err);
 }
 
-bool config_dev(ks_config *c, const char *data_dir, const char *listen, const char *public_url,
+static bool dev(ks_config *c, const char *data_dir, const char *listen, const char *public_url,
                 GError **err)
 {
     defaults(c);
@@ -348,6 +348,24 @@ bool config_dev(ks_config *c, const char *data_dir, const char *listen, const ch
     c->mail_outbox = g_build_filename(data_dir, "outbox", NULL);
     c->mail_from = g_strdup("\"sealpost development\" <noreply@localhost>");
     return finish(c, err);
+}
+
+/* The public loaders leave nothing allocated behind when they fail. */
+bool config_load(ks_config *c, const char *path, GError **err)
+{
+    bool ok = load(c, path, err);
+    if (!ok)
+        config_clear(c);
+    return ok;
+}
+
+bool config_dev(ks_config *c, const char *data_dir, const char *listen, const char *public_url,
+                GError **err)
+{
+    bool ok = dev(c, data_dir, listen, public_url, err);
+    if (!ok)
+        config_clear(c);
+    return ok;
 }
 
 bool config_for_admin(ks_config *c, const char *data_dir, const char *config_path, GError **err)

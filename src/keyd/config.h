@@ -41,7 +41,7 @@ typedef struct {
     bool dev;
 } ks_config;
 
-/* Load and check a configuration file. */
+/* Load and check a configuration file. On failure c holds nothing to free. */
 bool config_load(ks_config *c, const char *path, GError **err);
 /* Development settings: everything under data_dir, listening on listen
  * (host:port, loopback only). */

@@ -114,15 +114,23 @@ export async function startKeyd({ extraArgs = [], config = null, dataDir = null 
       try {
         const r = await fetch(`${url}/healthz`);
         if (r.status === 200) {
+          // Stops keyd and checks it stopped cleanly: exit 0 on SIGTERM (under
+          // AddressSanitizer a leak or memory error makes that fail).
           const stop = async () => {
+            let killed = false;
             if (exited === null) {
               proc.kill('SIGTERM');
               const t0 = Date.now();
-              while (exited === null && Date.now() - t0 < 5000) await sleep(50);
-              if (exited === null) proc.kill('SIGKILL');
+              while (exited === null && Date.now() - t0 < 10000) await sleep(50);
+              if (exited === null) {
+                killed = true;
+                proc.kill('SIGKILL');
+              }
               while (exited === null) await sleep(20);
             }
             if (ownDir) rmSync(dir, { recursive: true, force: true });
+            if (killed || exited.code !== 0)
+              throw new Error(`sealpost-keyd did not stop cleanly (${killed ? 'killed after 10 s' : `exit ${exited.code}, signal ${exited.signal}`}):\n${log.slice(-4000)}`);
           };
           return { url, port, dataDir: dir, proc, log: () => log, stop };
         }
