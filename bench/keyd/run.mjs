@@ -88,10 +88,12 @@ function wrk(base, method, path, token, body) {
   return JSON.parse(m[1]);
 }
 
-/** Start mhd-minimal on a free port; returns { url, stop() }. */
-async function startMhd() {
+/** Start mhd-minimal on a free port (mode "poll" as keyd, or "epoll");
+ * returns { url, stop() }. */
+async function startMhd(mode = 'poll') {
   const port = await H.freePort();
-  const proc = spawn(MHD, [String(port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const threads = String(2 * availableParallelism());
+  const proc = spawn(MHD, [String(port), threads, mode], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   proc.stderr.on('data', (d) => (log += d));
   let exited = false;
@@ -180,6 +182,12 @@ try {
     results[name] = { keyd: k, mhd: m };
   }
   await mhd.stop();
+  // For reference: the same release load against mhd-minimal with epoll, the
+  // fastest mode for a handler that never suspends a connection.
+  mhd = await startMhd('epoll');
+  progress(`releases: mhd-minimal (epoll), ${opt.duration} s ...`);
+  results.releases.mhdEpoll = wrk(mhd.url, ...loads.releases);
+  await mhd.stop();
   mhd = null;
   const before = hashTime();
   progress(`logins: keyd, ${opt.duration} s ...`);
@@ -230,6 +238,8 @@ const verdicts = [
 console.log(`${padr('target', 46)}${pad('measured', 12)}  verdict`);
 for (const [label, v, ok, shown] of verdicts) console.log(`${padr(label, 46)}${pad(shown, 12)}  ${ok(v) ? 'PASS' : 'MISS'}`);
 console.log('');
+console.log(`For reference: mhd-minimal with epoll instead of poll answers the release load at ` +
+  `${n(results.releases.mhdEpoll.rps)}/s; keyd's releases are ${(results.releases.keyd.rps / results.releases.mhdEpoll.rps).toFixed(3)} of that.`);
 console.log(`For reference: logins ÷ what ${cores} threads hashing at once really reach (${n(hash.parallel_rate, 1)}/s, ` +
   `memory bandwidth shared) = ${((L.rps / hash.parallel_rate) * 100).toFixed(1)} %.`);
 console.log('Notes: wrk and the server share the machine\'s cores (as do other processes); the same holds for');

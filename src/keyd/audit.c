@@ -3,21 +3,23 @@
  */
 #include "audit.h"
 
-#include <openssl/evp.h>
 #include <sodium.h>
 #include <string.h>
 
-static void put_u64(EVP_MD_CTX *md, guint64 v)
+/* SHA-256 through libsodium's state, which needs no allocation. */
+typedef crypto_hash_sha256_state md_state;
+
+static void put_u64(md_state *md, guint64 v)
 {
     uint8_t b[8];
     for (int i = 7; i >= 0; i--) {
         b[i] = (uint8_t)(v & 0xff);
         v >>= 8;
     }
-    EVP_DigestUpdate(md, b, sizeof b);
+    crypto_hash_sha256_update(md, b, sizeof b);
 }
 
-static void put_text(EVP_MD_CTX *md, const char *s)
+static void put_text(md_state *md, const char *s)
 {
     if (!s) {
         put_u64(md, G_MAXUINT64);
@@ -25,7 +27,7 @@ static void put_text(EVP_MD_CTX *md, const char *s)
     }
     size_t n = strlen(s);
     put_u64(md, n);
-    EVP_DigestUpdate(md, s, n);
+    crypto_hash_sha256_update(md, (const unsigned char *)s, n);
 }
 
 void audit_row_hash(const uint8_t prev[KS_HASH_LEN], gint64 seq, gint64 ts, const char *event,
@@ -33,11 +35,10 @@ void audit_row_hash(const uint8_t prev[KS_HASH_LEN], gint64 seq, gint64 ts, cons
                     uint8_t out[KS_HASH_LEN])
 {
     static const char label[] = "sealpost-audit-v1";
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL))
-        g_error("audit: SHA-256 unavailable");
-    EVP_DigestUpdate(md, label, sizeof label);
-    EVP_DigestUpdate(md, prev, KS_HASH_LEN);
+    md_state st, *md = &st;
+    crypto_hash_sha256_init(md);
+    crypto_hash_sha256_update(md, (const unsigned char *)label, sizeof label);
+    crypto_hash_sha256_update(md, prev, KS_HASH_LEN);
     put_u64(md, (guint64)seq);
     put_u64(md, (guint64)ts);
     put_text(md, event);
@@ -45,9 +46,7 @@ void audit_row_hash(const uint8_t prev[KS_HASH_LEN], gint64 seq, gint64 ts, cons
     put_text(md, subject);
     put_text(md, ip);
     put_text(md, detail);
-    unsigned int len = 0;
-    EVP_DigestFinal_ex(md, out, &len);
-    EVP_MD_CTX_free(md);
+    crypto_hash_sha256_final(md, out);
 }
 
 typedef struct {

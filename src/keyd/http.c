@@ -629,7 +629,10 @@ struct MHD_Daemon *http_start(ks_server *srv, GError **err)
     }
     (void)slen;
 
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+    /* poll(), not epoll: key release suspends and resumes its connection
+     * (the reply waits for the audit commit), and with epoll each of those
+     * is an epoll_ctl call; poll() measured ~10 % faster here. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
     g_autofree char *cert = NULL, *key = NULL;
     if (cfg->tls_cert) {
