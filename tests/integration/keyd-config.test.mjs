@@ -215,6 +215,33 @@ test('kek rotate on a running server: every envelope still opens, with its kid',
   }
 });
 
+test('two keyd processes share one database: keys, sessions and one audit chain', async () => {
+  const a = await startKeyd({ config: { auth: { rate_per_second: 0 } } });
+  let b;
+  try {
+    b = await startKeyd({ config: { auth: { rate_per_second: 0 } }, dataDir: a.dataDir });
+    const gw = gatewayToken(a.dataDir, 'clinic', ['clinic.example']);
+    const made = (await api(a.url, 'POST', '/v1/messages', { from: 'a@clinic.example', to: ['lee@example.com'] }, gw)).body;
+    await registerAndActivate(b.url, b.dataDir, made.id, 'lee@example.com', 'shared database works');
+    const sess = (await api(a.url, 'POST', '/v1/sessions', { email: 'lee@example.com', password: 'shared database works' })).body.token;
+    // A session made by one process is good at the other.
+    assert.equal((await api(b.url, 'POST', `/v1/messages/${made.id}/key`, {}, sess)).body.key, made.key);
+    // Both write at once: creations and releases interleave in one chain.
+    const jobs = [];
+    for (let i = 0; i < 40; i++) {
+      const kd = i % 2 ? a : b;
+      jobs.push(api(kd.url, 'POST', '/v1/messages', { from: 'a@clinic.example', to: [`p${i}@example.com`] }, gw));
+      jobs.push(api(kd.url, 'POST', `/v1/messages/${made.id}/key`, {}, sess));
+    }
+    const answers = await Promise.all(jobs);
+    assert.ok(answers.every((r) => r.status === 201 || r.status === 200), answers.map((r) => r.status).join(','));
+    assert.match(admin(a.dataDir, 'audit', 'verify'), /^audit chain intact: \d+ rows$/);
+  } finally {
+    await b?.stop();
+    await a.stop();
+  }
+});
+
 test('admin commands: clear errors, tokens shown once, users with roles', () => {
   const dir = scratch();
   try {
