@@ -14,14 +14,37 @@
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
 #include <sodium.h>
+#include <string.h>
 
 struct sp_aead {
-    EVP_CIPHER_CTX *enc;
-    EVP_CIPHER_CTX *dec;
+    uint8_t key[SP_KEY_LEN]; /* to set up each direction on first use; wiped on free */
+    EVP_CIPHER_CTX *enc;     /* made on first use: a key server unwrapping a */
+    EVP_CIPHER_CTX *dec;     /* key needs one direction, not two */
 };
+
+/* Fetched once: OpenSSL 3's implicit fetch (EVP_sha256(), ...) takes a
+ * lock on the provider store at every call, which serialises threads. */
+static EVP_MD *sha256_md;
+static EVP_CIPHER *gcm_cipher;
+
+static gpointer fetch_algorithms(gpointer unused)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+    gcm_cipher = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+    if (!sha256_md || !gcm_cipher)
+        g_error("OpenSSL has no SHA-256 or AES-256-GCM");
+    return NULL;
+}
+
+static void algorithms(void)
+{
+    static GOnce once = G_ONCE_INIT;
+    g_once(&once, fetch_algorithms, NULL);
+}
 
 bool sp_crypto_init(void)
 {
+    algorithms();
     return sodium_init() >= 0;
 }
 
@@ -34,7 +57,8 @@ void sp_crypto_random(void *buf, size_t n)
 void sp_crypto_sha256(const void *data, size_t len, uint8_t out[SP_SHA256_LEN])
 {
     unsigned int olen = 0;
-    if (EVP_Digest(data, len, out, &olen, EVP_sha256(), NULL) != 1 || olen != SP_SHA256_LEN)
+    algorithms();
+    if (EVP_Digest(data, len, out, &olen, sha256_md, NULL) != 1 || olen != SP_SHA256_LEN)
         g_error("SHA-256 failed in OpenSSL");
 }
 
@@ -111,7 +135,8 @@ static EVP_CIPHER_CTX *aead_ctx_new(const uint8_t key[SP_KEY_LEN], int enc)
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     if (ctx == NULL)
         g_error("out of memory creating a cipher context");
-    if (EVP_CipherInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL, enc) != 1 ||
+    algorithms();
+    if (EVP_CipherInit_ex(ctx, gcm_cipher, NULL, NULL, NULL, enc) != 1 ||
         EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, SP_NONCE_LEN, NULL) != 1 ||
         EVP_CipherInit_ex(ctx, NULL, NULL, key, NULL, enc) != 1)
         g_error("OpenSSL refused to set up AES-256-GCM");
@@ -121,8 +146,7 @@ static EVP_CIPHER_CTX *aead_ctx_new(const uint8_t key[SP_KEY_LEN], int enc)
 sp_aead *sp_aead_new(const uint8_t key[SP_KEY_LEN])
 {
     sp_aead *a = g_new0(sp_aead, 1);
-    a->enc = aead_ctx_new(key, 1);
-    a->dec = aead_ctx_new(key, 0);
+    memcpy(a->key, key, SP_KEY_LEN);
     return a;
 }
 
@@ -132,6 +156,8 @@ bool sp_aead_seal(sp_aead *a, const uint8_t nonce[SP_NONCE_LEN], const uint8_t *
     int n = 0;
     if (len > INT_MAX || aad_len > INT_MAX)
         return false;
+    if (!a->enc)
+        a->enc = aead_ctx_new(a->key, 1);
     if (EVP_EncryptInit_ex(a->enc, NULL, NULL, NULL, nonce) != 1)
         return false;
     if (aad_len > 0 && EVP_EncryptUpdate(a->enc, NULL, &n, aad, (int)aad_len) != 1)
@@ -147,6 +173,8 @@ bool sp_aead_open(sp_aead *a, const uint8_t nonce[SP_NONCE_LEN], const uint8_t *
                   const uint8_t *in, size_t len, const uint8_t tag[SP_TAG_LEN], uint8_t *out)
 {
     int n = 0;
+    if (!a->dec)
+        a->dec = aead_ctx_new(a->key, 0);
     bool ok = len <= INT_MAX && aad_len <= INT_MAX &&
               EVP_DecryptInit_ex(a->dec, NULL, NULL, NULL, nonce) == 1 &&
               (aad_len == 0 || EVP_DecryptUpdate(a->dec, NULL, &n, aad, (int)aad_len) == 1) &&
@@ -164,5 +192,6 @@ void sp_aead_free(sp_aead *a)
         return;
     EVP_CIPHER_CTX_free(a->enc); /* OpenSSL cleanses the key schedule */
     EVP_CIPHER_CTX_free(a->dec);
+    sodium_memzero(a->key, sizeof a->key);
     g_free(a);
 }
