@@ -7,7 +7,7 @@ PREFIX       ?= /usr/local
 FUZZ_SECONDS ?= 300
 export FUZZ_SECONDS
 
-.PHONY: all deps build check bench fuzz demo install clean
+.PHONY: all deps build check bench eval fuzz demo install clean
 
 all: build
 
@@ -27,6 +27,11 @@ check: deps
 
 bench: build
 	@scripts/bench
+
+# Recall, precision, false-positive rate and F2 of `sealpost scan` on the
+# labelled DLP corpus (tests/corpus/dlp).
+eval: build
+	@scripts/eval
 
 fuzz: deps
 	@scripts/fuzz $(FUZZ_SECONDS)

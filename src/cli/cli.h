@@ -47,5 +47,6 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(cli_output, cli_output_free)
 int cmd_seal(int argc, char **argv);
 int cmd_open(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
 
 #endif

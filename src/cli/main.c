@@ -208,6 +208,7 @@ static int usage(FILE *f)
           "  open      decrypt an envelope or carrier email back to the original message,\n"
           "            with its password or key, or by signing in to its key server\n"
           "  inspect   show what an envelope says about itself, without opening it\n"
+          "  scan      what the gateway's policy would do with a message, and why\n"
           "\n"
           "'sealpost COMMAND --help' describes a command; 'man sealpost' has the details.\n"
           "Exit status: 0 ok, 1 usage, 2 bad input, 3 wrong credentials, tampered or refused,\n"
@@ -239,6 +240,8 @@ int main(int argc, char **argv)
         return cmd_open(argc - 1, argv + 1);
     if (strcmp(cmd, "inspect") == 0)
         return cmd_inspect(argc - 1, argv + 1);
+    if (strcmp(cmd, "scan") == 0)
+        return cmd_scan(argc - 1, argv + 1);
     fprintf(stderr, "sealpost: unknown command '%s'\n", cmd);
     return usage(stderr);
 }

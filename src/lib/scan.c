@@ -1,0 +1,739 @@
+/*
+ * scan.c - the policy engine (see scan.h): one Hyperscan database per
+ * policy, candidates validated, findings counted with their context, the
+ * policy's rules evaluated in order.
+ */
+#include "scan.h"
+
+#include "crypto.h"
+#include "sp_error.h"
+#include "sp_gmime.h"
+#include "textx.h"
+
+#include <errno.h>
+#include <glib/gstdio.h>
+#include <hs/hs.h>
+#include <string.h>
+
+#define MAX_MATCHES 200000 /* per message: past this the scan stops (bounded work) */
+
+typedef enum {
+    PAT_DETECTOR,
+    PAT_CONTEXT,
+    PAT_TERM,
+    PAT_ICD10,
+    PAT_WORD,
+    PAT_EXCLUDE,
+    PAT_REGEX
+} pat_type;
+
+typedef struct {
+    pat_type type;
+    int det;                   /* detector index (DETECTOR, CONTEXT, TERM, ICD10) */
+    int rule;                  /* rule index (WORD, EXCLUDE, REGEX) */
+    int len;                   /* literal length, to place matches of patterns without SOM */
+    bool word_start, word_end; /* a literal that must start/end on a word boundary */
+} pat_info;
+
+struct sp_scanner {
+    const sp_policy *p;
+    hs_database_t *db;
+    GArray *info;      /* pat_info, indexed by Hyperscan id */
+    GHashTable *icd10; /* valid ICD-10-CM codes, upper-case without dot */
+    GAsyncQueue *pool; /* idle hs_scratch_t */
+    hs_scratch_t *proto;
+    bool cached;
+    int n_det;
+};
+
+/* ---- building ---- */
+
+typedef struct {
+    GPtrArray *exprs; /* char * */
+    GArray *flags;    /* unsigned */
+    GArray *info;     /* pat_info */
+} patterns;
+
+static void pat_add(patterns *ps, char *expr, unsigned flags, pat_info info)
+{
+    g_ptr_array_add(ps->exprs, expr);
+    g_array_append_val(ps->flags, flags);
+    g_array_append_val(ps->info, info);
+}
+
+/* A literal as a Hyperscan pattern: every byte but letters and digits
+ * escaped, nothing else. Whole-word matching is checked on each match
+ * instead (in scan_part()): a \b on either side would make every term a small
+ * automaton, and tens of thousands of them compile for minutes, while plain
+ * literals compile in well under a second. The scanned text has its white
+ * space collapsed to single spaces, so a space in a term matches any run. */
+static char *literal_pattern(const char *lit)
+{
+    GString *s = g_string_new(NULL);
+    for (const unsigned char *c = (const unsigned char *)lit; *c; c++) {
+        if (g_ascii_isalnum(*c) || *c >= 0x80)
+            g_string_append_c(s, (char)*c);
+        else
+            g_string_append_printf(s, "\\x%02x", *c);
+    }
+    return g_string_free(s, FALSE);
+}
+
+static bool word_byte(unsigned char c)
+{
+    return g_ascii_isalnum(c) || c == '_' || c >= 0x80;
+}
+
+/* Literal information for lit: length and which ends need a boundary. */
+static pat_info lit_info(pat_type type, int det, int rule, const char *lit)
+{
+    size_t n = strlen(lit);
+    pat_info pi = {type, det, rule, (int)n, false, false};
+    pi.word_start = n && word_byte((unsigned char)lit[0]);
+    pi.word_end = n && word_byte((unsigned char)lit[n - 1]);
+    return pi;
+}
+
+/* Lines of a lexicon file (lower-case terms or codes); missing file: none. */
+static char **read_lexicon(const char *name)
+{
+    g_autofree char *path = g_build_filename(sp_data_dir(), "lexicons", name, NULL);
+    g_autofree char *text = NULL;
+    if (!g_file_get_contents(path, &text, NULL, NULL))
+        return g_new0(char *, 1);
+    char **lines = g_strsplit(text, "\n", -1);
+    GPtrArray *out = g_ptr_array_new();
+    for (char **l = lines; *l; l++) {
+        g_strstrip(*l);
+        if (**l && **l != '#' && g_utf8_validate(*l, -1, NULL))
+            g_ptr_array_add(out, g_strdup(*l));
+    }
+    g_strfreev(lines);
+    g_ptr_array_add(out, NULL);
+    return (char **)g_ptr_array_free(out, FALSE);
+}
+
+static const unsigned LIT_FLAGS = HS_FLAG_CASELESS;
+
+static void build_patterns(const sp_scanner *s, patterns *ps)
+{
+    for (int d = 0; sp_detectors[d].name; d++) {
+        const sp_detector *det = &sp_detectors[d];
+        if (det->pattern) {
+            unsigned f =
+                HS_FLAG_SOM_LEFTMOST | HS_FLAG_UTF8 | (det->caseless ? HS_FLAG_CASELESS : 0);
+            pat_add(ps, g_strdup(det->pattern), f,
+                    (pat_info){PAT_DETECTOR, d, -1, 0, false, false});
+        } else if (!strcmp(det->name, "icd10")) {
+            /* Code-shaped tokens, with or without the dot; looked up in the
+             * code list afterwards. Letter U is not used by ICD-10-CM. */
+            pat_add(ps, g_strdup("\\b[A-TV-Z][0-9][0-9AB](?:\\.?[0-9A-TV-Z]{1,4})?\\b"),
+                    HS_FLAG_SOM_LEFTMOST, (pat_info){PAT_ICD10, d, -1, 0, false, false});
+        } else {
+            /* data/lexicons/: drug -> drugs.txt, clinical -> clinical.txt */
+            g_autofree char *file = !strcmp(det->name, "drug")
+                                        ? g_strdup("drugs.txt")
+                                        : g_strconcat(det->name, ".txt", NULL);
+            g_auto(GStrv) terms = read_lexicon(file);
+            for (char **t = terms; *t; t++)
+                pat_add(ps, literal_pattern(*t), LIT_FLAGS, lit_info(PAT_TERM, d, -1, *t));
+        }
+        for (const char *const *k = det->context; k && *k; k++)
+            pat_add(ps, literal_pattern(*k), LIT_FLAGS, lit_info(PAT_CONTEXT, d, -1, *k));
+    }
+    for (guint r = 0; r < s->p->rules->len; r++) {
+        const sp_rule *rule = s->p->rules->pdata[r];
+        for (guint i = 0; rule->words && i < rule->words->len; i++)
+            pat_add(ps, literal_pattern(rule->words->pdata[i]), LIT_FLAGS,
+                    lit_info(PAT_WORD, -1, (int)r, rule->words->pdata[i]));
+        for (guint i = 0; rule->exclude && i < rule->exclude->len; i++)
+            pat_add(ps, literal_pattern(rule->exclude->pdata[i]), LIT_FLAGS,
+                    lit_info(PAT_EXCLUDE, -1, (int)r, rule->exclude->pdata[i]));
+        for (guint i = 0; rule->regex && i < rule->regex->len; i++)
+            pat_add(ps, g_strdup(rule->regex->pdata[i]),
+                    HS_FLAG_SOM_LEFTMOST | HS_FLAG_UTF8 | HS_FLAG_CASELESS,
+                    (pat_info){PAT_REGEX, -1, (int)r, 0, false, false});
+    }
+}
+
+/* The cache file for these patterns: a hash of everything that shapes the
+ * database, so any change to policy, lexicons or this build recompiles. */
+static char *cache_path(const char *dir, const patterns *ps)
+{
+    GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
+    g_checksum_update(ck, (const guchar *)hs_version(), -1);
+    for (guint i = 0; i < ps->exprs->len; i++) {
+        g_checksum_update(ck, ps->exprs->pdata[i], -1);
+        unsigned f = g_array_index(ps->flags, unsigned, i);
+        g_checksum_update(ck, (const guchar *)&f, sizeof f);
+        g_checksum_update(ck, (const guchar *)"\n", 1);
+    }
+    g_autofree char *name = g_strdup_printf("policy-%.32s.hsdb", g_checksum_get_string(ck));
+    g_checksum_free(ck);
+    return g_build_filename(dir, name, NULL);
+}
+
+static bool load_cached(sp_scanner *s, const char *path)
+{
+    g_autofree char *bytes = NULL;
+    gsize len = 0;
+    if (!path || !g_file_get_contents(path, &bytes, &len, NULL))
+        return false;
+    return hs_deserialize_database(bytes, len, &s->db) == HS_SUCCESS;
+}
+
+static void save_cache(sp_scanner *s, const char *path)
+{
+    char *bytes = NULL;
+    size_t len = 0;
+    if (!path || hs_serialize_database(s->db, &bytes, &len) != HS_SUCCESS)
+        return;
+    g_autofree char *dir = g_path_get_dirname(path);
+    g_autofree char *tmp = g_strdup_printf("%s.%u.tmp", path, g_random_int());
+    if (g_mkdir_with_parents(dir, 0700) == 0 && g_file_set_contents(tmp, bytes, (gssize)len, NULL))
+        g_rename(tmp, path);
+    g_unlink(tmp);
+    free(bytes);
+}
+
+static char *default_cache_dir(void)
+{
+    return g_build_filename(g_get_user_cache_dir(), "sealpost", NULL);
+}
+
+sp_scanner *sp_scanner_new(const sp_policy *p, const char *cache_dir, GError **err)
+{
+    sp_scanner *s = g_new0(sp_scanner, 1);
+    s->p = p;
+    s->pool = g_async_queue_new();
+    s->icd10 = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    g_auto(GStrv) codes = read_lexicon("icd10cm-2026.txt");
+    for (char **c = codes; *c; c++)
+        g_hash_table_add(s->icd10, g_ascii_strup(*c, -1));
+    for (s->n_det = 0; sp_detectors[s->n_det].name; s->n_det++)
+        ;
+
+    patterns ps = {g_ptr_array_new_with_free_func(g_free),
+                   g_array_new(FALSE, FALSE, sizeof(unsigned)),
+                   g_array_new(FALSE, FALSE, sizeof(pat_info))};
+    build_patterns(s, &ps);
+    s->info = ps.info;
+    g_autofree char *dir = cache_dir ? g_strdup(cache_dir) : default_cache_dir();
+    g_autofree char *path = *dir ? cache_path(dir, &ps) : NULL;
+    s->cached = load_cached(s, path);
+    bool ok = s->cached;
+    if (!ok) {
+        guint n = ps.exprs->len;
+        g_autofree unsigned *ids = g_new(unsigned, n);
+        for (guint i = 0; i < n; i++)
+            ids[i] = i;
+        hs_compile_error_t *ce = NULL;
+        if (hs_compile_multi((const char *const *)ps.exprs->pdata, (const unsigned *)ps.flags->data,
+                             ids, n, HS_MODE_BLOCK, NULL, &s->db, &ce) != HS_SUCCESS) {
+            int at = ce ? ce->expression : -1;
+            g_set_error(err, SP_ERROR, SP_ERR_INPUT, "the policy %s does not compile: %s%s%s",
+                        p->source, ce ? ce->message : "Hyperscan failed",
+                        at >= 0 ? " in pattern " : "",
+                        at >= 0 ? (const char *)ps.exprs->pdata[at] : "");
+            hs_free_compile_error(ce);
+        } else {
+            ok = true;
+            save_cache(s, path);
+        }
+    }
+    g_ptr_array_unref(ps.exprs);
+    g_array_unref(ps.flags);
+    if (ok && hs_alloc_scratch(s->db, &s->proto) != HS_SUCCESS) {
+        g_set_error(err, SP_ERROR, SP_ERR_INTERNAL, "cannot allocate Hyperscan scratch space");
+        ok = false;
+    }
+    if (!ok) {
+        sp_scanner_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void sp_scanner_free(sp_scanner *s)
+{
+    if (!s)
+        return;
+    hs_scratch_t *sc;
+    while ((sc = g_async_queue_try_pop(s->pool)))
+        hs_free_scratch(sc);
+    g_async_queue_unref(s->pool);
+    hs_free_scratch(s->proto);
+    hs_free_database(s->db);
+    if (s->info)
+        g_array_unref(s->info);
+    g_hash_table_destroy(s->icd10);
+    g_free(s);
+}
+
+bool sp_scanner_cached(const sp_scanner *s)
+{
+    return s->cached;
+}
+
+/* ---- scanning ---- */
+
+typedef struct {
+    guint id;
+    gsize from, to;
+} match;
+
+typedef struct {
+    GArray *matches;
+    bool overflow;
+} collect;
+
+static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+                    void *ctx)
+{
+    collect *c = ctx;
+    if (c->matches->len >= MAX_MATCHES) {
+        c->overflow = true;
+        return 1;
+    }
+    match m = {id, (gsize)from, (gsize)to};
+    g_array_append_val(c->matches, m);
+    return 0;
+}
+
+typedef struct {
+    int det;
+    gsize pos;
+    guint part;
+    char *value;
+} finding;
+
+/* Per-message state while scanning its parts. */
+typedef struct {
+    sp_scanner *s;
+    bool keep;
+    GArray *findings; /* finding: validated candidates, before context */
+    GArray *context;  /* finding: context keyword positions */
+    unsigned *rule_words, *rule_excluded, *rule_regex;
+    bool overflow;
+} state;
+
+static bool icd10_valid(const sp_scanner *s, const char *t, size_t n)
+{
+    char code[16];
+    size_t k = 0;
+    for (size_t i = 0; i < n && k + 1 < sizeof code; i++)
+        if (t[i] != '.')
+            code[k++] = g_ascii_toupper(t[i]);
+    code[k] = '\0';
+    return k >= 3 && g_hash_table_contains(s->icd10, code);
+}
+
+static bool scan_part(state *st, guint part, const char *text, size_t len, hs_scratch_t *sc)
+{
+    collect c = {g_array_new(FALSE, FALSE, sizeof(match)), false};
+    hs_error_t e =
+        hs_scan(st->s->db, text, (unsigned)MIN(len, (size_t)G_MAXUINT32), 0, sc, on_match, &c);
+    if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED) {
+        g_array_unref(c.matches);
+        return false;
+    }
+    st->overflow |= c.overflow;
+    for (guint i = 0; i < c.matches->len; i++) {
+        match *m = &g_array_index(c.matches, match, i);
+        const pat_info *pi = &g_array_index(st->s->info, pat_info, m->id);
+        gsize from = pi->len ? (m->to > (gsize)pi->len ? m->to - (gsize)pi->len : 0) : m->from;
+        if ((pi->word_start && from > 0 && word_byte((unsigned char)text[from - 1])) ||
+            (pi->word_end && m->to < len && word_byte((unsigned char)text[m->to])))
+            continue; /* inside a longer word */
+        const char *cand = text + from;
+        size_t clen = m->to - from;
+        finding f = {pi->det, from, part, NULL};
+        switch (pi->type) {
+        case PAT_DETECTOR: {
+            const sp_detector *d = &sp_detectors[pi->det];
+            if (d->validate && !d->validate(cand, clen))
+                continue;
+            break;
+        }
+        case PAT_ICD10:
+            if (!icd10_valid(st->s, cand, clen))
+                continue;
+            break;
+        case PAT_TERM:
+            break;
+        case PAT_CONTEXT:
+            g_array_append_val(st->context, f);
+            continue;
+        case PAT_WORD:
+            st->rule_words[pi->rule]++;
+            continue;
+        case PAT_EXCLUDE:
+            st->rule_excluded[pi->rule]++;
+            continue;
+        case PAT_REGEX:
+            st->rule_regex[pi->rule]++;
+            continue;
+        }
+        /* One finding per detector and start (overlapping patterns). */
+        bool dup = false;
+        for (guint j = st->findings->len; j-- > 0 && !dup;) {
+            finding *o = &g_array_index(st->findings, finding, j);
+            if (o->part != part)
+                break;
+            dup = o->det == f.det && o->pos == f.pos;
+        }
+        if (dup)
+            continue;
+        if (st->keep)
+            f.value = g_strndup(cand, clen);
+        g_array_append_val(st->findings, f);
+    }
+    g_array_unref(c.matches);
+    return true;
+}
+
+static bool near(const GArray *marks, int det, guint part, gsize pos, gsize window, bool by_kind,
+                 sp_kind kind)
+{
+    for (guint i = 0; i < marks->len; i++) {
+        const finding *k = &g_array_index(marks, finding, i);
+        if (k->part != part)
+            continue;
+        if (by_kind ? sp_detectors[k->det].kind != kind : k->det != det)
+            continue;
+        gsize d = k->pos > pos ? k->pos - pos : pos - k->pos;
+        if (d <= window)
+            return true;
+    }
+    return false;
+}
+
+static unsigned band_weight(sp_band b)
+{
+    static const unsigned w[] = {0, 1, 3, 10, 25};
+    return w[b];
+}
+
+const char *sp_band_name(sp_band b)
+{
+    static const char *const names[] = {"none", "low", "medium", "high", "critical"};
+    return b <= SP_BAND_CRITICAL ? names[b] : "none";
+}
+
+const char *sp_action_name(sp_action a)
+{
+    static const char *const names[] = {"encrypt", "deliver", "tag", "reject"};
+    return a <= SP_ACT_REJECT ? names[a] : "deliver";
+}
+
+static void hit_clear(gpointer p)
+{
+    sp_hit *h = p;
+    g_free(h->where);
+    if (h->values)
+        g_ptr_array_unref(h->values);
+}
+
+void sp_scan_result_clear(sp_scan_result *r)
+{
+    if (r->hits)
+        g_array_unref(r->hits);
+    g_free(r->subject);
+    memset(r, 0, sizeof *r);
+}
+
+static const char *domain_of(const char *addr)
+{
+    const char *at = addr ? strrchr(addr, '@') : NULL;
+    return at ? at + 1 : NULL;
+}
+
+static bool domain_in(const GPtrArray *list, const char *domain)
+{
+    for (guint i = 0; domain && list && i < list->len; i++)
+        if (!g_ascii_strcasecmp(list->pdata[i], domain))
+            return true;
+    return false;
+}
+
+/* A piece of text to scan and where it came from. */
+typedef struct {
+    const char *where;
+    const char *text;
+    size_t len;
+} view;
+
+/* Message facts the rules look at besides the findings. */
+typedef struct {
+    char *sensitivity;
+    char *sender;
+    GPtrArray *rcpts;
+} facts;
+
+static unsigned count_of(const sp_scan_result *r, const char *det)
+{
+    if (!strcmp(det, "hipaa"))
+        return r->hipaa ? 1 : 0;
+    for (guint i = 0; i < r->hits->len; i++) {
+        const sp_hit *h = &g_array_index(r->hits, sp_hit, i);
+        if (!strcmp(h->detector, det))
+            return h->count;
+    }
+    return 0;
+}
+
+static bool rule_fires(const sp_policy *p, const sp_rule *rule, guint ri, const state *st,
+                       const sp_scan_result *r, const facts *fx)
+{
+    if (st->rule_excluded[ri])
+        return false;
+    if (rule->flag && !r->flagged)
+        return false;
+    if (rule->sensitivity &&
+        !(fx->sensitivity &&
+          g_strv_contains((const char *const *)rule->sensitivity->pdata, fx->sensitivity)))
+        return false;
+    if (rule->hipaa && !r->hipaa)
+        return false;
+    if (rule->scan_limit_exceeded && !r->scan_limit_exceeded)
+        return false;
+    if (rule->any && rule->any->len) {
+        bool one = false;
+        for (guint i = 0; i < rule->any->len && !one; i++) {
+            const sp_threshold *t = &g_array_index(rule->any, sp_threshold, i);
+            one = count_of(r, t->detector) >= t->min;
+        }
+        if (!one)
+            return false;
+    }
+    for (guint i = 0; rule->all && i < rule->all->len; i++) {
+        const sp_threshold *t = &g_array_index(rule->all, sp_threshold, i);
+        if (count_of(r, t->detector) < t->min)
+            return false;
+    }
+    if (rule->min_band) {
+        bool severe = false;
+        for (guint i = 0; i < r->hits->len && !severe; i++)
+            severe = g_array_index(r->hits, sp_hit, i).band >= rule->min_band;
+        if (!severe)
+            return false;
+    }
+    if (rule->sender_domains && !domain_in(rule->sender_domains, domain_of(fx->sender)))
+        return false;
+    if (rule->recipient_domains) {
+        bool one = false;
+        for (guint i = 0; i < fx->rcpts->len && !one; i++)
+            one = domain_in(rule->recipient_domains, domain_of(fx->rcpts->pdata[i]));
+        if (!one)
+            return false;
+    }
+    if (rule->external) {
+        bool outside = false;
+        for (guint i = 0; i < fx->rcpts->len && !outside; i++)
+            outside = !domain_in(p->internal_domains, domain_of(fx->rcpts->pdata[i]));
+        if (!outside)
+            return false;
+    }
+    if (rule->words && rule->words->len &&
+        st->rule_words[ri] < (rule->min_words ? rule->min_words : 1))
+        return false;
+    if (rule->regex && rule->regex->len && !st->rule_regex[ri])
+        return false;
+    return true;
+}
+
+/* Findings → hits, the HIPAA composite, the score, and the decision. */
+static void decide(state *st, const view *parts, const facts *fx, sp_scan_result *r)
+{
+    const sp_policy *p = st->s->p;
+    gsize window = p->window ? p->window : 300;
+    int n = st->s->n_det;
+    g_autofree unsigned *count = g_new0(unsigned, n);
+    g_autofree int *first = g_new(int, n);
+    GPtrArray **values = g_new0(GPtrArray *, n);
+    for (int d = 0; d < n; d++)
+        first[d] = -1;
+    GArray *counted = g_array_new(FALSE, FALSE, sizeof(finding));
+    for (guint i = 0; i < st->findings->len; i++) {
+        finding *f = &g_array_index(st->findings, finding, i);
+        const sp_detector *d = &sp_detectors[f->det];
+        if (d->context && !near(st->context, f->det, f->part, f->pos, window, false, 0))
+            continue;
+        count[f->det]++;
+        if (first[f->det] < 0)
+            first[f->det] = (int)f->part;
+        if (st->keep && f->value) {
+            if (!values[f->det])
+                values[f->det] = g_ptr_array_new_with_free_func(g_free);
+            g_ptr_array_add(values[f->det], g_strdup(f->value));
+        }
+        g_array_append_val(counted, *f);
+        r->score += band_weight(d->band);
+    }
+    /* HIPAA: a health-only identifier, or an identifier near health
+     * content (within the window, in the same part). */
+    for (guint i = 0; i < counted->len && !r->hipaa; i++) {
+        const finding *f = &g_array_index(counted, finding, i);
+        sp_kind k = sp_detectors[f->det].kind;
+        if (k == SP_KIND_HEALTH_ID)
+            r->hipaa = true;
+        else if (k == SP_KIND_IDENTIFIER)
+            r->hipaa = near(counted, -1, f->part, f->pos, window, true, SP_KIND_HEALTH);
+    }
+    g_array_unref(counted);
+    r->hits = g_array_new(FALSE, TRUE, sizeof(sp_hit));
+    g_array_set_clear_func(r->hits, hit_clear);
+    for (int d = 0; d < n; d++) {
+        if (!count[d]) {
+            if (values[d])
+                g_ptr_array_unref(values[d]);
+            continue;
+        }
+        sp_hit h = {sp_detectors[d].name, count[d], sp_detectors[d].band,
+                    g_strdup(parts[first[d]].where), values[d]};
+        g_array_append_val(r->hits, h);
+    }
+    g_free(values);
+    r->scan_limit_exceeded |= st->overflow;
+    r->action = SP_ACT_DELIVER;
+    for (guint ri = 0; ri < p->rules->len; ri++) {
+        const sp_rule *rule = p->rules->pdata[ri];
+        if (!rule_fires(p, rule, ri, st, r, fx))
+            continue;
+        r->rule = rule;
+        r->action = rule->action;
+        if (rule->action == SP_ACT_ENCRYPT)
+            r->profile = rule->profile ? rule->profile : p->default_profile;
+        break;
+    }
+}
+
+/* The sender's flag in the subject: found case-insensitively, removed. */
+static char *strip_flag(const sp_policy *p, const char *subject)
+{
+    if (!subject)
+        return NULL;
+    g_autofree char *lower = g_utf8_strdown(subject, -1);
+    for (guint i = 0; i < p->flags->len; i++) {
+        const char *flag = p->flags->pdata[i];
+        const char *at = strstr(lower, flag);
+        /* Lower-casing may change byte lengths outside ASCII: only use
+         * the position when the prefix kept its length. */
+        if (!at || strlen(lower) != strlen(subject))
+            continue;
+        size_t off = (size_t)(at - lower), fl = strlen(flag);
+        GString *out = g_string_new_len(subject, (gssize)off);
+        g_string_append(out, subject + off + fl);
+        char *s = g_string_free(out, FALSE);
+        /* Tidy the spaces left where the flag was. */
+        g_auto(GStrv) words = g_strsplit_set(g_strstrip(s), " ", -1);
+        GString *tidy = g_string_new(NULL);
+        for (char **w = words; *w; w++)
+            if (**w)
+                g_string_append_printf(tidy, "%s%s", tidy->len ? " " : "", *w);
+        g_free(s);
+        return g_string_free(tidy, FALSE);
+    }
+    return NULL;
+}
+
+static bool run(sp_scanner *s, const view *parts, guint n_parts, const facts *fx, bool keep,
+                sp_scan_result *r, GError **err)
+{
+    hs_scratch_t *sc = g_async_queue_try_pop(s->pool);
+    if (!sc && hs_clone_scratch(s->proto, &sc) != HS_SUCCESS) {
+        g_set_error(err, SP_ERROR, SP_ERR_INTERNAL, "cannot allocate Hyperscan scratch space");
+        return false;
+    }
+    guint nr = s->p->rules->len;
+    state st = {s,
+                keep,
+                g_array_new(FALSE, FALSE, sizeof(finding)),
+                g_array_new(FALSE, FALSE, sizeof(finding)),
+                g_new0(unsigned, nr + 1),
+                g_new0(unsigned, nr + 1),
+                g_new0(unsigned, nr + 1),
+                false};
+    bool ok = true;
+    for (guint i = 0; ok && i < n_parts; i++)
+        ok = scan_part(&st, i, parts[i].text, parts[i].len, sc);
+    g_async_queue_push(s->pool, sc);
+    if (ok)
+        decide(&st, parts, fx, r);
+    else
+        g_set_error(err, SP_ERROR, SP_ERR_INTERNAL, "Hyperscan failed while scanning");
+    for (guint i = 0; i < st.findings->len; i++)
+        g_free(g_array_index(st.findings, finding, i).value);
+    g_array_unref(st.findings);
+    g_array_unref(st.context);
+    g_free(st.rule_words);
+    g_free(st.rule_excluded);
+    g_free(st.rule_regex);
+    return ok;
+}
+
+static void add_addresses(GPtrArray *out, InternetAddressList *list)
+{
+    for (int i = 0; list && i < internet_address_list_length(list); i++) {
+        InternetAddress *a = internet_address_list_get_address(list, i);
+        if (INTERNET_ADDRESS_IS_MAILBOX(a))
+            g_ptr_array_add(
+                out, g_strdup(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a))));
+        else if (INTERNET_ADDRESS_IS_GROUP(a))
+            add_addresses(out, internet_address_group_get_members(INTERNET_ADDRESS_GROUP(a)));
+    }
+}
+
+bool sp_scan_message(sp_scanner *s, GMimeMessage *msg, bool keep_values, sp_scan_result *out,
+                     GError **err)
+{
+    memset(out, 0, sizeof *out);
+    const sp_policy *p = s->p;
+    bool truncated = false;
+    g_autoptr(GPtrArray) parts = sp_text_extract(msg, p->scan_limit, &truncated);
+    out->scan_limit_exceeded = truncated;
+    const char *subject = g_mime_message_get_subject(msg);
+    out->subject = strip_flag(p, subject);
+    const char *hdr = g_mime_object_get_header(GMIME_OBJECT(msg), "X-Sealpost-Encrypt");
+    g_autofree char *hdr_v = hdr ? g_strstrip(g_strdup(hdr)) : NULL;
+    out->flagged = out->subject != NULL || (hdr_v && !g_ascii_strcasecmp(hdr_v, "yes"));
+    facts fx = {0};
+    const char *sens = g_mime_object_get_header(GMIME_OBJECT(msg), "Sensitivity");
+    g_autofree char *sens_l = sens ? g_ascii_strdown(sens, -1) : NULL;
+    fx.sensitivity = sens_l ? g_strstrip(sens_l) : NULL;
+    InternetAddressList *from = g_mime_message_get_from(msg);
+    g_autoptr(GPtrArray) senders = g_ptr_array_new_with_free_func(g_free);
+    add_addresses(senders, from);
+    fx.sender = senders->len ? senders->pdata[0] : NULL;
+    g_autoptr(GPtrArray) rcpts = g_ptr_array_new_with_free_func(g_free);
+    add_addresses(rcpts, g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_TO));
+    add_addresses(rcpts, g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_CC));
+    add_addresses(rcpts, g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_BCC));
+    fx.rcpts = rcpts;
+    g_autofree view *views = g_new0(view, parts->len + 1);
+    for (guint i = 0; i < parts->len; i++) {
+        const sp_text_part *t = parts->pdata[i];
+        views[i] = (view){t->where, t->text->str, t->text->len};
+    }
+    if (!run(s, views, parts->len, &fx, keep_values, out, err)) {
+        sp_scan_result_clear(out);
+        return false;
+    }
+    return true;
+}
+
+bool sp_scan_text(sp_scanner *s, const char *text, size_t len, sp_scan_result *out, GError **err)
+{
+    memset(out, 0, sizeof *out);
+    if (len > s->p->scan_limit) {
+        len = s->p->scan_limit;
+        out->scan_limit_exceeded = true;
+    }
+    view part = {"body", text, len};
+    g_autoptr(GPtrArray) none = g_ptr_array_new();
+    facts fx = {NULL, NULL, none};
+    bool ok = run(s, &part, 1, &fx, false, out, err);
+    if (!ok)
+        sp_scan_result_clear(out);
+    return ok;
+}

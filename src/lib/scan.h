@@ -1,0 +1,62 @@
+/*
+ * scan.h - the policy engine: scan a message for sensitive content and
+ * decide what the gateway does with it.
+ *
+ * A scanner compiles every detector pattern, context keyword, lexicon term
+ * and policy word of one policy into ONE Hyperscan database (cached on
+ * disk, keyed by a hash of everything that went in, so start-up takes
+ * milliseconds), then scans each message's text once; validators run only
+ * on candidates. A scanner is read-only once built and may be shared by
+ * many threads.
+ */
+#ifndef SP_SCAN_H
+#define SP_SCAN_H
+
+#include "policy.h"
+
+#include <gmime/gmime.h>
+
+typedef struct sp_scanner sp_scanner;
+
+/* One detector's findings in a message. */
+typedef struct {
+    const char *detector; /* sp_detectors name (static) */
+    unsigned count;       /* validated findings that counted */
+    sp_band band;
+    char *where;       /* first place found: "subject", "body", "attachment report.csv" */
+    GPtrArray *values; /* the matched text, only when asked for */
+} sp_hit;
+
+typedef struct {
+    sp_action action;    /* what to do */
+    const sp_rule *rule; /* the rule that decided, NULL when none fired (deliver) */
+    const char *profile; /* encrypt: the profile's name */
+    unsigned score;      /* sum over findings of their band's weight */
+    GArray *hits;        /* of sp_hit, in detector order */
+    bool flagged;        /* the sender flagged it (subject flag or header) */
+    bool hipaa;          /* the HIPAA composite held */
+    bool scan_limit_exceeded;
+    char *subject; /* the subject with the sender's flag removed, NULL if no flag */
+} sp_scan_result;
+
+/* Build a scanner for policy p (which must outlive it). cache_dir NULL:
+ * $XDG_CACHE_HOME/sealpost (or ~/.cache/sealpost); "" for no cache. */
+sp_scanner *sp_scanner_new(const sp_policy *p, const char *cache_dir, GError **err);
+void sp_scanner_free(sp_scanner *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(sp_scanner, sp_scanner_free)
+
+/* Whether the scanner's database came from the disk cache. */
+bool sp_scanner_cached(const sp_scanner *s);
+
+/* Scan msg. keep_values stores each counted value in the hits (for
+ * --show-matches; never log them). */
+bool sp_scan_message(sp_scanner *s, GMimeMessage *msg, bool keep_values, sp_scan_result *out,
+                     GError **err);
+/* Scan plain UTF-8 text alone (benchmarks, tests): as a message body. */
+bool sp_scan_text(sp_scanner *s, const char *text, size_t len, sp_scan_result *out, GError **err);
+void sp_scan_result_clear(sp_scan_result *r);
+
+const char *sp_action_name(sp_action a);
+const char *sp_band_name(sp_band b);
+
+#endif

@@ -1,0 +1,205 @@
+/*
+ * textx.c - extracting the text to scan from a message (see textx.h).
+ */
+#include "textx.h"
+
+#include "sp_gmime.h"
+
+#include <libxml/HTMLparser.h>
+#include <string.h>
+
+static void part_free(gpointer p)
+{
+    sp_text_part *t = p;
+    g_free(t->where);
+    g_string_free(t->text, TRUE);
+    g_free(t);
+}
+
+typedef struct {
+    GPtrArray *parts;
+    guint64 left;
+    bool truncated;
+} extract;
+
+/* text with every run of white space (and NUL) made one space, so that a
+ * space in a lexicon term matches a line break or several spaces. */
+static GString *collapse(const char *text, size_t len)
+{
+    GString *out = g_string_sized_new(len);
+    bool space = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v' || !c) {
+            space = true;
+            continue;
+        }
+        if (space && out->len)
+            g_string_append_c(out, ' ');
+        space = false;
+        g_string_append_c(out, c);
+    }
+    return out;
+}
+
+static void add(extract *x, const char *where, const char *text, size_t len)
+{
+    if (!text || !len)
+        return;
+    if (len > x->left) {
+        /* Cut at a character boundary. */
+        const char *end = g_utf8_find_prev_char(text, text + x->left + 1);
+        len = end ? (size_t)(end - text) : 0;
+        x->truncated = true;
+    }
+    if (!len)
+        return;
+    sp_text_part *t = g_new0(sp_text_part, 1);
+    t->where = g_strdup(where);
+    t->text = collapse(text, len);
+    x->left -= len;
+    g_ptr_array_add(x->parts, t);
+}
+
+static bool is_block(const char *name)
+{
+    static const char *const blocks[] = {
+        "p",  "div",     "br",      "tr",     "td",     "th",    "li",    "ul",         "ol",
+        "h1", "h2",      "h3",      "h4",     "h5",     "h6",    "table", "blockquote", "pre",
+        "hr", "section", "article", "header", "footer", "title", NULL};
+    return g_strv_contains(blocks, name);
+}
+
+static void html_walk(xmlNode *n, GString *out, int depth)
+{
+    if (depth > 256) /* hostile nesting */
+        return;
+    for (; n; n = n->next) {
+        if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
+            if (n->content)
+                g_string_append(out, (const char *)n->content);
+        } else if (n->type == XML_ELEMENT_NODE) {
+            const char *name = (const char *)n->name;
+            if (!g_ascii_strcasecmp(name, "script") || !g_ascii_strcasecmp(name, "style"))
+                continue;
+            bool block = is_block(name);
+            if (block)
+                g_string_append_c(out, '\n');
+            html_walk(n->children, out, depth + 1);
+            if (block)
+                g_string_append_c(out, '\n');
+        }
+    }
+}
+
+char *sp_html_to_text(const char *html, size_t len)
+{
+    GString *out = g_string_new(NULL);
+    if (len > INT_MAX)
+        len = INT_MAX;
+    htmlDocPtr doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
+                                    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+                                        HTML_PARSE_NONET);
+    if (doc) {
+        html_walk(xmlDocGetRootElement(doc), out, 0);
+        xmlFreeDoc(doc);
+    }
+    return g_string_free(out, FALSE);
+}
+
+/* Attachments worth reading as text, by type or by file name. */
+static bool textual(GMimeContentType *ct, const char *name)
+{
+    if (ct && g_mime_content_type_is_type(ct, "text", "*"))
+        return true;
+    static const char *const types[] = {"json", "xml", "csv", "x-csv", "javascript", NULL};
+    if (ct && g_mime_content_type_is_type(ct, "application", "*") &&
+        g_strv_contains(types, g_mime_content_type_get_media_subtype(ct)))
+        return true;
+    static const char *const exts[] = {".txt", ".csv",  ".json", ".xml", ".tsv",
+                                       ".htm", ".html", ".log",  NULL};
+    for (const char *const *e = exts; name && *e; e++)
+        if (g_str_has_suffix(name, *e))
+            return true;
+    return false;
+}
+
+/* The decoded bytes of a leaf part, converted to UTF-8 from its charset. */
+static char *part_text(GMimePart *part, size_t *len)
+{
+    if (GMIME_IS_TEXT_PART(part)) {
+        char *t = g_mime_text_part_get_text(GMIME_TEXT_PART(part));
+        *len = t ? strlen(t) : 0;
+        return t;
+    }
+    GMimeDataWrapper *w = g_mime_part_get_content(part);
+    if (!w)
+        return NULL;
+    g_autoptr(GMimeStream) mem = g_mime_stream_mem_new();
+    if (g_mime_data_wrapper_write_to_stream(w, mem) < 0)
+        return NULL;
+    GByteArray *a = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+    const char *cs = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
+    if (cs && g_ascii_strcasecmp(cs, "utf-8") != 0) {
+        gsize out = 0;
+        char *u = g_convert((const char *)a->data, (gssize)a->len, "UTF-8", cs, NULL, &out, NULL);
+        if (u) {
+            *len = out;
+            return u;
+        }
+    }
+    *len = a->len;
+    return g_utf8_make_valid((const char *)a->data, (gssize)a->len);
+}
+
+static void visit(GMimeObject *parent, GMimeObject *obj, gpointer data)
+{
+    extract *x = data;
+    if (GMIME_IS_MESSAGE_PART(obj)) {
+        /* A forwarded message: its subject and parts are text too. */
+        GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+        if (inner) {
+            const char *subj = g_mime_message_get_subject(inner);
+            add(x, "attached message subject", subj, subj ? strlen(subj) : 0);
+            g_mime_message_foreach(inner, visit, x);
+        }
+        return;
+    }
+    if (!GMIME_IS_PART(obj))
+        return;
+    GMimePart *part = GMIME_PART(obj);
+    GMimeContentType *ct = g_mime_object_get_content_type(obj);
+    const char *name = g_mime_part_get_filename(part);
+    bool attachment = name != NULL || g_mime_part_is_attachment(part);
+    g_autofree char *where =
+        attachment ? g_strdup_printf("attachment %s", name ? name : "(unnamed)") : g_strdup("body");
+    if (name)
+        add(x, "attachment name", name, strlen(name));
+    if (attachment && !textual(ct, name))
+        return;
+    if (!attachment && ct && !g_mime_content_type_is_type(ct, "text", "*"))
+        return;
+    size_t len = 0;
+    g_autofree char *text = part_text(part, &len);
+    if (!text)
+        return;
+    bool html = (ct && g_mime_content_type_is_type(ct, "text", "html")) ||
+                (name && (g_str_has_suffix(name, ".html") || g_str_has_suffix(name, ".htm")));
+    if (html) {
+        g_autofree char *plain = sp_html_to_text(text, len);
+        add(x, where, plain, strlen(plain));
+    } else {
+        add(x, where, text, len);
+    }
+}
+
+GPtrArray *sp_text_extract(GMimeMessage *msg, guint64 limit, bool *truncated)
+{
+    extract x = {g_ptr_array_new_with_free_func(part_free), limit, false};
+    const char *subj = g_mime_message_get_subject(msg);
+    add(&x, "subject", subj, subj ? strlen(subj) : 0);
+    g_mime_message_foreach(msg, visit, &x);
+    if (truncated)
+        *truncated = x.truncated;
+    return x.parts;
+}

@@ -1,0 +1,262 @@
+/*
+ * test_scan.c - the policy engine end to end on real MIME: what is found
+ * where (HTML split by markup, quoted-printable, base64, UTF-16,
+ * ISO-8859-1, attachments), sender flags, the scan limit, exclusions and
+ * the on-disk cache of the compiled database.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "mime.h"
+#include "scan.h"
+#include "sp_error.h"
+#include "sp_gmime.h"
+
+#include <string.h>
+
+static char *cache_dir;
+static sp_policy *policy;
+static sp_scanner *scanner;
+
+static GMimeMessage *parse(const char *text)
+{
+    g_autoptr(GMimeStream) s = g_mime_stream_mem_new_with_buffer(text, strlen(text));
+    g_autoptr(GMimeParser) p = g_mime_parser_new_with_stream(s);
+    GMimeMessage *m = g_mime_parser_construct_message(p, NULL);
+    assert_non_null(m);
+    return m;
+}
+
+static void scan(const char *text, sp_scan_result *r)
+{
+    g_autoptr(GMimeMessage) m = parse(text);
+    g_autoptr(GError) err = NULL;
+    if (!sp_scan_message(scanner, m, true, r, &err))
+        fail_msg("scan failed: %s", err->message);
+}
+
+static const sp_hit *hit(const sp_scan_result *r, const char *det)
+{
+    for (guint i = 0; i < r->hits->len; i++)
+        if (!strcmp(g_array_index(r->hits, sp_hit, i).detector, det))
+            return &g_array_index(r->hits, sp_hit, i);
+    return NULL;
+}
+
+#define HDR "From: Dr Who <dr@clinic.example>\r\nTo: pat@example.com\r\nSubject: Results\r\n"
+
+static void test_plain_ssn_and_card(void **state)
+{
+    sp_scan_result r;
+    scan(HDR "\r\nYour Social Security number 536-22-8714 is on file.\r\n"
+             "Card: 4556 7375 8689 9855.\r\n",
+         &r);
+    const sp_hit *h = hit(&r, "ssn");
+    assert_non_null(h);
+    assert_int_equal(h->count, 1);
+    assert_string_equal(h->where, "body");
+    assert_non_null(hit(&r, "card"));
+    assert_int_equal(r.action, SP_ACT_ENCRYPT);
+    sp_scan_result_clear(&r);
+}
+
+static void test_lookalikes_are_not_found(void **state)
+{
+    sp_scan_result r;
+    /* An invalid area (666), the famous sample number, a Luhn failure, the
+     * published test card. */
+    scan(HDR "\r\nRef 666-12-3456, sample 078-05-1120, order 4556 7375 8689 9856,\r\n"
+             "test card 4111 1111 1111 1111.\r\n",
+         &r);
+    assert_null(hit(&r, "ssn"));
+    assert_null(hit(&r, "card"));
+    assert_int_equal(r.action, SP_ACT_DELIVER);
+    sp_scan_result_clear(&r);
+}
+
+static void test_html_split_by_markup(void **state)
+{
+    sp_scan_result r;
+    scan(HDR "MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+             "<html><body><p>SSN: <b>536</b>&#45;22-<span>8714</span></p></body></html>\r\n",
+         &r);
+    assert_non_null(hit(&r, "ssn"));
+    sp_scan_result_clear(&r);
+}
+
+static void test_encodings(void **state)
+{
+    sp_scan_result r;
+    /* quoted-printable with a soft line break inside the number */
+    scan(HDR "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+             "Content-Transfer-Encoding: quoted-printable\r\n\r\n"
+             "Social Security number 536-22-=\r\n8714\r\n",
+         &r);
+    assert_non_null(hit(&r, "ssn"));
+    sp_scan_result_clear(&r);
+    /* base64 */
+    g_autofree char *b64 = g_base64_encode((const guchar *)"SSN 536-22-8714\n", 16);
+    g_autofree char *m1 = g_strdup_printf(HDR "MIME-Version: 1.0\r\nContent-Type: text/plain\r\n"
+                                              "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n",
+                                          b64);
+    scan(m1, &r);
+    assert_non_null(hit(&r, "ssn"));
+    sp_scan_result_clear(&r);
+    /* UTF-16 (little-endian with BOM), base64 */
+    gsize n16 = 0;
+    g_autofree char *u16 = g_convert("SSN 536-22-8714\n", -1, "UTF-16", "UTF-8", NULL, &n16, NULL);
+    assert_non_null(u16);
+    g_autofree char *b16 = g_base64_encode((const guchar *)u16, n16);
+    g_autofree char *m2 =
+        g_strdup_printf(HDR "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-16\r\n"
+                            "Content-Transfer-Encoding: base64\r\n\r\n%s\r\n",
+                        b16);
+    scan(m2, &r);
+    assert_non_null(hit(&r, "ssn"));
+    sp_scan_result_clear(&r);
+    /* ISO-8859-1 */
+    scan(HDR "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=iso-8859-1\r\n"
+             "Content-Transfer-Encoding: 8bit\r\n\r\n"
+             "Caf\xe9 invoice. Social Security number 536-22-8714\r\n",
+         &r);
+    assert_non_null(hit(&r, "ssn"));
+    sp_scan_result_clear(&r);
+}
+
+static void test_attachments(void **state)
+{
+    sp_scan_result r;
+    scan(HDR "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+             "--b\r\nContent-Type: text/plain\r\n\r\nSee the attached list.\r\n"
+             "--b\r\nContent-Type: text/csv; name=cards.csv\r\n"
+             "Content-Disposition: attachment; filename=cards.csv\r\n\r\n"
+             "name,card\r\nA,4556 7375 8689 9855\r\n"
+             "--b\r\nContent-Type: application/octet-stream; name=blob.bin\r\n"
+             "Content-Disposition: attachment; filename=blob.bin\r\n\r\n"
+             "4556 7375 8689 9855\r\n--b--\r\n",
+         &r);
+    const sp_hit *h = hit(&r, "card");
+    assert_non_null(h);
+    assert_int_equal(h->count, 1); /* the binary attachment is not read as text */
+    assert_string_equal(h->where, "attachment cards.csv");
+    sp_scan_result_clear(&r);
+}
+
+static void test_sender_flags(void **state)
+{
+    sp_scan_result r;
+    scan("From: a@clinic.example\r\nTo: b@example.com\r\nSubject: [SECURE] Lunch on Friday\r\n"
+         "\r\nNothing sensitive here.\r\n",
+         &r);
+    assert_true(r.flagged);
+    assert_string_equal(r.subject, "Lunch on Friday");
+    assert_int_equal(r.action, SP_ACT_ENCRYPT);
+    sp_scan_result_clear(&r);
+    scan("From: a@clinic.example\r\nTo: b@example.com\r\nSubject: Lunch\r\n"
+         "X-Sealpost-Encrypt: yes\r\n\r\nNothing sensitive here.\r\n",
+         &r);
+    assert_true(r.flagged);
+    assert_null(r.subject);
+    assert_int_equal(r.action, SP_ACT_ENCRYPT);
+    sp_scan_result_clear(&r);
+    scan("From: a@clinic.example\r\nTo: b@example.com\r\nSubject: Lunch\r\n"
+         "\r\nNothing sensitive here.\r\n",
+         &r);
+    assert_false(r.flagged);
+    assert_int_equal(r.action, SP_ACT_DELIVER);
+    sp_scan_result_clear(&r);
+}
+
+static void test_scan_limit_and_rules(void **state)
+{
+    const char *text = "[policy]\n"
+                       "scan_limit = 64\n"
+                       "default_profile = p\n"
+                       "[profile p]\n"
+                       "security = high\n"
+                       "[rule big]\n"
+                       "scan_limit_exceeded = true\n"
+                       "action = tag\n"
+                       "header = X-Too-Big: yes\n"
+                       "[rule words]\n"
+                       "words = project falcon\n"
+                       "exclude = public announcement\n"
+                       "action = encrypt\n";
+    g_autoptr(GError) err = NULL;
+    g_autoptr(sp_policy) p = sp_policy_parse(text, strlen(text), "test.policy", &err);
+    if (!p)
+        fail_msg("%s", err->message);
+    g_autoptr(sp_scanner) sc = sp_scanner_new(p, cache_dir, &err);
+    assert_non_null(sc);
+    sp_scan_result r;
+    const char *msg = HDR "\r\nProject   Falcon starts Monday.\r\n";
+    g_autoptr(GMimeMessage) m1 = parse(msg);
+    assert_true(sp_scan_message(sc, m1, false, &r, &err));
+    assert_int_equal(r.action, SP_ACT_ENCRYPT);
+    assert_string_equal(r.profile, "p");
+    sp_scan_result_clear(&r);
+    g_autoptr(GMimeMessage) m2 = parse(HDR "\r\nProject Falcon: a public announcement.\r\n");
+    assert_true(sp_scan_message(sc, m2, false, &r, &err));
+    assert_int_equal(r.action, SP_ACT_DELIVER);
+    sp_scan_result_clear(&r);
+    g_autoptr(GMimeMessage) m3 =
+        parse(HDR "\r\nLorem ipsum dolor sit amet, consectetur adipiscing elit, sed do "
+                  "eiusmod tempor incididunt ut labore et dolore magna aliqua.\r\n");
+    assert_true(sp_scan_message(sc, m3, false, &r, &err));
+    assert_true(r.scan_limit_exceeded);
+    assert_int_equal(r.action, SP_ACT_TAG);
+    sp_scan_result_clear(&r);
+}
+
+static void test_cache(void **state)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(sp_scanner) again = sp_scanner_new(policy, cache_dir, &err);
+    assert_non_null(again);
+    assert_true(sp_scanner_cached(again));
+    g_autoptr(sp_scanner) none = sp_scanner_new(policy, "", &err);
+    assert_false(sp_scanner_cached(none));
+}
+
+static int setup(void **state)
+{
+    g_autoptr(GError) err = NULL;
+    cache_dir = g_dir_make_tmp("scan-cache-XXXXXX", NULL);
+    policy = sp_policy_load(NULL, &err);
+    if (!policy)
+        fail_msg("default policy: %s", err->message);
+    scanner = sp_scanner_new(policy, cache_dir, &err);
+    if (!scanner)
+        fail_msg("scanner: %s", err->message);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    sp_scanner_free(scanner);
+    sp_policy_free(policy);
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", cache_dir);
+    assert_int_equal(system(cmd), 0);
+    g_free(cache_dir);
+    return 0;
+}
+
+int main(void)
+{
+    sp_mime_init();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_plain_ssn_and_card),
+        cmocka_unit_test(test_lookalikes_are_not_found),
+        cmocka_unit_test(test_html_split_by_markup),
+        cmocka_unit_test(test_encodings),
+        cmocka_unit_test(test_attachments),
+        cmocka_unit_test(test_sender_flags),
+        cmocka_unit_test(test_scan_limit_and_rules),
+        cmocka_unit_test(test_cache),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
