@@ -374,9 +374,11 @@ static bool scan_part(state *st, guint part, const char *text, size_t len, hs_sc
             st->rule_regex[pi->rule]++;
             continue;
         }
-        /* One finding per detector and start (overlapping patterns). */
+        /* One finding per detector and start (alternatives of a pattern
+         * matching the same value at several ends). Matches come in order
+         * of their end, so a repeat is among the last few findings. */
         bool dup = false;
-        for (guint j = st->findings->len; j-- > 0 && !dup;) {
+        for (guint j = st->findings->len, seen = 0; j-- > 0 && !dup && seen < 16; seen++) {
             finding *o = &g_array_index(st->findings, finding, j);
             if (o->part != part)
                 break;
@@ -392,17 +394,37 @@ static bool scan_part(state *st, guint part, const char *text, size_t len, hs_sc
     return true;
 }
 
+/* Order of marks: by part, then position (binary search in near()). */
+static gint by_place(gconstpointer a, gconstpointer b)
+{
+    const finding *x = a, *y = b;
+    if (x->part != y->part)
+        return x->part < y->part ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos ? 1 : 0;
+}
+
+/* Whether marks (sorted by_place) hold, in part and within window of pos,
+ * one of detector det (or, by_kind, of that kind). Starts at the first
+ * mark at or after pos - window: work is logarithmic plus the marks in the
+ * window, not the whole list for every finding. */
 static bool near(const GArray *marks, int det, guint part, gsize pos, gsize window, bool by_kind,
                  sp_kind kind)
 {
-    for (guint i = 0; i < marks->len; i++) {
+    gsize lo_pos = pos > window ? pos - window : 0;
+    guint lo = 0, hi = marks->len;
+    while (lo < hi) {
+        guint mid = lo + (hi - lo) / 2;
+        const finding *m = &g_array_index(marks, finding, mid);
+        if (m->part < part || (m->part == part && m->pos < lo_pos))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (guint i = lo; i < marks->len; i++) {
         const finding *k = &g_array_index(marks, finding, i);
-        if (k->part != part)
-            continue;
-        if (by_kind ? sp_detectors[k->det].kind != kind : k->det != det)
-            continue;
-        gsize d = k->pos > pos ? k->pos - pos : pos - k->pos;
-        if (d <= window)
+        if (k->part != part || k->pos > pos + window)
+            break;
+        if (by_kind ? sp_detectors[k->det].kind == kind : k->det == det)
             return true;
     }
     return false;
@@ -554,6 +576,7 @@ static void decide(state *st, const view *parts, const facts *fx, sp_scan_result
     for (int d = 0; d < n; d++)
         first[d] = -1;
     GArray *counted = g_array_new(FALSE, FALSE, sizeof(finding));
+    g_array_sort(st->context, by_place);
     for (guint i = 0; i < st->findings->len; i++) {
         finding *f = &g_array_index(st->findings, finding, i);
         const sp_detector *d = &sp_detectors[f->det];
@@ -572,6 +595,7 @@ static void decide(state *st, const view *parts, const facts *fx, sp_scan_result
     }
     /* HIPAA: a health-only identifier, or an identifier near health
      * content (within the window, in the same part). */
+    g_array_sort(counted, by_place);
     for (guint i = 0; i < counted->len && !r->hipaa; i++) {
         const finding *f = &g_array_index(counted, finding, i);
         sp_kind k = sp_detectors[f->det].kind;
