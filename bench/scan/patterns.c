@@ -2,9 +2,11 @@
  * patterns.c - the scanner's Hyperscan expressions, rebuilt here the way
  * src/lib/scan.c's build_patterns() builds them (src/ exports no such list):
  * each detector's pattern (SOM_LEFTMOST|UTF8, CASELESS when the detector
- * says so), the ICD-10 code shape, lexicon terms and context keywords as
- * escaped CASELESS literals, then each policy rule's words, exclusion
- * phrases and regular expressions.
+ * says so) except those gated by context keywords (scan.c runs those only
+ * in the windows around their keywords, with a second database: part of
+ * the scanner's own work, not of the limit), the ICD-10 code shape, lexicon terms and context
+ * keywords as escaped CASELESS literals, then each policy rule's words, exclusion phrases and
+ * regular expressions.
  *
  * main.c checks that this list is the scanner's own: the name scan.c gives
  * its cache file is a hash of exactly these expressions and flags, and
@@ -67,7 +69,8 @@ void sb_patterns_build(const sp_policy *p, sb_patterns *ps)
         if (det->pattern) {
             unsigned f =
                 HS_FLAG_SOM_LEFTMOST | HS_FLAG_UTF8 | (det->caseless ? HS_FLAG_CASELESS : 0);
-            add(ps, g_strdup(det->pattern), f, SB_DETECTOR, d);
+            if (!det->context) /* gated ones go in scan.c's second database */
+                add(ps, g_strdup(det->pattern), f, SB_DETECTOR, d);
         } else if (!strcmp(det->name, "icd10")) {
             add(ps, g_strdup("\\b[A-TV-Z][0-9][0-9AB](?:\\.?[0-9A-TV-Z]{1,4})?\\b"),
                 HS_FLAG_SOM_LEFTMOST, SB_ICD10, d);

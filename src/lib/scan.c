@@ -37,8 +37,12 @@ typedef struct {
 
 struct sp_scanner {
     const sp_policy *p;
-    hs_database_t *db;
+    hs_database_t *db; /* everything but the keyword-gated detectors */
     GArray *info;      /* pat_info, indexed by Hyperscan id */
+    /* Detectors that count only near their context keywords: scanned only
+     * in the windows around those keywords (often none), not everywhere. */
+    hs_database_t *gated;
+    GArray *ginfo;
     GHashTable *icd10; /* valid ICD-10-CM codes, upper-case without dot */
     GAsyncQueue *pool; /* idle hs_scratch_t */
     hs_scratch_t *proto;
@@ -115,14 +119,14 @@ static char **read_lexicon(const char *name)
 
 static const unsigned LIT_FLAGS = HS_FLAG_CASELESS;
 
-static void build_patterns(const sp_scanner *s, patterns *ps)
+static void build_patterns(const sp_scanner *s, patterns *ps, patterns *gated)
 {
     for (int d = 0; sp_detectors[d].name; d++) {
         const sp_detector *det = &sp_detectors[d];
         if (det->pattern) {
             unsigned f =
                 HS_FLAG_SOM_LEFTMOST | HS_FLAG_UTF8 | (det->caseless ? HS_FLAG_CASELESS : 0);
-            pat_add(ps, g_strdup(det->pattern), f,
+            pat_add(det->context ? gated : ps, g_strdup(det->pattern), f,
                     (pat_info){PAT_DETECTOR, d, -1, 0, false, false});
         } else if (!strcmp(det->name, "icd10")) {
             /* Code-shaped tokens, with or without the dot; looked up in the
@@ -158,7 +162,7 @@ static void build_patterns(const sp_scanner *s, patterns *ps)
 
 /* The cache file for these patterns: a hash of everything that shapes the
  * database, so any change to policy, lexicons or this build recompiles. */
-static char *cache_path(const char *dir, const patterns *ps)
+static char *cache_path(const char *dir, const char *prefix, const patterns *ps)
 {
     GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
     g_checksum_update(ck, (const guchar *)hs_version(), -1);
@@ -168,25 +172,25 @@ static char *cache_path(const char *dir, const patterns *ps)
         g_checksum_update(ck, (const guchar *)&f, sizeof f);
         g_checksum_update(ck, (const guchar *)"\n", 1);
     }
-    g_autofree char *name = g_strdup_printf("policy-%.32s.hsdb", g_checksum_get_string(ck));
+    g_autofree char *name = g_strdup_printf("%s-%.32s.hsdb", prefix, g_checksum_get_string(ck));
     g_checksum_free(ck);
     return g_build_filename(dir, name, NULL);
 }
 
-static bool load_cached(sp_scanner *s, const char *path)
+static bool load_cached(hs_database_t **db, const char *path)
 {
     g_autofree char *bytes = NULL;
     gsize len = 0;
     if (!path || !g_file_get_contents(path, &bytes, &len, NULL))
         return false;
-    return hs_deserialize_database(bytes, len, &s->db) == HS_SUCCESS;
+    return hs_deserialize_database(bytes, len, db) == HS_SUCCESS;
 }
 
-static void save_cache(sp_scanner *s, const char *path)
+static void save_cache(hs_database_t *db, const char *path)
 {
     char *bytes = NULL;
     size_t len = 0;
-    if (!path || hs_serialize_database(s->db, &bytes, &len) != HS_SUCCESS)
+    if (!path || hs_serialize_database(db, &bytes, &len) != HS_SUCCESS)
         return;
     g_autofree char *dir = g_path_get_dirname(path);
     g_autofree char *tmp = g_strdup_printf("%s.%u.tmp", path, g_random_int());
@@ -199,6 +203,33 @@ static void save_cache(sp_scanner *s, const char *path)
 static char *default_cache_dir(void)
 {
     return g_build_filename(g_get_user_cache_dir(), "sealpost", NULL);
+}
+
+/* Compile ps into *db, or load it from the cache in dir (when dir is not
+ * empty); a fresh compilation is saved there. */
+static bool compile_db(const patterns *ps, const char *dir, const char *prefix, const char *source,
+                       hs_database_t **db, bool *cached, GError **err)
+{
+    g_autofree char *path = *dir ? cache_path(dir, prefix, ps) : NULL;
+    *cached = load_cached(db, path);
+    if (*cached)
+        return true;
+    guint n = ps->exprs->len;
+    g_autofree unsigned *ids = g_new(unsigned, n);
+    for (guint i = 0; i < n; i++)
+        ids[i] = i;
+    hs_compile_error_t *ce = NULL;
+    if (hs_compile_multi((const char *const *)ps->exprs->pdata, (const unsigned *)ps->flags->data,
+                         ids, n, HS_MODE_BLOCK, NULL, db, &ce) != HS_SUCCESS) {
+        int at = ce ? ce->expression : -1;
+        g_set_error(err, SP_ERROR, SP_ERR_INPUT, "the policy %s does not compile: %s%s%s", source,
+                    ce ? ce->message : "Hyperscan failed", at >= 0 ? " in pattern " : "",
+                    at >= 0 ? (const char *)ps->exprs->pdata[at] : "");
+        hs_free_compile_error(ce);
+        return false;
+    }
+    save_cache(*db, path);
+    return true;
 }
 
 sp_scanner *sp_scanner_new(const sp_policy *p, const char *cache_dir, GError **err)
@@ -216,34 +247,25 @@ sp_scanner *sp_scanner_new(const sp_policy *p, const char *cache_dir, GError **e
     patterns ps = {g_ptr_array_new_with_free_func(g_free),
                    g_array_new(FALSE, FALSE, sizeof(unsigned)),
                    g_array_new(FALSE, FALSE, sizeof(pat_info))};
-    build_patterns(s, &ps);
+    patterns gs = {g_ptr_array_new_with_free_func(g_free),
+                   g_array_new(FALSE, FALSE, sizeof(unsigned)),
+                   g_array_new(FALSE, FALSE, sizeof(pat_info))};
+    build_patterns(s, &ps, &gs);
     s->info = ps.info;
+    s->ginfo = gs.info;
     g_autofree char *dir = cache_dir ? g_strdup(cache_dir) : default_cache_dir();
-    g_autofree char *path = *dir ? cache_path(dir, &ps) : NULL;
-    s->cached = load_cached(s, path);
-    bool ok = s->cached;
-    if (!ok) {
-        guint n = ps.exprs->len;
-        g_autofree unsigned *ids = g_new(unsigned, n);
-        for (guint i = 0; i < n; i++)
-            ids[i] = i;
-        hs_compile_error_t *ce = NULL;
-        if (hs_compile_multi((const char *const *)ps.exprs->pdata, (const unsigned *)ps.flags->data,
-                             ids, n, HS_MODE_BLOCK, NULL, &s->db, &ce) != HS_SUCCESS) {
-            int at = ce ? ce->expression : -1;
-            g_set_error(err, SP_ERROR, SP_ERR_INPUT, "the policy %s does not compile: %s%s%s",
-                        p->source, ce ? ce->message : "Hyperscan failed",
-                        at >= 0 ? " in pattern " : "",
-                        at >= 0 ? (const char *)ps.exprs->pdata[at] : "");
-            hs_free_compile_error(ce);
-        } else {
-            ok = true;
-            save_cache(s, path);
-        }
-    }
+    bool cached_main = false, cached_gated = false;
+    bool ok =
+        compile_db(&ps, dir, "policy", p->source, &s->db, &cached_main, err) &&
+        (!gs.exprs->len || compile_db(&gs, dir, "gated", p->source, &s->gated, &cached_gated, err));
+    s->cached = cached_main && (cached_gated || !gs.exprs->len);
     g_ptr_array_unref(ps.exprs);
     g_array_unref(ps.flags);
-    if (ok && hs_alloc_scratch(s->db, &s->proto) != HS_SUCCESS) {
+    g_ptr_array_unref(gs.exprs);
+    g_array_unref(gs.flags);
+    /* One scratch serves both databases when allocated for each. */
+    if (ok && (hs_alloc_scratch(s->db, &s->proto) != HS_SUCCESS ||
+               (s->gated && hs_alloc_scratch(s->gated, &s->proto) != HS_SUCCESS))) {
         g_set_error(err, SP_ERROR, SP_ERR_INTERNAL, "cannot allocate Hyperscan scratch space");
         ok = false;
     }
@@ -264,8 +286,11 @@ void sp_scanner_free(sp_scanner *s)
     g_async_queue_unref(s->pool);
     hs_free_scratch(s->proto);
     hs_free_database(s->db);
+    hs_free_database(s->gated);
     if (s->info)
         g_array_unref(s->info);
+    if (s->ginfo)
+        g_array_unref(s->ginfo);
     g_hash_table_destroy(s->icd10);
     g_free(s);
 }
@@ -328,11 +353,14 @@ static bool icd10_valid(const sp_scanner *s, const char *t, size_t n)
     return k >= 3 && g_hash_table_contains(s->icd10, code);
 }
 
-static bool scan_part(state *st, guint part, const char *text, size_t len, hs_scratch_t *sc)
+/* Run db over text[off, off + n) and handle its matches (offsets in the
+ * whole text), with info describing db's patterns. */
+static bool scan_range(state *st, guint part, const char *text, size_t len, gsize off, size_t n,
+                       const hs_database_t *db, const GArray *info, hs_scratch_t *sc)
 {
     collect c = {g_array_new(FALSE, FALSE, sizeof(match)), false};
     hs_error_t e =
-        hs_scan(st->s->db, text, (unsigned)MIN(len, (size_t)G_MAXUINT32), 0, sc, on_match, &c);
+        hs_scan(db, text + off, (unsigned)MIN(n, (size_t)G_MAXUINT32), 0, sc, on_match, &c);
     if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED) {
         g_array_unref(c.matches);
         return false;
@@ -340,13 +368,14 @@ static bool scan_part(state *st, guint part, const char *text, size_t len, hs_sc
     st->overflow |= c.overflow;
     for (guint i = 0; i < c.matches->len; i++) {
         match *m = &g_array_index(c.matches, match, i);
-        const pat_info *pi = &g_array_index(st->s->info, pat_info, m->id);
-        gsize from = pi->len ? (m->to > (gsize)pi->len ? m->to - (gsize)pi->len : 0) : m->from;
+        const pat_info *pi = &g_array_index(info, pat_info, m->id);
+        gsize to = m->to + off;
+        gsize from = pi->len ? (to > (gsize)pi->len ? to - (gsize)pi->len : 0) : m->from + off;
         if ((pi->word_start && from > 0 && word_byte((unsigned char)text[from - 1])) ||
-            (pi->word_end && m->to < len && word_byte((unsigned char)text[m->to])))
+            (pi->word_end && to < len && word_byte((unsigned char)text[to])))
             continue; /* inside a longer word */
         const char *cand = text + from;
-        size_t clen = m->to - from;
+        size_t clen = to - from;
         finding f = {pi->det, from, part, NULL};
         switch (pi->type) {
         case PAT_DETECTOR: {
@@ -391,6 +420,47 @@ static bool scan_part(state *st, guint part, const char *text, size_t len, hs_sc
         g_array_append_val(st->findings, f);
     }
     g_array_unref(c.matches);
+    return true;
+}
+
+/* Longest value a gated detector matches, beyond the window, so a value
+ * that starts inside the window is scanned whole. */
+#define GATED_VALUE_MAX 64
+
+static gint by_pos(gconstpointer a, gconstpointer b)
+{
+    gsize x = *(const gsize *)a, y = *(const gsize *)b;
+    return x < y ? -1 : x > y;
+}
+
+static bool scan_part(state *st, guint part, const char *text, size_t len, hs_scratch_t *sc)
+{
+    guint ctx_before = st->context->len;
+    if (!scan_range(st, part, text, len, 0, len, st->s->db, st->s->info, sc))
+        return false;
+    if (!st->s->gated || st->context->len == ctx_before)
+        return true;
+    /* The gated detectors run only around this part's context keywords:
+     * the windows, merged, widened to whole tokens (a window edge inside a
+     * number must not make a shorter number of it). */
+    gsize window = st->s->p->window ? st->s->p->window : 300;
+    g_autoptr(GArray) at = g_array_new(FALSE, FALSE, sizeof(gsize));
+    for (guint i = ctx_before; i < st->context->len; i++)
+        g_array_append_val(at, g_array_index(st->context, finding, i).pos);
+    g_array_sort(at, by_pos);
+    for (guint i = 0; i < at->len;) {
+        gsize p0 = g_array_index(at, gsize, i);
+        gsize a = p0 > window + GATED_VALUE_MAX ? p0 - window - GATED_VALUE_MAX : 0;
+        gsize b = MIN(len, p0 + window + GATED_VALUE_MAX);
+        for (i++; i < at->len && g_array_index(at, gsize, i) <= b + window; i++)
+            b = MIN(len, g_array_index(at, gsize, i) + window + GATED_VALUE_MAX);
+        while (a > 0 && word_byte((unsigned char)text[a - 1]))
+            a--;
+        while (b < len && word_byte((unsigned char)text[b]))
+            b++;
+        if (!scan_range(st, part, text, len, a, b - a, st->s->gated, st->s->ginfo, sc))
+            return false;
+    }
     return true;
 }
 
