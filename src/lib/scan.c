@@ -65,6 +65,10 @@ static void pat_add(patterns *ps, char *expr, unsigned flags, pat_info info)
     g_array_append_val(ps->info, info);
 }
 
+/* Literals shorter than this get their word boundaries checked by
+ * Hyperscan (see literal_pattern()). */
+#define SHORT_LITERAL 5
+
 /* A literal as a Hyperscan pattern: every byte but letters and digits
  * escaped, nothing else. Whole-word matching is checked on each match
  * instead (in scan_part()): a \b on either side would make every term a small
@@ -74,12 +78,22 @@ static void pat_add(patterns *ps, char *expr, unsigned flags, pat_info info)
 static char *literal_pattern(const char *lit)
 {
     GString *s = g_string_new(NULL);
+    size_t n = strlen(lit);
+    /* Short literals ("dea", "aba", "dob") would match inside countless
+     * longer words ("idea", "abandon") and flood the scan with matches to
+     * throw away: for them Hyperscan checks the word boundaries itself,
+     * which a handful of patterns can afford. */
+    bool bounded = n < SHORT_LITERAL;
+    if (bounded && n && (g_ascii_isalnum(lit[0]) || (unsigned char)lit[0] >= 0x80))
+        g_string_append(s, "\\b");
     for (const unsigned char *c = (const unsigned char *)lit; *c; c++) {
         if (g_ascii_isalnum(*c) || *c >= 0x80)
             g_string_append_c(s, (char)*c);
         else
             g_string_append_printf(s, "\\x%02x", *c);
     }
+    if (bounded && n && (g_ascii_isalnum(lit[n - 1]) || (unsigned char)lit[n - 1] >= 0x80))
+        g_string_append(s, "\\b");
     return g_string_free(s, FALSE);
 }
 
@@ -93,8 +107,9 @@ static pat_info lit_info(pat_type type, int det, int rule, const char *lit)
 {
     size_t n = strlen(lit);
     pat_info pi = {type, det, rule, (int)n, false, false};
-    pi.word_start = n && word_byte((unsigned char)lit[0]);
-    pi.word_end = n && word_byte((unsigned char)lit[n - 1]);
+    bool checked_here = n >= SHORT_LITERAL; /* else the pattern has its \\b */
+    pi.word_start = checked_here && word_byte((unsigned char)lit[0]);
+    pi.word_end = checked_here && word_byte((unsigned char)lit[n - 1]);
     return pi;
 }
 
