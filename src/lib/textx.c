@@ -24,21 +24,36 @@ typedef struct {
 
 /* text with every run of white space (and NUL) made one space, so that a
  * space in a lexicon term matches a line break or several spaces. */
-static GString *collapse(const char *text, size_t len)
+static GString *collapse(const char *text, size_t len, bool *high)
 {
-    GString *out = g_string_sized_new(len);
+    GString *out = g_string_sized_new(len + 1);
+    char *o = out->str;
+    size_t k = 0;
     bool space = false;
+    unsigned char any = 0;
     for (size_t i = 0; i < len; i++) {
         char c = text[i];
-        if (c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v' || !c) {
+        any |= (unsigned char)c;
+        switch (c) {
+        case ' ':
+        case '\t':
+        case '\r':
+        case '\n':
+        case '\f':
+        case '\v':
+        case '\0':
             space = true;
             continue;
+        default:
+            if (space && k)
+                o[k++] = ' ';
+            space = false;
+            o[k++] = c;
         }
-        if (space && out->len)
-            g_string_append_c(out, ' ');
-        space = false;
-        g_string_append_c(out, c);
     }
+    o[k] = '\0';
+    out->len = k;
+    *high = any & 0x80;
     return out;
 }
 
@@ -56,7 +71,14 @@ static void add(extract *x, const char *where, const char *text, size_t len)
         return;
     sp_text_part *t = g_new0(sp_text_part, 1);
     t->where = g_strdup(where);
-    t->text = collapse(text, len);
+    bool high = false;
+    t->text = collapse(text, len, &high);
+    /* Only text with bytes above ASCII can be invalid UTF-8. */
+    if (high && !g_utf8_validate_len(t->text->str, t->text->len, NULL)) {
+        char *v = g_utf8_make_valid(t->text->str, (gssize)t->text->len);
+        g_string_assign(t->text, v);
+        g_free(v);
+    }
     x->left -= len;
     g_ptr_array_add(x->parts, t);
 }
@@ -124,10 +146,20 @@ static bool textual(GMimeContentType *ct, const char *name)
     return false;
 }
 
-/* The decoded bytes of a leaf part, converted to UTF-8 from its charset. */
+/* A charset whose bytes are already UTF-8 (no conversion needed). */
+static bool utf8_compatible(const char *cs)
+{
+    return !cs || !g_ascii_strcasecmp(cs, "utf-8") || !g_ascii_strcasecmp(cs, "utf8") ||
+           !g_ascii_strcasecmp(cs, "us-ascii") || !g_ascii_strcasecmp(cs, "ascii");
+}
+
+/* The decoded bytes of a leaf part, converted to UTF-8 from its charset.
+ * UTF-8 and ASCII parts are only validated: running them through iconv,
+ * as g_mime_text_part_get_text() does, cost more than the scan itself. */
 static char *part_text(GMimePart *part, size_t *len)
 {
-    if (GMIME_IS_TEXT_PART(part)) {
+    const char *cs = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
+    if (GMIME_IS_TEXT_PART(part) && !utf8_compatible(cs)) {
         char *t = g_mime_text_part_get_text(GMIME_TEXT_PART(part));
         *len = t ? strlen(t) : 0;
         return t;
@@ -139,8 +171,7 @@ static char *part_text(GMimePart *part, size_t *len)
     if (g_mime_data_wrapper_write_to_stream(w, mem) < 0)
         return NULL;
     GByteArray *a = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-    const char *cs = g_mime_object_get_content_type_parameter(GMIME_OBJECT(part), "charset");
-    if (cs && g_ascii_strcasecmp(cs, "utf-8") != 0) {
+    if (!utf8_compatible(cs)) {
         gsize out = 0;
         char *u = g_convert((const char *)a->data, (gssize)a->len, "UTF-8", cs, NULL, &out, NULL);
         if (u) {
@@ -148,8 +179,12 @@ static char *part_text(GMimePart *part, size_t *len)
             return u;
         }
     }
+    /* Validated (and repaired) after white space is collapsed, in add(). */
+    char *t = g_malloc(a->len + 1);
+    memcpy(t, a->data, a->len);
+    t[a->len] = '\0';
     *len = a->len;
-    return g_utf8_make_valid((const char *)a->data, (gssize)a->len);
+    return t;
 }
 
 static void visit(GMimeObject *parent, GMimeObject *obj, gpointer data)
