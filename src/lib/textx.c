@@ -181,7 +181,8 @@ static char *part_text(GMimePart *part, size_t *len)
     }
     /* Validated (and repaired) after white space is collapsed, in add(). */
     char *t = g_malloc(a->len + 1);
-    memcpy(t, a->data, a->len);
+    if (a->len) /* an empty array may have no data at all */
+        memcpy(t, a->data, a->len);
     t[a->len] = '\0';
     *len = a->len;
     return t;

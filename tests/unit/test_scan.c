@@ -146,6 +146,21 @@ static void test_attachments(void **state)
     sp_scan_result_clear(&r);
 }
 
+static void test_empty_parts(void **state)
+{
+    sp_scan_result r;
+    /* Empty bodies and attachments (found by fuzz_scan: an empty part has
+     * no data at all). */
+    scan(HDR "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+             "--b\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
+             "--b\r\nContent-Type: text/csv; name=a.csv\r\nContent-Disposition: attachment\r\n"
+             "Content-Transfer-Encoding: base64\r\n\r\n--b--\r\n",
+         &r);
+    assert_int_equal(r.action, SP_ACT_DELIVER);
+    assert_int_equal(r.hits->len, 0);
+    sp_scan_result_clear(&r);
+}
+
 static void test_sender_flags(void **state)
 {
     sp_scan_result r;
@@ -254,6 +269,7 @@ int main(void)
         cmocka_unit_test(test_html_split_by_markup),
         cmocka_unit_test(test_encodings),
         cmocka_unit_test(test_attachments),
+        cmocka_unit_test(test_empty_parts),
         cmocka_unit_test(test_sender_flags),
         cmocka_unit_test(test_scan_limit_and_rules),
         cmocka_unit_test(test_cache),
