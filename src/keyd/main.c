@@ -127,6 +127,17 @@ static void server_close(ks_server *srv)
     g_rw_lock_clear(&srv->ring_lock);
 }
 
+/* The signals serve() waits for. main() blocks them before the first
+ * thread starts (threads inherit the mask): a thread that did not block
+ * them would take SIGTERM's default action and kill keyd mid-request. */
+static void stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
+}
+
 /* Started as root: become [server] user now that the port is bound. */
 static bool drop_privileges(const ks_config *cfg)
 {
@@ -188,12 +199,7 @@ static bool kek_changed(const struct stat *a, const struct stat *b)
 static int serve(ks_server *srv)
 {
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set, NULL); /* before any thread starts */
-    signal(SIGPIPE, SIG_IGN);
+    stop_signals(&set); /* blocked in main() before any thread started */
 
     GError *err = NULL;
     struct MHD_Daemon *d = http_start(srv, &err);
@@ -315,6 +321,10 @@ int main(int argc, char **argv)
         return 1;
     }
 
+    sigset_t set;
+    stop_signals(&set);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
     ks_server srv = {0};
     int rc = 0;
     if (!server_open(&srv, &cfg, &err))
