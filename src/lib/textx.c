@@ -171,6 +171,10 @@ static char *part_text(GMimePart *part, size_t *len)
     if (g_mime_data_wrapper_write_to_stream(w, mem) < 0)
         return NULL;
     GByteArray *a = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+    if (!a->len) { /* an empty part may have no data at all */
+        *len = 0;
+        return g_strdup("");
+    }
     if (!utf8_compatible(cs)) {
         gsize out = 0;
         char *u = g_convert((const char *)a->data, (gssize)a->len, "UTF-8", cs, NULL, &out, NULL);
@@ -181,8 +185,7 @@ static char *part_text(GMimePart *part, size_t *len)
     }
     /* Validated (and repaired) after white space is collapsed, in add(). */
     char *t = g_malloc(a->len + 1);
-    if (a->len) /* an empty array may have no data at all */
-        memcpy(t, a->data, a->len);
+    memcpy(t, a->data, a->len);
     t[a->len] = '\0';
     *len = a->len;
     return t;

@@ -154,7 +154,9 @@ static void test_empty_parts(void **state)
     scan(HDR "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
              "--b\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n"
              "--b\r\nContent-Type: text/csv; name=a.csv\r\nContent-Disposition: attachment\r\n"
-             "Content-Transfer-Encoding: base64\r\n\r\n--b--\r\n",
+             "Content-Transfer-Encoding: base64\r\n\r\n"
+             "--b\r\nContent-Type: application/json; charset=iso-8859-1; name=x.json\r\n"
+             "Content-Disposition: attachment; filename=x.json\r\n\r\n--b--\r\n",
          &r);
     assert_int_equal(r.action, SP_ACT_DELIVER);
     assert_int_equal(r.hits->len, 0);
@@ -263,6 +265,8 @@ static int teardown(void **state)
 int main(void)
 {
     sp_mime_init();
+    /* A GLib critical or warning is a bug here too. */
+    g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_ssn_and_card),
         cmocka_unit_test(test_lookalikes_are_not_found),
