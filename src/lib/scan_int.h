@@ -1,0 +1,85 @@
+/*
+ * scan_int.h - what the two halves of the policy engine share: scan.c
+ * (building the Hyperscan databases, scanning, validating candidates) and
+ * scan_decide.c (counting findings in their context, the HIPAA composite,
+ * the score and the policy's rules). Internal to src/lib/scan*.c.
+ */
+#ifndef SP_SCAN_INT_H
+#define SP_SCAN_INT_H
+
+#include "scan.h"
+
+#include <hs/hs.h>
+
+typedef enum {
+    PAT_DETECTOR,
+    PAT_CONTEXT,
+    PAT_TERM,
+    PAT_ICD10,
+    PAT_WORD,
+    PAT_EXCLUDE,
+    PAT_REGEX
+} pat_type;
+
+typedef struct {
+    pat_type type;
+    int det;                   /* detector index (DETECTOR, CONTEXT, TERM, ICD10) */
+    int rule;                  /* rule index (WORD, EXCLUDE, REGEX) */
+    int len;                   /* literal length, to place matches of patterns without SOM */
+    bool word_start, word_end; /* a literal that must start/end on a word boundary */
+} pat_info;
+
+struct sp_scanner {
+    const sp_policy *p;
+    hs_database_t *db; /* everything but the keyword-gated detectors */
+    GArray *info;      /* pat_info, indexed by Hyperscan id */
+    /* Detectors that count only near their context keywords: scanned only
+     * in the windows around those keywords (often none), not everywhere. */
+    hs_database_t *gated;
+    GArray *ginfo;
+    GHashTable *icd10; /* valid ICD-10-CM codes, upper-case without dot */
+    GAsyncQueue *pool; /* idle hs_scratch_t */
+    hs_scratch_t *proto;
+    bool cached;
+    int n_det;
+};
+
+/* ---- building ---- */
+
+typedef struct {
+    int det;
+    gsize pos;
+    guint part;
+    char *value;
+} finding;
+
+/* Per-message state while scanning its parts. */
+typedef struct {
+    sp_scanner *s;
+    bool keep;
+    GArray *findings; /* finding: validated candidates, before context */
+    GArray *context;  /* finding: context keyword positions */
+    unsigned *rule_words, *rule_excluded, *rule_regex;
+    bool overflow;
+} state;
+
+/* A piece of text to scan and where it came from. */
+typedef struct {
+    const char *where;
+    const char *text;
+    size_t len;
+} view;
+
+/* Message facts the rules look at besides the findings. */
+typedef struct {
+    char *sensitivity;
+    char *sender;
+    GPtrArray *rcpts;
+} facts;
+
+/* Turn st's findings into r's hits, score and decision. */
+void scan_decide(state *st, const view *parts, const facts *fx, sp_scan_result *r);
+/* The subject without the sender's flag, or NULL when it has none. */
+char *scan_strip_flag(const sp_policy *p, const char *subject);
+
+#endif
