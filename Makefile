@@ -32,6 +32,9 @@ bench: build
 # labelled DLP corpus (tests/corpus/dlp).
 eval: build
 	@scripts/eval
+	@echo
+	@echo "== holdout (tests/corpus/dlp-holdout, written independently; not a gate) =="
+	@scripts/eval --corpus tests/corpus/dlp-holdout
 
 fuzz: deps
 	@scripts/fuzz $(FUZZ_SECONDS)

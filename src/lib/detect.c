@@ -105,7 +105,7 @@ static bool nine_3_2_4(const char *s, size_t n, char d[9])
         }
         return true;
     }
-    if (n != 11 || (s[3] != '-' && s[3] != ' ') || s[6] != s[3])
+    if (n != 11 || (s[3] != '-' && s[3] != ' ' && s[3] != '.' && s[3] != '/') || s[6] != s[3])
         return false;
     for (size_t i = 0; i < 9; i++) {
         if (!is_digit(s[pos11[i]]))
@@ -249,7 +249,7 @@ static size_t card_digits(const char *s, size_t n, char d[MAX_DIGITS])
             if (k == MAX_DIGITS)
                 return 0;
             d[k++] = c;
-        } else if ((c == ' ' || c == '-') && is_digit(s[i - 1]) && (!sep || sep == c)) {
+        } else if ((c == ' ' || c == '-' || c == '.') && is_digit(s[i - 1]) && (!sep || sep == c)) {
             sep = c;
         } else {
             return 0;
@@ -560,6 +560,11 @@ static bool valid_passport(const char *s, size_t n)
 /* Context keywords are written in lower case: the scanner matches them
  * caseless and at word boundaries ("aba" must not fire inside "abandon"). */
 static const char *const ctx_npi[] = {"npi", "national provider", NULL};
+/* A bare nine-digit SSN or ITIN counts only next to one of these. */
+static const char *const ctx_ssn_bare[] = {"ssn",     "ss#",    "ss #",     "social security",
+                                           "social",  "tax id", "taxpayer", "tin",
+                                           "soc sec", "ssa",    NULL};
+static const char *const ctx_itin_bare[] = {"itin", "taxpayer", "tax id", "tin", NULL};
 static const char *const ctx_dea[] = {"dea", "drug enforcement", NULL};
 static const char *const ctx_mrn[] = {
     "mrn",           "medical record", "med rec",        "member id",      "member #",
@@ -568,9 +573,11 @@ static const char *const ctx_mrn[] = {
 static const char *const ctx_dob[] = {"dob",  "d.o.b", "date of birth", "birth date", "birthdate",
                                       "born", NULL};
 static const char *const ctx_aba[] = {"routing", "aba", "rtn", "transit", NULL};
-static const char *const ctx_account[] = {"account number", "account no",       "account #",
-                                          "acct",           "checking account", "savings account",
-                                          "bank account",   "deposit account",  NULL};
+static const char *const ctx_account[] = {"account number", "account no", "account #", "acct",
+                                          "checking account", "savings account", "bank account",
+                                          "deposit account", "dda", "direct deposit",
+                                          /* alone: the bank rule needs a routing number too */
+                                          "account", NULL};
 static const char *const ctx_license[] = {"driver's license",
                                           "driver\xe2\x80\x99s license",
                                           "drivers license",
@@ -611,44 +618,45 @@ static const char *const ctx_passport[] = {"passport", NULL};
  */
 const sp_detector sp_detectors[] = {
     {"ssn", "US Social Security number", SP_KIND_IDENTIFIER, SP_BAND_CRITICAL,
-     "\\b([0-9]{3}-[0-9]{2}-[0-9]{4}|[0-9]{3} [0-9]{2} [0-9]{4}|[0-9]{9})\\b", false, sp_valid_ssn,
-     NULL},
+     "\\b([0-9]{3}[-. /][0-9]{2}[-. /][0-9]{4}|[0-9]{9})\\b", false, sp_valid_ssn, NULL,
+     ctx_ssn_bare},
     {"itin", "US Individual Taxpayer Identification Number", SP_KIND_IDENTIFIER, SP_BAND_CRITICAL,
-     "\\b(9[0-9]{2}-[0-9]{2}-[0-9]{4}|9[0-9]{2} [0-9]{2} [0-9]{4}|9[0-9]{8})\\b", false,
-     sp_valid_itin, NULL},
-    {"npi", "National Provider Identifier", SP_KIND_IDENTIFIER, SP_BAND_MEDIUM,
-     "\\b[12][0-9]{9}\\b", false, sp_valid_npi, ctx_npi},
-    {"dea", "DEA registration number", SP_KIND_IDENTIFIER, SP_BAND_MEDIUM,
-     "\\b[ABCDEFGHJKLMPRSTUX][A-Z9][0-9]{7}\\b", false, sp_valid_dea, ctx_dea},
+     "\\b(9[0-9]{2}[-. /][0-9]{2}[-. /][0-9]{4}|9[0-9]{8})\\b", false, sp_valid_itin, NULL,
+     ctx_itin_bare},
+    {"npi", "National Provider Identifier", SP_KIND_PROVIDER, SP_BAND_MEDIUM, "\\b[12][0-9]{9}\\b",
+     false, sp_valid_npi, ctx_npi, NULL},
+    {"dea", "DEA registration number", SP_KIND_PROVIDER, SP_BAND_MEDIUM,
+     "\\b[ABCDEFGHJKLMPRSTUX][A-Z9][0-9]{7}\\b", false, sp_valid_dea, ctx_dea, NULL},
     {"mbi", "Medicare Beneficiary Identifier", SP_KIND_HEALTH_ID, SP_BAND_CRITICAL,
      "\\b[1-9]" MBI_A MBI_AN "[0-9]-?" MBI_A MBI_AN "[0-9]-?" MBI_A MBI_A "[0-9]{2}\\b", false,
-     sp_valid_mbi, NULL},
+     sp_valid_mbi, NULL, NULL},
     {"mrn", "medical record, member or patient number", SP_KIND_HEALTH_ID, SP_BAND_HIGH,
-     "\\b[a-z]{0,3}-?[0-9]{5,13}[a-z]?\\b", true, valid_mrn, ctx_mrn},
+     "\\b([a-z]{0,3}-?[0-9]{5,13}[a-z]?|[0-9]{2,4}-[0-9]{3,8})\\b", true, valid_mrn, ctx_mrn, NULL},
     {"dob", "date of birth", SP_KIND_IDENTIFIER, SP_BAND_MEDIUM,
      "\\b(" MON "[/-]" DAY "[/-]" YEAR "|" YEAR "-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
      "|" DAY "\\." MON "\\." YEAR "|" MONTHS " " DAY "(st|nd|rd|th)?,? " YEAR "|" DAY
      "(st|nd|rd|th)? " MONTHS ",? " YEAR ")\\b",
-     true, sp_valid_dob, ctx_dob},
+     true, sp_valid_dob, ctx_dob, NULL},
     {"card", "payment card number", SP_KIND_FINANCIAL, SP_BAND_CRITICAL,
-     "\\b([0-9]{13,19}|[0-9]{4}[ -][0-9]{4}[ -][0-9]{4}[ -][0-9]{1,7}"
-     "|[0-9]{4}[ -][0-9]{4}[ -][0-9]{4}[ -][0-9]{4}[ -][0-9]{1,3}"
-     "|[0-9]{4}[ -][0-9]{6}[ -][0-9]{4,5})\\b",
-     false, sp_valid_card, NULL},
+     "\\b([0-9]{13,19}|[0-9]{4}[ .-][0-9]{4}[ .-][0-9]{4}[ .-][0-9]{1,7}"
+     "|[0-9]{4}[ .-][0-9]{4}[ .-][0-9]{4}[ .-][0-9]{4}[ .-][0-9]{1,3}"
+     "|[0-9]{4}[ .-][0-9]{6}[ .-][0-9]{4,5})\\b",
+     false, sp_valid_card, NULL, NULL},
     {"aba", "ABA routing number", SP_KIND_FINANCIAL, SP_BAND_MEDIUM, "\\b[0-9]{9}\\b", false,
-     sp_valid_aba, ctx_aba},
+     sp_valid_aba, ctx_aba, NULL},
     {"bank_account", "bank account number", SP_KIND_FINANCIAL, SP_BAND_HIGH, "\\b[0-9]{6,17}\\b",
-     false, valid_account, ctx_account},
+     false, valid_account, ctx_account, NULL},
     {"drivers_license", "driver's license number", SP_KIND_IDENTIFIER, SP_BAND_HIGH,
      "\\b([A-Z]{1,2}[0-9]{4,14}|[A-Z][0-9]{3}-[0-9]{3,4}-[0-9]{2,4}(-[0-9]{1,3}){0,2})\\b", false,
-     valid_license, ctx_license},
+     valid_license, ctx_license, NULL},
     {"passport", "passport number", SP_KIND_IDENTIFIER, SP_BAND_HIGH,
-     "\\b([A-Z][0-9]{8}|[A-Z]{2}[0-9]{7}|[0-9]{9})\\b", false, valid_passport, ctx_passport},
-    {"icd10", "ICD-10-CM diagnosis code", SP_KIND_HEALTH, SP_BAND_MEDIUM, NULL, false, NULL, NULL},
-    {"drug", "drug name", SP_KIND_HEALTH, SP_BAND_LOW, NULL, true, NULL, NULL},
+     "\\b([A-Z][0-9]{8}|[A-Z]{2}[0-9]{7}|[0-9]{9})\\b", false, valid_passport, ctx_passport, NULL},
+    {"icd10", "ICD-10-CM diagnosis code", SP_KIND_HEALTH, SP_BAND_MEDIUM, NULL, false, NULL, NULL,
+     NULL},
+    {"drug", "drug name", SP_KIND_HEALTH, SP_BAND_LOW, NULL, true, NULL, NULL, NULL},
     {"clinical", "condition, procedure or clinical term", SP_KIND_HEALTH, SP_BAND_LOW, NULL, true,
-     NULL, NULL},
-    {NULL, NULL, 0, 0, NULL, false, NULL, NULL},
+     NULL, NULL, NULL},
+    {NULL, NULL, 0, 0, NULL, false, NULL, NULL, NULL},
 };
 
 const sp_detector *sp_detector_find(const char *name)

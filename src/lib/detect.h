@@ -30,6 +30,8 @@ typedef enum {
     SP_KIND_HEALTH_ID,  /* identifies a person in a health context by itself (MBI, MRN, NPI?) */
     SP_KIND_HEALTH,     /* health content (ICD-10 code, drug, condition) */
     SP_KIND_FINANCIAL,  /* card or bank data */
+    SP_KIND_PROVIDER,   /* identifies a health-care provider, not a patient (NPI, DEA):
+                           public, so not patient data near health content */
 } sp_kind;
 
 /* A validator: true when the candidate text (exactly the bytes the
@@ -52,6 +54,11 @@ typedef struct {
      * setting, default 300 characters, either side) for a validated match
      * to count; NULL-terminated; NULL when the value counts on its own. */
     const char *const *context;
+    /* Words that must be near when the value is written without any
+     * separator, or with dots or slashes (a bare "536228714" is as likely a
+     * part number as an SSN, "536.22.8714" a version number); NULL when
+     * those forms count alone. */
+    const char *const *bare_context;
 } sp_detector;
 
 /* The built-in detectors, ending with a NULL name. */

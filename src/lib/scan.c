@@ -124,6 +124,8 @@ static void build_patterns(const sp_scanner *s, patterns *ps, patterns *gated)
         }
         for (const char *const *k = det->context; k && *k; k++)
             pat_add(ps, literal_pattern(*k), LIT_FLAGS, lit_info(PAT_CONTEXT, d, -1, *k));
+        for (const char *const *k = det->bare_context; k && *k; k++)
+            pat_add(ps, literal_pattern(*k), LIT_FLAGS, lit_info(PAT_CONTEXT, d, -1, *k));
     }
     for (guint r = 0; r < s->p->rules->len; r++) {
         const sp_rule *rule = s->p->rules->pdata[r];
@@ -339,12 +341,18 @@ static bool scan_range(state *st, guint part, const char *text, size_t len, gsiz
             continue; /* inside a longer word */
         const char *cand = text + from;
         size_t clen = to - from;
-        finding f = {pi->det, from, part, NULL};
+        finding f = {pi->det, from, part, NULL, false};
         switch (pi->type) {
         case PAT_DETECTOR: {
             const sp_detector *d = &sp_detectors[pi->det];
             if (d->validate && !d->validate(cand, clen))
                 continue;
+            if (d->bare_context) {
+                /* only digits, or dots and slashes between them */
+                f.bare = true;
+                for (size_t k = 0; k < clen && f.bare; k++)
+                    f.bare = g_ascii_isdigit(cand[k]) || cand[k] == '.' || cand[k] == '/';
+            }
             break;
         }
         case PAT_ICD10:

@@ -179,7 +179,8 @@ void scan_decide(state *st, const view *parts, const facts *fx, sp_scan_result *
     for (guint i = 0; i < st->findings->len; i++) {
         finding *f = &g_array_index(st->findings, finding, i);
         const sp_detector *d = &sp_detectors[f->det];
-        if (d->context && !near(st->context, f->det, f->part, f->pos, window, false, 0))
+        bool needs_words = d->context || (f->bare && d->bare_context);
+        if (needs_words && !near(st->context, f->det, f->part, f->pos, window, false, 0))
             continue;
         count[f->det]++;
         if (first[f->det] < 0)

@@ -51,6 +51,7 @@ typedef struct {
     gsize pos;
     guint part;
     char *value;
+    bool bare; /* no separator, or dots/slashes (see sp_detector.bare_context) */
 } finding;
 
 /* Per-message state while scanning its parts. */

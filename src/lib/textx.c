@@ -34,7 +34,15 @@ static GString *collapse(const char *text, size_t len, bool *high)
     for (size_t i = 0; i < len; i++) {
         char c = text[i];
         any |= (unsigned char)c;
+        /* A no-break space (U+00A0, what &nbsp; becomes) separates digit
+         * groups in pasted numbers as often as a space does. */
+        if ((unsigned char)c == 0xc2 && i + 1 < len && (unsigned char)text[i + 1] == 0xa0) {
+            i++;
+            space = true;
+            continue;
+        }
         switch (c) {
+        case '_': /* snake_case keys in CSV and JSON: "patient_dob" reads "patient dob" */
         case ' ':
         case '\t':
         case '\r':
