@@ -78,6 +78,47 @@ static void test_lookalikes_are_not_found(void **state)
     sp_scan_result_clear(&r);
 }
 
+static void test_forms_that_need_their_keyword(void **state)
+{
+    sp_scan_result r;
+    /* A bare nine-digit number, or one with dots, is a serial or a version
+     * until a keyword says it is an SSN. */
+    scan(HDR "\r\nDevice serial 536228714, build 536.22.8714.\r\n", &r);
+    assert_null(hit(&r, "ssn"));
+    sp_scan_result_clear(&r);
+    scan(HDR "\r\nSSN 536228714 and SS# 536.22.8714\r\n", &r);
+    assert_non_null(hit(&r, "ssn"));
+    assert_int_equal(hit(&r, "ssn")->count, 2);
+    sp_scan_result_clear(&r);
+    /* A provider's public NPI near clinical words is not patient data. */
+    scan(HDR "\r\nDr. Ada Stone, Cardiology. NPI 1234567893. Diagnosis of hypertension "
+             "and type 2 diabetes mellitus are treated here.\r\n",
+         &r);
+    assert_non_null(hit(&r, "npi"));
+    assert_false(r.hipaa);
+    sp_scan_result_clear(&r);
+}
+
+static void test_nbsp_and_snake_case(void **state)
+{
+    sp_scan_result r;
+    scan(HDR "MIME-Version: 1.0\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+             "<p>Card 4556&nbsp;7375&nbsp;8689&nbsp;9855</p>\r\n",
+         &r);
+    assert_non_null(hit(&r, "card"));
+    sp_scan_result_clear(&r);
+    scan(HDR "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+             "--b\r\nContent-Type: text/plain\r\n\r\nClaims attached.\r\n"
+             "--b\r\nContent-Type: text/csv; name=c.csv\r\n"
+             "Content-Disposition: attachment; filename=c.csv\r\n\r\n"
+             "member_id,patient_dob,icd10\r\nXKJ1666425220,1940-01-27,E11.9\r\n--b--\r\n",
+         &r);
+    assert_non_null(hit(&r, "mrn"));
+    assert_true(r.hipaa);
+    assert_int_equal(r.action, SP_ACT_ENCRYPT);
+    sp_scan_result_clear(&r);
+}
+
 static void test_html_split_by_markup(void **state)
 {
     sp_scan_result r;
@@ -270,6 +311,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_ssn_and_card),
         cmocka_unit_test(test_lookalikes_are_not_found),
+        cmocka_unit_test(test_forms_that_need_their_keyword),
+        cmocka_unit_test(test_nbsp_and_snake_case),
         cmocka_unit_test(test_html_split_by_markup),
         cmocka_unit_test(test_encodings),
         cmocka_unit_test(test_attachments),
