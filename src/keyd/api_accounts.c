@@ -195,9 +195,8 @@ void api_account_activate(ks_req *r)
     if (!body)
         return;
     fields_only(&f, "token", NULL);
-    const char *token = fields_str(&f, "token", true, 1, 128);
     uint8_t h[KS_HASH_LEN];
-    bool shaped = !f.failed && auth_token_hash(token, "spa_", h);
+    bool shaped = fields_token(&f, "spa_", h);
     json_decref(body);
     if (f.failed)
         return;
@@ -240,14 +239,6 @@ void api_reset_request(ks_req *r)
     store_account_clear(&a);
 }
 
-/* The reset token from the body; false (reply set) when malformed. */
-static bool reset_token(ks_req *r, ks_fields *f, uint8_t h[KS_HASH_LEN], bool *shaped)
-{
-    const char *token = fields_str(f, "token", true, 1, 128);
-    *shaped = !f->failed && auth_token_hash(token, "spr_", h);
-    return !f->failed;
-}
-
 void api_reset_questions(ks_req *r)
 {
     ks_server *srv = req_server(r);
@@ -258,10 +249,9 @@ void api_reset_questions(ks_req *r)
         return;
     fields_only(&f, "token", NULL);
     uint8_t h[KS_HASH_LEN];
-    bool shaped = false;
-    bool ok = reset_token(r, &f, h, &shaped);
+    bool shaped = fields_token(&f, "spr_", h);
     json_decref(body);
-    if (!ok)
+    if (f.failed)
         return;
     store_account a = {0};
     GArray *qs = NULL;
@@ -288,8 +278,7 @@ void api_reset_confirm(ks_req *r)
         return;
     fields_only(&f, "token", "answers", "password", NULL);
     uint8_t h[KS_HASH_LEN];
-    bool shaped = false;
-    reset_token(r, &f, h, &shaped);
+    bool shaped = fields_token(&f, "spr_", h);
     json_t *answers = fields_array(&f, "answers", true, MIN_QUESTIONS, MAX_QUESTIONS);
     const char *password = fields_str(&f, "password", true, 1, 1024);
     for (size_t i = 0; !f.failed && i < json_array_size(answers); i++)

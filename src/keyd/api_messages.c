@@ -38,25 +38,25 @@ static json_t *expiry_json(gint64 expires)
     return json_string(t);
 }
 
-/* Writer callbacks: the deferred reply stands if the write committed. */
-static void created(void *ctx, bool ok, const GError *err)
+/* Writer callbacks: the deferred reply stands if the write committed (and
+ * the counter goes up), else it becomes 503. */
+static void written(ks_req *r, bool ok, const GError *err, gint64 *counter)
 {
-    ks_req *r = ctx;
     if (ok)
-        __atomic_fetch_add(&req_server(r)->n_keys_created, 1, __ATOMIC_RELAXED);
+        __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
     else
         reply_unavailable(r, (GError *)err);
     req_resume(r);
 }
 
+static void created(void *ctx, bool ok, const GError *err)
+{
+    written(ctx, ok, err, &req_server(ctx)->n_keys_created);
+}
+
 static void released(void *ctx, bool ok, const GError *err)
 {
-    ks_req *r = ctx;
-    if (ok)
-        __atomic_fetch_add(&req_server(r)->n_keys_released, 1, __ATOMIC_RELAXED);
-    else
-        reply_unavailable(r, (GError *)err);
-    req_resume(r);
+    written(ctx, ok, err, &req_server(ctx)->n_keys_released);
 }
 
 void api_message_create(ks_req *r)

@@ -321,6 +321,12 @@ const char *fields_str(ks_fields *f, const char *name, bool required, size_t min
     return s;
 }
 
+bool fields_token(ks_fields *f, const char *prefix, uint8_t hash[KS_HASH_LEN])
+{
+    const char *token = fields_str(f, "token", true, 1, 128);
+    return token && auth_token_hash(token, prefix, hash);
+}
+
 char *fields_addr(ks_fields *f, const char *name, bool required)
 {
     const char *s = fields_str(f, name, required, 3, 254);

@@ -101,6 +101,10 @@ char *fields_addr(ks_fields *f, const char *name, bool required);
 bool fields_bool(ks_fields *f, const char *name, bool dflt);
 /* An array of min..max elements; NULL when absent and optional. */
 json_t *fields_array(ks_fields *f, const char *name, bool required, size_t min, size_t max);
+/* The required member "token": true with its SHA-256 in hash when it has
+ * the shape of one of our tokens with this prefix. A token of the wrong
+ * shape is not a field error: it is answered like an unknown token. */
+bool fields_token(ks_fields *f, const char *prefix, uint8_t hash[KS_HASH_LEN]);
 /* Fail with a field-specific message. */
 void fields_fail(ks_fields *f, const char *field, const char *why);
 

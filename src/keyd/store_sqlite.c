@@ -240,6 +240,23 @@ bool sq_tx_end(store *s, conn *c, bool commit, GError **err)
     return ok;
 }
 
+conn *sq_write_begin(store *s, GError **err)
+{
+    conn *c = sq_conn_get(s, err);
+    if (c && !sq_tx_write(s, c, err)) {
+        sq_conn_put(s, c);
+        c = NULL;
+    }
+    return c;
+}
+
+bool sq_write_end(store *s, conn *c, bool ok, GError **err)
+{
+    ok = sq_tx_end(s, c, ok, ok ? err : NULL) && ok;
+    sq_conn_put(s, c);
+    return ok;
+}
+
 bool sq_audit_insert(conn *c, const ks_audit_event *ev, GError **err)
 {
     if (!ev)

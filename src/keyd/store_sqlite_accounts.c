@@ -133,13 +133,9 @@ int store_account_register(store *s, const store_registration *r,
                            const uint8_t token_hash[KS_HASH_LEN], gint64 token_expires,
                            const ks_audit_event *ev, GError **err)
 {
-    conn *c = sq_conn_get(s, err);
+    conn *c = sq_write_begin(s, err);
     if (!c)
         return -1;
-    if (!sq_tx_write(s, c, err)) {
-        sq_conn_put(s, c);
-        return -1;
-    }
     int result = 1;
     bool ok = true;
     sqlite3_stmt *st = sq_prep(c, "SELECT id, status FROM accounts WHERE email = ?", err);
@@ -193,8 +189,7 @@ int store_account_register(store *s, const store_registration *r,
     }
     if (ok)
         ok = sq_audit_insert(c, ev, err);
-    ok = sq_tx_end(s, c, ok, ok ? err : NULL) && ok;
-    sq_conn_put(s, c);
+    ok = sq_write_end(s, c, ok, err);
     return ok ? result : -1;
 }
 
@@ -230,13 +225,9 @@ static int mailtoken_consume(conn *c, const uint8_t hash[KS_HASH_LEN], store_mai
 int store_account_activate(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, char **email,
                            const ks_audit_event *ev, GError **err)
 {
-    conn *c = sq_conn_get(s, err);
+    conn *c = sq_write_begin(s, err);
     if (!c)
         return -1;
-    if (!sq_tx_write(s, c, err)) {
-        sq_conn_put(s, c);
-        return -1;
-    }
     gint64 id = 0;
     int r = mailtoken_consume(c, hash, MAILTOKEN_ACTIVATE, now, &id, err);
     bool ok = r >= 0;
@@ -261,8 +252,7 @@ int store_account_activate(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now
             ok = sq_audit_insert(c, &e, err);
         }
     }
-    ok = sq_tx_end(s, c, ok, ok ? err : NULL) && ok;
-    sq_conn_put(s, c);
+    ok = sq_write_end(s, c, ok, err);
     if (!ok && email) {
         g_free(*email);
         *email = NULL;
@@ -343,13 +333,9 @@ static bool account_end_sessions(conn *c, gint64 id, GError **err)
 int store_reset_complete(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, const char *pw_hash,
                          const ks_audit_event *ev, GError **err)
 {
-    conn *c = sq_conn_get(s, err);
+    conn *c = sq_write_begin(s, err);
     if (!c)
         return -1;
-    if (!sq_tx_write(s, c, err)) {
-        sq_conn_put(s, c);
-        return -1;
-    }
     gint64 id = 0;
     int r = mailtoken_consume(c, hash, MAILTOKEN_RESET, now, &id, err);
     bool ok = r >= 0;
@@ -381,8 +367,7 @@ int store_reset_complete(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, 
             ok = sq_audit_insert(c, &e, err);
         }
     }
-    ok = sq_tx_end(s, c, ok, ok ? err : NULL) && ok;
-    sq_conn_put(s, c);
+    ok = sq_write_end(s, c, ok, err);
     return ok ? r : -1;
 }
 

@@ -44,6 +44,11 @@ int sq_step_row(conn *c, sqlite3_stmt *st, GError **err);
 /* BEGIN IMMEDIATE under the process-wide write lock; commit or roll back. */
 bool sq_tx_write(store *s, conn *c, GError **err);
 bool sq_tx_end(store *s, conn *c, bool commit, GError **err);
+/* A pooled connection in a write transaction, or NULL (err set). */
+conn *sq_write_begin(store *s, GError **err);
+/* Commit when ok (else roll back) and return the connection to the pool;
+ * true when ok and the commit succeeded. */
+bool sq_write_end(store *s, conn *c, bool ok, GError **err);
 /* Append ev (may be NULL: nothing) to the audit chain, in the transaction. */
 bool sq_audit_insert(conn *c, const ks_audit_event *ev, GError **err);
 gint64 sq_now(void);
@@ -55,20 +60,14 @@ bool sq_account_upsert(conn *c, const char *email, const char *name, const char 
  * the body, the audit row, commit or roll back. BODY sets ok. */
 #define WRITE_TX(s, err, ev, ...)                                                                  \
     do {                                                                                           \
-        conn *c = sq_conn_get((s), (err));                                                         \
+        conn *c = sq_write_begin((s), (err));                                                      \
         if (!c)                                                                                    \
             return false;                                                                          \
-        if (!sq_tx_write((s), c, (err))) {                                                         \
-            sq_conn_put((s), c);                                                                   \
-            return false;                                                                          \
-        }                                                                                          \
         bool ok = true;                                                                            \
         __VA_ARGS__;                                                                               \
         if (ok)                                                                                    \
             ok = sq_audit_insert(c, (ev), (err));                                                  \
-        ok = sq_tx_end((s), c, ok, ok ? (err) : NULL) && ok;                                       \
-        sq_conn_put((s), c);                                                                       \
-        return ok;                                                                                 \
+        return sq_write_end((s), c, ok, (err));                                                    \
     } while (0)
 
 #endif
