@@ -3,28 +3,18 @@
  */
 #include "config.h"
 
+#include "policy.h"
 #include "sp_error.h"
 
 #include <arpa/inet.h>
 #include <sodium.h>
 #include <string.h>
 
-#ifndef SEALPOST_DATADIR
-#define SEALPOST_DATADIR "/usr/share/sealpost"
-#endif
-#ifndef SEALPOST_SOURCE_ROOT
-#define SEALPOST_SOURCE_ROOT ""
-#endif
-
-/* The shipped blocklist: the installed copy, else the one in the source
- * tree this binary was built from (running from the build directory). */
+/* The shipped blocklist, in the data directory the policy engine uses too
+ * (installed, or the source tree's data/ when run from the build). */
 static char *default_blocklist(void)
 {
-    char *p = g_build_filename(SEALPOST_DATADIR, "passwords.txt", NULL);
-    if (g_file_test(p, G_FILE_TEST_IS_REGULAR) || !*SEALPOST_SOURCE_ROOT)
-        return p;
-    g_free(p);
-    return g_build_filename(SEALPOST_SOURCE_ROOT, "data", "passwords", "blocklist.txt", NULL);
+    return g_build_filename(sp_data_dir(), "passwords", "blocklist.txt", NULL);
 }
 
 static void defaults(ks_config *c)
