@@ -1,59 +1,36 @@
 /*
- * patterns.c - the scanner's Hyperscan expressions, rebuilt here the way
- * src/lib/scan.c's build_patterns() builds them (src/ exports no such list):
- * each detector's pattern (SOM_LEFTMOST|UTF8, CASELESS when the detector
- * says so) except those gated by context keywords (scan.c runs those only
- * in the windows around their keywords, with a second database: part of
- * the scanner's own work, not of the limit), the ICD-10 code shape, lexicon terms and context
- * keywords as escaped CASELESS literals, then each policy rule's words, exclusion phrases and
- * regular expressions.
+ * patterns.c - the expressions of the scanner's main database, as scan.c
+ * builds them (sp_scan_expressions()), with what each is for, so that the
+ * benchmark can compile parts of the same set (regexes alone, literals
+ * alone) and feed the same expressions to PCRE2. The detectors gated by
+ * their context keywords live in the scanner's second database, scanned
+ * only around those keywords: part of the scanner's own work, not of the
+ * limit.
  *
- * main.c checks that this list is the scanner's own: the name scan.c gives
- * its cache file is a hash of exactly these expressions and flags, and
- * sb_patterns_cache_name() computes the same hash. If scan.c changes and
- * this file does not, the benchmark says so.
+ * main.c still checks that the list names the scanner's own cache file
+ * (a hash of exactly these expressions and flags).
  */
 #include "scanbench.h"
+#include "scan.h"
 
 #include <string.h>
 
-static void add(sb_patterns *ps, char *expr, unsigned flags, sb_class cls, int group)
+static void collect(void *ctx, const char *expr, unsigned flags, sp_expr_kind kind, int detector,
+                    bool gated)
 {
-    g_ptr_array_add(ps->exprs, expr);
+    sb_patterns *ps = ctx;
+    if (gated)
+        return;
+    /* sb_class lists the kinds in sp_expr_kind's order. */
+    sb_class cls = (sb_class)kind;
+    int group = kind == SP_EXPR_DETECTOR || kind == SP_EXPR_ICD10 || kind == SP_EXPR_TERM ||
+                        kind == SP_EXPR_CONTEXT
+                    ? detector
+                    : -1;
+    g_ptr_array_add(ps->exprs, g_strdup(expr));
     g_array_append_val(ps->flags, flags);
     g_array_append_val(ps->cls, cls);
     g_array_append_val(ps->group, group);
-}
-
-/* As scan.c: letters, digits and bytes >= 0x80 as they are, the rest \xHH. */
-static char *literal(const char *lit)
-{
-    GString *s = g_string_new(NULL);
-    for (const unsigned char *c = (const unsigned char *)lit; *c; c++) {
-        if (g_ascii_isalnum(*c) || *c >= 0x80)
-            g_string_append_c(s, (char)*c);
-        else
-            g_string_append_printf(s, "\\x%02x", *c);
-    }
-    return g_string_free(s, FALSE);
-}
-
-/* As scan.c: stripped non-empty lines not starting with '#', valid UTF-8. */
-static char **lexicon(const char *name)
-{
-    g_autofree char *path = g_build_filename(sp_data_dir(), "lexicons", name, NULL);
-    g_autofree char *text = NULL;
-    if (!g_file_get_contents(path, &text, NULL, NULL))
-        return g_new0(char *, 1);
-    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-    GPtrArray *out = g_ptr_array_new();
-    for (char **l = lines; *l; l++) {
-        g_strstrip(*l);
-        if (**l && **l != '#' && g_utf8_validate(*l, -1, NULL))
-            g_ptr_array_add(out, g_strdup(*l));
-    }
-    g_ptr_array_add(out, NULL);
-    return (char **)g_ptr_array_free(out, FALSE);
 }
 
 /* Build ps (cleared with sb_patterns_clear) for policy p. */
@@ -63,38 +40,7 @@ void sb_patterns_build(const sp_policy *p, sb_patterns *ps)
     ps->flags = g_array_new(FALSE, FALSE, sizeof(unsigned));
     ps->cls = g_array_new(FALSE, FALSE, sizeof(sb_class));
     ps->group = g_array_new(FALSE, FALSE, sizeof(int));
-    const unsigned lit = HS_FLAG_CASELESS;
-    for (int d = 0; sp_detectors[d].name; d++) {
-        const sp_detector *det = &sp_detectors[d];
-        if (det->pattern) {
-            unsigned f =
-                HS_FLAG_SOM_LEFTMOST | HS_FLAG_UTF8 | (det->caseless ? HS_FLAG_CASELESS : 0);
-            if (!det->context) /* gated ones go in scan.c's second database */
-                add(ps, g_strdup(det->pattern), f, SB_DETECTOR, d);
-        } else if (!strcmp(det->name, "icd10")) {
-            add(ps, g_strdup("\\b[A-TV-Z][0-9][0-9AB](?:\\.?[0-9A-TV-Z]{1,4})?\\b"),
-                HS_FLAG_SOM_LEFTMOST, SB_ICD10, d);
-        } else {
-            g_autofree char *file = !strcmp(det->name, "drug")
-                                        ? g_strdup("drugs.txt")
-                                        : g_strconcat(det->name, ".txt", NULL);
-            g_auto(GStrv) terms = lexicon(file);
-            for (char **t = terms; *t; t++)
-                add(ps, literal(*t), lit, SB_TERM, d);
-        }
-        for (const char *const *k = det->context; k && *k; k++)
-            add(ps, literal(*k), lit, SB_CONTEXT, d);
-    }
-    for (guint r = 0; r < p->rules->len; r++) {
-        const sp_rule *rule = p->rules->pdata[r];
-        for (guint i = 0; rule->words && i < rule->words->len; i++)
-            add(ps, literal(rule->words->pdata[i]), lit, SB_WORD, -1);
-        for (guint i = 0; rule->exclude && i < rule->exclude->len; i++)
-            add(ps, literal(rule->exclude->pdata[i]), lit, SB_EXCLUDE, -1);
-        for (guint i = 0; rule->regex && i < rule->regex->len; i++)
-            add(ps, g_strdup(rule->regex->pdata[i]),
-                HS_FLAG_SOM_LEFTMOST | HS_FLAG_UTF8 | HS_FLAG_CASELESS, SB_REGEX, -1);
-    }
+    sp_scan_expressions(p, collect, ps);
 }
 
 void sb_patterns_clear(sb_patterns *ps)

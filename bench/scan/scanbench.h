@@ -18,6 +18,7 @@
 
 /* What one expression of the scanner's database is, for the report. */
 typedef enum {
+    /* In sp_expr_kind's order (scan.h): patterns.c maps one to the other. */
     SB_DETECTOR, /* a detector's regular expression */
     SB_ICD10,    /* the ICD-10 code shape */
     SB_TERM,     /* a lexicon literal (drugs, clinical terms) */

@@ -99,7 +99,7 @@ static char **read_lexicon(const char *name)
 
 static const unsigned LIT_FLAGS = HS_FLAG_CASELESS;
 
-static void build_patterns(const sp_scanner *s, patterns *ps, patterns *gated)
+static void build_patterns(const sp_policy *p, patterns *ps, patterns *gated)
 {
     for (int d = 0; sp_detectors[d].name; d++) {
         const sp_detector *det = &sp_detectors[d];
@@ -127,8 +127,8 @@ static void build_patterns(const sp_scanner *s, patterns *ps, patterns *gated)
         for (const char *const *k = det->bare_context; k && *k; k++)
             pat_add(ps, literal_pattern(*k), LIT_FLAGS, lit_info(PAT_CONTEXT, d, -1, *k));
     }
-    for (guint r = 0; r < s->p->rules->len; r++) {
-        const sp_rule *rule = s->p->rules->pdata[r];
+    for (guint r = 0; r < p->rules->len; r++) {
+        const sp_rule *rule = p->rules->pdata[r];
         for (guint i = 0; rule->words && i < rule->words->len; i++)
             pat_add(ps, literal_pattern(rule->words->pdata[i]), LIT_FLAGS,
                     lit_info(PAT_WORD, -1, (int)r, rule->words->pdata[i]));
@@ -140,6 +140,42 @@ static void build_patterns(const sp_scanner *s, patterns *ps, patterns *gated)
                     HS_FLAG_SOM_LEFTMOST | HS_FLAG_UTF8 | HS_FLAG_CASELESS,
                     (pat_info){PAT_REGEX, -1, (int)r, 0, false, false});
     }
+}
+
+static void patterns_init(patterns *ps)
+{
+    ps->exprs = g_ptr_array_new_with_free_func(g_free);
+    ps->flags = g_array_new(FALSE, FALSE, sizeof(unsigned));
+    ps->info = g_array_new(FALSE, FALSE, sizeof(pat_info));
+}
+
+static void patterns_clear(patterns *ps)
+{
+    g_ptr_array_unref(ps->exprs);
+    g_array_unref(ps->flags);
+    if (ps->info)
+        g_array_unref(ps->info);
+}
+
+static void patterns_each(const patterns *ps, bool gated, sp_expr_fn fn, void *ctx)
+{
+    for (guint i = 0; i < ps->exprs->len; i++) {
+        const pat_info *pi = &g_array_index(ps->info, pat_info, i);
+        fn(ctx, ps->exprs->pdata[i], g_array_index(ps->flags, unsigned, i), pi->type, pi->det,
+           gated);
+    }
+}
+
+void sp_scan_expressions(const sp_policy *p, sp_expr_fn fn, void *ctx)
+{
+    patterns ps, gs;
+    patterns_init(&ps);
+    patterns_init(&gs);
+    build_patterns(p, &ps, &gs);
+    patterns_each(&ps, false, fn, ctx);
+    patterns_each(&gs, true, fn, ctx);
+    patterns_clear(&ps);
+    patterns_clear(&gs);
 }
 
 /* The cache file for these patterns: a hash of everything that shapes the
@@ -226,25 +262,20 @@ sp_scanner *sp_scanner_new(const sp_policy *p, const char *cache_dir, GError **e
     for (s->n_det = 0; sp_detectors[s->n_det].name; s->n_det++)
         ;
 
-    patterns ps = {g_ptr_array_new_with_free_func(g_free),
-                   g_array_new(FALSE, FALSE, sizeof(unsigned)),
-                   g_array_new(FALSE, FALSE, sizeof(pat_info))};
-    patterns gs = {g_ptr_array_new_with_free_func(g_free),
-                   g_array_new(FALSE, FALSE, sizeof(unsigned)),
-                   g_array_new(FALSE, FALSE, sizeof(pat_info))};
-    build_patterns(s, &ps, &gs);
-    s->info = ps.info;
-    s->ginfo = gs.info;
+    patterns ps, gs;
+    patterns_init(&ps);
+    patterns_init(&gs);
+    build_patterns(p, &ps, &gs);
+    s->info = g_steal_pointer(&ps.info); /* the scanner keeps the match info */
+    s->ginfo = g_steal_pointer(&gs.info);
     g_autofree char *dir = cache_dir ? g_strdup(cache_dir) : default_cache_dir();
     bool cached_main = false, cached_gated = false;
     bool ok =
         compile_db(&ps, dir, "policy", p->source, &s->db, &cached_main, err) &&
         (!gs.exprs->len || compile_db(&gs, dir, "gated", p->source, &s->gated, &cached_gated, err));
     s->cached = cached_main && (cached_gated || !gs.exprs->len);
-    g_ptr_array_unref(ps.exprs);
-    g_array_unref(ps.flags);
-    g_ptr_array_unref(gs.exprs);
-    g_array_unref(gs.flags);
+    patterns_clear(&ps);
+    patterns_clear(&gs);
     /* One scratch serves both databases when allocated for each. */
     if (ok && (hs_alloc_scratch(s->db, &s->proto) != HS_SUCCESS ||
                (s->gated && hs_alloc_scratch(s->gated, &s->proto) != HS_SUCCESS))) {

@@ -56,6 +56,26 @@ bool sp_scan_message(sp_scanner *s, GMimeMessage *msg, bool keep_values, sp_scan
 bool sp_scan_text(sp_scanner *s, const char *text, size_t len, sp_scan_result *out, GError **err);
 void sp_scan_result_clear(sp_scan_result *r);
 
+/* What an expression in a scanner's databases is for (tools and
+ * benchmarks that want to measure the same expressions). */
+typedef enum {
+    SP_EXPR_DETECTOR, /* a detector's regular expression */
+    SP_EXPR_ICD10,    /* the ICD-10-CM code shape */
+    SP_EXPR_TERM,     /* a lexicon term (literal) */
+    SP_EXPR_CONTEXT,  /* a detector's context keyword (literal) */
+    SP_EXPR_WORD,     /* a policy rule's dictionary word (literal) */
+    SP_EXPR_EXCLUDE,  /* a policy rule's exclusion phrase (literal) */
+    SP_EXPR_REGEX,    /* a policy rule's regular expression */
+} sp_expr_kind;
+
+/* detector: index in sp_detectors, or -1; gated: the expression is in the
+ * second database, scanned only around context keywords. */
+typedef void (*sp_expr_fn)(void *ctx, const char *expr, unsigned hs_flags, sp_expr_kind kind,
+                           int detector, bool gated);
+/* Call fn for every expression a scanner for p compiles, in the order
+ * they are compiled (the main database's, then the gated one's). */
+void sp_scan_expressions(const sp_policy *p, sp_expr_fn fn, void *ctx);
+
 const char *sp_action_name(sp_action a);
 const char *sp_band_name(sp_band b);
 

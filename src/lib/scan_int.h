@@ -11,15 +11,15 @@
 
 #include <hs/hs.h>
 
-typedef enum {
-    PAT_DETECTOR,
-    PAT_CONTEXT,
-    PAT_TERM,
-    PAT_ICD10,
-    PAT_WORD,
-    PAT_EXCLUDE,
-    PAT_REGEX
-} pat_type;
+/* The kinds of expression (scan.h), by their old short names. */
+typedef sp_expr_kind pat_type;
+#define PAT_DETECTOR SP_EXPR_DETECTOR
+#define PAT_ICD10 SP_EXPR_ICD10
+#define PAT_TERM SP_EXPR_TERM
+#define PAT_CONTEXT SP_EXPR_CONTEXT
+#define PAT_WORD SP_EXPR_WORD
+#define PAT_EXCLUDE SP_EXPR_EXCLUDE
+#define PAT_REGEX SP_EXPR_REGEX
 
 typedef struct {
     pat_type type;
