@@ -18,6 +18,10 @@ import re
 import subprocess
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from embedlib import c_array, write_depfile  # noqa: E402
+
 
 def fail(msg):
     sys.exit(f"embed-keyd-web: {msg}")
@@ -28,16 +32,6 @@ def c_string(s):
     if re.search(r"[^\x20-\x7e]", s):
         fail(f"table string is not printable ASCII: {s!r}")
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def c_array(name, data):
-    rows = []
-    for i in range(0, len(data), 20):
-        rows.append("    " + ", ".join(f"0x{b:02x}" for b in data[i:i + 20]) + ",")
-    # One NUL beyond the data, so text assets are also C strings; `len`
-    # in the table does not count it.
-    return (f"static const unsigned char {name}[{len(data) + 1}] = {{\n"
-            + "\n".join(rows) + "\n    0x00,\n};\n")
 
 
 def main():
@@ -84,7 +78,7 @@ def main():
         if is_html and re.search(rb"<script(?![^>]*\bsrc=)[^>]*>", data, re.I):
             fail(f"{path}: inline <script> in {file}")
         name = f"ks_asset_{i}"
-        arrays.append(c_array(name, data))
+        arrays.append(c_array(name, data, "static const unsigned char"))
         entries.append(f"    {{{c_string(path)}, {c_string(ctype)}, "
                        f"{c_string(csp) if csp is not None else 'NULL'}, {name}, {len(data)}}},")
     for need in ("/", "/activate", "/reset", "/open"):
@@ -99,16 +93,8 @@ def main():
         f.write("\n".join(entries))
         f.write("\n    {NULL, NULL, NULL, NULL, 0},\n};\n")
 
-    deps = [os.path.abspath(__file__)]
-    for dirpath, dirnames, filenames in os.walk(web):
-        dirnames[:] = [d for d in dirnames if d != "node_modules"]
-        deps += [os.path.join(dirpath, n) for n in filenames]
-    lock = os.path.join(web, "node_modules", ".package-lock.json")
-    if os.path.exists(lock):
-        deps.append(lock)
-    esc = lambda p: p.replace(" ", "\\ ")
-    with open(depfile, "w") as f:
-        f.write(esc(out_c) + ": " + " \\\n  ".join(esc(d) for d in sorted(deps)) + "\n")
+    here = os.path.dirname(os.path.abspath(__file__))
+    write_depfile(depfile, out_c, web, [os.path.abspath(__file__), os.path.join(here, "embedlib.py")])
 
 
 if __name__ == "__main__":

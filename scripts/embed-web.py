@@ -15,16 +15,13 @@ import re
 import subprocess
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from embedlib import c_array, write_depfile  # noqa: E402
+
 
 def fail(msg):
     sys.exit(f"embed-web: {msg}")
-
-
-def c_array(name, data):
-    rows = []
-    for i in range(0, len(data), 20):
-        rows.append("    " + ", ".join(f"0x{b:02x}" for b in data[i:i + 20]) + ",")
-    return f"const char {name}[{len(data) + 1}] = {{\n" + "\n".join(rows) + "\n    0x00,\n};\n"
 
 
 def main():
@@ -63,16 +60,8 @@ def main():
         f.write(c_array("sp_opener_foot_tmpl", foot))
         f.write(f"const size_t sp_opener_foot_tmpl_len = {len(foot)};\n")
 
-    deps = []
-    for dirpath, dirnames, filenames in os.walk(web):
-        dirnames[:] = [d for d in dirnames if d != "node_modules"]
-        deps += [os.path.join(dirpath, n) for n in filenames]
-    lock = os.path.join(web, "node_modules", ".package-lock.json")
-    if os.path.exists(lock):
-        deps.append(lock)
-    esc = lambda p: p.replace(" ", "\\ ")
-    with open(depfile, "w") as f:
-        f.write(esc(out_c) + ": " + " \\\n  ".join(esc(d) for d in sorted(deps)) + "\n")
+    here = os.path.dirname(os.path.abspath(__file__))
+    write_depfile(depfile, out_c, web, [os.path.abspath(__file__), os.path.join(here, "embedlib.py")])
 
 
 if __name__ == "__main__":
