@@ -7,24 +7,22 @@
 // SEALPOST_KEYD = path of sealpost-keyd (default: the one beside SEALPOST,
 // build*/src/keyd/sealpost-keyd), for the key-server tests.
 
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { after, before } from 'node:test';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { admin, freePort, outbox, startKeyd as startKeydProcess } from '../integration/keyd-helpers.mjs';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const VECTORS = join(REPO, 'tests', 'vectors');
 export const SHOTS = join(REPO, 'build', 'e2e');
 export const SEALPOST = process.env.SEALPOST;
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
-export const KEYD =
-  process.env.SEALPOST_KEYD || (SEALPOST ? resolve(dirname(SEALPOST), '..', 'keyd', 'sealpost-keyd') : undefined);
 
 const require = createRequire(join(REPO, 'web', 'package.json'));
 
@@ -233,99 +231,27 @@ export function browserSuite() {
 
 // ---- the key server ------------------------------------------------------------
 
-/** A loopback TCP port that was free a moment ago. */
-export function freePort() {
-  return new Promise((ok, fail) => {
-    const srv = createServer();
-    srv.once('error', fail);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => ok(port));
-    });
-  });
-}
+// Started, driven and read as the integration suites do (one implementation:
+// tests/integration/keyd-helpers.mjs), under the names this suite uses.
+export { freePort };
 
 /**
- * Start `sealpost-keyd --dev --data DIR --listen 127.0.0.1:PORT` in its own
- * process group with a fresh data directory and wait for /healthz.
- * Returns { url, dir, log(), stop() }; stop() ends the whole process group
- * and removes the data directory.
+ * Start `sealpost-keyd --dev` on a free loopback port with a fresh data
+ * directory and wait for /healthz. Returns { url, dir, log(), stop() };
+ * stop() ends keyd (and fails if it did not stop cleanly) and removes the
+ * data directory.
  */
 export async function startKeyd() {
-  if (!KEYD || !existsSync(KEYD)) throw new Error(`no sealpost-keyd at ${KEYD} (set SEALPOST_KEYD)`);
-  const dir = mkdtempSync(join(tmpdir(), 'sealpost-e2e-keyd-'));
-  let lastLog = '';
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const proc = spawn(KEYD, ['--dev', '--data', dir, '--listen', `127.0.0.1:${port}`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: true,
-    });
-    let log = '';
-    proc.stdout.on('data', (d) => (log += d));
-    proc.stderr.on('data', (d) => (log += d));
-    let exited = false;
-    const gone = new Promise((ok) => proc.once('exit', () => ok((exited = true))));
-    const stop = async () => {
-      if (!exited) {
-        try {
-          process.kill(-proc.pid, 'SIGTERM');
-        } catch {
-          // already gone
-        }
-        if (!(await Promise.race([gone, sleep(5000).then(() => false)]))) {
-          try {
-            process.kill(-proc.pid, 'SIGKILL');
-          } catch {
-            // already gone
-          }
-          await gone;
-        }
-      }
-    };
-    const deadline = Date.now() + 15000;
-    while (!exited && Date.now() < deadline) {
-      try {
-        if ((await fetch(`${url}/healthz`)).status === 200) {
-          return {
-            url,
-            dir,
-            log: () => log,
-            stop: async () => {
-              await stop();
-              rmSync(dir, { recursive: true, force: true });
-            },
-          };
-        }
-      } catch {
-        // not listening yet
-      }
-      await sleep(100);
-    }
-    await stop();
-    lastLog = log;
-    if (!/in use/i.test(log)) break; // only a lost port race is worth another try
-  }
-  rmSync(dir, { recursive: true, force: true });
-  throw new Error(`sealpost-keyd did not come up:\n${lastLog}`);
+  const k = await startKeydProcess();
+  return { url: k.url, dir: k.dataDir, log: k.log, stop: k.stop };
 }
 
 /** `sealpost-keyd admin --data DIR ...args`; returns stdout, trimmed. */
-export function keydAdmin(dir, ...args) {
-  const r = spawnSync(KEYD, ['admin', '--data', dir, ...args], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`sealpost-keyd admin ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
-  return r.stdout.trim();
-}
+export const keydAdmin = admin;
 
 /** The .eml files in DIR/outbox, oldest first. */
 export function outboxFiles(dir) {
-  const box = join(dir, 'outbox');
-  if (!existsSync(box)) return [];
-  return readdirSync(box)
-    .filter((f) => f.endsWith('.eml'))
-    .map((f) => join(box, f))
-    .sort((a, b) => Number(statSync(a, { bigint: true }).mtimeNs - statSync(b, { bigint: true }).mtimeNs) || (a < b ? -1 : 1));
+  return outbox(dir).map((m) => m.path);
 }
 
 let postalMime = null;

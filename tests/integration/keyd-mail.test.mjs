@@ -7,15 +7,8 @@
 // 503 unavailable. Needs SEALPOST_KEYD=path/to/sealpost-keyd (make check sets it).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, existsSync, rmSync } from 'node:fs';
-import net from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { startSmtp } from './smtp-listener.mjs';
-
-const KEYD = process.env.SEALPOST_KEYD;
-assert.ok(KEYD && existsSync(KEYD), 'set SEALPOST_KEYD to the built sealpost-keyd binary');
+import { gatewayToken, startKeyd as startKeydProcess } from './keyd-helpers.mjs';
 // postal-mime is the web part's pinned MIME parser (web/package-lock.json).
 const { default: PostalMime } = await import(
   new URL('../../web/node_modules/postal-mime/src/postal-mime.js', import.meta.url)
@@ -29,76 +22,15 @@ after(async () => {
   for (const f of cleanups.reverse()) await f();
 });
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-function admin(config, args) {
-  const r = spawnSync(KEYD, ['admin', '--config', config, ...args], { encoding: 'utf8' });
-  assert.equal(r.status, 0, `sealpost-keyd admin ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-}
-
-// A keyd with its own data directory, an organisation "Clinic" owning
-// clinic.example and a gateway token, mailing through smtp.
+// A keyd (keyd-helpers.mjs) with its own data directory, an organisation
+// "Clinic" owning clinic.example and a gateway token, mailing through smtp.
 async function startKeyd(smtp) {
-  const dir = mkdtempSync(join(tmpdir(), 'sealpost-keyd-mail-'));
-  const port = await freePort();
-  const config = join(dir, 'keyd.conf');
-  writeFileSync(
-    config,
-    [
-      '[server]',
-      `listen = 127.0.0.1:${port}`,
-      '[store]',
-      `url = sqlite:${join(dir, 'keyd.db')}`,
-      '[keys]',
-      `kek_file = ${join(dir, 'kek')}`,
-      '[mail]',
-      `relay = smtp://localhost:${smtp.port}`,
-      'require_tls = true',
-      `from = Clinic keys <${SENDER_ADDR}>`,
-      `ca_file = ${smtp.caFile}`,
-      '',
-    ].join('\n'),
-  );
-  admin(config, ['kek', 'create']);
-  admin(config, ['org', 'create', 'Clinic', '--domain', 'clinic.example']);
-  const token = admin(config, ['token', 'create', '--org', 'Clinic']).trim();
-  assert.match(token, /^spg_[A-Za-z0-9_-]{43}$/);
-
-  const proc = spawn(KEYD, ['--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  proc.stdout.on('data', (d) => (log += d));
-  proc.stderr.on('data', (d) => (log += d));
-  const exited = new Promise((resolve) => proc.once('exit', resolve));
-  const base = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    if (proc.exitCode === null) {
-      proc.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(dir, { recursive: true, force: true });
-  };
-  cleanups.push(stop);
-  for (let i = 0; ; i++) {
-    assert.equal(proc.exitCode, null, `sealpost-keyd exited at start:\n${log}`);
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) break;
-    } catch {
-      /* not listening yet */
-    }
-    assert.ok(i < 100, `sealpost-keyd did not answer /healthz within 10 s:\n${log}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { base, token, log: () => log };
+  const mail = { relay: `smtp://localhost:${smtp.port}`, require_tls: 'true', from: `Clinic keys <${SENDER_ADDR}>` };
+  if (smtp.caFile) mail.ca_file = smtp.caFile;
+  const kd = await startKeydProcess({ config: { mail } });
+  cleanups.push(kd.stop);
+  const token = gatewayToken(kd.dataDir, 'Clinic', ['clinic.example']);
+  return { base: kd.url, token, log: kd.log };
 }
 
 async function call(base, method, path, body, bearer) {
