@@ -8,10 +8,12 @@
 #include "sp_error.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #define MAX_PARAMS 4
 
@@ -601,17 +603,16 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     g_warning("http: %s", g_strchomp(msg));
 }
 
-struct MHD_Daemon *http_start(ks_server *srv, GError **err)
+bool http_prepare(ks_server *srv, GError **err)
 {
     ks_config *cfg = srv->cfg;
-    unsigned threads = cfg->threads ? cfg->threads : 2 * g_get_num_processors();
-    srv->slow = g_thread_pool_new(slow_worker, NULL, (gint)g_get_num_processors(), FALSE, NULL);
-
     struct sockaddr_storage ss = {0};
     socklen_t slen = 0;
-    bool v6 = false;
-    if (inet_pton(AF_INET, cfg->listen_host, &((struct sockaddr_in *)&ss)->sin_addr) == 1) {
+    if (inet_pton(AF_INET, cfg->listen_host, &((struct sockaddr_in *)&ss)->sin_addr) == 1 ||
+        g_ascii_strcasecmp(cfg->listen_host, "localhost") == 0) {
         struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+        if (sin->sin_addr.s_addr == 0 && g_ascii_strcasecmp(cfg->listen_host, "localhost") == 0)
+            sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         sin->sin_family = AF_INET;
         sin->sin_port = htons((uint16_t)cfg->listen_port);
         slen = sizeof *sin;
@@ -621,53 +622,64 @@ struct MHD_Daemon *http_start(ks_server *srv, GError **err)
         sin6->sin6_family = AF_INET6;
         sin6->sin6_port = htons((uint16_t)cfg->listen_port);
         slen = sizeof *sin6;
-        v6 = true;
-    } else if (g_ascii_strcasecmp(cfg->listen_host, "localhost") == 0) {
-        struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-        sin->sin_family = AF_INET;
-        sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        sin->sin_port = htons((uint16_t)cfg->listen_port);
-        slen = sizeof *sin;
+        srv->listen_v6 = true;
     } else {
         g_set_error(err, SP_ERROR, SP_ERR_USAGE,
                     "listen host %s must be an IP address (or localhost)", cfg->listen_host);
-        return NULL;
+        return false;
     }
-    (void)slen;
+    int one = 1;
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+        bind(fd, (struct sockaddr *)&ss, slen) != 0 || listen(fd, SOMAXCONN) != 0) {
+        g_set_error(err, SP_ERROR, SP_ERR_UNAVAILABLE, "cannot listen on %s:%u: %s",
+                    cfg->listen_host, cfg->listen_port, g_strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    srv->listen_fd = fd;
+    if (cfg->tls_cert && (!g_file_get_contents(cfg->tls_cert, &srv->tls_cert_pem, NULL, NULL) ||
+                          !g_file_get_contents(cfg->tls_key, &srv->tls_key_pem, NULL, NULL))) {
+        g_set_error(err, SP_ERROR, SP_ERR_USAGE, "cannot read tls_cert %s or tls_key %s",
+                    cfg->tls_cert, cfg->tls_key);
+        return false;
+    }
+    return true;
+}
+
+struct MHD_Daemon *http_start(ks_server *srv, GError **err)
+{
+    ks_config *cfg = srv->cfg;
+    unsigned threads = cfg->threads ? cfg->threads : 2 * g_get_num_processors();
+    srv->slow = g_thread_pool_new(slow_worker, NULL, (gint)g_get_num_processors(), FALSE, NULL);
 
     /* poll(), not epoll: key release suspends and resumes its connection
      * (the reply waits for the audit commit), and with epoll each of those
      * is an epoll_ctl call; poll() measured ~10 % faster here. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
-    g_autofree char *cert = NULL, *key = NULL;
-    if (cfg->tls_cert) {
-        if (!g_file_get_contents(cfg->tls_cert, &cert, NULL, NULL) ||
-            !g_file_get_contents(cfg->tls_key, &key, NULL, NULL)) {
-            g_set_error(err, SP_ERROR, SP_ERR_USAGE, "cannot read tls_cert %s or tls_key %s",
-                        cfg->tls_cert, cfg->tls_key);
-            return NULL;
-        }
-        flags |= MHD_USE_TLS;
-    }
+                     MHD_USE_ERROR_LOG | (srv->listen_v6 ? MHD_USE_IPv6 : 0) |
+                     (srv->tls_cert_pem ? MHD_USE_TLS : 0);
     struct MHD_OptionItem tls_opts[] = {
-        {cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, cert},
-        {MHD_OPTION_HTTPS_MEM_KEY, 0, key},
+        {srv->tls_cert_pem ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->tls_cert_pem},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key_pem},
         {MHD_OPTION_END, 0, NULL},
     };
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+        mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, srv->listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
         threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)4096, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)1024,
         /* 32 KiB: MHD mmaps larger pools, one mmap/munmap per connection. */
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, srv, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
-    if (key)
-        sodium_memzero(key, strlen(key));
+    /* MHD copied the key: wipe ours. */
+    if (srv->tls_key_pem)
+        sodium_memzero(srv->tls_key_pem, strlen(srv->tls_key_pem));
+    g_clear_pointer(&srv->tls_key_pem, g_free);
+    g_clear_pointer(&srv->tls_cert_pem, g_free);
     if (!d) {
-        g_set_error(err, SP_ERROR, SP_ERR_UNAVAILABLE,
-                    "cannot listen on %s:%u (in use, or not allowed)", cfg->listen_host,
+        g_set_error(err, SP_ERROR, SP_ERR_UNAVAILABLE, "cannot serve on %s:%u", cfg->listen_host,
                     cfg->listen_port);
         return NULL;
     }
@@ -677,7 +689,9 @@ struct MHD_Daemon *http_start(ks_server *srv, GError **err)
 void http_stop(ks_server *srv, struct MHD_Daemon *d, unsigned timeout_ms)
 {
     g_atomic_int_set(&srv->stopping, 1);
-    MHD_quiesce_daemon(d);
+    MHD_socket fd = MHD_quiesce_daemon(d); /* the listening socket is ours again */
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
     /* MHD must not be stopped with suspended connections. */
     for (unsigned waited = 0; g_atomic_int_get(&srv->suspended) > 0 && waited < timeout_ms;
          waited += 10)

@@ -38,7 +38,11 @@ typedef struct {
     ks_cache *sessions; /* token hash -> store_session */
     ks_cache *messages; /* "id\nrcpt" -> store_message, for key release */
     gint stopping;      /* set at shutdown: new requests get 503 */
-    gint suspended;     /* connections waiting for a slow or deferred reply */
+    /* from http_prepare() to http_start() */
+    int listen_fd;
+    bool listen_v6;
+    char *tls_cert_pem, *tls_key_pem;
+    gint suspended; /* connections waiting for a slow or deferred reply */
     /* counters for /metrics */
     gint64 n_requests, n_errors, n_keys_created, n_keys_released, n_logins_ok, n_logins_failed;
     gint64 started;
@@ -127,7 +131,10 @@ void reply_not_found(ks_req *r);
 void reply_unavailable(ks_req *r, GError *err);
 void reply_too_many(ks_req *r, gint64 retry_after);
 
-/* Start serving; NULL on failure (err set). */
+/* What needs privilege, before dropping it: bind the listening socket and
+ * read the TLS certificate and key. */
+bool http_prepare(ks_server *srv, GError **err);
+/* Start serving on the prepared socket; NULL on failure (err set). */
 struct MHD_Daemon *http_start(ks_server *srv, GError **err);
 /* Stop: refuse new requests, let suspended ones finish (at most
  * timeout_ms), then close everything. */

@@ -21,6 +21,7 @@
 #include <pwd.h>
 #include <unistd.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -114,6 +115,10 @@ static bool server_open(ks_server *srv, ks_config *cfg, GError **err)
 
 static void server_close(ks_server *srv)
 {
+    if (srv->tls_key_pem) /* prepared but never started */
+        sodium_memzero(srv->tls_key_pem, strlen(srv->tls_key_pem));
+    g_free(srv->tls_key_pem);
+    g_free(srv->tls_cert_pem);
     if (srv->slow)
         g_thread_pool_free(srv->slow, FALSE, TRUE);
     writer_free(srv->writer);
@@ -138,7 +143,8 @@ static void stop_signals(sigset_t *set)
     sigaddset(set, SIGHUP);
 }
 
-/* Started as root: become [server] user now that the port is bound. */
+/* Started as root: become [server] user now that the port is bound and
+ * the TLS key read, before serving anything. */
 static bool drop_privileges(const ks_config *cfg)
 {
     if (geteuid() != 0)
@@ -201,14 +207,16 @@ static int serve(ks_server *srv)
     sigset_t set;
     stop_signals(&set); /* blocked in main() before any thread started */
 
+    /* Bind and read the TLS key with privilege; drop it before the first
+     * request is served. */
     GError *err = NULL;
+    if (!http_prepare(srv, &err))
+        return fail(err);
+    if (!drop_privileges(srv->cfg))
+        return 2;
     struct MHD_Daemon *d = http_start(srv, &err);
     if (!d)
         return fail(err);
-    if (!drop_privileges(srv->cfg)) {
-        http_stop(srv, d, 0);
-        return 2;
-    }
     fprintf(stderr,
             "sealpost-keyd: listening on %s:%u, public URL %s (%u passwords blocklisted%s)\n",
             srv->cfg->listen_host, srv->cfg->listen_port, srv->cfg->public_url,
