@@ -3,8 +3,8 @@
  * builds them (sp_scan_expressions()), with what each is for, so that the
  * benchmark can compile parts of the same set (regexes alone, literals
  * alone) and feed the same expressions to PCRE2. The detectors gated by
- * their context keywords live in the scanner's second database, scanned
- * only around those keywords: part of the scanner's own work, not of the
+ * their context keywords live in databases of their own, scanned only
+ * around those keywords: part of the scanner's own work, not of the
  * limit.
  *
  * main.c still checks that the list names the scanner's own cache file

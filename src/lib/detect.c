@@ -602,6 +602,8 @@ static const char *const ctx_passport[] = {"passport", NULL};
 #define DAY "(0?[1-9]|[12][0-9]|3[01])"
 #define MON "(0?[1-9]|1[0-2])"
 #define YEAR "(19|20)[0-9]{2}"
+/* Nine digits, grouped 3-2-4 or not: SSN and ITIN. */
+#define NINE_3_2_4 "\\b([0-9]{3}[-. /][0-9]{2}[-. /][0-9]{4}|[0-9]{9})\\b"
 
 /*
  * Severity bands, by what one validated finding exposes:
@@ -617,12 +619,12 @@ static const char *const ctx_passport[] = {"passport", NULL};
  *   beside an identifier.
  */
 const sp_detector sp_detectors[] = {
-    {"ssn", "US Social Security number", SP_KIND_IDENTIFIER, SP_BAND_CRITICAL,
-     "\\b([0-9]{3}[-. /][0-9]{2}[-. /][0-9]{4}|[0-9]{9})\\b", false, sp_valid_ssn, NULL,
-     ctx_ssn_bare},
+    {"ssn", "US Social Security number", SP_KIND_IDENTIFIER, SP_BAND_CRITICAL, NINE_3_2_4, false,
+     sp_valid_ssn, NULL, ctx_ssn_bare},
+    /* The same shape as the SSN (its validator wants the leading 9): the
+     * scanner compiles the expression once for both. */
     {"itin", "US Individual Taxpayer Identification Number", SP_KIND_IDENTIFIER, SP_BAND_CRITICAL,
-     "\\b(9[0-9]{2}[-. /][0-9]{2}[-. /][0-9]{4}|9[0-9]{8})\\b", false, sp_valid_itin, NULL,
-     ctx_itin_bare},
+     NINE_3_2_4, false, sp_valid_itin, NULL, ctx_itin_bare},
     {"npi", "National Provider Identifier", SP_KIND_PROVIDER, SP_BAND_MEDIUM, "\\b[12][0-9]{9}\\b",
      false, sp_valid_npi, ctx_npi, NULL},
     {"dea", "DEA registration number", SP_KIND_PROVIDER, SP_BAND_MEDIUM,

@@ -15,7 +15,7 @@
 #include <hs/hs.h>
 #include <string.h>
 
-#define MAX_MATCHES 200000 /* per message: past this the scan stops (bounded work) */
+#define MAX_MATCHES 500000 /* per message: past this the scan stops (bounded work) */
 
 typedef struct {
     GPtrArray *exprs; /* char * */
@@ -71,7 +71,7 @@ static bool word_byte(unsigned char c)
 static pat_info lit_info(pat_type type, int det, int rule, const char *lit)
 {
     size_t n = strlen(lit);
-    pat_info pi = {type, det, rule, (int)n, false, false};
+    pat_info pi = {.type = type, .det = det, .rule = rule, .len = (int)n};
     bool checked_here = n >= SHORT_LITERAL; /* else the pattern has its \\b */
     pi.word_start = checked_here && word_byte((unsigned char)lit[0]);
     pi.word_end = checked_here && word_byte((unsigned char)lit[n - 1]);
@@ -99,6 +99,23 @@ static char **read_lexicon(const char *name)
 
 static const unsigned LIT_FLAGS = HS_FLAG_CASELESS;
 
+/* Whether detector det's expr (with flags) is already in ps as another
+ * detector's: that pattern then validates for det too (pat_info.also). */
+static bool share_pattern(patterns *ps, const char *expr, unsigned flags, int det)
+{
+    for (guint i = 0; i < ps->exprs->len; i++) {
+        pat_info *pi = &g_array_index(ps->info, pat_info, i);
+        if (pi->type == PAT_DETECTOR && !pi->shared && !strcmp(ps->exprs->pdata[i], expr) &&
+            g_array_index(ps->flags, unsigned, i) == flags) {
+            pi->shared = true;
+            pi->also = det;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* gated: one patterns per detector (see sp_scanner.gated). */
 static void build_patterns(const sp_policy *p, patterns *ps, patterns *gated)
 {
     for (int d = 0; sp_detectors[d].name; d++) {
@@ -106,13 +123,14 @@ static void build_patterns(const sp_policy *p, patterns *ps, patterns *gated)
         if (det->pattern) {
             unsigned f =
                 HS_FLAG_SOM_LEFTMOST | HS_FLAG_UTF8 | (det->caseless ? HS_FLAG_CASELESS : 0);
-            pat_add(det->context ? gated : ps, g_strdup(det->pattern), f,
-                    (pat_info){PAT_DETECTOR, d, -1, 0, false, false});
+            if (det->context || !share_pattern(ps, det->pattern, f, d))
+                pat_add(det->context ? &gated[d] : ps, g_strdup(det->pattern), f,
+                        (pat_info){.type = PAT_DETECTOR, .det = d, .rule = -1});
         } else if (!strcmp(det->name, "icd10")) {
             /* Code-shaped tokens, with or without the dot; looked up in the
              * code list afterwards. Letter U is not used by ICD-10-CM. */
             pat_add(ps, g_strdup("\\b[A-TV-Z][0-9][0-9AB](?:\\.?[0-9A-TV-Z]{1,4})?\\b"),
-                    HS_FLAG_SOM_LEFTMOST, (pat_info){PAT_ICD10, d, -1, 0, false, false});
+                    HS_FLAG_SOM_LEFTMOST, (pat_info){.type = PAT_ICD10, .det = d, .rule = -1});
         } else {
             /* data/lexicons/: drug -> drugs.txt, clinical -> clinical.txt */
             g_autofree char *file = !strcmp(det->name, "drug")
@@ -138,7 +156,7 @@ static void build_patterns(const sp_policy *p, patterns *ps, patterns *gated)
         for (guint i = 0; rule->regex && i < rule->regex->len; i++)
             pat_add(ps, g_strdup(rule->regex->pdata[i]),
                     HS_FLAG_SOM_LEFTMOST | HS_FLAG_UTF8 | HS_FLAG_CASELESS,
-                    (pat_info){PAT_REGEX, -1, (int)r, 0, false, false});
+                    (pat_info){.type = PAT_REGEX, .det = -1, .rule = (int)r});
     }
 }
 
@@ -166,16 +184,41 @@ static void patterns_each(const patterns *ps, bool gated, sp_expr_fn fn, void *c
     }
 }
 
+static int n_detectors(void)
+{
+    int n = 0;
+    while (sp_detectors[n].name)
+        n++;
+    return n;
+}
+
+/* The main patterns and one set per detector for the gated ones. */
+static patterns *patterns_new_gated(int n)
+{
+    patterns *gs = g_new(patterns, n);
+    for (int d = 0; d < n; d++)
+        patterns_init(&gs[d]);
+    return gs;
+}
+
+static void patterns_free_gated(patterns *gs, int n)
+{
+    for (int d = 0; d < n; d++)
+        patterns_clear(&gs[d]);
+    g_free(gs);
+}
+
 void sp_scan_expressions(const sp_policy *p, sp_expr_fn fn, void *ctx)
 {
-    patterns ps, gs;
+    int n = n_detectors();
+    patterns ps, *gs = patterns_new_gated(n);
     patterns_init(&ps);
-    patterns_init(&gs);
-    build_patterns(p, &ps, &gs);
+    build_patterns(p, &ps, gs);
     patterns_each(&ps, false, fn, ctx);
-    patterns_each(&gs, true, fn, ctx);
+    for (int d = 0; d < n; d++)
+        patterns_each(&gs[d], true, fn, ctx);
     patterns_clear(&ps);
-    patterns_clear(&gs);
+    patterns_free_gated(gs, n);
 }
 
 /* The cache file for these patterns: a hash of everything that shapes the
@@ -259,29 +302,32 @@ sp_scanner *sp_scanner_new(const sp_policy *p, const char *cache_dir, GError **e
     g_auto(GStrv) codes = read_lexicon("icd10cm-2026.txt");
     for (char **c = codes; *c; c++)
         g_hash_table_add(s->icd10, g_ascii_strup(*c, -1));
-    for (s->n_det = 0; sp_detectors[s->n_det].name; s->n_det++)
-        ;
+    s->n_det = n_detectors();
+    s->gated = g_new0(hs_database_t *, s->n_det);
+    s->ginfo = g_new0(GArray *, s->n_det);
 
-    patterns ps, gs;
+    patterns ps, *gs = patterns_new_gated(s->n_det);
     patterns_init(&ps);
-    patterns_init(&gs);
-    build_patterns(p, &ps, &gs);
+    build_patterns(p, &ps, gs);
     s->info = g_steal_pointer(&ps.info); /* the scanner keeps the match info */
-    s->ginfo = g_steal_pointer(&gs.info);
     g_autofree char *dir = cache_dir ? g_strdup(cache_dir) : default_cache_dir();
-    bool cached_main = false, cached_gated = false;
-    bool ok =
-        compile_db(&ps, dir, "policy", p->source, &s->db, &cached_main, err) &&
-        (!gs.exprs->len || compile_db(&gs, dir, "gated", p->source, &s->gated, &cached_gated, err));
-    s->cached = cached_main && (cached_gated || !gs.exprs->len);
-    patterns_clear(&ps);
-    patterns_clear(&gs);
-    /* One scratch serves both databases when allocated for each. */
-    if (ok && (hs_alloc_scratch(s->db, &s->proto) != HS_SUCCESS ||
-               (s->gated && hs_alloc_scratch(s->gated, &s->proto) != HS_SUCCESS))) {
-        g_set_error(err, SP_ERROR, SP_ERR_INTERNAL, "cannot allocate Hyperscan scratch space");
-        ok = false;
+    bool ok = compile_db(&ps, dir, "policy", p->source, &s->db, &s->cached, err);
+    ok = ok && hs_alloc_scratch(s->db, &s->proto) == HS_SUCCESS;
+    for (int d = 0; ok && d < s->n_det; d++) {
+        if (!gs[d].exprs->len)
+            continue;
+        bool cached = false;
+        s->ginfo[d] = g_steal_pointer(&gs[d].info);
+        g_autofree char *prefix = g_strconcat("gated-", sp_detectors[d].name, NULL);
+        ok = compile_db(&gs[d], dir, prefix, p->source, &s->gated[d], &cached, err);
+        s->cached &= cached;
+        /* One scratch serves every database it was allocated for. */
+        ok = ok && hs_alloc_scratch(s->gated[d], &s->proto) == HS_SUCCESS;
     }
+    patterns_clear(&ps);
+    patterns_free_gated(gs, s->n_det);
+    if (!ok && !(err && *err))
+        g_set_error(err, SP_ERROR, SP_ERR_INTERNAL, "cannot allocate Hyperscan scratch space");
     if (!ok) {
         sp_scanner_free(s);
         return NULL;
@@ -299,11 +345,15 @@ void sp_scanner_free(sp_scanner *s)
     g_async_queue_unref(s->pool);
     hs_free_scratch(s->proto);
     hs_free_database(s->db);
-    hs_free_database(s->gated);
+    for (int d = 0; s->gated && d < s->n_det; d++) {
+        hs_free_database(s->gated[d]);
+        if (s->ginfo[d])
+            g_array_unref(s->ginfo[d]);
+    }
+    g_free(s->gated);
+    g_free(s->ginfo);
     if (s->info)
         g_array_unref(s->info);
-    if (s->ginfo)
-        g_array_unref(s->ginfo);
     g_hash_table_destroy(s->icd10);
     g_free(s);
 }
@@ -314,29 +364,6 @@ bool sp_scanner_cached(const sp_scanner *s)
 }
 
 /* ---- scanning ---- */
-
-typedef struct {
-    guint id;
-    gsize from, to;
-} match;
-
-typedef struct {
-    GArray *matches;
-    bool overflow;
-} collect;
-
-static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
-                    void *ctx)
-{
-    collect *c = ctx;
-    if (c->matches->len >= MAX_MATCHES) {
-        c->overflow = true;
-        return 1;
-    }
-    match m = {id, (gsize)from, (gsize)to};
-    g_array_append_val(c->matches, m);
-    return 0;
-}
 
 static bool icd10_valid(const sp_scanner *s, const char *t, size_t n)
 {
@@ -349,80 +376,109 @@ static bool icd10_valid(const sp_scanner *s, const char *t, size_t n)
     return k >= 3 && g_hash_table_contains(s->icd10, code);
 }
 
+/* Record finding f, whose value is cand: one finding per detector and
+ * start (alternatives of a pattern matching the same value at several
+ * ends). Matches come in order of their end, so a repeat is among the
+ * last few findings. */
+static void add_finding(state *st, finding f, const char *cand, size_t clen)
+{
+    for (guint j = st->findings->len, seen = 0; j-- > 0 && seen < 16; seen++) {
+        const finding *o = &g_array_index(st->findings, finding, j);
+        if (o->part != f.part)
+            break;
+        if (o->det == f.det && o->pos == f.pos)
+            return;
+    }
+    if (st->keep)
+        f.value = g_strndup(cand, clen);
+    g_array_append_val(st->findings, f);
+}
+
+/* A match of detector det's pattern: a finding if its validator agrees. */
+static void detector_match(state *st, int det, gsize from, guint part, const char *cand,
+                           size_t clen)
+{
+    const sp_detector *d = &sp_detectors[det];
+    if (d->validate && !d->validate(cand, clen))
+        return;
+    finding f = {det, from, part, NULL, false};
+    if (d->bare_context) {
+        /* only digits, or dots and slashes between them */
+        f.bare = true;
+        for (size_t k = 0; k < clen && f.bare; k++)
+            f.bare = g_ascii_isdigit(cand[k]) || cand[k] == '.' || cand[k] == '/';
+    }
+    add_finding(st, f, cand, clen);
+}
+
+/* What one scan_range() call works on, for its match handler. */
+typedef struct {
+    state *st;
+    guint part;
+    const char *text; /* the whole part */
+    size_t len;
+    gsize off;          /* where the scanned range starts in text */
+    const GArray *info; /* pat_info of the database's patterns */
+} range;
+
+/* Each match as Hyperscan reports it (offsets in the scanned range). */
+static int on_match(unsigned id, unsigned long long from_r, unsigned long long to_r, unsigned flags,
+                    void *ctx)
+{
+    range *r = ctx;
+    state *st = r->st;
+    if (++st->matches > MAX_MATCHES) {
+        st->overflow = true;
+        return 1; /* bounded work: the scan stops here */
+    }
+    const pat_info *pi = &g_array_index(r->info, pat_info, id);
+    gsize to = (gsize)to_r + r->off;
+    gsize from = pi->len ? (to > (gsize)pi->len ? to - (gsize)pi->len : 0) : (gsize)from_r + r->off;
+    const char *text = r->text;
+    if ((pi->word_start && from > 0 && word_byte((unsigned char)text[from - 1])) ||
+        (pi->word_end && to < r->len && word_byte((unsigned char)text[to])))
+        return 0; /* inside a longer word */
+    const char *cand = text + from;
+    size_t clen = to - from;
+    finding f = {pi->det, from, r->part, NULL, false};
+    switch (pi->type) {
+    case PAT_DETECTOR:
+        detector_match(st, pi->det, from, r->part, cand, clen);
+        if (pi->shared)
+            detector_match(st, pi->also, from, r->part, cand, clen);
+        break;
+    case PAT_ICD10:
+        if (icd10_valid(st->s, cand, clen))
+            add_finding(st, f, cand, clen);
+        break;
+    case PAT_TERM:
+        add_finding(st, f, cand, clen);
+        break;
+    case PAT_CONTEXT:
+        g_array_append_val(st->context, f);
+        break;
+    case PAT_WORD:
+        st->rule_words[pi->rule]++;
+        break;
+    case PAT_EXCLUDE:
+        st->rule_excluded[pi->rule]++;
+        break;
+    case PAT_REGEX:
+        st->rule_regex[pi->rule]++;
+        break;
+    }
+    return 0;
+}
+
 /* Run db over text[off, off + n) and handle its matches (offsets in the
  * whole text), with info describing db's patterns. */
 static bool scan_range(state *st, guint part, const char *text, size_t len, gsize off, size_t n,
                        const hs_database_t *db, const GArray *info, hs_scratch_t *sc)
 {
-    collect c = {g_array_new(FALSE, FALSE, sizeof(match)), false};
+    range r = {st, part, text, len, off, info};
     hs_error_t e =
-        hs_scan(db, text + off, (unsigned)MIN(n, (size_t)G_MAXUINT32), 0, sc, on_match, &c);
-    if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED) {
-        g_array_unref(c.matches);
-        return false;
-    }
-    st->overflow |= c.overflow;
-    for (guint i = 0; i < c.matches->len; i++) {
-        match *m = &g_array_index(c.matches, match, i);
-        const pat_info *pi = &g_array_index(info, pat_info, m->id);
-        gsize to = m->to + off;
-        gsize from = pi->len ? (to > (gsize)pi->len ? to - (gsize)pi->len : 0) : m->from + off;
-        if ((pi->word_start && from > 0 && word_byte((unsigned char)text[from - 1])) ||
-            (pi->word_end && to < len && word_byte((unsigned char)text[to])))
-            continue; /* inside a longer word */
-        const char *cand = text + from;
-        size_t clen = to - from;
-        finding f = {pi->det, from, part, NULL, false};
-        switch (pi->type) {
-        case PAT_DETECTOR: {
-            const sp_detector *d = &sp_detectors[pi->det];
-            if (d->validate && !d->validate(cand, clen))
-                continue;
-            if (d->bare_context) {
-                /* only digits, or dots and slashes between them */
-                f.bare = true;
-                for (size_t k = 0; k < clen && f.bare; k++)
-                    f.bare = g_ascii_isdigit(cand[k]) || cand[k] == '.' || cand[k] == '/';
-            }
-            break;
-        }
-        case PAT_ICD10:
-            if (!icd10_valid(st->s, cand, clen))
-                continue;
-            break;
-        case PAT_TERM:
-            break;
-        case PAT_CONTEXT:
-            g_array_append_val(st->context, f);
-            continue;
-        case PAT_WORD:
-            st->rule_words[pi->rule]++;
-            continue;
-        case PAT_EXCLUDE:
-            st->rule_excluded[pi->rule]++;
-            continue;
-        case PAT_REGEX:
-            st->rule_regex[pi->rule]++;
-            continue;
-        }
-        /* One finding per detector and start (alternatives of a pattern
-         * matching the same value at several ends). Matches come in order
-         * of their end, so a repeat is among the last few findings. */
-        bool dup = false;
-        for (guint j = st->findings->len, seen = 0; j-- > 0 && !dup && seen < 16; seen++) {
-            finding *o = &g_array_index(st->findings, finding, j);
-            if (o->part != part)
-                break;
-            dup = o->det == f.det && o->pos == f.pos;
-        }
-        if (dup)
-            continue;
-        if (st->keep)
-            f.value = g_strndup(cand, clen);
-        g_array_append_val(st->findings, f);
-    }
-    g_array_unref(c.matches);
-    return true;
+        hs_scan(db, text + off, (unsigned)MIN(n, (size_t)G_MAXUINT32), 0, sc, on_match, &r);
+    return e == HS_SUCCESS || e == HS_SCAN_TERMINATED;
 }
 
 /* Longest value a gated detector matches, beyond the window, so a value
@@ -435,21 +491,13 @@ static gint by_pos(gconstpointer a, gconstpointer b)
     return x < y ? -1 : x > y;
 }
 
-static bool scan_part(state *st, guint part, const char *text, size_t len, hs_scratch_t *sc)
+/* Scan the windows around positions at (sorted) with db: the windows,
+ * merged, widened to whole tokens (a window edge inside a number must not
+ * make a shorter number of it). */
+static bool scan_windows(state *st, guint part, const char *text, size_t len, const GArray *at,
+                         const hs_database_t *db, const GArray *info, hs_scratch_t *sc)
 {
-    guint ctx_before = st->context->len;
-    if (!scan_range(st, part, text, len, 0, len, st->s->db, st->s->info, sc))
-        return false;
-    if (!st->s->gated || st->context->len == ctx_before)
-        return true;
-    /* The gated detectors run only around this part's context keywords:
-     * the windows, merged, widened to whole tokens (a window edge inside a
-     * number must not make a shorter number of it). */
     gsize window = st->s->p->window ? st->s->p->window : 300;
-    g_autoptr(GArray) at = g_array_new(FALSE, FALSE, sizeof(gsize));
-    for (guint i = ctx_before; i < st->context->len; i++)
-        g_array_append_val(at, g_array_index(st->context, finding, i).pos);
-    g_array_sort(at, by_pos);
     for (guint i = 0; i < at->len;) {
         gsize p0 = g_array_index(at, gsize, i);
         gsize a = p0 > window + GATED_VALUE_MAX ? p0 - window - GATED_VALUE_MAX : 0;
@@ -460,7 +508,35 @@ static bool scan_part(state *st, guint part, const char *text, size_t len, hs_sc
             a--;
         while (b < len && word_byte((unsigned char)text[b]))
             b++;
-        if (!scan_range(st, part, text, len, a, b - a, st->s->gated, st->s->ginfo, sc))
+        if (!scan_range(st, part, text, len, a, b - a, db, info, sc))
+            return false;
+    }
+    return true;
+}
+
+static bool scan_part(state *st, guint part, const char *text, size_t len, hs_scratch_t *sc)
+{
+    guint ctx_before = st->context->len;
+    if (!scan_range(st, part, text, len, 0, len, st->s->db, st->s->info, sc))
+        return false;
+    /* Each gated detector runs only around its own context keywords in
+     * this part: "account" near a number says nothing about a passport. */
+    g_autoptr(GArray) at = NULL;
+    for (int d = 0; d < st->s->n_det; d++) {
+        if (!st->s->gated[d])
+            continue;
+        if (!at)
+            at = g_array_new(FALSE, FALSE, sizeof(gsize));
+        g_array_set_size(at, 0);
+        for (guint i = ctx_before; i < st->context->len; i++) {
+            const finding *k = &g_array_index(st->context, finding, i);
+            if (k->det == d)
+                g_array_append_val(at, k->pos);
+        }
+        if (!at->len)
+            continue;
+        g_array_sort(at, by_pos);
+        if (!scan_windows(st, part, text, len, at, st->s->gated[d], st->s->ginfo[d], sc))
             return false;
     }
     return true;
@@ -482,6 +558,7 @@ static bool run(sp_scanner *s, const view *parts, guint n_parts, const facts *fx
                 g_new0(unsigned, nr + 1),
                 g_new0(unsigned, nr + 1),
                 g_new0(unsigned, nr + 1),
+                0,
                 false};
     bool ok = true;
     for (guint i = 0; ok && i < n_parts; i++)

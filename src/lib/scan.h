@@ -68,12 +68,12 @@ typedef enum {
     SP_EXPR_REGEX,    /* a policy rule's regular expression */
 } sp_expr_kind;
 
-/* detector: index in sp_detectors, or -1; gated: the expression is in the
- * second database, scanned only around context keywords. */
+/* detector: index in sp_detectors, or -1; gated: the expression is in
+ * that detector's own database, scanned only around its context keywords. */
 typedef void (*sp_expr_fn)(void *ctx, const char *expr, unsigned hs_flags, sp_expr_kind kind,
                            int detector, bool gated);
 /* Call fn for every expression a scanner for p compiles, in the order
- * they are compiled (the main database's, then the gated one's). */
+ * they are compiled (the main database's, then each gated detector's). */
 void sp_scan_expressions(const sp_policy *p, sp_expr_fn fn, void *ctx);
 
 const char *sp_action_name(sp_action a);

@@ -27,16 +27,23 @@ typedef struct {
     int rule;                  /* rule index (WORD, EXCLUDE, REGEX) */
     int len;                   /* literal length, to place matches of patterns without SOM */
     bool word_start, word_end; /* a literal that must start/end on a word boundary */
+    /* A second detector whose pattern is the same expression (the ITIN's
+     * is the SSN's; its validator tells them apart): one expression in the
+     * database, both validators on each match. */
+    bool shared;
+    int also;
 } pat_info;
 
 struct sp_scanner {
     const sp_policy *p;
     hs_database_t *db; /* everything but the keyword-gated detectors */
     GArray *info;      /* pat_info, indexed by Hyperscan id */
-    /* Detectors that count only near their context keywords: scanned only
-     * in the windows around those keywords (often none), not everywhere. */
-    hs_database_t *gated;
-    GArray *ginfo;
+    /* Detectors that count only near their context keywords: each has its
+     * own database, scanned only in the windows around that detector's
+     * keywords (often none), not everywhere. Indexed by detector; NULL for
+     * the detectors in db. */
+    hs_database_t **gated;
+    GArray **ginfo;
     GHashTable *icd10; /* valid ICD-10-CM codes, upper-case without dot */
     GAsyncQueue *pool; /* idle hs_scratch_t */
     hs_scratch_t *proto;
@@ -61,6 +68,7 @@ typedef struct {
     GArray *findings; /* finding: validated candidates, before context */
     GArray *context;  /* finding: context keyword positions */
     unsigned *rule_words, *rule_excluded, *rule_regex;
+    unsigned matches; /* Hyperscan matches handled (MAX_MATCHES) */
     bool overflow;
 } state;
 

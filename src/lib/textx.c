@@ -22,47 +22,73 @@ typedef struct {
     bool truncated;
 } extract;
 
-/* text with every run of white space (and NUL) made one space, so that a
- * space in a lexicon term matches a line break or several spaces. */
+/* Bytes collapse() turns into a separator: white space, NUL, and '_'
+ * (snake_case keys in CSV and JSON: "patient_dob" reads "patient dob"). */
+static const bool separator[256] = {
+    ['\0'] = true, ['\t'] = true, ['\n'] = true, ['\v'] = true,
+    ['\f'] = true, ['\r'] = true, [' '] = true,  ['_'] = true,
+};
+
+/* text with every run of separators made one space, no space at either
+ * end, so that a space in a lexicon term matches a line break or several
+ * spaces. The loop has no branch on the text but for 0xc2 (a no-break
+ * space, U+00A0, what &nbsp; becomes, separates digit groups in pasted
+ * numbers as often as a space does): it runs once over every byte of
+ * every message. */
 static GString *collapse(const char *text, size_t len, bool *high)
 {
     GString *out = g_string_sized_new(len + 1);
     char *o = out->str;
     size_t k = 0;
-    bool space = false;
+    bool prev = true; /* the last byte written was a separator (or none yet) */
     unsigned char any = 0;
     for (size_t i = 0; i < len; i++) {
-        char c = text[i];
-        any |= (unsigned char)c;
-        /* A no-break space (U+00A0, what &nbsp; becomes) separates digit
-         * groups in pasted numbers as often as a space does. */
-        if ((unsigned char)c == 0xc2 && i + 1 < len && (unsigned char)text[i + 1] == 0xa0) {
+        unsigned char c = (unsigned char)text[i];
+        any |= c;
+        bool sep = separator[c];
+        if (G_UNLIKELY(c == 0xc2) && i + 1 < len && (unsigned char)text[i + 1] == 0xa0) {
             i++;
-            space = true;
-            continue;
+            sep = true;
         }
-        switch (c) {
-        case '_': /* snake_case keys in CSV and JSON: "patient_dob" reads "patient dob" */
-        case ' ':
-        case '\t':
-        case '\r':
-        case '\n':
-        case '\f':
-        case '\v':
-        case '\0':
-            space = true;
-            continue;
-        default:
-            if (space && k)
-                o[k++] = ' ';
-            space = false;
-            o[k++] = c;
-        }
+        o[k] = sep ? ' ' : (char)c;
+        k += !(sep && prev);
+        prev = sep;
     }
+    if (k && prev)
+        k--; /* the trailing separator */
     o[k] = '\0';
     out->len = k;
     *high = any & 0x80;
     return out;
+}
+
+/* Whether text is valid UTF-8: the runs of bytes above ASCII are checked,
+ * one by one, the ASCII between them skipped eight bytes at a time (a
+ * multi-byte character never holds an ASCII byte, so this is the same
+ * answer as checking the whole text at once, for less work on mail that
+ * is mostly ASCII). */
+static bool utf8_valid(const char *text, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        guint64 w;
+        if (i + 8 <= len &&
+            (memcpy(&w, text + i, 8), !(w & G_GUINT64_CONSTANT(0x8080808080808080)))) {
+            i += 8;
+            continue;
+        }
+        if (!((unsigned char)text[i] & 0x80)) {
+            i++;
+            continue;
+        }
+        size_t j = i;
+        while (j < len && ((unsigned char)text[j] & 0x80))
+            j++;
+        if (!g_utf8_validate_len(text + i, j - i, NULL))
+            return false;
+        i = j;
+    }
+    return true;
 }
 
 static void add(extract *x, const char *where, const char *text, size_t len)
@@ -82,7 +108,7 @@ static void add(extract *x, const char *where, const char *text, size_t len)
     bool high = false;
     t->text = collapse(text, len, &high);
     /* Only text with bytes above ASCII can be invalid UTF-8. */
-    if (high && !g_utf8_validate_len(t->text->str, t->text->len, NULL)) {
+    if (high && !utf8_valid(t->text->str, t->text->len)) {
         char *v = g_utf8_make_valid(t->text->str, (gssize)t->text->len);
         g_string_assign(t->text, v);
         g_free(v);
