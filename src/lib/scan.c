@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <glib/gstdio.h>
 #include <hs/hs.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_MATCHES 500000 /* per message: past this the scan stops (bounded work) */
@@ -293,6 +295,29 @@ static bool compile_db(const patterns *ps, const char *dir, const char *prefix, 
     return true;
 }
 
+/* Longest value a gated detector is assumed to match when Hyperscan
+ * cannot bound its expression (see gated_width()). */
+#define GATED_VALUE_MAX 64
+
+/* The longest match of any of ps's expressions, for the end of a window:
+ * a value that starts inside the window must be scanned whole. */
+static unsigned gated_width(const patterns *ps)
+{
+    unsigned w = 0;
+    for (guint i = 0; i < ps->exprs->len; i++) {
+        hs_expr_info_t *info = NULL;
+        hs_compile_error_t *ce = NULL;
+        if (hs_expression_info(ps->exprs->pdata[i], g_array_index(ps->flags, unsigned, i), &info,
+                               &ce) != HS_SUCCESS) {
+            hs_free_compile_error(ce);
+            return GATED_VALUE_MAX;
+        }
+        w = MAX(w, info->max_width == UINT_MAX ? GATED_VALUE_MAX : info->max_width);
+        free(info);
+    }
+    return w;
+}
+
 sp_scanner *sp_scanner_new(const sp_policy *p, const char *cache_dir, GError **err)
 {
     sp_scanner *s = g_new0(sp_scanner, 1);
@@ -305,6 +330,7 @@ sp_scanner *sp_scanner_new(const sp_policy *p, const char *cache_dir, GError **e
     s->n_det = n_detectors();
     s->gated = g_new0(hs_database_t *, s->n_det);
     s->ginfo = g_new0(GArray *, s->n_det);
+    s->gwidth = g_new0(unsigned, s->n_det);
 
     patterns ps, *gs = patterns_new_gated(s->n_det);
     patterns_init(&ps);
@@ -318,6 +344,7 @@ sp_scanner *sp_scanner_new(const sp_policy *p, const char *cache_dir, GError **e
             continue;
         bool cached = false;
         s->ginfo[d] = g_steal_pointer(&gs[d].info);
+        s->gwidth[d] = gated_width(&gs[d]);
         g_autofree char *prefix = g_strconcat("gated-", sp_detectors[d].name, NULL);
         ok = compile_db(&gs[d], dir, prefix, p->source, &s->gated[d], &cached, err);
         s->cached &= cached;
@@ -352,6 +379,7 @@ void sp_scanner_free(sp_scanner *s)
     }
     g_free(s->gated);
     g_free(s->ginfo);
+    g_free(s->gwidth);
     if (s->info)
         g_array_unref(s->info);
     g_hash_table_destroy(s->icd10);
@@ -481,10 +509,6 @@ static bool scan_range(state *st, guint part, const char *text, size_t len, gsiz
     return e == HS_SUCCESS || e == HS_SCAN_TERMINATED;
 }
 
-/* Longest value a gated detector matches, beyond the window, so a value
- * that starts inside the window is scanned whole. */
-#define GATED_VALUE_MAX 64
-
 static gint by_pos(gconstpointer a, gconstpointer b)
 {
     gsize x = *(const gsize *)a, y = *(const gsize *)b;
@@ -495,20 +519,23 @@ static gint by_pos(gconstpointer a, gconstpointer b)
  * merged, widened to whole tokens (a window edge inside a number must not
  * make a shorter number of it). */
 static bool scan_windows(state *st, guint part, const char *text, size_t len, const GArray *at,
-                         const hs_database_t *db, const GArray *info, hs_scratch_t *sc)
+                         int det, hs_scratch_t *sc)
 {
-    gsize window = st->s->p->window ? st->s->p->window : 300;
+    /* A value counts when it starts within the window of a keyword
+     * (scan_decide()): the range runs from the window's start to its end
+     * plus the longest value. */
+    gsize window = st->s->p->window ? st->s->p->window : 300, width = st->s->gwidth[det];
     for (guint i = 0; i < at->len;) {
         gsize p0 = g_array_index(at, gsize, i);
-        gsize a = p0 > window + GATED_VALUE_MAX ? p0 - window - GATED_VALUE_MAX : 0;
-        gsize b = MIN(len, p0 + window + GATED_VALUE_MAX);
+        gsize a = p0 > window ? p0 - window : 0;
+        gsize b = MIN(len, p0 + window + width);
         for (i++; i < at->len && g_array_index(at, gsize, i) <= b + window; i++)
-            b = MIN(len, g_array_index(at, gsize, i) + window + GATED_VALUE_MAX);
+            b = MIN(len, g_array_index(at, gsize, i) + window + width);
         while (a > 0 && word_byte((unsigned char)text[a - 1]))
             a--;
         while (b < len && word_byte((unsigned char)text[b]))
             b++;
-        if (!scan_range(st, part, text, len, a, b - a, db, info, sc))
+        if (!scan_range(st, part, text, len, a, b - a, st->s->gated[det], st->s->ginfo[det], sc))
             return false;
     }
     return true;
@@ -536,7 +563,7 @@ static bool scan_part(state *st, guint part, const char *text, size_t len, hs_sc
         if (!at->len)
             continue;
         g_array_sort(at, by_pos);
-        if (!scan_windows(st, part, text, len, at, st->s->gated[d], st->s->ginfo[d], sc))
+        if (!scan_windows(st, part, text, len, at, d, sc))
             return false;
     }
     return true;

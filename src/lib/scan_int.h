@@ -44,6 +44,7 @@ struct sp_scanner {
      * the detectors in db. */
     hs_database_t **gated;
     GArray **ginfo;
+    unsigned *gwidth;  /* the longest value each gated database matches */
     GHashTable *icd10; /* valid ICD-10-CM codes, upper-case without dot */
     GAsyncQueue *pool; /* idle hs_scratch_t */
     hs_scratch_t *proto;
