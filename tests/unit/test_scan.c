@@ -119,6 +119,69 @@ static void test_nbsp_and_snake_case(void **state)
     sp_scan_result_clear(&r);
 }
 
+/* A message whose body is keyword, filler words, value (or the reverse). */
+static char *with_gap(const char *first, size_t gap, const char *second)
+{
+    GString *b = g_string_new(HDR "\r\n");
+    g_string_append_printf(b, "%s ", first);
+    while (gap >= 6) {
+        g_string_append(b, "abcde ");
+        gap -= 6;
+    }
+    g_string_append_printf(b, "%s\r\n", second);
+    return g_string_free(b, FALSE);
+}
+
+static void test_keyword_windows(void **state)
+{
+    sp_scan_result r;
+    /* A medical record number counts within the window (300 characters) of
+     * its keyword, before or after it, and not beyond. */
+    g_autofree char *after = with_gap("MRN", 250, "48213907");
+    scan(after, &r);
+    assert_non_null(hit(&r, "mrn"));
+    assert_int_equal(hit(&r, "mrn")->count, 1);
+    sp_scan_result_clear(&r);
+    g_autofree char *before = with_gap("48213907", 250, "is the MRN");
+    scan(before, &r);
+    assert_non_null(hit(&r, "mrn"));
+    sp_scan_result_clear(&r);
+    g_autofree char *far = with_gap("MRN", 400, "48213907");
+    scan(far, &r);
+    assert_null(hit(&r, "mrn"));
+    sp_scan_result_clear(&r);
+    /* Another detector's keyword does not open a window: "routing" says
+     * nothing about a medical record number. */
+    scan(HDR "\r\nRouting 48213907 for the order.\r\n", &r);
+    assert_null(hit(&r, "mrn"));
+    sp_scan_result_clear(&r);
+}
+
+static void test_itin_and_ssn_share_a_shape(void **state)
+{
+    sp_scan_result r;
+    /* One expression finds both; each validator keeps its own. */
+    scan(HDR "\r\nITIN 912-78-1234 and SSN 536-22-8714.\r\n", &r);
+    assert_non_null(hit(&r, "itin"));
+    assert_int_equal(hit(&r, "itin")->count, 1);
+    assert_non_null(hit(&r, "ssn"));
+    assert_int_equal(hit(&r, "ssn")->count, 1);
+    sp_scan_result_clear(&r);
+}
+
+static void test_invalid_utf8_between_ascii(void **state)
+{
+    sp_scan_result r;
+    /* Stray bytes in a part that claims UTF-8 are repaired, not a reason
+     * to miss what follows them. */
+    scan(HDR "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+             "Caf\xc3\xa9 r\xe9sum\xff\xfe attached.\t\t Social\r\n  security:  536-22-8714\r\n",
+         &r);
+    assert_non_null(hit(&r, "ssn"));
+    assert_int_equal(r.action, SP_ACT_ENCRYPT);
+    sp_scan_result_clear(&r);
+}
+
 static void test_html_split_by_markup(void **state)
 {
     sp_scan_result r;
@@ -314,6 +377,9 @@ int main(void)
         cmocka_unit_test(test_forms_that_need_their_keyword),
         cmocka_unit_test(test_nbsp_and_snake_case),
         cmocka_unit_test(test_html_split_by_markup),
+        cmocka_unit_test(test_keyword_windows),
+        cmocka_unit_test(test_itin_and_ssn_share_a_shape),
+        cmocka_unit_test(test_invalid_utf8_between_ascii),
         cmocka_unit_test(test_encodings),
         cmocka_unit_test(test_attachments),
         cmocka_unit_test(test_empty_parts),
