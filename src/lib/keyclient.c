@@ -33,6 +33,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(json_t, json_decref)
 struct sp_kc {
     char *base; /* normalised, no trailing slash */
     CURL *h;
+    long connect_ms, total_ms; /* timeouts (sp_kc_set_timeout) */
     char errbuf[CURL_ERROR_SIZE];
 };
 
@@ -148,6 +149,8 @@ sp_kc *sp_kc_new(const char *base_url, GError **err)
     }
     sp_kc *kc = g_new0(sp_kc, 1);
     kc->base = g_steal_pointer(&base);
+    kc->connect_ms = CONNECT_TIMEOUT_MS;
+    kc->total_ms = TOTAL_TIMEOUT_MS;
     kc->h = h;
     return kc;
 }
@@ -159,6 +162,12 @@ void sp_kc_free(sp_kc *kc)
     curl_easy_cleanup(kc->h);
     g_free(kc->base);
     g_free(kc);
+}
+
+void sp_kc_set_timeout(sp_kc *kc, long total_ms)
+{
+    kc->total_ms = total_ms > 0 ? total_ms : TOTAL_TIMEOUT_MS;
+    kc->connect_ms = MIN(CONNECT_TIMEOUT_MS, kc->total_ms);
 }
 
 const char *sp_kc_url(const sp_kc *kc)
@@ -325,8 +334,8 @@ static bool kc_call(sp_kc *kc, const kc_request *r, long *status, kc_answer *a, 
 #endif
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, TOTAL_TIMEOUT_MS);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, kc->connect_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, kc->total_ms);
     curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);

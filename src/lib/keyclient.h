@@ -48,6 +48,10 @@ sp_kc *sp_kc_new(const char *base_url, GError **err);
 void sp_kc_free(sp_kc *kc);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(sp_kc, sp_kc_free)
 
+/* Give up on a request after total_ms (connecting included; default 30 s):
+ * the call then fails with SP_ERR_UNAVAILABLE. */
+void sp_kc_set_timeout(sp_kc *kc, long total_ms);
+
 /* The base URL as normalised by sp_kc_new() (no trailing slash); owned by
  * kc. */
 const char *sp_kc_url(const sp_kc *kc);
