@@ -3,6 +3,8 @@
  */
 #include "config.h"
 
+#include "conf.h"
+
 #include "policy.h"
 #include "sp_error.h"
 
@@ -88,66 +90,6 @@ bool config_parse_listen(const char *text, char **host, unsigned *port, GError *
     return true;
 }
 
-static char *get_str(GKeyFile *kf, const char *group, const char *key)
-{
-    g_autofree char *v = g_key_file_get_string(kf, group, key, NULL);
-    if (!v)
-        return NULL;
-    g_strstrip(v);
-    return *v ? g_steal_pointer(&v) : NULL;
-}
-
-static bool get_int(GKeyFile *kf, const char *group, const char *key, gint64 min, gint64 max,
-                    gint64 *out, GError **err)
-{
-    g_autofree char *v = get_str(kf, group, key);
-    if (!v)
-        return true;
-    gint64 n = 0;
-    if (!g_ascii_string_to_signed(v, 10, min, max, &n, NULL)) {
-        g_set_error(err, SP_ERROR, SP_ERR_USAGE,
-                    "[%s] %s = %s: expected a whole number from %" G_GINT64_FORMAT
-                    " to %" G_GINT64_FORMAT,
-                    group, key, v, min, max);
-        return false;
-    }
-    *out = n;
-    return true;
-}
-
-static bool get_double(GKeyFile *kf, const char *group, const char *key, double *out, GError **err)
-{
-    g_autofree char *v = get_str(kf, group, key);
-    if (!v)
-        return true;
-    char *end = NULL;
-    double d = g_ascii_strtod(v, &end);
-    if (!end || *end || d < 0 || d > 1e6) {
-        g_set_error(err, SP_ERROR, SP_ERR_USAGE, "[%s] %s = %s: expected a number ≥ 0", group, key,
-                    v);
-        return false;
-    }
-    *out = d;
-    return true;
-}
-
-static bool get_bool(GKeyFile *kf, const char *group, const char *key, bool *out, GError **err)
-{
-    g_autofree char *v = get_str(kf, group, key);
-    if (!v)
-        return true;
-    if (!g_ascii_strcasecmp(v, "true") || !g_ascii_strcasecmp(v, "yes") || !strcmp(v, "1"))
-        *out = true;
-    else if (!g_ascii_strcasecmp(v, "false") || !g_ascii_strcasecmp(v, "no") || !strcmp(v, "0"))
-        *out = false;
-    else {
-        g_set_error(err, SP_ERROR, SP_ERR_USAGE, "[%s] %s = %s: expected true or false", group, key,
-                    v);
-        return false;
-    }
-    return true;
-}
-
 /* Every key this file may hold, to catch typos. */
 static bool check_known(GKeyFile *kf, GError **err)
 {
@@ -180,19 +122,7 @@ static bool check_known(GKeyFile *kf, GError **err)
         "auth:rate_burst",
         NULL,
     };
-    g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
-    for (char **g = groups; *g; g++) {
-        g_auto(GStrv) keys = g_key_file_get_keys(kf, *g, NULL, NULL);
-        for (char **k = keys; k && *k; k++) {
-            g_autofree char *name = g_strdup_printf("%s:%s", *g, *k);
-            if (!g_strv_contains(known, name)) {
-                g_set_error(err, SP_ERROR, SP_ERR_USAGE,
-                            "unknown setting [%s] %s (see docs/keyd.md for the settings)", *g, *k);
-                return false;
-            }
-        }
-    }
-    return true;
+    return sp_conf_check_known(kf, known, "docs/keyd.md", err);
 }
 
 static bool finish(ks_config *c, GError **err)
@@ -262,29 +192,29 @@ static bool load(ks_config *c, const char *path, GError **err)
     }
     if (!check_known(kf, err))
         return false;
-    g_autofree char *listen = get_str(kf, "server", "listen");
+    g_autofree char *listen = sp_conf_str(kf, "server", "listen");
     if (listen && !config_parse_listen(listen, &c->listen_host, &c->listen_port, err))
         return false;
-    c->public_url = get_str(kf, "server", "public_url");
-    c->tls_cert = get_str(kf, "server", "tls_cert");
-    c->tls_key = get_str(kf, "server", "tls_key");
-    c->user = get_str(kf, "server", "user");
+    c->public_url = sp_conf_str(kf, "server", "public_url");
+    c->tls_cert = sp_conf_str(kf, "server", "tls_cert");
+    c->tls_key = sp_conf_str(kf, "server", "tls_key");
+    c->user = sp_conf_str(kf, "server", "user");
     gint64 threads = 0, max_body = (gint64)c->max_body;
     gint64 mem = c->argon2.memory_kib, passes = c->argon2.passes;
     gint64 fails = c->lockout_failures, days = c->device_seconds / 86400;
-    if (!get_int(kf, "server", "threads", 0, 256, &threads, err) ||
-        !get_int(kf, "server", "max_body", 1024, 16 * 1024 * 1024, &max_body, err) ||
-        !get_int(kf, "server", "cache_ms", 0, 60000, &c->cache_ms, err) ||
-        !get_int(kf, "auth", "argon2_memory_kib", 8192, 4 * 1024 * 1024, &mem, err) ||
-        !get_int(kf, "auth", "argon2_passes", 1, 16, &passes, err) ||
-        !get_int(kf, "auth", "lockout_failures", 1, 1000, &fails, err) ||
-        !get_int(kf, "auth", "lockout_seconds", 1, 86400 * 30, &c->lockout_seconds, err) ||
-        !get_int(kf, "auth", "backoff_base_ms", 0, 60000, &c->backoff_base_ms, err) ||
-        !get_int(kf, "auth", "session_seconds", 30, 86400, &c->session_seconds, err) ||
-        !get_int(kf, "auth", "device_days", 1, 400, &days, err) ||
-        !get_double(kf, "auth", "rate_per_second", &c->rate_per_second, err) ||
-        !get_double(kf, "auth", "rate_burst", &c->rate_burst, err) ||
-        !get_bool(kf, "mail", "require_tls", &c->mail_require_tls, err))
+    if (!sp_conf_int(kf, "server", "threads", 0, 256, &threads, err) ||
+        !sp_conf_int(kf, "server", "max_body", 1024, 16 * 1024 * 1024, &max_body, err) ||
+        !sp_conf_int(kf, "server", "cache_ms", 0, 60000, &c->cache_ms, err) ||
+        !sp_conf_int(kf, "auth", "argon2_memory_kib", 8192, 4 * 1024 * 1024, &mem, err) ||
+        !sp_conf_int(kf, "auth", "argon2_passes", 1, 16, &passes, err) ||
+        !sp_conf_int(kf, "auth", "lockout_failures", 1, 1000, &fails, err) ||
+        !sp_conf_int(kf, "auth", "lockout_seconds", 1, 86400 * 30, &c->lockout_seconds, err) ||
+        !sp_conf_int(kf, "auth", "backoff_base_ms", 0, 60000, &c->backoff_base_ms, err) ||
+        !sp_conf_int(kf, "auth", "session_seconds", 30, 86400, &c->session_seconds, err) ||
+        !sp_conf_int(kf, "auth", "device_days", 1, 400, &days, err) ||
+        !sp_conf_double(kf, "auth", "rate_per_second", &c->rate_per_second, err) ||
+        !sp_conf_double(kf, "auth", "rate_burst", &c->rate_burst, err) ||
+        !sp_conf_bool(kf, "mail", "require_tls", &c->mail_require_tls, err))
         return false;
     c->threads = (unsigned)threads;
     c->max_body = (size_t)max_body;
@@ -292,14 +222,14 @@ static bool load(ks_config *c, const char *path, GError **err)
     c->argon2.passes = (unsigned)passes;
     c->lockout_failures = (unsigned)fails;
     c->device_seconds = days * 86400;
-    c->store_url = get_str(kf, "store", "url");
-    c->kek_file = get_str(kf, "keys", "kek_file");
-    c->mail_relay = get_str(kf, "mail", "relay");
-    c->mail_from = get_str(kf, "mail", "from");
-    c->mail_username = get_str(kf, "mail", "username");
-    c->mail_ca_file = get_str(kf, "mail", "ca_file");
-    c->mail_outbox = get_str(kf, "mail", "outbox");
-    g_autofree char *pwfile = get_str(kf, "mail", "password_file");
+    c->store_url = sp_conf_str(kf, "store", "url");
+    c->kek_file = sp_conf_str(kf, "keys", "kek_file");
+    c->mail_relay = sp_conf_str(kf, "mail", "relay");
+    c->mail_from = sp_conf_str(kf, "mail", "from");
+    c->mail_username = sp_conf_str(kf, "mail", "username");
+    c->mail_ca_file = sp_conf_str(kf, "mail", "ca_file");
+    c->mail_outbox = sp_conf_str(kf, "mail", "outbox");
+    g_autofree char *pwfile = sp_conf_str(kf, "mail", "password_file");
     if (pwfile) {
         g_autofree char *pw = NULL;
         gsize n = 0;
@@ -311,7 +241,7 @@ static bool load(ks_config *c, const char *path, GError **err)
         c->mail_password = g_strdup(g_strchomp(pw));
         sodium_memzero(pw, n);
     }
-    g_autofree char *bl = get_str(kf, "auth", "blocklist");
+    g_autofree char *bl = sp_conf_str(kf, "auth", "blocklist");
     if (bl) {
         g_free(c->blocklist);
         c->blocklist = g_steal_pointer(&bl);

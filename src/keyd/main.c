@@ -14,11 +14,10 @@
 #include "admin.h"
 #include "api.h"
 #include "sp_error.h"
+#include "util.h"
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <unistd.h>
 #include <signal.h>
 #include <sodium.h>
@@ -154,14 +153,9 @@ static bool drop_privileges(const ks_config *cfg)
             g_warning("running as root: set [server] user so keyd drops root after binding");
         return true;
     }
-    struct passwd *pw = getpwnam(cfg->user);
-    if (!pw) {
-        g_critical("[server] user %s does not exist", cfg->user);
-        return false;
-    }
-    if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
-        setuid(pw->pw_uid) != 0 || setuid(0) == 0) {
-        g_critical("cannot switch to user %s: %s", cfg->user, g_strerror(errno));
+    g_autoptr(GError) err = NULL;
+    if (!sp_switch_user(cfg->user, &err)) {
+        g_critical("[server] user: %s", err->message);
         return false;
     }
     g_message("running as user %s", cfg->user);

@@ -4,7 +4,13 @@
  */
 #include "util.h"
 
+#include "sp_error.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <string.h>
+#include <unistd.h>
 
 char *sp_b64url_encode(const uint8_t *data, size_t len)
 {
@@ -171,4 +177,20 @@ char *sp_json_dump_html(const json_t *root)
     }
     /* json_dumps uses malloc; raw is freed by g_autofree (g_free == free). */
     return g_string_free(s, FALSE);
+}
+
+bool sp_switch_user(const char *user, GError **err)
+{
+    struct passwd *pw = getpwnam(user);
+    if (!pw) {
+        g_set_error(err, SP_ERROR, SP_ERR_USAGE, "user %s does not exist", user);
+        return false;
+    }
+    if (initgroups(pw->pw_name, pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+        setuid(pw->pw_uid) != 0 || setuid(0) == 0) {
+        g_set_error(err, SP_ERROR, SP_ERR_INTERNAL, "cannot switch to user %s: %s", user,
+                    g_strerror(errno));
+        return false;
+    }
+    return true;
 }

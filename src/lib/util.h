@@ -34,4 +34,9 @@ bool sp_size_parse(const char *text, guint64 *bytes);
  * text can stand inside an HTML <script> element. Caller frees. */
 char *sp_json_dump_html(const json_t *root);
 
+/* Switch the process (all its groups) to user for good, after a daemon
+ * running as root has bound its sockets; false when user does not exist
+ * or the switch fails (root could be regained). */
+bool sp_switch_user(const char *user, GError **err);
+
 #endif
