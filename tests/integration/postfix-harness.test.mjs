@@ -14,6 +14,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { startSmtp } from './smtp-listener.mjs';
 import {
   crlf,
@@ -81,7 +82,7 @@ function masterPids() {
     .map(Number)
     .filter((pid) => {
       try {
-        return !/^\d+ \(.*\) Z/.test(execFileSync('cat', [`/proc/${pid}/stat`], { encoding: 'latin1' }));
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'latin1'));
       } catch {
         return false;
       }
@@ -103,7 +104,7 @@ test('a relayed message keeps its header block and body byte for byte', { skip }
   assert.ok(at > 0, `original header block not found in:\n${got.data.slice(0, 2000)}`);
   const trace = got.data.slice(0, at);
   // Postfix prepends only its own Received header (folded over several lines).
-  assert.match(trace, /^Received: from client\.sealpost\.test \(localhost \[127\.0\.0\.1\]\)\r\n(?:\t.*\r\n)+$/);
+  assert.match(trace, /^Received: from client\.sealpost\.test \([^\r\n]*\[127\.0\.0\.1\]\)\r\n(?:\t.*\r\n)+$/);
   assert.equal((trace.match(/^Received:/gm) || []).length, 1);
   assert.ok(trace.includes(`(Postfix) with ESMTP id ${r.queueId}`), trace);
   assert.equal(got.data.slice(at), data.toString());
