@@ -65,17 +65,19 @@ function merge(base, extra) {
  *   DIR/outbox, plain HTTP on loopback) plus those settings, run as
  *   `sealpost-keyd --config DIR/keyd.conf ...extraArgs`. The admin
  *   helpers below work with either (they use --data DIR).
- * `dataDir` may name an existing directory (it is then kept on stop).
+ * `dataDir` may name an existing directory (it is then kept on stop); `port`
+ * fixes the port (to bring keyd back at the same URL).
  * Returns { url, port, dataDir, proc, log(), stop() }; stop() ends keyd and
  * removes a data directory it made.
  */
-export async function startKeyd({ extraArgs = [], config = null, dataDir = null } = {}) {
+export async function startKeyd({ extraArgs = [], config = null, dataDir = null, port: fixedPort = null } = {}) {
   requireKeyd();
   const ownDir = !dataDir;
   const dir = dataDir || mkdtempSync(join(tmpdir(), 'sealpost-keyd-'));
   let lastError;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const port = await freePort();
+    // A fixed port brings keyd back at the same URL (an outage test).
+    const port = fixedPort ?? (await freePort());
     const listen = `127.0.0.1:${port}`;
     let args;
     if (config) {

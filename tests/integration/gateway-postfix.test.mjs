@@ -1,0 +1,153 @@
+// gateway-postfix.test.mjs - the gateway proven with a real Postfix:
+// client → Postfix (+ sealpost-milter + dev keyd) → sink. Each delivered
+// carrier opens (sealpost open, as a registered recipient) byte-identical
+// to what was sent; plain mail arrives unchanged; with keyd stopped mid-run
+// the messages stay queued at the sending server (an "inside" Postfix in
+// front of the gateway, as Exchange or Microsoft 365 would be), and with
+// keyd back every one is delivered encrypted: the count equal to what was
+// sent and no plaintext marker anywhere in the sink.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+import { registerAndActivate, startKeyd } from './keyd-helpers.mjs';
+import { startMilter, tokenFile } from './milter-helpers.mjs';
+import { crlf, sendMail, startPostfix, stopAllPostfix } from './postfix-helpers.mjs';
+import { startSmtp } from './smtp-listener.mjs';
+
+const SEALPOST = process.env.SEALPOST;
+const PASSWORD = 'correct horse battery staple 42';
+
+// A message the default policy encrypts (an SSN near its keyword), with a
+// marker that must never reach the sink in the clear.
+function sensitive(n, to, { subject = `Results ${n}` } = {}) {
+  const marker = `PLAINTEXT-MARKER-${n}-${Math.random().toString(36).slice(2)}`;
+  const data = crlf(
+    `From: Dr Ada Stone <ada@clinic.example>\nTo: <${to}>\nSubject: ${subject}\n` +
+      `Date: Sun, 22 Nov 2026 09:00:${String(n % 60).padStart(2, '0')} +0000\n` +
+      `Message-ID: <m${n}.${marker.slice(-8)}@clinic.example>\nMIME-Version: 1.0\n` +
+      `Content-Type: text/plain; charset=utf-8\n\n` +
+      `Dear patient,\n\nYour Social Security number 536-22-8714 is on file (${marker}).\n` +
+      `.a line that starts with a dot\n\nDr Stone\n`,
+  );
+  return { data, marker };
+}
+
+/** The sink's messages that are carriers, and the sealpost ids. */
+function carriers(sink) {
+  return sink.messages.filter((m) => /^X-Sealpost-Id: /m.test(m.data));
+}
+
+function sealpostId(msg) {
+  return /^X-Sealpost-Id: ([A-Za-z0-9_-]{22})/m.exec(msg.data)[1];
+}
+
+describe('the gateway with a real Postfix', () => {
+  let keyd, tok, milter, sink, gateway, inside, work;
+  const rcpt = 'pat@example.com';
+
+  before(async () => {
+    if (!SEALPOST) throw new Error('set SEALPOST to the built sealpost binary');
+    work = mkdtempSync(join(tmpdir(), 'sealpost-gw-'));
+    keyd = await startKeyd({ dataDir: join(work, 'keyd') });
+    tok = tokenFile(keyd);
+    milter = await startMilter({ keyserver: keyd.url, tokenFile: tok.file });
+    sink = await startSmtp({ starttls: false });
+    gateway = await startPostfix({
+      name: 'gateway',
+      milter: `inet:127.0.0.1:${milter.port}`,
+      relay: { host: '127.0.0.1', port: sink.port },
+    });
+    inside = await startPostfix({ name: 'inside', relay: { host: '127.0.0.1', port: gateway.port } });
+  });
+
+  after(async () => {
+    await stopAllPostfix();
+    await sink?.close();
+    await milter?.stop();
+    await keyd?.stop();
+    tok?.cleanup();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  test('each delivered carrier opens byte-identical to what was sent', async () => {
+    const sent = [];
+    for (let n = 0; n < 3; n++) {
+      const m = sensitive(n, rcpt, { subject: n === 0 ? '[secure] Results 0' : `Results ${n}` });
+      const r = await sendMail({ port: gateway.port, from: 'ada@clinic.example', to: [rcpt], data: m.data });
+      assert.equal(r.code, 250, `message ${n}: ${r.code} ${r.text}`);
+      sent.push(m);
+    }
+    const got = await sink.waitFor(3, 30000);
+    assert.equal(carriers(sink).length, 3);
+    await registerAndActivate(keyd.url, keyd.dataDir, sealpostId(got[0]), rcpt, PASSWORD);
+    const pw = join(work, 'pw');
+    writeFileSync(pw, `${PASSWORD}\n`, { mode: 0o600 });
+    for (const msg of got) {
+      for (const s of sent) assert.ok(!msg.data.includes(s.marker), 'no plaintext in the carrier');
+      assert.doesNotMatch(msg.data, /536-22-8714/);
+      assert.match(msg.data, /securemessage\.html/);
+      assert.match(msg.data, /^From: Dr Ada Stone <ada@clinic.example>$/m);
+      assert.doesNotMatch(msg.data, /\[secure\]/, 'the flag is removed from the subject');
+      const file = join(work, `${sealpostId(msg)}.eml`);
+      writeFileSync(file, msg.data);
+      const out = join(work, `${sealpostId(msg)}.out`);
+      const r = spawnSync(SEALPOST, ['open', '--keyserver', keyd.url, '--email', rcpt,
+        '--password-file', pw, '-o', out, file], { encoding: 'utf8' });
+      assert.equal(r.status, 0, `sealpost open: ${r.stderr}`);
+      const opened = readFileSync(out, 'latin1');
+      const match = sent.find((s) => opened.includes(s.marker));
+      assert.ok(match, 'the opened message is one of those sent');
+      assert.equal(opened, match.data, 'opened byte-identical to what was sent');
+    }
+    assert.match(milter.log(), /: encrypt rule=sender-flag /);
+  });
+
+  test('plain mail arrives unchanged', async () => {
+    const before = sink.messages.length;
+    const data = crlf('From: ada@clinic.example\nTo: partner@example.com\nSubject: Lunch\n' +
+      'Message-ID: <lunch@clinic.example>\n\nThursday at noon?\n');
+    const r = await sendMail({ port: gateway.port, from: 'ada@clinic.example', to: ['partner@example.com'], data });
+    assert.equal(r.code, 250);
+    const got = await sink.waitFor(before + 1, 30000);
+    const msg = got[before].data;
+    // Postfix adds its trace header(s) on top; everything sent follows as is.
+    assert.ok(msg.endsWith(data), `the message as sent, after Postfix's Received:\n${msg}`);
+    assert.doesNotMatch(msg, /X-Sealpost-Id/);
+  });
+
+  test('keyd stopped mid-run: messages stay queued; back: all delivered encrypted', async () => {
+    const start = sink.messages.length;
+    const markers = [];
+    const send = async (n) => {
+      const m = sensitive(100 + n, rcpt);
+      markers.push(m.marker);
+      const r = await sendMail({ port: inside.port, from: 'ada@clinic.example', to: [rcpt], data: m.data });
+      assert.equal(r.code, 250, 'the inside server always accepts');
+    };
+    for (let n = 0; n < 5; n++) await send(n);
+    await sink.waitFor(start + 5, 60000);
+
+    const port = keyd.port;
+    await keyd.stop();
+    for (let n = 5; n < 15; n++) await send(n);
+    // The gateway answers 4xx: the inside server keeps all ten deferred.
+    const q = await inside.waitQueue((c) => c.deferred === 10, 60000);
+    assert.equal(q.total, 10);
+    assert.equal(sink.messages.length, start + 5, 'nothing delivered while keyd is down');
+    assert.match(inside.logs(), /451 4\.7\.0 sealpost: key server unavailable, message kept for retry/);
+
+    keyd = await startKeyd({ dataDir: join(work, 'keyd'), port });
+    await inside.flush();
+    await inside.waitQueueEmpty(60000);
+    await sink.waitFor(start + 15, 60000);
+    assert.equal(sink.messages.length, start + 15, 'every message sent was delivered once');
+    const batch = sink.messages.slice(start);
+    assert.equal(carriers({ messages: batch }).length, 15, 'all encrypted');
+    for (const msg of sink.messages)
+      for (const mk of markers) assert.ok(!msg.data.includes(mk), 'no plaintext marker in the sink');
+  });
+});
