@@ -164,6 +164,12 @@ static void copy_envelope_headers(GMimeMessage *msg, const sp_msg_info *info, co
 bool sp_carrier_write(GMimeStream *out, const sp_msg_info *info, const sp_header *h,
                       const sp_display *d, GMimeStream *envelope, GError **err)
 {
+    return sp_carrier_write_nl(out, info, h, d, envelope, false, err);
+}
+
+bool sp_carrier_write_nl(GMimeStream *out, const sp_msg_info *info, const sp_header *h,
+                         const sp_display *d, GMimeStream *envelope, bool crlf, GError **err)
+{
     g_autoptr(GMimeMessage) msg = g_mime_message_new(TRUE);
     copy_envelope_headers(msg, info, h);
 
@@ -189,7 +195,12 @@ bool sp_carrier_write(GMimeStream *out, const sp_msg_info *info, const sp_header
     g_mime_multipart_add(mixed, GMIME_OBJECT(att));
     g_mime_message_set_mime_part(msg, GMIME_OBJECT(mixed));
 
-    if (g_mime_object_write_to_stream(GMIME_OBJECT(msg), NULL, out) < 0) {
+    GMimeFormatOptions *fo = g_mime_format_options_new();
+    g_mime_format_options_set_newline_format(fo, crlf ? GMIME_NEWLINE_FORMAT_DOS
+                                                      : GMIME_NEWLINE_FORMAT_UNIX);
+    gssize w = g_mime_object_write_to_stream(GMIME_OBJECT(msg), fo, out);
+    g_mime_format_options_free(fo);
+    if (w < 0) {
         g_set_error(err, SP_ERROR, SP_ERR_IO, "cannot write the carrier email: %s",
                     errno ? g_strerror(errno) : "write error");
         return false;

@@ -19,6 +19,12 @@
 bool sp_carrier_write(GMimeStream *out, const sp_msg_info *info, const sp_header *h,
                       const sp_display *d, GMimeStream *envelope, GError **err) SP_WUR;
 
+/* The same with CRLF line ends when crlf (what an MTA sends and expects,
+ * for the gateway) instead of LF. */
+bool sp_carrier_write_nl(GMimeStream *out, const sp_msg_info *info, const sp_header *h,
+                         const sp_display *d, GMimeStream *envelope, bool crlf,
+                         GError **err) SP_WUR;
+
 /* Parse a carrier email from in (seekable; content is not loaded into
  * memory) and return a stream of the decoded envelope attachment, or NULL
  * with SP_ERR_INPUT when in is no email carrying an envelope. */

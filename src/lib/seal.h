@@ -20,8 +20,10 @@ typedef struct {
     sp_display *disp;
     /* Refuse messages larger than this (SP_ERR_TOO_BIG); 0 = no limit. */
     guint64 max_size;
-    /* Write the carrier email instead of the bare envelope. */
+    /* Write the carrier email instead of the bare envelope ... */
     bool mail;
+    /* ... with CRLF line ends (for an MTA) instead of LF. */
+    bool crlf;
     /* When in is a regular file, its size (for an early limit check), else -1. */
     gint64 in_size;
 } sp_seal_opts;

@@ -13,6 +13,10 @@
 #define DEFAULT_MAX_SIZE (50u << 20)
 #define DEFAULT_SPOOL (1u << 20)
 #define DEFAULT_TIMEOUT_S 15
+/* libmilter's largest packet (MILTER_CHUNK_SIZE). miltertest, which the
+ * tests drive the filter with, reads replies into a 1 KiB buffer and
+ * crashes on larger ones: its tests pass --reply-chunk 1K. */
+#define MAX_REPLY_CHUNK 65535
 
 static void defaults(mt_config *c)
 {
@@ -21,6 +25,7 @@ static void defaults(mt_config *c)
     c->max_size = DEFAULT_MAX_SIZE;
     c->spool_threshold = DEFAULT_SPOOL;
     c->timeout_s = DEFAULT_TIMEOUT_S;
+    c->reply_chunk = MAX_REPLY_CHUNK;
 }
 
 void config_clear(mt_config *c)
@@ -167,6 +172,16 @@ bool config_load(mt_config *c, const mt_flags *f, GError **err)
             c->timeout_s = f->timeout_s;
         if (f->max_size)
             ok = size_value(f->max_size, "--max-size", &c->max_size, err);
+        if (ok && f->reply_chunk) {
+            ok = size_value(f->reply_chunk, "--reply-chunk", &c->reply_chunk, err);
+            if (ok && c->reply_chunk == MAX_REPLY_CHUNK + 1)
+                c->reply_chunk = MAX_REPLY_CHUNK; /* "64K" */
+            if (ok && (c->reply_chunk < 512 || c->reply_chunk > MAX_REPLY_CHUNK)) {
+                g_set_error(err, SP_ERROR, SP_ERR_USAGE,
+                            "--reply-chunk: expected 512 bytes to 64K (65535)");
+                ok = false;
+            }
+        }
         for (char **d = f->internal_domains; ok && d && *d; d++)
             ok = add_domain(c, *d, err);
     }

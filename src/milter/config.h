@@ -16,6 +16,7 @@ typedef struct {
     GPtrArray *internal_domains; /* lower-case; senders from these are "ours" */
     guint64 max_size;            /* largest message that can be protected */
     guint64 spool_threshold;     /* held in memory up to this, then in a temporary file */
+    guint64 reply_chunk;         /* the new body goes to the MTA in pieces of this size */
     /* [keyserver] */
     char *keyserver;  /* base URL */
     char *token_file; /* the gateway token (spg_...) */
@@ -26,7 +27,7 @@ typedef struct {
 
 /* Command-line values: NULL / 0 when not given. */
 typedef struct {
-    const char *config, *socket, *user, *keyserver, *token_file, *policy, *max_size;
+    const char *config, *socket, *user, *keyserver, *token_file, *policy, *max_size, *reply_chunk;
     char **internal_domains;
     gint64 timeout_s;
 } mt_flags;

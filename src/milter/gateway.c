@@ -232,33 +232,31 @@ static void header_ops(gw_result *r, const gw_msg *m, GMimeMessage *carrier, con
     add_missing(r, g_mime_object_get_header_list(g_mime_message_get_mime_part(carrier)), seen);
 }
 
-/* The carrier's body (after its header block), with CRLF line ends. */
-static GMimeStream *carrier_body(GMimeStream *carrier, gint64 headers_end, bool big, GError **err)
+/* Longest header block a carrier can have (GMime writes it; its own
+ * headers plus From/To/Cc/Subject/References copied from the original). */
+#define CARRIER_HEAD_MAX (256 * 1024)
+
+/* Split the carrier (CRLF, at its start) into its headers, parsed by
+ * GMime from the header block alone, and a stream over its body. */
+static GMimeMessage *carrier_split(GMimeStream *carrier, GMimeStream **body, GError **err)
 {
-    gint64 len = g_mime_stream_length(carrier);
-    char nl[2] = {0};
-    /* headers_end is where the blank line starts: skip it. */
-    g_mime_stream_seek(carrier, headers_end, GMIME_STREAM_SEEK_SET);
-    gssize got = g_mime_stream_read(carrier, nl, 1);
-    gint64 start = headers_end + (got == 1 && nl[0] == '\n' ? 1 : 0);
-    if (got == 1 && nl[0] == '\r') {
-        g_mime_stream_read(carrier, nl, 1);
-        start = headers_end + 2;
-    }
-    g_autoptr(GMimeStream) body_in = g_mime_stream_substream(carrier, start, len);
-    GMimeStream *out = big ? sp_temp_stream(err) : g_mime_stream_mem_new();
-    if (!out)
-        return NULL;
-    g_autoptr(GMimeStream) crlf = g_mime_stream_filter_new(out);
-    g_autoptr(GMimeFilter) f = g_mime_filter_unix2dos_new(FALSE);
-    g_mime_stream_filter_add(GMIME_STREAM_FILTER(crlf), f);
-    if (g_mime_stream_write_to_stream(body_in, crlf) < 0 || g_mime_stream_flush(crlf) != 0) {
-        g_set_error_literal(err, SP_ERROR, SP_ERR_IO, "cannot write the carrier's body");
-        g_object_unref(out);
+    g_autofree char *buf = g_malloc(CARRIER_HEAD_MAX);
+    gssize n = g_mime_stream_read(carrier, buf, CARRIER_HEAD_MAX);
+    const char *sep = n > 0 ? g_strstr_len(buf, n, "\r\n\r\n") : NULL;
+    if (!sep) {
+        g_set_error_literal(err, SP_ERROR, SP_ERR_INTERNAL, "the carrier has no header block");
         return NULL;
     }
-    g_mime_stream_reset(out);
-    return out;
+    gint64 head_len = (gint64)(sep - buf) + 4;
+    g_autoptr(GMimeStream) head = g_mime_stream_mem_new_with_buffer(buf, (size_t)head_len);
+    g_autoptr(GMimeParser) p = g_mime_parser_new_with_stream(head);
+    GMimeMessage *m = g_mime_parser_construct_message(p, NULL);
+    if (!m) {
+        g_set_error_literal(err, SP_ERROR, SP_ERR_INTERNAL, "the carrier's headers do not parse");
+        return NULL;
+    }
+    *body = g_mime_stream_substream(carrier, head_len, g_mime_stream_length(carrier));
+    return m;
 }
 
 /* The key request from the profile the policy chose. */
@@ -321,16 +319,15 @@ static void encrypt(gw *g, const gw_msg *m, GMimeStream *in, const char *from,
     bool big = m->spool->file != NULL;
     g_autoptr(GMimeStream) carrier = big ? sp_temp_stream(&err) : g_mime_stream_mem_new();
     g_mime_stream_reset(in);
-    sp_seal_opts o = {.key = km.key, .hdr = &h, .disp = &d, .mail = true, .in_size = -1};
+    sp_seal_opts o = {
+        .key = km.key, .hdr = &h, .disp = &d, .mail = true, .crlf = true, .in_size = -1};
     bool ok = carrier && sp_seal(in, carrier, &o, &err);
     sp_kc_message_clear(&km);
     if (ok) {
         g_strlcpy(r->id, h.id, sizeof r->id);
         g_mime_stream_reset(carrier);
-        g_autoptr(GMimeParser) p = g_mime_parser_new_with_stream(carrier);
-        g_autoptr(GMimeMessage) cm = g_mime_parser_construct_message(p, NULL);
-        gint64 end = cm ? g_mime_parser_get_headers_end(p) : -1;
-        ok = end > 0 && (r->body = carrier_body(carrier, end, big, &err)) != NULL;
+        g_autoptr(GMimeMessage) cm = carrier_split(carrier, &r->body, &err);
+        ok = cm != NULL;
         if (ok)
             header_ops(r, m, cm, sr->subject);
     }

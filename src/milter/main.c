@@ -36,11 +36,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The new body goes to the MTA in pieces of this size. libmilter allows
- * 64 KiB, but miltertest (which the tests drive the filter with) reads
- * replies into a 1 KiB buffer and crashes on anything larger. */
-#define BODY_CHUNK 1024
-
 static mt_config cfg;
 static gw *gateway;
 
@@ -49,8 +44,9 @@ typedef struct {
     mt_spool spool;
     char *sender;
     GPtrArray *rcpts;
-    GPtrArray *headers; /* names, in order */
-    bool failed;        /* the message could not be kept (disk full): tempfail */
+    GPtrArray *headers;    /* names, in order */
+    bool failed;           /* the message could not be kept (disk full): tempfail */
+    unsigned long noreply; /* SMFIP_NR_* steps the MTA agreed to not wait for */
 } conn;
 
 static conn *conn_get(SMFICTX *ctx)
@@ -88,6 +84,12 @@ static char *address(const char *arg)
     return g_strndup(a, strcspn(a, " "));
 }
 
+/* Continue after a step, without a reply packet when the MTA agreed. */
+static sfsistat next(const conn *c, unsigned long step)
+{
+    return c->noreply & step ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
 static void keep(conn *c, const void *data, size_t len)
 {
     g_autoptr(GError) err = NULL;
@@ -102,13 +104,14 @@ static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
     conn *c = conn_get(ctx);
     conn_reset(c);
     c->sender = address(argv[0]);
-    return SMFIS_CONTINUE;
+    return next(c, SMFIP_NR_MAIL);
 }
 
 static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
 {
-    g_ptr_array_add(conn_get(ctx)->rcpts, address(argv[0]));
-    return SMFIS_CONTINUE;
+    conn *c = conn_get(ctx);
+    g_ptr_array_add(c->rcpts, address(argv[0]));
+    return next(c, SMFIP_NR_RCPT);
 }
 
 /* Header values arrive with their leading white space (SMFIP_HDR_LEADSPC)
@@ -129,19 +132,21 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
     keep(c, line->str, line->len);
     sp_crypto_wipe(line->str, line->len);
     g_string_free(line, TRUE);
-    return SMFIS_CONTINUE;
+    return next(c, SMFIP_NR_HDR);
 }
 
 static sfsistat on_eoh(SMFICTX *ctx)
 {
-    keep(conn_get(ctx), "\r\n", 2);
-    return SMFIS_CONTINUE;
+    conn *c = conn_get(ctx);
+    keep(c, "\r\n", 2);
+    return next(c, SMFIP_NR_EOH);
 }
 
 static sfsistat on_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
-    keep(conn_get(ctx), chunk, len);
-    return SMFIS_CONTINUE;
+    conn *c = conn_get(ctx);
+    keep(c, chunk, len);
+    return next(c, SMFIP_NR_BODY);
 }
 
 static bool apply(SMFICTX *ctx, const gw_result *r)
@@ -156,9 +161,9 @@ static bool apply(SMFICTX *ctx, const gw_result *r)
     }
     if (!r->body)
         return true;
-    unsigned char *buf = g_malloc(BODY_CHUNK);
+    unsigned char *buf = g_malloc(cfg.reply_chunk);
     bool ok = true;
-    for (gssize n; ok && (n = g_mime_stream_read(r->body, (char *)buf, BODY_CHUNK)) != 0;)
+    for (gssize n; ok && (n = g_mime_stream_read(r->body, (char *)buf, cfg.reply_chunk)) != 0;)
         ok = n > 0 && smfi_replacebody(ctx, buf, (int)n) == MI_SUCCESS;
     g_free(buf);
     return ok;
@@ -166,6 +171,7 @@ static bool apply(SMFICTX *ctx, const gw_result *r)
 
 static sfsistat on_eom(SMFICTX *ctx)
 {
+    gint64 started = g_get_monotonic_time();
     conn *c = conn_get(ctx);
     const char *qid = smfi_getsymval(ctx, "i");
     gw_result r;
@@ -194,9 +200,12 @@ static sfsistat on_eom(SMFICTX *ctx)
         smfi_setreply(ctx, (char *)r.smtp_code, (char *)r.smtp_xcode, r.smtp_text);
         ret = r.verdict == GW_TEMPFAIL ? SMFIS_TEMPFAIL : SMFIS_REJECT;
     }
-    g_message("%s: %s rule=%s sealpost-id=%s size=%" G_GUINT64_FORMAT " rcpts=%u%s%s",
+    /* ms: from the end of the message to the answer: what the filter adds
+     * to the SMTP transaction (policy, key request, sealing). */
+    g_message("%s: %s rule=%s sealpost-id=%s size=%" G_GUINT64_FORMAT " rcpts=%u ms=%.1f%s%s",
               qid ? qid : "NOQUEUE", gw_verdict_name(r.verdict), r.rule ? r.rule : "-",
-              r.id[0] ? r.id : "-", c->spool.size, c->rcpts->len, r.detail ? " error=" : "",
+              r.id[0] ? r.id : "-", c->spool.size, c->rcpts->len,
+              (double)(g_get_monotonic_time() - started) / 1000.0, r.detail ? " error=" : "",
               r.detail ? r.detail : "");
     gw_result_clear(&r);
     conn_reset(c);
@@ -226,7 +235,8 @@ static sfsistat on_close(SMFICTX *ctx)
 }
 
 /* Ask only for what is used: header and body changes; headers with their
- * leading space; no callbacks for the steps not needed. */
+ * leading space; no callbacks for the steps not needed, and no reply
+ * packets (a round trip each) for the steps that always continue. */
 static sfsistat on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
                              unsigned long f3, unsigned long *pf0, unsigned long *pf1,
                              unsigned long *pf2, unsigned long *pf3)
@@ -237,9 +247,12 @@ static sfsistat on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, u
         return SMFIS_REJECT;
     }
     *pf0 = want;
-    unsigned long steps =
-        SMFIP_HDR_LEADSPC | SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN | SMFIP_NODATA;
+    unsigned long noreply =
+        SMFIP_NR_MAIL | SMFIP_NR_RCPT | SMFIP_NR_HDR | SMFIP_NR_EOH | SMFIP_NR_BODY;
+    unsigned long steps = SMFIP_HDR_LEADSPC | SMFIP_NOCONNECT | SMFIP_NOHELO | SMFIP_NOUNKNOWN |
+                          SMFIP_NODATA | noreply;
     *pf1 = f1 & steps;
+    conn_get(ctx)->noreply = f1 & noreply;
     if (!(f1 & SMFIP_HDR_LEADSPC))
         g_warning("the MTA does not pass header white space: headers are sealed normalised");
     *pf2 = 0;
@@ -355,6 +368,9 @@ int main(int argc, char **argv)
         {"timeout", 0, 0, G_OPTION_ARG_INT64, &f.timeout_s,
          "Seconds a key request may take (default 15)", "SECONDS"},
         {"user", 0, 0, G_OPTION_ARG_STRING, &f.user, "Run as USER after binding", "USER"},
+        {"reply-chunk", 0, 0, G_OPTION_ARG_STRING, &f.reply_chunk,
+         "Send the new body to the MTA in pieces of SIZE (default 64K; miltertest needs 1K)",
+         "SIZE"},
         {"check-config", 0, 0, G_OPTION_ARG_NONE, &check,
          "Check the settings, policy and token, then exit", NULL},
         {NULL},
@@ -402,6 +418,7 @@ int main(int argc, char **argv)
     g_free((char *)f.policy);
     g_free((char *)f.max_size);
     g_free((char *)f.user);
+    g_free((char *)f.reply_chunk);
     g_strfreev(f.internal_domains);
     return rc;
 }

@@ -92,7 +92,7 @@ export async function startMilter({ keyserver, tokenFile: tf, domains = ['clinic
     }
     return log;
   };
-  return { socket, port, log: () => log, waitFor, stop };
+  return { socket, port, pid: proc.pid, log: () => log, waitFor, stop };
 }
 
 /** Run one miltertest script from tests/milter against socket (without

@@ -10,6 +10,9 @@ import net from 'node:net';
 import { freePort, startKeyd } from './keyd-helpers.mjs';
 import { MILTER, miltertest, requireMilter, startMilter, tokenFile } from './milter-helpers.mjs';
 
+// miltertest reads replies into a 1 KiB buffer (see --reply-chunk).
+const MT = ['--reply-chunk', '1K'];
+
 function passes(r) {
   assert.equal(r.code, 0, `miltertest failed (${r.code}${r.signal ? `, ${r.signal}` : ''}):\n${r.out}\n${r.err}`);
   assert.doesNotMatch(r.out, /not ok/);
@@ -21,7 +24,7 @@ describe('sealpost-milter with a key server', () => {
   before(async () => {
     keyd = await startKeyd();
     tok = tokenFile(keyd);
-    milter = await startMilter({ keyserver: keyd.url, tokenFile: tok.file });
+    milter = await startMilter({ keyserver: keyd.url, tokenFile: tok.file, args: MT });
   });
   after(async () => {
     await milter?.stop();
@@ -68,7 +71,7 @@ describe('sealpost-milter fails closed', () => {
     const tok = tokenFile(keyd);
     const url = keyd.url;
     await keyd.stop(); // nothing listens there any more
-    const milter = await startMilter({ keyserver: url, tokenFile: tok.file });
+    const milter = await startMilter({ keyserver: url, tokenFile: tok.file, args: MT });
     t.after(async () => {
       await milter.stop();
       tok.cleanup();
@@ -88,7 +91,7 @@ describe('sealpost-milter fails closed', () => {
     const port = await freePort();
     await new Promise((ok) => slow.listen(port, '127.0.0.1', ok));
     const milter = await startMilter({
-      keyserver: `http://127.0.0.1:${port}`, tokenFile: tok.file, args: ['--timeout', '2'],
+      keyserver: `http://127.0.0.1:${port}`, tokenFile: tok.file, args: [...MT, '--timeout', '2'],
     });
     t.after(async () => {
       await milter.stop();
@@ -108,7 +111,7 @@ describe('sealpost-milter fails closed', () => {
     const tok = tokenFile(keyd);
     const other = tokenFile(keyd, 'Other', ['other.example']);
     // A valid token of another organisation: keyd refuses clinic senders.
-    const milter = await startMilter({ keyserver: keyd.url, tokenFile: other.file });
+    const milter = await startMilter({ keyserver: keyd.url, tokenFile: other.file, args: MT });
     t.after(async () => {
       await milter.stop();
       await keyd.stop();
@@ -123,7 +126,7 @@ describe('sealpost-milter fails closed', () => {
     const keyd = await startKeyd();
     const tok = tokenFile(keyd);
     const milter = await startMilter({
-      keyserver: keyd.url, tokenFile: tok.file, args: ['--max-size', '8K'],
+      keyserver: keyd.url, tokenFile: tok.file, args: [...MT, '--max-size', '8K'],
     });
     t.after(async () => {
       await milter.stop();

@@ -1,0 +1,218 @@
+#!/usr/bin/env node
+// bench/gateway/run.mjs - the gateway under load (bench/README.md, "gateway"):
+// smtp-source → Postfix → smtp-sink, 20 KB messages that the default policy
+// encrypts (an SSN next to its keyword), once through a Postfix without the
+// milter and once through the same Postfix configuration with
+// sealpost-milter and a development sealpost-keyd. Prints messages/s for
+// both, the ratio, and the milter's added latency (p50/p99 of the time from
+// the end of a message to the filter's answer, from its log), with one
+// verdict per target of issue 6: ratio ≥ 0.5, ≥ 300 msgs/s.
+//
+//   BUILD=build node bench/gateway/run.mjs [--quick] [--messages N] [--sessions N]
+//
+// Exit status: 0 whatever the figures; 1 when the benchmark could not run
+// (a binary missing, Postfix refusing to start, messages lost or not
+// encrypted, which would make the figures meaningless).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO = resolve(HERE, '..', '..');
+
+const argv = process.argv.slice(2);
+const opt = { messages: 3000, sessions: 20, size: 20000 };
+for (let i = 0; i < argv.length; i++) {
+  const a = argv[i];
+  if (a === '--quick') opt.messages = 600;
+  else if (a === '--messages') opt.messages = Number(argv[++i]);
+  else if (a === '--sessions') opt.sessions = Number(argv[++i]);
+  else {
+    console.error('usage: BUILD=build node bench/gateway/run.mjs [--quick] [--messages N] [--sessions N]');
+    process.exit(1);
+  }
+}
+if (!(opt.messages > 0) || !(opt.sessions > 0)) {
+  console.error('bench/gateway: --messages and --sessions need positive numbers');
+  process.exit(1);
+}
+const TARGETS = { ratio: 0.5, rate: 300 };
+
+class BenchError extends Error {}
+const fail = (msg) => {
+  throw new BenchError(msg);
+};
+const progress = (msg) => process.stderr.write(`bench/gateway: ${msg}\n`);
+
+const build = resolve(REPO, process.env.BUILD || 'build');
+process.env.SEALPOST_KEYD = process.env.SEALPOST_KEYD || join(build, 'src', 'keyd', 'sealpost-keyd');
+process.env.SEALPOST_MILTER = process.env.SEALPOST_MILTER || join(build, 'src', 'milter', 'sealpost-milter');
+for (const bin of [process.env.SEALPOST_KEYD, process.env.SEALPOST_MILTER, '/usr/sbin/smtp-source', '/usr/sbin/smtp-sink'])
+  if (!existsSync(bin)) fail(`${bin} not found: build first (make build) and install Postfix (scripts/install-deps)`);
+
+const K = await import(join(REPO, 'tests', 'integration', 'keyd-helpers.mjs'));
+const M = await import(join(REPO, 'tests', 'integration', 'milter-helpers.mjs'));
+const P = await import(join(REPO, 'tests', 'integration', 'postfix-helpers.mjs'));
+
+/** A 20 KB clinical letter the default policy encrypts, padded with
+ * business text, as smtp-source -F sends it (LF; it adds the CRs). */
+function message(size) {
+  const head =
+    'From: Dr Ada Stone <ada@clinic.example>\nTo: <pat@example.com>\nSubject: Your results\n' +
+    'MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\n' +
+    'Dear Ms Doe,\n\nYour Social Security number 536-22-8714 is on file with the clinic.\n\n';
+  const filler =
+    'The quarterly review meeting has moved to Thursday at ten in the main conference room.\n';
+  let body = head;
+  while (body.length + filler.length < size) body += filler;
+  return body;
+}
+
+/** smtp-sink on a free port; counts what it receives. */
+async function startSink() {
+  const port = await K.freePort();
+  const proc = spawn('/usr/sbin/smtp-sink', ['-u', 'postfix', `127.0.0.1:${port}`, '512'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  proc.stderr.on('data', (d) => (err += d));
+  for (let i = 0; i < 100; i++) {
+    const ok = await new Promise((r) => {
+      const s = require_net().connect({ host: '127.0.0.1', port }, () => {
+        s.destroy();
+        r(true);
+      });
+      s.on('error', () => r(false));
+    });
+    if (ok) return { port, stop: () => proc.kill('SIGTERM') };
+    await sleep(50);
+  }
+  proc.kill('SIGKILL');
+  fail(`smtp-sink did not start: ${err}`);
+}
+let netMod;
+function require_net() {
+  return netMod;
+}
+netMod = await import('node:net');
+
+/** Send n messages with smtp-source; resolves with the seconds it took
+ * until every message was accepted, and until the queue was empty. */
+async function run(pf, file, n) {
+  const t0 = process.hrtime.bigint();
+  // Not spawnSync: the event loop must keep reading the milter's log pipe.
+  const p = spawn('/usr/sbin/smtp-source', ['-s', String(opt.sessions), '-m', String(n), '-F', file,
+    '-f', 'ada@clinic.example', '-t', 'pat@example.com', `127.0.0.1:${pf.port}`],
+  { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  p.stdout.on('data', (d) => (out += d));
+  p.stderr.on('data', (d) => (out += d));
+  const timer = setTimeout(() => p.kill('SIGKILL'), 600000);
+  const code = await new Promise((ok) => p.once('close', ok));
+  clearTimeout(timer);
+  const accepted = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (code !== 0) {
+    const tail = (t) => t.split('\n').filter((l) => l).slice(-12).join('\n');
+    fail(`smtp-source failed (${code}): ${out}\n-- Postfix log --\n${tail(pf.logs())}` +
+      (milter ? `\n-- milter log --\n${tail(milter.log())}` : ''));
+  }
+  await pf.waitQueueEmpty(600000);
+  const delivered = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { accepted, delivered };
+}
+
+/** CPU seconds (user + system) a process has used so far. */
+function cpu(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
+}
+
+/** CPU seconds used by every process of a Postfix instance (by its
+ * directory in their command lines or cwd) - approximated through the
+ * whole machine's idle time instead when that is not possible. */
+function machineBusy() {
+  const l = readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
+  const idle = l[3] + l[4];
+  const total = l.reduce((a, b) => a + b, 0);
+  return { idle: idle / 100, total: total / 100 };
+}
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+const work = mkdtempSync(join(tmpdir(), 'sealpost-bench-gw-'));
+const file = join(work, 'msg.eml');
+writeFileSync(file, message(opt.size));
+let keyd, tok, milter, sink, pf;
+const cleanup = async () => {
+  await P.stopAllPostfix().catch(() => {});
+  sink?.stop();
+  await milter?.stop().catch(() => {});
+  await keyd?.stop().catch(() => {});
+  tok?.cleanup();
+  rmSync(work, { recursive: true, force: true });
+};
+try {
+  progress(`${opt.messages} messages of ${opt.size} bytes, ${opt.sessions} SMTP sessions`);
+  sink = await startSink();
+  const relay = { host: '127.0.0.1', port: sink.port };
+  const tuning = { default_process_limit: '200', smtpd_client_connection_count_limit: '0',
+    smtpd_client_message_rate_limit: '0', smtpd_client_connection_rate_limit: '0',
+    default_destination_concurrency_limit: '50', in_flow_delay: '0' };
+
+  progress('Postfix without the milter ...');
+  pf = await P.startPostfix({ name: 'plain', relay, extraMain: tuning });
+  await run(pf, file, Math.min(100, opt.messages)); // warm-up
+  const plain = await run(pf, file, opt.messages);
+  await pf.stop();
+
+  progress('Postfix with sealpost-milter and sealpost-keyd ...');
+  keyd = await K.startKeyd();
+  tok = M.tokenFile(keyd);
+  milter = await M.startMilter({ keyserver: keyd.url, tokenFile: tok.file });
+  pf = await P.startPostfix({ name: 'sealed', relay, milter: `inet:127.0.0.1:${milter.port}`, extraMain: tuning });
+  await run(pf, file, Math.min(100, opt.messages)); // warm-up (and the policy cache)
+  const skip = (milter.log().match(/: encrypt /g) || []).length;
+  const c0 = { milter: cpu(milter.pid), keyd: cpu(keyd.proc.pid), m: machineBusy() };
+  const sealed = await run(pf, file, opt.messages);
+  const c1 = { milter: cpu(milter.pid), keyd: cpu(keyd.proc.pid), m: machineBusy() };
+  const busy = (c1.m.total - c0.m.total) - (c1.m.idle - c0.m.idle);
+  const per = (x) => ((x / opt.messages) * 1000).toFixed(2);
+  const lines = milter.log().split('\n').filter((l) => / ms=/.test(l)).slice(skip);
+  const enc = lines.filter((l) => /: encrypt /.test(l)).length;
+  if (enc !== opt.messages)
+    fail(`${enc} of ${opt.messages} messages were encrypted (log):\n${lines.filter((l) => !/: encrypt /.test(l)).slice(0, 5).join('\n')}`);
+  const carrierSize = Number(/size=([0-9]+), nrcpt/.exec(pf.logs().split('\n').filter((l) => /size=/.test(l)).pop())[1]);
+  const ms = lines.map((l) => Number(/ ms=([0-9.]+)/.exec(l)[1])).sort((a, b) => a - b);
+
+  const rate = (r) => opt.messages / r.accepted;
+  const ratio = rate(sealed) / rate(plain);
+  const row = (name, value, target, verdict) =>
+    console.log(`${name.padEnd(58)} ${String(value).padStart(10)} ${String(target).padStart(12)}  ${verdict}`);
+  console.log('\n== gateway: smtp-source → Postfix (→ sealpost-milter → keyd) → smtp-sink ==');
+  console.log(`${opt.messages} messages of ${opt.size} bytes (all encrypted by the default policy), ${opt.sessions} sessions\n`);
+  console.log(`${'figure'.padEnd(58)} ${'value'.padStart(10)} ${'target'.padStart(12)}  verdict`);
+  row('Postfix alone: msgs/s accepted', rate(plain).toFixed(0), '', '');
+  row('Postfix alone: msgs/s delivered to the sink', (opt.messages / plain.delivered).toFixed(0), '', '');
+  row('Postfix + milter + keyd: msgs/s accepted', rate(sealed).toFixed(0), `>= ${TARGETS.rate}`,
+    rate(sealed) >= TARGETS.rate ? 'PASS' : 'MISS');
+  row('Postfix + milter + keyd: msgs/s delivered to the sink', (opt.messages / sealed.delivered).toFixed(0), '', '');
+  row('ratio (with / without the milter, accepted)', ratio.toFixed(2), `>= ${TARGETS.ratio}`,
+    ratio >= TARGETS.ratio ? 'PASS' : 'MISS');
+  row('milter added latency p50 (ms, end of message → answer)', percentile(ms, 50).toFixed(1), '', '');
+  row('milter added latency p99 (ms)', percentile(ms, 99).toFixed(1), '', '');
+  console.log('\nwhere the CPU goes with the milter (ms of CPU per message, both cores):');
+  console.log(`  sealpost-milter ${per(c1.milter - c0.milter)}, sealpost-keyd ${per(c1.keyd - c0.keyd)}, ` +
+    `everything else (Postfix, smtp-source, smtp-sink) ${per(busy - (c1.milter - c0.milter) - (c1.keyd - c0.keyd))}`);
+  console.log(`  the carrier is ${carrierSize} bytes for a ${opt.size}-byte message ` +
+    `(the envelope carries its own opener): Postfix queues and delivers ${(carrierSize / opt.size).toFixed(1)}x the bytes`);
+  await cleanup();
+} catch (e) {
+  await cleanup();
+  console.error(`bench/gateway: ${e instanceof BenchError ? e.message : e.stack}`);
+  process.exit(1);
+}
