@@ -346,6 +346,46 @@ static const char summary[] =
     "  sealpost-milter --socket inet:8891@127.0.0.1 --keyserver https://keys.example.org \\\n"
     "                  --token-file /etc/sealpost/gateway.token --internal-domain example.org";
 
+/* Everything after the options are declared; main() frees them. */
+static int run_main(GOptionContext *oc, int *argc, char ***argv, mt_flags *f, gboolean *check,
+                    GError **err)
+{
+    if (!g_option_context_parse(oc, argc, argv, err)) {
+        fprintf(stderr, "sealpost-milter: %s (see --help)\n", (*err)->message);
+        return 1;
+    }
+    if (f->timeout_s < 0 || f->timeout_s > 600) {
+        fprintf(stderr, "sealpost-milter: --timeout: expected 1 to 600 seconds\n");
+        return 1;
+    }
+    if (!sp_crypto_init()) {
+        fprintf(stderr, "sealpost-milter: the crypto libraries failed to start\n");
+        return 2;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    sp_mime_init();
+    if (!config_load(&cfg, f, err)) {
+        fprintf(stderr, "sealpost-milter: %s\n", (*err)->message);
+        return 1;
+    }
+    gateway = gw_new(&cfg, err);
+    int rc;
+    if (!gateway) {
+        fprintf(stderr, "sealpost-milter: %s\n", (*err)->message);
+        rc = 2;
+    } else if (*check) {
+        printf("sealpost-milter: configuration OK (socket %s, key server %s)\n", cfg.socket,
+               cfg.keyserver);
+        rc = 0;
+    } else {
+        rc = run();
+    }
+    gw_free(gateway);
+    config_clear(&cfg);
+    curl_global_cleanup();
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     g_log_set_writer_func(log_writer, NULL, NULL);
@@ -379,38 +419,7 @@ int main(int argc, char **argv)
     g_option_context_set_summary(oc, summary);
     g_option_context_add_main_entries(oc, entries, NULL);
     g_autoptr(GError) err = NULL;
-    if (!g_option_context_parse(oc, &argc, &argv, &err)) {
-        fprintf(stderr, "sealpost-milter: %s (see --help)\n", err->message);
-        return 1;
-    }
-    if (f.timeout_s < 0 || f.timeout_s > 600) {
-        fprintf(stderr, "sealpost-milter: --timeout: expected 1 to 600 seconds\n");
-        return 1;
-    }
-    if (!sp_crypto_init()) {
-        fprintf(stderr, "sealpost-milter: the crypto libraries failed to start\n");
-        return 2;
-    }
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    sp_mime_init();
-    if (!config_load(&cfg, &f, &err)) {
-        fprintf(stderr, "sealpost-milter: %s\n", err->message);
-        return 1;
-    }
-    gateway = gw_new(&cfg, &err);
-    int rc;
-    if (!gateway) {
-        fprintf(stderr, "sealpost-milter: %s\n", err->message);
-        rc = 2;
-    } else if (check) {
-        printf("sealpost-milter: configuration OK (socket %s, key server %s)\n", cfg.socket,
-               cfg.keyserver);
-        rc = 0;
-    } else {
-        rc = run();
-    }
-    gw_free(gateway);
-    config_clear(&cfg);
+    int rc = run_main(oc, &argc, &argv, &f, &check, &err);
     g_free((char *)f.config);
     g_free((char *)f.socket);
     g_free((char *)f.keyserver);
