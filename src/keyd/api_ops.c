@@ -144,6 +144,8 @@ void api_metrics(ks_req *r)
         size_t off;
     } counters[] = {
         {"sealpost_keyd_requests_total", "HTTP requests received", offsetof(ks_server, n_requests)},
+        {"sealpost_keyd_connections_total", "TCP connections accepted",
+         offsetof(ks_server, n_connections)},
         {"sealpost_keyd_errors_total", "Requests answered with an error status",
          offsetof(ks_server, n_errors)},
         {"sealpost_keyd_keys_created_total", "Message keys created",

@@ -574,6 +574,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return queue_reply(r);
 }
 
+/* Count connections as they open (keep-alive clients reuse theirs). */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    ks_server *srv = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+        counter_add(&srv->n_connections);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -672,7 +681,8 @@ struct MHD_Daemon *http_start(ks_server *srv, GError **err)
         (unsigned)4096, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)1024,
         /* 32 KiB: MHD mmaps larger pools, one mmap/munmap per connection. */
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, srv, MHD_OPTION_ARRAY, tls_opts, MHD_OPTION_END);
+        on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_ARRAY,
+        tls_opts, MHD_OPTION_END);
     /* MHD copied the key: wipe ours. */
     if (srv->tls_key_pem)
         sodium_memzero(srv->tls_key_pem, strlen(srv->tls_key_pem));

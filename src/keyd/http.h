@@ -45,6 +45,7 @@ typedef struct {
     gint suspended; /* connections waiting for a slow or deferred reply */
     /* counters for /metrics */
     gint64 n_requests, n_errors, n_keys_created, n_keys_released, n_logins_ok, n_logins_failed;
+    gint64 n_connections; /* TCP connections accepted (clients that keep theirs alive reuse them) */
     gint64 started;
 } ks_server;
 

@@ -55,6 +55,21 @@ describe('sealpost-milter with a key server', () => {
     assert.match(await milter.waitFor(/7C1: /), /7C1: encrypt /);
   });
 
+  test('keeps its connections to the key server alive across messages', async () => {
+    const metric = async (name) => {
+      const text = await (await fetch(`${keyd.url}/metrics`)).text();
+      return Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(text)[1]);
+    };
+    const conns = await metric('sealpost_keyd_connections_total');
+    const keys = await metric('sealpost_keyd_keys_created_total');
+    passes(await miltertest('many.lua', milter.socket));
+    await milter.waitFor(/9E10: /);
+    assert.equal(await metric('sealpost_keyd_keys_created_total') - keys, 10, 'ten keys');
+    // Our two /metrics calls are connections too; the milter adds at most one.
+    const added = (await metric('sealpost_keyd_connections_total')) - conns;
+    assert.ok(added <= 3, `${added} new connections for ten key requests`);
+  });
+
   test('the key server knows each sealed message (status by id)', async () => {
     const ids = [...milter.log().matchAll(/sealpost-id=([A-Za-z0-9_-]{22})/g)].map((m) => m[1]);
     assert.ok(ids.length >= 3);
