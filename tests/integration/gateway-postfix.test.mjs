@@ -106,6 +106,19 @@ describe('the gateway with a real Postfix', () => {
     assert.match(milter.log(), /: encrypt rule=sender-flag /);
   });
 
+  test('twenty simultaneous SMTP sessions: each message encrypted once, with its own key', async () => {
+    const before = sink.messages.length;
+    const sent = Array.from({ length: 20 }, (_, n) => sensitive(200 + n, rcpt));
+    const replies = await Promise.all(sent.map((m) =>
+      sendMail({ port: gateway.port, from: 'ada@clinic.example', to: [rcpt], data: m.data })));
+    for (const r of replies) assert.equal(r.code, 250, `${r.code} ${r.text}`);
+    await sink.waitFor(before + 20, 60000);
+    const batch = sink.messages.slice(before);
+    assert.equal(carriers({ messages: batch }).length, 20);
+    assert.equal(new Set(batch.map(sealpostId)).size, 20, 'twenty distinct sealpost ids');
+    for (const msg of batch) for (const m of sent) assert.ok(!msg.data.includes(m.marker));
+  });
+
   test('plain mail arrives unchanged', async () => {
     const before = sink.messages.length;
     const data = crlf('From: ada@clinic.example\nTo: partner@example.com\nSubject: Lunch\n' +
