@@ -620,6 +620,12 @@ static void add_addresses(GPtrArray *out, InternetAddressList *list)
 bool sp_scan_message(sp_scanner *s, GMimeMessage *msg, bool keep_values, sp_scan_result *out,
                      GError **err)
 {
+    return sp_scan_message_to(s, msg, NULL, keep_values, out, err);
+}
+
+bool sp_scan_message_to(sp_scanner *s, GMimeMessage *msg, GPtrArray *rcpts_given, bool keep_values,
+                        sp_scan_result *out, GError **err)
+{
     memset(out, 0, sizeof *out);
     const sp_policy *p = s->p;
     bool truncated = false;
@@ -639,9 +645,14 @@ bool sp_scan_message(sp_scanner *s, GMimeMessage *msg, bool keep_values, sp_scan
     add_addresses(senders, from);
     fx.sender = senders->len ? senders->pdata[0] : NULL;
     g_autoptr(GPtrArray) rcpts = g_ptr_array_new_with_free_func(g_free);
-    add_addresses(rcpts, g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_TO));
-    add_addresses(rcpts, g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_CC));
-    add_addresses(rcpts, g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_BCC));
+    if (rcpts_given) {
+        for (guint i = 0; i < rcpts_given->len; i++)
+            g_ptr_array_add(rcpts, g_strdup(rcpts_given->pdata[i]));
+    } else {
+        add_addresses(rcpts, g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_TO));
+        add_addresses(rcpts, g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_CC));
+        add_addresses(rcpts, g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_BCC));
+    }
     fx.rcpts = rcpts;
     g_autofree view *views = g_new0(view, parts->len + 1);
     for (guint i = 0; i < parts->len; i++) {

@@ -52,6 +52,11 @@ bool sp_scanner_cached(const sp_scanner *s);
  * --show-matches; never log them). */
 bool sp_scan_message(sp_scanner *s, GMimeMessage *msg, bool keep_values, sp_scan_result *out,
                      GError **err);
+/* The same with the recipients given (rcpts, of char *: the SMTP envelope's,
+ * at a gateway, Bcc included) instead of the message's To, Cc and Bcc,
+ * for the rules' recipient conditions. */
+bool sp_scan_message_to(sp_scanner *s, GMimeMessage *msg, GPtrArray *rcpts, bool keep_values,
+                        sp_scan_result *out, GError **err);
 /* Scan plain UTF-8 text alone (benchmarks, tests): as a message body. */
 bool sp_scan_text(sp_scanner *s, const char *text, size_t len, sp_scan_result *out, GError **err);
 void sp_scan_result_clear(sp_scan_result *r);

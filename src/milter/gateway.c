@@ -361,7 +361,7 @@ void gw_process(gw *g, const gw_msg *m, gw_result *r)
 
     g_autoptr(GError) err = NULL;
     sp_scan_result sr;
-    if (!sp_scan_message(g->scanner, msg, false, &sr, &err)) {
+    if (!sp_scan_message_to(g->scanner, msg, m->rcpts, false, &sr, &err)) {
         tempfail(r, "the policy engine failed", err);
         return;
     }
