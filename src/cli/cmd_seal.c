@@ -127,19 +127,7 @@ static int seal_with_keyserver(const seal_args *a, const char *keyserver, const 
     }
 
     sp_header h;
-    sp_header_init(&h);
-    g_strlcpy(h.id, m.id, sizeof h.id);
-    h.access = SP_ACCESS_KEYSERVER;
-    h.ks_url = g_strdup(m.url);
-    h.ks_org = g_strdup(m.org);
-    h.ks_kid = g_strdup(m.kid);
-    h.expires = m.expires;
-    g_free(h.security);
-    h.security = g_strdup(m.security ? m.security : a->security ? a->security : "high");
-    g_free(h.from);
-    h.from = g_strdup(from);
-    for (guint i = 0; i < to->len; i++)
-        g_ptr_array_add(h.to, g_strdup(g_ptr_array_index(to, i)));
+    sp_kc_message_header(&m, from, to, a->security, &h);
     sp_display d = {0};
     /* The phrase proves the envelope to its reader: show it only when the
      * envelope has a single reader. */

@@ -604,6 +604,26 @@ static bool bad_id(const char *id, GError **err)
 
 /* ---- the calls ---------------------------------------------------------- */
 
+void sp_kc_message_header(const sp_kc_message *m, const char *from, const GPtrArray *to,
+                          const char *fallback_security, sp_header *h)
+{
+    sp_header_init(h);
+    g_strlcpy(h->id, m->id, sizeof h->id);
+    h->access = SP_ACCESS_KEYSERVER;
+    h->ks_url = g_strdup(m->url);
+    h->ks_org = g_strdup(m->org);
+    h->ks_kid = g_strdup(m->kid);
+    h->expires = m->expires;
+    g_free(h->security);
+    h->security = g_strdup(m->security         ? m->security
+                           : fallback_security ? fallback_security
+                                               : "high");
+    g_free(h->from);
+    h->from = g_strdup(from);
+    for (guint i = 0; i < to->len; i++)
+        g_ptr_array_add(h->to, g_strdup(to->pdata[i]));
+}
+
 void sp_kc_message_clear(sp_kc_message *m)
 {
     g_free(m->kid);

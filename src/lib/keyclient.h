@@ -32,6 +32,7 @@
 #define SP_KEYCLIENT_H
 
 #include "crypto.h"
+#include "header.h"
 
 /* Largest answer body accepted from the key server. */
 #define SP_KC_BODY_MAX (1024 * 1024)
@@ -91,6 +92,12 @@ typedef struct {
 bool sp_kc_create_message(sp_kc *kc, const char *gateway_token, const sp_kc_request *req,
                           sp_kc_message *out, GError **err) SP_WUR;
 
+/* A fresh envelope header (sp_header_init) for key-server access to m:
+ * its id, key server, organisation, key id and expiry; security as keyd
+ * recorded it, else fallback, else "high"; from and to as given (to: of
+ * char *). Clear it with sp_header_clear(). */
+void sp_kc_message_header(const sp_kc_message *m, const char *from, const GPtrArray *to,
+                          const char *fallback_security, sp_header *h);
 void sp_kc_message_clear(sp_kc_message *m);
 
 /* The security phrase of addr (case-insensitive) in m, or NULL; owned by m. */

@@ -298,19 +298,7 @@ static void encrypt(gw *g, const gw_msg *m, GMimeStream *in, const char *from,
         return;
     }
     sp_header h;
-    sp_header_init(&h);
-    g_strlcpy(h.id, km.id, sizeof h.id);
-    h.access = SP_ACCESS_KEYSERVER;
-    h.ks_url = g_strdup(km.url);
-    h.ks_org = g_strdup(km.org);
-    h.ks_kid = g_strdup(km.kid);
-    h.expires = km.expires;
-    g_free(h.security);
-    h.security = g_strdup(km.security ? km.security : "high");
-    g_free(h.from);
-    h.from = g_strdup(from);
-    for (guint i = 0; i < m->rcpts->len; i++)
-        g_ptr_array_add(h.to, g_strdup(m->rcpts->pdata[i]));
+    sp_kc_message_header(&km, from, m->rcpts, NULL, &h);
     sp_display d = {0};
     d.subject = g_strdup(sr->subject); /* without the flag; NULL: the message's own */
     if (m->rcpts->len == 1)
