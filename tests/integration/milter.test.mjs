@@ -153,6 +153,28 @@ describe('sealpost-milter fails closed', () => {
   });
 });
 
+describe('sealpost-milter privileges', () => {
+  test('started as root with --user: serves as that user', async (t) => {
+    if (process.getuid() !== 0) throw new Error('this suite runs as root (CI does)');
+    const keyd = await startKeyd();
+    const tok = tokenFile(keyd);
+    const milter = await startMilter({ keyserver: keyd.url, tokenFile: tok.file, args: [...MT, '--user', 'nobody'] });
+    t.after(async () => {
+      await milter.stop();
+      await keyd.stop();
+      tok.cleanup();
+    });
+    await milter.waitFor(/running as user nobody/);
+    const { readFileSync } = await import('node:fs');
+    const status = readFileSync(`/proc/${milter.pid}/status`, 'utf8');
+    const nobody = Number(spawnSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).stdout.trim());
+    assert.match(status, new RegExp(`^Uid:\\s+${nobody}\\s+${nobody}\\s+${nobody}\\s+${nobody}$`, 'm'));
+    // and it still works: the token and policy were read before the switch
+    passes(await miltertest('nullsender.lua', milter.socket));
+    assert.match(await milter.waitFor(/7C1: /), /7C1: encrypt /);
+  });
+});
+
 describe('sealpost-milter command line', () => {
   const run = (...args) => spawnSync(requireMilter(), args, { encoding: 'utf8' });
 
