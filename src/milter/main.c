@@ -45,6 +45,7 @@ typedef struct {
     char *sender;
     GPtrArray *rcpts;
     GPtrArray *headers;    /* names, in order */
+    char *message_id;      /* the Message-ID header, for the log line */
     bool failed;           /* the message could not be kept (disk full): tempfail */
     unsigned long noreply; /* SMFIP_NR_* steps the MTA agreed to not wait for */
 } conn;
@@ -66,6 +67,7 @@ static void conn_reset(conn *c)
 {
     spool_clear(&c->spool);
     g_clear_pointer(&c->sender, g_free);
+    g_clear_pointer(&c->message_id, g_free);
     g_ptr_array_set_size(c->rcpts, 0);
     g_ptr_array_set_size(c->headers, 0);
     c->failed = false;
@@ -82,6 +84,19 @@ static char *address(const char *arg)
         return g_strndup(a + 1, e ? (size_t)(e - a - 1) : strlen(a + 1));
     }
     return g_strndup(a, strcspn(a, " "));
+}
+
+/* A header value fit for the log: one line of printable ASCII, at most
+ * 200 characters ("-" when empty). */
+static char *log_safe(const char *value)
+{
+    GString *s = g_string_new(NULL);
+    for (const char *v = value; *v && s->len < 200; v++)
+        if (*v > ' ' && *v < 127)
+            g_string_append_c(s, *v);
+    if (!s->len)
+        g_string_append_c(s, '-');
+    return g_string_free(s, FALSE);
 }
 
 /* Continue after a step, without a reply packet when the MTA agreed. */
@@ -121,6 +136,8 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
 {
     conn *c = conn_get(ctx);
     g_ptr_array_add(c->headers, g_strdup(name));
+    if (!c->message_id && !g_ascii_strcasecmp(name, "Message-ID"))
+        c->message_id = log_safe(value);
     GString *line = g_string_new(name);
     g_string_append_c(line, ':');
     for (const char *v = value; *v; v++) {
@@ -202,11 +219,12 @@ static sfsistat on_eom(SMFICTX *ctx)
     }
     /* ms: from the end of the message to the answer: what the filter adds
      * to the SMTP transaction (policy, key request, sealing). */
-    g_message("%s: %s rule=%s sealpost-id=%s size=%" G_GUINT64_FORMAT " rcpts=%u ms=%.1f%s%s",
+    g_message("%s: %s rule=%s sealpost-id=%s message-id=%s size=%" G_GUINT64_FORMAT
+              " rcpts=%u ms=%.1f%s%s",
               qid ? qid : "NOQUEUE", gw_verdict_name(r.verdict), r.rule ? r.rule : "-",
-              r.id[0] ? r.id : "-", c->spool.size, c->rcpts->len,
-              (double)(g_get_monotonic_time() - started) / 1000.0, r.detail ? " error=" : "",
-              r.detail ? r.detail : "");
+              r.id[0] ? r.id : "-", c->message_id ? c->message_id : "-", c->spool.size,
+              c->rcpts->len, (double)(g_get_monotonic_time() - started) / 1000.0,
+              r.detail ? " error=" : "", r.detail ? r.detail : "");
     gw_result_clear(&r);
     conn_reset(c);
     return ret;

@@ -37,6 +37,7 @@ describe('sealpost-milter with a key server', () => {
     assert.match(out, /ok - subject flag removed/);
     const log = await milter.waitFor(/4QX1B: /);
     assert.match(log, /4QX1A: encrypt rule=sender-flag sealpost-id=[A-Za-z0-9_-]{22} /);
+    assert.match(log, /4QX1A: encrypt .* message-id=<m1@clinic\.example> size=\d+ rcpts=1 ms=[0-9.]+/);
     assert.match(log, /4QX1B: encrypt rule=card /);
     // One line per message, never content.
     assert.doesNotMatch(log, /536-22-8714|4556 7375|Your results/);
