@@ -166,7 +166,9 @@ static sfsistat on_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
     return next(c, SMFIP_NR_BODY);
 }
 
-static bool apply(SMFICTX *ctx, const gw_result *r)
+/* Apply the header edits and the new body; NULL when done, else what
+ * failed (for the log). */
+static const char *apply(SMFICTX *ctx, const gw_result *r)
 {
     for (guint i = 0; i < r->ops->len; i++) {
         const gw_hdr_op *o = &g_array_index(r->ops, gw_hdr_op, i);
@@ -174,16 +176,25 @@ static bool apply(SMFICTX *ctx, const gw_result *r)
                                        : smfi_chgheader(ctx, o->name, o->index,
                                                         o->kind == GW_HDR_DELETE ? NULL : o->value);
         if (rc != MI_SUCCESS)
-            return false;
+            return "the MTA refused a header change";
     }
     if (!r->body)
-        return true;
+        return NULL;
     unsigned char *buf = g_malloc(cfg.reply_chunk);
-    bool ok = true;
-    for (gssize n; ok && (n = g_mime_stream_read(r->body, (char *)buf, cfg.reply_chunk)) != 0;)
-        ok = n > 0 && smfi_replacebody(ctx, buf, (int)n) == MI_SUCCESS;
+    const char *why = NULL;
+    /* A bounded file stream answers -1, not 0, once at its end: stop at
+     * end of stream before reading. */
+    while (!why && !g_mime_stream_eos(r->body)) {
+        gssize n = g_mime_stream_read(r->body, (char *)buf, cfg.reply_chunk);
+        if (n == 0)
+            break;
+        if (n < 0)
+            why = "cannot read the carrier back";
+        else if (smfi_replacebody(ctx, buf, (int)n) != MI_SUCCESS)
+            why = "the MTA refused the new body";
+    }
     g_free(buf);
-    return ok;
+    return why;
 }
 
 static sfsistat on_eom(SMFICTX *ctx)
@@ -204,9 +215,10 @@ static sfsistat on_eom(SMFICTX *ctx)
         gw_process(gateway, &m, &r);
     }
     sfsistat ret = SMFIS_CONTINUE;
-    if ((r.verdict == GW_ENCRYPT || r.verdict == GW_TAG) && !apply(ctx, &r)) {
+    const char *why = r.verdict == GW_ENCRYPT || r.verdict == GW_TAG ? apply(ctx, &r) : NULL;
+    if (why) {
         g_clear_pointer(&r.detail, g_free);
-        r.detail = g_strdup("the MTA refused the rewrite");
+        r.detail = g_strdup(why);
         r.verdict = GW_TEMPFAIL;
         r.smtp_code = "451";
         r.smtp_xcode = "4.7.0";

@@ -119,6 +119,32 @@ describe('the gateway with a real Postfix', () => {
     for (const msg of batch) for (const m of sent) assert.ok(!msg.data.includes(m.marker));
   });
 
+  test('a 3 MB message (held in a temporary file, past the spool threshold) opens byte-identical', async () => {
+    const before = sink.messages.length;
+    const m = sensitive(300, rcpt);
+    // A large base64 attachment after the text.
+    const blob = Buffer.alloc(2 << 20);
+    for (let i = 0; i < blob.length; i++) blob[i] = (i * 7919) & 0xff;
+    const b64 = blob.toString('base64').replace(/.{76}/g, '$&\r\n');
+    const data = m.data.replace('Content-Type: text/plain; charset=utf-8\r\n\r\n',
+      'Content-Type: multipart/mixed; boundary="b1"\r\n\r\n--b1\r\nContent-Type: text/plain\r\n\r\n') +
+      `\r\n--b1\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n` +
+      `Content-Disposition: attachment; filename="scan.bin"\r\n\r\n${b64}\r\n--b1--\r\n`;
+    assert.ok(data.length > 2.5e6);
+    const r = await sendMail({ port: gateway.port, from: 'ada@clinic.example', to: [rcpt], data });
+    assert.equal(r.code, 250, `${r.code} ${r.text}\n${milter.log().slice(-600)}`);
+    const [msg] = (await sink.waitFor(before + 1, 60000)).slice(before);
+    assert.ok(!msg.data.includes(m.marker));
+    const file = join(work, 'big.eml');
+    writeFileSync(file, msg.data);
+    const out = join(work, 'big.out');
+    const pw = join(work, 'pw');
+    const o = spawnSync(SEALPOST, ['open', '--keyserver', keyd.url, '--email', rcpt, '--password-file', pw,
+      '-o', out, file], { encoding: 'utf8' });
+    assert.equal(o.status, 0, `sealpost open: ${o.stderr}`);
+    assert.ok(readFileSync(out).equals(Buffer.from(data, 'latin1')), 'opened byte-identical');
+  });
+
   test('plain mail arrives unchanged', async () => {
     const before = sink.messages.length;
     const data = crlf('From: ada@clinic.example\nTo: partner@example.com\nSubject: Lunch\n' +
