@@ -145,6 +145,21 @@ describe('the gateway with a real Postfix', () => {
     assert.ok(readFileSync(out).equals(Buffer.from(data, 'latin1')), 'opened byte-identical');
   });
 
+  test('internal and external recipients of one message all receive the carrier', async () => {
+    const before = sink.messages.length;
+    const m = sensitive(400, rcpt);
+    const r = await sendMail({ port: gateway.port, from: 'ada@clinic.example',
+      to: ['bob@clinic.example', rcpt], data: m.data });
+    assert.equal(r.code, 250);
+    const got = (await sink.waitFor(before + 1, 30000)).slice(before);
+    const rcpts = got.flatMap((g) => g.rcpts).sort();
+    assert.deepEqual(rcpts, ['bob@clinic.example', rcpt].sort());
+    for (const g of got) {
+      assert.match(g.data, /^X-Sealpost-Id: /m);
+      assert.ok(!g.data.includes(m.marker));
+    }
+  });
+
   test('plain mail arrives unchanged', async () => {
     const before = sink.messages.length;
     const data = crlf('From: ada@clinic.example\nTo: partner@example.com\nSubject: Lunch\n' +
