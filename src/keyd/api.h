@@ -11,6 +11,13 @@
 void api_message_create(ks_req *r);
 void api_message_status(ks_req *r);
 void api_key_release(ks_req *r);
+/* api_manage.c: senders and org admins */
+void api_messages_list(ks_req *r);
+void api_message_get(ks_req *r);
+void api_message_lock(ks_req *r);
+void api_message_unlock(ks_req *r);
+void api_message_patch(ks_req *r);
+void api_message_recall(ks_req *r);
 /* api_accounts.c */
 void api_account_register(ks_req *r);
 void api_account_activate(ks_req *r);

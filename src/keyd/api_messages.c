@@ -377,6 +377,7 @@ void api_key_release(ks_req *r)
     /* The key goes out once its release is recorded and audited. */
     reply_json(r, 200, out);
     req_defer(r);
-    writer_release(srv->writer, m.id, rcpt, &ev, released, r);
+    writer_release(srv->writer, m.id, rcpt, req_header(r, MHD_HTTP_HEADER_USER_AGENT), &ev,
+                   released, r);
     store_message_clear(&m);
 }

@@ -194,8 +194,8 @@ static bool kek_changed(const struct stat *a, const struct stat *b)
 }
 
 /* Serve until SIGINT or SIGTERM; checkpoint the database ten times a
- * second (so that commits never have to) and sweep expired sessions and
- * tokens every minute. */
+ * second (so that commits never have to); every minute, sweep expired
+ * sessions and tokens and destroy the keys of expired messages. */
 static int serve(ks_server *srv)
 {
     sigset_t set;
@@ -236,9 +236,16 @@ static int serve(ks_server *srv)
             g_warning("checkpoint: %s", err->message);
             g_clear_error(&err);
         }
-        if (tick % 600 == 0 && !store_sweep(srv->st, g_get_real_time() / G_USEC_PER_SEC, &err)) {
-            g_warning("sweep: %s", err->message);
-            g_clear_error(&err);
+        if (tick % 600 == 0) {
+            gint64 now = g_get_real_time() / G_USEC_PER_SEC, shredded = 0;
+            if (!store_sweep(srv->st, now, &err) ||
+                !store_messages_shred_expired(srv->st, now, &shredded, &err)) {
+                g_warning("sweep: %s", err->message);
+                g_clear_error(&err);
+            } else if (shredded) {
+                g_message("sweep: destroyed the keys of %" G_GINT64_FORMAT " expired message%s",
+                          shredded, shredded == 1 ? "" : "s");
+            }
         }
     }
     fprintf(stderr, "sealpost-keyd: stopping\n");

@@ -142,6 +142,67 @@ bool store_message_released(store *s, const char *id, const char *rcpt, const ks
                             GError **err);
 void store_message_clear(store_message *m);
 
+/* ---- message management (senders and org admins) ---- */
+
+/* An account's membership of an organisation (the admin role first). */
+typedef struct {
+    gint64 org_id;
+    char *org_name;
+    char *role; /* "admin" or "sender" */
+} store_member;
+/* 1 when email is an active account that belongs to an organisation. */
+int store_member_get(store *s, const char *email, store_member *out, GError **err);
+void store_member_clear(store_member *m);
+
+/* Which messages to list: those of org_id, optionally narrowed. */
+typedef struct {
+    gint64 org_id;
+    const char *sender;    /* only this sender's (a sender's own), or NULL */
+    const char *recipient; /* some recipient's address contains this text, or NULL */
+    const char *state;     /* "active", "locked", "expired", "recalled", or NULL */
+    gint64 since, until;   /* created in [since, until); 0: open */
+    gint64 now;            /* for "expired" */
+    int limit, offset;
+} store_message_query;
+
+typedef struct {
+    char id[32];
+    char *sender, *security, *lock_reason, *state;
+    gint64 created, expires;
+    bool locked;
+    gint64 n_rcpts, n_opened;
+} store_message_row;
+
+/* Newest first; *rows of store_message_row (g_array_unref clears them),
+ * *total the number matching without limit and offset. */
+bool store_messages_find(store *s, const store_message_query *q, GArray **rows, gint64 *total,
+                         GError **err);
+
+typedef struct {
+    char *email;
+    int account; /* -1 no account, else its status (ACCOUNT_PENDING, ACCOUNT_ACTIVE) */
+    gint64 opens, first_open, last_open; /* 0: never opened */
+    char *last_ip, *last_agent;          /* of the last open, or NULL */
+} store_recipient_row;
+
+/* A message (without its key) and its recipients (*rcpts of
+ * store_recipient_row, cleared by g_array_unref). 1, 0 unknown, -1. */
+int store_message_get(store *s, const char *id, store_message *out, GArray **rcpts, GError **err);
+/* Each: 1 done (and audited), 0 no such message (or, for a new expiry and
+ * a recall, it was recalled already), -1 error. */
+int store_message_lock(store *s, const char *id, const char *reason, const ks_audit_event *ev,
+                       GError **err);
+int store_message_unlock(store *s, const char *id, const ks_audit_event *ev, GError **err);
+int store_message_set_expires(store *s, const char *id, gint64 expires, const ks_audit_event *ev,
+                              GError **err);
+/* Destroy the wrapped key for good (crypto-shredding). */
+int store_message_recall(store *s, const char *id, gint64 now, const ks_audit_event *ev,
+                         GError **err);
+
+/* Destroy the keys of messages whose expiry has passed (the sweep), each
+ * audited as key.destroy; *count of them. */
+bool store_messages_shred_expired(store *s, gint64 now, gint64 *count, GError **err);
+
 /* Several writes in one transaction (group commit): the busiest writes,
  * message creation and key release, are queued by writer.c and applied
  * here together. Each op carries its audit event. Returns false when the
@@ -153,6 +214,7 @@ typedef struct {
     const char *const *rcpts; /* CREATE */
     size_t n_rcpts;           /* CREATE */
     const char *id, *rcpt;    /* RELEASE */
+    const char *agent;        /* RELEASE: the client's User-Agent, or NULL */
     const ks_audit_event *ev;
 } store_op;
 bool store_apply(store *s, const store_op *ops, size_t n, GError **err);

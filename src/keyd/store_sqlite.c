@@ -70,6 +70,12 @@ static const char *const migrations[] = {
     "  BEGIN SELECT RAISE(ABORT, 'the audit table is append-only'); END;"
     "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
     "  BEGIN SELECT RAISE(ABORT, 'the audit table is append-only'); END;",
+    /* 2: message management: where and with what each recipient last
+     * opened; senders' and organisations' lists */
+    "ALTER TABLE recipients ADD COLUMN last_ip TEXT;"
+    "ALTER TABLE recipients ADD COLUMN last_agent TEXT;"
+    "CREATE INDEX messages_org ON messages(org_id, created);"
+    "CREATE INDEX messages_sender ON messages(sender, created);",
 };
 #define N_MIGRATIONS ((int)G_N_ELEMENTS(migrations))
 
@@ -601,11 +607,14 @@ static bool message_insert(conn *c, const store_message *m, const char *const *r
     return ok;
 }
 
-static bool release_record(conn *c, const char *id, const char *rcpt, gint64 n, GError **err)
+/* n opens of (id, rcpt), the last from ip with agent (either NULL). */
+static bool release_record(conn *c, const char *id, const char *rcpt, gint64 n, const char *ip,
+                           const char *agent, GError **err)
 {
     sqlite3_stmt *st = sq_prep(c,
                                "UPDATE recipients SET opens = opens + ?4,"
-                               " first_open = coalesce(first_open, ?3), last_open = ?3"
+                               " first_open = coalesce(first_open, ?3), last_open = ?3,"
+                               " last_ip = ?5, last_agent = ?6"
                                " WHERE message_id = ?1 AND email = ?2",
                                err);
     if (!st)
@@ -614,6 +623,8 @@ static bool release_record(conn *c, const char *id, const char *rcpt, gint64 n, 
     sq_bind_text(st, 2, rcpt);
     sqlite3_bind_int64(st, 3, sq_now());
     sqlite3_bind_int64(st, 4, n);
+    sq_bind_text(st, 5, ip);
+    sq_bind_text(st, 6, agent);
     return sq_step_done(c, st, err);
 }
 
@@ -627,28 +638,36 @@ bool store_apply(store *s, const store_op *ops, size_t n, GError **err)
 {
     WRITE_TX(s, err, NULL, {
         /* Releases of the same (message, recipient) in one batch update
-         * its counters once. */
-        GHashTable *opens = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+         * its counters once, with the last one's client. */
+        typedef struct {
+            gint64 n;
+            const store_op *last;
+        } opens;
+        GHashTable *agg = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         for (size_t i = 0; ok && i < n; i++) {
             if (ops[i].kind == STORE_OP_CREATE) {
                 ok = message_insert(c, ops[i].msg, ops[i].rcpts, ops[i].n_rcpts, err);
             } else {
                 char *k = g_strconcat(ops[i].id, "\n", ops[i].rcpt, NULL);
-                gpointer v = g_hash_table_lookup(opens, k);
-                g_hash_table_insert(opens, k, GSIZE_TO_POINTER(GPOINTER_TO_SIZE(v) + 1));
+                opens *o = g_hash_table_lookup(agg, k);
+                if (o)
+                    g_free(k);
+                else
+                    g_hash_table_insert(agg, k, o = g_new0(opens, 1));
+                o->n++;
+                o->last = &ops[i];
             }
             ok = ok && sq_audit_insert(c, ops[i].ev, err);
         }
         GHashTableIter it;
-        gpointer k, v;
-        g_hash_table_iter_init(&it, opens);
-        while (ok && g_hash_table_iter_next(&it, &k, &v)) {
-            char *nl = strchr(k, '\n');
-            *nl = '\0';
-            ok = release_record(c, k, nl + 1, (gint64)GPOINTER_TO_SIZE(v), err);
-            *nl = '\n';
+        gpointer v;
+        g_hash_table_iter_init(&it, agg);
+        while (ok && g_hash_table_iter_next(&it, NULL, &v)) {
+            const opens *o = v;
+            ok = release_record(c, o->last->id, o->last->rcpt, o->n,
+                                o->last->ev ? o->last->ev->ip : NULL, o->last->agent, err);
         }
-        g_hash_table_destroy(opens);
+        g_hash_table_destroy(agg);
     });
 }
 
@@ -701,7 +720,7 @@ int store_message_for_rcpt(store *s, const char *id, const char *rcpt, store_mes
 bool store_message_released(store *s, const char *id, const char *rcpt, const ks_audit_event *ev,
                             GError **err)
 {
-    WRITE_TX(s, err, ev, { ok = release_record(c, id, rcpt, 1, err); });
+    WRITE_TX(s, err, ev, { ok = release_record(c, id, rcpt, 1, ev ? ev->ip : NULL, NULL, err); });
 }
 
 bool store_rewrap_keys(store *s, store_rewrap_fn rewrap, void *ctx, gint64 *count,

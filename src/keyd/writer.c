@@ -12,7 +12,7 @@ typedef struct {
     store_op_kind kind;
     store_message msg;
     char **rcpts;
-    char *id, *rcpt;
+    char *id, *rcpt, *agent;
     char *ev_event, *ev_actor, *ev_subject, *ev_ip, *ev_detail;
     ks_audit_event ev;
     writer_done_fn done;
@@ -43,6 +43,7 @@ static void job_free(job *j)
     g_strfreev(j->rcpts);
     g_free(j->id);
     g_free(j->rcpt);
+    g_free(j->agent);
     g_free(j->ev_event);
     g_free(j->ev_actor);
     g_free(j->ev_subject);
@@ -72,6 +73,7 @@ static void to_op(const job *j, store_op *op)
     } else {
         op->id = j->id;
         op->rcpt = j->rcpt;
+        op->agent = j->agent;
     }
 }
 
@@ -160,13 +162,14 @@ void writer_create(ks_writer *w, const store_message *m, const char *const *rcpt
     g_async_queue_push(w->q, j);
 }
 
-void writer_release(ks_writer *w, const char *id, const char *rcpt, const ks_audit_event *ev,
-                    writer_done_fn done, void *ctx)
+void writer_release(ks_writer *w, const char *id, const char *rcpt, const char *agent,
+                    const ks_audit_event *ev, writer_done_fn done, void *ctx)
 {
     job *j = g_new0(job, 1);
     j->kind = STORE_OP_RELEASE;
     j->id = g_strdup(id);
     j->rcpt = g_strdup(rcpt);
+    j->agent = agent ? g_strndup(agent, 300) : NULL;
     copy_event(j, ev);
     j->done = done;
     j->ctx = ctx;

@@ -27,8 +27,9 @@ void writer_free(ks_writer *w);
 /* Queue a message creation (everything is copied). */
 void writer_create(ks_writer *w, const store_message *m, const char *const *rcpts, size_t n,
                    const ks_audit_event *ev, writer_done_fn done, void *ctx);
-/* Queue the record of a key release (copied). */
-void writer_release(ks_writer *w, const char *id, const char *rcpt, const ks_audit_event *ev,
-                    writer_done_fn done, void *ctx);
+/* Queue the record of a key release (copied; agent: the client's
+ * User-Agent, kept to 300 bytes, or NULL). */
+void writer_release(ks_writer *w, const char *id, const char *rcpt, const char *agent,
+                    const ks_audit_event *ev, writer_done_fn done, void *ctx);
 
 #endif

@@ -150,12 +150,51 @@ static void test_kek_rotate_rewraps_and_keeps_kid(void **state)
     rm_rf(dir);
 }
 
+/* The sweep destroys the keys of expired messages (and only those), each
+ * audited; a message re-dated into the future before the sweep keeps its
+ * key. */
+static void test_sweep_shreds_expired_keys(void **state)
+{
+    g_autofree char *dir = scratch();
+    g_autofree char *path = g_build_filename(dir, "kek", NULL);
+    g_autoptr(GError) err = NULL;
+    assert_true(kek_create(path, &err));
+    ks_keyring *r = kek_load(path, &err);
+    store *s = open_store(dir);
+    uint8_t k[SP_KEY_LEN];
+    add_message(s, r, "old", "x@example.com", k);
+    add_message(s, r, "live", "x@example.com", k);
+    add_message(s, r, "never", "x@example.com", k);
+    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+    assert_int_equal(store_message_set_expires(s, "old", now - 1, NULL, &err), 1);
+    assert_int_equal(store_message_set_expires(s, "live", now + 3600, NULL, &err), 1);
+    gint64 n = 0;
+    assert_true(store_messages_shred_expired(s, now, &n, &err));
+    assert_int_equal(n, 1);
+    store_message m = {0};
+    assert_int_equal(store_message_for_rcpt(s, "old", "x@example.com", &m, &err), 1);
+    assert_null(m.wrapped); /* gone */
+    store_message_clear(&m);
+    for (const char *const *id = (const char *const[]){"live", "never", NULL}; *id; id++) {
+        assert_int_equal(store_message_for_rcpt(s, *id, "x@example.com", &m, &err), 1);
+        assert_non_null(m.wrapped);
+        store_message_clear(&m);
+    }
+    /* Nothing left to do; a destroyed key cannot be re-dated. */
+    assert_true(store_messages_shred_expired(s, now, &n, &err));
+    assert_int_equal(n, 0);
+    assert_int_equal(store_message_set_expires(s, "old", now + 3600, NULL, &err), 0);
+    kek_free(r);
+    store_close(s);
+    rm_rf(dir);
+}
+
 static void test_store_tokens_single_use_and_migrations(void **state)
 {
     g_autofree char *dir = scratch();
     g_autoptr(GError) err = NULL;
     store *s = open_store(dir);
-    assert_int_equal(store_schema_version(s), 1);
+    assert_int_equal(store_schema_version(s), 2);
     const char *q[] = {"q1", "q2"}, *a[] = {"h1", "h2"};
     store_registration reg = {"p@example.com", "P", "$argon2id$x", "phrase", q, a, 2};
     uint8_t t1[KS_HASH_LEN], t2[KS_HASH_LEN];
@@ -178,7 +217,7 @@ static void test_store_tokens_single_use_and_migrations(void **state)
     store_close(s);
     /* Reopening does not migrate again. */
     s = open_store(dir);
-    assert_int_equal(store_schema_version(s), 1);
+    assert_int_equal(store_schema_version(s), 2);
     store_close(s);
     rm_rf(dir);
 }
@@ -289,8 +328,8 @@ static void test_tokens_and_addresses(void **state)
     g_free(t);
     g_autofree char *a = auth_address_normalise("Bob.Smith@Example.COM");
     assert_string_equal(a, "bob.smith@example.com");
-    const char *bad[] = {"bob", "@x.org", "a@b", "a b@c.org", "a@b@c.org", "<a@b.org>",
-                         "a@b.org' --", "a@.org", "a@b.org."};
+    const char *bad[] = {"bob",       "@x.org",      "a@b",    "a b@c.org", "a@b@c.org",
+                         "<a@b.org>", "a@b.org' --", "a@.org", "a@b.org."};
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
         char *n = auth_address_normalise(bad[i]);
         if (n)
@@ -324,6 +363,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kek_wrap_binds_message_id),
         cmocka_unit_test(test_kek_rotate_rewraps_and_keeps_kid),
+        cmocka_unit_test(test_sweep_shreds_expired_keys),
         cmocka_unit_test(test_store_tokens_single_use_and_migrations),
         cmocka_unit_test(test_store_lockout),
         cmocka_unit_test(test_audit_chain),

@@ -1,0 +1,209 @@
+// keyd-manage.test.mjs - senders and organisation admins manage their
+// messages through the key server's API (issue 7, DESIGN §9): who sees
+// what (a sender their own, an admin their organisation's, recipients and
+// other organisations nothing), list and search, per-recipient opens with
+// client address and browser, lock → the key is refused with the reason →
+// unlock, a new expiry, recall (confirmed; the key never comes back), and
+// every change in the audit chain.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { admin, adminRun, api, gatewayToken, registerAndActivate, startKeyd } from './keyd-helpers.mjs';
+
+const PW = 'a long enough passphrase 1';
+const AGENT = 'Mozilla/5.0 (sealpost test browser)';
+
+describe('message management', () => {
+  let keyd, url, dir, token, otherToken;
+  const tokens = {};
+  let m1, m2, m3;
+
+  const as = (who, method, path, body) => api(url, method, path, body, tokens[who]);
+
+  async function signIn(email) {
+    const r = await api(url, 'POST', '/v1/sessions', { email, password: PW });
+    assert.equal(r.status, 201, `sign-in ${email}: ${r.text}`);
+    return r.body.token;
+  }
+
+  async function release(id, email = 'pat@example.com') {
+    const r = await fetch(`${url}/v1/messages/${id}/key`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.pat}`, 'user-agent': AGENT },
+      body: '{}',
+    });
+    return { status: r.status, body: await r.json() };
+  }
+
+  async function create(from, to, extra = {}) {
+    const r = await api(url, 'POST', '/v1/messages', { from, to, security: 'high', ...extra },
+      from.endsWith('@other.example') ? otherToken : token);
+    assert.equal(r.status, 201, r.text);
+    return r.body.id;
+  }
+
+  before(async () => {
+    keyd = await startKeyd({ config: { auth: { backoff_base_ms: 0, rate_per_second: 0 } } });
+    url = keyd.url;
+    dir = mkdtempSync(join(tmpdir(), 'sealpost-manage-'));
+    const pwFile = join(dir, 'pw');
+    writeFileSync(pwFile, `${PW}\n`);
+    token = gatewayToken(keyd.dataDir, 'Clinic', ['clinic.example']);
+    otherToken = gatewayToken(keyd.dataDir, 'Other', ['other.example']);
+    const user = (org, email, role) =>
+      admin(keyd.dataDir, 'user', 'create', '--org', org, '--email', email, '--role', role, '--password-file', pwFile);
+    user('Clinic', 'ada@clinic.example', 'sender');
+    user('Clinic', 'bob@clinic.example', 'sender');
+    user('Clinic', 'carol@clinic.example', 'admin');
+    user('Other', 'dan@other.example', 'admin');
+    m1 = await create('ada@clinic.example', ['pat@example.com']);
+    m2 = await create('bob@clinic.example', ['pat@example.com', 'sam@example.net']);
+    m3 = await create('dan@other.example', ['pat@example.com']);
+    await registerAndActivate(url, keyd.dataDir, m1, 'pat@example.com', PW);
+    for (const [who, email] of [['ada', 'ada@clinic.example'], ['bob', 'bob@clinic.example'],
+      ['carol', 'carol@clinic.example'], ['dan', 'dan@other.example'], ['pat', 'pat@example.com']])
+      tokens[who] = await signIn(email);
+  });
+
+  after(async () => {
+    await keyd?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a sender sees their own messages, an admin the organisation\'s, others nothing', async () => {
+    const ids = async (who) => (await as(who, 'GET', '/v1/messages')).body.messages.map((m) => m.id).sort();
+    assert.deepEqual(await ids('ada'), [m1]);
+    assert.deepEqual(await ids('bob'), [m2]);
+    assert.deepEqual(await ids('carol'), [m1, m2].sort());
+    assert.deepEqual(await ids('dan'), [m3]);
+    // A recipient is no sender: 403; no or a bad token: 401.
+    assert.equal((await as('pat', 'GET', '/v1/messages')).status, 403);
+    assert.equal((await api(url, 'GET', '/v1/messages')).status, 401);
+    assert.equal((await api(url, 'GET', '/v1/messages', undefined, 'sps_' + 'A'.repeat(43))).status, 401);
+    // Someone else's message is not found, whatever the action.
+    for (const [who, id] of [['ada', m2], ['bob', m1], ['dan', m1], ['carol', m3]]) {
+      assert.equal((await as(who, 'GET', `/v1/messages/${id}`)).status, 404, `${who} GET ${id}`);
+      assert.equal((await as(who, 'POST', `/v1/messages/${id}/lock`, { reason: 'x' })).status, 404);
+      assert.equal((await as(who, 'POST', `/v1/messages/${id}/unlock`)).status, 404);
+      assert.equal((await as(who, 'PATCH', `/v1/messages/${id}`, { expires: null })).status, 404);
+      assert.equal((await as(who, 'DELETE', `/v1/messages/${id}/key`, { confirm: true })).status, 404);
+    }
+    assert.equal((await as('pat', 'GET', `/v1/messages/${m1}`)).status, 403);
+    assert.equal((await as('ada', 'GET', '/v1/messages/AAAAAAAAAAAAAAAAAAAAAA')).status, 404);
+    // The admin may act on a sender's message.
+    const r = await as('carol', 'GET', `/v1/messages/${m2}`);
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body.recipients.map((x) => [x.email, x.account]),
+      [['pat@example.com', 'active'], ['sam@example.net', 'unregistered']]);
+  });
+
+  test('lock with a reason: the key is refused with it; unlock: it opens, and the open is recorded', async () => {
+    let r = await as('ada', 'POST', `/v1/messages/${m1}/lock`, { reason: 'sent to the wrong Pat' });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.state, 'locked');
+    assert.equal(r.body.reason, 'sent to the wrong Pat');
+    const st = await api(url, 'GET', `/v1/messages/${m1}/status?rcpt=pat%40example.com`);
+    assert.equal(st.body.state, 'locked');
+    assert.equal(st.body.reason, 'sent to the wrong Pat');
+    let k = await release(m1);
+    assert.equal(k.status, 403);
+    assert.equal(k.body.reason, 'sent to the wrong Pat');
+    assert.equal((await as('ada', 'POST', `/v1/messages/${m1}/lock`, {})).status, 422);
+    assert.equal((await as('ada', 'POST', `/v1/messages/${m1}/lock`, { reason: 'x'.repeat(201) })).status, 422);
+
+    r = await as('ada', 'POST', `/v1/messages/${m1}/unlock`);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.state, 'active');
+    k = await release(m1);
+    assert.equal(k.status, 200);
+    r = await as('ada', 'GET', `/v1/messages/${m1}`);
+    const pat = r.body.recipients[0];
+    assert.equal(pat.opens, 1);
+    assert.ok(pat.first_open && pat.last_open);
+    assert.equal(pat.last_ip, '127.0.0.1');
+    assert.equal(pat.last_agent, AGENT);
+    const list = await as('ada', 'GET', '/v1/messages');
+    assert.equal(list.body.messages[0].opened, 1);
+  });
+
+  test('a new expiry: in the past is refused; passed, the key is refused; moved again, it opens', async () => {
+    assert.equal((await as('bob', 'PATCH', `/v1/messages/${m2}`, { expires: '2020-01-01T00:00:00Z' })).status, 422);
+    assert.equal((await as('bob', 'PATCH', `/v1/messages/${m2}`, { expires: 'tomorrow' })).status, 422);
+    assert.equal((await as('bob', 'PATCH', `/v1/messages/${m2}`, {})).status, 422);
+    const soon = new Date(Date.now() + 2000).toISOString().replace(/\.\d+Z$/, 'Z');
+    let r = await as('bob', 'PATCH', `/v1/messages/${m2}`, { expires: soon });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.expires, soon);
+    await sleep(2600);
+    let k = await release(m2);
+    assert.equal(k.status, 410);
+    assert.equal(k.body.type, 'https://sealpost.org/problems/message-expired');
+    assert.equal((await as('carol', 'GET', '/v1/messages?state=expired')).body.messages[0].id, m2);
+    r = await as('carol', 'PATCH', `/v1/messages/${m2}`, { expires: null });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.expires, null);
+    k = await release(m2);
+    assert.equal(k.status, 200);
+  });
+
+  test('recall asks for confirmation, then destroys the key for good', async () => {
+    const id = await create('ada@clinic.example', ['pat@example.com']);
+    let r = await fetch(`${url}/v1/messages/${id}/key`, { method: 'DELETE', headers: { authorization: `Bearer ${tokens.ada}` } });
+    assert.equal(r.status, 428);
+    assert.equal((await as('ada', 'DELETE', `/v1/messages/${id}/key`, { confirm: false })).status, 428);
+    assert.equal((await release(id)).status, 200, 'still opens before the recall');
+    const rr = await as('ada', 'DELETE', `/v1/messages/${id}/key`, { confirm: true });
+    assert.equal(rr.status, 200);
+    assert.equal(rr.body.state, 'recalled');
+    const k = await release(id);
+    assert.equal(k.status, 410);
+    assert.equal(k.body.type, 'https://sealpost.org/problems/message-recalled');
+    const st = await api(url, 'GET', `/v1/messages/${id}/status?rcpt=pat%40example.com`);
+    assert.equal(st.body.state, 'recalled');
+    // Irreversible: no new expiry, no second recall; the key is gone from the database.
+    assert.equal((await as('ada', 'PATCH', `/v1/messages/${id}`, { expires: null })).status, 410);
+    assert.equal((await as('ada', 'DELETE', `/v1/messages/${id}/key`, { confirm: true })).status, 410);
+    const db = spawnSync('sqlite3', [join(keyd.dataDir, 'keyd.db'),
+      `SELECT wrapped IS NULL, recalled_at IS NOT NULL FROM messages WHERE id = '${id}'`], { encoding: 'utf8' });
+    assert.equal(db.stdout.trim(), '1|1');
+  });
+
+  test('search by recipient, state and date; pages', async () => {
+    const q = async (who, query) => {
+      const r = await as(who, 'GET', `/v1/messages?${query}`);
+      assert.equal(r.status, 200, `${query}: ${r.text}`);
+      return r.body;
+    };
+    assert.deepEqual((await q('carol', 'recipient=SAM%40')).messages.map((m) => m.id), [m2]);
+    assert.equal((await q('carol', 'recipient=nobody')).total, 0);
+    assert.ok((await q('carol', 'state=recalled')).messages.every((m) => m.state === 'recalled'));
+    const all = await q('carol', '');
+    assert.equal(all.total, 3);
+    const page = await q('carol', 'limit=1&offset=1');
+    assert.equal(page.total, 3);
+    assert.equal(page.messages.length, 1);
+    assert.equal(page.messages[0].id, all.messages[1].id);
+    const future = new Date(Date.now() + 3600e3).toISOString().replace(/\.\d+Z$/, 'Z');
+    assert.equal((await q('carol', `since=${future}`)).total, 0);
+    assert.equal((await q('carol', `until=${future}`)).total, 3);
+    for (const bad of ['state=bogus', 'limit=0', 'limit=201', 'offset=-1', 'since=yesterday'])
+      assert.equal((await as('carol', 'GET', `/v1/messages?${bad}`)).status, 422, bad);
+  });
+
+  test('every change is in the audit chain, with who made it', async () => {
+    const db = spawnSync('sqlite3', [join(keyd.dataDir, 'keyd.db'),
+      "SELECT event, actor FROM audit WHERE event LIKE 'message.%' AND event != 'message.create' ORDER BY seq"],
+    { encoding: 'utf8' });
+    const rows = db.stdout.trim().split('\n');
+    for (const want of ['message.lock|ada@clinic.example', 'message.unlock|ada@clinic.example',
+      'message.expiry|bob@clinic.example', 'message.expiry|carol@clinic.example', 'message.recall|ada@clinic.example'])
+      assert.ok(rows.includes(want), `${want} in ${rows.join(', ')}`);
+    const v = adminRun(keyd.dataDir, 'audit', 'verify');
+    assert.equal(v.code, 0, v.err);
+  });
+});
