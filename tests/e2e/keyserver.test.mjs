@@ -15,6 +15,7 @@
 
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -209,6 +210,61 @@ test('an activation link works once', async () => {
   await shot(rec.page, 'ks-activate-used');
   assert.deepEqual(rec.errors, []);
   await rec.context.close();
+});
+
+/** The message id of an envelope file (sealpost inspect). */
+function envelopeId(file) {
+  const r = spawnSync(process.env.SEALPOST, ['inspect', '--json', file], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return JSON.parse(r.stdout).header.id;
+}
+
+test('the sender locks, unlocks and recalls: the envelope tells the truth each time', async () => {
+  // Alice, the sender, manages her message through the key server's API.
+  const alicePw = 'alice keeps control of her mail';
+  const pwFile = join(keyd.dir, 'alice.pw');
+  writeFileSync(pwFile, `${alicePw}\n`, { mode: 0o600 });
+  keydAdmin(keyd.dir, 'user', 'create', '--org', 'example', '--email', 'alice@example.org', '--role', 'sender',
+    '--password-file', pwFile);
+  const session = await (await fetch(`${keyd.url}/v1/sessions`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'alice@example.org', password: alicePw }),
+  })).json();
+  const manage = async (method, path, body) => {
+    const r = await fetch(`${keyd.url}/v1/messages/${path}`, {
+      method,
+      headers: { authorization: `Bearer ${session.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    assert.equal(r.status, 200, `${method} ${path}: ${await r.text()}`);
+  };
+  const env = sealed();
+  const id = envelopeId(env);
+
+  await manage('POST', `${id}/lock`, { reason: 'sent before the results were checked' });
+  let rec = await page();
+  let p = rec.page;
+  await openFile(p, env);
+  await p.getByText('This message is locked').waitFor({ timeout: 30000 });
+  assert.match(await text(p, '.sp-ks-final'), /locked by the sender: sent before the results were checked/);
+  assert.equal(await label(p, 'Password').count(), 0, 'no password asked for a locked message');
+  await shot(p, 'ks-message-locked');
+
+  await manage('POST', `${id}/unlock`);
+  await openFile(p, env);
+  await label(p, 'Password').waitFor({ timeout: 30000 });
+  await signIn(p, PASSWORD);
+  await assertMessage(p);
+  await rec.done();
+
+  await manage('DELETE', `${id}/key`, { confirm: true });
+  rec = await page();
+  p = rec.page;
+  await openFile(p, env);
+  await p.getByText('This message was recalled').waitFor({ timeout: 30000 });
+  assert.match(await text(p, '.sp-ks-final'), /withdrew/);
+  await shot(p, 'ks-message-recalled');
+  await rec.done();
 });
 
 test('security phrase outside; "Remember this browser" for a medium message', async () => {
