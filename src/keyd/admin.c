@@ -9,6 +9,7 @@
 #include "config.h"
 #include "kek.h"
 #include "sp_error.h"
+#include "util.h"
 
 #include <errno.h>
 #include <sodium.h>
@@ -22,6 +23,9 @@ static const char admin_usage[] =
     "  org create NAME --domain D [--domain D]...   an organisation and its mail domains\n"
     "  token create --org NAME                      a gateway token (printed once, stored hashed)\n"
     "  user create --org NAME --email ADDR --role admin|sender --password-file F\n"
+    "  profile set --org NAME --name P [--security high|medium|low] [--expires 30d|never]\n"
+    "      [--reply yes|no] [--reply-all yes|no] [--forward yes|no] [--read-receipts yes|no]\n"
+    "      [--subject shown|generic]             a message profile (the policy names it)\n"
     "  account unlock ADDR                          end a sign-in lockout now\n"
     "  kek create                                   a new key file (refuses to overwrite)\n"
     "  kek rotate                                   new KEK; re-wrap every stored key under it\n"
@@ -205,6 +209,69 @@ static int user_create(store *s, const ks_config *cfg, int argc, char **argv)
     return rc;
 }
 
+/* A yes/no option into *out (left as is when absent); false when bad. */
+static bool yes_no(int argc, char **argv, const char *name, bool *out)
+{
+    const char *v = opt(argc, argv, name);
+    if (!v)
+        return true;
+    if (!strcmp(v, "yes") || !strcmp(v, "no")) {
+        *out = !strcmp(v, "yes");
+        return true;
+    }
+    usage_error("%s: use yes or no", name);
+    return false;
+}
+
+static int profile_set(store *s, int argc, char **argv)
+{
+    const char *org_name = opt(argc, argv, "--org"), *name = opt(argc, argv, "--name");
+    if (!org_name || !name)
+        return usage_error("profile set needs --org and --name%s", "");
+    if (!valid_org_name(name))
+        return usage_error("profile name \"%s\": use letters, digits, '.', '-' or '_' (1 to 64)",
+                           name);
+    /* What a profile without options means: the strictest security, no
+     * expiry, replies allowed, no forwarding, no receipts, subject shown. */
+    store_profile p = {(char *)name, "high", 0, true, true, false, false, true};
+    const char *sec = opt(argc, argv, "--security");
+    if (sec && strcmp(sec, "high") && strcmp(sec, "medium") && strcmp(sec, "low"))
+        return usage_error("--security %s: use high, medium or low", sec);
+    if (sec)
+        p.security = (char *)sec;
+    const char *exp = opt(argc, argv, "--expires");
+    if (exp && strcmp(exp, "never") &&
+        (!sp_duration_parse(exp, 0, &p.expires_seconds) || p.expires_seconds <= 0))
+        return usage_error("--expires %s: use a duration such as 30d, 12h or never", exp);
+    const char *subj = opt(argc, argv, "--subject");
+    if (subj && strcmp(subj, "shown") && strcmp(subj, "generic"))
+        return usage_error("--subject %s: use shown or generic", subj);
+    if (subj)
+        p.subject_shown = !strcmp(subj, "shown");
+    if (!yes_no(argc, argv, "--reply", &p.reply) ||
+        !yes_no(argc, argv, "--reply-all", &p.reply_all) ||
+        !yes_no(argc, argv, "--forward", &p.forward) ||
+        !yes_no(argc, argv, "--read-receipts", &p.read_receipts))
+        return 1;
+    store_org org = {0};
+    int rc = find_org(s, org_name, &org);
+    if (!rc) {
+        GError *err = NULL;
+        g_autofree char *detail = g_strdup_printf("{\"org\":\"%s\"}", org_name);
+        ks_audit_event ev = {"profile.set", "admin", name, NULL, detail};
+        if (store_profile_set(s, org.id, &p, &ev, &err))
+            printf("profile %s of %s: security %s, expires %s, reply %s, reply-all %s, forward %s, "
+                   "read receipts %s, subject %s\n",
+                   name, org_name, p.security, exp ? exp : "never", p.reply ? "yes" : "no",
+                   p.reply_all ? "yes" : "no", p.forward ? "yes" : "no",
+                   p.read_receipts ? "yes" : "no", p.subject_shown ? "shown" : "generic");
+        else
+            rc = fail(err);
+    }
+    store_org_clear(&org);
+    return rc;
+}
+
 static int account_unlock(store *s, int argc, char **argv)
 {
     if (argc < 1)
@@ -290,6 +357,8 @@ int admin_main(int argc, char **argv)
         rc = token_create(s, rest_c, rest);
     else if (!strcmp(noun, "user") && !strcmp(verb, "create"))
         rc = user_create(s, &cfg, rest_c, rest);
+    else if (!strcmp(noun, "profile") && !strcmp(verb, "set"))
+        rc = profile_set(s, rest_c, rest);
     else if (!strcmp(noun, "account") && !strcmp(verb, "unlock"))
         rc = account_unlock(s, rest_c, rest);
     else if (!strcmp(noun, "audit") && !strcmp(verb, "verify"))

@@ -24,6 +24,17 @@
 
 static const char *const securities[] = {"high", "medium", "low", NULL};
 
+/* The stricter of two security levels (both valid). */
+static const char *stricter(const char *a, const char *b)
+{
+    int ia = 0, ib = 0;
+    while (securities[ia] && strcmp(securities[ia], a) != 0)
+        ia++;
+    while (securities[ib] && strcmp(securities[ib], b) != 0)
+        ib++;
+    return ia <= ib ? a : b;
+}
+
 static void reply_unauthorized(ks_req *r, const char *detail)
 {
     reply_problem(r, 401, "unauthorized", "Authentication required", NULL, "%s", detail);
@@ -54,9 +65,52 @@ static void created(void *ctx, bool ok, const GError *err)
     written(ctx, ok, err, &req_server(ctx)->n_keys_created);
 }
 
+/* A read receipt to send once the release is recorded. */
+typedef struct {
+    ks_req *r;
+    char *id, *rcpt, *sender, *brand_name, *brand_color;
+} receipt;
+
+static void receipt_free(receipt *x)
+{
+    g_free(x->id);
+    g_free(x->rcpt);
+    g_free(x->sender);
+    g_free(x->brand_name);
+    g_free(x->brand_color);
+    g_free(x);
+}
+
+/* On the receipts thread: the first caller for (message, recipient) sends
+ * the mail; later opens and other keyd processes find it claimed. */
+void api_receipt_send(gpointer data, gpointer user)
+{
+    receipt *x = data;
+    ks_server *srv = user;
+    g_autoptr(GError) err = NULL;
+    int claimed = store_receipt_claim(srv->st, x->id, x->rcpt, &err);
+    if (claimed == 1) {
+        ks_brand brand = {x->brand_name, x->brand_color};
+        g_autofree char *link = g_strconcat(srv->cfg->public_url, "/", NULL);
+        if (!ks_mailer_send_receipt(srv->mailer, x->sender, x->rcpt, x->id, api_now(), link, &brand,
+                                    &err))
+            g_warning("read receipt for message %s: %s", x->id, err->message);
+    } else if (claimed < 0) {
+        g_warning("read receipt for message %s: %s", x->id, err->message);
+    }
+    receipt_free(x);
+}
+
 static void released(void *ctx, bool ok, const GError *err)
 {
-    written(ctx, ok, err, &req_server(ctx)->n_keys_released);
+    receipt *x = ctx;
+    ks_req *r = x->r;
+    ks_server *srv = req_server(r);
+    if (ok && x->id)
+        g_thread_pool_push(srv->receipts, x, NULL);
+    else
+        receipt_free(x);
+    written(r, ok, err, &srv->n_keys_released);
 }
 
 void api_message_create(ks_req *r)
@@ -86,7 +140,7 @@ void api_message_create(ks_req *r)
     g_autofree char *from = fields_addr(&f, "from", true);
     json_t *to = fields_array(&f, "to", true, 1, MAX_RECIPIENTS);
     const char *security = fields_str(&f, "security", false, 1, 16);
-    fields_str(&f, "profile", false, 1, 64);
+    const char *profile_name = fields_str(&f, "profile", false, 1, 64);
     if (!f.failed && security && !g_strv_contains(securities, security))
         fields_fail(&f, "security", "must be high, medium or low");
     gint64 now = api_now(), expires = 0;
@@ -128,7 +182,24 @@ void api_message_create(ks_req *r)
         return;
     }
 
+    /* The organisation's profile of that name, when it has one, sets the
+     * floor: the stricter security, the earlier expiry, read receipts. */
+    store_profile prof = {0};
+    found = profile_name ? store_profile_get(srv->st, org.id, profile_name, &prof, &err) : 0;
+    if (found < 0) {
+        json_decref(body);
+        store_org_clear(&org);
+        return reply_unavailable(r, err);
+    }
+    g_autofree char *effective = NULL; /* outlives prof, for the writer */
+    if (found) {
+        security = effective = g_strdup(stricter(security ? security : "low", prof.security));
+        if (prof.expires_seconds && (!expires || now + prof.expires_seconds < expires))
+            expires = now + prof.expires_seconds;
+    }
+
     store_message m = {0};
+    m.read_receipts = found && prof.read_receipts;
     uint8_t rid[SP_ID_LEN];
     sp_crypto_random(rid, sizeof rid);
     g_autofree char *id = sp_b64url_encode(rid, sizeof rid);
@@ -176,6 +247,14 @@ void api_message_create(ks_req *r)
     json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "id", id, "key", b64, "kid",
                             m.kid, "url", srv->cfg->public_url, "org", org.name, "security",
                             m.security, "expires", expiry_json(expires), "phrases", jp);
+    /* What the sender's side applies: replies, forwarding, the subject. */
+    json_object_set_new(
+        out, "profile",
+        found ? json_pack("{s:s, s:b, s:b, s:b, s:b, s:s}", "name", prof.name, "reply", prof.reply,
+                          "reply_all", prof.reply_all, "forward", prof.forward, "read_receipts",
+                          prof.read_receipts, "subject", prof.subject_shown ? "shown" : "generic")
+              : json_null());
+    store_profile_clear(&prof);
     sodium_memzero(b64, strlen(b64));
     g_free(b64);
     store_org_clear(&org);
@@ -377,7 +456,16 @@ void api_key_release(ks_req *r)
     /* The key goes out once its release is recorded and audited. */
     reply_json(r, 200, out);
     req_defer(r);
+    receipt *x = g_new0(receipt, 1);
+    x->r = r;
+    if (m.read_receipts) {
+        x->id = g_strdup(m.id);
+        x->rcpt = g_strdup(rcpt);
+        x->sender = g_strdup(m.sender);
+        x->brand_name = g_strdup(m.org_display ? m.org_display : m.org_name);
+        x->brand_color = g_strdup(m.org_color);
+    }
     writer_release(srv->writer, m.id, rcpt, req_header(r, MHD_HTTP_HEADER_USER_AGENT), &ev,
-                   released, r);
+                   released, x);
     store_message_clear(&m);
 }

@@ -33,11 +33,12 @@ typedef struct {
     GRWLock ring_lock;
     ks_mailer *mailer;
     ks_ratelimit *limit;
-    GThreadPool *slow;  /* Argon2id work */
-    ks_writer *writer;  /* group commit of creations and releases */
-    ks_cache *sessions; /* token hash -> store_session */
-    ks_cache *messages; /* "id\nrcpt" -> store_message, for key release */
-    gint stopping;      /* set at shutdown: new requests get 503 */
+    GThreadPool *slow;     /* Argon2id work */
+    ks_writer *writer;     /* group commit of creations and releases */
+    GThreadPool *receipts; /* read receipts, mailed off the request path */
+    ks_cache *sessions;    /* token hash -> store_session */
+    ks_cache *messages;    /* "id\nrcpt" -> store_message, for key release */
+    gint stopping;         /* set at shutdown: new requests get 503 */
     /* from http_prepare() to http_start() */
     int listen_fd;
     bool listen_v6;

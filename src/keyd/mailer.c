@@ -128,11 +128,13 @@ static const kind_words words[] = {
     [KS_MAIL_ALREADY_ACTIVE] = {"You already have a secure-message account", "Reset my password",
                                 "1 hour"},
     [KS_MAIL_RESET] = {"Reset your secure-message password", "Choose a new password", "1 hour"},
+    [KS_MAIL_READ_RECEIPT] = {"Your secure message was opened", "See your messages", ""},
 };
 
 /* What happened and what to do, as paragraphs of plain text (no markup),
  * NULL-terminated; the caller frees with g_strfreev. */
-static char **body_paragraphs(ks_mail_kind kind, const char *to, const char *brand)
+static char **body_paragraphs(ks_mail_kind kind, const char *to, const char *brand,
+                              const char *about)
 {
     GPtrArray *p = g_ptr_array_new();
     g_autofree char *from_brand =
@@ -160,6 +162,12 @@ static char **body_paragraphs(ks_mail_kind kind, const char *to, const char *bra
                                            "security questions. Until then your current "
                                            "password keeps working.",
                                            to));
+        break;
+    case KS_MAIL_READ_RECEIPT:
+        g_ptr_array_add(p, g_strdup(about ? about : "A recipient opened your secure message."));
+        g_ptr_array_add(p, g_strdup("You asked for this notice through your organisation's "
+                                    "message profile (read receipts). Further opens by the same "
+                                    "recipient are not notified."));
         break;
     }
     g_ptr_array_add(p, NULL);
@@ -202,22 +210,23 @@ static void append_wrapped(GString *s, const char *para, glong width)
 #define FOOTER_LINE "This mail was sent automatically; replies are not read."
 
 static char *compose_text(ks_mail_kind kind, const char *to, const char *name, const char *brand,
-                          const char *link)
+                          const char *link, const char *about)
 {
     GString *s = g_string_new(NULL);
     if (name != NULL)
         g_string_append_printf(s, "Hello %s,\n\n", name);
     else
         g_string_append(s, "Hello,\n\n");
-    g_auto(GStrv) paras = body_paragraphs(kind, to, brand);
+    g_auto(GStrv) paras = body_paragraphs(kind, to, brand, about);
     for (char **p = paras; *p; p++)
         append_wrapped(s, *p, 72);
     g_autofree char *valid = validity(kind, link);
     g_string_append_printf(s, "%s\n\n", link);
     if (valid[0] != '\0')
         g_string_append_printf(s, "%s\n\n", valid);
-    g_string_append_printf(s, IGNORE_LINE "\n\n-- \n%s\n" FOOTER_LINE "\n",
-                           brand ? brand : "sealpost");
+    if (kind != KS_MAIL_READ_RECEIPT)
+        g_string_append(s, IGNORE_LINE "\n\n");
+    g_string_append_printf(s, "-- \n%s\n" FOOTER_LINE "\n", brand ? brand : "sealpost");
     return g_string_free(s, FALSE);
 }
 
@@ -233,7 +242,8 @@ static const char *text_on(const char *hex)
 }
 
 static char *compose_html(ks_mail_kind kind, const char *to, const char *name, const char *brand,
-                          const char *color, const char *link, const char *subject)
+                          const char *color, const char *link, const char *subject,
+                          const char *about)
 {
     g_autofree char *e_subject = g_markup_escape_text(subject, -1);
     g_autofree char *e_brand = g_markup_escape_text(brand ? brand : "Secure message", -1);
@@ -254,7 +264,7 @@ static char *compose_html(ks_mail_kind kind, const char *to, const char *name, c
         "border-radius:6px 6px 0 0\">%s</div>\n"
         "<div style=\"padding:16px;line-height:1.5\">\n<p>Hello%s%s,</p>\n",
         e_subject, e_color, fg, e_brand, e_name ? " " : "", e_name ? e_name : "");
-    g_auto(GStrv) paras = body_paragraphs(kind, to, brand);
+    g_auto(GStrv) paras = body_paragraphs(kind, to, brand, about);
     for (char **p = paras; *p; p++) {
         g_autofree char *e = g_markup_escape_text(*p, -1);
         g_string_append_printf(s, "<p>%s</p>\n", e);
@@ -267,11 +277,12 @@ static char *compose_html(ks_mail_kind kind, const char *to, const char *name, c
         "border-radius:4px\">%s</a></p>\n"
         "<p style=\"font-size:13px;color:#5a6270\">If the button does not work, copy this "
         "address into your browser:<br><span style=\"word-break:break-all\">%s</span></p>\n"
-        "%s%s%s<p><strong>" IGNORE_LINE "</strong></p>\n"
+        "%s%s%s%s"
         "<p style=\"font-size:12px;color:#5a6270\">" FOOTER_LINE "</p>\n"
         "</div></div>\n</body></html>\n",
         e_link, e_color, fg, words[kind].action, e_link, valid[0] ? "<p>" : "", valid,
-        valid[0] ? "</p>\n" : "");
+        valid[0] ? "</p>\n" : "",
+        kind == KS_MAIL_READ_RECEIPT ? "" : "<p><strong>" IGNORE_LINE "</strong></p>\n");
     return g_string_free(s, FALSE);
 }
 
@@ -291,7 +302,8 @@ static GMimeObject *text_part(const char *subtype, const char *text)
 }
 
 static GMimeMessage *compose(const ks_mailer *m, ks_mail_kind kind, const char *to,
-                             const char *raw_name, const char *link, const ks_brand *brand)
+                             const char *raw_name, const char *link, const ks_brand *brand,
+                             const char *about)
 {
     g_autofree char *name = clean_text(raw_name);
     g_autofree char *bname = clean_text(brand ? brand->name : NULL);
@@ -314,8 +326,8 @@ static GMimeMessage *compose(const ks_mailer *m, ks_mail_kind kind, const char *
     g_mime_message_set_message_id(msg, mid);
     g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted", "auto-generated", NULL);
 
-    g_autofree char *text = compose_text(kind, to, name, bname, link);
-    g_autofree char *html = compose_html(kind, to, name, bname, color, link, subject);
+    g_autofree char *text = compose_text(kind, to, name, bname, link, about);
+    g_autofree char *html = compose_html(kind, to, name, bname, color, link, subject, about);
     g_autoptr(GMimeMultipart) alt = g_mime_multipart_new_with_subtype("alternative");
     g_autoptr(GMimeObject) tp = text_part("plain", text);
     g_autoptr(GMimeObject) hp = text_part("html", html);
@@ -627,8 +639,8 @@ void ks_mailer_free(ks_mailer *m)
     g_free(m);
 }
 
-bool ks_mailer_send(ks_mailer *m, ks_mail_kind kind, const char *to, const char *name,
-                    const char *link, const ks_brand *brand, GError **err)
+static bool send_mail(ks_mailer *m, ks_mail_kind kind, const char *to, const char *name,
+                      const char *link, const ks_brand *brand, const char *about, GError **err)
 {
     if ((unsigned)kind >= G_N_ELEMENTS(words)) {
         g_set_error(err, SP_ERROR, SP_ERR_USAGE, "unknown kind of mail %d", (int)kind);
@@ -651,10 +663,38 @@ bool ks_mailer_send(ks_mailer *m, ks_mail_kind kind, const char *to, const char 
                     "[server] public_url");
         return false;
     }
-    g_autoptr(GMimeMessage) msg = compose(m, kind, to, name, link, brand);
+    g_autoptr(GMimeMessage) msg = compose(m, kind, to, name, link, brand, about);
     g_autoptr(GByteArray) bytes = render(msg, m->relay != NULL);
     bool ok = m->relay ? deliver_smtp(m, to, bytes, err) : deliver_outbox(m, bytes, err);
     /* The bytes hold the link's token: do not leave it in freed memory. */
     sp_crypto_wipe(bytes->data, bytes->len);
     return ok;
+}
+
+bool ks_mailer_send(ks_mailer *m, ks_mail_kind kind, const char *to, const char *name,
+                    const char *link, const ks_brand *brand, GError **err)
+{
+    if (kind == KS_MAIL_READ_RECEIPT) {
+        g_set_error_literal(err, SP_ERROR, SP_ERR_USAGE,
+                            "read receipts go through "
+                            "ks_mailer_send_receipt()");
+        return false;
+    }
+    return send_mail(m, kind, to, name, link, brand, NULL, err);
+}
+
+bool ks_mailer_send_receipt(ks_mailer *m, const char *sender, const char *opener,
+                            const char *message_id, gint64 when, const char *link,
+                            const ks_brand *brand, GError **err)
+{
+    if (!opener || !plain_address(opener)) {
+        g_set_error(err, SP_ERROR, SP_ERR_INPUT, "the reader is not one plain email address");
+        return false;
+    }
+    g_autoptr(GDateTime) t = g_date_time_new_from_unix_utc(when);
+    g_autofree char *at = g_date_time_format(t, "%Y-%m-%d %H:%M UTC");
+    g_autofree char *about = g_strdup_printf("%s opened your secure message %s for the first "
+                                             "time on %s.",
+                                             opener, message_id, at);
+    return send_mail(m, KS_MAIL_READ_RECEIPT, sender, NULL, link, brand, about, err);
 }

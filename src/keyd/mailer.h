@@ -34,6 +34,7 @@ typedef enum {
     KS_MAIL_ALREADY_ACTIVE, /* someone registered an address that has an account; link = reset page
                              */
     KS_MAIL_RESET,          /* link = reset link */
+    KS_MAIL_READ_RECEIPT,   /* to the sender: a recipient opened the message (send_receipt) */
 } ks_mail_kind;
 
 /* Who the mail is on behalf of: the organisation whose envelope led here.
@@ -54,5 +55,11 @@ void ks_mailer_free(ks_mailer *m);
  * SP_ERR_UNAVAILABLE for a relay or disk failure) when not delivered. */
 bool ks_mailer_send(ks_mailer *m, ks_mail_kind kind, const char *to, const char *name,
                     const char *link, const ks_brand *brand, GError **err);
+
+/* The read receipt to sender: opener opened message_id for the first time
+ * at when (Unix seconds); link: where the sender sees their messages. */
+bool ks_mailer_send_receipt(ks_mailer *m, const char *sender, const char *opener,
+                            const char *message_id, gint64 when, const char *link,
+                            const ks_brand *brand, GError **err);
 
 #endif

@@ -107,6 +107,7 @@ static bool server_open(ks_server *srv, ks_config *cfg, GError **err)
         return false;
     srv->limit = ratelimit_new(cfg->rate_per_second, cfg->rate_burst);
     srv->writer = writer_new(srv->st);
+    srv->receipts = g_thread_pool_new(api_receipt_send, srv, 1, FALSE, NULL);
     srv->sessions = cache_new(cfg->cache_ms * 1000, 100000, store_session_dup, store_session_free);
     srv->messages = cache_new(cfg->cache_ms * 1000, 100000, store_message_dup, store_message_free);
     return true;
@@ -121,6 +122,8 @@ static void server_close(ks_server *srv)
     if (srv->slow)
         g_thread_pool_free(srv->slow, FALSE, TRUE);
     writer_free(srv->writer);
+    if (srv->receipts) /* after the writer: its last releases may queue receipts */
+        g_thread_pool_free(srv->receipts, FALSE, TRUE);
     cache_free(srv->sessions);
     cache_free(srv->messages);
     ratelimit_free(srv->limit);

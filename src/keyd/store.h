@@ -78,7 +78,8 @@ typedef struct {
     gint64 created, expires; /* expires 0 = never */
     bool locked;
     char *lock_reason;
-    bool recalled; /* the wrapped key is destroyed */
+    bool recalled;      /* the wrapped key is destroyed */
+    bool read_receipts; /* mail the sender at each recipient's first open */
     uint8_t *wrapped;
     size_t wrapped_len;
 } store_message;
@@ -198,6 +199,28 @@ int store_message_set_expires(store *s, const char *id, gint64 expires, const ks
 /* Destroy the wrapped key for good (crypto-shredding). */
 int store_message_recall(store *s, const char *id, gint64 now, const ks_audit_event *ev,
                          GError **err);
+
+/* Claim the read receipt of (id, rcpt): 1 for the first caller (who then
+ * sends it), 0 when it was claimed before, -1 on error. */
+int store_receipt_claim(store *s, const char *id, const char *rcpt, GError **err);
+
+/* ---- profiles per organisation ---- */
+
+typedef struct {
+    char *name;
+    char *security;         /* "high", "medium" or "low" */
+    gint64 expires_seconds; /* default expiry after sending; 0 = none */
+    bool reply, reply_all, forward;
+    bool read_receipts; /* mail the sender at each recipient's first open */
+    bool subject_shown; /* else the envelope shows a generic subject */
+} store_profile;
+
+/* Create or replace org_id's profile p->name. */
+bool store_profile_set(store *s, gint64 org_id, const store_profile *p, const ks_audit_event *ev,
+                       GError **err);
+/* 1 found, 0 none, -1 error. */
+int store_profile_get(store *s, gint64 org_id, const char *name, store_profile *out, GError **err);
+void store_profile_clear(store_profile *p);
 
 /* Destroy the keys of messages whose expiry has passed (the sweep), each
  * audited as key.destroy; *count of them. */

@@ -74,8 +74,15 @@ static const char *const migrations[] = {
      * opened; senders' and organisations' lists */
     "ALTER TABLE recipients ADD COLUMN last_ip TEXT;"
     "ALTER TABLE recipients ADD COLUMN last_agent TEXT;"
+    "ALTER TABLE recipients ADD COLUMN receipt_sent INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX messages_org ON messages(org_id, created);"
-    "CREATE INDEX messages_sender ON messages(sender, created);",
+    "CREATE INDEX messages_sender ON messages(sender, created);"
+    /* profiles per organisation, named by the gateway's policy */
+    "CREATE TABLE profiles(org_id INTEGER NOT NULL REFERENCES orgs(id), name TEXT NOT NULL,"
+    "  security TEXT NOT NULL, expires_seconds INTEGER NOT NULL, reply INTEGER NOT NULL,"
+    "  reply_all INTEGER NOT NULL, forward INTEGER NOT NULL, read_receipts INTEGER NOT NULL,"
+    "  subject_shown INTEGER NOT NULL, PRIMARY KEY(org_id, name));"
+    "ALTER TABLE messages ADD COLUMN read_receipts INTEGER NOT NULL DEFAULT 0;",
 };
 #define N_MIGRATIONS ((int)G_N_ELEMENTS(migrations))
 
@@ -580,7 +587,8 @@ static bool message_insert(conn *c, const store_message *m, const char *const *r
 {
     sqlite3_stmt *st = sq_prep(c,
                                "INSERT INTO messages(id, org_id, sender, security, created,"
-                               " expires, kid, kek_id, wrapped) VALUES(?,?,?,?,?,?,?,?,?)",
+                               " expires, kid, kek_id, wrapped, read_receipts)"
+                               " VALUES(?,?,?,?,?,?,?,?,?,?)",
                                err);
     bool ok = st != NULL;
     if (ok) {
@@ -593,6 +601,7 @@ static bool message_insert(conn *c, const store_message *m, const char *const *r
         sq_bind_text(st, 7, m->kid);
         sq_bind_text(st, 8, m->kek_id);
         sq_bind_blob(st, 9, m->wrapped, m->wrapped_len);
+        sqlite3_bind_int(st, 10, m->read_receipts);
         ok = sq_step_done(c, st, err);
     }
     for (size_t i = 0; ok && i < n_rcpts; i++) {
@@ -680,7 +689,7 @@ int store_message_for_rcpt(store *s, const char *id, const char *rcpt, store_mes
     sqlite3_stmt *st = sq_prep(c,
                                "SELECT m.id, m.org_id, o.name, o.display_name, o.color, m.sender,"
                                " m.security, m.kid, m.kek_id, m.created, m.expires, m.locked,"
-                               " m.lock_reason, m.wrapped FROM recipients r"
+                               " m.lock_reason, m.wrapped, m.read_receipts FROM recipients r"
                                " JOIN messages m ON m.id = r.message_id"
                                " JOIN orgs o ON o.id = m.org_id"
                                " WHERE r.message_id = ? AND r.email = ?",
@@ -706,6 +715,7 @@ int store_message_for_rcpt(store *s, const char *id, const char *rcpt, store_mes
             out->locked = sqlite3_column_int(st, 11) != 0;
             out->lock_reason = sq_col_text(st, 12);
             out->recalled = sqlite3_column_type(st, 13) == SQLITE_NULL;
+            out->read_receipts = sqlite3_column_int(st, 14) != 0;
             if (!out->recalled) {
                 out->wrapped_len = (size_t)sqlite3_column_bytes(st, 13);
                 out->wrapped = g_memdup2(sqlite3_column_blob(st, 13), out->wrapped_len);

@@ -299,3 +299,74 @@ bool store_messages_shred_expired(store *s, gint64 now, gint64 *count, GError **
         *count = ids->len;
     return sq_write_end(s, c, ok, ok ? err : NULL) && ok;
 }
+
+int store_receipt_claim(store *s, const char *id, const char *rcpt, GError **err)
+{
+    return message_update(s,
+                          "UPDATE recipients SET receipt_sent = 1"
+                          " WHERE message_id = ?1 AND email = ?2 AND receipt_sent = 0",
+                          id, rcpt, 0, NULL, err);
+}
+
+bool store_profile_set(store *s, gint64 org_id, const store_profile *p, const ks_audit_event *ev,
+                       GError **err)
+{
+    WRITE_TX(s, err, ev, {
+        sqlite3_stmt *st = sq_prep(c,
+                                   "INSERT OR REPLACE INTO profiles(org_id, name, security,"
+                                   " expires_seconds, reply, reply_all, forward, read_receipts,"
+                                   " subject_shown) VALUES(?,?,?,?,?,?,?,?,?)",
+                                   err);
+        ok = st != NULL;
+        if (ok) {
+            sqlite3_bind_int64(st, 1, org_id);
+            sq_bind_text(st, 2, p->name);
+            sq_bind_text(st, 3, p->security);
+            sqlite3_bind_int64(st, 4, p->expires_seconds);
+            sqlite3_bind_int(st, 5, p->reply);
+            sqlite3_bind_int(st, 6, p->reply_all);
+            sqlite3_bind_int(st, 7, p->forward);
+            sqlite3_bind_int(st, 8, p->read_receipts);
+            sqlite3_bind_int(st, 9, p->subject_shown);
+            ok = sq_step_done(c, st, err);
+        }
+    });
+}
+
+int store_profile_get(store *s, gint64 org_id, const char *name, store_profile *out, GError **err)
+{
+    conn *c = sq_conn_get(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = sq_prep(c,
+                               "SELECT name, security, expires_seconds, reply, reply_all, forward,"
+                               " read_receipts, subject_shown FROM profiles"
+                               " WHERE org_id = ? AND name = ?",
+                               err);
+    int r = -1;
+    if (st) {
+        sqlite3_bind_int64(st, 1, org_id);
+        sq_bind_text(st, 2, name);
+        r = sq_step_row(c, st, err);
+        if (r == 1) {
+            out->name = sq_col_text(st, 0);
+            out->security = sq_col_text(st, 1);
+            out->expires_seconds = sqlite3_column_int64(st, 2);
+            out->reply = sqlite3_column_int(st, 3) != 0;
+            out->reply_all = sqlite3_column_int(st, 4) != 0;
+            out->forward = sqlite3_column_int(st, 5) != 0;
+            out->read_receipts = sqlite3_column_int(st, 6) != 0;
+            out->subject_shown = sqlite3_column_int(st, 7) != 0;
+        }
+        sqlite3_reset(st);
+    }
+    sq_conn_put(s, c);
+    return r;
+}
+
+void store_profile_clear(store_profile *p)
+{
+    g_free(p->name);
+    g_free(p->security);
+    memset(p, 0, sizeof *p);
+}

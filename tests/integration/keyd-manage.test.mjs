@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { admin, adminRun, api, gatewayToken, registerAndActivate, startKeyd } from './keyd-helpers.mjs';
+import { admin, adminRun, api, gatewayToken, latestMail, outbox, registerAndActivate, startKeyd } from './keyd-helpers.mjs';
 
 const PW = 'a long enough passphrase 1';
 const AGENT = 'Mozilla/5.0 (sealpost test browser)';
@@ -193,6 +193,46 @@ describe('message management', () => {
     assert.equal((await q('carol', `until=${future}`)).total, 3);
     for (const bad of ['state=bogus', 'limit=0', 'limit=201', 'offset=-1', 'since=yesterday'])
       assert.equal((await as('carol', 'GET', `/v1/messages?${bad}`)).status, 422, bad);
+  });
+
+  test('an organisation profile sets the floor, and mails read receipts once per recipient', async () => {
+    const set = adminRun(keyd.dataDir, 'profile', 'set', '--org', 'Clinic', '--name', 'health', '--security', 'high',
+      '--expires', '7d', '--read-receipts', 'yes', '--forward', 'no', '--subject', 'generic');
+    assert.equal(set.code, 0, set.err);
+    assert.match(set.out, /profile health of Clinic: security high, expires 7d/);
+    for (const bad of [['--security', 'max'], ['--expires', 'soon'], ['--reply', 'maybe'], ['--subject', 'hidden']]) {
+      const r = adminRun(keyd.dataDir, 'profile', 'set', '--org', 'Clinic', '--name', 'x', ...bad);
+      assert.equal(r.code, 1, `${bad.join(' ')}: ${r.err}`);
+    }
+    assert.equal(adminRun(keyd.dataDir, 'profile', 'set', '--org', 'Nope', '--name', 'x').code, 2);
+
+    // The request asks for less (security low, no expiry): the profile wins.
+    const before = Math.floor(Date.now() / 1000);
+    const r = await api(url, 'POST', '/v1/messages',
+      { from: 'ada@clinic.example', to: ['pat@example.com'], security: 'low', profile: 'health' }, token);
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.body.security, 'high');
+    const exp = Date.parse(r.body.expires) / 1000;
+    assert.ok(exp >= before + 7 * 86400 && exp <= before + 7 * 86400 + 60, `expires ${r.body.expires}`);
+    assert.deepEqual(r.body.profile, { name: 'health', reply: true, reply_all: true, forward: false,
+      read_receipts: true, subject: 'generic' });
+    // A profile the organisation does not have: the request as it is.
+    const u = await api(url, 'POST', '/v1/messages',
+      { from: 'ada@clinic.example', to: ['pat@example.com'], security: 'low', profile: 'nonesuch' }, token);
+    assert.equal(u.body.security, 'low');
+    assert.equal(u.body.profile, null);
+
+    const skip = outbox(keyd.dataDir).map((m) => m.path);
+    assert.equal((await release(r.body.id)).status, 200);
+    const mail = await latestMail(keyd.dataDir, 'ada@clinic.example', { skip });
+    assert.match(mail.subject, /Your secure message was opened/);
+    assert.match(mail.text.replace(/\s+/g, ' '), new RegExp(`pat@example.com opened your secure message ${r.body.id}`));
+    // Opened again: no second receipt; a message without receipts: none.
+    assert.equal((await release(r.body.id)).status, 200);
+    assert.equal((await release(u.body.id)).status, 200);
+    await sleep(500);
+    const toAda = outbox(keyd.dataDir).filter((m) => !skip.includes(m.path) && /To: ada@clinic\.example/i.test(m.raw.toString()));
+    assert.equal(toAda.length, 1, 'exactly one read receipt');
   });
 
   test('every change is in the audit chain, with who made it', async () => {
