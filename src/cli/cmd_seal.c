@@ -33,7 +33,7 @@ static const char summary[] =
 
 /* What both kinds of envelope share, from the options. */
 typedef struct {
-    const char *from, *security;
+    const char *from, *security, *profile;
     char **to;
     gint64 now, ttl;
     guint64 limit;
@@ -117,6 +117,7 @@ static int seal_with_keyserver(const seal_args *a, const char *keyserver, const 
                          .to = (const char *const *)to->pdata,
                          .n_to = to->len,
                          .security = a->security,
+                         .profile = a->profile,
                          .expires = a->ttl ? a->now + a->ttl : 0};
     sp_kc_message m;
     bool ok = sp_kc_create_message(kc, token, &req, &m, &err);
@@ -133,6 +134,9 @@ static int seal_with_keyserver(const seal_args *a, const char *keyserver, const 
      * envelope has a single reader. */
     const char *phrase = to->len == 1 ? sp_kc_message_phrase(&m, g_ptr_array_index(to, 0)) : NULL;
     d.phrase = g_strdup(phrase);
+    /* The organisation's profile may ask for a generic subject outside. */
+    if (m.generic_subject)
+        d.subject = g_strdup("Secure message");
     int rc = seal_finish(a, out, in, in_size, m.key, &h, &d);
     sp_kc_message_clear(&m);
     sp_header_clear(&h);
@@ -195,7 +199,7 @@ static int seal_with_password(const seal_args *a, const char *password_file, con
 int cmd_seal(int argc, char **argv)
 {
     g_autofree char *password_file = NULL, *hint = NULL, *from = NULL, *security = NULL;
-    g_autofree char *expires = NULL, *output = NULL, *max_size = NULL;
+    g_autofree char *expires = NULL, *output = NULL, *max_size = NULL, *profile = NULL;
     g_autofree char *keyserver = NULL, *token_file = NULL;
     g_auto(GStrv) to = NULL;
     gboolean mail = FALSE;
@@ -215,6 +219,10 @@ int cmd_seal(int argc, char **argv)
          "Recipient address, repeatable (default: To and Cc)", "ADDR"},
         {"security", 0, 0, G_OPTION_ARG_STRING, &security,
          "Security level: high (default), medium or low", "LEVEL"},
+        {"profile", 0, 0, G_OPTION_ARG_STRING, &profile,
+         "The organisation's message profile (key-server envelopes; see sealpost-keyd admin "
+         "profile set)",
+         "NAME"},
         {"expires", 0, 0, G_OPTION_ARG_STRING, &expires,
          "Expiry: a duration (90m, 12h, 30d, 2w) or an RFC 3339 time", "WHEN"},
         {"mail", 0, 0, G_OPTION_ARG_NONE, &mail,
@@ -242,6 +250,8 @@ int cmd_seal(int argc, char **argv)
         return cli_usage("seal", "--keyserver needs --token-file with the gateway token");
     if (keyserver == NULL && token_file != NULL)
         return cli_usage("seal", "--token-file goes with --keyserver");
+    if (keyserver == NULL && profile != NULL)
+        return cli_usage("seal", "--profile goes with --keyserver");
     if (keyserver != NULL && (hint != NULL || kdf_memory != -1 || kdf_passes != -1))
         return cli_usage("seal", "--hint, --kdf-memory and --kdf-passes are for password "
                                  "envelopes, not with --keyserver");
@@ -250,6 +260,7 @@ int cmd_seal(int argc, char **argv)
         return cli_usage("seal", "--security must be high, medium or low");
     seal_args a = {.from = from,
                    .security = security,
+                   .profile = profile,
                    .to = to,
                    .now = g_get_real_time() / G_USEC_PER_SEC,
                    .limit = SP_MIME_MAX_DEFAULT,

@@ -118,7 +118,8 @@ static void add_mailbox(InternetAddressList *list, const char *addr)
     g_object_unref(ia);
 }
 
-static void copy_envelope_headers(GMimeMessage *msg, const sp_msg_info *info, const sp_header *h)
+static void copy_envelope_headers(GMimeMessage *msg, const sp_msg_info *info, const sp_header *h,
+                                  const sp_display *d)
 {
     GMimeMessage *orig = info->head;
     if (orig != NULL) {
@@ -136,7 +137,10 @@ static void copy_envelope_headers(GMimeMessage *msg, const sp_msg_info *info, co
     if (internet_address_list_length(to) == 0 && internet_address_list_length(cc) == 0)
         for (guint i = 0; i < h->to->len; i++)
             add_mailbox(to, g_ptr_array_index(h->to, i));
-    g_mime_message_set_subject(msg, info->subject ? info->subject : "Secure message", "utf-8");
+    /* The subject the envelope shows (the sender's flag removed, or a
+     * generic one by profile), else the message's. */
+    const char *subject = d->subject ? d->subject : info->subject;
+    g_mime_message_set_subject(msg, subject ? subject : "Secure message", "utf-8");
     GDateTime *date = orig ? g_mime_message_get_date(orig) : NULL;
     if (date != NULL) {
         g_mime_message_set_date(msg, date);
@@ -171,7 +175,7 @@ bool sp_carrier_write_nl(GMimeStream *out, const sp_msg_info *info, const sp_hea
                          const sp_display *d, GMimeStream *envelope, bool crlf, GError **err)
 {
     g_autoptr(GMimeMessage) msg = g_mime_message_new(TRUE);
-    copy_envelope_headers(msg, info, h);
+    copy_envelope_headers(msg, info, h, d);
 
     g_autofree char *text = notice_text(info, h, d);
     g_autofree char *html = notice_html(info, h, d);

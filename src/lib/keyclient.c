@@ -647,11 +647,23 @@ static bool parse_message(sp_kc *kc, json_t *doc, sp_kc_message *out, GError **e
 {
     json_error_t je;
     const char *id = NULL, *key = NULL, *kid = NULL, *url = NULL, *org = NULL, *sec = NULL;
-    json_t *expires = NULL, *phrases = NULL;
-    if (json_unpack_ex(doc, &je, 0, "{s:s, s:s, s:s, s:s, s:s, s?s, s?o, s?o}", "id", &id, "key",
-                       &key, "kid", &kid, "url", &url, "org", &org, "security", &sec, "expires",
-                       &expires, "phrases", &phrases) != 0)
+    json_t *expires = NULL, *phrases = NULL, *profile = NULL;
+    if (json_unpack_ex(doc, &je, 0, "{s:s, s:s, s:s, s:s, s:s, s?s, s?o, s?o, s?o}", "id", &id,
+                       "key", &key, "kid", &kid, "url", &url, "org", &org, "security", &sec,
+                       "expires", &expires, "phrases", &phrases, "profile", &profile) != 0)
         return bad_answer(kc, je.text, err);
+    if (profile && !json_is_null(profile)) {
+        const char *subject = NULL;
+        int reply = 1, reply_all = 1, forward = 0;
+        if (json_unpack_ex(profile, &je, 0, "{s?b, s?b, s?b, s?s}", "reply", &reply, "reply_all",
+                           &reply_all, "forward", &forward, "subject", &subject) != 0)
+            return bad_answer(kc, je.text, err);
+        out->has_profile = true;
+        out->reply = reply;
+        out->reply_all = reply_all;
+        out->forward = forward;
+        out->generic_subject = subject && strcmp(subject, "generic") == 0;
+    }
     uint8_t raw[SP_ID_LEN];
     if (!sp_b64url_decode_exact(id, raw, sizeof raw))
         return bad_answer(kc, "id is not the base64url of 16 bytes", err);

@@ -84,6 +84,11 @@ typedef struct {
     char *security;          /* as recorded by the key server */
     gint64 expires;          /* 0 = none */
     GHashTable *phrases;     /* lower-cased address -> security phrase */
+    /* The organisation's profile named in the request, when it has one:
+     * what the sender's side applies. */
+    bool has_profile;
+    bool reply, reply_all, forward;
+    bool generic_subject; /* show "Secure message" instead of the subject */
 } sp_kc_message;
 
 /* POST /v1/messages with the gateway token (Bearer). Fills *out (which the

@@ -300,7 +300,9 @@ static void encrypt(gw *g, const gw_msg *m, GMimeStream *in, const char *from,
     sp_header h;
     sp_kc_message_header(&km, from, m->rcpts, NULL, &h);
     sp_display d = {0};
-    d.subject = g_strdup(sr->subject); /* without the flag; NULL: the message's own */
+    /* Without the flag (NULL: the message's own), or generic by profile. */
+    const char *subject = km.generic_subject ? "Secure message" : sr->subject;
+    d.subject = g_strdup(subject);
     if (m->rcpts->len == 1)
         d.phrase = g_strdup(sp_kc_message_phrase(&km, m->rcpts->pdata[0]));
 
@@ -317,7 +319,7 @@ static void encrypt(gw *g, const gw_msg *m, GMimeStream *in, const char *from,
         g_autoptr(GMimeMessage) cm = carrier_split(carrier, &r->body, &err);
         ok = cm != NULL;
         if (ok)
-            header_ops(r, m, cm, sr->subject);
+            header_ops(r, m, cm, subject);
     }
     sp_header_clear(&h);
     sp_display_clear(&d);

@@ -8,7 +8,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -233,6 +233,31 @@ describe('message management', () => {
     await sleep(500);
     const toAda = outbox(keyd.dataDir).filter((m) => !skip.includes(m.path) && /To: ada@clinic\.example/i.test(m.raw.toString()));
     assert.equal(toAda.length, 1, 'exactly one read receipt');
+  });
+
+  test('sealpost seal --profile: a generic subject outside the envelope and on the carrier', async () => {
+    const tokFile = join(dir, 'gw.token');
+    writeFileSync(tokFile, `${token}\n`);
+    const msg = join(dir, 'letter.eml');
+    writeFileSync(msg, 'From: ada@clinic.example\r\nTo: pat@example.com\r\nSubject: HIV test results\r\n\r\nNegative.\r\n');
+    const seal = (...extra) => {
+      const out = join(dir, `out-${extra.join('-')}.eml`);
+      const r = spawnSync(process.env.SEALPOST, ['seal', '--keyserver', url, '--token-file', tokFile, '--mail',
+        ...extra, '-o', out, msg], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      const ins = spawnSync(process.env.SEALPOST, ['inspect', '--json', out], { encoding: 'utf8' });
+      return { carrier: readFileSync(out, 'utf8'), display: JSON.parse(ins.stdout).display };
+    };
+    const generic = seal('--profile', 'health');
+    assert.equal(generic.display.subject, 'Secure message');
+    assert.match(generic.carrier, /^Subject: Secure message$/m);
+    assert.doesNotMatch(generic.carrier, /HIV/);
+    const plain = seal();
+    assert.equal(plain.display.subject, 'HIV test results');
+    const r = spawnSync(process.env.SEALPOST, ['seal', '--password-file', join(dir, 'pw'), '--profile', 'health', msg],
+      { encoding: 'utf8' });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /--profile goes with --keyserver/);
   });
 
   test('every change is in the audit chain, with who made it', async () => {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import net from 'node:net';
 
-import { freePort, startKeyd } from './keyd-helpers.mjs';
+import { admin, freePort, startKeyd } from './keyd-helpers.mjs';
 import { MILTER, miltertest, requireMilter, startMilter, tokenFile } from './milter-helpers.mjs';
 
 // miltertest reads replies into a 1 KiB buffer (see --reply-chunk).
@@ -151,6 +151,23 @@ describe('sealpost-milter fails closed', () => {
     });
     passes(await miltertest('toobig.lua', milter.socket));
     assert.match(await milter.waitFor(/8D2: /), /8D1: tempfail .*too large/);
+  });
+});
+
+describe('sealpost-milter with organisation profiles', () => {
+  test('a profile with a generic subject: the carrier does not repeat the subject', async (t) => {
+    const keyd = await startKeyd();
+    const tok = tokenFile(keyd);
+    // The default policy's flag rule uses its default profile, "standard".
+    admin(keyd.dataDir, 'profile', 'set', '--org', 'Clinic', '--name', 'standard', '--subject', 'generic');
+    const milter = await startMilter({ keyserver: keyd.url, tokenFile: tok.file, args: MT });
+    t.after(async () => {
+      await milter.stop();
+      await keyd.stop();
+      tok.cleanup();
+    });
+    passes(await miltertest('generic.lua', milter.socket));
+    assert.match(await milter.waitFor(/AF1: /), /AF1: encrypt /);
   });
 });
 
