@@ -44,11 +44,16 @@ typedef struct {
 
 /* Seal in with key and the prepared header onto out, commit, report. */
 static int seal_finish(const seal_args *a, cli_output *out, GMimeStream *in, gint64 in_size,
-                       const uint8_t *key, sp_header *h, sp_display *d)
+                       const uint8_t *key, sp_header *h, sp_display *d, const char *notice)
 {
     g_autoptr(GError) err = NULL;
-    sp_seal_opts o = {
-        .key = key, .hdr = h, .disp = d, .max_size = a->limit, .mail = a->mail, .in_size = in_size};
+    sp_seal_opts o = {.key = key,
+                      .hdr = h,
+                      .disp = d,
+                      .max_size = a->limit,
+                      .mail = a->mail,
+                      .notice = notice,
+                      .in_size = in_size};
     bool ok = sp_seal(in, cli_output_stream(out), &o, &err) && cli_output_commit(out, &err);
     if (ok && a->output != NULL)
         fprintf(stderr, "sealpost seal: wrote %s (message %s)\n", a->output, h->id);
@@ -121,6 +126,13 @@ static int seal_with_keyserver(const seal_args *a, const char *keyserver, const 
                          .expires = a->ttl ? a->now + a->ttl : 0};
     sp_kc_message m;
     bool ok = sp_kc_create_message(kc, token, &req, &m, &err);
+    /* The organisation's brand for the outside; without it if keyd cannot
+     * give it (the envelope is still sound). */
+    sp_kc_brand brand = {0};
+    g_autoptr(GError) berr = NULL;
+    if (ok && !sp_kc_brand_get(kc, token, &brand, &berr))
+        fprintf(stderr, "sealpost seal: warning: no brand from the key server: %s\n",
+                berr->message);
     cli_secret_free(token, toklen);
     if (!ok) {
         sp_kc_message_clear(&m);
@@ -137,7 +149,11 @@ static int seal_with_keyserver(const seal_args *a, const char *keyserver, const 
     /* The organisation's profile may ask for a generic subject outside. */
     if (m.generic_subject)
         d.subject = g_strdup("Secure message");
-    int rc = seal_finish(a, out, in, in_size, m.key, &h, &d);
+    d.brand_name = g_strdup(brand.name);
+    d.brand_color = g_strdup(brand.color);
+    d.brand_logo = g_strdup(brand.logo);
+    int rc = seal_finish(a, out, in, in_size, m.key, &h, &d, brand.notice);
+    sp_kc_brand_clear(&brand);
     sp_kc_message_clear(&m);
     sp_header_clear(&h);
     sp_display_clear(&d);
@@ -189,7 +205,8 @@ static int seal_with_password(const seal_args *a, const char *password_file, con
     cli_secret_free(pw, pwlen);
     sp_display d = {0};
     g_autoptr(cli_output) out = ok ? cli_output_new(a->output, &err) : NULL;
-    int rc = out != NULL ? seal_finish(a, out, in, in_size, key, &h, &d) : cli_fail("seal", err);
+    int rc =
+        out != NULL ? seal_finish(a, out, in, in_size, key, &h, &d, NULL) : cli_fail("seal", err);
     sp_crypto_wipe(key, sizeof key);
     sp_header_clear(&h);
     sp_display_clear(&d);

@@ -6,6 +6,7 @@
 #include "admin.h"
 
 #include "audit.h"
+#include "brand.h"
 #include "config.h"
 #include "kek.h"
 #include "sp_error.h"
@@ -21,6 +22,8 @@ static const char admin_usage[] =
     "\n"
     "Commands:\n"
     "  org create NAME --domain D [--domain D]...   an organisation and its mail domains\n"
+    "  org brand NAME [--display-name TEXT] [--color #rrggbb] [--logo FILE|none] [--notice TEXT]\n"
+    "                                               the brand on its envelopes and carrier mails\n"
     "  token create --org NAME                      a gateway token (printed once, stored hashed)\n"
     "  user create --org NAME --email ADDR --role admin|sender --password-file F\n"
     "  profile set --org NAME --name P [--security high|medium|low] [--expires 30d|never]\n"
@@ -272,6 +275,56 @@ static int profile_set(store *s, int argc, char **argv)
     return rc;
 }
 
+static int org_brand(store *s, int argc, char **argv)
+{
+    if (argc < 1 || argv[0][0] == '-')
+        return usage_error("org brand needs the organisation's NAME%s", "");
+    const char *name = argv[0];
+    store_brand b = {0};
+    b.display_name = (char *)opt(argc, argv, "--display-name");
+    b.color = (char *)opt(argc, argv, "--color");
+    b.notice = (char *)opt(argc, argv, "--notice");
+    const char *logo = opt(argc, argv, "--logo");
+    if (!b.display_name && !b.color && !b.notice && !logo)
+        return usage_error("org brand: give --display-name, --color, --logo or --notice%s", "");
+    if (b.display_name && (!*b.display_name || strlen(b.display_name) > 100))
+        return usage_error("--display-name: 1 to 100 characters%s", "");
+    if (b.color && !brand_color_ok(b.color))
+        return usage_error("--color %s: use #rrggbb", b.color);
+    if (b.notice && strlen(b.notice) > 1000)
+        return usage_error("--notice: at most 1000 characters%s", "");
+    g_autofree uint8_t *clean = NULL;
+    if (logo && !strcmp(logo, "none")) {
+        b.logo_type = "";
+    } else if (logo) {
+        g_autofree char *bytes = NULL;
+        gsize n = 0;
+        GError *err = NULL;
+        const char *type = NULL;
+        if (!g_file_get_contents(logo, &bytes, &n, NULL)) {
+            fprintf(stderr, "sealpost-keyd admin: cannot read the logo %s\n", logo);
+            return 2;
+        }
+        if (!brand_logo_check((const uint8_t *)bytes, n, &clean, &b.logo_len, &type, &err))
+            return fail(err);
+        b.logo = clean;
+        b.logo_type = (char *)type;
+    }
+    store_org org = {0};
+    int rc = find_org(s, name, &org);
+    if (!rc) {
+        GError *err = NULL;
+        ks_audit_event ev = {"org.brand", "admin", name, NULL, NULL};
+        if (store_brand_set(s, org.id, &b, &ev, &err))
+            printf("brand of %s updated%s%s\n", name, b.logo_len ? ", logo " : "",
+                   b.logo_len ? b.logo_type : "");
+        else
+            rc = fail(err);
+    }
+    store_org_clear(&org);
+    return rc;
+}
+
 static int account_unlock(store *s, int argc, char **argv)
 {
     if (argc < 1)
@@ -353,6 +406,8 @@ int admin_main(int argc, char **argv)
     }
     if (!strcmp(noun, "org") && !strcmp(verb, "create"))
         rc = org_create(s, rest_c, rest);
+    else if (!strcmp(noun, "org") && !strcmp(verb, "brand"))
+        rc = org_brand(s, rest_c, rest);
     else if (!strcmp(noun, "token") && !strcmp(verb, "create"))
         rc = token_create(s, rest_c, rest);
     else if (!strcmp(noun, "user") && !strcmp(verb, "create"))

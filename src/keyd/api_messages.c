@@ -469,3 +469,43 @@ void api_key_release(ks_req *r)
                    released, x);
     store_message_clear(&m);
 }
+
+/* GET /v1/brand: the gateway token's organisation's brand, for the
+ * outside of its envelopes and its carrier mails (gateways cache it; the
+ * version changes with every change). */
+void api_brand_get(ks_req *r)
+{
+    ks_server *srv = req_server(r);
+    g_autoptr(GError) err = NULL;
+    uint8_t th[KS_HASH_LEN];
+    store_org org = {0};
+    const char *bearer = req_bearer(r);
+    int found = bearer && auth_token_hash(bearer, "spg_", th)
+                    ? store_gateway_token_org(srv->st, th, &org, &err)
+                    : 0;
+    if (found < 0)
+        return reply_unavailable(r, err);
+    if (!found)
+        return reply_unauthorized(r,
+                                  "A gateway token is required (Authorization: Bearer spg_...).");
+    store_brand b = {0};
+    found = store_brand_get(srv->st, org.id, &b, &err);
+    if (found <= 0) {
+        store_org_clear(&org);
+        return found < 0 ? reply_unavailable(r, err) : reply_not_found(r);
+    }
+    json_t *logo = json_null();
+    if (b.logo_len && b.logo_type) {
+        g_autofree char *b64 = g_base64_encode(b.logo, b.logo_len);
+        g_autofree char *uri = g_strdup_printf("data:%s;base64,%s", b.logo_type, b64);
+        logo = json_string(uri);
+    }
+    json_t *out =
+        json_pack("{s:s, s:s, s:o, s:o, s:o, s:I}", "org", org.name, "name",
+                  b.display_name ? b.display_name : org.name, "color",
+                  b.color ? json_string(b.color) : json_null(), "logo", logo, "notice",
+                  b.notice ? json_string(b.notice) : json_null(), "version", (json_int_t)b.version);
+    store_brand_clear(&b);
+    store_org_clear(&org);
+    reply_json(r, 200, out);
+}

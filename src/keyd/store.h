@@ -116,6 +116,23 @@ bool store_ping(store *s, GError **err);
 
 bool store_org_create(store *s, const char *name, const char *const *domains, size_t n_domains,
                       const ks_audit_event *ev, GError **err);
+
+/* An organisation's brand, as the gateway and sealpost seal put it on
+ * envelopes and carrier mails. */
+typedef struct {
+    char *display_name, *color; /* NULL: none */
+    uint8_t *logo;              /* PNG, JPEG or sanitised SVG bytes, or NULL */
+    size_t logo_len;
+    char *logo_type; /* "image/png", "image/jpeg", "image/svg+xml" */
+    char *notice;    /* extra text for the carrier mail, or NULL */
+    gint64 version;  /* bumped by every change (for caches) */
+} store_brand;
+/* Set the fields given (non-NULL; logo_len 0 keeps the logo, a
+ * logo_type of "" removes it); bumps the version. */
+bool store_brand_set(store *s, gint64 org_id, const store_brand *b, const ks_audit_event *ev,
+                     GError **err);
+int store_brand_get(store *s, gint64 org_id, store_brand *out, GError **err);
+void store_brand_clear(store_brand *b);
 int store_org_by_name(store *s, const char *name, store_org *out, GError **err);
 /* 1 when domain (lower-case) belongs to org_id. */
 int store_org_has_domain(store *s, gint64 org_id, const char *domain, GError **err);

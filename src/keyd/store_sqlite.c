@@ -82,7 +82,12 @@ static const char *const migrations[] = {
     "  security TEXT NOT NULL, expires_seconds INTEGER NOT NULL, reply INTEGER NOT NULL,"
     "  reply_all INTEGER NOT NULL, forward INTEGER NOT NULL, read_receipts INTEGER NOT NULL,"
     "  subject_shown INTEGER NOT NULL, PRIMARY KEY(org_id, name));"
-    "ALTER TABLE messages ADD COLUMN read_receipts INTEGER NOT NULL DEFAULT 0;",
+    "ALTER TABLE messages ADD COLUMN read_receipts INTEGER NOT NULL DEFAULT 0;"
+    /* branding: a logo (PNG, JPEG or sanitised SVG) and the carrier's notice */
+    "ALTER TABLE orgs ADD COLUMN logo BLOB;"
+    "ALTER TABLE orgs ADD COLUMN logo_type TEXT;"
+    "ALTER TABLE orgs ADD COLUMN notice TEXT;"
+    "ALTER TABLE orgs ADD COLUMN brand_version INTEGER NOT NULL DEFAULT 0;",
 };
 #define N_MIGRATIONS ((int)G_N_ELEMENTS(migrations))
 

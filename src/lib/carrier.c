@@ -11,7 +11,8 @@
 
 static const char *const kept_headers[] = {"In-Reply-To", "References"};
 
-static char *notice_text(const sp_msg_info *info, const sp_header *h, const sp_display *d)
+static char *notice_text(const sp_msg_info *info, const sp_header *h, const sp_display *d,
+                         const char *notice)
 {
     GString *s = g_string_new(NULL);
     const char *who = info->sender_name[0] ? info->sender_name : "Someone";
@@ -27,6 +28,8 @@ static char *notice_text(const sp_msg_info *info, const sp_header *h, const sp_d
     } else {
         g_string_append_printf(s, " and sign in.\nOr open it online: %s/open", h->ks_url);
     }
+    if (notice)
+        g_string_append_printf(s, "\n\n%s", notice);
     g_string_append(s, "\n\nThe message itself is encrypted inside the attachment; it is not in "
                        "this email.\nDo not reply to this email with anything confidential.\n"
                        "\nMessage reference: ");
@@ -34,7 +37,8 @@ static char *notice_text(const sp_msg_info *info, const sp_header *h, const sp_d
     return g_string_free(s, FALSE);
 }
 
-static char *notice_html(const sp_msg_info *info, const sp_header *h, const sp_display *d)
+static char *notice_html(const sp_msg_info *info, const sp_header *h, const sp_display *d,
+                         const char *notice)
 {
     const char *colour = d->brand_color ? d->brand_color : "#1f4e79";
     g_autofree char *who =
@@ -64,6 +68,10 @@ static char *notice_html(const sp_msg_info *info, const sp_header *h, const sp_d
         g_autofree char *url = g_markup_escape_text(h->ks_url, -1);
         g_string_append_printf(s, " and sign in, or <a href=\"%s/open\">open it online</a>.</p>\n",
                                url);
+    }
+    if (notice) {
+        g_autofree char *e = g_markup_escape_text(notice, -1);
+        g_string_append_printf(s, "<p>%s</p>\n", e);
     }
     g_string_append_printf(s,
                            "<p style=\"color:#5a6270;font-size:13px\">The message itself is "
@@ -168,17 +176,18 @@ static void copy_envelope_headers(GMimeMessage *msg, const sp_msg_info *info, co
 bool sp_carrier_write(GMimeStream *out, const sp_msg_info *info, const sp_header *h,
                       const sp_display *d, GMimeStream *envelope, GError **err)
 {
-    return sp_carrier_write_nl(out, info, h, d, envelope, false, err);
+    return sp_carrier_write_nl(out, info, h, d, envelope, false, NULL, err);
 }
 
 bool sp_carrier_write_nl(GMimeStream *out, const sp_msg_info *info, const sp_header *h,
-                         const sp_display *d, GMimeStream *envelope, bool crlf, GError **err)
+                         const sp_display *d, GMimeStream *envelope, bool crlf, const char *notice,
+                         GError **err)
 {
     g_autoptr(GMimeMessage) msg = g_mime_message_new(TRUE);
     copy_envelope_headers(msg, info, h, d);
 
-    g_autofree char *text = notice_text(info, h, d);
-    g_autofree char *html = notice_html(info, h, d);
+    g_autofree char *text = notice_text(info, h, d, notice);
+    g_autofree char *html = notice_html(info, h, d, notice);
     g_autoptr(GMimeMultipart) alt = g_mime_multipart_new_with_subtype("alternative");
     g_autoptr(GMimeObject) tp = text_part("plain", text);
     g_autoptr(GMimeObject) hp = text_part("html", html);

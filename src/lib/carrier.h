@@ -20,9 +20,10 @@ bool sp_carrier_write(GMimeStream *out, const sp_msg_info *info, const sp_header
                       const sp_display *d, GMimeStream *envelope, GError **err) SP_WUR;
 
 /* The same with CRLF line ends when crlf (what an MTA sends and expects,
- * for the gateway) instead of LF. */
+ * for the gateway) instead of LF, and the organisation's notice (a
+ * paragraph of plain text, or NULL) in the notification. */
 bool sp_carrier_write_nl(GMimeStream *out, const sp_msg_info *info, const sp_header *h,
-                         const sp_display *d, GMimeStream *envelope, bool crlf,
+                         const sp_display *d, GMimeStream *envelope, bool crlf, const char *notice,
                          GError **err) SP_WUR;
 
 /* Parse a carrier email from in (seekable; content is not loaded into

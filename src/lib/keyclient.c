@@ -791,6 +791,52 @@ bool sp_kc_status_get(sp_kc *kc, const char *id, const char *rcpt, sp_kc_status 
     return true;
 }
 
+bool sp_kc_brand_get(sp_kc *kc, const char *gateway_token, sp_kc_brand *out, GError **err)
+{
+    memset(out, 0, sizeof *out);
+    if (!valid_token(gateway_token)) {
+        g_set_error_literal(err, SP_ERROR, SP_ERR_INPUT,
+                            "the gateway token is empty or holds characters a token cannot have");
+        return false;
+    }
+    kc_request r = {"GET", "/v1/brand", gateway_token, NULL, 0};
+    g_autoptr(json_t) doc = NULL;
+    if (!kc_exchange(kc, &r, &doc, err))
+        return false;
+    json_error_t je;
+    const char *name = NULL;
+    json_t *jcolor = NULL, *jlogo = NULL, *jnotice = NULL;
+    json_int_t version = 0;
+    if (json_unpack_ex(doc, &je, 0, "{s:s, s?o, s?o, s?o, s:I}", "name", &name, "color", &jcolor,
+                       "logo", &jlogo, "notice", &jnotice, "version", &version) != 0)
+        return bad_answer(kc, je.text, err);
+    /* Each may be a string, null or absent. */
+    const char *color = json_string_value(jcolor), *logo = json_string_value(jlogo);
+    const char *notice = json_string_value(jnotice);
+    if ((jcolor && !color && !json_is_null(jcolor)) || (jlogo && !logo && !json_is_null(jlogo)) ||
+        (jnotice && !notice && !json_is_null(jnotice)))
+        return bad_answer(kc, "color, logo or notice is not a string or null", err);
+    if (logo && !g_str_has_prefix(logo, "data:image/png;base64,") &&
+        !g_str_has_prefix(logo, "data:image/jpeg;base64,") &&
+        !g_str_has_prefix(logo, "data:image/svg+xml;base64,"))
+        return bad_answer(kc, "logo is not a PNG, JPEG or SVG data URI", err);
+    out->name = g_strdup(name);
+    out->color = g_strdup(color);
+    out->logo = g_strdup(logo);
+    out->notice = g_strdup(notice);
+    out->version = version;
+    return true;
+}
+
+void sp_kc_brand_clear(sp_kc_brand *b)
+{
+    g_free(b->name);
+    g_free(b->color);
+    g_free(b->logo);
+    g_free(b->notice);
+    memset(b, 0, sizeof *b);
+}
+
 sp_kc_session *sp_kc_sign_in(sp_kc *kc, const char *email, const char *pw, size_t pw_len,
                              GError **err)
 {

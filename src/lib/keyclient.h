@@ -127,6 +127,17 @@ bool sp_kc_status_get(sp_kc *kc, const char *id, const char *rcpt, sp_kc_status 
 void sp_kc_status_clear(sp_kc_status *s);
 
 /* A recipient's session with the key server (its token in guarded memory). */
+/* The gateway token's organisation's brand (GET /v1/brand). */
+typedef struct {
+    char *name;   /* display name */
+    char *color;  /* "#rrggbb" or NULL */
+    char *logo;   /* data: URI (PNG, JPEG or sanitised SVG) or NULL */
+    char *notice; /* extra text for the carrier mail, or NULL */
+    gint64 version;
+} sp_kc_brand;
+bool sp_kc_brand_get(sp_kc *kc, const char *gateway_token, sp_kc_brand *out, GError **err) SP_WUR;
+void sp_kc_brand_clear(sp_kc_brand *b);
+
 typedef struct sp_kc_session sp_kc_session;
 
 /* POST /v1/sessions with an address and a password (pw_len bytes, not

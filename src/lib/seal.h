@@ -22,8 +22,10 @@ typedef struct {
     guint64 max_size;
     /* Write the carrier email instead of the bare envelope ... */
     bool mail;
-    /* ... with CRLF line ends (for an MTA) instead of LF. */
+    /* ... with CRLF line ends (for an MTA) instead of LF, and the
+     * organisation's notice in it (plain text, or NULL). */
     bool crlf;
+    const char *notice;
     /* When in is a regular file, its size (for an early limit check), else -1. */
     gint64 in_size;
 } sp_seal_opts;

@@ -20,7 +20,14 @@ struct gw {
     char *token; /* the gateway token; wiped on free */
     size_t token_len;
     GAsyncQueue *clients; /* idle sp_kc: their keep-alive connections are reused */
+    /* The organisation's brand from keyd, refreshed every BRAND_TTL_US. */
+    GMutex brand_lock;
+    sp_kc_brand brand;
+    gint64 brand_at; /* monotonic; 0: never fetched */
+    bool brand_busy; /* a thread is fetching it */
 };
+
+#define BRAND_TTL_US (300 * G_USEC_PER_SEC)
 
 /* Headers the carrier keeps from the original: addressing, threading,
  * the subject (without the flag) and the trace. Every other header is
@@ -68,6 +75,7 @@ gw *gw_new(const mt_config *c, GError **err)
     gw *g = g_new0(gw, 1);
     g->cfg = c;
     g->clients = g_async_queue_new_full((GDestroyNotify)sp_kc_free);
+    g_mutex_init(&g->brand_lock);
     g->token = read_token(c->token_file, &g->token_len, err);
     g->policy = g->token ? sp_policy_load(c->policy_file, err) : NULL;
     if (!g->policy) {
@@ -97,6 +105,8 @@ void gw_free(gw *g)
         g_free(g->token);
     }
     g_async_queue_unref(g->clients);
+    sp_kc_brand_clear(&g->brand);
+    g_mutex_clear(&g->brand_lock);
     g_free(g);
 }
 
@@ -259,6 +269,59 @@ static GMimeMessage *carrier_split(GMimeStream *carrier, GMimeStream **body, GEr
     return m;
 }
 
+/* A key-server client from the pool (or a new one); give it back with
+ * g_async_queue_push(g->clients, kc). */
+static sp_kc *client(gw *g, GError **err)
+{
+    sp_kc *kc = g_async_queue_try_pop(g->clients);
+    if (!kc) {
+        kc = sp_kc_new(g->cfg->keyserver, err);
+        if (kc)
+            sp_kc_set_timeout(kc, (long)g->cfg->timeout_s * 1000);
+    }
+    return kc;
+}
+
+/* Put the organisation's brand (cached for BRAND_TTL_US) on d, and its
+ * notice in *notice (g_free). One thread at a time refreshes it, outside
+ * the lock; the others meanwhile use the brand they find. A brand keyd
+ * cannot give right now is not a reason to hold mail back: the last one
+ * known, or none, is used. */
+static void brand(gw *g, sp_display *d, char **notice)
+{
+    g_mutex_lock(&g->brand_lock);
+    gint64 now = g_get_monotonic_time();
+    bool refresh = !g->brand_busy && (!g->brand_at || now - g->brand_at > BRAND_TTL_US);
+    g->brand_busy |= refresh;
+    g_mutex_unlock(&g->brand_lock);
+    if (refresh) {
+        g_autoptr(GError) err = NULL;
+        sp_kc *kc = client(g, &err);
+        sp_kc_brand fresh;
+        bool ok = kc && sp_kc_brand_get(kc, g->token, &fresh, &err);
+        if (kc)
+            g_async_queue_push(g->clients, kc);
+        if (!ok)
+            g_warning("cannot fetch the organisation's brand (envelopes go out without it for "
+                      "now): %s",
+                      err ? err->message : "no client");
+        g_mutex_lock(&g->brand_lock);
+        if (ok) {
+            sp_kc_brand_clear(&g->brand);
+            g->brand = fresh;
+        }
+        g->brand_at = now;
+        g->brand_busy = false;
+        g_mutex_unlock(&g->brand_lock);
+    }
+    g_mutex_lock(&g->brand_lock);
+    d->brand_name = g_strdup(g->brand.name);
+    d->brand_color = g_strdup(g->brand.color);
+    d->brand_logo = g_strdup(g->brand.logo);
+    *notice = g_strdup(g->brand.notice);
+    g_mutex_unlock(&g->brand_lock);
+}
+
 /* The key request from the profile the policy chose. */
 static bool get_key(gw *g, const char *from, GPtrArray *rcpts, const char *profile_name,
                     sp_kc_message *km, GError **err)
@@ -272,13 +335,9 @@ static bool get_key(gw *g, const char *from, GPtrArray *rcpts, const char *profi
         .expires = prof && prof->expires ? g_get_real_time() / G_USEC_PER_SEC + prof->expires : 0,
         .profile = profile_name,
     };
-    sp_kc *kc = g_async_queue_try_pop(g->clients);
-    if (!kc) {
-        kc = sp_kc_new(g->cfg->keyserver, err);
-        if (!kc)
-            return false;
-        sp_kc_set_timeout(kc, (long)g->cfg->timeout_s * 1000);
-    }
+    sp_kc *kc = client(g, err);
+    if (!kc)
+        return false;
     bool ok = sp_kc_create_message(kc, g->token, &req, km, err);
     g_async_queue_push(g->clients, kc);
     return ok;
@@ -305,12 +364,19 @@ static void encrypt(gw *g, const gw_msg *m, GMimeStream *in, const char *from,
     d.subject = g_strdup(subject);
     if (m->rcpts->len == 1)
         d.phrase = g_strdup(sp_kc_message_phrase(&km, m->rcpts->pdata[0]));
+    g_autofree char *notice = NULL;
+    brand(g, &d, &notice);
 
     bool big = m->spool->file != NULL;
     g_autoptr(GMimeStream) carrier = big ? sp_temp_stream(&err) : g_mime_stream_mem_new();
     g_mime_stream_reset(in);
-    sp_seal_opts o = {
-        .key = km.key, .hdr = &h, .disp = &d, .mail = true, .crlf = true, .in_size = -1};
+    sp_seal_opts o = {.key = km.key,
+                      .hdr = &h,
+                      .disp = &d,
+                      .mail = true,
+                      .crlf = true,
+                      .notice = notice,
+                      .in_size = -1};
     bool ok = carrier && sp_seal(in, carrier, &o, &err);
     sp_kc_message_clear(&km);
     if (ok) {

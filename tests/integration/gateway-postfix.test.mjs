@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { registerAndActivate, startKeyd } from './keyd-helpers.mjs';
+import { admin, registerAndActivate, startKeyd } from './keyd-helpers.mjs';
 import { startMilter, tokenFile } from './milter-helpers.mjs';
 import { crlf, sendMail, startPostfix, stopAllPostfix } from './postfix-helpers.mjs';
 import { startSmtp } from './smtp-listener.mjs';
@@ -54,6 +54,8 @@ describe('the gateway with a real Postfix', () => {
     work = mkdtempSync(join(tmpdir(), 'sealpost-gw-'));
     keyd = await startKeyd({ dataDir: join(work, 'keyd') });
     tok = tokenFile(keyd);
+    admin(keyd.dataDir, 'org', 'brand', 'Clinic', '--display-name', 'Example Clinic', '--color', '#0b6e4f',
+      '--notice', 'Questions? Call the clinic on 555 0199.');
     milter = await startMilter({ keyserver: keyd.url, tokenFile: tok.file });
     sink = await startSmtp({ starttls: false });
     gateway = await startPostfix({
@@ -90,6 +92,10 @@ describe('the gateway with a real Postfix', () => {
       for (const s of sent) assert.ok(!msg.data.includes(s.marker), 'no plaintext in the carrier');
       assert.doesNotMatch(msg.data, /536-22-8714/);
       assert.match(msg.data, /securemessage\.html/);
+      // The organisation's brand and notice (fetched by the gateway from keyd).
+      const unfolded = msg.data.replace(/=\r?\n/g, '');
+      assert.match(unfolded, /through Example Clinic/, milter.log().slice(-800));
+      assert.match(unfolded, /Questions\? Call the clinic on 555 0199\./);
       assert.match(msg.data, /^From: Dr Ada Stone <ada@clinic.example>$/m);
       assert.doesNotMatch(msg.data, /\[secure\]/, 'the flag is removed from the subject');
       const file = join(work, `${sealpostId(msg)}.eml`);

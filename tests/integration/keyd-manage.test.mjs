@@ -260,6 +260,56 @@ describe('message management', () => {
     assert.match(r.stderr, /--profile goes with --keyserver/);
   });
 
+  test("the organisation's brand: set by the operator, served to gateways, on envelope and carrier", async () => {
+    const svg = join(dir, 'logo.svg');
+    writeFileSync(svg, "<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)' viewBox='0 0 4 4'>" +
+      "<script>alert(2)</script><rect width='4' height='4' fill='#0b6e4f'/></svg>");
+    let r = adminRun(keyd.dataDir, 'org', 'brand', 'Clinic', '--display-name', 'Example Clinic', '--color', '#0b6e4f',
+      '--logo', svg, '--notice', 'Questions? Call the clinic on 555 0100.');
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.out, /brand of Clinic updated, logo image\/svg\+xml/);
+    const html = join(dir, 'logo.html');
+    writeFileSync(html, '<html>no</html>');
+    assert.equal(adminRun(keyd.dataDir, 'org', 'brand', 'Clinic', '--color', 'green').code, 1);
+    r = adminRun(keyd.dataDir, 'org', 'brand', 'Clinic', '--logo', html);
+    assert.equal(r.code, 2);
+    assert.match(r.err, /SVG logo is refused/);
+    assert.equal(adminRun(keyd.dataDir, 'org', 'brand', 'Nope', '--color', '#000000').code, 2);
+
+    const b = await api(url, 'GET', '/v1/brand', undefined, token);
+    assert.equal(b.status, 200, b.text);
+    assert.equal(b.body.name, 'Example Clinic');
+    assert.equal(b.body.color, '#0b6e4f');
+    assert.equal(b.body.notice, 'Questions? Call the clinic on 555 0100.');
+    const logo = Buffer.from(b.body.logo.replace(/^data:image\/svg\+xml;base64,/, ''), 'base64').toString();
+    assert.match(logo, /<rect/);
+    assert.doesNotMatch(logo, /script|onload|alert/);
+    assert.equal((await api(url, 'GET', '/v1/brand')).status, 401);
+    assert.equal((await api(url, 'GET', '/v1/brand', undefined, tokens.ada)).status, 401, 'a session is no gateway token');
+    // The envelope's status shows the brand to recipients.
+    const st = await api(url, 'GET', `/v1/messages/${m1}/status?rcpt=pat%40example.com`);
+    assert.deepEqual(st.body.brand, { name: 'Example Clinic', color: '#0b6e4f' });
+
+    // sealpost seal --keyserver puts it on the envelope and the carrier.
+    const tokFile = join(dir, 'gw.token');
+    writeFileSync(tokFile, `${token}\n`);
+    const msg = join(dir, 'brand.eml');
+    writeFileSync(msg, 'From: ada@clinic.example\r\nTo: pat@example.com\r\nSubject: Results\r\n\r\nAll fine.\r\n');
+    const out = join(dir, 'brand-out.eml');
+    const sealed = spawnSync(process.env.SEALPOST, ['seal', '--keyserver', url, '--token-file', tokFile, '--mail',
+      '-o', out, msg], { encoding: 'utf8' });
+    assert.equal(sealed.status, 0, sealed.stderr);
+    const ins = JSON.parse(spawnSync(process.env.SEALPOST, ['inspect', '--json', out], { encoding: 'utf8' }).stdout);
+    assert.equal(ins.display.brand, 'Example Clinic', JSON.stringify(ins.display));
+    const carrier = readFileSync(out, 'utf8');
+    // The envelope (the carrier's base64 attachment) carries colour and logo.
+    const att = /filename=securemessage\.html[\s\S]*?\r?\n\r?\n([A-Za-z0-9+/=\r\n]+)/.exec(carrier);
+    const envelope = Buffer.from(att[1].replace(/\s+/g, ''), 'base64').toString();
+    assert.match(envelope, /"color":"#0b6e4f"/);
+    assert.match(envelope, /"logo":"data:image\/svg\+xml;base64,/);
+    assert.match(carrier.replace(/=\r?\n/g, ''), /Questions\? Call the clinic on 555 0100\./);
+  });
+
   test('every change is in the audit chain, with who made it', async () => {
     const db = spawnSync('sqlite3', [join(keyd.dataDir, 'keyd.db'),
       "SELECT event, actor FROM audit WHERE event LIKE 'message.%' AND event != 'message.create' ORDER BY seq"],
