@@ -445,6 +445,27 @@ test('wrong passwords: backoff, then the account is locked for minutes', async (
   await rec.done();
 });
 
+test("the organisation's brand is on the envelope (name, colour, sanitised SVG logo)", async () => {
+  const svg = join(keyd.dir, 'logo.svg');
+  writeFileSync(svg, "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 8 8' width='32' height='32' " +
+    "onload='alert(1)'><circle cx='4' cy='4' r='4' fill='#f5c518'/></svg>");
+  keydAdmin(keyd.dir, 'org', 'brand', 'example', '--display-name', 'Example Clinic', '--color', '#0b6e4f',
+    '--logo', svg);
+  const env = sealed();
+  const rec = await page();
+  const p = rec.page;
+  await openFile(p, env);
+  await p.locator('.sp-brand-name').waitFor();
+  assert.equal(await text(p, '.sp-brand-name'), 'Example Clinic');
+  const band = await p.locator('.sp-band').evaluate((e) => getComputedStyle(e).backgroundColor);
+  assert.equal(band, 'rgb(11, 110, 79)');
+  const logo = p.locator('img.sp-logo');
+  assert.match(await logo.getAttribute('src'), /^data:image\/svg\+xml;base64,/);
+  assert.ok(await logo.evaluate((img) => img.complete && img.naturalWidth > 0), 'the logo is drawn');
+  await shot(p, 'ks-brand');
+  await rec.done();
+});
+
 test('unreachable key server: the envelope says which one', async () => {
   const env = sealed();
   const origin = keyd.url;

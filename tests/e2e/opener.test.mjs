@@ -382,13 +382,29 @@ test('branding, logo and security phrase from the display block, shown as text',
   assert.equal(await horizontalOverflow(p), 0);
   await shot(p, 'outside-branded-mobile');
 
-  // Logos that are not raster data: images are not shown.
-  for (const bad of ['data:image/svg+xml;base64,PHN2Zy8+', 'https://evil.test/logo.png', 'javascript:alert(1)']) {
+  // Logos that are not image data: not shown.
+  for (const bad of ['https://evil.test/logo.png', 'javascript:alert(1)', 'data:text/html;base64,PGgxPng8L2gxPg==']) {
     const d = JSON.stringify({ brand: { name: 'X', color: 'red;background:url(https://evil.test/c)', logo: bad } });
     const f = edit(env, (html) => html.replace(/(id="sealpost-display">)[^<]*/, `$1${d}`), join(suite.tmp.dir, 'badlogo.html'));
     await openFile(p, f);
     assert.equal(await p.locator('.sp-logo').count(), 0, bad);
   }
+  // An SVG logo is drawn as an image: even one edited to carry a script and
+  // an external image runs nothing and fetches nothing (page() checks both).
+  let dialogs = 0;
+  p.on('dialog', (dlg) => {
+    dialogs++;
+    dlg.dismiss();
+  });
+  const evil = Buffer.from("<svg xmlns='http://www.w3.org/2000/svg' width='8' height='8' onload='alert(1)'>" +
+    "<script>alert(2)</script><image href='https://evil.test/t.png' width='8' height='8'/>" +
+    "<rect width='8' height='8' fill='red'/></svg>").toString('base64');
+  const d = JSON.stringify({ brand: { name: 'X', logo: `data:image/svg+xml;base64,${evil}` } });
+  const f = edit(env, (html) => html.replace(/(id="sealpost-display">)[^<]*/, `$1${d}`), join(suite.tmp.dir, 'svglogo.html'));
+  await openFile(p, f);
+  assert.equal(await p.locator('.sp-logo').count(), 1);
+  await p.waitForTimeout(300);
+  assert.equal(dialogs, 0, 'no script ran from the SVG logo');
   await done();
 });
 

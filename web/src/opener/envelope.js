@@ -235,7 +235,11 @@ export function parseDisplay(text) {
   const b = d.brand && typeof d.brand === 'object' && !Array.isArray(d.brand) ? d.brand : {};
   out.brandName = str(b.name);
   if (typeof b.color === 'string' && /^#[0-9a-fA-F]{6}$/.test(b.color)) out.brandColor = b.color;
-  if (typeof b.logo === 'string' && /^data:image\/(?:png|jpeg|gif|webp)(?:;[^,]*)?,/i.test(b.logo)) out.brandLogo = b.logo;
+  // Only ever an <img> source: an SVG there runs no script and loads nothing
+  // (browsers draw SVG images in secure static mode), whoever edited it.
+  if (typeof b.logo === 'string' && /^data:image\/(?:png|jpeg|gif|webp|svg\+xml)(?:;[^,]*)?,/i.test(b.logo)) {
+    out.brandLogo = b.logo;
+  }
   out.sender = str(d.sender);
   out.subject = str(d.subject);
   out.phrase = str(d.phrase);
