@@ -21,6 +21,12 @@ void api_message_lock(ks_req *r);
 void api_message_unlock(ks_req *r);
 void api_message_patch(ks_req *r);
 void api_message_recall(ks_req *r);
+/* api_self.c: a recipient's own account */
+void api_account_get(ks_req *r);
+void api_account_patch(ks_req *r);
+void api_account_password(ks_req *r);
+void api_account_delete(ks_req *r);
+void api_sessions_delete_all(ks_req *r);
 /* api_accounts.c */
 void api_account_register(ks_req *r);
 void api_account_activate(ks_req *r);

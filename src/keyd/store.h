@@ -304,6 +304,34 @@ int store_reset_complete(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, 
                          const ks_audit_event *ev, GError **err);
 bool store_account_set_password(store *s, gint64 account_id, const char *pw_hash, GError **err);
 
+/* ---- one's own account (a signed-in recipient) ---- */
+
+/* Change the name and/or phrase (NULL: unchanged). */
+bool store_account_update(store *s, gint64 account_id, const char *name, const char *phrase,
+                          const ks_audit_event *ev, GError **err);
+/* The texts of the account's security questions (never the answers). */
+bool store_account_questions(store *s, gint64 account_id, GPtrArray **out, GError **err);
+
+typedef struct {
+    uint8_t hash[KS_HASH_LEN]; /* to recognise the caller's own session */
+    gint64 created, expires;
+    store_session_method method;
+} store_session_row;
+/* The live sessions (newest first) and the number of remembered browsers. */
+bool store_sessions_list(store *s, gint64 account_id, gint64 now, GArray **rows, gint64 *devices,
+                         GError **err);
+/* End every session but keep (NULL: all of them) and forget every
+ * remembered browser: "sign out everywhere". */
+bool store_sessions_end_all(store *s, gint64 account_id, const uint8_t *keep,
+                            const ks_audit_event *ev, GError **err);
+/* A new password: every other session, every remembered browser and every
+ * pending mail link end with the old one. */
+bool store_password_change(store *s, gint64 account_id, const char *pw_hash,
+                           const uint8_t keep[KS_HASH_LEN], const ks_audit_event *ev, GError **err);
+/* Delete the account and everything of it: 1 done, 0 refused (it belongs
+ * to an organisation: its administrator removes it), -1 error. */
+int store_account_delete(store *s, gint64 account_id, const ks_audit_event *ev, GError **err);
+
 /* ---- failures, lockout ---- */
 
 /* Failure state for an address, whether or not it has an account. */
