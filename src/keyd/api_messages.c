@@ -113,21 +113,31 @@ static void released(void *ctx, bool ok, const GError *err)
     written(r, ok, err, &srv->n_keys_released);
 }
 
+/* The organisation of the request's gateway token: 1, or 0 with the
+ * reply set (401 without a valid token). */
+static int gateway_org(ks_req *r, store_org *org)
+{
+    g_autoptr(GError) err = NULL;
+    uint8_t th[KS_HASH_LEN];
+    const char *bearer = req_bearer(r);
+    int found = bearer && auth_token_hash(bearer, "spg_", th)
+                    ? store_gateway_token_org(req_server(r)->st, th, org, &err)
+                    : 0;
+    if (found < 0)
+        reply_unavailable(r, err);
+    else if (!found)
+        reply_unauthorized(r, "A gateway token is required (Authorization: Bearer spg_...).");
+    return found == 1;
+}
+
 void api_message_create(ks_req *r)
 {
     ks_server *srv = req_server(r);
     g_autoptr(GError) err = NULL;
-    uint8_t th[KS_HASH_LEN];
     store_org org = {0};
-    const char *bearer = req_bearer(r);
-    int found = bearer && auth_token_hash(bearer, "spg_", th)
-                    ? store_gateway_token_org(srv->st, th, &org, &err)
-                    : 0;
-    if (found < 0)
-        return reply_unavailable(r, err);
-    if (!found)
-        return reply_unauthorized(r,
-                                  "A gateway token is required (Authorization: Bearer spg_...).");
+    if (!gateway_org(r, &org))
+        return;
+    int found;
 
     json_t *body = req_json(r);
     if (!body) {
@@ -477,17 +487,10 @@ void api_brand_get(ks_req *r)
 {
     ks_server *srv = req_server(r);
     g_autoptr(GError) err = NULL;
-    uint8_t th[KS_HASH_LEN];
     store_org org = {0};
-    const char *bearer = req_bearer(r);
-    int found = bearer && auth_token_hash(bearer, "spg_", th)
-                    ? store_gateway_token_org(srv->st, th, &org, &err)
-                    : 0;
-    if (found < 0)
-        return reply_unavailable(r, err);
-    if (!found)
-        return reply_unauthorized(r,
-                                  "A gateway token is required (Authorization: Bearer spg_...).");
+    if (!gateway_org(r, &org))
+        return;
+    int found;
     store_brand b = {0};
     found = store_brand_get(srv->st, org.id, &b, &err);
     if (found <= 0) {

@@ -685,6 +685,24 @@ bool store_apply(store *s, const store_op *ops, size_t n, GError **err)
     });
 }
 
+void sq_message_read(sqlite3_stmt *st, store_message *out)
+{
+    memset(out, 0, sizeof *out);
+    g_strlcpy(out->id, (const char *)sqlite3_column_text(st, 0), sizeof out->id);
+    out->org_id = sqlite3_column_int64(st, 1);
+    out->org_name = sq_col_text(st, 2);
+    out->org_display = sq_col_text(st, 3);
+    out->org_color = sq_col_text(st, 4);
+    out->sender = sq_col_text(st, 5);
+    out->security = sq_col_text(st, 6);
+    out->kid = sq_col_text(st, 7);
+    out->kek_id = sq_col_text(st, 8);
+    out->created = sqlite3_column_int64(st, 9);
+    out->expires = sqlite3_column_int64(st, 10);
+    out->locked = sqlite3_column_int(st, 11) != 0;
+    out->lock_reason = sq_col_text(st, 12);
+}
+
 int store_message_for_rcpt(store *s, const char *id, const char *rcpt, store_message *out,
                            GError **err)
 {
@@ -692,9 +710,8 @@ int store_message_for_rcpt(store *s, const char *id, const char *rcpt, store_mes
     if (!c)
         return -1;
     sqlite3_stmt *st = sq_prep(c,
-                               "SELECT m.id, m.org_id, o.name, o.display_name, o.color, m.sender,"
-                               " m.security, m.kid, m.kek_id, m.created, m.expires, m.locked,"
-                               " m.lock_reason, m.wrapped, m.read_receipts FROM recipients r"
+                               "SELECT " SQ_MESSAGE_COLS ", m.wrapped, m.read_receipts"
+                               " FROM recipients r"
                                " JOIN messages m ON m.id = r.message_id"
                                " JOIN orgs o ON o.id = m.org_id"
                                " WHERE r.message_id = ? AND r.email = ?",
@@ -705,20 +722,7 @@ int store_message_for_rcpt(store *s, const char *id, const char *rcpt, store_mes
         sq_bind_text(st, 2, rcpt);
         r = sq_step_row(c, st, err);
         if (r == 1) {
-            memset(out, 0, sizeof *out);
-            g_strlcpy(out->id, (const char *)sqlite3_column_text(st, 0), sizeof out->id);
-            out->org_id = sqlite3_column_int64(st, 1);
-            out->org_name = sq_col_text(st, 2);
-            out->org_display = sq_col_text(st, 3);
-            out->org_color = sq_col_text(st, 4);
-            out->sender = sq_col_text(st, 5);
-            out->security = sq_col_text(st, 6);
-            out->kid = sq_col_text(st, 7);
-            out->kek_id = sq_col_text(st, 8);
-            out->created = sqlite3_column_int64(st, 9);
-            out->expires = sqlite3_column_int64(st, 10);
-            out->locked = sqlite3_column_int(st, 11) != 0;
-            out->lock_reason = sq_col_text(st, 12);
+            sq_message_read(st, out);
             out->recalled = sqlite3_column_type(st, 13) == SQLITE_NULL;
             out->read_receipts = sqlite3_column_int(st, 14) != 0;
             if (!out->recalled) {

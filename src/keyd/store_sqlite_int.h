@@ -52,6 +52,12 @@ bool sq_write_end(store *s, conn *c, bool ok, GError **err);
 /* Append ev (may be NULL: nothing) to the audit chain, in the transaction. */
 bool sq_audit_insert(conn *c, const ks_audit_event *ev, GError **err);
 gint64 sq_now(void);
+/* The columns of a message (with its organisation o) that
+ * sq_message_read() reads, as columns 0 to 12 of a SELECT. */
+#define SQ_MESSAGE_COLS                                                                            \
+    "m.id, m.org_id, o.name, o.display_name, o.color, m.sender, m.security, m.kid, m.kek_id,"      \
+    " m.created, m.expires, m.locked, m.lock_reason"
+void sq_message_read(sqlite3_stmt *st, store_message *out);
 /* Insert or update an account (in a transaction); *id its id. */
 bool sq_account_upsert(conn *c, const char *email, const char *name, const char *pw_hash,
                        const char *phrase, int status, gint64 *id, GError **err);

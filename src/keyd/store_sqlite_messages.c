@@ -144,9 +144,8 @@ int store_message_get(store *s, const char *id, store_message *out, GArray **rcp
     if (!c)
         return -1;
     sqlite3_stmt *st = sq_prep(c,
-                               "SELECT m.id, m.org_id, o.name, o.display_name, o.color, m.sender,"
-                               " m.security, m.kid, m.kek_id, m.created, m.expires, m.locked,"
-                               " m.lock_reason, m.recalled_at IS NOT NULL FROM messages m"
+                               "SELECT " SQ_MESSAGE_COLS ", m.recalled_at IS NOT NULL"
+                               " FROM messages m"
                                " JOIN orgs o ON o.id = m.org_id WHERE m.id = ?",
                                err);
     int found = -1;
@@ -154,20 +153,7 @@ int store_message_get(store *s, const char *id, store_message *out, GArray **rcp
         sq_bind_text(st, 1, id);
         found = sq_step_row(c, st, err);
         if (found == 1) {
-            memset(out, 0, sizeof *out);
-            g_strlcpy(out->id, (const char *)sqlite3_column_text(st, 0), sizeof out->id);
-            out->org_id = sqlite3_column_int64(st, 1);
-            out->org_name = sq_col_text(st, 2);
-            out->org_display = sq_col_text(st, 3);
-            out->org_color = sq_col_text(st, 4);
-            out->sender = sq_col_text(st, 5);
-            out->security = sq_col_text(st, 6);
-            out->kid = sq_col_text(st, 7);
-            out->kek_id = sq_col_text(st, 8);
-            out->created = sqlite3_column_int64(st, 9);
-            out->expires = sqlite3_column_int64(st, 10);
-            out->locked = sqlite3_column_int(st, 11) != 0;
-            out->lock_reason = sq_col_text(st, 12);
+            sq_message_read(st, out);
             out->recalled = sqlite3_column_int(st, 13) != 0;
         }
         sqlite3_reset(st);
