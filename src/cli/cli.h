@@ -7,6 +7,7 @@
 
 #include "crypto.h"
 #include "seal.h"
+#include "secret.h"
 #include "sp_error.h"
 
 /* Exit statuses of the command-line contract (DESIGN §8). */
@@ -22,13 +23,6 @@ int cli_usage(const char *cmd, const char *msg);
  * the usage error and return false. argc/argv keep the remaining arguments. */
 bool cli_parse_options(const char *cmd, const char *params, const char *summary,
                        GOptionEntry *entries, int *argc, char ***argv);
-
-/* Read a secret from the first line of path (line end removed). The result
- * lives in guarded memory: free it with cli_secret_free(). */
-char *cli_read_secret(const char *path, size_t *len, GError **err);
-/* The whole file (at most 4 KiB), for binary secrets; same guarded memory. */
-char *cli_read_secret_bytes(const char *path, size_t *len, GError **err);
-void cli_secret_free(char *s, size_t len);
 
 /* Open path ("-" = standard input) as a seekable stream: standard input is
  * spooled to an unlinked temporary file. *size is the file size or -1. */

@@ -33,7 +33,7 @@ static const char summary[] =
 static bool read_key_file(const char *path, uint8_t key[SP_KEY_LEN], GError **err)
 {
     size_t len = 0;
-    char *buf = cli_read_secret_bytes(path, &len, err);
+    char *buf = sp_secret_read_bytes(path, &len, err);
     if (buf == NULL)
         return false;
     bool ok = false;
@@ -57,7 +57,7 @@ static bool read_key_file(const char *path, uint8_t key[SP_KEY_LEN], GError **er
             sp_crypto_wipe(raw, n);
         g_free(raw);
     }
-    cli_secret_free(buf, len);
+    sp_secret_free(buf);
     if (!ok)
         g_set_error(err, SP_ERROR, SP_ERR_INPUT,
                     "%s does not hold a 32-byte key (32 raw bytes, or 44 characters of base64)",
@@ -109,11 +109,11 @@ static bool fetch_key(sp_kc *kc, const char *id, const char *email, const char *
                       uint8_t key[SP_KEY_LEN], GError **err)
 {
     size_t pwlen = 0;
-    char *pw = cli_read_secret(password_file, &pwlen, err);
+    char *pw = sp_secret_read(password_file, &pwlen, err);
     if (pw == NULL)
         return false;
     g_autoptr(sp_kc_session) s = sp_kc_sign_in(kc, email, pw, pwlen, err);
-    cli_secret_free(pw, pwlen);
+    sp_secret_free(pw);
     if (s == NULL)
         return false;
     bool ok = sp_kc_release_key(kc, s, id, NULL, key, NULL, err);
@@ -189,7 +189,7 @@ int cmd_open(int argc, char **argv)
             return cli_fail("open", err);
         o.key = key;
     } else {
-        pw = cli_read_secret(password_file, &pwlen, &err);
+        pw = sp_secret_read(password_file, &pwlen, &err);
         if (pw == NULL)
             return cli_fail("open", err);
         o.password = pw;
@@ -202,6 +202,6 @@ int cmd_open(int argc, char **argv)
              cli_output_commit(out, &err);
     }
     sp_crypto_wipe(key, sizeof key);
-    cli_secret_free(pw, pwlen);
+    sp_secret_free(pw);
     return ok ? EXIT_OK : cli_fail("open", err);
 }

@@ -115,7 +115,7 @@ static int seal_with_keyserver(const seal_args *a, const char *keyserver, const 
     if (out == NULL)
         return cli_fail("seal", err);
     size_t toklen = 0;
-    char *token = cli_read_secret(token_file, &toklen, &err);
+    char *token = sp_secret_read(token_file, &toklen, &err);
     if (token == NULL)
         return cli_fail("seal", err);
     sp_kc_request req = {.from = from,
@@ -133,7 +133,7 @@ static int seal_with_keyserver(const seal_args *a, const char *keyserver, const 
     if (ok && !sp_kc_brand_get(kc, token, &brand, &berr))
         fprintf(stderr, "sealpost seal: warning: no brand from the key server: %s\n",
                 berr->message);
-    cli_secret_free(token, toklen);
+    sp_secret_free(token);
     if (!ok) {
         sp_kc_message_clear(&m);
         return cli_fail("seal", err);
@@ -165,18 +165,18 @@ static int seal_with_password(const seal_args *a, const char *password_file, con
 {
     g_autoptr(GError) err = NULL;
     size_t pwlen = 0;
-    char *pw = cli_read_secret(password_file, &pwlen, &err);
+    char *pw = sp_secret_read(password_file, &pwlen, &err);
     if (pw == NULL)
         return cli_fail("seal", err);
     if (g_utf8_strlen(pw, (gssize)pwlen) < MIN_PASSWORD_CHARS) {
-        cli_secret_free(pw, pwlen);
+        sp_secret_free(pw);
         return cli_usage("seal", "the password must have at least 8 characters");
     }
 
     gint64 in_size = -1;
     g_autoptr(GMimeStream) in = cli_open_input(a->input, false, &in_size, &err);
     if (in == NULL) {
-        cli_secret_free(pw, pwlen);
+        sp_secret_free(pw);
         return cli_fail("seal", err);
     }
 
@@ -202,7 +202,7 @@ static int seal_with_password(const seal_args *a, const char *password_file, con
 
     uint8_t key[SP_KEY_LEN];
     bool ok = sp_crypto_argon2id(key, pw, pwlen, h.salt, h.kdf_m, h.kdf_t, h.kdf_p, &err);
-    cli_secret_free(pw, pwlen);
+    sp_secret_free(pw);
     sp_display d = {0};
     g_autoptr(cli_output) out = ok ? cli_output_new(a->output, &err) : NULL;
     int rc =

@@ -14,8 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SECRET_MAX 4096
-
 int cli_fail(const char *cmd, const GError *err)
 {
     fprintf(stderr, "sealpost %s: %s\n", cmd, err ? err->message : "failed");
@@ -40,56 +38,6 @@ bool cli_parse_options(const char *cmd, const char *params, const char *summary,
         return false;
     }
     return true;
-}
-
-char *cli_read_secret_bytes(const char *path, size_t *len, GError **err)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        g_set_error(err, SP_ERROR, SP_ERR_INPUT, "cannot read %s: %s", path, g_strerror(errno));
-        return NULL;
-    }
-    char *buf = sodium_malloc(SECRET_MAX + 1);
-    if (buf == NULL)
-        g_error("out of memory for a secret");
-    size_t have = 0;
-    ssize_t n;
-    while (have < SECRET_MAX && (n = read(fd, buf + have, SECRET_MAX - have)) > 0)
-        have += (size_t)n;
-    close(fd);
-    buf[have] = '\0';
-    *len = have;
-    return buf;
-}
-
-char *cli_read_secret(const char *path, size_t *len, GError **err)
-{
-    size_t have = 0;
-    char *buf = cli_read_secret_bytes(path, &have, err);
-    if (buf == NULL)
-        return NULL;
-    char *nl = memchr(buf, '\n', have);
-    size_t l = nl ? (size_t)(nl - buf) : have;
-    if (l > 0 && buf[l - 1] == '\r')
-        l--;
-    if (l == 0 || memchr(buf, '\0', l) != NULL || !g_utf8_validate(buf, (gssize)l, NULL)) {
-        cli_secret_free(buf, SECRET_MAX + 1);
-        g_set_error(err, SP_ERROR, SP_ERR_INPUT,
-                    l == 0 ? "%s is empty: put the password (or token) on its first line"
-                           : "%s does not hold a UTF-8 text password (or token)",
-                    path);
-        return NULL;
-    }
-    buf[l] = '\0';
-    *len = l;
-    return buf;
-}
-
-void cli_secret_free(char *s, size_t len)
-{
-    (void)len;
-    if (s != NULL)
-        sodium_free(s); /* wipes */
 }
 
 GMimeStream *cli_open_input(const char *path, bool need_seek, gint64 *size, GError **err)

@@ -9,6 +9,7 @@
 #include "brand.h"
 #include "config.h"
 #include "kek.h"
+#include "secret.h"
 #include "sp_error.h"
 #include "util.h"
 
@@ -178,15 +179,11 @@ static int user_create(store *s, const ks_config *cfg, int argc, char **argv)
     g_autofree char *addr = auth_address_normalise(email);
     if (!addr)
         return usage_error("--email %s is not an email address", email);
-    char *pw = NULL;
-    gsize n = 0;
-    if (!g_file_get_contents(pwfile, &pw, &n, NULL)) {
-        fprintf(stderr, "sealpost-keyd admin: cannot read the password file %s\n", pwfile);
-        return 2;
-    }
-    char *nl = strpbrk(pw, "\r\n");
-    if (nl)
-        *nl = '\0';
+    size_t n = 0;
+    GError *rerr = NULL;
+    char *pw = sp_secret_read(pwfile, &n, &rerr);
+    if (!pw)
+        return fail(rerr);
     int rc = 0;
     const char *weak = auth_password_problem(pw, addr);
     if (weak) {
@@ -206,8 +203,7 @@ static int user_create(store *s, const ks_config *cfg, int argc, char **argv)
         else
             rc = fail(err);
     }
-    sodium_memzero(pw, n);
-    g_free(pw);
+    sp_secret_free(pw);
     store_org_clear(&org);
     return rc;
 }

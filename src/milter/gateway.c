@@ -9,6 +9,7 @@
 #include "keyclient.h"
 #include "scan.h"
 #include "seal.h"
+#include "secret.h"
 #include "sp_error.h"
 
 #include <string.h>
@@ -17,8 +18,7 @@ struct gw {
     const mt_config *cfg;
     sp_policy *policy;
     sp_scanner *scanner;
-    char *token; /* the gateway token; wiped on free */
-    size_t token_len;
+    char *token;          /* the gateway token, in guarded memory */
     GAsyncQueue *clients; /* idle sp_kc: their keep-alive connections are reused */
     /* The organisation's brand from keyd, refreshed every BRAND_TTL_US. */
     GMutex brand_lock;
@@ -44,29 +44,24 @@ static bool kept(const char *name)
     return g_strv_contains(kept_headers, l);
 }
 
-static char *read_token(const char *path, size_t *len, GError **err)
+/* The gateway token from its file (guarded memory, see secret.h). */
+static char *read_token(const char *path, GError **err)
 {
-    g_autofree char *text = NULL;
-    gsize n = 0;
+    size_t len = 0;
     g_autoptr(GError) e = NULL;
-    if (!g_file_get_contents(path, &text, &n, &e)) {
+    char *tok = sp_secret_read(path, &len, &e);
+    if (!tok) {
         g_set_error(err, SP_ERROR, SP_ERR_USAGE, "cannot read the gateway token: %s", e->message);
         return NULL;
     }
-    size_t end = strcspn(text, "\r\n");
-    char *tok = g_strndup(text, end);
-    sp_crypto_wipe(text, n);
-    g_strstrip(tok);
     if (!g_str_has_prefix(tok, "spg_")) {
-        sp_crypto_wipe(tok, strlen(tok));
-        g_free(tok);
+        sp_secret_free(tok);
         g_set_error(err, SP_ERROR, SP_ERR_USAGE,
                     "%s does not hold a gateway token (spg_...): create one with "
                     "'sealpost-keyd admin token create --org NAME'",
                     path);
         return NULL;
     }
-    *len = strlen(tok);
     return tok;
 }
 
@@ -76,7 +71,7 @@ gw *gw_new(const mt_config *c, GError **err)
     g->cfg = c;
     g->clients = g_async_queue_new_full((GDestroyNotify)sp_kc_free);
     g_mutex_init(&g->brand_lock);
-    g->token = read_token(c->token_file, &g->token_len, err);
+    g->token = read_token(c->token_file, err);
     g->policy = g->token ? sp_policy_load(c->policy_file, err) : NULL;
     if (!g->policy) {
         gw_free(g);
@@ -100,10 +95,7 @@ void gw_free(gw *g)
         return;
     sp_scanner_free(g->scanner);
     sp_policy_free(g->policy);
-    if (g->token) {
-        sp_crypto_wipe(g->token, g->token_len);
-        g_free(g->token);
-    }
+    sp_secret_free(g->token);
     g_async_queue_unref(g->clients);
     sp_kc_brand_clear(&g->brand);
     g_mutex_clear(&g->brand_lock);
