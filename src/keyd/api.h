@@ -57,6 +57,11 @@ bool api_rate_ok(ks_req *r);
 json_t *api_limited_body(ks_req *r, ks_fields *f);
 /* Now, in Unix seconds. */
 gint64 api_now(void);
+/* A time as an RFC 3339 JSON string; 0 (none, never) as null. */
+json_t *api_time_json(gint64 t);
+/* A message's state at now: "active", "locked", "expired" or "recalled"
+ * (the first that holds of recalled, expired, locked). */
+const char *api_message_state(const store_message *m, gint64 now);
 /* A JSON object text {"k":"v",...} from NULL-terminated key/value pairs,
  * for audit details (g_free). */
 char *api_detail(const char *key, ...) G_GNUC_NULL_TERMINATED;
@@ -66,6 +71,9 @@ bool api_unwrap(ks_server *srv, const store_message *m, uint8_t key[SP_KEY_LEN],
 /* The session behind the bearer token, 1/0/-1 as the store (cached for
  * [server] cache_ms; sign-out and reset drop the cache here). */
 int api_session(ks_req *r, store_session *out, GError **err);
+/* The session of the request's bearer token (and, if hash is not NULL,
+ * the token's hash): 1, or 0 with the reply set (401 with detail, or 503). */
+int api_signed_in(ks_req *r, store_session *out, uint8_t hash[KS_HASH_LEN], const char *detail);
 /* store_message_for_rcpt() through the message cache, for key release. */
 int api_message_for(ks_req *r, const char *id, const char *rcpt, store_message *out, GError **err);
 /* Drop a cached message (its stored key no longer unwraps, say). */

@@ -186,19 +186,28 @@ void api_account_register(ks_req *r)
         reply_json(r, 202, json_pack("{s:s}", "status", "pending"));
 }
 
+/* A rate-limited body holding only {"token": "PREFIX..."}: 1 with its hash
+ * in h, 0 when it has not the shape of one of our tokens (answered like an
+ * unknown token), -1 with the reply set. */
+static int token_body(ks_req *r, const char *prefix, uint8_t h[KS_HASH_LEN])
+{
+    ks_fields f;
+    json_t *body = api_limited_body(r, &f);
+    if (!body)
+        return -1;
+    fields_only(&f, "token", NULL);
+    bool shaped = fields_token(&f, prefix, h);
+    json_decref(body);
+    return f.failed ? -1 : shaped;
+}
+
 void api_account_activate(ks_req *r)
 {
     ks_server *srv = req_server(r);
     g_autoptr(GError) err = NULL;
-    ks_fields f;
-    json_t *body = api_limited_body(r, &f);
-    if (!body)
-        return;
-    fields_only(&f, "token", NULL);
     uint8_t h[KS_HASH_LEN];
-    bool shaped = fields_token(&f, "spa_", h);
-    json_decref(body);
-    if (f.failed)
+    int shaped = token_body(r, "spa_", h);
+    if (shaped < 0)
         return;
     g_autofree char *email = NULL;
     ks_audit_event ev = {"account.activate", NULL, NULL, req_ip(r), NULL};
@@ -243,15 +252,9 @@ void api_reset_questions(ks_req *r)
 {
     ks_server *srv = req_server(r);
     g_autoptr(GError) err = NULL;
-    ks_fields f;
-    json_t *body = api_limited_body(r, &f);
-    if (!body)
-        return;
-    fields_only(&f, "token", NULL);
     uint8_t h[KS_HASH_LEN];
-    bool shaped = fields_token(&f, "spr_", h);
-    json_decref(body);
-    if (f.failed)
+    int shaped = token_body(r, "spr_", h);
+    if (shaped < 0)
         return;
     store_account a = {0};
     GArray *qs = NULL;

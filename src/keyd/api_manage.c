@@ -25,19 +25,12 @@
 /* The signed-in org member behind the request; 1, or 0 with the reply set. */
 static int member(ks_req *r, store_session *sess, store_member *mem)
 {
+    if (!api_signed_in(r, sess, NULL,
+                       "Sign in as a sender or administrator of your organisation "
+                       "(Authorization: Bearer sps_...)."))
+        return 0;
     g_autoptr(GError) err = NULL;
-    int found = req_bearer(r) ? api_session(r, sess, &err) : 0;
-    if (found < 0) {
-        reply_unavailable(r, err);
-        return 0;
-    }
-    if (!found) {
-        reply_problem(r, 401, "unauthorized", "Authentication required", NULL,
-                      "Sign in as a sender or administrator of your organisation "
-                      "(Authorization: Bearer sps_...).");
-        return 0;
-    }
-    found = store_member_get(req_server(r)->st, sess->email, mem, &err);
+    int found = store_member_get(req_server(r)->st, sess->email, mem, &err);
     if (found <= 0) {
         store_session_clear(sess);
         if (found < 0)
@@ -55,22 +48,6 @@ static bool may_manage(const store_member *mem, const char *email, const store_m
     if (m->org_id != mem->org_id)
         return false;
     return strcmp(mem->role, "admin") == 0 || g_ascii_strcasecmp(m->sender, email) == 0;
-}
-
-static json_t *time_json(gint64 t)
-{
-    if (!t)
-        return json_null();
-    g_autofree char *s = sp_time_format(t);
-    return json_string(s);
-}
-
-static const char *state_of(const store_message *m, gint64 now)
-{
-    return m->recalled                       ? "recalled"
-           : m->expires && now >= m->expires ? "expired"
-           : m->locked                       ? "locked"
-                                             : "active";
 }
 
 /* GET /v1/messages?recipient=&state=&since=&until=&limit=&offset= */
@@ -130,8 +107,8 @@ void api_messages_list(ks_req *r)
             for (guint i = 0; i < rows->len; i++) {
                 const store_message_row *m = &g_array_index(rows, store_message_row, i);
                 json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:s, s:s, s:I, s:I}", "id", m->id,
-                                      "sender", m->sender, "created", time_json(m->created),
-                                      "expires", time_json(m->expires), "state", m->state,
+                                      "sender", m->sender, "created", api_time_json(m->created),
+                                      "expires", api_time_json(m->expires), "state", m->state,
                                       "security", m->security, "recipients", (json_int_t)m->n_rcpts,
                                       "opened", (json_int_t)m->n_opened);
                 if (m->locked && m->lock_reason)
@@ -155,32 +132,26 @@ static int managed(ks_req *r, const store_session *sess, const store_member *mem
                    GArray **rcpts)
 {
     g_autoptr(GError) err = NULL;
-    GArray *list = NULL;
-    int found = store_message_get(req_server(r)->st, req_param(r, 0), m, &list, &err);
-    if (found < 0) {
-        reply_unavailable(r, err);
-        return 0;
-    }
-    if (!found || !may_manage(mem, sess->email, m)) {
-        if (found)
-            store_message_clear(m);
-        g_array_unref(list);
-        reply_not_found(r);
-        return 0;
-    }
+    int found = store_message_get(req_server(r)->st, req_param(r, 0), m, rcpts, &err);
+    if (found == 1 && may_manage(mem, sess->email, m))
+        return 1;
+    if (found == 1)
+        store_message_clear(m);
     if (rcpts)
-        *rcpts = list;
+        g_clear_pointer(rcpts, g_array_unref);
+    if (found < 0)
+        reply_unavailable(r, err);
     else
-        g_array_unref(list);
-    return 1;
+        reply_not_found(r);
+    return 0;
 }
 
 static json_t *message_json(const store_message *m, GArray *rcpts)
 {
-    const char *state = state_of(m, api_now());
+    const char *state = api_message_state(m, api_now());
     json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:s}", "id", m->id, "org", m->org_name,
-                          "sender", m->sender, "created", time_json(m->created), "expires",
-                          time_json(m->expires), "security", m->security, "state", state);
+                          "sender", m->sender, "created", api_time_json(m->created), "expires",
+                          api_time_json(m->expires), "security", m->security, "state", state);
     if (m->locked)
         json_object_set_new(o, "reason", json_string(m->lock_reason ? m->lock_reason : ""));
     if (rcpts) {
@@ -190,9 +161,10 @@ static json_t *message_json(const store_message *m, GArray *rcpts)
             const char *account = x->account < 0                 ? "unregistered"
                                   : x->account == ACCOUNT_ACTIVE ? "active"
                                                                  : "pending";
-            json_t *e = json_pack("{s:s, s:s, s:I, s:o, s:o}", "email", x->email, "account",
-                                  account, "opens", (json_int_t)x->opens, "first_open",
-                                  time_json(x->first_open), "last_open", time_json(x->last_open));
+            json_t *e =
+                json_pack("{s:s, s:s, s:I, s:o, s:o}", "email", x->email, "account", account,
+                          "opens", (json_int_t)x->opens, "first_open", api_time_json(x->first_open),
+                          "last_open", api_time_json(x->last_open));
             json_object_set_new(e, "last_ip", x->last_ip ? json_string(x->last_ip) : json_null());
             json_object_set_new(e, "last_agent",
                                 x->last_agent ? json_string(x->last_agent) : json_null());

@@ -40,15 +40,6 @@ static void reply_unauthorized(ks_req *r, const char *detail)
     reply_problem(r, 401, "unauthorized", "Authentication required", NULL, "%s", detail);
 }
 
-/* A JSON string of an expiry (null for none). */
-static json_t *expiry_json(gint64 expires)
-{
-    if (!expires)
-        return json_null();
-    g_autofree char *t = sp_time_format(expires);
-    return json_string(t);
-}
-
 /* Writer callbacks: the deferred reply stands if the write committed (and
  * the counter goes up), else it becomes 503. */
 static void written(ks_req *r, bool ok, const GError *err, gint64 *counter)
@@ -130,6 +121,24 @@ static int gateway_org(ks_req *r, store_org *org)
     return found == 1;
 }
 
+/* store_profile_get() through the profile cache: every message a gateway
+ * creates names one, so the lookup is on the creation path. */
+static int profile_for(ks_server *srv, gint64 org_id, const char *name, store_profile *out,
+                       GError **err)
+{
+    g_autofree char *key = g_strdup_printf("%" G_GINT64_FORMAT "\n%s", org_id, name);
+    store_profile *hit = cache_get(srv->profiles, key, strlen(key));
+    if (hit) {
+        *out = *hit;
+        g_free(hit); /* the strings now belong to out */
+        return out->name != NULL;
+    }
+    int found = store_profile_get(srv->st, org_id, name, out, err);
+    if (found >= 0) /* an organisation without that profile is remembered too */
+        cache_put(srv->profiles, key, strlen(key), out);
+    return found;
+}
+
 void api_message_create(ks_req *r)
 {
     ks_server *srv = req_server(r);
@@ -195,7 +204,7 @@ void api_message_create(ks_req *r)
     /* The organisation's profile of that name, when it has one, sets the
      * floor: the stricter security, the earlier expiry, read receipts. */
     store_profile prof = {0};
-    found = profile_name ? store_profile_get(srv->st, org.id, profile_name, &prof, &err) : 0;
+    found = profile_name ? profile_for(srv, org.id, profile_name, &prof, &err) : 0;
     if (found < 0) {
         json_decref(body);
         store_org_clear(&org);
@@ -256,7 +265,7 @@ void api_message_create(ks_req *r)
     sodium_memzero(key, sizeof key);
     json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "id", id, "key", b64, "kid",
                             m.kid, "url", srv->cfg->public_url, "org", org.name, "security",
-                            m.security, "expires", expiry_json(expires), "phrases", jp);
+                            m.security, "expires", api_time_json(expires), "phrases", jp);
     /* What the sender's side applies: replies, forwarding, the subject. */
     json_object_set_new(
         out, "profile",
@@ -275,18 +284,6 @@ void api_message_create(ks_req *r)
     json_decref(body); /* after the writer copied m.security, which points into it */
     sodium_memzero(wrapped, sizeof wrapped);
     g_free(m.kid);
-}
-
-/* "active", "locked", "expired" or "recalled". */
-static const char *message_state(const store_message *m, gint64 now)
-{
-    if (m->recalled)
-        return "recalled";
-    if (m->expires && now >= m->expires)
-        return "expired";
-    if (m->locked)
-        return "locked";
-    return "active";
 }
 
 void api_message_status(ks_req *r)
@@ -317,11 +314,11 @@ void api_message_status(ks_req *r)
     json_t *brand = json_pack("{s:s}", "name", m.org_display ? m.org_display : m.org_name);
     if (m.org_color)
         json_object_set_new(brand, "color", json_string(m.org_color));
-    const char *state = message_state(&m, api_now());
+    const char *state = api_message_state(&m, api_now());
     json_t *out =
         json_pack("{s:s, s:s, s:o, s:s, s:s, s:o, s:{s:s, s:s}}", "id", m.id, "org", m.org_name,
                   "brand", brand, "security", m.security, "state", state, "expires",
-                  expiry_json(m.expires), "recipient", "email", rcpt, "account", account);
+                  api_time_json(m.expires), "recipient", "email", rcpt, "account", account);
     if (strcmp(state, "locked") == 0)
         json_object_set_new(out, "reason", json_string(m.lock_reason ? m.lock_reason : ""));
     store_account_clear(&a);
@@ -333,14 +330,14 @@ void api_message_status(ks_req *r)
  * locked), without replying. */
 static bool refuse_state_quiet(const store_message *m)
 {
-    return strcmp(message_state(m, api_now()), "active") != 0;
+    return strcmp(api_message_state(m, api_now()), "active") != 0;
 }
 
 /* Answer for a message that exists but may not be released; true when it
  * replied. */
 static bool refuse_state(ks_req *r, const store_message *m)
 {
-    const char *state = message_state(m, api_now());
+    const char *state = api_message_state(m, api_now());
     if (strcmp(state, "recalled") == 0) {
         reply_problem(r, 410, "message-recalled", "The message was recalled", NULL,
                       "The sender withdrew this message; it can no longer be opened.");

@@ -4,6 +4,8 @@
  */
 #include "api.h"
 
+#include "util.h"
+
 #include "sp_error.h"
 
 #include <stdarg.h>
@@ -170,4 +172,38 @@ void api_metrics(ks_req *r)
                            s->started);
     reply_bytes(r, 200, "text/plain; version=0.0.4; charset=utf-8", out->str, out->len, TRUE);
     g_string_free(out, TRUE);
+}
+
+json_t *api_time_json(gint64 t)
+{
+    if (!t)
+        return json_null();
+    g_autofree char *s = sp_time_format(t);
+    return json_string(s);
+}
+
+const char *api_message_state(const store_message *m, gint64 now)
+{
+    if (m->recalled)
+        return "recalled";
+    if (m->expires && now >= m->expires)
+        return "expired";
+    if (m->locked)
+        return "locked";
+    return "active";
+}
+
+int api_signed_in(ks_req *r, store_session *out, uint8_t hash[KS_HASH_LEN], const char *detail)
+{
+    g_autoptr(GError) err = NULL;
+    uint8_t h[KS_HASH_LEN];
+    const char *bearer = req_bearer(r);
+    int found = bearer && auth_token_hash(bearer, "sps_", h) ? api_session(r, out, &err) : 0;
+    if (found < 0)
+        reply_unavailable(r, err);
+    else if (!found)
+        reply_problem(r, 401, "unauthorized", "Authentication required", NULL, "%s", detail);
+    else if (hash)
+        memcpy(hash, h, KS_HASH_LEN);
+    return found == 1;
 }

@@ -18,23 +18,21 @@
 /* The caller's session and its token hash: 1, or 0 with the reply set. */
 static int own_session(ks_req *r, store_session *s, uint8_t h[KS_HASH_LEN])
 {
-    g_autoptr(GError) err = NULL;
-    const char *bearer = req_bearer(r);
-    int found = bearer && auth_token_hash(bearer, "sps_", h) ? api_session(r, s, &err) : 0;
-    if (found < 0)
-        reply_unavailable(r, err);
-    else if (!found)
-        reply_problem(r, 401, "unauthorized", "Authentication required", NULL,
-                      "Sign in first (Authorization: Bearer sps_...).");
-    return found == 1;
+    return api_signed_in(r, s, h, "Sign in first (Authorization: Bearer sps_...).");
 }
 
-static json_t *time_or_null(gint64 t)
+/* own_session() and the JSON body with its field checks ready; NULL with
+ * the reply set (the session then cleared). */
+static json_t *own_body(ks_req *r, store_session *s, uint8_t h[KS_HASH_LEN], ks_fields *f)
 {
-    if (!t)
-        return json_null();
-    g_autofree char *s = sp_time_format(t);
-    return json_string(s);
+    if (!own_session(r, s, h))
+        return NULL;
+    json_t *body = req_json(r);
+    if (body)
+        fields_init(f, r, body);
+    else
+        store_session_clear(s);
+    return body;
 }
 
 /* GET /v1/account */
@@ -63,8 +61,8 @@ void api_account_get(ks_req *r)
         for (guint i = 0; i < rows->len; i++) {
             const store_session_row *x = &g_array_index(rows, store_session_row, i);
             json_array_append_new(js, json_pack("{s:o, s:o, s:s, s:b}", "created",
-                                                time_or_null(x->created), "expires",
-                                                time_or_null(x->expires), "method",
+                                                api_time_json(x->created), "expires",
+                                                api_time_json(x->expires), "method",
                                                 x->method == SESSION_DEVICE ? "device" : "password",
                                                 "current", memcmp(x->hash, h, KS_HASH_LEN) == 0));
         }
@@ -85,12 +83,9 @@ void api_account_patch(ks_req *r)
     ks_server *srv = req_server(r);
     store_session sess = {0};
     uint8_t h[KS_HASH_LEN];
-    if (!own_session(r, &sess, h))
-        return;
-    json_t *body = req_json(r);
+    ks_fields f;
+    json_t *body = own_body(r, &sess, h, &f);
     if (body) {
-        ks_fields f;
-        fields_init(&f, r, body);
         fields_only(&f, "name", "phrase", NULL);
         const char *name = fields_str(&f, "name", false, 1, 200);
         const char *phrase = fields_str(&f, "phrase", false, 1, 100);
@@ -137,12 +132,9 @@ void api_account_password(ks_req *r)
     ks_server *srv = req_server(r);
     store_session sess = {0};
     uint8_t h[KS_HASH_LEN];
-    if (!own_session(r, &sess, h))
-        return;
-    json_t *body = req_json(r);
+    ks_fields f;
+    json_t *body = own_body(r, &sess, h, &f);
     if (body) {
-        ks_fields f;
-        fields_init(&f, r, body);
         fields_only(&f, "password", "new_password", NULL);
         const char *current = fields_str(&f, "password", true, 1, 1024);
         const char *fresh = fields_str(&f, "new_password", true, 1, 1024);
@@ -191,12 +183,9 @@ void api_account_delete(ks_req *r)
     ks_server *srv = req_server(r);
     store_session sess = {0};
     uint8_t h[KS_HASH_LEN];
-    if (!own_session(r, &sess, h))
-        return;
-    json_t *body = req_json(r);
+    ks_fields f;
+    json_t *body = own_body(r, &sess, h, &f);
     if (body) {
-        ks_fields f;
-        fields_init(&f, r, body);
         fields_only(&f, "password", NULL);
         const char *password = fields_str(&f, "password", true, 1, 1024);
         if (!f.failed && password_ok(r, &sess, password)) {

@@ -184,15 +184,10 @@ void api_session_delete(ks_req *r)
 {
     ks_server *srv = req_server(r);
     g_autoptr(GError) err = NULL;
-    const char *bearer = req_bearer(r);
     uint8_t h[KS_HASH_LEN], dh[KS_HASH_LEN];
     store_session s = {0};
-    int found = bearer && auth_token_hash(bearer, "sps_", h) ? api_session(r, &s, &err) : 0;
-    if (found < 0)
-        return reply_unavailable(r, err);
-    if (!found)
-        return reply_problem(r, 401, "unauthorized", "Authentication required", NULL,
-                             "The session is not valid or has already ended.");
+    if (!api_signed_in(r, &s, h, "The session is not valid or has already ended."))
+        return;
     /* Optionally {"forget_device": "spd_..."}: this browser is no longer
      * remembered. In the body, because secrets never go in a URL. */
     bool forget = false;

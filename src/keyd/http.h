@@ -38,6 +38,7 @@ typedef struct {
     GThreadPool *receipts; /* read receipts, mailed off the request path */
     ks_cache *sessions;    /* token hash -> store_session */
     ks_cache *messages;    /* "id\nrcpt" -> store_message, for key release */
+    ks_cache *profiles;    /* "org id\nname" -> store_profile (name NULL: none), for creation */
     gint stopping;         /* set at shutdown: new requests get 503 */
     /* from http_prepare() to http_start() */
     int listen_fd;

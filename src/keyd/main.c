@@ -110,6 +110,7 @@ static bool server_open(ks_server *srv, ks_config *cfg, GError **err)
     srv->receipts = g_thread_pool_new(api_receipt_send, srv, 1, FALSE, NULL);
     srv->sessions = cache_new(cfg->cache_ms * 1000, 100000, store_session_dup, store_session_free);
     srv->messages = cache_new(cfg->cache_ms * 1000, 100000, store_message_dup, store_message_free);
+    srv->profiles = cache_new(cfg->cache_ms * 1000, 10000, store_profile_dup, store_profile_free);
     return true;
 }
 
@@ -126,6 +127,7 @@ static void server_close(ks_server *srv)
         g_thread_pool_free(srv->receipts, FALSE, TRUE);
     cache_free(srv->sessions);
     cache_free(srv->messages);
+    cache_free(srv->profiles);
     ratelimit_free(srv->limit);
     ks_mailer_free(srv->mailer);
     kek_free(srv->ring);

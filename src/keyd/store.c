@@ -71,3 +71,21 @@ void store_message_free(gpointer p)
     store_message_clear(p);
     g_free(p);
 }
+
+gpointer store_profile_dup(gconstpointer p)
+{
+    const store_profile *in = p;
+    store_profile *out = g_new(store_profile, 1);
+    *out = *in;
+    out->name = g_strdup(in->name);
+    out->security = g_strdup(in->security);
+    return out;
+}
+
+void store_profile_free(gpointer p)
+{
+    if (!p)
+        return;
+    store_profile_clear(p);
+    g_free(p);
+}

@@ -203,8 +203,9 @@ typedef struct {
     char *last_ip, *last_agent;          /* of the last open, or NULL */
 } store_recipient_row;
 
-/* A message (without its key) and its recipients (*rcpts of
- * store_recipient_row, cleared by g_array_unref). 1, 0 unknown, -1. */
+/* A message (without its key) and, unless rcpts is NULL, its recipients
+ * (*rcpts of store_recipient_row, cleared by g_array_unref). 1, 0
+ * unknown, -1. */
 int store_message_get(store *s, const char *id, store_message *out, GArray **rcpts, GError **err);
 /* Each: 1 done (and audited), 0 no such message (or, for a new expiry and
  * a recall, it was recalled already), -1 error. */
@@ -238,6 +239,9 @@ bool store_profile_set(store *s, gint64 org_id, const store_profile *p, const ks
 /* 1 found, 0 none, -1 error. */
 int store_profile_get(store *s, gint64 org_id, const char *name, store_profile *out, GError **err);
 void store_profile_clear(store_profile *p);
+/* Deep copies on the heap (for caches), and their free function. */
+gpointer store_profile_dup(gconstpointer p);
+void store_profile_free(gpointer p);
 
 /* Destroy the keys of messages whose expiry has passed (the sweep), each
  * audited as key.destroy; *count of them. */
@@ -302,7 +306,6 @@ int store_reset_lookup(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, st
  * remembered device, clear failures. 0 when the token is no longer valid. */
 int store_reset_complete(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, const char *pw_hash,
                          const ks_audit_event *ev, GError **err);
-bool store_account_set_password(store *s, gint64 account_id, const char *pw_hash, GError **err);
 
 /* ---- one's own account (a signed-in recipient) ---- */
 

@@ -313,21 +313,24 @@ int store_reset_lookup(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, st
     return r;
 }
 
-static bool account_end_sessions(conn *c, gint64 id, GError **err)
+bool sq_account_end_sessions(conn *c, gint64 id, const uint8_t *keep, GError **err)
 {
-    static const char *const sql[] = {
-        "DELETE FROM sessions WHERE account_id = ?",
-        "DELETE FROM devices WHERE account_id = ?",
-    };
-    for (size_t i = 0; i < G_N_ELEMENTS(sql); i++) {
-        sqlite3_stmt *st = sq_prep(c, sql[i], err);
-        if (!st)
-            return false;
-        sqlite3_bind_int64(st, 1, id);
-        if (!sq_step_done(c, st, err))
-            return false;
-    }
-    return true;
+    sqlite3_stmt *st = sq_prep(
+        c, "DELETE FROM sessions WHERE account_id = ?1 AND (?2 IS NULL OR hash != ?2)", err);
+    if (!st)
+        return false;
+    sqlite3_bind_int64(st, 1, id);
+    if (keep)
+        sq_bind_blob(st, 2, keep, KS_HASH_LEN);
+    else
+        sqlite3_bind_null(st, 2);
+    if (!sq_step_done(c, st, err))
+        return false;
+    st = sq_prep(c, "DELETE FROM devices WHERE account_id = ?", err);
+    if (!st)
+        return false;
+    sqlite3_bind_int64(st, 1, id);
+    return sq_step_done(c, st, err);
 }
 
 int store_reset_complete(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, const char *pw_hash,
@@ -352,7 +355,7 @@ int store_reset_complete(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, 
                 email = sq_col_text(st, 0);
             sqlite3_reset(st);
         }
-        ok = ok && account_end_sessions(c, id, err);
+        ok = ok && sq_account_end_sessions(c, id, NULL, err);
         if (ok) {
             st = sq_prep(c, "DELETE FROM failures WHERE email = ?", err);
             ok = st != NULL;
@@ -369,19 +372,6 @@ int store_reset_complete(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, 
     }
     ok = sq_write_end(s, c, ok, err);
     return ok ? r : -1;
-}
-
-bool store_account_set_password(store *s, gint64 account_id, const char *pw_hash, GError **err)
-{
-    WRITE_TX(s, err, NULL, {
-        sqlite3_stmt *st = sq_prep(c, "UPDATE accounts SET pw_hash = ? WHERE id = ?", err);
-        ok = st != NULL;
-        if (ok) {
-            sq_bind_text(st, 1, pw_hash);
-            sqlite3_bind_int64(st, 2, account_id);
-            ok = sq_step_done(c, st, err);
-        }
-    });
 }
 
 /* ---- failures ---- */

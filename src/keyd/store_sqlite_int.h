@@ -58,6 +58,9 @@ gint64 sq_now(void);
     "m.id, m.org_id, o.name, o.display_name, o.color, m.sender, m.security, m.kid, m.kek_id,"      \
     " m.created, m.expires, m.locked, m.lock_reason"
 void sq_message_read(sqlite3_stmt *st, store_message *out);
+/* End the account's sessions but keep (NULL: all) and forget its
+ * remembered browsers (in a transaction). */
+bool sq_account_end_sessions(conn *c, gint64 id, const uint8_t *keep, GError **err);
 /* Insert or update an account (in a transaction); *id its id. */
 bool sq_account_upsert(conn *c, const char *email, const char *name, const char *pw_hash,
                        const char *phrase, int status, gint64 *id, GError **err);

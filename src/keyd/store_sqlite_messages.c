@@ -138,8 +138,10 @@ static void rcpt_clear(gpointer p)
 
 int store_message_get(store *s, const char *id, store_message *out, GArray **rcpts, GError **err)
 {
-    *rcpts = g_array_new(FALSE, TRUE, sizeof(store_recipient_row));
-    g_array_set_clear_func(*rcpts, rcpt_clear);
+    if (rcpts) {
+        *rcpts = g_array_new(FALSE, TRUE, sizeof(store_recipient_row));
+        g_array_set_clear_func(*rcpts, rcpt_clear);
+    }
     conn *c = sq_conn_get(s, err);
     if (!c)
         return -1;
@@ -158,13 +160,14 @@ int store_message_get(store *s, const char *id, store_message *out, GArray **rcp
         }
         sqlite3_reset(st);
     }
-    st = found == 1 ? sq_prep(c,
-                              "SELECT r.email, coalesce(a.status, -1), r.opens, r.first_open,"
-                              " r.last_open, r.last_ip, r.last_agent FROM recipients r"
-                              " LEFT JOIN accounts a ON a.email = r.email"
-                              " WHERE r.message_id = ? ORDER BY r.email",
-                              err)
-                    : NULL;
+    st = found == 1 && rcpts
+             ? sq_prep(c,
+                       "SELECT r.email, coalesce(a.status, -1), r.opens, r.first_open,"
+                       " r.last_open, r.last_ip, r.last_agent FROM recipients r"
+                       " LEFT JOIN accounts a ON a.email = r.email"
+                       " WHERE r.message_id = ? ORDER BY r.email",
+                       err)
+             : NULL;
     if (st) {
         sq_bind_text(st, 1, id);
         int r;
@@ -184,8 +187,8 @@ int store_message_get(store *s, const char *id, store_message *out, GArray **rcp
             store_message_clear(out);
             found = -1;
         }
-    } else if (found == 1) {
-        store_message_clear(out);
+    } else if (found == 1 && rcpts) {
+        store_message_clear(out); /* the recipients could not be read */
         found = -1;
     }
     sq_conn_put(s, c);

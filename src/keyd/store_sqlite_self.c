@@ -101,20 +101,7 @@ bool store_sessions_list(store *s, gint64 account_id, gint64 now, GArray **rows,
 bool store_sessions_end_all(store *s, gint64 account_id, const uint8_t *keep,
                             const ks_audit_event *ev, GError **err)
 {
-    WRITE_TX(s, err, ev, {
-        sqlite3_stmt *st = sq_prep(
-            c, "DELETE FROM sessions WHERE account_id = ?1 AND (?2 IS NULL OR hash != ?2)", err);
-        ok = st != NULL;
-        if (ok) {
-            sqlite3_bind_int64(st, 1, account_id);
-            if (keep)
-                sq_bind_blob(st, 2, keep, KS_HASH_LEN);
-            else
-                sqlite3_bind_null(st, 2);
-            ok = sq_step_done(c, st, err);
-        }
-        ok = ok && exec_for(c, "DELETE FROM devices WHERE account_id = ?1", account_id, err);
-    });
+    WRITE_TX(s, err, ev, { ok = sq_account_end_sessions(c, account_id, keep, err); });
 }
 
 bool store_password_change(store *s, gint64 account_id, const char *pw_hash,
@@ -128,16 +115,8 @@ bool store_password_change(store *s, gint64 account_id, const char *pw_hash,
             sq_bind_text(st, 2, pw_hash);
             ok = sq_step_done(c, st, err);
         }
-        st = ok ? sq_prep(c, "DELETE FROM sessions WHERE account_id = ?1 AND hash != ?2", err)
-                : NULL;
-        ok = ok && st != NULL;
-        if (ok) {
-            sqlite3_bind_int64(st, 1, account_id);
-            sq_bind_blob(st, 2, keep, KS_HASH_LEN);
-            ok = sq_step_done(c, st, err);
-        }
-        ok = ok && exec_for(c, "DELETE FROM devices WHERE account_id = ?1", account_id, err);
-        ok = ok && exec_for(c, "DELETE FROM mail_tokens WHERE account_id = ?1", account_id, err);
+        ok = ok && sq_account_end_sessions(c, account_id, keep, err) &&
+             exec_for(c, "DELETE FROM mail_tokens WHERE account_id = ?1", account_id, err);
     });
 }
 
@@ -156,12 +135,11 @@ int store_account_delete(store *s, gint64 account_id, const ks_audit_event *ev, 
     }
     bool ok = member == 0;
     static const char *const sql[] = {
-        "DELETE FROM sessions WHERE account_id = ?1",
-        "DELETE FROM devices WHERE account_id = ?1",
         "DELETE FROM mail_tokens WHERE account_id = ?1",
         "DELETE FROM questions WHERE account_id = ?1",
         "DELETE FROM accounts WHERE id = ?1",
     };
+    ok = ok && sq_account_end_sessions(c, account_id, NULL, err);
     for (size_t i = 0; ok && i < G_N_ELEMENTS(sql); i++)
         ok = exec_for(c, sql[i], account_id, err);
     ok = ok && sq_audit_insert(c, ev, err);
