@@ -15,6 +15,7 @@
 // encrypted, which would make the figures meaningless).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -81,7 +82,7 @@ async function startSink() {
   proc.stderr.on('data', (d) => (err += d));
   for (let i = 0; i < 100; i++) {
     const ok = await new Promise((r) => {
-      const s = require_net().connect({ host: '127.0.0.1', port }, () => {
+      const s = net.connect({ host: '127.0.0.1', port }, () => {
         s.destroy();
         r(true);
       });
@@ -93,11 +94,6 @@ async function startSink() {
   proc.kill('SIGKILL');
   fail(`smtp-sink did not start: ${err}`);
 }
-let netMod;
-function require_net() {
-  return netMod;
-}
-netMod = await import('node:net');
 
 /** Send n messages with smtp-source; resolves with the seconds it took
  * until every message was accepted, and until the queue was empty. */
@@ -130,10 +126,10 @@ function cpu(pid) {
   return (Number(f[11]) + Number(f[12])) / 100; // utime, stime in clock ticks (USER_HZ 100)
 }
 
-/** CPU seconds used by every process of a Postfix instance (by its
- * directory in their command lines or cwd) - approximated through the
- * whole machine's idle time instead when that is not possible. */
-function machineBusy() {
+/** The whole machine's CPU seconds so far, busy and idle (from /proc/stat):
+ * what Postfix, smtp-source and smtp-sink used is the busy time minus the
+ * milter's and keyd's. */
+function machineTime() {
   const l = readFileSync('/proc/stat', 'utf8').split('\n')[0].split(/\s+/).slice(1).map(Number);
   const idle = l[3] + l[4];
   const total = l.reduce((a, b) => a + b, 0);
@@ -177,9 +173,9 @@ try {
   pf = await P.startPostfix({ name: 'sealed', relay, milter: `inet:127.0.0.1:${milter.port}`, extraMain: tuning });
   await run(pf, file, Math.min(100, opt.messages)); // warm-up (and the policy cache)
   const skip = (milter.log().match(/: encrypt /g) || []).length;
-  const c0 = { milter: cpu(milter.pid), keyd: cpu(keyd.proc.pid), m: machineBusy() };
+  const c0 = { milter: cpu(milter.pid), keyd: cpu(keyd.proc.pid), m: machineTime() };
   const sealed = await run(pf, file, opt.messages);
-  const c1 = { milter: cpu(milter.pid), keyd: cpu(keyd.proc.pid), m: machineBusy() };
+  const c1 = { milter: cpu(milter.pid), keyd: cpu(keyd.proc.pid), m: machineTime() };
   const busy = (c1.m.total - c0.m.total) - (c1.m.idle - c0.m.idle);
   const per = (x) => ((x / opt.messages) * 1000).toFixed(2);
   const lines = milter.log().split('\n').filter((l) => / ms=/.test(l)).slice(skip);

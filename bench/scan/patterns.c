@@ -6,9 +6,6 @@
  * their context keywords live in databases of their own, scanned only
  * around those keywords: part of the scanner's own work, not of the
  * limit.
- *
- * main.c still checks that the list names the scanner's own cache file
- * (a hash of exactly these expressions and flags).
  */
 #include "scanbench.h"
 #include "scan.h"
@@ -63,23 +60,6 @@ const char *sb_class_name(sb_class c)
 bool sb_class_literal(sb_class c)
 {
     return c == SB_TERM || c == SB_CONTEXT || c == SB_WORD || c == SB_EXCLUDE;
-}
-
-/* The same hash as scan.c's cache_path(): Hyperscan's version, then each
- * expression, its flags' bytes and a newline. */
-char *sb_patterns_cache_name(const sb_patterns *ps)
-{
-    GChecksum *ck = g_checksum_new(G_CHECKSUM_SHA256);
-    g_checksum_update(ck, (const guchar *)hs_version(), -1);
-    for (guint i = 0; i < ps->exprs->len; i++) {
-        g_checksum_update(ck, ps->exprs->pdata[i], -1);
-        unsigned f = g_array_index(ps->flags, unsigned, i);
-        g_checksum_update(ck, (const guchar *)&f, sizeof f);
-        g_checksum_update(ck, (const guchar *)"\n", 1);
-    }
-    char *name = g_strdup_printf("policy-%.32s.hsdb", g_checksum_get_string(ck));
-    g_checksum_free(ck);
-    return name;
 }
 
 hs_database_t *sb_compile(const sb_patterns *ps, bool (*keep)(sb_class), GError **err)

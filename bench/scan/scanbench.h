@@ -49,8 +49,6 @@ void sb_patterns_build(const sp_policy *p, sb_patterns *ps);
 void sb_patterns_clear(sb_patterns *ps);
 const char *sb_class_name(sb_class c);
 bool sb_class_literal(sb_class c);
-/* The cache file name scan.c gives these expressions ("policy-HASH.hsdb"). */
-char *sb_patterns_cache_name(const sb_patterns *ps);
 /* Compile the expressions whose class passes keep (NULL: all), ids = index
  * in ps. Returns NULL and sets err on failure. */
 hs_database_t *sb_compile(const sb_patterns *ps, bool (*keep)(sb_class), GError **err);
