@@ -94,14 +94,20 @@ void api_receipt_send(gpointer data, gpointer user)
 
 static void released(void *ctx, bool ok, const GError *err)
 {
+    written(ctx, ok, err, &req_server(ctx)->n_keys_released);
+}
+
+/* The same for a message with read receipts: the receipt is queued once
+ * the release is recorded. */
+static void released_receipt(void *ctx, bool ok, const GError *err)
+{
     receipt *x = ctx;
     ks_req *r = x->r;
-    ks_server *srv = req_server(r);
-    if (ok && x->id)
-        g_thread_pool_push(srv->receipts, x, NULL);
+    if (ok)
+        g_thread_pool_push(req_server(r)->receipts, x, NULL);
     else
         receipt_free(x);
-    written(r, ok, err, &srv->n_keys_released);
+    released(r, ok, err);
 }
 
 /* The organisation of the request's gateway token: 1, or 0 with the
@@ -463,17 +469,19 @@ void api_key_release(ks_req *r)
     /* The key goes out once its release is recorded and audited. */
     reply_json(r, 200, out);
     req_defer(r);
-    receipt *x = g_new0(receipt, 1);
-    x->r = r;
+    const char *agent = req_header(r, MHD_HTTP_HEADER_USER_AGENT);
     if (m.read_receipts) {
+        receipt *x = g_new0(receipt, 1);
+        x->r = r;
         x->id = g_strdup(m.id);
         x->rcpt = g_strdup(rcpt);
         x->sender = g_strdup(m.sender);
         x->brand_name = g_strdup(m.org_display ? m.org_display : m.org_name);
         x->brand_color = g_strdup(m.org_color);
+        writer_release(srv->writer, m.id, rcpt, agent, &ev, released_receipt, x);
+    } else {
+        writer_release(srv->writer, m.id, rcpt, agent, &ev, released, r);
     }
-    writer_release(srv->writer, m.id, rcpt, req_header(r, MHD_HTTP_HEADER_USER_AGENT), &ev,
-                   released, x);
     store_message_clear(&m);
 }
 

@@ -174,14 +174,8 @@ static void copy_envelope_headers(GMimeMessage *msg, const sp_msg_info *info, co
 }
 
 bool sp_carrier_write(GMimeStream *out, const sp_msg_info *info, const sp_header *h,
-                      const sp_display *d, GMimeStream *envelope, GError **err)
-{
-    return sp_carrier_write_nl(out, info, h, d, envelope, false, NULL, err);
-}
-
-bool sp_carrier_write_nl(GMimeStream *out, const sp_msg_info *info, const sp_header *h,
-                         const sp_display *d, GMimeStream *envelope, bool crlf, const char *notice,
-                         GError **err)
+                      const sp_display *d, GMimeStream *envelope, bool crlf, const char *notice,
+                      GError **err)
 {
     g_autoptr(GMimeMessage) msg = g_mime_message_new(TRUE);
     copy_envelope_headers(msg, info, h, d);

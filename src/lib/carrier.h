@@ -15,16 +15,13 @@
 
 /* Write the carrier email for the envelope read from envelope (a stream at
  * its start; it is read once, base64-encoded on output) to out. info is the
- * original message's intake, h and d the envelope's header and display. */
+ * original message's intake, h and d the envelope's header and display;
+ * crlf: CRLF line ends (what an MTA sends and expects, for the gateway)
+ * instead of LF; notice: the organisation's paragraph of plain text for
+ * the notification, or NULL. */
 bool sp_carrier_write(GMimeStream *out, const sp_msg_info *info, const sp_header *h,
-                      const sp_display *d, GMimeStream *envelope, GError **err) SP_WUR;
-
-/* The same with CRLF line ends when crlf (what an MTA sends and expects,
- * for the gateway) instead of LF, and the organisation's notice (a
- * paragraph of plain text, or NULL) in the notification. */
-bool sp_carrier_write_nl(GMimeStream *out, const sp_msg_info *info, const sp_header *h,
-                         const sp_display *d, GMimeStream *envelope, bool crlf, const char *notice,
-                         GError **err) SP_WUR;
+                      const sp_display *d, GMimeStream *envelope, bool crlf, const char *notice,
+                      GError **err) SP_WUR;
 
 /* Parse a carrier email from in (seekable; content is not loaded into
  * memory) and return a stream of the decoded envelope attachment, or NULL

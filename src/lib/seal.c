@@ -95,7 +95,7 @@ bool sp_seal(GMimeStream *in, GMimeStream *out, const sp_seal_opts *o, GError **
     }
     if (ok && o->mail) {
         g_mime_stream_reset(tmp);
-        ok = sp_carrier_write_nl(out, &info, h, d, tmp, o->crlf, o->notice, err);
+        ok = sp_carrier_write(out, &info, h, d, tmp, o->crlf, o->notice, err);
     }
     sp_crypto_wipe(head->data, head->len);
     sp_msg_info_clear(&info);

@@ -443,7 +443,7 @@ int main(int argc, char **argv)
          "SIZE"},
         {"check-config", 0, 0, G_OPTION_ARG_NONE, &check,
          "Check the settings, policy and token, then exit", NULL},
-        {NULL},
+        {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
     g_autoptr(GOptionContext) oc = g_option_context_new(NULL);
     g_option_context_set_summary(oc, summary);
