@@ -1,0 +1,141 @@
+/*
+ * store_sqlite_org.c - the SQLite store's per-organisation settings
+ * (store.h): message profiles and the brand (display name, colour, logo,
+ * notice).
+ */
+#include "store_sqlite_int.h"
+
+#include <string.h>
+
+bool store_profile_set(store *s, gint64 org_id, const store_profile *p, const ks_audit_event *ev,
+                       GError **err)
+{
+    WRITE_TX(s, err, ev, {
+        sqlite3_stmt *st = sq_prep(c,
+                                   "INSERT OR REPLACE INTO profiles(org_id, name, security,"
+                                   " expires_seconds, reply, reply_all, forward, read_receipts,"
+                                   " subject_shown) VALUES(?,?,?,?,?,?,?,?,?)",
+                                   err);
+        ok = st != NULL;
+        if (ok) {
+            sqlite3_bind_int64(st, 1, org_id);
+            sq_bind_text(st, 2, p->name);
+            sq_bind_text(st, 3, p->security);
+            sqlite3_bind_int64(st, 4, p->expires_seconds);
+            sqlite3_bind_int(st, 5, p->reply);
+            sqlite3_bind_int(st, 6, p->reply_all);
+            sqlite3_bind_int(st, 7, p->forward);
+            sqlite3_bind_int(st, 8, p->read_receipts);
+            sqlite3_bind_int(st, 9, p->subject_shown);
+            ok = sq_step_done(c, st, err);
+        }
+    });
+}
+
+int store_profile_get(store *s, gint64 org_id, const char *name, store_profile *out, GError **err)
+{
+    conn *c = sq_conn_get(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = sq_prep(c,
+                               "SELECT name, security, expires_seconds, reply, reply_all, forward,"
+                               " read_receipts, subject_shown FROM profiles"
+                               " WHERE org_id = ? AND name = ?",
+                               err);
+    int r = -1;
+    if (st) {
+        sqlite3_bind_int64(st, 1, org_id);
+        sq_bind_text(st, 2, name);
+        r = sq_step_row(c, st, err);
+        if (r == 1) {
+            out->name = sq_col_text(st, 0);
+            out->security = sq_col_text(st, 1);
+            out->expires_seconds = sqlite3_column_int64(st, 2);
+            out->reply = sqlite3_column_int(st, 3) != 0;
+            out->reply_all = sqlite3_column_int(st, 4) != 0;
+            out->forward = sqlite3_column_int(st, 5) != 0;
+            out->read_receipts = sqlite3_column_int(st, 6) != 0;
+            out->subject_shown = sqlite3_column_int(st, 7) != 0;
+        }
+        sqlite3_reset(st);
+    }
+    sq_conn_put(s, c);
+    return r;
+}
+
+void store_profile_clear(store_profile *p)
+{
+    g_free(p->name);
+    g_free(p->security);
+    memset(p, 0, sizeof *p);
+}
+
+bool store_brand_set(store *s, gint64 org_id, const store_brand *b, const ks_audit_event *ev,
+                     GError **err)
+{
+    WRITE_TX(s, err, ev, {
+        sqlite3_stmt *st =
+            sq_prep(c,
+                    "UPDATE orgs SET display_name = coalesce(?2, display_name),"
+                    " color = coalesce(?3, color), notice = coalesce(?4, notice),"
+                    " logo = CASE WHEN ?6 = '' THEN NULL WHEN ?5 IS NOT NULL THEN ?5 ELSE logo END,"
+                    " logo_type = CASE WHEN ?6 = '' THEN NULL WHEN ?6 IS NOT NULL THEN ?6 ELSE "
+                    "logo_type END,"
+                    " brand_version = brand_version + 1 WHERE id = ?1",
+                    err);
+        ok = st != NULL;
+        if (ok) {
+            sqlite3_bind_int64(st, 1, org_id);
+            sq_bind_text(st, 2, b->display_name);
+            sq_bind_text(st, 3, b->color);
+            sq_bind_text(st, 4, b->notice);
+            if (b->logo_len)
+                sq_bind_blob(st, 5, b->logo, b->logo_len);
+            else
+                sqlite3_bind_null(st, 5);
+            sq_bind_text(st, 6, b->logo_type);
+            ok = sq_step_done(c, st, err);
+        }
+    });
+}
+
+int store_brand_get(store *s, gint64 org_id, store_brand *out, GError **err)
+{
+    memset(out, 0, sizeof *out);
+    conn *c = sq_conn_get(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = sq_prep(c,
+                               "SELECT display_name, color, logo, logo_type, notice, brand_version"
+                               " FROM orgs WHERE id = ?",
+                               err);
+    int r = -1;
+    if (st) {
+        sqlite3_bind_int64(st, 1, org_id);
+        r = sq_step_row(c, st, err);
+        if (r == 1) {
+            out->display_name = sq_col_text(st, 0);
+            out->color = sq_col_text(st, 1);
+            if (sqlite3_column_type(st, 2) != SQLITE_NULL) {
+                out->logo_len = (size_t)sqlite3_column_bytes(st, 2);
+                out->logo = g_memdup2(sqlite3_column_blob(st, 2), out->logo_len);
+            }
+            out->logo_type = sq_col_text(st, 3);
+            out->notice = sq_col_text(st, 4);
+            out->version = sqlite3_column_int64(st, 5);
+        }
+        sqlite3_reset(st);
+    }
+    sq_conn_put(s, c);
+    return r;
+}
+
+void store_brand_clear(store_brand *b)
+{
+    g_free(b->display_name);
+    g_free(b->color);
+    g_free(b->logo);
+    g_free(b->logo_type);
+    g_free(b->notice);
+    memset(b, 0, sizeof *b);
+}
