@@ -28,6 +28,15 @@ void api_account_password(ks_req *r);
 void api_account_delete(ks_req *r);
 void api_sessions_delete_all(ks_req *r);
 /* api_accounts.c */
+/* Read the body's "questions" [{q, a}] (2..5): the texts into questions
+ * (borrowed from the body), the normalised answers into answers (g_free);
+ * false with the field failed. */
+bool api_questions_read(ks_fields *f, GPtrArray *questions, GPtrArray *answers);
+/* Argon2id hashes of the answers (free with api_hashes_free); NULL when
+ * memory for hashing cannot be had. */
+GPtrArray *api_answers_hash(ks_server *srv, GPtrArray *answers);
+/* Wipe and free an array of hashes. */
+void api_hashes_free(GPtrArray *hashes);
 void api_account_register(ks_req *r);
 void api_account_activate(ks_req *r);
 void api_reset_request(ks_req *r);
@@ -46,6 +55,8 @@ void api_login_failed(ks_req *r, const char *email, const char *why);
 void api_healthz(ks_req *r);
 void api_readyz(ks_req *r);
 void api_metrics(ks_req *r);
+void api_session_get(ks_req *r);
+void api_questions_put(ks_req *r);
 /* pages.c */
 void page_serve(ks_req *r);
 
@@ -71,8 +82,26 @@ bool api_unwrap(ks_server *srv, const store_message *m, uint8_t key[SP_KEY_LEN],
 /* The session behind the bearer token, 1/0/-1 as the store (cached for
  * [server] cache_ms; sign-out and reset drop the cache here). */
 int api_session(ks_req *r, store_session *out, GError **err);
-/* The session of the request's bearer token (and, if hash is not NULL,
- * the token's hash): 1, or 0 with the reply set (401 with detail, or 503). */
+/* The name of the session cookie of keyd's own pages. */
+#define KS_SESSION_COOKIE "sp_session"
+/* The request's session token: the bearer token, else the session
+ * cookie's (*cookie then true); NULL when neither. */
+const char *api_session_token(ks_req *r, bool *cookie);
+/* The session behind the bearer token or, without one, the session
+ * cookie (no CSRF check here), with its token hash in h: 1/0/-1. */
+int api_session_any(ks_req *r, store_session *out, uint8_t h[KS_HASH_LEN], GError **err);
+/* Set the session cookie to token for max_age seconds (HttpOnly,
+ * SameSite=Strict, Secure when the public URL is https); NULL clears it. */
+void api_cookie_set(ks_req *r, const char *token, gint64 max_age);
+/* Clear the session cookie when the request was signed in by it. */
+void api_cookie_end(ks_req *r);
+/* The brand of an organisation as the API shows it (org, name, color,
+ * logo as a data: URI, notice, version). */
+json_t *api_brand_json(const char *org_name, const store_brand *b);
+/* The session of the request's bearer token or, for keyd's pages, of the
+ * session cookie with a matching X-CSRF-Token header (and, if hash is not
+ * NULL, the token's hash): 1, or 0 with the reply set (401 with detail,
+ * 403 csrf, or 503). */
 int api_signed_in(ks_req *r, store_session *out, uint8_t hash[KS_HASH_LEN], const char *detail);
 /* store_message_for_rcpt() through the message cache, for key release. */
 int api_message_for(ks_req *r, const char *id, const char *rcpt, store_message *out, GError **err);

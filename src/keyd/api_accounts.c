@@ -63,12 +63,56 @@ static bool send_reset(ks_req *r, const store_account *a, ks_mail_kind kind, con
     return ok;
 }
 
-static void free_hashes(GPtrArray *a)
+void api_hashes_free(GPtrArray *a)
 {
     for (guint i = 0; i < a->len; i++)
         if (a->pdata[i])
             sodium_memzero(a->pdata[i], strlen(a->pdata[i]));
     g_ptr_array_unref(a);
+}
+
+bool api_questions_read(ks_fields *f, GPtrArray *questions, GPtrArray *answers)
+{
+    json_t *qs = fields_array(f, "questions", true, MIN_QUESTIONS, MAX_QUESTIONS);
+    for (size_t i = 0; !f->failed && i < json_array_size(qs); i++) {
+        ks_fields qf;
+        fields_init(&qf, f->r, json_array_get(qs, i));
+        g_autofree char *where = g_strdup_printf("questions[%zu]", i);
+        if (!json_is_object(qf.obj)) {
+            fields_fail(f, where, "must be an object {q, a}");
+            break;
+        }
+        fields_only(&qf, "q", "a", NULL);
+        const char *q = fields_str(&qf, "q", true, 1, 200);
+        const char *a = fields_str(&qf, "a", true, 1, 200);
+        f->failed = qf.failed;
+        if (f->failed)
+            break;
+        char *norm = auth_answer_normalise(a);
+        if (!*norm) {
+            g_free(norm);
+            g_autofree char *field = g_strdup_printf("%s.a", where);
+            fields_fail(f, field, "must not be empty");
+            break;
+        }
+        g_ptr_array_add(questions, (gpointer)q);
+        g_ptr_array_add(answers, norm);
+    }
+    return !f->failed;
+}
+
+GPtrArray *api_answers_hash(ks_server *srv, GPtrArray *answers)
+{
+    GPtrArray *hashes = g_ptr_array_new_with_free_func(g_free);
+    for (guint i = 0; i < answers->len; i++) {
+        char *h = auth_hash(&srv->cfg->argon2, answers->pdata[i], strlen(answers->pdata[i]));
+        if (!h) {
+            api_hashes_free(hashes);
+            return NULL;
+        }
+        g_ptr_array_add(hashes, h);
+    }
+    return hashes;
 }
 
 void api_account_register(ks_req *r)
@@ -84,34 +128,10 @@ void api_account_register(ks_req *r)
     const char *name = fields_str(&f, "name", true, 1, 200);
     const char *password = fields_str(&f, "password", true, 1, 1024);
     const char *phrase = fields_str(&f, "phrase", true, 1, 100);
-    json_t *qs = fields_array(&f, "questions", true, MIN_QUESTIONS, MAX_QUESTIONS);
     const char *msg_id = fields_str(&f, "message", true, 1, 64);
     g_autoptr(GPtrArray) questions = g_ptr_array_new();
     g_autoptr(GPtrArray) answers = g_ptr_array_new_with_free_func(g_free);
-    for (size_t i = 0; !f.failed && i < json_array_size(qs); i++) {
-        ks_fields qf;
-        fields_init(&qf, r, json_array_get(qs, i));
-        g_autofree char *where = g_strdup_printf("questions[%zu]", i);
-        if (!json_is_object(qf.obj)) {
-            fields_fail(&f, where, "must be an object {q, a}");
-            break;
-        }
-        fields_only(&qf, "q", "a", NULL);
-        const char *q = fields_str(&qf, "q", true, 1, 200);
-        const char *a = fields_str(&qf, "a", true, 1, 200);
-        f.failed = qf.failed;
-        if (f.failed)
-            break;
-        char *norm = auth_answer_normalise(a);
-        if (!*norm) {
-            g_free(norm);
-            g_autofree char *field = g_strdup_printf("%s.a", where);
-            fields_fail(&f, field, "must not be empty");
-            break;
-        }
-        g_ptr_array_add(questions, (gpointer)q);
-        g_ptr_array_add(answers, norm);
-    }
+    api_questions_read(&f, questions, answers);
     const char *weak = f.failed ? NULL : auth_password_problem(password, email);
     if (weak) {
         reply_problem(r, 422, "weak-password", "Choose another password",
@@ -131,15 +151,8 @@ void api_account_register(ks_req *r)
     ks_brand brand = {m.org_display ? m.org_display : m.org_name, m.org_color};
 
     g_autofree char *pw_hash = auth_password_hash(&srv->cfg->argon2, password);
-    GPtrArray *ahashes = g_ptr_array_new_with_free_func(g_free);
-    for (guint i = 0; pw_hash && i < answers->len; i++) {
-        char *h = auth_hash(&srv->cfg->argon2, answers->pdata[i], strlen(answers->pdata[i]));
-        if (!h)
-            break;
-        g_ptr_array_add(ahashes, h);
-    }
-    if (!pw_hash || ahashes->len != answers->len) {
-        free_hashes(ahashes);
+    GPtrArray *ahashes = pw_hash ? api_answers_hash(srv, answers) : NULL;
+    if (!ahashes) {
         json_decref(body);
         store_message_clear(&m);
         return reply_unavailable(r, NULL);
@@ -179,7 +192,7 @@ void api_account_register(ks_req *r)
     sodium_memzero(token, strlen(token));
     g_free(token);
     sodium_memzero(pw_hash, strlen(pw_hash));
-    free_hashes(ahashes);
+    api_hashes_free(ahashes);
     json_decref(body);
     store_message_clear(&m);
     if (ok)

@@ -502,17 +502,7 @@ void api_brand_get(ks_req *r)
         store_org_clear(&org);
         return found < 0 ? reply_unavailable(r, err) : reply_not_found(r);
     }
-    json_t *logo = json_null();
-    if (b.logo_len && b.logo_type) {
-        g_autofree char *b64 = g_base64_encode(b.logo, b.logo_len);
-        g_autofree char *uri = g_strdup_printf("data:%s;base64,%s", b.logo_type, b64);
-        logo = json_string(uri);
-    }
-    json_t *out =
-        json_pack("{s:s, s:s, s:o, s:o, s:o, s:I}", "org", org.name, "name",
-                  b.display_name ? b.display_name : org.name, "color",
-                  b.color ? json_string(b.color) : json_null(), "logo", logo, "notice",
-                  b.notice ? json_string(b.notice) : json_null(), "version", (json_int_t)b.version);
+    json_t *out = api_brand_json(org.name, &b);
     store_brand_clear(&b);
     store_org_clear(&org);
     reply_json(r, 200, out);

@@ -8,6 +8,7 @@
 
 #include "sp_error.h"
 
+#include <sodium.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -52,15 +53,13 @@ char *api_detail(const char *key, ...)
     return out;
 }
 
-int api_session(ks_req *r, store_session *out, GError **err)
+/* The session whose token hashes to h, through the session cache. */
+static int session_by_hash(ks_req *r, const uint8_t h[KS_HASH_LEN], store_session *out,
+                           GError **err)
 {
     ks_server *srv = req_server(r);
-    uint8_t h[KS_HASH_LEN];
-    const char *bearer = req_bearer(r);
-    if (!bearer || !auth_token_hash(bearer, "sps_", h))
-        return 0;
     gint64 now = api_now();
-    store_session *hit = cache_get(srv->sessions, h, sizeof h);
+    store_session *hit = cache_get(srv->sessions, h, KS_HASH_LEN);
     if (hit && hit->expires > now) {
         *out = *hit;
         g_free(hit); /* the strings now belong to out */
@@ -69,8 +68,51 @@ int api_session(ks_req *r, store_session *out, GError **err)
     store_session_free(hit);
     int found = store_session_get(srv->st, h, now, out, err);
     if (found == 1)
-        cache_put(srv->sessions, h, sizeof h, out);
+        cache_put(srv->sessions, h, KS_HASH_LEN, out);
     return found;
+}
+
+int api_session(ks_req *r, store_session *out, GError **err)
+{
+    uint8_t h[KS_HASH_LEN];
+    const char *bearer = req_bearer(r);
+    if (!bearer || !auth_token_hash(bearer, "sps_", h))
+        return 0;
+    return session_by_hash(r, h, out, err);
+}
+
+const char *api_session_token(ks_req *r, bool *cookie)
+{
+    const char *bearer = req_bearer(r);
+    *cookie = !bearer;
+    return bearer ? bearer : req_cookie(r, KS_SESSION_COOKIE);
+}
+
+int api_session_any(ks_req *r, store_session *out, uint8_t h[KS_HASH_LEN], GError **err)
+{
+    bool cookie;
+    const char *token = api_session_token(r, &cookie);
+    if (!token || !auth_token_hash(token, "sps_", h))
+        return 0;
+    return session_by_hash(r, h, out, err);
+}
+
+void api_cookie_set(ks_req *r, const char *token, gint64 max_age)
+{
+    const char *secure =
+        g_str_has_prefix(req_server(r)->cfg->public_url, "https:") ? "; Secure" : "";
+    g_autofree char *v =
+        g_strdup_printf("%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%" G_GINT64_FORMAT "%s",
+                        KS_SESSION_COOKIE, token ? token : "", token ? max_age : 0, secure);
+    reply_header(r, "Set-Cookie", v);
+    sodium_memzero(v, strlen(v));
+}
+
+void api_cookie_end(ks_req *r)
+{
+    bool cookie;
+    if (api_session_token(r, &cookie) && cookie)
+        api_cookie_set(r, NULL, 0);
 }
 
 int api_message_for(ks_req *r, const char *id, const char *rcpt, store_message *out, GError **err)
@@ -197,13 +239,38 @@ int api_signed_in(ks_req *r, store_session *out, uint8_t hash[KS_HASH_LEN], cons
 {
     g_autoptr(GError) err = NULL;
     uint8_t h[KS_HASH_LEN];
-    const char *bearer = req_bearer(r);
-    int found = bearer && auth_token_hash(bearer, "sps_", h) ? api_session(r, out, &err) : 0;
-    if (found < 0)
+    int found = api_session_any(r, out, h, &err);
+    bool cookie;
+    const char *token = api_session_token(r, &cookie);
+    if (found < 0) {
         reply_unavailable(r, err);
-    else if (!found)
+    } else if (!found) {
         reply_problem(r, 401, "unauthorized", "Authentication required", NULL, "%s", detail);
-    else if (hash)
+    } else if (cookie && !auth_csrf_check(token, req_header(r, "X-CSRF-Token"))) {
+        /* A cookie alone could come from another site's form or script:
+         * the page's own CSRF token must come with it. */
+        store_session_clear(out);
+        found = 0;
+        reply_problem(r, 403, "csrf", "Request refused", NULL,
+                      "A request signed in by the session cookie must carry the page's "
+                      "X-CSRF-Token header. Reload the page and try again.");
+    } else if (hash) {
         memcpy(hash, h, KS_HASH_LEN);
+    }
     return found == 1;
+}
+
+json_t *api_brand_json(const char *org_name, const store_brand *b)
+{
+    json_t *logo = json_null();
+    if (b->logo_len && b->logo_type) {
+        g_autofree char *b64 = g_base64_encode(b->logo, b->logo_len);
+        g_autofree char *uri = g_strdup_printf("data:%s;base64,%s", b->logo_type, b64);
+        logo = json_string(uri);
+    }
+    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:I}", "org", org_name, "name",
+                     b->display_name ? b->display_name : org_name, "color",
+                     b->color ? json_string(b->color) : json_null(), "logo", logo, "notice",
+                     b->notice ? json_string(b->notice) : json_null(), "version",
+                     (json_int_t)b->version);
 }

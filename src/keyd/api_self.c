@@ -126,6 +126,41 @@ static bool password_ok(ks_req *r, const store_session *sess, const char *passwo
     return found >= 0 && good;
 }
 
+/* PUT /v1/account/questions {password, questions: [{q, a}, ...]}: new
+ * security questions for the password reset; the current password
+ * required, as for a new password. */
+void api_questions_put(ks_req *r)
+{
+    ks_server *srv = req_server(r);
+    store_session sess = {0};
+    uint8_t h[KS_HASH_LEN];
+    ks_fields f;
+    json_t *body = own_body(r, &sess, h, &f);
+    if (body) {
+        fields_only(&f, "password", "questions", NULL);
+        const char *current = fields_str(&f, "password", true, 1, 1024);
+        g_autoptr(GPtrArray) questions = g_ptr_array_new();
+        g_autoptr(GPtrArray) answers = g_ptr_array_new_with_free_func(g_free);
+        if (api_questions_read(&f, questions, answers) && password_ok(r, &sess, current)) {
+            g_autoptr(GError) err = NULL;
+            GPtrArray *hashes = api_answers_hash(srv, answers);
+            g_autofree char *n = g_strdup_printf("%u", questions->len);
+            g_autofree char *detail = api_detail("questions", n, NULL);
+            ks_audit_event ev = {"account.questions", sess.email, sess.email, req_ip(r), detail};
+            if (hashes && store_account_questions_set(
+                              srv->st, sess.account_id, (const char *const *)questions->pdata,
+                              (const char *const *)hashes->pdata, questions->len, &ev, &err))
+                reply_empty(r, 204);
+            else
+                reply_unavailable(r, err);
+            if (hashes)
+                api_hashes_free(hashes);
+        }
+        json_decref(body);
+    }
+    store_session_clear(&sess);
+}
+
 /* POST /v1/account/password {password, new_password} */
 void api_account_password(ks_req *r)
 {
@@ -170,6 +205,7 @@ void api_sessions_delete_all(ks_req *r)
     ks_audit_event ev = {"session.delete.all", sess.email, sess.email, req_ip(r), NULL};
     if (store_sessions_end_all(srv->st, sess.account_id, NULL, &ev, &err)) {
         cache_clear(srv->sessions);
+        api_cookie_end(r);
         reply_empty(r, 204);
     } else {
         reply_unavailable(r, err);
@@ -194,6 +230,7 @@ void api_account_delete(ks_req *r)
             int done = store_account_delete(srv->st, sess.account_id, &ev, &err);
             if (done == 1) {
                 cache_clear(srv->sessions);
+                api_cookie_end(r);
                 reply_empty(r, 204);
             } else if (done == 0) {
                 reply_problem(r, 403, "forbidden", "Forbidden", NULL,

@@ -90,11 +90,13 @@ void api_session_create(ks_req *r)
     json_t *body = api_limited_body(r, &f);
     if (!body)
         return;
-    fields_only(&f, "email", "password", "remember", "device", NULL);
+    fields_only(&f, "email", "password", "remember", "device", "cookie", NULL);
     g_autofree char *email = fields_addr(&f, "email", true);
     const char *password = fields_str(&f, "password", false, 1, 1024);
     const char *device = fields_str(&f, "device", false, 1, 128);
     bool remember = fields_bool(&f, "remember", false);
+    /* keyd's own pages hold the session in an HttpOnly cookie instead */
+    bool cookie = fields_bool(&f, "cookie", false);
     if (!f.failed && !password == !device)
         fields_fail(&f, password ? "device" : "password",
                     "give either a password or a remembered-browser token");
@@ -160,8 +162,15 @@ void api_session_create(ks_req *r)
     store_account_clear(&a);
     if (ok) {
         g_autofree char *t = sp_time_format(expires);
-        json_t *out = json_pack("{s:s, s:s, s:s}", "token", token, "expires", t, "method",
+        json_t *out = json_pack("{s:s, s:s}", "expires", t, "method",
                                 method == SESSION_PASSWORD ? "password" : "device");
+        if (cookie) {
+            api_cookie_set(r, token, srv->cfg->session_seconds);
+            g_autofree char *csrf = auth_csrf_token(token);
+            json_object_set_new(out, "csrf", json_string(csrf));
+        } else {
+            json_object_set_new(out, "token", json_string(token));
+        }
         if (dtoken) {
             g_autofree char *dt = sp_time_format(dexpires);
             json_object_set_new(out, "device",
@@ -218,5 +227,52 @@ void api_session_delete(ks_req *r)
     store_session_clear(&s);
     if (!ok)
         return reply_unavailable(r, err);
+    api_cookie_end(r);
     reply_empty(r, 204);
+}
+
+/* GET /v1/session: who is signed in, for keyd's pages: the account, the
+ * organisation it belongs to and that organisation's brand, and (for the
+ * session cookie) the CSRF token the page sends back with every call. No
+ * CSRF token is needed to ask: the answer is readable only by pages of
+ * keyd's own origin (no CORS credentials, SameSite=Strict). */
+void api_session_get(ks_req *r)
+{
+    ks_server *srv = req_server(r);
+    g_autoptr(GError) err = NULL;
+    uint8_t h[KS_HASH_LEN];
+    store_session s = {0};
+    int found = api_session_any(r, &s, h, &err);
+    if (found <= 0) {
+        if (found < 0)
+            return reply_unavailable(r, err);
+        return reply_problem(r, 401, "unauthorized", "Authentication required", NULL,
+                             "Sign in first.");
+    }
+    store_account a = {0};
+    store_member mem = {0};
+    store_brand b = {0};
+    int acc = store_account_get(srv->st, s.email, &a, &err);
+    int is_member = acc == 1 ? store_member_get(srv->st, s.email, &mem, &err) : 0;
+    int has_brand = is_member == 1 ? store_brand_get(srv->st, mem.org_id, &b, &err) : 0;
+    if (acc <= 0 || is_member < 0 || has_brand < 0) {
+        acc == 0 ? reply_not_found(r) : reply_unavailable(r, err);
+    } else {
+        bool cookie;
+        const char *token = api_session_token(r, &cookie);
+        g_autofree char *csrf = cookie ? auth_csrf_token(token) : NULL;
+        json_t *member = is_member ? json_pack("{s:s, s:s}", "org", mem.org_name, "role", mem.role)
+                                   : json_null();
+        json_t *brand = has_brand == 1 ? api_brand_json(mem.org_name, &b) : json_null();
+        reply_json(r, 200,
+                   json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o}", "email", a.email, "name",
+                             a.name, "expires", api_time_json(s.expires), "method",
+                             s.method == SESSION_DEVICE ? "device" : "password", "csrf",
+                             csrf ? json_string(csrf) : json_null(), "member", member, "brand",
+                             brand));
+    }
+    store_brand_clear(&b);
+    store_member_clear(&mem);
+    store_account_clear(&a);
+    store_session_clear(&s);
 }

@@ -154,6 +154,27 @@ bool auth_token_hash(const char *token, const char *prefix, uint8_t hash[KS_HASH
     return true;
 }
 
+char *auth_csrf_token(const char *session_token)
+{
+    static const char label[] = "sealpost csrf v1\n";
+    size_t n = sizeof label - 1, t = strlen(session_token);
+    g_autofree uint8_t *in = g_malloc(n + t);
+    memcpy(in, label, n);
+    memcpy(in + n, session_token, t);
+    uint8_t d[KS_HASH_LEN];
+    sp_crypto_sha256(in, n + t, d);
+    sodium_memzero(in, n + t);
+    g_autofree char *b64 = sp_b64url_encode(d, sizeof d);
+    return g_strconcat("spc_", b64, NULL);
+}
+
+bool auth_csrf_check(const char *session_token, const char *presented)
+{
+    g_autofree char *want = auth_csrf_token(session_token);
+    size_t n = strlen(want);
+    return presented && strlen(presented) == n && sodium_memcmp(want, presented, n) == 0;
+}
+
 char *auth_answer_normalise(const char *answer)
 {
     g_autofree char *lower = g_utf8_strdown(answer, -1);

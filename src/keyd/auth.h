@@ -49,6 +49,14 @@ char *auth_token_new(const char *prefix, uint8_t hash[KS_HASH_LEN]);
  * False for anything that cannot be one of our tokens. */
 bool auth_token_hash(const char *token, const char *prefix, uint8_t hash[KS_HASH_LEN]);
 
+/* The CSRF token that goes with a session token held in a cookie:
+ * "spc_" + base64url(SHA-256 of a label and the session token). Pages get
+ * it from the API and send it back in X-CSRF-Token; another site can
+ * neither read it nor derive it. g_free. */
+char *auth_csrf_token(const char *session_token);
+/* Constant-time check of a presented CSRF token (NULL: none). */
+bool auth_csrf_check(const char *session_token, const char *presented);
+
 /* Security answers are compared after normalising: trimmed, lower-cased,
  * runs of white space made one space. Caller g_frees. */
 char *auth_answer_normalise(const char *answer);

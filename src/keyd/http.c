@@ -90,6 +90,12 @@ const char *req_bearer(ks_req *r)
     return *h ? h : NULL;
 }
 
+const char *req_cookie(ks_req *r, const char *name)
+{
+    const char *v = MHD_lookup_connection_value(r->conn, MHD_COOKIE_KIND, name);
+    return v && *v ? v : NULL;
+}
+
 /* ---- replies ---- */
 
 static void reply_reset(ks_req *r)
@@ -452,7 +458,7 @@ static void dispatch(ks_req *r)
         reply_problem(r, 413, "too-large", "Request body too large", NULL,
                       "Request bodies are limited to %s bytes.", d);
     } else if (is_api(r) && strcmp(r->method, "OPTIONS") == 0) {
-        reply_header(r, "Access-Control-Allow-Methods", "GET, POST, PATCH, DELETE, OPTIONS");
+        reply_header(r, "Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE, OPTIONS");
         reply_header(r, "Access-Control-Allow-Headers", "Authorization, Content-Type");
         reply_header(r, "Access-Control-Max-Age", "600");
         reply_empty(r, 204);

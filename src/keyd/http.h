@@ -82,6 +82,8 @@ const char *req_header(ks_req *r, const char *name);
 json_t *req_json(ks_req *r);
 /* The bearer token when the Authorization header has one, else NULL. */
 const char *req_bearer(ks_req *r);
+/* The value of the request's cookie name, or NULL. */
+const char *req_cookie(ks_req *r, const char *name);
 
 /* Defer the reply: another thread (writer.c) will set or confirm it and
  * call req_resume(). Call from the handler, before handing r over. */

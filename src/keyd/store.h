@@ -312,6 +312,10 @@ int store_reset_complete(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, 
 /* Change the name and/or phrase (NULL: unchanged). */
 bool store_account_update(store *s, gint64 account_id, const char *name, const char *phrase,
                           const ks_audit_event *ev, GError **err);
+/* Replace the account's security questions and their answers' hashes. */
+bool store_account_questions_set(store *s, gint64 account_id, const char *const *questions,
+                                 const char *const *answer_hashes, size_t n,
+                                 const ks_audit_event *ev, GError **err);
 /* The texts of the account's security questions (never the answers). */
 bool store_account_questions(store *s, gint64 account_id, GPtrArray **out, GError **err);
 

@@ -160,30 +160,12 @@ int store_account_register(store *s, const store_registration *r,
                 sqlite3_bind_int64(st, 1, id);
                 ok = sq_step_done(c, st, err);
             }
-            st = ok ? sq_prep(c, "DELETE FROM questions WHERE account_id = ?", err) : NULL;
-            ok = ok && st != NULL;
-            if (ok) {
-                sqlite3_bind_int64(st, 1, id);
-                ok = sq_step_done(c, st, err);
-            }
         }
         if (ok)
             ok = sq_account_upsert(c, r->email, r->name, r->pw_hash, r->phrase, ACCOUNT_PENDING,
                                    &id, err);
-        for (size_t i = 0; ok && i < r->n_questions; i++) {
-            st = sq_prep(c,
-                         "INSERT INTO questions(account_id, idx, question, answer_hash)"
-                         " VALUES(?, ?, ?, ?)",
-                         err);
-            ok = st != NULL;
-            if (ok) {
-                sqlite3_bind_int64(st, 1, id);
-                sqlite3_bind_int64(st, 2, (gint64)i);
-                sq_bind_text(st, 3, r->questions[i]);
-                sq_bind_text(st, 4, r->answer_hashes[i]);
-                ok = sq_step_done(c, st, err);
-            }
-        }
+        if (ok)
+            ok = sq_questions_replace(c, id, r->questions, r->answer_hashes, r->n_questions, err);
         if (ok)
             ok = mailtoken_insert(c, id, MAILTOKEN_ACTIVATE, token_hash, token_expires, err);
     }

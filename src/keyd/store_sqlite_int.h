@@ -62,6 +62,9 @@ void sq_message_read(sqlite3_stmt *st, store_message *out);
  * remembered browsers (in a transaction). */
 bool sq_account_end_sessions(conn *c, gint64 id, const uint8_t *keep, GError **err);
 /* Insert or update an account (in a transaction); *id its id. */
+/* Replace an account's security questions (store_sqlite_self.c). */
+bool sq_questions_replace(conn *c, gint64 account_id, const char *const *questions,
+                          const char *const *answer_hashes, size_t n, GError **err);
 bool sq_account_upsert(conn *c, const char *email, const char *name, const char *pw_hash,
                        const char *phrase, int status, gint64 *id, GError **err);
 

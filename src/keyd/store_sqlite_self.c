@@ -36,6 +36,35 @@ bool store_account_update(store *s, gint64 account_id, const char *name, const c
     });
 }
 
+bool sq_questions_replace(conn *c, gint64 account_id, const char *const *questions,
+                          const char *const *answer_hashes, size_t n, GError **err)
+{
+    bool ok = exec_for(c, "DELETE FROM questions WHERE account_id = ?", account_id, err);
+    for (size_t i = 0; ok && i < n; i++) {
+        sqlite3_stmt *st = sq_prep(c,
+                                   "INSERT INTO questions(account_id, idx, question, answer_hash)"
+                                   " VALUES(?, ?, ?, ?)",
+                                   err);
+        ok = st != NULL;
+        if (ok) {
+            sqlite3_bind_int64(st, 1, account_id);
+            sqlite3_bind_int64(st, 2, (gint64)i);
+            sq_bind_text(st, 3, questions[i]);
+            sq_bind_text(st, 4, answer_hashes[i]);
+            ok = sq_step_done(c, st, err);
+        }
+    }
+    return ok;
+}
+
+bool store_account_questions_set(store *s, gint64 account_id, const char *const *questions,
+                                 const char *const *answer_hashes, size_t n,
+                                 const ks_audit_event *ev, GError **err)
+{
+    WRITE_TX(s, err, ev,
+             { ok = sq_questions_replace(c, account_id, questions, answer_hashes, n, err); });
+}
+
 bool store_account_questions(store *s, gint64 account_id, GPtrArray **out, GError **err)
 {
     *out = g_ptr_array_new_with_free_func(g_free);

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { admin, api, gatewayToken, registerAndActivate, startKeyd } from './keyd-helpers.mjs';
+import { admin, api, gatewayToken, latestMail, outbox, registerAndActivate, startKeyd } from './keyd-helpers.mjs';
 
 const PW = 'correct horse battery staple 9';
 const NEW_PW = 'seven purple kites over Lisbon';
@@ -86,6 +86,44 @@ describe("one's own account", () => {
       'the remembered browser is forgotten');
   });
 
+  test('new security questions need the current password and serve the next reset', async () => {
+    const s = (await signIn('pat@example.com', NEW_PW)).body.token;
+    const questions = [
+      { q: 'Name of my first cat?', a: '  Mr  Whiskers ' },
+      { q: 'Street I grew up on?', a: 'Elm' },
+      { q: 'Favourite teacher?', a: 'Mrs Ode' },
+    ];
+    let r = await api(url, 'PUT', '/v1/account/questions', { password: 'wrong password here', questions }, s);
+    assert.equal(r.status, 401);
+    r = await api(url, 'PUT', '/v1/account/questions', { password: NEW_PW, questions: questions.slice(0, 1) }, s);
+    assert.equal(r.status, 422);
+    assert.equal(r.body.field, 'questions');
+    r = await api(url, 'PUT', '/v1/account/questions', { password: NEW_PW, questions: [questions[0], { q: 'Empty?', a: '   ' }] }, s);
+    assert.equal(r.status, 422);
+    assert.equal(r.body.field, 'questions[1].a');
+    assert.equal((await api(url, 'PUT', '/v1/account/questions', { password: NEW_PW, questions })).status, 401);
+    r = await api(url, 'PUT', '/v1/account/questions', { password: NEW_PW, questions }, s);
+    assert.equal(r.status, 204, r.text);
+    r = await api(url, 'GET', '/v1/account', undefined, s);
+    assert.deepEqual(r.body.questions, questions.map((x) => x.q));
+    assert.doesNotMatch(r.text, /Whiskers|Elm|Ode/);
+
+    // The reset asks the new questions and accepts the new answers, typed
+    // with other case and spacing.
+    const skip = outbox(keyd.dataDir).map((m) => m.path);
+    assert.equal((await api(url, 'POST', '/v1/accounts/reset', { email: 'pat@example.com' })).status, 202);
+    const m = await latestMail(keyd.dataDir, 'pat@example.com', { skip });
+    const tok = new URLSearchParams(new URL(m.link).hash.slice(1)).get('token');
+    r = await api(url, 'POST', '/v1/accounts/reset/questions', { token: tok });
+    assert.deepEqual(r.body.questions, questions.map((x) => x.q));
+    r = await api(url, 'POST', '/v1/accounts/reset/confirm',
+      { token: tok, answers: ['mr whiskers', 'ELM', 'mrs   ode'], password: NEW_PW + ' again' });
+    assert.equal(r.status, 200, r.text);
+    r = await api(url, 'POST', '/v1/account/password', { password: NEW_PW + ' again', new_password: NEW_PW },
+      (await signIn('pat@example.com', NEW_PW + ' again')).body.token);
+    assert.equal(r.status, 204, r.text);
+  });
+
   test('sign out everywhere', async () => {
     const a = (await signIn('pat@example.com', NEW_PW)).body.token;
     const b = (await signIn('pat@example.com', NEW_PW)).body.token;
@@ -110,5 +148,135 @@ describe("one's own account", () => {
     const r = await api(url, 'DELETE', '/v1/account', { password: PW }, ada);
     assert.equal(r.status, 403);
     assert.match(r.body.detail, /administrator removes it/);
+  });
+});
+
+// keyd's own pages keep the session in a cookie, not in script: HttpOnly,
+// SameSite=Strict, and every call it signs must carry the page's CSRF
+// token, so another site can neither read the session nor use it.
+describe('cookie sessions of the portal pages', () => {
+  let keyd, url, token, msg, dir;
+
+  /** The session cookie "sp_session=..." from a Set-Cookie header, and its attributes. */
+  const cookieOf = (r) => {
+    const sc = r.headers.get('set-cookie') || '';
+    const [pair, ...attrs] = sc.split(';').map((x) => x.trim());
+    return { pair, attrs: attrs.map((a) => a.toLowerCase()) };
+  };
+  const call = async (method, path, { cookie, csrf, body } = {}) => {
+    const headers = {};
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    if (cookie) headers.cookie = cookie;
+    if (csrf) headers['x-csrf-token'] = csrf;
+    const r = await fetch(url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await r.text();
+    return { status: r.status, body: text ? JSON.parse(text) : null, text, headers: r.headers };
+  };
+  const signIn = async (email, password) => {
+    const r = await call('POST', '/v1/sessions', { body: { email, password, cookie: true } });
+    assert.equal(r.status, 201, r.text);
+    return { cookie: cookieOf(r).pair, csrf: r.body.csrf, r };
+  };
+
+  before(async () => {
+    keyd = await startKeyd({ config: { auth: { backoff_base_ms: 0, rate_per_second: 0 } } });
+    url = keyd.url;
+    token = gatewayToken(keyd.dataDir, 'Clinic', ['clinic.example']);
+    dir = mkdtempSync(join(tmpdir(), 'sealpost-cookie-'));
+    const logo = join(dir, 'logo.svg');
+    writeFileSync(logo, '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"><rect width="10" height="10" fill="#0b6e4f"/></svg>');
+    admin(keyd.dataDir, 'org', 'brand', 'Clinic', '--display-name', 'Clinic Health', '--color', '#0b6e4f', '--logo', logo);
+    const pwFile = join(dir, 'pw');
+    writeFileSync(pwFile, `${PW}\n`);
+    admin(keyd.dataDir, 'user', 'create', '--org', 'Clinic', '--email', 'ada@clinic.example', '--role', 'sender',
+      '--password-file', pwFile);
+    msg = (await api(url, 'POST', '/v1/messages', { from: 'ada@clinic.example', to: ['pat@example.com'] }, token)).body.id;
+    await registerAndActivate(url, keyd.dataDir, msg, 'pat@example.com', PW);
+  });
+
+  after(async () => {
+    await keyd?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('sign-in sets an HttpOnly, SameSite=Strict cookie and answers a CSRF token, never the session token', async () => {
+    const { cookie, csrf, r } = await signIn('pat@example.com', PW);
+    assert.match(cookie, /^sp_session=sps_[A-Za-z0-9_-]{43}$/);
+    const { attrs } = cookieOf(r);
+    for (const a of ['httponly', 'samesite=strict', 'path=/']) assert.ok(attrs.includes(a), `${a} in ${attrs}`);
+    assert.ok(attrs.some((a) => /^max-age=[1-9]\d*$/.test(a)), 'a lifetime');
+    assert.ok(!attrs.includes('secure'), 'no Secure flag on a plain-http development server');
+    assert.equal(r.body.token, undefined);
+    assert.match(csrf, /^spc_[A-Za-z0-9_-]{43}$/);
+    assert.ok(!r.text.includes(cookie.slice('sp_session='.length)), 'the session token is only in the cookie');
+  });
+
+  test('GET /v1/session tells the page who is signed in and its CSRF token', async () => {
+    const pat = await signIn('pat@example.com', PW);
+    let r = await call('GET', '/v1/session', { cookie: pat.cookie });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.body.email, 'pat@example.com');
+    assert.equal(r.body.csrf, pat.csrf);
+    assert.equal(r.body.member, null);
+    assert.equal(r.body.brand, null);
+    const ada = await signIn('ada@clinic.example', PW);
+    r = await call('GET', '/v1/session', { cookie: ada.cookie });
+    assert.deepEqual(r.body.member, { org: 'Clinic', role: 'sender' });
+    assert.equal(r.body.brand.name, 'Clinic Health');
+    assert.equal(r.body.brand.color, '#0b6e4f');
+    assert.match(r.body.brand.logo, /^data:image\/svg\+xml;base64,/);
+    assert.notEqual(ada.csrf, pat.csrf, 'a CSRF token per session');
+    // A bearer session has no CSRF token; no session is 401.
+    const bearer = (await api(url, 'POST', '/v1/sessions', { email: 'pat@example.com', password: PW })).body.token;
+    r = await api(url, 'GET', '/v1/session', undefined, bearer);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.csrf, null);
+    assert.equal((await call('GET', '/v1/session')).status, 401);
+    assert.equal((await call('GET', '/v1/session', { cookie: 'sp_session=sps_' + 'A'.repeat(43) })).status, 401);
+  });
+
+  test('a call signed by the cookie alone is refused: the CSRF token must come with it', async () => {
+    const pat = await signIn('pat@example.com', PW);
+    const ada = await signIn('ada@clinic.example', PW);
+    for (const csrf of [undefined, 'spc_' + 'A'.repeat(43), ada.csrf, pat.csrf.slice(0, -1)]) {
+      const r = await call('PATCH', '/v1/account', { cookie: pat.cookie, csrf, body: { name: 'Mallory' } });
+      assert.equal(r.status, 403, `csrf ${csrf}`);
+      assert.equal(r.body.type, 'https://sealpost.org/problems/csrf');
+      assert.equal((await call('GET', '/v1/account', { cookie: pat.cookie, csrf })).status, 403);
+    }
+    assert.equal((await call('GET', '/v1/account', { cookie: pat.cookie, csrf: pat.csrf })).body.name, 'Test Recipient',
+      'nothing was changed');
+    assert.equal((await call('PATCH', '/v1/account', { cookie: pat.cookie, csrf: pat.csrf, body: { name: 'Pat' } })).status, 204);
+    assert.equal((await call('GET', '/v1/account', { cookie: pat.cookie, csrf: pat.csrf })).body.name, 'Pat');
+    // The management API, the same way.
+    assert.equal((await call('GET', '/v1/messages', { cookie: ada.cookie })).status, 403);
+    const list = await call('GET', '/v1/messages', { cookie: ada.cookie, csrf: ada.csrf });
+    assert.equal(list.status, 200, list.text);
+    assert.deepEqual(list.body.messages.map((m) => m.id), [msg]);
+    // Key release never takes the cookie: it is the envelope's, by bearer token.
+    const k = await call('POST', `/v1/messages/${msg}/key`, { cookie: pat.cookie, csrf: pat.csrf, body: { rcpt: 'pat@example.com' } });
+    assert.equal(k.status, 401);
+    // Cross-origin pages may not send the CSRF header at all.
+    const pre = await fetch(url + '/v1/account', {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'PATCH', 'access-control-request-headers': 'x-csrf-token' },
+    });
+    assert.doesNotMatch(pre.headers.get('access-control-allow-headers') || '', /csrf/i);
+  });
+
+  test('sign-out ends the session and clears the cookie', async () => {
+    const pat = await signIn('pat@example.com', PW);
+    assert.equal((await call('DELETE', '/v1/sessions/current', { cookie: pat.cookie })).status, 403, 'not without CSRF');
+    const r = await call('DELETE', '/v1/sessions/current', { cookie: pat.cookie, csrf: pat.csrf });
+    assert.equal(r.status, 204);
+    const { pair, attrs } = cookieOf(r);
+    assert.equal(pair, 'sp_session=');
+    assert.ok(attrs.includes('max-age=0'));
+    assert.equal((await call('GET', '/v1/session', { cookie: pat.cookie })).status, 401);
+    // Sign out everywhere clears it too.
+    const again = await signIn('pat@example.com', PW);
+    const all = await call('DELETE', '/v1/sessions', { cookie: again.cookie, csrf: again.csrf });
+    assert.equal(all.status, 204);
+    assert.equal(cookieOf(all).pair, 'sp_session=');
   });
 });

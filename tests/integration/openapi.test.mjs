@@ -155,7 +155,7 @@ test('the stable problem types are listed with their statuses', () => {
     'too-large': 413, unauthorized: 401, 'invalid-credentials': 401, 'password-required': 401,
     'account-inactive': 403, forbidden: 403, 'not-found': 404, 'method-not-allowed': 405, 'token-invalid': 400,
     'invalid-answers': 401, 'account-locked': 423, 'too-many-requests': 429, 'message-locked': 403,
-    'message-expired': 410, 'message-recalled': 410, 'confirmation-required': 428, internal: 500,
+    'message-expired': 410, 'message-recalled': 410, 'confirmation-required': 428, csrf: 403, internal: 500,
     unavailable: 503,
   };
   assert.deepEqual(Object.fromEntries([...PROBLEMS].map(([n, p]) => [n, p.status])), expected);
