@@ -38,7 +38,7 @@ static char *notice_text(const sp_msg_info *info, const sp_header *h, const sp_d
 }
 
 static char *notice_html(const sp_msg_info *info, const sp_header *h, const sp_display *d,
-                         const char *notice)
+                         const char *notice, const char *logo_cid)
 {
     const char *colour = d->brand_color ? d->brand_color : "#1f4e79";
     g_autofree char *who =
@@ -46,18 +46,24 @@ static char *notice_html(const sp_msg_info *info, const sp_header *h, const sp_d
     g_autofree char *brand =
         g_markup_escape_text(d->brand_name ? d->brand_name : "Secure message", -1);
     g_autofree char *col = g_markup_escape_text(colour, -1);
+    g_autofree char *logo =
+        logo_cid ? g_strdup_printf("<img src=\"cid:%s\" alt=\"\" height=\"28\" "
+                                   "style=\"height:28px;vertical-align:middle;margin-right:10px\">",
+                                   logo_cid)
+                 : g_strdup("");
     GString *s = g_string_new(NULL);
     g_string_append_printf(
         s,
         "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>%s</title></head>\n"
         "<body style=\"font-family:Arial,Helvetica,sans-serif;color:#1d2330\">\n"
         "<div style=\"max-width:560px;border:1px solid #d0d4da;border-radius:6px\">\n"
-        "<div style=\"background:%s;color:#fff;padding:12px 16px;font-size:18px\">%s</div>\n"
+        "<div style=\"background:%s;color:#fff;padding:12px 16px;font-size:18px\">%s"
+        "<span>%s</span></div>\n"
         "<div style=\"padding:16px\">\n<p><strong>%s</strong> has sent you a secure "
         "message.</p>\n"
         "<p>To read it, open the attached file <strong>" SP_CARRIER_FILENAME
         "</strong> in a web browser",
-        brand, col, brand, who);
+        brand, col, logo, brand, who);
     if (h->access == SP_ACCESS_PASSWORD) {
         g_string_append(s, " and enter the password the sender gave you.</p>\n");
         if (h->hint) {
@@ -173,6 +179,35 @@ static void copy_envelope_headers(GMimeMessage *msg, const sp_msg_info *info, co
     g_mime_object_set_header(GMIME_OBJECT(msg), "X-Sealpost-Id", h->id, NULL);
 }
 
+/* The brand's logo as an inline image part with Content-ID cid, when it is
+ * a PNG or JPEG (mail programs seldom draw SVG, and never data: URIs). */
+static GMimePart *logo_part(const sp_display *d, const char *cid)
+{
+    static const char *const types[] = {"png", "jpeg"};
+    const char *uri = d->brand_logo;
+    for (size_t i = 0; uri && i < G_N_ELEMENTS(types); i++) {
+        g_autofree char *prefix = g_strdup_printf("data:image/%s;base64,", types[i]);
+        if (!g_str_has_prefix(uri, prefix))
+            continue;
+        gsize n = 0;
+        g_autofree guchar *bytes = g_base64_decode(uri + strlen(prefix), &n);
+        if (n == 0)
+            return NULL;
+        GMimePart *p = g_mime_part_new_with_type("image", types[i]);
+        g_mime_part_set_content_id(p, cid);
+        g_mime_object_set_disposition(GMIME_OBJECT(p), GMIME_DISPOSITION_INLINE);
+        g_autofree char *fname = g_strdup_printf("logo.%s", i == 0 ? "png" : "jpg");
+        g_mime_part_set_filename(p, fname);
+        g_mime_part_set_content_encoding(p, GMIME_CONTENT_ENCODING_BASE64);
+        g_autoptr(GMimeStream) mem = g_mime_stream_mem_new_with_buffer((const char *)bytes, n);
+        g_autoptr(GMimeDataWrapper) w =
+            g_mime_data_wrapper_new_with_stream(mem, GMIME_CONTENT_ENCODING_DEFAULT);
+        g_mime_part_set_content(p, w);
+        return p;
+    }
+    return NULL;
+}
+
 bool sp_carrier_write(GMimeStream *out, const sp_msg_info *info, const sp_header *h,
                       const sp_display *d, GMimeStream *envelope, bool crlf, const char *notice,
                       GError **err)
@@ -180,13 +215,24 @@ bool sp_carrier_write(GMimeStream *out, const sp_msg_info *info, const sp_header
     g_autoptr(GMimeMessage) msg = g_mime_message_new(TRUE);
     copy_envelope_headers(msg, info, h, d);
 
+    g_autofree char *cid = g_strdup_printf("logo.%s@sealpost.invalid", h->id);
+    g_autoptr(GMimePart) logo = logo_part(d, cid);
     g_autofree char *text = notice_text(info, h, d, notice);
-    g_autofree char *html = notice_html(info, h, d, notice);
+    g_autofree char *html = notice_html(info, h, d, notice, logo ? cid : NULL);
     g_autoptr(GMimeMultipart) alt = g_mime_multipart_new_with_subtype("alternative");
     g_autoptr(GMimeObject) tp = text_part("plain", text);
     g_autoptr(GMimeObject) hp = text_part("html", html);
     g_mime_multipart_add(alt, tp);
-    g_mime_multipart_add(alt, hp);
+    /* With a logo the HTML goes with its image: multipart/related. */
+    g_autoptr(GMimeMultipart) rel = logo ? g_mime_multipart_new_with_subtype("related") : NULL;
+    if (rel) {
+        g_mime_object_set_content_type_parameter(GMIME_OBJECT(rel), "type", "text/html");
+        g_mime_multipart_add(rel, hp);
+        g_mime_multipart_add(rel, GMIME_OBJECT(logo));
+        g_mime_multipart_add(alt, GMIME_OBJECT(rel));
+    } else {
+        g_mime_multipart_add(alt, hp);
+    }
 
     g_autoptr(GMimePart) att = g_mime_part_new_with_type("text", "html");
     g_mime_object_set_content_type_parameter(GMIME_OBJECT(att), "charset", "utf-8");

@@ -255,6 +255,18 @@ export function outboxFiles(dir) {
 }
 
 let postalMime = null;
+function loadPostalMime() {
+  if (!postalMime) {
+    const mod = require('postal-mime');
+    postalMime = mod.default || mod;
+  }
+}
+
+/** A mail file parsed by postal-mime ({ subject, text, html, attachments, ... }). */
+export async function parseMailFile(path) {
+  loadPostalMime();
+  return postalMime.parse(readFileSync(path));
+}
 
 /**
  * Wait (up to timeoutMs) for a mail to `to` in keyd's outbox that is not in
@@ -262,10 +274,7 @@ let postalMime = null;
  * Returns { path, subject, text, link }.
  */
 export async function waitForMail(dir, to, linkRe, { skip = [], timeoutMs = 10000 } = {}) {
-  if (!postalMime) {
-    const mod = require('postal-mime');
-    postalMime = mod.default || mod;
-  }
+  loadPostalMime();
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     for (const path of outboxFiles(dir).filter((p) => !skip.includes(p)).reverse()) {
@@ -283,15 +292,17 @@ export async function waitForMail(dir, to, linkRe, { skip = [], timeoutMs = 1000
 /**
  * Seal message bytes for the key server with the CLI (`seal --keyserver URL
  * --token-file F --to ADDR...`); returns the envelope's path. opts: to
- * (addresses), security, expires, name.
+ * (addresses), security, expires, name, mail (the whole carrier mail
+ * instead of the envelope file).
  */
 export function sealKeyserver(dir, message, keyserver, tokenFile, opts = {}) {
   if (!SEALPOST) throw new Error('SEALPOST is not set');
   const name = opts.name || `k${Math.random().toString(36).slice(2, 10)}`;
   const msgFile = join(dir, `${name}.eml`);
-  const out = join(dir, `${name}.html`);
+  const out = join(dir, `${name}${opts.mail ? '-carrier.eml' : '.html'}`);
   writeFileSync(msgFile, message);
   const args = ['seal', '--keyserver', keyserver, '--token-file', tokenFile];
+  if (opts.mail) args.push('--mail');
   for (const a of opts.to || []) args.push('--to', a);
   if (opts.security) args.push('--security', opts.security);
   if (opts.expires) args.push('--expires', opts.expires);

@@ -20,7 +20,8 @@ import { writeFileSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  browserSuite, horizontalOverflow, keydAdmin, newPage, openFile, outboxFiles, seal, sealKeyserver, shot, startKeyd,
+  browserSuite, horizontalOverflow, keydAdmin, newPage, openFile, outboxFiles, parseMailFile, seal, sealKeyserver, shot,
+  startKeyd,
   unlock, waitForMail,
 } from './helpers.mjs';
 import * as mail from './mail.mjs';
@@ -445,12 +446,12 @@ test('wrong passwords: backoff, then the account is locked for minutes', async (
   await rec.done();
 });
 
-test("the organisation's brand is on the envelope (name, colour, sanitised SVG logo)", async () => {
+test("the organisation's brand is on the envelope, the carrier mail and keyd's /open page", async () => {
   const svg = join(keyd.dir, 'logo.svg');
   writeFileSync(svg, "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 8 8' width='32' height='32' " +
     "onload='alert(1)'><circle cx='4' cy='4' r='4' fill='#f5c518'/></svg>");
   keydAdmin(keyd.dir, 'org', 'brand', 'example', '--display-name', 'Example Clinic', '--color', '#0b6e4f',
-    '--logo', svg);
+    '--logo', svg, '--notice', 'Questions? Call the clinic on 555 0100.');
   const env = sealed();
   const rec = await page();
   const p = rec.page;
@@ -463,6 +464,29 @@ test("the organisation's brand is on the envelope (name, colour, sanitised SVG l
   assert.match(await logo.getAttribute('src'), /^data:image\/svg\+xml;base64,/);
   assert.ok(await logo.evaluate((img) => img.complete && img.naturalWidth > 0), 'the logo is drawn');
   await shot(p, 'ks-brand');
+
+  // The carrier mail as a mail program shows its HTML part: the brand's
+  // name on a band of its colour, and the organisation's notice.
+  const carrier = await parseMailFile(sealed({ mail: true }));
+  assert.ok(carrier.html, 'the carrier has an HTML part');
+  assert.ok(carrier.attachments.some((a) => a.filename === 'securemessage.html'), 'with the envelope attached');
+  assert.match(carrier.text, /through Example Clinic/);
+  const m = await suite.browser.newContext({ javaScriptEnabled: false });
+  const mp = await m.newPage();
+  await mp.route('**/*', (route) => route.abort());
+  await mp.setContent(carrier.html);
+  const head = mp.getByText('Example Clinic', { exact: true }).first();
+  assert.equal(await head.evaluate((e) => getComputedStyle(e).backgroundColor), 'rgb(11, 110, 79)');
+  assert.equal(await mp.getByText('Questions? Call the clinic on 555 0100.').count(), 1);
+  await shot(mp, 'ks-brand-carrier');
+  await m.close();
+
+  // keyd's /open page takes the look of the envelope opened in it.
+  await p.goto(`${keyd.url}/open`);
+  await p.locator('#sp-file').setInputFiles(env);
+  await p.locator('.sp-brand-name', { hasText: 'Example Clinic' }).waitFor();
+  assert.equal(await p.locator('.sp-band').evaluate((e) => getComputedStyle(e).backgroundColor), 'rgb(11, 110, 79)');
+  await shot(p, 'ks-brand-open');
   await rec.done();
 });
 

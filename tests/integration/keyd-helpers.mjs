@@ -172,7 +172,8 @@ export function gatewayToken(dataDir, org, domains) {
 }
 
 let PostalMime;
-async function parseMail(raw) {
+/** A raw mail parsed by postal-mime ({ subject, text, html, attachments, ... }). */
+export async function parseMail(raw) {
   if (!PostalMime) {
     const entry = join(REPO, 'web', 'node_modules', 'postal-mime', 'src', 'postal-mime.js');
     if (!existsSync(entry)) throw new Error('web/node_modules is missing (cd web && npm ci)');

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { admin, adminRun, api, gatewayToken, latestMail, outbox, registerAndActivate, startKeyd } from './keyd-helpers.mjs';
+import { admin, adminRun, api, gatewayToken, latestMail, outbox, parseMail, registerAndActivate, startKeyd } from './keyd-helpers.mjs';
 
 const PW = 'a long enough passphrase 1';
 const AGENT = 'Mozilla/5.0 (sealpost test browser)';
@@ -308,6 +308,27 @@ describe('message management', () => {
     assert.match(envelope, /"color":"#0b6e4f"/);
     assert.match(envelope, /"logo":"data:image\/svg\+xml;base64,/);
     assert.match(carrier.replace(/=\r?\n/g, ''), /Questions\? Call the clinic on 555 0100\./);
+    // Mail programs do not draw SVG: an SVG logo stays off the carrier.
+    assert.doesNotMatch(carrier, /multipart\/related/);
+
+    // A PNG logo is in the carrier's HTML as an inline image (cid:).
+    const png = join(dir, 'logo.png');
+    writeFileSync(png, Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64'));
+    r = adminRun(keyd.dataDir, 'org', 'brand', 'Clinic', '--logo', png);
+    assert.equal(r.code, 0, r.err);
+    const out2 = join(dir, 'brand-png.eml');
+    const again = spawnSync(process.env.SEALPOST, ['seal', '--keyserver', url, '--token-file', tokFile, '--mail',
+      '-o', out2, msg], { encoding: 'utf8' });
+    assert.equal(again.status, 0, again.stderr);
+    const mail = await parseMail(readFileSync(out2));
+    const img = mail.attachments.find((a) => a.mimeType === 'image/png');
+    assert.ok(img, 'the logo is a part of the carrier');
+    assert.equal(img.disposition, 'inline');
+    assert.deepEqual(Buffer.from(img.content), readFileSync(png));
+    const cid = img.contentId.replace(/^<|>$/g, '');
+    assert.ok(mail.html.includes(`src="cid:${cid}"`), 'the HTML shows it by its Content-ID');
+    assert.ok(mail.attachments.some((a) => a.filename === 'securemessage.html'), 'the envelope is still attached');
+    assert.equal(spawnSync(process.env.SEALPOST, ['inspect', out2]).status, 0, 'and still found by inspect');
   });
 
   test('every change is in the audit chain, with who made it', async () => {
