@@ -12,6 +12,7 @@ void api_message_create(ks_req *r);
 void api_message_status(ks_req *r);
 void api_key_release(ks_req *r);
 void api_brand_get(ks_req *r);
+void api_message_brand(ks_req *r);
 /* The receipts thread pool's function (data: a queued read receipt). */
 void api_receipt_send(gpointer data, gpointer user);
 /* api_manage.c: senders and org admins */

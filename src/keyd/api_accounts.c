@@ -26,13 +26,17 @@ static void reply_token_invalid(ks_req *r)
                   "Ask for a new one.");
 }
 
-/* Mail a link with a fresh token; false (reply set) on failure. */
+/* Mail a link with a fresh token; false (reply set) on failure. With the
+ * message (msg_id) that led here, the page the link opens shows the brand
+ * of that message's organisation. */
 static bool mail_link(ks_req *r, ks_mail_kind kind, const char *to, const char *name,
-                      const char *page, const char *token, const ks_brand *brand)
+                      const char *page, const char *token, const ks_brand *brand,
+                      const char *msg_id)
 {
     ks_server *srv = req_server(r);
     g_autoptr(GError) err = NULL;
-    char *link = g_strdup_printf("%s/%s#token=%s", srv->cfg->public_url, page, token);
+    char *link = g_strdup_printf("%s/%s#token=%s%s%s", srv->cfg->public_url, page, token,
+                                 msg_id ? "&m=" : "", msg_id ? msg_id : "");
     bool ok = ks_mailer_send(srv->mailer, kind, to, name, link, brand, &err);
     sodium_memzero(link, strlen(link));
     g_free(link);
@@ -46,7 +50,8 @@ static bool mail_link(ks_req *r, ks_mail_kind kind, const char *to, const char *
 }
 
 /* A reset token for an active account, mailed with kind. */
-static bool send_reset(ks_req *r, const store_account *a, ks_mail_kind kind, const ks_brand *brand)
+static bool send_reset(ks_req *r, const store_account *a, ks_mail_kind kind, const ks_brand *brand,
+                       const char *msg_id)
 {
     ks_server *srv = req_server(r);
     g_autoptr(GError) err = NULL;
@@ -57,7 +62,7 @@ static bool send_reset(ks_req *r, const store_account *a, ks_mail_kind kind, con
     if (!ok)
         reply_unavailable(r, err);
     else
-        ok = mail_link(r, kind, a->email, a->name, "reset", token, brand);
+        ok = mail_link(r, kind, a->email, a->name, "reset", token, brand, msg_id);
     sodium_memzero(token, strlen(token));
     g_free(token);
     return ok;
@@ -176,7 +181,7 @@ void api_account_register(ks_req *r)
     if (!ok)
         reply_unavailable(r, err);
     else if (state == 1)
-        ok = mail_link(r, KS_MAIL_ACTIVATE, email, name, "activate", token, &brand);
+        ok = mail_link(r, KS_MAIL_ACTIVATE, email, name, "activate", token, &brand, m.id);
     else {
         /* Already active: the owner learns it by mail, the caller learns
          * nothing. */
@@ -186,7 +191,7 @@ void api_account_register(ks_req *r)
         if (!ok)
             reply_unavailable(r, err);
         else
-            ok = send_reset(r, &a, KS_MAIL_ALREADY_ACTIVE, &brand);
+            ok = send_reset(r, &a, KS_MAIL_ALREADY_ACTIVE, &brand, m.id);
         store_account_clear(&a);
     }
     sodium_memzero(token, strlen(token));
@@ -240,24 +245,34 @@ void api_reset_request(ks_req *r)
     json_t *body = api_limited_body(r, &f);
     if (!body)
         return;
-    fields_only(&f, "email", NULL);
+    fields_only(&f, "email", "message", NULL);
     g_autofree char *email = fields_addr(&f, "email", true);
+    /* Optionally the message being opened: the mail and the page then
+     * carry its organisation's brand. */
+    g_autofree char *msg_id = g_strdup(fields_str(&f, "message", false, 1, 64));
     json_decref(body);
     if (f.failed)
         return;
     store_account a = {0};
+    store_message m = {0};
     int found = store_account_get(srv->st, email, &a, &err);
-    bool ok = found >= 0;
-    if (!ok)
+    int of_msg = found == 1 && a.status == ACCOUNT_ACTIVE && msg_id
+                     ? store_message_for_rcpt(srv->st, msg_id, email, &m, &err)
+                     : 0;
+    bool ok = found >= 0 && of_msg >= 0;
+    if (!ok) {
         reply_unavailable(r, err);
-    else if (found && a.status == ACCOUNT_ACTIVE)
-        ok = send_reset(r, &a, KS_MAIL_RESET, NULL);
+    } else if (found && a.status == ACCOUNT_ACTIVE) {
+        ks_brand brand = {m.org_display ? m.org_display : m.org_name, m.org_color};
+        ok = send_reset(r, &a, KS_MAIL_RESET, of_msg ? &brand : NULL, of_msg ? m.id : NULL);
+    }
     if (ok) {
         ks_audit_event ev = {"account.reset.request", email, email, req_ip(r), NULL};
         if (!store_audit_append(srv->st, &ev, &err))
             g_warning("audit: %s", err->message);
         reply_json(r, 202, json_pack("{s:s}", "status", "sent"));
     }
+    store_message_clear(&m);
     store_account_clear(&a);
 }
 

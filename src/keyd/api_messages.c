@@ -485,6 +485,35 @@ void api_key_release(ks_req *r)
     store_message_clear(&m);
 }
 
+/* GET /v1/messages/{id}/brand: the brand of the organisation that sent
+ * the message, for keyd's pages reached from it (the activation and reset
+ * links carry the id). A brand is public (it is on every carrier mail);
+ * the id is 128 random bits, so this lists nothing. */
+void api_message_brand(ks_req *r)
+{
+    ks_server *srv = req_server(r);
+    g_autoptr(GError) err = NULL;
+    if (!api_rate_ok(r))
+        return;
+    store_message m = {0};
+    store_brand b = {0};
+    int found = store_message_get(srv->st, req_param(r, 0), &m, NULL, &err);
+    int has_brand = found == 1 ? store_brand_get(srv->st, m.org_id, &b, &err) : found;
+    if (has_brand < 0)
+        reply_unavailable(r, err);
+    else if (has_brand == 0)
+        reply_not_found(r);
+    else {
+        json_t *out = api_brand_json(m.org_name, &b);
+        json_object_del(out, "org");
+        json_object_del(out, "notice");
+        json_object_del(out, "version");
+        reply_json(r, 200, out);
+    }
+    store_brand_clear(&b);
+    store_message_clear(&m);
+}
+
 /* GET /v1/brand: the gateway token's organisation's brand, for the
  * outside of its envelopes and its carrier mails (gateways cache it; the
  * version changes with every change). */

@@ -11,6 +11,7 @@ const ks_route ks_routes[] = {
     {"POST", "/v1/messages/{id}/key", api_key_release, 0},
     {"GET", "/v1/messages", api_messages_list, 0},
     {"GET", "/v1/brand", api_brand_get, 0},
+    {"GET", "/v1/messages/{id}/brand", api_message_brand, 0},
     {"GET", "/v1/messages/{id}", api_message_get, 0},
     {"POST", "/v1/messages/{id}/lock", api_message_lock, 0},
     {"POST", "/v1/messages/{id}/unlock", api_message_unlock, 0},

@@ -161,7 +161,8 @@ test('register in the envelope, activate from the mail, sign in, read', async ()
   await p.getByText('Your account is not active yet').waitFor();
 
   // The activation mail links to keyd's /activate page with the token in the fragment.
-  const m = await waitForMail(keyd.dir, BOB, /https?:\/\/\S+\/activate#token=spa_[A-Za-z0-9_-]+/, { skip });
+  // The link also names the message (&m=), so the page wears its sender's brand.
+  const m = await waitForMail(keyd.dir, BOB, /https?:\/\/\S+\/activate#token=spa_[A-Za-z0-9_-]+&m=[A-Za-z0-9_-]+/, { skip });
   activationLink = m.link;
   assert.ok(m.link.startsWith(`${keyd.url}/activate#token=`), m.link);
   const act = await rec.context.newPage();
@@ -170,6 +171,7 @@ test('register in the envelope, activate from the mail, sign in, read', async ()
   assert.match(csp, /default-src 'none'/);
   assert.match(csp, /connect-src 'self'/);
   assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+  await act.locator('.sp-brand-name', { hasText: 'example' }).waitFor();
   await button(act, 'Activate account').click();
   await act.getByText('Your account is active').waitFor();
   assert.match(await act.locator('main').innerText(), /Go back to your secure message and sign in/);
@@ -345,9 +347,11 @@ test('forgotten password: mailed link, keyd /reset page, questions, new password
   await p.getByText(/check your inbox/i).first().waitFor();
   assert.match(await text(p, '.sp-ks-inbox'), /link to choose a new password/);
 
-  const m = await waitForMail(keyd.dir, BOB, /https?:\/\/\S+\/reset#token=spr_[A-Za-z0-9_-]+/, { skip });
+  // Asked for from the envelope: the link names the message, for its brand.
+  const m = await waitForMail(keyd.dir, BOB, /https?:\/\/\S+\/reset#token=spr_[A-Za-z0-9_-]+&m=[A-Za-z0-9_-]+/, { skip });
   const rs = await rec.context.newPage();
   const resp = await rs.goto(m.link);
+  await rs.locator('.sp-brand-name', { hasText: 'example' }).waitFor();
   assert.match(resp.headers()['content-security-policy'] || '', /connect-src 'self'/);
   // One answer field per question, labelled by the question itself.
   await label(rs, 'What was the name of your first pet?').fill('rex'); // answers ignore case
@@ -476,7 +480,7 @@ test("the organisation's brand is on the envelope, the carrier mail and keyd's /
   await mp.route('**/*', (route) => route.abort());
   await mp.setContent(carrier.html);
   const head = mp.getByText('Example Clinic', { exact: true }).first();
-  assert.equal(await head.evaluate((e) => getComputedStyle(e).backgroundColor), 'rgb(11, 110, 79)');
+  assert.equal(await head.evaluate((e) => getComputedStyle(e.closest('div')).backgroundColor), 'rgb(11, 110, 79)');
   assert.equal(await mp.getByText('Questions? Call the clinic on 555 0100.').count(), 1);
   await shot(mp, 'ks-brand-carrier');
   await m.close();

@@ -220,6 +220,9 @@ export async function latestMail(dataDir, to, { skip = [], timeoutMs = 5000 } = 
   }
 }
 
+/** The token of a mailed link (its fragment is #token=...&m=...). */
+export const tokenOf = (link) => new URLSearchParams(new URL(link).hash.slice(1)).get('token');
+
 /** POST/GET JSON to keyd; returns { status, body, headers }. */
 export async function api(url, method, path, body, token) {
   const headers = {};

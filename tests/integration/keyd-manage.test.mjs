@@ -289,6 +289,23 @@ describe('message management', () => {
     // The envelope's status shows the brand to recipients.
     const st = await api(url, 'GET', `/v1/messages/${m1}/status?rcpt=pat%40example.com`);
     assert.deepEqual(st.body.brand, { name: 'Example Clinic', color: '#0b6e4f' });
+    // keyd's pages reached from a message (the mailed links carry its id) ask for it.
+    const mb = await api(url, 'GET', `/v1/messages/${m1}/brand`);
+    assert.equal(mb.status, 200, mb.text);
+    assert.deepEqual(Object.keys(mb.body).sort(), ['color', 'logo', 'name']);
+    assert.equal(mb.body.name, 'Example Clinic');
+    assert.equal(mb.headers.get('access-control-allow-origin'), '*');
+    assert.equal((await api(url, 'GET', '/v1/messages/AAAAAAAAAAAAAAAAAAAAAA/brand')).status, 404);
+    // A reset asked for from a message: its mail and its link carry the brand.
+    const skip = outbox(keyd.dataDir).map((x) => x.path);
+    assert.equal((await api(url, 'POST', '/v1/accounts/reset', { email: 'pat@example.com', message: m1 })).status, 202);
+    const rm = await latestMail(keyd.dataDir, 'pat@example.com', { skip });
+    assert.match(rm.link, new RegExp(`/reset#token=spr_[A-Za-z0-9_-]+&m=${m1}$`));
+    assert.match(rm.text + rm.subject, /Example Clinic/);
+    // Without a message (or with one not sent to that address) the link is plain.
+    const skip2 = outbox(keyd.dataDir).map((x) => x.path);
+    assert.equal((await api(url, 'POST', '/v1/accounts/reset', { email: 'pat@example.com', message: 'AAAAAAAAAAAAAAAAAAAAAA' })).status, 202);
+    assert.match((await latestMail(keyd.dataDir, 'pat@example.com', { skip: skip2 })).link, /#token=spr_[A-Za-z0-9_-]+$/);
 
     // sealpost seal --keyserver puts it on the envelope and the carrier.
     const tokFile = join(dir, 'gw.token');

@@ -429,8 +429,9 @@ describe('the running server', () => {
     });
     assert.equal(reg.status, 202);
     const mail = await latestMail(keyd.dataDir, PATIENT, { skip });
-    const spa = mail.link.match(/\/activate#token=(spa_[A-Za-z0-9_-]{43})$/);
-    assert.ok(spa, `activation link ${mail.link} is {public_url}/activate#token=spa_…`);
+    const spa = mail.link.match(/\/activate#token=(spa_[A-Za-z0-9_-]{43})&m=([A-Za-z0-9_-]+)$/);
+    assert.ok(spa, `activation link ${mail.link} is {public_url}/activate#token=spa_…&m=ID`);
+    assert.equal(spa[2], id, 'the link names the message');
     const act = await call('POST /v1/accounts/activate', { body: { token: spa[1] } });
     assert.equal(act.status, 200);
     assert.equal((await call('POST /v1/accounts/activate', { body: { token: spa[1] } })).body.type, PROBLEMS.get('token-invalid').uri);

@@ -147,9 +147,10 @@ export class KeyServer {
     return out;
   }
 
-  /** POST /v1/accounts/reset { email }: mails a reset link to an active account. */
-  requestReset(email) {
-    return this.call('POST', '/v1/accounts/reset', { body: { email } });
+  /** POST /v1/accounts/reset { email, message? }: mails a reset link to an
+   * active account (with the message being opened, in its sender's brand). */
+  requestReset(email, message) {
+    return this.call('POST', '/v1/accounts/reset', { body: message ? { email, message } : { email } });
   }
 
   /** POST /v1/accounts/reset/questions { token } -> { email, questions }. */

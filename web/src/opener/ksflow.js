@@ -442,7 +442,7 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
       ? linkButton('Send the link again', async () => {
           setBusy(true, 'Sending…');
           try {
-            await ks.requestReset(email);
+            await ks.requestReset(email, id);
             setBusy(false, 'We have sent the link again.');
           } catch (e) {
             setBusy(false);
@@ -602,7 +602,7 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
       errorSlot.replaceChildren();
       setBusy(true, 'Sending a link to choose a new password…');
       try {
-        await ks.requestReset(email);
+        await ks.requestReset(email, id);
       } catch (e) {
         setBusy(false);
         errorSlot.replaceChildren(errorFor(e));

@@ -14,7 +14,7 @@
 
 import { h, replace, icon, ICONS } from '../opener/dom.js';
 import { KeyServer, describeKeyServerError } from '../opener/keyserver.js';
-import { alertBox, busySetter, field, statusLine } from '../opener/ui.js';
+import { alertBox, brandBand, busySetter, field, statusLine } from '../opener/ui.js';
 
 const ks = new KeyServer(location.origin);
 const card = document.getElementById('sp-card');
@@ -216,5 +216,34 @@ async function resetPage() {
   (answers[0] ? answers[0].input : fPw.input).focus();
 }
 
+/**
+ * The link of a mail sent about a message carries its id (#token=...&m=ID):
+ * the band then shows the brand of the organisation that sent it, as its
+ * envelope and mail did. Read before the fragment is dropped; without it,
+ * or if the brand cannot be had, the plain band stays.
+ */
+async function showBrand(id) {
+  if (!id || !/^[A-Za-z0-9_-]{16,64}$/.test(id)) return;
+  let b;
+  try {
+    b = await ks.call('GET', `/v1/messages/${id}/brand`);
+  } catch {
+    return;
+  }
+  const band = document.querySelector('header.sp-band');
+  if (!band || !b || typeof b.name !== 'string') return;
+  band.replaceWith(
+    brandBand(
+      {
+        brandName: b.name,
+        brandColor: typeof b.color === 'string' && /^#[0-9a-fA-F]{6}$/.test(b.color) ? b.color : undefined,
+        brandLogo: typeof b.logo === 'string' && /^data:image\/(png|jpeg|svg\+xml);base64,/.test(b.logo) ? b.logo : undefined,
+      },
+      'Secure messages',
+    ),
+  );
+}
+
+showBrand(new URLSearchParams(location.hash.slice(1)).get('m'));
 if (card && card.dataset.page === 'activate') activatePage();
 else if (card && card.dataset.page === 'reset') resetPage();
