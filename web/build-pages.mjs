@@ -1,13 +1,17 @@
 #!/usr/bin/env node
 // build-pages.mjs - build the pages sealpost-keyd serves itself: the landing
-// page, /activate and /reset (the links it mails), and /open (open an
-// envelope file in the page, with the opener's own modules).
+// page, /activate and /reset (the links it mails), /open (open an
+// envelope file in the page, with the opener's own modules), and the
+// signed-in pages: /signin, /forgot, /account (the recipient portal) and
+// /messages (the console of senders and administrators).
 //
 // Usage: node web/build-pages.mjs OUTDIR   (any cwd; OUTDIR relative to it)
 //
 // Writes OUTDIR/pages/: index.html, activate.html, reset.html, open.html,
+// signin.html, forgot.html, account-portal.html, console.html,
 // assets/pages.css (opener.css + pages.css), assets/account.js (activate,
-// reset), assets/open.js (the opener bundle for /open); and
+// reset), assets/open.js (the opener bundle for /open), assets/portal.js
+// (signin, forgot, account), assets/console.js (messages); and
 // OUTDIR/keyd-pages.json, the table scripts/embed-keyd-web.py embeds:
 //   [{ "path": URL path, "file": path under OUTDIR/pages,
 //      "content_type": ..., "csp": policy for HTML pages or null }, ...]
@@ -61,12 +65,19 @@ const PAGES = [
   { path: '/activate', file: 'activate.html', csp: CSP.account, script: '/assets/account.js' },
   { path: '/reset', file: 'reset.html', csp: CSP.account, script: '/assets/account.js' },
   { path: '/open', file: 'open.html', csp: CSP.open, script: '/assets/open.js' },
+  // Signed in by keyd's session cookie; the same policy as the account pages.
+  { path: '/signin', file: 'signin.html', csp: CSP.account, script: '/assets/portal.js' },
+  { path: '/forgot', file: 'forgot.html', csp: CSP.account, script: '/assets/portal.js' },
+  { path: '/account', file: 'account-portal.html', csp: CSP.account, script: '/assets/portal.js' },
+  { path: '/messages', file: 'console.html', csp: CSP.account, script: '/assets/console.js' },
 ];
 
 const assets = {
   'assets/pages.css': { type: 'text/css; charset=utf-8', text: await minifyCss(join(OPENER_SRC, 'opener.css'), join(src, 'pages.css')) },
   'assets/account.js': { type: 'text/javascript; charset=utf-8', text: await bundle(join(src, 'account.js')) },
   'assets/open.js': { type: 'text/javascript; charset=utf-8', text: await bundle(join(src, 'open.js')) },
+  'assets/portal.js': { type: 'text/javascript; charset=utf-8', text: await bundle(join(src, 'portal.js')) },
+  'assets/console.js': { type: 'text/javascript; charset=utf-8', text: await bundle(join(src, 'console.js')) },
 };
 
 const manifest = [];

@@ -589,7 +589,7 @@ describe('the running server', () => {
     assert.match((await call('GET /healthz')).text, /^ok\s*$/);
     assert.match((await call('GET /readyz')).text, /^ready\s*$/);
     assert.match((await call('GET /metrics')).text, /^# (HELP|TYPE) /m);
-    for (const key of ['GET /', 'GET /open', 'GET /activate', 'GET /reset']) {
+    for (const key of ['GET /', 'GET /open', 'GET /activate', 'GET /reset', 'GET /signin', 'GET /forgot', 'GET /account', 'GET /messages']) {
       const r = await call(key);
       assert.equal(r.status, 200, key);
       assert.match(r.text, /<html/i, key);

@@ -37,6 +37,66 @@ function retryAfterOf(problem, res) {
 
 const str = (v) => (typeof v === 'string' ? v : undefined);
 
+/**
+ * One JSON call: fetch url with method, opts.body (sent as JSON),
+ * opts.headers (added), opts.credentials ('omit' for the envelope, whose
+ * credentials travel only in headers; 'same-origin' for keyd's own pages
+ * and their cookie) and opts.origin (named in network errors). Uncached,
+ * no referrer, no redirects, 30 s at most. Returns the parsed JSON object
+ * (null for 204); throws KeyServerError.
+ */
+export async function apiFetch(url, method, opts = {}) {
+  const headers = { Accept: 'application/json, application/problem+json', ...opts.headers };
+  if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), TIMEOUT_MS);
+  let res;
+  let text;
+  try {
+    res = await fetch(url, {
+      method,
+      headers,
+      body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
+      mode: 'cors',
+      credentials: opts.credentials || 'omit',
+      cache: 'no-store',
+      redirect: 'error',
+      referrerPolicy: 'no-referrer',
+      signal: ctl.signal,
+    });
+    text = await res.text();
+  } catch {
+    throw new KeyServerError(ctl.signal.aborted ? 'timeout' : 'network', opts.origin ? { origin: opts.origin } : {});
+  } finally {
+    clearTimeout(timer);
+  }
+  let data = null;
+  if (text) {
+    try {
+      data = JSON.parse(text);
+    } catch {
+      data = null;
+    }
+  }
+  if (res.ok) {
+    if (res.status === 204) return null;
+    if (typeof data !== 'object' || data === null || Array.isArray(data))
+      throw new KeyServerError('bad-answer', { status: res.status, detail: 'the answer is not a JSON object' });
+    return data;
+  }
+  const p = typeof data === 'object' && data !== null ? data : {};
+  const m = PROBLEM.exec(str(p.type) || '');
+  throw new KeyServerError(m ? m[1] : `http-${res.status}`, {
+    status: res.status,
+    title: str(p.title),
+    detail: str(p.detail),
+    field: str(p.field),
+    reason: str(p.reason),
+    expires: str(p.expires),
+    retryAfter: retryAfterOf(p, res),
+  });
+}
+
 export class KeyServer {
   /** base: the key server's public URL (an envelope's keyAccess.url). */
   constructor(base) {
@@ -54,56 +114,8 @@ export class KeyServer {
   async call(method, path, opts = {}) {
     const url = new URL(this.base + path);
     for (const [k, v] of Object.entries(opts.query || {})) url.searchParams.set(k, v);
-    const headers = { Accept: 'application/json, application/problem+json' };
-    if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
-    if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
-    const ctl = new AbortController();
-    const timer = setTimeout(() => ctl.abort(), TIMEOUT_MS);
-    let res;
-    let text;
-    try {
-      res = await fetch(url.href, {
-        method,
-        headers,
-        body: opts.body !== undefined ? JSON.stringify(opts.body) : undefined,
-        mode: 'cors',
-        credentials: 'omit',
-        cache: 'no-store',
-        redirect: 'error',
-        referrerPolicy: 'no-referrer',
-        signal: ctl.signal,
-      });
-      text = await res.text();
-    } catch {
-      throw new KeyServerError(ctl.signal.aborted ? 'timeout' : 'network', { origin: this.origin });
-    } finally {
-      clearTimeout(timer);
-    }
-    let data = null;
-    if (text) {
-      try {
-        data = JSON.parse(text);
-      } catch {
-        data = null;
-      }
-    }
-    if (res.ok) {
-      if (res.status === 204) return null;
-      if (typeof data !== 'object' || data === null || Array.isArray(data))
-        throw new KeyServerError('bad-answer', { status: res.status, detail: 'the answer is not a JSON object' });
-      return data;
-    }
-    const p = typeof data === 'object' && data !== null ? data : {};
-    const m = PROBLEM.exec(str(p.type) || '');
-    throw new KeyServerError(m ? m[1] : `http-${res.status}`, {
-      status: res.status,
-      title: str(p.title),
-      detail: str(p.detail),
-      field: str(p.field),
-      reason: str(p.reason),
-      expires: str(p.expires),
-      retryAfter: retryAfterOf(p, res),
-    });
+    const headers = opts.token ? { Authorization: `Bearer ${opts.token}` } : {};
+    return apiFetch(url.href, method, { body: opts.body, headers, credentials: 'omit', origin: this.origin });
   }
 
   /** GET /v1/messages/{id}/status?rcpt= (no authentication). */
