@@ -94,6 +94,11 @@ int api_session_any(ks_req *r, store_session *out, uint8_t h[KS_HASH_LEN], GErro
 /* Set the session cookie to token for max_age seconds (HttpOnly,
  * SameSite=Strict, Secure when the public URL is https); NULL clears it. */
 void api_cookie_set(ks_req *r, const char *token, gint64 max_age);
+/* A cookie session is renewed while in use: when less than half its
+ * lifetime ([auth] session_seconds) is left it gets a whole one again (and
+ * the cookie with it), up to this long after sign-in. */
+#define KS_COOKIE_MAX_SECONDS (12 * 3600)
+void api_cookie_renew(ks_req *r, store_session *s, const uint8_t h[KS_HASH_LEN]);
 /* Clear the session cookie when the request was signed in by it. */
 void api_cookie_end(ks_req *r);
 /* The brand of an organisation as the API shows it (org, name, color,

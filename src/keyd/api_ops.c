@@ -235,6 +235,25 @@ const char *api_message_state(const store_message *m, gint64 now)
     return "active";
 }
 
+void api_cookie_renew(ks_req *r, store_session *s, const uint8_t h[KS_HASH_LEN])
+{
+    ks_server *srv = req_server(r);
+    gint64 now = api_now(), life = srv->cfg->session_seconds;
+    gint64 until = MIN(now + life, s->created + KS_COOKIE_MAX_SECONDS);
+    bool cookie;
+    const char *token = api_session_token(r, &cookie);
+    if (!cookie || s->expires - now >= life / 2 || until <= s->expires)
+        return;
+    g_autoptr(GError) err = NULL;
+    if (!store_session_extend(srv->st, h, until, &err)) {
+        g_warning("session renewal: %s", err->message);
+        return; /* it still lasts until it would have ended anyway */
+    }
+    cache_drop(srv->sessions, h, KS_HASH_LEN);
+    s->expires = until;
+    api_cookie_set(r, token, until - now);
+}
+
 int api_signed_in(ks_req *r, store_session *out, uint8_t hash[KS_HASH_LEN], const char *detail)
 {
     g_autoptr(GError) err = NULL;
@@ -254,8 +273,11 @@ int api_signed_in(ks_req *r, store_session *out, uint8_t hash[KS_HASH_LEN], cons
         reply_problem(r, 403, "csrf", "Request refused", NULL,
                       "A request signed in by the session cookie must carry the page's "
                       "X-CSRF-Token header. Reload the page and try again.");
-    } else if (hash) {
-        memcpy(hash, h, KS_HASH_LEN);
+    } else {
+        if (cookie)
+            api_cookie_renew(r, out, h);
+        if (hash)
+            memcpy(hash, h, KS_HASH_LEN);
     }
     return found == 1;
 }

@@ -249,6 +249,7 @@ void api_session_get(ks_req *r)
         return reply_problem(r, 401, "unauthorized", "Authentication required", NULL,
                              "Sign in first.");
     }
+    api_cookie_renew(r, &s, h);
     store_account a = {0};
     store_member mem = {0};
     store_brand b = {0};

@@ -67,7 +67,7 @@ typedef struct {
     gint64 account_id;
     char *email;
     store_session_method method;
-    gint64 expires;
+    gint64 created, expires;
 } store_session;
 
 typedef struct {
@@ -355,6 +355,8 @@ bool store_failures_clear(store *s, const char *email, const ks_audit_event *ev,
 bool store_session_create(store *s, gint64 account_id, const uint8_t hash[KS_HASH_LEN],
                           store_session_method method, gint64 expires, const ks_audit_event *ev,
                           GError **err);
+/* A new expiry for a live session (the portal's sliding sign-in). */
+bool store_session_extend(store *s, const uint8_t hash[KS_HASH_LEN], gint64 expires, GError **err);
 int store_session_get(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, store_session *out,
                       GError **err);
 bool store_session_delete(store *s, const uint8_t hash[KS_HASH_LEN], const ks_audit_event *ev,

@@ -472,7 +472,8 @@ int store_session_get(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, sto
     if (!c)
         return -1;
     sqlite3_stmt *st = sq_prep(c,
-                               "SELECT s.account_id, a.email, s.method, s.expires FROM sessions s"
+                               "SELECT s.account_id, a.email, s.method, s.expires, s.created"
+                               " FROM sessions s"
                                " JOIN accounts a ON a.id = s.account_id"
                                " WHERE s.hash = ? AND s.expires > ? AND a.status = 1",
                                err);
@@ -486,11 +487,25 @@ int store_session_get(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, sto
             out->email = sq_col_text(st, 1);
             out->method = sqlite3_column_int(st, 2) == 1 ? SESSION_DEVICE : SESSION_PASSWORD;
             out->expires = sqlite3_column_int64(st, 3);
+            out->created = sqlite3_column_int64(st, 4);
         }
         sqlite3_reset(st);
     }
     sq_conn_put(s, c);
     return r;
+}
+
+bool store_session_extend(store *s, const uint8_t hash[KS_HASH_LEN], gint64 expires, GError **err)
+{
+    WRITE_TX(s, err, NULL, {
+        sqlite3_stmt *st = sq_prep(c, "UPDATE sessions SET expires = ? WHERE hash = ?", err);
+        ok = st != NULL;
+        if (ok) {
+            sqlite3_bind_int64(st, 1, expires);
+            sq_bind_blob(st, 2, hash, KS_HASH_LEN);
+            ok = sq_step_done(c, st, err);
+        }
+    });
 }
 
 bool store_session_delete(store *s, const uint8_t hash[KS_HASH_LEN], const ks_audit_event *ev,

@@ -280,3 +280,45 @@ describe('cookie sessions of the portal pages', () => {
     assert.equal(cookieOf(all).pair, 'sp_session=');
   });
 });
+
+// A console left open while its user works stays signed in: a cookie
+// session used in the second half of its life gets a whole one again. A
+// bearer session (the envelope's) never does.
+describe('cookie sessions are renewed while in use', () => {
+  let keyd, url;
+  before(async () => {
+    keyd = await startKeyd({ config: { auth: { backoff_base_ms: 0, rate_per_second: 0, session_seconds: 30 } } });
+    url = keyd.url;
+    const token = gatewayToken(keyd.dataDir, 'Clinic', ['clinic.example']);
+    const id = (await api(url, 'POST', '/v1/messages', { from: 'ada@clinic.example', to: ['pat@example.com'] }, token)).body.id;
+    await registerAndActivate(url, keyd.dataDir, id, 'pat@example.com', PW);
+  });
+  after(async () => {
+    await keyd?.stop();
+  });
+
+  test('used after half its life, a cookie session lasts a whole session_seconds again', async () => {
+    const r = await fetch(`${url}/v1/sessions`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'pat@example.com', password: PW, cookie: true }),
+    });
+    const signedIn = await r.json();
+    const cookie = r.headers.get('set-cookie').split(';')[0];
+    const bearer = (await api(url, 'POST', '/v1/sessions', { email: 'pat@example.com', password: PW })).body.token;
+    const get = (path, headers) => fetch(url + path, { headers });
+    // Early on: nothing to renew.
+    let a = await get('/v1/account', { cookie, 'x-csrf-token': signedIn.csrf });
+    assert.equal(a.status, 200);
+    assert.equal(a.headers.get('set-cookie'), null);
+    await new Promise((res) => setTimeout(res, 16000));
+    a = await get('/v1/account', { cookie, 'x-csrf-token': signedIn.csrf });
+    assert.equal(a.status, 200);
+    assert.match(a.headers.get('set-cookie') || '', /^sp_session=sps_[^;]+; .*Max-Age=30\b/);
+    const s = await (await get('/v1/session', { cookie })).json();
+    const gained = (Date.parse(s.expires) - Date.parse(signedIn.expires)) / 1000;
+    assert.ok(gained >= 15, `the session was extended by ${gained} s`);
+    const b = await api(url, 'GET', '/v1/session', undefined, bearer);
+    assert.ok(Date.parse(b.body.expires) <= Date.parse(signedIn.expires) + 1000, 'the bearer session was not');
+    assert.equal(b.headers.get('set-cookie'), null);
+  });
+});
