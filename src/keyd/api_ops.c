@@ -228,8 +228,11 @@ const char *api_message_state(const store_message *m, gint64 now)
 {
     if (m->recalled)
         return "recalled";
+    /* An expired message stays "expired" after the sweep destroys its key. */
     if (m->expires && now >= m->expires)
         return "expired";
+    if (m->key_gone)
+        return "recalled";
     if (m->locked)
         return "locked";
     return "active";

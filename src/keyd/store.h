@@ -78,7 +78,8 @@ typedef struct {
     gint64 created, expires; /* expires 0 = never */
     bool locked;
     char *lock_reason;
-    bool recalled;      /* the wrapped key is destroyed */
+    bool recalled;      /* withdrawn by its sender: the wrapped key is destroyed */
+    bool key_gone;      /* the wrapped key is destroyed (recalled, or swept after expiry) */
     bool read_receipts; /* mail the sender at each recipient's first open */
     uint8_t *wrapped;
     size_t wrapped_len;

@@ -710,7 +710,8 @@ int store_message_for_rcpt(store *s, const char *id, const char *rcpt, store_mes
     if (!c)
         return -1;
     sqlite3_stmt *st = sq_prep(c,
-                               "SELECT " SQ_MESSAGE_COLS ", m.wrapped, m.read_receipts"
+                               "SELECT " SQ_MESSAGE_COLS ", m.wrapped, m.read_receipts,"
+                               " m.recalled_at IS NOT NULL"
                                " FROM recipients r"
                                " JOIN messages m ON m.id = r.message_id"
                                " JOIN orgs o ON o.id = m.org_id"
@@ -723,9 +724,10 @@ int store_message_for_rcpt(store *s, const char *id, const char *rcpt, store_mes
         r = sq_step_row(c, st, err);
         if (r == 1) {
             sq_message_read(st, out);
-            out->recalled = sqlite3_column_type(st, 13) == SQLITE_NULL;
+            out->key_gone = sqlite3_column_type(st, 13) == SQLITE_NULL;
             out->read_receipts = sqlite3_column_int(st, 14) != 0;
-            if (!out->recalled) {
+            out->recalled = sqlite3_column_int(st, 15) != 0;
+            if (!out->key_gone) {
                 out->wrapped_len = (size_t)sqlite3_column_bytes(st, 13);
                 out->wrapped = g_memdup2(sqlite3_column_blob(st, 13), out->wrapped_len);
             }

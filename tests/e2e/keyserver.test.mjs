@@ -270,6 +270,35 @@ test('the sender locks, unlocks and recalls: the envelope tells the truth each t
   await rec.done();
 });
 
+test('the sender re-dates a message: once past, the envelope says when it expired', async () => {
+  // The envelope itself has no expiry; the key server's is brought forward.
+  const pwFile = join(keyd.dir, 'ops.pw');
+  writeFileSync(pwFile, 'operations keeps the clinic running\n', { mode: 0o600 });
+  keydAdmin(keyd.dir, 'user', 'create', '--org', 'example', '--email', 'ops@example.org', '--role', 'admin',
+    '--password-file', pwFile);
+  const session = await (await fetch(`${keyd.url}/v1/sessions`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'ops@example.org', password: 'operations keeps the clinic running' }),
+  })).json();
+  const env = sealed();
+  const soon = new Date(Date.now() + 2000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const r = await fetch(`${keyd.url}/v1/messages/${envelopeId(env)}`, {
+    method: 'PATCH',
+    headers: { authorization: `Bearer ${session.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ expires: soon }),
+  });
+  assert.equal(r.status, 200, await r.text());
+  await new Promise((res) => setTimeout(res, 3500));
+  const rec = await page();
+  const p = rec.page;
+  await openFile(p, env);
+  await p.getByText('This message has expired').waitFor({ timeout: 30000 });
+  assert.match(await text(p, '.sp-ks-final'), /It expired on \d{1,2} \w+ \d{4}/);
+  assert.equal(await label(p, 'Password').count(), 0, 'no password asked for an expired message');
+  await shot(p, 'ks-message-expired');
+  await rec.done();
+});
+
 test('security phrase outside; "Remember this browser" for a medium message', async () => {
   const env = sealed({ security: 'medium' });
   const rec = await page();

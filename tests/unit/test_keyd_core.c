@@ -174,6 +174,8 @@ static void test_sweep_shreds_expired_keys(void **state)
     store_message m = {0};
     assert_int_equal(store_message_for_rcpt(s, "old", "x@example.com", &m, &err), 1);
     assert_null(m.wrapped); /* gone */
+    assert_true(m.key_gone);
+    assert_false(m.recalled); /* expired, not withdrawn: the envelope says so */
     store_message_clear(&m);
     for (const char *const *id = (const char *const[]){"live", "never", NULL}; *id; id++) {
         assert_int_equal(store_message_for_rcpt(s, *id, "x@example.com", &m, &err), 1);
