@@ -85,7 +85,7 @@ describe('the gateway with a real Postfix', () => {
     }
     const got = await sink.waitFor(3, 30000);
     assert.equal(carriers(sink).length, 3);
-    await registerAndActivate(keyd.url, keyd.dataDir, sealpostId(got[0]), rcpt, PASSWORD);
+    const { phrase } = await registerAndActivate(keyd.url, keyd.dataDir, sealpostId(got[0]), rcpt, PASSWORD);
     const pw = join(work, 'pw');
     writeFileSync(pw, `${PASSWORD}\n`, { mode: 0o600 });
     for (const msg of got) {
@@ -110,6 +110,21 @@ describe('the gateway with a real Postfix', () => {
       assert.equal(opened, match.data, 'opened byte-identical to what was sent');
     }
     assert.match(milter.log(), /: encrypt rule=sender-flag /);
+
+    // Now that the recipient has an account, the next envelope shows their
+    // personal security phrase on its outside (none did before).
+    const inspect = (msg) => {
+      const file = join(work, `${sealpostId(msg)}.eml`);
+      writeFileSync(file, msg.data);
+      const r = spawnSync(SEALPOST, ['inspect', '--json', file], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout).display;
+    };
+    assert.equal(inspect(got[0]).phrase ?? null, null);
+    const m = sensitive(3, rcpt);
+    assert.equal((await sendMail({ port: gateway.port, from: 'ada@clinic.example', to: [rcpt], data: m.data })).code, 250);
+    const after = await sink.waitFor(4, 30000);
+    assert.equal(inspect(after[3]).phrase, phrase);
   });
 
   test('twenty simultaneous SMTP sessions: each message encrypted once, with its own key', async () => {
