@@ -113,6 +113,12 @@ void api_messages_list(ks_req *r)
                                       "opened", (json_int_t)m->n_opened);
                 if (m->locked && m->lock_reason)
                     json_object_set_new(o, "reason", json_string(m->lock_reason));
+                json_t *to = json_array();
+                g_auto(GStrv) first = g_strsplit(m->first_rcpts ? m->first_rcpts : "", "\n", -1);
+                for (char **a = first; *a; a++)
+                    if (**a)
+                        json_array_append_new(to, json_string(*a));
+                json_object_set_new(o, "to", to);
                 json_array_append_new(list, o);
             }
             reply_json(r, 200,

@@ -187,10 +187,12 @@ typedef struct {
 typedef struct {
     char id[32];
     char *sender, *security, *lock_reason, *state;
+    char *first_rcpts; /* the first STORE_LIST_RCPTS recipients by address, one a line */
     gint64 created, expires;
     bool locked;
     gint64 n_rcpts, n_opened;
 } store_message_row;
+#define STORE_LIST_RCPTS 3
 
 /* Newest first; *rows of store_message_row (g_array_unref clears them),
  * *total the number matching without limit and offset. */

@@ -57,6 +57,7 @@ static void row_clear(gpointer p)
     g_free(row->security);
     g_free(row->lock_reason);
     g_free(row->state);
+    g_free(row->first_rcpts);
 }
 
 bool store_messages_find(store *s, const store_message_query *q, GArray **rows, gint64 *total,
@@ -84,7 +85,9 @@ bool store_messages_find(store *s, const store_message_query *q, GArray **rows, 
                         " m.lock_reason, " STATE_SQL ","
                         " (SELECT count(*) FROM recipients r WHERE r.message_id = m.id),"
                         " (SELECT count(*) FROM recipients r WHERE r.message_id = m.id"
-                        "  AND r.opens > 0)" WHERE
+                        "  AND r.opens > 0),"
+                        " (SELECT group_concat(email, char(10)) FROM (SELECT email FROM recipients r"
+                        "  WHERE r.message_id = m.id ORDER BY email LIMIT :nrcpt))" WHERE
                         " ORDER BY m.created DESC, m.id LIMIT :limit OFFSET :offset",
                         err)
               : NULL;
@@ -102,6 +105,7 @@ bool store_messages_find(store *s, const store_message_query *q, GArray **rows, 
         if (pass == 1) {
             sqlite3_bind_int(x, sqlite3_bind_parameter_index(x, ":limit"), q->limit);
             sqlite3_bind_int(x, sqlite3_bind_parameter_index(x, ":offset"), q->offset);
+            sqlite3_bind_int(x, sqlite3_bind_parameter_index(x, ":nrcpt"), STORE_LIST_RCPTS);
         }
         int r;
         while ((r = sq_step_row(c, x, err)) == 1) {
@@ -120,6 +124,7 @@ bool store_messages_find(store *s, const store_message_query *q, GArray **rows, 
             row.state = sq_col_text(x, 7);
             row.n_rcpts = sqlite3_column_int64(x, 8);
             row.n_opened = sqlite3_column_int64(x, 9);
+            row.first_rcpts = sq_col_text(x, 10);
             g_array_append_val(*rows, row);
         }
         sqlite3_reset(x);

@@ -179,6 +179,7 @@ test('a sender signs in, sees the brand and their message, locks, unlocks, re-da
   assert.deepEqual((await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset.id))).sort(), [ids.ada2, ids.ada].sort());
   const row = p.locator(`tr[data-id="${ids.ada}"]`);
   assert.match(await row.innerText(), /ada@example\.org/);
+  assert.match(await row.locator('td[data-label="Recipients"]').innerText(), new RegExp(PAT.replace('.', '\\.')));
   assert.match(await row.innerText(), /1 of 1/);
   assert.match(await row.innerText(), /Active/);
   await shot(p, 'portal-console-list');
@@ -298,7 +299,7 @@ test('an administrator sees every message of the organisation; a sender only the
   await signIn(p, USERS.carol, PW, '/messages');
   await p.locator('#sp-summary').waitFor();
   assert.equal(await text(p, '#sp-summary'), 'Showing 1–3 of 3');
-  const senders = await p.locator('table.sp-messages tbody td.sp-addr').allInnerTexts();
+  const senders = await p.locator('table.sp-messages tbody td[data-label="Sender"]').allInnerTexts();
   assert.deepEqual([...new Set(senders)].sort(), [USERS.ada, USERS.bob]);
   assert.match(await text(p, 'main .sp-lede'), /Every secure message sent from example/);
 

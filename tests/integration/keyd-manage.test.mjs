@@ -129,6 +129,10 @@ describe('message management', () => {
     assert.equal(pat.last_agent, AGENT);
     const list = await as('ada', 'GET', '/v1/messages');
     assert.equal(list.body.messages[0].opened, 1);
+    assert.deepEqual(list.body.messages[0].to, ['pat@example.com']);
+    const both = (await as('carol', 'GET', '/v1/messages')).body.messages.find((x) => x.id === m2);
+    assert.deepEqual(both.to, ['pat@example.com', 'sam@example.net'], 'the recipients, by address');
+    assert.equal(both.recipients, 2);
   });
 
   test('a new expiry: in the past is refused; passed, the key is refused; moved again, it opens', async () => {
@@ -193,6 +197,11 @@ describe('message management', () => {
     assert.equal((await q('carol', `until=${future}`)).total, 3);
     for (const bad of ['state=bogus', 'limit=0', 'limit=201', 'offset=-1', 'since=yesterday'])
       assert.equal((await as('carol', 'GET', `/v1/messages?${bad}`)).status, 422, bad);
+    // The list names the first three recipients by address, and counts them all.
+    const many = await create('ada@clinic.example', ['e@x.example', 'a@x.example', 'd@x.example', 'c@x.example', 'b@x.example']);
+    const row = (await q('ada', 'recipient=x.example')).messages.find((m) => m.id === many);
+    assert.deepEqual(row.to, ['a@x.example', 'b@x.example', 'c@x.example']);
+    assert.equal(row.recipients, 5);
   });
 
   test('an organisation profile sets the floor, and mails read receipts once per recipient', async () => {

@@ -150,7 +150,7 @@ function messageTable(messages) {
             { 'data-id': m.id },
             h('td', { 'data-label': 'Sent' }, link),
             h('td', { 'data-label': 'Sender', class: 'sp-addr' }, m.sender),
-            h('td', { 'data-label': 'Recipients', class: 'sp-num' }, String(m.recipients)),
+            h('td', { 'data-label': 'Recipients', class: 'sp-addr' }, recipientsText(m)),
             h('td', { 'data-label': 'Opened', class: 'sp-num' }, `${m.opened} of ${m.recipients}`),
             h('td', { 'data-label': 'State' }, stateBadge(m.state)),
             h('td', { 'data-label': 'Expires' }, timeEl(m.expires, 'Never')),
@@ -227,6 +227,14 @@ async function listView(params) {
     messageTable(list),
     pager.childElementCount ? pager : null,
   );
+}
+
+/** "pat@example.com, sam@example.net and 3 more" (the list names at most three). */
+function recipientsText(m) {
+  const to = Array.isArray(m.to) ? m.to.filter((a) => typeof a === 'string') : [];
+  if (!to.length) return String(m.recipients);
+  const more = m.recipients - to.length;
+  return more > 0 ? `${to.join(', ')} and ${more} more` : to.join(', ');
 }
 
 /** For accounts that are not an organisation's sender or administrator. */
