@@ -80,17 +80,18 @@ bool store_messages_find(store *s, const store_message_query *q, GArray **rows, 
     "      AND instr(x.email, :rcpt) > 0))"
     sqlite3_stmt *count = sq_prep(c, "SELECT count(*)" WHERE, err);
     sqlite3_stmt *st =
-        count ? sq_prep(c,
-                        "SELECT m.id, m.sender, m.security, m.created, m.expires, m.locked,"
-                        " m.lock_reason, " STATE_SQL ","
-                        " (SELECT count(*) FROM recipients r WHERE r.message_id = m.id),"
-                        " (SELECT count(*) FROM recipients r WHERE r.message_id = m.id"
-                        "  AND r.opens > 0),"
-                        " (SELECT group_concat(email, char(10)) FROM (SELECT email FROM recipients r"
-                        "  WHERE r.message_id = m.id ORDER BY email LIMIT :nrcpt))" WHERE
-                        " ORDER BY m.created DESC, m.id LIMIT :limit OFFSET :offset",
-                        err)
-              : NULL;
+        count
+            ? sq_prep(c,
+                      "SELECT m.id, m.sender, m.security, m.created, m.expires, m.locked,"
+                      " m.lock_reason, " STATE_SQL ","
+                      " (SELECT count(*) FROM recipients r WHERE r.message_id = m.id),"
+                      " (SELECT count(*) FROM recipients r WHERE r.message_id = m.id"
+                      "  AND r.opens > 0),"
+                      " (SELECT group_concat(email, char(10)) FROM (SELECT email FROM recipients r"
+                      "  WHERE r.message_id = m.id ORDER BY email LIMIT :nrcpt))" WHERE
+                      " ORDER BY m.created DESC, m.id LIMIT :limit OFFSET :offset",
+                      err)
+            : NULL;
 #undef WHERE
     bool ok = st != NULL;
     for (int pass = 0; ok && pass < 2; pass++) {
