@@ -1,11 +1,152 @@
 /*
- * store_sqlite_org.c - the SQLite store's per-organisation settings
- * (store.h): message profiles and the brand (display name, colour, logo,
+ * store_sqlite_org.c - the SQLite store's organisations (store.h): the
+ * organisation with its domains, gateway tokens and members, and its
+ * settings: message profiles and the brand (display name, colour, logo,
  * notice).
  */
 #include "store_sqlite_int.h"
 
 #include <string.h>
+
+/* ---- organisations ---- */
+
+static void org_from_row(sqlite3_stmt *st, store_org *o)
+{
+    o->id = sqlite3_column_int64(st, 0);
+    o->name = sq_col_text(st, 1);
+    o->display_name = sq_col_text(st, 2);
+    o->color = sq_col_text(st, 3);
+}
+
+void store_org_clear(store_org *o)
+{
+    g_free(o->name);
+    g_free(o->display_name);
+    g_free(o->color);
+    memset(o, 0, sizeof *o);
+}
+
+bool store_org_create(store *s, const char *name, const char *const *domains, size_t n_domains,
+                      const ks_audit_event *ev, GError **err)
+{
+    WRITE_TX(s, err, ev, {
+        sqlite3_stmt *st = sq_prep(c, "INSERT INTO orgs(name, created) VALUES(?, ?)", err);
+        ok = st != NULL;
+        if (ok) {
+            sq_bind_text(st, 1, name);
+            sqlite3_bind_int64(st, 2, sq_now());
+            ok = sq_step_done(c, st, err);
+        }
+        gint64 id = sqlite3_last_insert_rowid(c->db);
+        for (size_t i = 0; ok && i < n_domains; i++) {
+            st = sq_prep(c, "INSERT INTO org_domains(domain, org_id) VALUES(?, ?)", err);
+            ok = st != NULL;
+            if (ok) {
+                sq_bind_text(st, 1, domains[i]);
+                sqlite3_bind_int64(st, 2, id);
+                ok = sq_step_done(c, st, err);
+            }
+        }
+    });
+}
+
+int store_org_by_name(store *s, const char *name, store_org *out, GError **err)
+{
+    conn *c = sq_conn_get(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st =
+        sq_prep(c, "SELECT id, name, display_name, color FROM orgs WHERE name = ?", err);
+    int r = -1;
+    if (st) {
+        sq_bind_text(st, 1, name);
+        r = sq_step_row(c, st, err);
+        if (r == 1)
+            org_from_row(st, out);
+        sqlite3_reset(st);
+    }
+    sq_conn_put(s, c);
+    return r;
+}
+
+int store_org_has_domain(store *s, gint64 org_id, const char *domain, GError **err)
+{
+    conn *c = sq_conn_get(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = sq_prep(c, "SELECT 1 FROM org_domains WHERE domain = ? AND org_id = ?", err);
+    int r = -1;
+    if (st) {
+        sq_bind_text(st, 1, domain);
+        sqlite3_bind_int64(st, 2, org_id);
+        r = sq_step_row(c, st, err);
+        sqlite3_reset(st);
+    }
+    sq_conn_put(s, c);
+    return r;
+}
+
+bool store_gateway_token_add(store *s, gint64 org_id, const uint8_t hash[KS_HASH_LEN],
+                             const ks_audit_event *ev, GError **err)
+{
+    WRITE_TX(s, err, ev, {
+        sqlite3_stmt *st =
+            sq_prep(c, "INSERT INTO gateway_tokens(hash, org_id, created) VALUES(?, ?, ?)", err);
+        ok = st != NULL;
+        if (ok) {
+            sq_bind_blob(st, 1, hash, KS_HASH_LEN);
+            sqlite3_bind_int64(st, 2, org_id);
+            sqlite3_bind_int64(st, 3, sq_now());
+            ok = sq_step_done(c, st, err);
+        }
+    });
+}
+
+int store_gateway_token_org(store *s, const uint8_t hash[KS_HASH_LEN], store_org *out, GError **err)
+{
+    conn *c = sq_conn_get(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = sq_prep(c,
+                               "SELECT o.id, o.name, o.display_name, o.color FROM gateway_tokens t"
+                               " JOIN orgs o ON o.id = t.org_id WHERE t.hash = ?",
+                               err);
+    int r = -1;
+    if (st) {
+        sq_bind_blob(st, 1, hash, KS_HASH_LEN);
+        r = sq_step_row(c, st, err);
+        if (r == 1)
+            org_from_row(st, out);
+        sqlite3_reset(st);
+    }
+    sq_conn_put(s, c);
+    return r;
+}
+
+bool store_org_user_set(store *s, gint64 org_id, const char *email, const char *pw_hash,
+                        const char *role, const ks_audit_event *ev, GError **err)
+{
+    WRITE_TX(s, err, ev, {
+        gint64 id = 0;
+        ok = sq_account_upsert(c, email, NULL, pw_hash, NULL, ACCOUNT_ACTIVE, &id, err);
+        if (ok) {
+            sqlite3_stmt *st =
+                sq_prep(c,
+                        "INSERT INTO org_users(org_id, account_id, role) VALUES(?,?,?)"
+                        " ON CONFLICT(org_id, account_id) DO UPDATE SET role = excluded.role",
+                        err);
+            ok = st != NULL;
+            if (ok) {
+                sqlite3_bind_int64(st, 1, org_id);
+                sqlite3_bind_int64(st, 2, id);
+                sq_bind_text(st, 3, role);
+                ok = sq_step_done(c, st, err);
+            }
+        }
+    });
+}
+
+/* ---- profiles and brand ---- */
 
 bool store_profile_set(store *s, gint64 org_id, const store_profile *p, const ks_audit_event *ev,
                        GError **err)
