@@ -91,8 +91,10 @@ int api_session(ks_req *r, store_session *out, GError **err);
  * cookie's (*cookie then true); NULL when neither. */
 const char *api_session_token(ks_req *r, bool *cookie);
 /* The session behind the bearer token or, without one, the session
- * cookie (no CSRF check here), with its token hash in h: 1/0/-1. */
-int api_session_any(ks_req *r, store_session *out, uint8_t h[KS_HASH_LEN], GError **err);
+ * cookie (no CSRF check here), with its token hash in h: 1/0/-1.
+ * *cookie_token is the token when it came in the cookie, else NULL. */
+int api_session_any(ks_req *r, store_session *out, uint8_t h[KS_HASH_LEN],
+                    const char **cookie_token, GError **err);
 /* Set the session cookie to token for max_age seconds (HttpOnly,
  * SameSite=Strict, Secure when the public URL is https); NULL clears it. */
 void api_cookie_set(ks_req *r, const char *token, gint64 max_age);
@@ -100,7 +102,8 @@ void api_cookie_set(ks_req *r, const char *token, gint64 max_age);
  * lifetime ([auth] session_seconds) is left it gets a whole one again (and
  * the cookie with it), up to this long after sign-in. */
 #define KS_COOKIE_MAX_SECONDS (12 * 3600)
-void api_cookie_renew(ks_req *r, store_session *s, const uint8_t h[KS_HASH_LEN]);
+void api_cookie_renew(ks_req *r, store_session *s, const uint8_t h[KS_HASH_LEN],
+                      const char *cookie_token);
 /* Clear the session cookie when the request was signed in by it. */
 void api_cookie_end(ks_req *r);
 /* The brand of an organisation as the API shows it (org, name, color,

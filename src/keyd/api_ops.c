@@ -88,10 +88,12 @@ const char *api_session_token(ks_req *r, bool *cookie)
     return bearer ? bearer : req_cookie(r, KS_SESSION_COOKIE);
 }
 
-int api_session_any(ks_req *r, store_session *out, uint8_t h[KS_HASH_LEN], GError **err)
+int api_session_any(ks_req *r, store_session *out, uint8_t h[KS_HASH_LEN],
+                    const char **cookie_token, GError **err)
 {
     bool cookie;
     const char *token = api_session_token(r, &cookie);
+    *cookie_token = cookie ? token : NULL;
     if (!token || !auth_token_hash(token, "sps_", h))
         return 0;
     return session_by_hash(r, h, out, err);
@@ -104,7 +106,8 @@ void api_cookie_set(ks_req *r, const char *token, gint64 max_age)
     g_autofree char *v =
         g_strdup_printf("%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%" G_GINT64_FORMAT "%s",
                         KS_SESSION_COOKIE, token ? token : "", token ? max_age : 0, secure);
-    reply_header(r, "Set-Cookie", v);
+    /* One cookie per reply: clearing it replaces a renewal queued earlier. */
+    reply_header_set(r, "Set-Cookie", v);
     sodium_memzero(v, strlen(v));
 }
 
@@ -238,14 +241,12 @@ const char *api_message_state(const store_message *m, gint64 now)
     return "active";
 }
 
-void api_cookie_renew(ks_req *r, store_session *s, const uint8_t h[KS_HASH_LEN])
+void api_cookie_renew(ks_req *r, store_session *s, const uint8_t h[KS_HASH_LEN], const char *token)
 {
     ks_server *srv = req_server(r);
     gint64 now = api_now(), life = srv->cfg->session_seconds;
     gint64 until = MIN(now + life, s->created + KS_COOKIE_MAX_SECONDS);
-    bool cookie;
-    const char *token = api_session_token(r, &cookie);
-    if (!cookie || s->expires - now >= life / 2 || until <= s->expires)
+    if (!token || s->expires - now >= life / 2 || until <= s->expires)
         return;
     g_autoptr(GError) err = NULL;
     if (!store_session_extend(srv->st, h, until, &err)) {
@@ -261,14 +262,13 @@ int api_signed_in(ks_req *r, store_session *out, uint8_t hash[KS_HASH_LEN], cons
 {
     g_autoptr(GError) err = NULL;
     uint8_t h[KS_HASH_LEN];
-    int found = api_session_any(r, out, h, &err);
-    bool cookie;
-    const char *token = api_session_token(r, &cookie);
+    const char *cookie = NULL; /* the token, when it came in the cookie */
+    int found = api_session_any(r, out, h, &cookie, &err);
     if (found < 0) {
         reply_unavailable(r, err);
     } else if (!found) {
         reply_problem(r, 401, "unauthorized", "Authentication required", NULL, "%s", detail);
-    } else if (cookie && !auth_csrf_check(token, req_header(r, "X-CSRF-Token"))) {
+    } else if (cookie && !auth_csrf_check(cookie, req_header(r, "X-CSRF-Token"))) {
         /* A cookie alone could come from another site's form or script:
          * the page's own CSRF token must come with it. */
         store_session_clear(out);
@@ -277,8 +277,7 @@ int api_signed_in(ks_req *r, store_session *out, uint8_t hash[KS_HASH_LEN], cons
                       "A request signed in by the session cookie must carry the page's "
                       "X-CSRF-Token header. Reload the page and try again.");
     } else {
-        if (cookie)
-            api_cookie_renew(r, out, h);
+        api_cookie_renew(r, out, h, cookie);
         if (hash)
             memcpy(hash, h, KS_HASH_LEN);
     }

@@ -242,14 +242,15 @@ void api_session_get(ks_req *r)
     g_autoptr(GError) err = NULL;
     uint8_t h[KS_HASH_LEN];
     store_session s = {0};
-    int found = api_session_any(r, &s, h, &err);
+    const char *cookie = NULL;
+    int found = api_session_any(r, &s, h, &cookie, &err);
     if (found <= 0) {
         if (found < 0)
             return reply_unavailable(r, err);
         return reply_problem(r, 401, "unauthorized", "Authentication required", NULL,
                              "Sign in first.");
     }
-    api_cookie_renew(r, &s, h);
+    api_cookie_renew(r, &s, h, cookie);
     store_account a = {0};
     store_member mem = {0};
     store_brand b = {0};
@@ -259,9 +260,7 @@ void api_session_get(ks_req *r)
     if (acc <= 0 || is_member < 0 || has_brand < 0) {
         acc == 0 ? reply_not_found(r) : reply_unavailable(r, err);
     } else {
-        bool cookie;
-        const char *token = api_session_token(r, &cookie);
-        g_autofree char *csrf = cookie ? auth_csrf_token(token) : NULL;
+        g_autofree char *csrf = cookie ? auth_csrf_token(cookie) : NULL;
         json_t *member = is_member ? json_pack("{s:s, s:s}", "org", mem.org_name, "role", mem.role)
                                    : json_null();
         json_t *brand = has_brand == 1 ? api_brand_json(mem.org_name, &b) : json_null();

@@ -121,6 +121,17 @@ void reply_header(ks_req *r, const char *name, const char *value)
     g_ptr_array_add(r->headers, g_strdup(value));
 }
 
+void reply_header_set(ks_req *r, const char *name, const char *value)
+{
+    for (guint i = 0; r->headers && i < r->headers->len;) {
+        if (g_ascii_strcasecmp(r->headers->pdata[i], name) == 0)
+            g_ptr_array_remove_range(r->headers, i, 2);
+        else
+            i += 2;
+    }
+    reply_header(r, name, value);
+}
+
 void reply_bytes(ks_req *r, unsigned status, const char *content_type, const void *data, size_t len,
                  gboolean copy)
 {

@@ -129,6 +129,8 @@ void reply_problem(ks_req *r, unsigned status, const char *name, const char *tit
 void reply_bytes(ks_req *r, unsigned status, const char *content_type, const void *data, size_t len,
                  gboolean copy);
 void reply_header(ks_req *r, const char *name, const char *value);
+/* The same, replacing any value of name set before. */
+void reply_header_set(ks_req *r, const char *name, const char *value);
 void reply_empty(ks_req *r, unsigned status);
 
 /* Common problems. */

@@ -79,7 +79,7 @@ typedef struct {
     bool locked;
     char *lock_reason;
     bool recalled;      /* withdrawn by its sender: the wrapped key is destroyed */
-    bool key_gone;      /* the wrapped key is destroyed (recalled, or swept after expiry) */
+    bool key_gone;      /* key release only: the wrapped key is destroyed (recalled, or swept) */
     bool read_receipts; /* mail the sender at each recipient's first open */
     uint8_t *wrapped;
     size_t wrapped_len;

@@ -164,7 +164,6 @@ int store_message_get(store *s, const char *id, store_message *out, GArray **rcp
         if (found == 1) {
             sq_message_read(st, out);
             out->recalled = sqlite3_column_int(st, 13) != 0;
-            out->key_gone = out->recalled;
         }
         sqlite3_reset(st);
     }

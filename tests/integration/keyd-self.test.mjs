@@ -298,12 +298,16 @@ describe('cookie sessions are renewed while in use', () => {
   });
 
   test('used after half its life, a cookie session lasts a whole session_seconds again', async () => {
-    const r = await fetch(`${url}/v1/sessions`, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'pat@example.com', password: PW, cookie: true }),
-    });
-    const signedIn = await r.json();
-    const cookie = r.headers.get('set-cookie').split(';')[0];
+    const cookieSignIn = async () => {
+      const r = await fetch(`${url}/v1/sessions`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'pat@example.com', password: PW, cookie: true }),
+      });
+      return { ...(await r.json()), cookie: r.headers.get('set-cookie').split(';')[0] };
+    };
+    const signedIn = await cookieSignIn();
+    const { cookie } = signedIn;
+    const other = await cookieSignIn();
     const bearer = (await api(url, 'POST', '/v1/sessions', { email: 'pat@example.com', password: PW })).body.token;
     const get = (path, headers) => fetch(url + path, { headers });
     // Early on: nothing to renew.
@@ -320,5 +324,13 @@ describe('cookie sessions are renewed while in use', () => {
     const b = await api(url, 'GET', '/v1/session', undefined, bearer);
     assert.ok(Date.parse(b.body.expires) <= Date.parse(signedIn.expires) + 1000, 'the bearer session was not');
     assert.equal(b.headers.get('set-cookie'), null);
+    // Signing out in the second half clears the cookie, and only that: no
+    // renewal goes out with it.
+    const out = await fetch(`${url}/v1/sessions/current`, {
+      method: 'DELETE', headers: { cookie: other.cookie, 'x-csrf-token': other.csrf },
+    });
+    assert.equal(out.status, 204);
+    // (a token, should one be there, is not printed)
+    assert.deepEqual(out.headers.getSetCookie().map((c) => c.split(';')[0].replace(/=.+$/, '=(token)')), ['sp_session=']);
   });
 });

@@ -21,7 +21,7 @@ import { h, icon, ICONS } from './dom.js';
 import { EnvelopeError } from './envelope.js';
 import { formatDate } from './format.js';
 import { KeyServer, describeKeyServerError } from './keyserver.js';
-import { alertBox, busySetter, checkbox, errorBox, field, infoBox, statusLine } from './ui.js';
+import { alertBox, busySetter, checkbox, errorBox, field, infoBox, newPasswordFields, statusLine } from './ui.js';
 
 const POLL_MS = 4000;
 const POLL_FOR_MS = 30 * 60 * 1000; // then "Continue" is the way on
@@ -39,7 +39,6 @@ const QUESTIONS = [
 const MIN_QUESTIONS = 2;
 const MAX_QUESTIONS = 5;
 
-const chars = (s) => [...s].length;
 const sameAddress = (a, b) => a.toLowerCase() === b.toLowerCase();
 
 /** localStorage, or null where the browser refuses it (some file:// setups). */
@@ -277,16 +276,8 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
   function register(focus, opts = {}) {
     const fEmail = field({ id: 'sp-ks-email', label: 'Email', type: 'email', value: email, readonly: true });
     const fName = field({ id: 'sp-ks-name', label: 'Name', autocomplete: 'name', maxlength: 200 });
-    const fPw = field({
-      id: 'sp-ks-new-password',
-      label: 'Password',
-      type: 'password',
-      autocomplete: 'new-password',
-      reveal: true,
-      maxlength: 256,
-      help: 'At least 8 characters. A few unrelated words are easy to remember and hard to guess.',
-    });
-    const fPw2 = field({ id: 'sp-ks-new-password2', label: 'Confirm password', type: 'password', autocomplete: 'new-password', maxlength: 256 });
+    const newPw = newPasswordFields({ id: 'sp-ks-new-password', label: 'Password', confirm: 'Confirm password' });
+    const { pw: fPw, pw2: fPw2 } = newPw;
     const fPhrase = field({
       id: 'sp-ks-phrase',
       label: 'Security phrase',
@@ -379,8 +370,7 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
       };
       const pw = fPw.input.value;
       verdict(fName, fName.input.value.trim() ? null : 'Enter your name.');
-      verdict(fPw, chars(pw) < 8 ? 'Use at least 8 characters.' : chars(pw) > 256 ? 'Use at most 256 characters.' : null);
-      verdict(fPw2, pw && fPw2.input.value !== pw ? 'The passwords do not match.' : null);
+      for (const [f, msg] of newPw.problems()) verdict(f, msg);
       verdict(fPhrase, fPhrase.input.value.trim() ? null : 'Choose a phrase you will recognise, such as "blue heron at dawn".');
       const seen = new Set();
       for (const q of qs) {

@@ -182,6 +182,37 @@ export function field(opts) {
 }
 
 /** A checkbox with its label after it: { wrap, input }. */
+/** Length in characters (code points), as keyd counts them. */
+export const chars = (s) => [...s].length;
+
+/**
+ * A new password and its confirmation (ids `ID` and `ID2`), with the
+ * checks every form that sets a password makes before sending: 8 to 256
+ * characters, both the same. problems() gives [field, message or null]
+ * for each of the two.
+ */
+export function newPasswordFields({ id, label = 'New password', confirm = 'Confirm new password' }) {
+  const pw = field({
+    id,
+    label,
+    type: 'password',
+    autocomplete: 'new-password',
+    reveal: true,
+    maxlength: 256,
+    help: 'At least 8 characters. A few unrelated words are easy to remember and hard to guess.',
+  });
+  const pw2 = field({ id: `${id}2`, label: confirm, type: 'password', autocomplete: 'new-password', maxlength: 256 });
+  const problems = () => {
+    const v = pw.input.value;
+    const n = chars(v);
+    return [
+      [pw, n < 8 ? 'Use at least 8 characters.' : n > 256 ? 'Use at most 256 characters.' : null],
+      [pw2, v && pw2.input.value !== v ? 'The passwords do not match.' : null],
+    ];
+  };
+  return { pw, pw2, problems };
+}
+
 export function checkbox(id, label, help) {
   const input = h('input', { id, name: id, type: 'checkbox', 'aria-describedby': help ? `${id}-help` : null });
   const wrap = h(

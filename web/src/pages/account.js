@@ -14,7 +14,7 @@
 
 import { h, replace, icon, ICONS } from '../opener/dom.js';
 import { KeyServer, describeKeyServerError } from '../opener/keyserver.js';
-import { alertBox, brandBand, busySetter, field, statusLine } from '../opener/ui.js';
+import { alertBox, brandBand, busySetter, field, newPasswordFields, statusLine } from '../opener/ui.js';
 
 const ks = new KeyServer(location.origin);
 const card = document.getElementById('sp-card');
@@ -140,16 +140,8 @@ async function resetPage() {
   }
   const questions = Array.isArray(info.questions) ? info.questions.filter((q) => typeof q === 'string') : [];
   const answers = questions.map((q, i) => field({ id: `sp-answer-${i + 1}`, label: q, maxlength: 200 }));
-  const fPw = field({
-    id: 'sp-new-password',
-    label: 'New password',
-    type: 'password',
-    autocomplete: 'new-password',
-    reveal: true,
-    maxlength: 256,
-    help: 'At least 8 characters. A few unrelated words are easy to remember and hard to guess.',
-  });
-  const fPw2 = field({ id: 'sp-new-password2', label: 'Confirm new password', type: 'password', autocomplete: 'new-password', maxlength: 256 });
+  const newPw = newPasswordFields({ id: 'sp-new-password' });
+  const { pw: fPw, pw2: fPw2 } = newPw;
   const st = statusLine();
   const errorSlot = h('div', { class: 'sp-error-slot' });
   const form = h(
@@ -172,9 +164,7 @@ async function resetPage() {
     };
     for (const a of answers) verdict(a, a.input.value.trim() ? null : 'Answer this question.');
     const pw = fPw.input.value;
-    const n = [...pw].length;
-    verdict(fPw, n < 8 ? 'Use at least 8 characters.' : n > 256 ? 'Use at most 256 characters.' : null);
-    verdict(fPw2, pw && fPw2.input.value !== pw ? 'The passwords do not match.' : null);
+    for (const [f, msg] of newPw.problems()) verdict(f, msg);
     if (bad.length) return void bad[0].focus();
     setBusy(true, 'Changing your password…');
     try {

@@ -9,7 +9,7 @@
 // next to the fields they concern, and a note when the change is made.
 
 import { h } from '../opener/dom.js';
-import { field, infoBox, metaList } from '../opener/ui.js';
+import { field, infoBox, metaList, newPasswordFields } from '../opener/ui.js';
 import { call } from './api.js';
 import { actionForm, chars, fieldOf, section, verdicts } from './shell.js';
 
@@ -118,22 +118,8 @@ export function passwordSection(onChanged) {
     reveal: true,
     maxlength: 1024,
   });
-  const fNew = field({
-    id: 'sp-new-password',
-    label: 'New password',
-    type: 'password',
-    autocomplete: 'new-password',
-    reveal: true,
-    maxlength: 256,
-    help: 'At least 8 characters. A few unrelated words are easy to remember and hard to guess.',
-  });
-  const fNew2 = field({
-    id: 'sp-new-password2',
-    label: 'Confirm new password',
-    type: 'password',
-    autocomplete: 'new-password',
-    maxlength: 256,
-  });
+  const newPw = newPasswordFields({ id: 'sp-new-password' });
+  const { pw: fNew, pw2: fNew2 } = newPw;
   const { form } = actionForm({
     label: 'Change your password',
     body: [
@@ -145,15 +131,7 @@ export function passwordSection(onChanged) {
     ],
     button: 'Change password',
     busy: 'Changing your password…',
-    check: () => {
-      const pw = fNew.input.value;
-      const n = chars(pw);
-      return verdicts([
-        [fCur, fCur.input.value ? null : 'Enter your current password.'],
-        [fNew, n < 8 ? 'Use at least 8 characters.' : n > 256 ? 'Use at most 256 characters.' : null],
-        [fNew2, pw && fNew2.input.value !== pw ? 'The passwords do not match.' : null],
-      ]);
-    },
+    check: () => verdicts([[fCur, fCur.input.value ? null : 'Enter your current password.'], ...newPw.problems()]),
     run: async () => {
       await call('POST', '/v1/account/password', {
         body: { password: fCur.input.value, new_password: fNew.input.value },

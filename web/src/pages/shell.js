@@ -5,7 +5,7 @@
 // All DOM is built with h().
 
 import { h, icon, ICONS } from '../opener/dom.js';
-import { alertBox, brandBand, busySetter, statusLine } from '../opener/ui.js';
+import { alertBox, brandBand, busySetter, chars, statusLine } from '../opener/ui.js';
 import { describeProblem, signInUrl, signOut } from './api.js';
 
 const COLOR = /^#[0-9a-fA-F]{6}$/;
@@ -123,8 +123,8 @@ export function fieldOf(e, fields) {
   return e && (e.problem === 'invalid-request' || e.problem === 'weak-password') && e.field ? fields[e.field] || null : null;
 }
 
-/** The number of Unicode characters of s (the API's lengths count them). */
-export const chars = (s) => [...s].length;
+// chars(s) (ui.js): the number of Unicode characters, as the API counts them.
+export { chars };
 
 /**
  * Set each field's error (pairs of [field(), message or null]) and focus
