@@ -27,38 +27,57 @@ static json_t *display_json(const sp_display *d)
     return o;
 }
 
+/* Every value below comes from the file, which anyone may have written:
+ * each is printed through sp_printable, so no control character, forged
+ * line or bidirectional override reaches the terminal. */
+static void field(const char *label, const char *value, const char *suffix)
+{
+    g_autofree char *safe = sp_printable(value);
+    printf("%-13s%s%s\n", label, safe, suffix ? suffix : "");
+}
+
 static void print_text(const char *path, bool carrier, const sp_header *h, const sp_display *d,
                        uint64_t payload, uint64_t plain, uint64_t segs)
 {
     g_autofree char *created = sp_time_format(h->created);
-    printf("File:        %s (%s)\n", path, carrier ? "carrier email" : "envelope");
+    g_autofree char *file =
+        g_strdup_printf("%s (%s)", path, carrier ? "carrier email" : "envelope");
+    field("File:", file, NULL);
     printf("Format:      sealpost envelope v%d, AES-256-GCM, %u-byte segments\n", SP_FORMAT_VERSION,
            h->segment_size);
-    printf("Message id:  %s\n", h->id);
-    printf("Created:     %s\n", created);
-    printf("From:        %s\n", h->from[0] ? h->from : "(not recorded)");
-    printf("To:          ");
+    field("Message id:", h->id, NULL);
+    field("Created:", created, NULL);
+    field("From:", h->from[0] ? h->from : "(not recorded)", NULL);
+    GString *to = g_string_new(NULL);
     for (guint i = 0; i < h->to->len; i++)
-        printf("%s%s", i ? ", " : "", (char *)g_ptr_array_index(h->to, i));
-    printf("%s\n", h->to->len ? "" : "(not recorded)");
+        g_string_append_printf(to, "%s%s", i ? ", " : "", (char *)g_ptr_array_index(h->to, i));
+    g_autofree char *to_text = g_string_free(to, FALSE);
+    field("To:", h->to->len ? to_text : "(not recorded)", NULL);
     if (h->expires) {
         g_autofree char *exp = sp_time_format(h->expires);
-        printf("Expires:     %s\n", exp);
+        field("Expires:", exp, NULL);
     } else {
-        printf("Expires:     never\n");
+        field("Expires:", "never", NULL);
     }
-    printf("Security:    %s\n", h->security);
+    field("Security:", h->security, NULL);
     if (h->access == SP_ACCESS_PASSWORD) {
         printf("Key access:  password (Argon2id, %u MiB, %u passes, %u lane)\n", h->kdf_m / 1024,
                h->kdf_t, h->kdf_p);
         if (h->hint)
-            printf("Hint:        %s\n", h->hint);
+            field("Hint:", h->hint, NULL);
     } else {
-        printf("Key access:  key server %s (organisation %s, key id %s)\n", h->ks_url, h->ks_org,
-               h->ks_kid);
+        g_autofree char *ks = g_strdup_printf("key server %s (organisation %s, key id %s)",
+                                              h->ks_url, h->ks_org, h->ks_kid);
+        field("Key access:", ks, NULL);
     }
+    if (d->brand_name)
+        field("Brand:", d->brand_name, " (display block, not authenticated)");
+    if (d->sender_name)
+        field("Sender:", d->sender_name, " (display block, not authenticated)");
     if (d->subject)
-        printf("Subject:     %s (display block, not authenticated)\n", d->subject);
+        field("Subject:", d->subject, " (display block, not authenticated)");
+    if (d->phrase)
+        field("Phrase:", d->phrase, " (display block, not authenticated)");
     printf("Note:        the header is authenticated when the envelope is opened; until then "
            "it is a claim\n");
     printf("Payload:     %" G_GUINT64_FORMAT " bytes encrypted in %" G_GUINT64_FORMAT
@@ -103,7 +122,9 @@ int cmd_inspect(int argc, char **argv)
         "{s:s, s:o, s:o, s:{s:I, s:I, s:I}}", "form", carrier ? "carrier" : "envelope", "header",
         header, "display", display_json(sp_env_reader_display(r)), "payload", "bytes",
         (json_int_t)payload, "segments", (json_int_t)segs, "messageBytes", (json_int_t)plain);
-    char *s = json_dumps(doc, JSON_INDENT(2));
+    /* ASCII only: control and non-ASCII characters leave as \u escapes,
+     * which no terminal acts on. */
+    char *s = json_dumps(doc, JSON_INDENT(2) | JSON_ENSURE_ASCII);
     puts(s);
     free(s);
     json_decref(doc);

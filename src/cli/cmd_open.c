@@ -5,6 +5,7 @@
  */
 #include "cli.h"
 #include "keyclient.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -118,11 +119,13 @@ static bool fetch_key(sp_kc *kc, const char *id, const char *email, const char *
         return false;
     bool ok = sp_kc_release_key(kc, s, id, NULL, key, NULL, err);
     g_autoptr(GError) out_err = NULL;
-    if (!sp_kc_sign_out(kc, s, &out_err))
+    if (!sp_kc_sign_out(kc, s, &out_err)) {
+        g_autofree char *why = sp_printable(out_err->message);
         fprintf(stderr,
                 "sealpost open: warning: could not sign out (%s); the session ends by "
                 "itself\n",
-                out_err->message);
+                why);
+    }
     return ok;
 }
 

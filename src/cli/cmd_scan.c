@@ -3,6 +3,7 @@
  * for each message, and why, without sending anything.
  */
 #include "cli.h"
+#include "util.h"
 #include "scan.h"
 #include "sp_gmime.h"
 
@@ -55,24 +56,33 @@ static json_t *result_json(const char *file, const sp_scan_result *r, bool show)
     return o;
 }
 
+/* The file name, subject, places and values come from the message: each is
+ * printed through sp_printable, so none can forge a line or drive the
+ * terminal. */
 static void print_text(const char *file, const sp_scan_result *r, bool show)
 {
-    printf("%s: %s", file, sp_action_name(r->action));
+    g_autofree char *name = sp_printable(file);
+    printf("%s: %s", name, sp_action_name(r->action));
     if (r->profile)
         printf(" (profile %s)", r->profile);
     if (r->rule)
         printf(", rule %s", r->rule->name);
     printf(", score %u\n", r->score);
-    if (r->flagged)
-        printf("  flagged by the sender%s%s\n", r->subject ? "; delivered subject: " : "",
-               r->subject ? r->subject : "");
+    if (r->flagged) {
+        g_autofree char *subject = sp_printable(r->subject);
+        printf("  flagged by the sender%s%s\n", subject ? "; delivered subject: " : "",
+               subject ? subject : "");
+    }
     if (r->scan_limit_exceeded)
         printf("  larger than the scan limit: only the start was scanned\n");
     for (guint i = 0; i < r->hits->len; i++) {
         const sp_hit *h = &g_array_index(r->hits, sp_hit, i);
-        printf("  %-16s %3u  %-8s %s\n", h->detector, h->count, sp_band_name(h->band), h->where);
-        for (guint j = 0; show && h->values && j < h->values->len; j++)
-            printf("      %s\n", (const char *)h->values->pdata[j]);
+        g_autofree char *where = sp_printable(h->where);
+        printf("  %-16s %3u  %-8s %s\n", h->detector, h->count, sp_band_name(h->band), where);
+        for (guint j = 0; show && h->values && j < h->values->len; j++) {
+            g_autofree char *value = sp_printable(h->values->pdata[j]);
+            printf("      %s\n", value);
+        }
     }
 }
 
@@ -131,7 +141,7 @@ int cmd_scan(int argc, char **argv)
         }
         if (json) {
             json_t *o = result_json(argv[i], &r, show);
-            char *text = json_dumps(o, JSON_COMPACT);
+            char *text = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
             puts(text);
             free(text);
             json_decref(o);

@@ -130,9 +130,10 @@ static int seal_with_keyserver(const seal_args *a, const char *keyserver, const 
      * give it (the envelope is still sound). */
     sp_kc_brand brand = {0};
     g_autoptr(GError) berr = NULL;
-    if (ok && !sp_kc_brand_get(kc, token, &brand, &berr))
-        fprintf(stderr, "sealpost seal: warning: no brand from the key server: %s\n",
-                berr->message);
+    if (ok && !sp_kc_brand_get(kc, token, &brand, &berr)) {
+        g_autofree char *why = sp_printable(berr->message);
+        fprintf(stderr, "sealpost seal: warning: no brand from the key server: %s\n", why);
+    }
     sp_secret_free(token);
     if (!ok) {
         sp_kc_message_clear(&m);

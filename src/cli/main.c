@@ -3,6 +3,7 @@
  * helpers they share (cli.h).
  */
 #include "cli.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,15 +15,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Messages can quote what came from outside (a file name, a key server's
+ * answer, a header field): printed through sp_printable, always. */
 int cli_fail(const char *cmd, const GError *err)
 {
-    fprintf(stderr, "sealpost %s: %s\n", cmd, err ? err->message : "failed");
+    g_autofree char *msg = sp_printable(err ? err->message : "failed");
+    fprintf(stderr, "sealpost %s: %s\n", cmd, msg);
     return sp_error_exit_code(err);
 }
 
 int cli_usage(const char *cmd, const char *msg)
 {
-    fprintf(stderr, "sealpost %s: %s\nTry 'sealpost %s --help'.\n", cmd, msg, cmd);
+    g_autofree char *safe = sp_printable(msg);
+    fprintf(stderr, "sealpost %s: %s\nTry 'sealpost %s --help'.\n", cmd, safe, cmd);
     return EXIT_USAGE;
 }
 

@@ -179,6 +179,61 @@ char *sp_json_dump_html(const json_t *root)
     return g_string_free(s, FALSE);
 }
 
+/* Characters that reorder what a terminal shows (Trojan Source): the
+ * embeddings, overrides and isolates, and the directional marks. */
+static bool is_bidi_control(gunichar c)
+{
+    return c == 0x061c || c == 0x200e || c == 0x200f || (c >= 0x202a && c <= 0x202e) ||
+           (c >= 0x2066 && c <= 0x2069);
+}
+
+char *sp_printable(const char *text)
+{
+    if (text == NULL)
+        return NULL;
+    GString *s = g_string_sized_new(strlen(text) + 8);
+    const char *p = text;
+    while (*p) {
+        unsigned char b = (unsigned char)*p;
+        if (b < 0x80) {
+            switch (b) {
+            case '\\':
+                g_string_append(s, "\\\\");
+                break;
+            case '\n':
+                g_string_append(s, "\\n");
+                break;
+            case '\r':
+                g_string_append(s, "\\r");
+                break;
+            case '\t':
+                g_string_append(s, "\\t");
+                break;
+            default:
+                if (b < 0x20 || b == 0x7f)
+                    g_string_append_printf(s, "\\x%02x", b);
+                else
+                    g_string_append_c(s, (char)b);
+            }
+            p++;
+            continue;
+        }
+        gunichar c = g_utf8_get_char_validated(p, -1);
+        if (c == (gunichar)-1 || c == (gunichar)-2) {
+            g_string_append_printf(s, "\\x%02x", b);
+            p++;
+            continue;
+        }
+        const char *next = g_utf8_next_char(p);
+        if ((c >= 0x80 && c <= 0x9f) || is_bidi_control(c))
+            g_string_append_printf(s, "\\u{%04x}", (unsigned)c);
+        else
+            g_string_append_len(s, p, next - p);
+        p = next;
+    }
+    return g_string_free(s, FALSE);
+}
+
 bool sp_switch_user(const char *user, GError **err)
 {
     struct passwd *pw = getpwnam(user);

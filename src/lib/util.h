@@ -34,6 +34,14 @@ bool sp_size_parse(const char *text, guint64 *bytes);
  * text can stand inside an HTML <script> element. Caller frees. */
 char *sp_json_dump_html(const json_t *root);
 
+/* text made safe to print on a terminal, for any text that came from
+ * outside (an envelope, a message, a server's answer): a backslash becomes
+ * "\\", control characters (C0, DEL, C1) and the bidirectional-override
+ * characters become escapes ("\n", "\x1b", "\u{202e}"), and bytes that are
+ * not UTF-8 become "\xNN". Printable text, non-ASCII included, is kept.
+ * NULL gives NULL. Caller frees. */
+char *sp_printable(const char *text);
+
 /* Switch the process (all its groups) to user for good, after a daemon
  * running as root has bound its sockets; false when user does not exist
  * or the switch fails (root could be regained). */

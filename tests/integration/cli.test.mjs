@@ -103,6 +103,54 @@ test('inspect shows the header without a password, in text and JSON', () => {
   assert.equal(doc.payload.messageBytes, MSG.length);
 });
 
+test('inspect of a tampered envelope prints no control characters, forged lines or bidi overrides', () => {
+  const env = file('t.html');
+  assert.equal(run(['seal', '--password-file', PW, ...FAST, '--hint', 'the usual', '-o', env], MSG).code, 0);
+  // Anyone can edit the file: the display block is not authenticated, and
+  // inspect shows the header before any key checks it.
+  const evil = 'Lab results\u001b]0;pwned\u0007\r\nMessage id:  FORGED\u202egnp.exe\u009b2J';
+  let html = readFileSync(env, 'utf8');
+  html = html.replace(
+    /(<script type="application\/json" id="sealpost-display">)[^<]*(<\/script>)/,
+    (_, a, b) => a + JSON.stringify({ sender: 'Dr. Evil', subject: evil, phrase: '\\ \u001b[31mred' }) + b,
+  );
+  html = html.replace('"hint":"the usual"', `"hint":${JSON.stringify(evil)}`);
+  writeFileSync(env, html);
+  const t = run(['inspect', env]);
+  assert.equal(t.code, 0, t.err);
+  const out = t.out.toString('utf8');
+  // No C0 control other than the line ends, no DEL, no C1, no bidi control.
+  assert.doesNotMatch(out, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/);
+  // The forged line is not a line: only inspect's own "Message id:" starts one.
+  assert.equal(out.split('\n').filter((l) => l.startsWith('Message id:')).length, 1);
+  assert.ok(!out.split('\n').some((l) => l.includes('FORGED') && l.startsWith('Message id:')));
+  // What was there is still shown, escaped visibly.
+  assert.match(out, /Subject: +Lab results\\x1b\]0;pwned\\x07\\r\\nMessage id: {2}FORGED\\u\{202e\}gnp\.exe\\u\{009b\}2J/);
+  assert.match(out, /Hint: +Lab results\\x1b/);
+  assert.match(out, /Phrase: +\\\\ \\x1b\[31mred/);
+  // JSON output: ASCII only, and the values survive exactly.
+  const j = run(['inspect', '--json', env]);
+  assert.equal(j.code, 0, j.err);
+  assert.doesNotMatch(j.out.toString('latin1'), /[^\n\x20-\x7e]/);
+  const doc = JSON.parse(j.out.toString());
+  assert.equal(doc.display.subject, evil);
+});
+
+test('scan prints the subject and file name of a hostile message escaped', () => {
+  const msg = file(
+    'evil\u001b[2J.eml',
+    'From: a@clinic.example\r\nTo: b@example.org\r\n' +
+      'Subject: =?UTF-8?Q?=5Bsecure=5D_hi=1B]0;pwned=07=0D=0Afake: deliver?=\r\n\r\nhello\r\n',
+  );
+  const r = run(['scan', msg]);
+  assert.equal(r.code, 0, r.err);
+  const out = r.out.toString('utf8');
+  assert.doesNotMatch(out, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+  assert.match(out, /evil\\x1b\[2J\.eml: encrypt/);
+  assert.match(out, /delivered subject: .*hi\\x1b\]0;pwned\\x07\\r\\nfake: deliver/);
+  assert.ok(!out.split('\n').some((l) => l.startsWith('fake:')));
+});
+
 test('default Argon2id parameters are 64 MiB, 3 passes, 1 lane', () => {
   const s = run(['seal', '--password-file', PW], MSG);
   assert.equal(s.code, 0, s.err);
