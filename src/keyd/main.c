@@ -28,7 +28,7 @@
 
 static const char usage_text[] =
     "Usage: sealpost-keyd --config FILE [--check-config] [--verbose]\n"
-    "       sealpost-keyd --dev --data DIR --listen 127.0.0.1:PORT [--public-url URL]\n"
+    "       sealpost-keyd --dev --data DIR [--init] --listen 127.0.0.1:PORT [--public-url URL]\n"
     "       sealpost-keyd admin (--data DIR | --config FILE) COMMAND ...\n"
     "       sealpost-keyd --list-routes | --help | --version\n"
     "\n"
@@ -39,7 +39,8 @@ static const char usage_text[] =
     "  --check-config    check the settings, the key file and the database, then exit\n"
     "  --dev             development: SQLite at DIR/keyd.db, key file DIR/kek (created),\n"
     "                    mail written to DIR/outbox/, plain HTTP on loopback only\n"
-    "  --data DIR        the development data directory (created when missing)\n"
+    "  --data DIR        the development data directory (must exist unless --init)\n"
+    "  --init            create the --data directory (mode 0700) when it does not exist\n"
     "  --listen H:P      where to listen (development: a loopback address)\n"
     "  --public-url URL  the base URL envelopes and mails point to (default http://LISTEN)\n"
     "  --verbose         log every request (method, path, status, time; never secrets)\n"
@@ -258,8 +259,37 @@ static int serve(ks_server *srv)
     return 0;
 }
 
+/* The --data directory: it must exist, unless init asks to create it
+ * (mode 0700). A mistyped path must not silently start an empty key
+ * server. 0 when usable, else the exit status (message printed). */
+int keyd_data_dir(const char *prog, const char *data, bool init)
+{
+    if (g_file_test(data, G_FILE_TEST_IS_DIR))
+        return 0;
+    if (g_file_test(data, G_FILE_TEST_EXISTS)) {
+        fprintf(stderr, "%s: --data %s is not a directory\n", prog, data);
+        return 2;
+    }
+    if (!init) {
+        fprintf(stderr,
+                "%s: the data directory %s does not exist (add --init to create a new, empty "
+                "key server there)\n",
+                prog, data);
+        return 2;
+    }
+    if (g_mkdir_with_parents(data, 0700) != 0) {
+        fprintf(stderr, "%s: cannot create %s: %s\n", prog, data, g_strerror(errno));
+        return 2;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    /* Everything keyd creates (database, its -wal and -shm, key file,
+     * outbox mails, directories) is its user's alone, whatever umask it
+     * was started with. */
+    umask(077);
     g_log_set_writer_func(log_writer, NULL, NULL);
     if (!sp_crypto_init()) {
         fprintf(stderr, "sealpost-keyd: the crypto libraries failed to start\n");
@@ -270,7 +300,7 @@ int main(int argc, char **argv)
         return admin_main(argc - 1, argv + 1);
 
     const char *config = NULL, *data = NULL, *listen = NULL, *public_url = NULL;
-    bool dev = false, check = false, routes = false;
+    bool dev = false, check = false, routes = false, init = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has_value = i + 1 < argc;
@@ -282,6 +312,8 @@ int main(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--dev"))
             dev = true;
+        else if (!strcmp(a, "--init"))
+            init = true;
         else if (!strcmp(a, "--check-config"))
             check = true;
         else if (!strcmp(a, "--verbose"))
@@ -315,14 +347,13 @@ int main(int argc, char **argv)
                             "(and no --config)\n");
             return 1;
         }
-        if (g_mkdir_with_parents(data, 0700) != 0) {
-            fprintf(stderr, "sealpost-keyd: cannot create %s: %s\n", data, g_strerror(errno));
-            return 2;
-        }
+        int drc = keyd_data_dir("sealpost-keyd", data, init);
+        if (drc)
+            return drc;
         if (!config_dev(&cfg, data, listen, public_url, &err))
             return fail(err);
     } else if (config) {
-        if (data || listen || public_url) {
+        if (data || listen || public_url || init) {
             fprintf(stderr, "sealpost-keyd: with --config, set listen and public_url in the "
                             "file\n");
             return 1;

@@ -145,6 +145,13 @@ int store_gateway_token_org(store *s, const uint8_t hash[KS_HASH_LEN], store_org
  * of org_id with role "admin" or "sender". */
 bool store_org_user_set(store *s, gint64 org_id, const char *email, const char *pw_hash,
                         const char *role, const ks_audit_event *ev, GError **err);
+/* Make email a member of org_id with role ("admin" or "sender"), in one
+ * transaction. With pw_hash: a new active account with that password, or
+ * 0 (nothing changed) when the address has an account already, active or
+ * pending. With pw_hash NULL: the address's existing active account, its
+ * password untouched, or 0 when there is none. 1 done (audited), -1 error. */
+int store_org_user_add(store *s, gint64 org_id, const char *email, const char *pw_hash,
+                       const char *role, const ks_audit_event *ev, GError **err);
 void store_org_clear(store_org *o);
 
 /* ---- messages ---- */

