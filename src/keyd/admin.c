@@ -14,6 +14,8 @@
 #include "util.h"
 
 #include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +30,9 @@ static const char admin_usage[] =
     "  org brand NAME [--display-name TEXT] [--color #rrggbb] [--logo FILE|none] [--notice TEXT]\n"
     "                                               the brand on its envelopes and carrier mails\n"
     "  token create --org NAME                      a gateway token (printed once, stored hashed)\n"
+    "  token list [--org NAME]                      gateway tokens: prefix, org, created, last "
+    "use\n"
+    "  token revoke PREFIX                          refuse that token from now on (every keyd)\n"
     "  user create --org NAME --email ADDR --role admin|sender (--password-file F | --existing)\n"
     "                                               a new account as a member; --existing makes\n"
     "                                               an existing account a member, password kept\n"
@@ -58,6 +63,17 @@ static int fail(GError *err)
     if (err)
         g_error_free(err);
     return code;
+}
+
+/* {"key":"value"} for an audit detail (g_free). */
+static char *json_pair(const char *key, const char *value)
+{
+    json_t *o = json_pack("{s:s}", key, value);
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    char *out = g_strdup(text);
+    free(text);
+    return out;
 }
 
 /* Organisation names: letters, digits, '.', '-', '_'; 1..64. */
@@ -156,13 +172,15 @@ static int token_create(store *s, int argc, char **argv)
     uint8_t h[KS_HASH_LEN];
     char *token = auth_token_new("spg_", h);
     GError *err = NULL;
-    ks_audit_event ev = {"token.create", "admin", name, NULL, NULL};
-    if (store_gateway_token_add(s, org.id, h, &ev, &err)) {
+    g_autofree char *prefix = g_strndup(token, KS_TOKEN_PREFIX_LEN);
+    g_autofree char *detail = json_pair("prefix", prefix);
+    ks_audit_event ev = {"token.create", "admin", name, NULL, detail};
+    if (store_gateway_token_create(s, org.id, h, prefix, &ev, &err)) {
         printf("%s\n", token);
         fprintf(stderr,
-                "gateway token for %s created; it is shown only now: store it in the "
+                "gateway token %s... for %s created; it is shown only now: store it in the "
                 "gateway's token file (mode 0600)\n",
-                name);
+                prefix, name);
     } else {
         rc = fail(err);
     }
@@ -193,6 +211,78 @@ static void warn_foreign(store *s, const store_org *org, const char *addr)
                 "the address\n",
                 addr, org->name);
     g_clear_error(&err);
+}
+
+static char *when(gint64 t)
+{
+    return t ? sp_time_format(t) : g_strdup("never");
+}
+
+static int token_list(store *s, int argc, char **argv)
+{
+    const char *name = opt(argc, argv, "--org");
+    if (argc && !name)
+        return usage_error("token list takes only --org NAME%s", "");
+    store_org org = {0};
+    int rc = name ? find_org(s, name, &org) : 0;
+    if (rc)
+        return rc;
+    GArray *rows = NULL;
+    GError *err = NULL;
+    if (!store_gateway_tokens_list(s, org.id, &rows, &err)) {
+        store_org_clear(&org);
+        return fail(err);
+    }
+    printf("%-24s %-20s %-20s %-20s %s\n", "PREFIX", "ORG", "CREATED", "LAST USED", "STATE");
+    for (guint i = 0; i < rows->len; i++) {
+        store_token_row *t = &g_array_index(rows, store_token_row, i);
+        g_autofree char *created = when(t->created), *used = when(t->last_used);
+        g_autofree char *revoked = t->revoked ? sp_time_format(t->revoked) : NULL;
+        g_autofree char *state =
+            revoked ? g_strconcat("revoked ", revoked, NULL) : g_strdup("live");
+        printf("%-24s %-20s %-20s %-20s %s\n", t->prefix, t->org, created, used, state);
+    }
+    g_array_unref(rows);
+    store_org_clear(&org);
+    return 0;
+}
+
+static int token_revoke(store *s, int argc, char **argv)
+{
+    if (argc != 1 || argv[0][0] == '-')
+        return usage_error("token revoke needs the token's PREFIX (from `token list`)%s", "");
+    const char *arg = argv[0];
+    uint8_t h[KS_HASH_LEN];
+    bool whole = auth_token_hash(arg, "spg_", h);
+    /* A prefix short enough to name several tokens by chance is refused by
+     * the store; this floor keeps a typo from matching by luck. */
+    if (!whole && strlen(arg) < 8)
+        return usage_error("token PREFIX \"%s\": give at least 8 characters, as `token list` "
+                           "shows them",
+                           arg);
+    g_autofree char *prefix = whole ? g_strndup(arg, KS_TOKEN_PREFIX_LEN) : g_strdup(arg);
+    g_autofree char *detail = json_pair("prefix", prefix);
+    ks_audit_event ev = {"token.revoke", "admin", prefix, NULL, detail};
+    GError *err = NULL;
+    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+    int n = store_gateway_token_revoke(s, whole ? NULL : arg, whole ? h : NULL, now, &ev, &err);
+    sodium_memzero(h, sizeof h);
+    if (n < 0)
+        return fail(err);
+    if (n == 0) {
+        fprintf(stderr, "sealpost-keyd admin: no live gateway token %s (see `token list`)\n",
+                prefix);
+        return 2;
+    }
+    if (n > 1) {
+        fprintf(stderr,
+                "sealpost-keyd admin: %s names %d tokens: nothing revoked; give more of "
+                "the prefix\n",
+                prefix, n);
+        return 2;
+    }
+    printf("revoked gateway token %s; every keyd refuses it from now on\n", prefix);
+    return 0;
 }
 
 static int user_create(store *s, const ks_config *cfg, int argc, char **argv)
@@ -469,6 +559,10 @@ int admin_main(int argc, char **argv)
         rc = org_brand(s, rest_c, rest);
     else if (!strcmp(noun, "token") && !strcmp(verb, "create"))
         rc = token_create(s, rest_c, rest);
+    else if (!strcmp(noun, "token") && !strcmp(verb, "list"))
+        rc = token_list(s, rest_c, rest);
+    else if (!strcmp(noun, "token") && !strcmp(verb, "revoke"))
+        rc = token_revoke(s, rest_c, rest);
     else if (!strcmp(noun, "user") && !strcmp(verb, "create"))
         rc = user_create(s, &cfg, rest_c, rest);
     else if (!strcmp(noun, "profile") && !strcmp(verb, "set"))

@@ -139,8 +139,31 @@ int store_org_by_name(store *s, const char *name, store_org *out, GError **err);
 int store_org_has_domain(store *s, gint64 org_id, const char *domain, GError **err);
 bool store_gateway_token_add(store *s, gint64 org_id, const uint8_t hash[KS_HASH_LEN],
                              const ks_audit_event *ev, GError **err);
+/* The same with the token's first characters (KS_TOKEN_PREFIX_LEN), by
+ * which `admin token list` and `revoke` name it. */
+#define KS_TOKEN_PREFIX_LEN 12
+bool store_gateway_token_create(store *s, gint64 org_id, const uint8_t hash[KS_HASH_LEN],
+                                const char *prefix, const ks_audit_event *ev, GError **err);
+/* The organisation of a live (not revoked) gateway token; its last use is
+ * recorded (to the minute). Never cached: a revoked token is refused by
+ * every keyd at its next request. */
 int store_gateway_token_org(store *s, const uint8_t hash[KS_HASH_LEN], store_org *out,
                             GError **err);
+/* A gateway token as listed: never the token itself. prefix is its first
+ * characters, or "sha256:" and the start of its hash for tokens made
+ * before prefixes were kept. last_used, revoked: 0 never. */
+typedef struct {
+    char *prefix, *org;
+    gint64 created, last_used, revoked;
+} store_token_row;
+/* Every gateway token (of the organisation org_id; 0 all), oldest first:
+ * *rows of store_token_row (g_array_unref clears them). */
+bool store_gateway_tokens_list(store *s, gint64 org_id, GArray **rows, GError **err);
+/* Revoke the one live token named by prefix (as listed) or hash (the
+ * whole token's, or NULL): 1 revoked (audited), 0 no live token matches,
+ * n > 1 several match (nothing revoked), -1 error. */
+int store_gateway_token_revoke(store *s, const char *prefix, const uint8_t *hash, gint64 now,
+                               const ks_audit_event *ev, GError **err);
 /* Create (or update the password of) an active account and make it a member
  * of org_id with role "admin" or "sender". */
 bool store_org_user_set(store *s, gint64 org_id, const char *email, const char *pw_hash,

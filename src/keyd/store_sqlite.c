@@ -89,6 +89,11 @@ static const char *const migrations[] = {
     "ALTER TABLE orgs ADD COLUMN logo_type TEXT;"
     "ALTER TABLE orgs ADD COLUMN notice TEXT;"
     "ALTER TABLE orgs ADD COLUMN brand_version INTEGER NOT NULL DEFAULT 0;",
+    /* 3: gateway tokens listed (by a short prefix of the token, never the
+     * token), their last use, and revoked (kept, for the list and audit) */
+    "ALTER TABLE gateway_tokens ADD COLUMN prefix TEXT;"
+    "ALTER TABLE gateway_tokens ADD COLUMN last_used INTEGER;"
+    "ALTER TABLE gateway_tokens ADD COLUMN revoked INTEGER;",
 };
 #define N_MIGRATIONS ((int)G_N_ELEMENTS(migrations))
 

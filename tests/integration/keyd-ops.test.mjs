@@ -134,3 +134,59 @@ describe('admin user create', () => {
     }
   });
 });
+
+// Item 9: gateway tokens can be listed (never shown) and revoked; a
+// revoked token is refused at once by every keyd on the database,
+// including one that was running and had just used it.
+describe('gateway tokens: list and revoke', () => {
+  test('token list shows prefix, org, created and last use; revoke is refused at once by two running keyds', async () => {
+    const a = await startKeyd({ config: { auth: { rate_per_second: 0 } } });
+    let b;
+    try {
+      b = await startKeyd({ config: { auth: { rate_per_second: 0 } }, dataDir: a.dataDir });
+      const t1 = gatewayToken(a.dataDir, 'Clinic', ['clinic.example']);
+      const t2 = admin(a.dataDir, 'token', 'create', '--org', 'Clinic');
+      const other = gatewayToken(a.dataDir, 'Other', ['other.example']);
+      const create = (kd, token, from = 'ada@clinic.example') =>
+        api(kd.url, 'POST', '/v1/messages', { from, to: ['pat@example.com'] }, token);
+      let list = admin(a.dataDir, 'token', 'list');
+      assert.ok(![t1, t2, other].some((t) => list.includes(t)), 'tokens are never shown');
+      const lines = list.split('\n').slice(1);
+      assert.equal(lines.length, 3, list);
+      assert.ok(lines[0].startsWith(t1.slice(0, 12)), list);
+      assert.match(lines[0], /Clinic\s+\d{4}-\d\d-\d\dT\S+\s+never\s+live/);
+      // Used through both processes: both work, and the use is recorded.
+      assert.equal((await create(a, t1)).status, 201);
+      assert.equal((await create(b, t1)).status, 201);
+      list = admin(a.dataDir, 'token', 'list', '--org', 'Clinic');
+      assert.equal(list.split('\n').length, 3, 'only Clinic\'s tokens with --org');
+      assert.match(list.split('\n')[1], /Clinic\s+\S+\s+\d{4}-\d\d-\d\dT\S+\s+live/, 'last used is set');
+      // Revoke t1 by its listed prefix: both running keyds refuse it now.
+      const rv = adminRun(a.dataDir, 'token', 'revoke', t1.slice(0, 12));
+      assert.equal(rv.code, 0, rv.err);
+      assert.equal((await create(a, t1)).status, 401);
+      assert.equal((await create(b, t1)).status, 401);
+      assert.equal((await api(b.url, 'GET', '/v1/brand', undefined, t1)).status, 401);
+      // The other tokens still work.
+      assert.equal((await create(b, t2)).status, 201);
+      assert.equal((await create(a, other, 'x@other.example')).status, 201);
+      list = admin(a.dataDir, 'token', 'list', '--org', 'Clinic');
+      assert.match(list.split('\n')[1], /revoked \d{4}-/);
+      // Revoking it again, or a prefix that names nothing, says so.
+      assert.equal(adminRun(a.dataDir, 'token', 'revoke', t1.slice(0, 12)).code, 2);
+      assert.equal(adminRun(a.dataDir, 'token', 'revoke', 'spg_').code, 1, 'too short to be a prefix');
+      // The whole token names it too.
+      assert.equal(adminRun(a.dataDir, 'token', 'revoke', t2).code, 0);
+      assert.equal((await create(a, t2)).status, 401);
+      // Audited, with the prefix and never the token.
+      const audit = spawnSync('sqlite3', [join(a.dataDir, 'keyd.db'), "SELECT event || ' ' || detail FROM audit WHERE event LIKE 'token.%'"], { encoding: 'utf8' }).stdout;
+      assert.equal((audit.match(/token\.revoke/g) || []).length, 2, audit);
+      assert.ok(audit.includes(t1.slice(0, 12)));
+      assert.ok(![t1, t2].some((t) => audit.includes(t)));
+      assert.match(admin(a.dataDir, 'audit', 'verify'), /intact/);
+    } finally {
+      await b?.stop();
+      await a.stop();
+    }
+  });
+});
