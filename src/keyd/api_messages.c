@@ -15,6 +15,7 @@
 
 #include "crypto.h"
 #include "header.h"
+#include "sp_error.h"
 #include "util.h"
 
 #include <sodium.h>
@@ -92,22 +93,45 @@ void api_receipt_send(gpointer data, gpointer user)
     receipt_free(x);
 }
 
-static void released(void *ctx, bool ok, const GError *err)
+static bool refuse_state(ks_req *r, const store_message *m);
+static bool refuse_state_quiet(const store_message *m);
+
+/* The release rule refused at commit time: the message was locked,
+ * recalled or expired (perhaps through another keyd) after this process
+ * looked it up. Answer with its state as stored now instead of the key. */
+static void release_refused(ks_req *r, const char *id, const char *rcpt)
 {
-    written(ctx, ok, err, &req_server(ctx)->n_keys_released);
+    ks_server *srv = req_server(r);
+    g_autoptr(GError) err = NULL;
+    api_message_forget(r, id, rcpt);
+    store_message m = {0};
+    int found = store_message_for_rcpt(srv->st, id, rcpt, &m, &err);
+    if (found < 0)
+        reply_unavailable(r, err);
+    else if (!found)
+        reply_not_found(r);
+    else if (!refuse_state(r, &m))
+        reply_unavailable(r, NULL); /* active again already: let the client retry */
+    store_message_clear(&m);
+    req_resume(r);
 }
 
-/* The same for a message with read receipts: the receipt is queued once
- * the release is recorded. */
-static void released_receipt(void *ctx, bool ok, const GError *err)
+/* A release is recorded: the key goes out, and a read receipt is queued
+ * when the message asks for one (x->sender set). */
+static void released(void *ctx, bool ok, const GError *err)
 {
     receipt *x = ctx;
     ks_req *r = x->r;
-    if (ok)
+    if (!ok && g_error_matches(err, SP_ERROR, SP_ERR_REFUSED)) {
+        release_refused(r, x->id, x->rcpt);
+        receipt_free(x);
+        return;
+    }
+    if (ok && x->sender)
         g_thread_pool_push(req_server(r)->receipts, x, NULL);
     else
         receipt_free(x);
-    released(r, ok, err);
+    written(r, ok, err, &req_server(r)->n_keys_released);
 }
 
 /* The organisation of the request's gateway token: 1, or 0 with the
@@ -409,6 +433,17 @@ void api_key_release(ks_req *r)
         store_session_clear(&sess);
         return found < 0 ? reply_unavailable(r, err) : reply_not_found(r);
     }
+    if (refuse_state_quiet(&m)) {
+        /* A refusal from the cache may be stale (unlocked through another
+         * keyd): decide on the stored state. */
+        api_message_forget(r, m.id, rcpt);
+        store_message_clear(&m);
+        found = store_message_for_rcpt(srv->st, req_param(r, 0), rcpt, &m, &err);
+        if (found <= 0) {
+            store_session_clear(&sess);
+            return found < 0 ? reply_unavailable(r, err) : reply_not_found(r);
+        }
+    }
     const char *method = "password";
     bool refused = refuse_state(r, &m);
     if (!refused && !have_session) {
@@ -470,18 +505,18 @@ void api_key_release(ks_req *r)
     reply_json(r, 200, out);
     req_defer(r);
     const char *agent = req_header(r, MHD_HTTP_HEADER_USER_AGENT);
+    receipt *x = g_new0(receipt, 1);
+    x->r = r;
+    x->id = g_strdup(m.id);
+    x->rcpt = g_strdup(rcpt);
     if (m.read_receipts) {
-        receipt *x = g_new0(receipt, 1);
-        x->r = r;
-        x->id = g_strdup(m.id);
-        x->rcpt = g_strdup(rcpt);
         x->sender = g_strdup(m.sender);
         x->brand_name = g_strdup(m.org_display ? m.org_display : m.org_name);
         x->brand_color = g_strdup(m.org_color);
-        writer_release(srv->writer, m.id, rcpt, agent, &ev, released_receipt, x);
-    } else {
-        writer_release(srv->writer, m.id, rcpt, agent, &ev, released, r);
     }
+    /* The cached lookup may predate a lock or recall made through another
+     * keyd: the rule is asked again in the release's own transaction. */
+    writer_release(srv->writer, m.id, rcpt, agent, refuse_state_quiet, &ev, released, x);
     store_message_clear(&m);
 }
 

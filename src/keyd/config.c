@@ -101,6 +101,7 @@ static bool check_known(GKeyFile *kf, GError **err)
         "server:tls_key",
         "server:threads",
         "server:max_body",
+        "server:cache_ms",
         "store:url",
         "keys:kek_file",
         "mail:relay",

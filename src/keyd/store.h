@@ -293,6 +293,12 @@ typedef struct {
     const char *id, *rcpt;    /* RELEASE */
     const char *agent;        /* RELEASE: the client's User-Agent, or NULL */
     const ks_audit_event *ev;
+    /* RELEASE: the release rule, asked inside the transaction with the
+     * message's state as stored now (locked, key destroyed, recalled,
+     * expiry: no cache can be stale there). When it refuses, nothing is
+     * recorded or audited for the op and *refused is set. NULL: no check. */
+    bool (*refuse)(const store_message *now);
+    bool *refused;
 } store_op;
 bool store_apply(store *s, const store_op *ops, size_t n, GError **err);
 

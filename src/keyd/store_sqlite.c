@@ -532,6 +532,35 @@ bool store_message_create(store *s, const store_message *m, const char *const *r
     WRITE_TX(s, err, ev, { ok = message_insert(c, m, rcpts, n_rcpts, err); });
 }
 
+/* Whether op (a release) may go ahead under its rule, asked with the
+ * message's key state as it is in this transaction. */
+static bool release_allowed(conn *c, const store_op *op, GError **err, bool *ok)
+{
+    if (op->refused)
+        *op->refused = false;
+    if (!op->refuse)
+        return true;
+    sqlite3_stmt *st = sq_prep(c,
+                               "SELECT locked, wrapped IS NULL, recalled_at IS NOT NULL, expires"
+                               " FROM messages WHERE id = ?",
+                               err);
+    int found = st ? (sq_bind_text(st, 1, op->id), sq_step_row(c, st, err)) : -1;
+    store_message now = {0};
+    if (found == 1) {
+        now.locked = sqlite3_column_int(st, 0) != 0;
+        now.key_gone = sqlite3_column_int(st, 1) != 0;
+        now.recalled = sqlite3_column_int(st, 2) != 0;
+        now.expires = sqlite3_column_int64(st, 3);
+    }
+    if (st)
+        sqlite3_reset(st);
+    *ok = found >= 0;
+    bool allowed = found == 1 && !op->refuse(&now);
+    if (!allowed && op->refused)
+        *op->refused = true;
+    return allowed;
+}
+
 bool store_apply(store *s, const store_op *ops, size_t n, GError **err)
 {
     WRITE_TX(s, err, NULL, {
@@ -545,6 +574,8 @@ bool store_apply(store *s, const store_op *ops, size_t n, GError **err)
         for (size_t i = 0; ok && i < n; i++) {
             if (ops[i].kind == STORE_OP_CREATE) {
                 ok = message_insert(c, ops[i].msg, ops[i].rcpts, ops[i].n_rcpts, err);
+            } else if (!release_allowed(c, &ops[i], err, &ok)) {
+                continue; /* refused (or ok false): no open, no audit row */
             } else {
                 char *k = g_strconcat(ops[i].id, "\n", ops[i].rcpt, NULL);
                 opens *o = g_hash_table_lookup(agg, k);

@@ -190,3 +190,53 @@ describe('gateway tokens: list and revoke', () => {
     }
   });
 });
+
+// Item 18: two keyd processes on one database. A lock or recall made
+// through one stops the very next release through the other, whose cache
+// ([server] cache_ms) held the message as releasable a moment before.
+describe('several keyd processes: lock and recall take effect at once', () => {
+  test('lock, unlock and recall through one keyd are obeyed by the other immediately', async () => {
+    const a = await startKeyd({ config: { auth: { backoff_base_ms: 0, rate_per_second: 0 } } });
+    let b;
+    try {
+      // The default cache_ms (1 s) is longer than the steps below take.
+      b = await startKeyd({ config: { auth: { backoff_base_ms: 0, rate_per_second: 0 } }, dataDir: a.dataDir });
+      const token = gatewayToken(a.dataDir, 'Clinic', ['clinic.example']);
+      const pw = join(a.dataDir, 'pw');
+      writeFileSync(pw, `${PW}\n`);
+      admin(a.dataDir, 'user', 'create', '--org', 'Clinic', '--email', 'ada@clinic.example', '--role', 'sender', '--password-file', pw);
+      const made = (await api(a.url, 'POST', '/v1/messages', { from: 'ada@clinic.example', to: ['pat@example.com'] }, token)).body;
+      await registerAndActivate(a.url, a.dataDir, made.id, 'pat@example.com', PW);
+      const signIn = async (kd, email) => (await api(kd.url, 'POST', '/v1/sessions', { email, password: PW })).body.token;
+      const pat = await signIn(b, 'pat@example.com');
+      const ada = await signIn(a, 'ada@clinic.example');
+      const release = () => api(b.url, 'POST', `/v1/messages/${made.id}/key`, {}, pat);
+      // B releases the key (and now holds the message in its cache).
+      let r = await release();
+      assert.equal(r.status, 200, r.text);
+      assert.equal(r.body.key, made.key);
+      // Locked through A: B refuses at once, with the reason.
+      assert.equal((await api(a.url, 'POST', `/v1/messages/${made.id}/lock`, { reason: 'wrong Pat' }, ada)).status, 200);
+      r = await release();
+      assert.equal(r.status, 403, `B released a key locked through A: ${r.text}`);
+      assert.equal(r.body.reason, 'wrong Pat');
+      assert.equal(r.body.key, undefined);
+      // Unlocked through A: B releases again at once.
+      assert.equal((await api(a.url, 'POST', `/v1/messages/${made.id}/unlock`, undefined, ada)).status, 200);
+      r = await release();
+      assert.equal(r.status, 200, r.text);
+      // Recalled through A: B refuses at once and for good.
+      r = await api(a.url, 'DELETE', `/v1/messages/${made.id}/key`, { confirm: true }, ada);
+      assert.ok([200, 204].includes(r.status), r.text);
+      r = await release();
+      assert.equal(r.status, 410, `B released a key recalled through A: ${r.text}`);
+      assert.match(r.body.type, /message-recalled/);
+      // Only the two releases that happened are in the audit.
+      const n = spawnSync('sqlite3', [join(a.dataDir, 'keyd.db'), "SELECT count(*) FROM audit WHERE event = 'key.release'"], { encoding: 'utf8' }).stdout.trim();
+      assert.equal(n, '2');
+    } finally {
+      await b?.stop();
+      await a.stop();
+    }
+  });
+});
