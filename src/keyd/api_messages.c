@@ -19,6 +19,7 @@
 #include "util.h"
 
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_RECIPIENTS 500
@@ -169,6 +170,35 @@ static int profile_for(ks_server *srv, gint64 org_id, const char *name, store_pr
     return found;
 }
 
+static int address_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The audit detail of a message creation: sender, security, how many
+ * recipients, the addresses whose phrase was given (sorted) and how many
+ * were withheld by the hourly limit. */
+static char *create_detail(const char *from, const char *security, guint n, GHashTable *phrases,
+                           gint64 withheld)
+{
+    g_autofree gpointer *keys = g_hash_table_get_keys_as_array(phrases, NULL);
+    guint nk = g_hash_table_size(phrases);
+    qsort(keys, nk, sizeof *keys, address_cmp);
+    json_t *given = json_array();
+    for (guint i = 0; i < nk; i++)
+        json_array_append_new(given, json_string(keys[i]));
+    g_autofree char *count = g_strdup_printf("%u", n);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "from", from, "security", security, "recipients",
+                          count, "phrases", given);
+    if (withheld)
+        json_object_set_new(o, "phrases_withheld", json_integer((json_int_t)withheld));
+    char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(o);
+    char *out = g_strdup(text);
+    free(text);
+    return out;
+}
+
 void api_message_create(ks_req *r)
 {
     ks_server *srv = req_server(r);
@@ -271,13 +301,22 @@ void api_message_create(ks_req *r)
     m.wrapped = wrapped;
     m.wrapped_len = sizeof wrapped;
     g_autofree char *actor = g_strconcat("gateway:", org.name, NULL);
-    g_autofree char *ndetail = g_strdup_printf("%u", rcpts->len);
-    g_autofree char *detail =
-        api_detail("from", from, "security", m.security, "recipients", ndetail, NULL);
-    ks_audit_event ev = {"message.create", actor, id, req_ip(r), detail};
+    /* A phrase tells its holder that the address has an account and what
+     * the envelope will show: an organisation learns them for at most
+     * [auth] phrases_per_hour new addresses an hour (decided in the
+     * database, for every keyd), and each one given is audited below. */
+    gint64 withheld = 0;
     g_autoptr(GHashTable) phrases =
-        ok ? store_account_phrases(srv->st, (const char *const *)rcpts->pdata, rcpts->len, &err)
+        ok ? store_phrases_for_org(srv->st, org.id, (const char *const *)rcpts->pdata, rcpts->len,
+                                   now, srv->cfg->phrases_per_hour, &withheld, &err)
            : NULL;
+    if (withheld)
+        g_warning("organisation %s reached its limit of %" G_GINT64_FORMAT
+                  " new addresses' phrases an hour: %" G_GINT64_FORMAT " withheld",
+                  org.name, srv->cfg->phrases_per_hour, withheld);
+    g_autofree char *detail =
+        phrases ? create_detail(from, m.security, rcpts->len, phrases, withheld) : NULL;
+    ks_audit_event ev = {"message.create", actor, id, req_ip(r), detail};
     if (!phrases) {
         sodium_memzero(key, sizeof key);
         g_free(m.kid);

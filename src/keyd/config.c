@@ -34,6 +34,7 @@ static void defaults(ks_config *c)
     c->device_seconds = 90 * 86400;
     c->rate_per_second = 20;
     c->rate_burst = 100;
+    c->phrases_per_hour = 1000;
     c->blocklist = default_blocklist();
 }
 
@@ -121,6 +122,7 @@ static bool check_known(GKeyFile *kf, GError **err)
         "auth:blocklist",
         "auth:rate_per_second",
         "auth:rate_burst",
+        "auth:phrases_per_hour",
         NULL,
     };
     return sp_conf_check_known(kf, known, "docs/keyd.md", err);
@@ -215,6 +217,7 @@ static bool load(ks_config *c, const char *path, GError **err)
         !sp_conf_int(kf, "auth", "device_days", 1, 400, &days, err) ||
         !sp_conf_double(kf, "auth", "rate_per_second", &c->rate_per_second, err) ||
         !sp_conf_double(kf, "auth", "rate_burst", &c->rate_burst, err) ||
+        !sp_conf_int(kf, "auth", "phrases_per_hour", 0, 10000000, &c->phrases_per_hour, err) ||
         !sp_conf_bool(kf, "mail", "require_tls", &c->mail_require_tls, err))
         return false;
     c->threads = (unsigned)threads;

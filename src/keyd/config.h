@@ -38,6 +38,7 @@ typedef struct {
     char *blocklist;
     double rate_per_second; /* 0 = no per-address limit */
     double rate_burst;
+    gint64 phrases_per_hour; /* new addresses an organisation may learn phrases of, per hour */
     bool dev;
 } ks_config;
 

@@ -322,6 +322,15 @@ void store_account_clear(store_account *a);
  * (both g_free'd by the table). */
 GHashTable *store_account_phrases(store *s, const char *const *emails, size_t n, GError **err);
 
+/* The phrases of active accounts among emails that organisation org_id
+ * may learn: an address whose phrase it was given before, and a new one
+ * while it was given fewer than limit new addresses in the hour before
+ * now. New grants are recorded in one transaction (several keyd processes
+ * share the limit). A table address -> phrase (both g_free'd by it);
+ * *withheld = addresses with a phrase it may not learn now. */
+GHashTable *store_phrases_for_org(store *s, gint64 org_id, const char *const *emails, size_t n,
+                                  gint64 now, gint64 limit, gint64 *withheld, GError **err);
+
 /* Register email as a pending account with the given data, replacing an
  * earlier pending registration (and invalidating its activation tokens),
  * and add the activation token hash. Does nothing and returns 0 when the

@@ -93,7 +93,13 @@ static const char *const migrations[] = {
      * token), their last use, and revoked (kept, for the list and audit) */
     "ALTER TABLE gateway_tokens ADD COLUMN prefix TEXT;"
     "ALTER TABLE gateway_tokens ADD COLUMN last_used INTEGER;"
-    "ALTER TABLE gateway_tokens ADD COLUMN revoked INTEGER;",
+    "ALTER TABLE gateway_tokens ADD COLUMN revoked INTEGER;"
+    /* the addresses whose phrase each organisation was given, and when
+     * first (the hourly limit on new ones) */
+    "CREATE TABLE phrase_grants(org_id INTEGER NOT NULL REFERENCES orgs(id),"
+    "  email TEXT NOT NULL, granted INTEGER NOT NULL, PRIMARY KEY(org_id, email))"
+    "  WITHOUT ROWID;"
+    "CREATE INDEX phrase_grants_recent ON phrase_grants(org_id, granted);",
 };
 #define N_MIGRATIONS ((int)G_N_ELEMENTS(migrations))
 

@@ -309,6 +309,96 @@ int store_org_user_add(store *s, gint64 org_id, const char *email, const char *p
     return ok ? result : -1;
 }
 
+/* ---- phrases given to organisations ---- */
+
+/* 1 when org_id was given email's phrase before, 0 not, -1 error. */
+static int phrase_granted(conn *c, gint64 org_id, const char *email, GError **err)
+{
+    sqlite3_stmt *st =
+        sq_prep(c, "SELECT 1 FROM phrase_grants WHERE org_id = ? AND email = ?", err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, org_id);
+    sq_bind_text(st, 2, email);
+    int r = sq_step_row(c, st, err);
+    sqlite3_reset(st);
+    return r;
+}
+
+/* In a write transaction: grant org_id the new addresses in fresh while
+ * its hourly budget lasts; drop the others from phrases. */
+static bool phrases_grant(conn *c, gint64 org_id, GPtrArray *fresh, GHashTable *phrases, gint64 now,
+                          gint64 limit, gint64 *withheld, GError **err)
+{
+    sqlite3_stmt *st =
+        sq_prep(c, "SELECT count(*) FROM phrase_grants WHERE org_id = ? AND granted > ?", err);
+    if (!st)
+        return false;
+    sqlite3_bind_int64(st, 1, org_id);
+    sqlite3_bind_int64(st, 2, now - 3600);
+    int r = sq_step_row(c, st, err);
+    gint64 used = r == 1 ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (r != 1)
+        return false;
+    for (guint i = 0; i < fresh->len; i++) {
+        const char *email = fresh->pdata[i];
+        int known = phrase_granted(c, org_id, email, err); /* another keyd, meanwhile */
+        if (known < 0)
+            return false;
+        if (known)
+            continue;
+        if (used >= limit) {
+            g_hash_table_remove(phrases, email);
+            (*withheld)++;
+            continue;
+        }
+        st = sq_prep(c, "INSERT INTO phrase_grants(org_id, email, granted) VALUES(?, ?, ?)", err);
+        if (!st)
+            return false;
+        sqlite3_bind_int64(st, 1, org_id);
+        sq_bind_text(st, 2, email);
+        sqlite3_bind_int64(st, 3, now);
+        if (!sq_step_done(c, st, err))
+            return false;
+        used++;
+    }
+    return true;
+}
+
+GHashTable *store_phrases_for_org(store *s, gint64 org_id, const char *const *emails, size_t n,
+                                  gint64 now, gint64 limit, gint64 *withheld, GError **err)
+{
+    *withheld = 0;
+    GHashTable *phrases = store_account_phrases(s, emails, n, err);
+    if (!phrases || !g_hash_table_size(phrases))
+        return phrases;
+    /* The usual case, addresses it was given before, reads only. */
+    g_autoptr(GPtrArray) fresh = g_ptr_array_new();
+    conn *c = sq_conn_get(s, err);
+    bool ok = c != NULL;
+    GHashTableIter it;
+    gpointer k;
+    g_hash_table_iter_init(&it, phrases);
+    while (ok && g_hash_table_iter_next(&it, &k, NULL)) {
+        int known = phrase_granted(c, org_id, k, err);
+        ok = known >= 0;
+        if (known == 0)
+            g_ptr_array_add(fresh, k);
+    }
+    if (c)
+        sq_conn_put(s, c);
+    if (ok && fresh->len) {
+        c = sq_write_begin(s, err);
+        ok = c && phrases_grant(c, org_id, fresh, phrases, now, limit, withheld, err);
+        if (c)
+            ok = sq_write_end(s, c, ok, ok ? err : NULL) && ok;
+    }
+    if (!ok)
+        g_clear_pointer(&phrases, g_hash_table_unref);
+    return phrases;
+}
+
 /* ---- profiles and brand ---- */
 
 bool store_profile_set(store *s, gint64 org_id, const store_profile *p, const ks_audit_event *ev,

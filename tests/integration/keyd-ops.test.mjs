@@ -240,3 +240,59 @@ describe('several keyd processes: lock and recall take effect at once', () => {
     }
   });
 });
+
+// Item 12: a gateway token cannot harvest phrases (and which addresses
+// have accounts): an organisation learns the phrases of at most
+// [auth] phrases_per_hour new addresses an hour, shared by every keyd on
+// the database; beyond it messages are still created, without those
+// phrases; every phrase given is audited with its message.
+describe('phrase harvesting', () => {
+  test('phrases of new addresses stop at the hourly limit, across keyd processes; mail still flows; each is audited', async () => {
+    const config = { auth: { backoff_base_ms: 0, rate_per_second: 0, phrases_per_hour: 3 } };
+    const a = await startKeyd({ config });
+    let b;
+    try {
+      b = await startKeyd({ config, dataDir: a.dataDir });
+      const token = gatewayToken(a.dataDir, 'Clinic', ['clinic.example']);
+      const other = gatewayToken(a.dataDir, 'Other', ['other.example']);
+      const rs = [1, 2, 3, 4, 5].map((i) => `r${i}@example.com`);
+      const create = (kd, to, tok = token, from = 'ada@clinic.example') =>
+        api(kd.url, 'POST', '/v1/messages', { from, to }, tok);
+      const first = await create(a, rs);
+      assert.deepEqual(first.body.phrases, {}, 'no accounts yet');
+      for (const r of rs) await registerAndActivate(a.url, a.dataDir, first.body.id, r, PW, { phrase: `phrase of ${r}` });
+      let m = await create(a, rs.slice(0, 2));
+      assert.deepEqual(Object.keys(m.body.phrases).sort(), rs.slice(0, 2));
+      // Two known, one new within the limit (3), two withheld: still 201.
+      m = await create(b, rs);
+      assert.equal(m.status, 201, m.text);
+      assert.deepEqual(Object.keys(m.body.phrases).sort(), rs.slice(0, 3));
+      assert.equal(m.body.phrases['r3@example.com'], 'phrase of r3@example.com');
+      const withheldMsg = m.body;
+      // The limit is in the database: the other process withholds too.
+      m = await create(a, ['r4@example.com']);
+      assert.equal(m.status, 201);
+      assert.deepEqual(m.body.phrases, {});
+      // Addresses it learned before keep coming.
+      m = await create(a, ['r1@example.com']);
+      assert.deepEqual(Object.keys(m.body.phrases), ['r1@example.com']);
+      // Another organisation has its own budget.
+      m = await create(b, ['r4@example.com'], other, 'x@other.example');
+      assert.deepEqual(Object.keys(m.body.phrases), ['r4@example.com']);
+      // Mail flows: r5, whose phrase was withheld, opens the message.
+      const s = (await api(a.url, 'POST', '/v1/sessions', { email: 'r5@example.com', password: PW })).body.token;
+      const k = await api(b.url, 'POST', `/v1/messages/${withheldMsg.id}/key`, {}, s);
+      assert.equal(k.status, 200, k.text);
+      assert.equal(k.body.key, withheldMsg.key);
+      // Audited: one message.create row per message lists the phrases given.
+      const rows = spawnSync('sqlite3', [join(a.dataDir, 'keyd.db'), `SELECT detail FROM audit WHERE event = 'message.create' AND subject = '${withheldMsg.id}'`], { encoding: 'utf8' }).stdout.trim();
+      const detail = JSON.parse(rows);
+      assert.deepEqual(detail.phrases, rs.slice(0, 3));
+      assert.equal(detail.phrases_withheld, 2);
+      assert.match(a.log() + b.log(), /reached its limit of 3 new addresses' phrases an hour/);
+    } finally {
+      await b?.stop();
+      await a.stop();
+    }
+  });
+});
