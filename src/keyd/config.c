@@ -6,6 +6,7 @@
 #include "conf.h"
 
 #include "policy.h"
+#include "secret.h"
 #include "sp_error.h"
 
 #include <arpa/inet.h>
@@ -35,12 +36,17 @@ static void defaults(ks_config *c)
     c->rate_per_second = 20;
     c->rate_burst = 100;
     c->phrases_per_hour = 1000;
+    c->status_rate_per_second = 5;
+    c->status_rate_burst = 30;
     c->blocklist = default_blocklist();
 }
 
 void config_clear(ks_config *c)
 {
     g_free(c->listen_host);
+    g_free(c->metrics_host);
+    if (c->metrics_token)
+        sp_secret_free(c->metrics_token);
     g_free(c->public_url);
     g_free(c->tls_cert);
     g_free(c->tls_key);
@@ -103,6 +109,10 @@ static bool check_known(GKeyFile *kf, GError **err)
         "server:threads",
         "server:max_body",
         "server:cache_ms",
+        "server:metrics_listen",
+        "server:metrics_token_file",
+        "server:status_rate_per_second",
+        "server:status_rate_burst",
         "store:url",
         "keys:kek_file",
         "mail:relay",
@@ -202,6 +212,27 @@ static bool load(ks_config *c, const char *path, GError **err)
     c->tls_cert = sp_conf_str(kf, "server", "tls_cert");
     c->tls_key = sp_conf_str(kf, "server", "tls_key");
     c->user = sp_conf_str(kf, "server", "user");
+    g_autofree char *mlisten = sp_conf_str(kf, "server", "metrics_listen");
+    if (mlisten && !config_parse_listen(mlisten, &c->metrics_host, &c->metrics_port, err)) {
+        g_prefix_error(err, "[server] metrics_listen: ");
+        return false;
+    }
+    g_autofree char *mtoken = sp_conf_str(kf, "server", "metrics_token_file");
+    if (mtoken) {
+        size_t n = 0;
+        c->metrics_token = sp_secret_read(mtoken, &n, err);
+        if (!c->metrics_token) {
+            g_prefix_error(err, "[server] metrics_token_file: ");
+            return false;
+        }
+        if (n < 16) {
+            g_set_error(err, SP_ERROR, SP_ERR_USAGE,
+                        "[server] metrics_token_file %s: the token must be at least 16 "
+                        "characters",
+                        mtoken);
+            return false;
+        }
+    }
     gint64 threads = 0, max_body = (gint64)c->max_body;
     gint64 mem = c->argon2.memory_kib, passes = c->argon2.passes;
     gint64 fails = c->lockout_failures, days = c->device_seconds / 86400;
@@ -217,6 +248,8 @@ static bool load(ks_config *c, const char *path, GError **err)
         !sp_conf_int(kf, "auth", "device_days", 1, 400, &days, err) ||
         !sp_conf_double(kf, "auth", "rate_per_second", &c->rate_per_second, err) ||
         !sp_conf_double(kf, "auth", "rate_burst", &c->rate_burst, err) ||
+        !sp_conf_double(kf, "server", "status_rate_per_second", &c->status_rate_per_second, err) ||
+        !sp_conf_double(kf, "server", "status_rate_burst", &c->status_rate_burst, err) ||
         !sp_conf_int(kf, "auth", "phrases_per_hour", 0, 10000000, &c->phrases_per_hour, err) ||
         !sp_conf_bool(kf, "mail", "require_tls", &c->mail_require_tls, err))
         return false;

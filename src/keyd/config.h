@@ -20,7 +20,11 @@ typedef struct {
     char *user; /* switch to this user after binding, when started as root */
     unsigned threads;
     size_t max_body;
-    gint64 cache_ms; /* hot-path lookups may be this old (other processes' changes) */
+    gint64 cache_ms;    /* hot-path lookups may be this old (other processes' changes) */
+    char *metrics_host; /* [server] metrics_listen: /metrics is served there (plain HTTP) */
+    unsigned metrics_port;
+    char *metrics_token; /* [server] metrics_token_file's token (sp_secret memory), or NULL */
+    double status_rate_per_second, status_rate_burst; /* GET .../status per client address */
     /* [store] */
     char *store_url;
     /* [keys] */

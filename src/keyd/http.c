@@ -28,6 +28,7 @@ struct ks_req {
     GByteArray *body;
     bool too_big;
     bool dispatched, suspended, deferred;
+    bool metrics_listener; /* came in on [server] metrics_listen */
     char ip[INET6_ADDRSTRLEN];
     gint64 t0;
     /* the reply */
@@ -62,6 +63,11 @@ const char *req_path(ks_req *r)
 const char *req_ip(ks_req *r)
 {
     return r->ip;
+}
+
+bool req_metrics_listener(ks_req *r)
+{
+    return r->metrics_listener;
 }
 
 const char *req_param(ks_req *r, unsigned i)
@@ -341,6 +347,9 @@ static void dispatch(ks_req *r)
         reply_header(r, "Connection", "close");
         reply_problem(r, 503, "unavailable", "Service unavailable", NULL,
                       "The key server is restarting; try again in a moment.");
+    } else if (r->metrics_listener && strcmp(r->path, "/metrics") != 0 &&
+               strcmp(r->path, "/healthz") != 0) {
+        reply_not_found(r); /* the metrics listener serves nothing else */
     } else if (r->too_big) {
         g_autofree char *d = g_strdup_printf("%zu", r->srv->cfg->max_body);
         reply_problem(r, 413, "too-large", "Request body too large", NULL,
@@ -468,6 +477,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return queue_reply(r);
 }
 
+/* The metrics listener's requests: the same path, marked as such. */
+static enum MHD_Result on_metrics_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                          const char *method, const char *version,
+                                          const char *upload, size_t *upload_size, void **req_cls)
+{
+    bool first = *req_cls == NULL;
+    if (first) {
+        enum MHD_Result ret =
+            on_request(cls, conn, url, method, version, upload, upload_size, req_cls);
+        if (*req_cls)
+            ((ks_req *)*req_cls)->metrics_listener = true;
+        return ret;
+    }
+    return on_request(cls, conn, url, method, version, upload, upload_size, req_cls);
+}
+
 /* Count connections as they open (keep-alive clients reuse theirs). */
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
@@ -506,46 +531,83 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     g_warning("http: %s", g_strchomp(msg));
 }
 
-bool http_prepare(ks_server *srv, GError **err)
+/* Bind and listen on host:port; the socket, or -1 (err set). */
+static int bind_listen(const char *host, unsigned port, bool *v6, GError **err)
 {
-    ks_config *cfg = srv->cfg;
     struct sockaddr_storage ss = {0};
     socklen_t slen = 0;
-    if (inet_pton(AF_INET, cfg->listen_host, &((struct sockaddr_in *)&ss)->sin_addr) == 1 ||
-        g_ascii_strcasecmp(cfg->listen_host, "localhost") == 0) {
+    *v6 = false;
+    if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) == 1 ||
+        g_ascii_strcasecmp(host, "localhost") == 0) {
         struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-        if (sin->sin_addr.s_addr == 0 && g_ascii_strcasecmp(cfg->listen_host, "localhost") == 0)
+        if (sin->sin_addr.s_addr == 0 && g_ascii_strcasecmp(host, "localhost") == 0)
             sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         sin->sin_family = AF_INET;
-        sin->sin_port = htons((uint16_t)cfg->listen_port);
+        sin->sin_port = htons((uint16_t)port);
         slen = sizeof *sin;
-    } else if (inet_pton(AF_INET6, cfg->listen_host, &((struct sockaddr_in6 *)&ss)->sin6_addr) ==
-               1) {
+    } else if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
         struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
         sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons((uint16_t)cfg->listen_port);
+        sin6->sin6_port = htons((uint16_t)port);
         slen = sizeof *sin6;
-        srv->listen_v6 = true;
+        *v6 = true;
     } else {
         g_set_error(err, SP_ERROR, SP_ERR_USAGE,
-                    "listen host %s must be an IP address (or localhost)", cfg->listen_host);
-        return false;
+                    "listen host %s must be an IP address (or localhost)", host);
+        return -1;
     }
     int one = 1;
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
         bind(fd, (struct sockaddr *)&ss, slen) != 0 || listen(fd, SOMAXCONN) != 0) {
-        g_set_error(err, SP_ERROR, SP_ERR_UNAVAILABLE, "cannot listen on %s:%u: %s",
-                    cfg->listen_host, cfg->listen_port, g_strerror(errno));
+        g_set_error(err, SP_ERROR, SP_ERR_UNAVAILABLE, "cannot listen on %s:%u: %s", host, port,
+                    g_strerror(errno));
         if (fd >= 0)
             close(fd);
-        return false;
+        return -1;
     }
-    srv->listen_fd = fd;
+    return fd;
+}
+
+bool http_prepare(ks_server *srv, GError **err)
+{
+    ks_config *cfg = srv->cfg;
+    srv->metrics_fd = -1;
+    srv->listen_fd = bind_listen(cfg->listen_host, cfg->listen_port, &srv->listen_v6, err);
+    if (srv->listen_fd < 0)
+        return false;
+    if (cfg->metrics_host) {
+        srv->metrics_fd = bind_listen(cfg->metrics_host, cfg->metrics_port, &srv->metrics_v6, err);
+        if (srv->metrics_fd < 0) {
+            g_prefix_error(err, "[server] metrics_listen: ");
+            return false;
+        }
+    }
     if (cfg->tls_cert && (!g_file_get_contents(cfg->tls_cert, &srv->tls_cert_pem, NULL, NULL) ||
                           !g_file_get_contents(cfg->tls_key, &srv->tls_key_pem, NULL, NULL))) {
         g_set_error(err, SP_ERROR, SP_ERR_USAGE, "cannot read tls_cert %s or tls_key %s",
                     cfg->tls_cert, cfg->tls_key);
+        return false;
+    }
+    return true;
+}
+
+/* The metrics listener: plain HTTP, one thread, a few connections. */
+static bool metrics_start(ks_server *srv, GError **err)
+{
+    if (srv->metrics_fd < 0)
+        return true;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG |
+                     (srv->metrics_v6 ? MHD_USE_IPv6 : 0);
+    srv->metrics_d = MHD_start_daemon(
+        flags, (uint16_t)srv->cfg->metrics_port, NULL, NULL, on_metrics_request, srv,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, srv->metrics_fd,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)4, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+        srv, MHD_OPTION_END);
+    if (!srv->metrics_d) {
+        g_set_error(err, SP_ERROR, SP_ERR_UNAVAILABLE, "cannot serve metrics on %s:%u",
+                    srv->cfg->metrics_host, srv->cfg->metrics_port);
         return false;
     }
     return true;
@@ -587,6 +649,10 @@ struct MHD_Daemon *http_start(ks_server *srv, GError **err)
                     cfg->listen_port);
         return NULL;
     }
+    if (!metrics_start(srv, err)) {
+        MHD_stop_daemon(d);
+        return NULL;
+    }
     return d;
 }
 
@@ -603,4 +669,11 @@ void http_stop(ks_server *srv, struct MHD_Daemon *d, unsigned timeout_ms)
     if (g_atomic_int_get(&srv->suspended) > 0)
         g_warning("stopping with %d requests unanswered", g_atomic_int_get(&srv->suspended));
     MHD_stop_daemon(d);
+    if (srv->metrics_d) {
+        MHD_socket mfd = MHD_quiesce_daemon(srv->metrics_d);
+        if (mfd != MHD_INVALID_SOCKET)
+            close(mfd);
+        MHD_stop_daemon(srv->metrics_d);
+        srv->metrics_d = NULL;
+    }
 }

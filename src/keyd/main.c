@@ -107,6 +107,7 @@ static bool server_open(ks_server *srv, ks_config *cfg, GError **err)
     if (!srv->mailer)
         return false;
     srv->limit = ratelimit_new(cfg->rate_per_second, cfg->rate_burst);
+    srv->status_limit = ratelimit_new(cfg->status_rate_per_second, cfg->status_rate_burst);
     srv->writer = writer_new(srv->st);
     srv->receipts = g_thread_pool_new(api_receipt_send, srv, 1, FALSE, NULL);
     srv->sessions = cache_new(cfg->cache_ms * 1000, 100000, store_session_dup, store_session_free);
@@ -130,6 +131,7 @@ static void server_close(ks_server *srv)
     cache_free(srv->messages);
     cache_free(srv->profiles);
     ratelimit_free(srv->limit);
+    ratelimit_free(srv->status_limit);
     ks_mailer_free(srv->mailer);
     kek_free(srv->ring);
     store_close(srv->st);

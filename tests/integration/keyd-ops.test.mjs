@@ -296,3 +296,81 @@ describe('phrase harvesting', () => {
     }
   });
 });
+
+/** GET/POST over node:http from a chosen local address (127.0.0.x); returns
+ * { status, headers, text, ms }. */
+async function raw(url, path, { localAddress, headers = {}, method = 'GET', body } = {}) {
+  const { request } = await import('node:http');
+  const t0 = Date.now();
+  return new Promise((ok, fail) => {
+    const req = request(url + path, { method, headers, localAddress, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.on('end', () => ok({ status: res.statusCode, headers: res.headers, text, ms: Date.now() - t0 }));
+    });
+    req.on('error', fail);
+    req.setTimeout(10000, () => req.destroy(new Error(`no answer to ${path} in 10 s`)));
+    req.end(body);
+  });
+}
+
+// Item 17: /metrics is not public, and the status an envelope polls is
+// rate-limited per client address.
+describe('/metrics and the status rate limit', () => {
+  test('/metrics: 404 by default; with metrics_token_file only to its bearer; with metrics_listen only there', async () => {
+    let kd = await startKeyd({ config: { auth: { rate_per_second: 0 } } });
+    try {
+      assert.equal((await raw(kd.url, '/metrics')).status, 404, 'not public by default');
+    } finally {
+      await kd.stop();
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'sealpost-ops-metrics-'));
+    const secret = 'metrics-token-0123456789abcdef';
+    writeFileSync(join(dir, 'metrics.token'), `${secret}\n`, { mode: 0o600 });
+    kd = await startKeyd({ config: { server: { metrics_token_file: join(dir, 'metrics.token') }, auth: { rate_per_second: 0 } } });
+    try {
+      assert.equal((await raw(kd.url, '/metrics')).status, 401);
+      assert.equal((await raw(kd.url, '/metrics', { headers: { authorization: 'Bearer metrics-token-0123456789abcdeX' } })).status, 401);
+      const m = await raw(kd.url, '/metrics', { headers: { authorization: `Bearer ${secret}` } });
+      assert.equal(m.status, 200);
+      assert.match(m.text, /sealpost_keyd_requests_total \d+/);
+    } finally {
+      await kd.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const mport = await freePort();
+    kd = await startKeyd({ config: { server: { metrics_listen: `127.0.0.1:${mport}` }, auth: { rate_per_second: 0 } } });
+    try {
+      const murl = `http://127.0.0.1:${mport}`;
+      assert.equal((await raw(kd.url, '/metrics')).status, 404, 'not on the public listener');
+      const m = await raw(murl, '/metrics');
+      assert.equal(m.status, 200);
+      assert.match(m.text, /sealpost_keyd_keys_created_total \d+/);
+      assert.equal((await raw(murl, '/v1/brand')).status, 404, 'the metrics listener serves nothing else');
+      assert.equal((await raw(murl, '/healthz')).status, 200);
+    } finally {
+      await kd.stop();
+    }
+  });
+
+  test('GET .../status is rate-limited per client address: 429 with Retry-After, other addresses unaffected', async () => {
+    const kd = await startKeyd({ config: { server: { status_rate_per_second: 1, status_rate_burst: 3 }, auth: { rate_per_second: 0 } } });
+    try {
+      const token = gatewayToken(kd.dataDir, 'Clinic', ['clinic.example']);
+      const m = (await api(kd.url, 'POST', '/v1/messages', { from: 'ada@clinic.example', to: ['pat@example.com'] }, token)).body;
+      const path = `/v1/messages/${m.id}/status?rcpt=pat%40example.com`;
+      for (let i = 0; i < 3; i++) assert.equal((await raw(kd.url, path)).status, 200);
+      const r = await raw(kd.url, path);
+      assert.equal(r.status, 429);
+      assert.ok(Number(r.headers['retry-after']) >= 1, 'Retry-After');
+      assert.match(JSON.parse(r.text).type, /too-many-requests/);
+      // Probing other ids from the same address is limited just the same.
+      assert.equal((await raw(kd.url, '/v1/messages/AAAAAAAAAAAAAAAAAAAAAA/status?rcpt=x%40example.com')).status, 429);
+      // Another client address is not.
+      assert.equal((await raw(kd.url, path, { localAddress: '127.0.0.2' })).status, 200);
+    } finally {
+      await kd.stop();
+    }
+  });
+});
