@@ -38,6 +38,7 @@ static void defaults(ks_config *c)
     c->phrases_per_hour = 1000;
     c->status_rate_per_second = 5;
     c->status_rate_burst = 30;
+    c->idle_timeout = 15;
     c->blocklist = default_blocklist();
 }
 
@@ -45,6 +46,7 @@ void config_clear(ks_config *c)
 {
     g_free(c->listen_host);
     g_free(c->metrics_host);
+    netlist_free(c->trusted_proxies);
     if (c->metrics_token)
         sp_secret_free(c->metrics_token);
     g_free(c->public_url);
@@ -113,6 +115,11 @@ static bool check_known(GKeyFile *kf, GError **err)
         "server:metrics_token_file",
         "server:status_rate_per_second",
         "server:status_rate_burst",
+        "server:max_connections",
+        "server:max_connections_per_ip",
+        "server:idle_timeout",
+        "server:trusted_proxies",
+        "server:proxy_header",
         "store:url",
         "keys:kek_file",
         "mail:relay",
@@ -233,10 +240,32 @@ static bool load(ks_config *c, const char *path, GError **err)
             return false;
         }
     }
+    g_autofree char *proxies = sp_conf_str(kf, "server", "trusted_proxies");
+    if (proxies) {
+        c->trusted_proxies = netlist_parse(proxies, err);
+        if (!c->trusted_proxies) {
+            g_prefix_error(err, "[server] trusted_proxies: ");
+            return false;
+        }
+    }
+    g_autofree char *pheader = sp_conf_str(kf, "server", "proxy_header");
+    if (pheader && g_ascii_strcasecmp(pheader, "x-forwarded-for") &&
+        g_ascii_strcasecmp(pheader, "forwarded")) {
+        g_set_error(err, SP_ERROR, SP_ERR_USAGE,
+                    "[server] proxy_header = %s: use X-Forwarded-For or Forwarded (the header "
+                    "your proxy sets)",
+                    pheader);
+        return false;
+    }
+    c->proxy_forwarded = pheader && !g_ascii_strcasecmp(pheader, "forwarded");
+    gint64 max_conn = 0, max_per_ip = 0, idle = c->idle_timeout;
     gint64 threads = 0, max_body = (gint64)c->max_body;
     gint64 mem = c->argon2.memory_kib, passes = c->argon2.passes;
     gint64 fails = c->lockout_failures, days = c->device_seconds / 86400;
     if (!sp_conf_int(kf, "server", "threads", 0, 256, &threads, err) ||
+        !sp_conf_int(kf, "server", "max_connections", 0, 1000000, &max_conn, err) ||
+        !sp_conf_int(kf, "server", "max_connections_per_ip", 0, 1000000, &max_per_ip, err) ||
+        !sp_conf_int(kf, "server", "idle_timeout", 1, 3600, &idle, err) ||
         !sp_conf_int(kf, "server", "max_body", 1024, 16 * 1024 * 1024, &max_body, err) ||
         !sp_conf_int(kf, "server", "cache_ms", 0, 60000, &c->cache_ms, err) ||
         !sp_conf_int(kf, "auth", "argon2_memory_kib", 8192, 4 * 1024 * 1024, &mem, err) ||
@@ -254,6 +283,9 @@ static bool load(ks_config *c, const char *path, GError **err)
         !sp_conf_bool(kf, "mail", "require_tls", &c->mail_require_tls, err))
         return false;
     c->threads = (unsigned)threads;
+    c->max_connections = (unsigned)max_conn;
+    c->max_connections_per_ip = (unsigned)max_per_ip;
+    c->idle_timeout = (unsigned)idle;
     c->max_body = (size_t)max_body;
     c->argon2.memory_kib = (unsigned)mem;
     c->argon2.passes = (unsigned)passes;

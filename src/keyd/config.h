@@ -7,6 +7,7 @@
 #define KS_CONFIG_H
 
 #include "auth.h"
+#include "clientaddr.h"
 
 #include <glib.h>
 #include <stdbool.h>
@@ -25,6 +26,11 @@ typedef struct {
     unsigned metrics_port;
     char *metrics_token; /* [server] metrics_token_file's token (sp_secret memory), or NULL */
     double status_rate_per_second, status_rate_burst; /* GET .../status per client address */
+    unsigned max_connections;                         /* 0: derived from the descriptor limit */
+    unsigned max_connections_per_ip;                  /* 0: derived from max_connections */
+    unsigned idle_timeout;                            /* seconds a connection may sit idle */
+    ks_netlist *trusted_proxies; /* whose proxy header names the client (empty: none) */
+    bool proxy_forwarded;        /* the header is RFC 7239 Forwarded, not X-Forwarded-For */
     /* [store] */
     char *store_url;
     /* [keys] */

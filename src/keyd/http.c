@@ -12,6 +12,7 @@
 #include <sodium.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -410,6 +411,37 @@ static enum MHD_Result queue_reply(ks_req *r)
     return ret;
 }
 
+typedef struct {
+    const char *name;
+    GString *joined;
+} header_join;
+
+static enum MHD_Result join_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    header_join *j = cls;
+    (void)kind;
+    if (key && value && g_ascii_strcasecmp(key, j->name) == 0)
+        g_string_append_printf(j->joined, "%s%s", j->joined->len ? ", " : "", value);
+    return MHD_YES;
+}
+
+/* The client's address: the peer's, or, when the peer is a trusted proxy,
+ * the one its header names (clientaddr.h). Every occurrence of the header
+ * counts, in order, as if joined into one. */
+static void client_resolve(ks_server *srv, struct MHD_Connection *c, char *ip, size_t n)
+{
+    const ks_config *cfg = srv->cfg;
+    if (!netlist_size(cfg->trusted_proxies) || !netlist_contains(cfg->trusted_proxies, ip))
+        return;
+    header_join j = {cfg->proxy_forwarded ? "Forwarded" : "X-Forwarded-For", g_string_new(NULL)};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, join_header, &j);
+    g_autofree char *peer = g_strdup(ip);
+    clientaddr_resolve(cfg->trusted_proxies, peer, j.joined->len ? j.joined->str : NULL,
+                       cfg->proxy_forwarded, ip, n);
+    g_string_free(j.joined, TRUE);
+}
+
 static void client_ip(struct MHD_Connection *c, char *out, size_t n)
 {
     const union MHD_ConnectionInfo *ci =
@@ -439,6 +471,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->body = g_byte_array_new();
         r->t0 = g_get_monotonic_time();
         client_ip(conn, r->ip, sizeof r->ip);
+        client_resolve(srv, conn, r->ip, sizeof r->ip);
         *req_cls = r;
         counter_add(&srv->n_requests);
         route_find(r);
@@ -613,9 +646,36 @@ static bool metrics_start(ks_server *srv, GError **err)
     return true;
 }
 
+/* Connection limits below the descriptor limit (main() raised the soft
+ * limit to the hard one): whatever clients do, keyd keeps descriptors for
+ * its database, key file, mail and logs. */
+static void conn_limits(const ks_config *cfg, unsigned *total, unsigned *per_ip)
+{
+    struct rlimit rl = {1024, 1024};
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rlim_t nofile = rl.rlim_cur == RLIM_INFINITY ? 1u << 20 : rl.rlim_cur;
+    rlim_t reserve = nofile > 512 ? 128 : nofile / 4;
+    rlim_t room = nofile - reserve;
+    *total = (unsigned)MIN(room, (rlim_t)16384);
+    if (cfg->max_connections && cfg->max_connections <= room)
+        *total = cfg->max_connections;
+    else if (cfg->max_connections)
+        g_warning("[server] max_connections = %u is above what %llu descriptors allow: %u",
+                  cfg->max_connections, (unsigned long long)nofile, *total);
+    /* Behind proxies every connection comes from one of a few addresses. */
+    *per_ip = netlist_size(cfg->trusted_proxies) ? *total : CLAMP(*total / 16, 4, 256);
+    if (cfg->max_connections_per_ip)
+        *per_ip = MIN(cfg->max_connections_per_ip, *total);
+    g_message("connections: at most %u, %u per client address, closed after %u s idle "
+              "(%llu descriptors)",
+              *total, *per_ip, cfg->idle_timeout, (unsigned long long)nofile);
+}
+
 struct MHD_Daemon *http_start(ks_server *srv, GError **err)
 {
     ks_config *cfg = srv->cfg;
+    unsigned max_conn, max_per_ip;
+    conn_limits(cfg, &max_conn, &max_per_ip);
     unsigned threads = cfg->threads ? cfg->threads : 2 * g_get_num_processors();
     srv->slow = g_thread_pool_new(slow_worker, NULL, (gint)g_get_num_processors(), FALSE, NULL);
 
@@ -633,8 +693,8 @@ struct MHD_Daemon *http_start(ks_server *srv, GError **err)
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
         mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, srv->listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
-        threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)4096, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)1024,
+        threads, MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout, MHD_OPTION_CONNECTION_LIMIT,
+        max_conn, MHD_OPTION_PER_IP_CONNECTION_LIMIT, max_per_ip,
         /* 32 KiB: MHD mmaps larger pools, one mmap/munmap per connection. */
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_ARRAY,

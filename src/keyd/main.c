@@ -23,6 +23,7 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -201,6 +202,20 @@ static bool kek_changed(const struct stat *a, const struct stat *b)
            a->st_mtim.tv_sec != b->st_mtim.tv_sec || a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
 }
 
+/* As many descriptors as the hard limit allows (systemd: LimitNOFILE):
+ * the connection limits are derived from it (http.c). */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rlim_t want = rl.rlim_max;
+        rl.rlim_cur = want;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            g_warning("cannot raise the descriptor limit to %llu: %s", (unsigned long long)want,
+                      g_strerror(errno));
+    }
+}
+
 /* Serve until SIGINT or SIGTERM; checkpoint the database ten times a
  * second (so that commits never have to); every minute, sweep expired
  * sessions and tokens and destroy the keys of expired messages. */
@@ -212,6 +227,7 @@ static int serve(ks_server *srv)
     /* Bind and read the TLS key with privilege; drop it before the first
      * request is served. */
     GError *err = NULL;
+    raise_nofile();
     if (!http_prepare(srv, &err))
         return fail(err);
     if (!drop_privileges(srv->cfg))

@@ -65,13 +65,14 @@ function merge(base, extra) {
  *   DIR/outbox, plain HTTP on loopback) plus those settings, run as
  *   `sealpost-keyd --config DIR/keyd.conf ...extraArgs`. The admin
  *   helpers below work with either (they use --data DIR).
+ * `shell` (e.g. 'ulimit -n 256') runs in a shell that then execs keyd.
  * `dataDir` may name a directory (it is then kept on stop; keyd makes it
  * with --init when it does not exist yet); `port`
  * fixes the port (to bring keyd back at the same URL).
  * Returns { url, port, dataDir, proc, log(), stop() }; stop() ends keyd and
  * removes a data directory it made.
  */
-export async function startKeyd({ extraArgs = [], config = null, dataDir = null, port: fixedPort = null } = {}) {
+export async function startKeyd({ extraArgs = [], config = null, dataDir = null, port: fixedPort = null, shell = null } = {}) {
   requireKeyd();
   const ownDir = !dataDir;
   const dir = dataDir || mkdtempSync(join(tmpdir(), 'sealpost-keyd-'));
@@ -108,7 +109,10 @@ export async function startKeyd({ extraArgs = [], config = null, dataDir = null,
     } else {
       args = ['--dev', '--data', dir, ...init, '--listen', listen, ...extraArgs];
     }
-    const proc = spawn(KEYD, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // `shell` runs first in a shell that then execs keyd (`ulimit -n 256`).
+    const proc = shell
+      ? spawn('sh', ['-c', `${shell}; exec "$0" "$@"`, KEYD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(KEYD, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     proc.stdout.on('data', (d) => (log += d));
     proc.stderr.on('data', (d) => (log += d));

@@ -374,3 +374,89 @@ describe('/metrics and the status rate limit', () => {
     }
   });
 });
+
+// Item 16: one client cannot exhaust keyd's descriptors; idle connections
+// are closed; behind a trusted proxy its header names the client, from
+// anyone else that header is ignored.
+describe('connection limits and trusted proxies', () => {
+  test('600 idle connections from one address (over the 512 descriptors): another address is answered at once; idle ones close after idle_timeout', async () => {
+    const { connect } = await import('node:net');
+    const kd = await startKeyd({ shell: 'ulimit -n 512', config: { server: { max_connections_per_ip: 20, idle_timeout: 2 }, auth: { rate_per_second: 0 } } });
+    const socks = [];
+    try {
+      const opened = [];
+      for (let i = 0; i < 600; i++) {
+        const s = connect({ host: '127.0.0.1', port: kd.port, localAddress: '127.0.0.1' });
+        const rec = { s, closedAt: null };
+        s.on('error', () => {});
+        s.on('close', () => (rec.closedAt = Date.now()));
+        socks.push(rec);
+        opened.push(new Promise((ok) => { s.once('connect', ok); s.once('close', ok); }));
+      }
+      await Promise.all(opened);
+      const t0 = Date.now();
+      await new Promise((ok) => setTimeout(ok, 300));
+      const r = await raw(kd.url, '/healthz', { localAddress: '127.0.0.2' });
+      assert.equal(r.status, 200);
+      assert.ok(r.ms < 1000, `answered in ${r.ms} ms`);
+      const open = socks.filter((x) => x.closedAt === null).length;
+      assert.ok(open <= 20, `${open} connections from one address stayed open (limit 20)`);
+      // The idle ones are closed by keyd after idle_timeout (2 s).
+      await new Promise((ok) => setTimeout(ok, 3500));
+      const still = socks.filter((x) => x.closedAt === null).length;
+      assert.equal(still, 0, `${still} idle connections still open ${Date.now() - t0} ms later`);
+      // And the address that held them is served again.
+      assert.equal((await raw(kd.url, '/healthz', { localAddress: '127.0.0.1' })).status, 200);
+    } finally {
+      for (const { s } of socks) s.destroy();
+      await kd.stop();
+    }
+  });
+
+  test('[server] trusted_proxies: the rightmost untrusted X-Forwarded-For hop drives limits and logs; from others the header is ignored', async () => {
+    const kd = await startKeyd({
+      extraArgs: ['--verbose'],
+      config: { server: { trusted_proxies: '127.0.0.1, 10.0.0.0/8', status_rate_per_second: 0.01, status_rate_burst: 2 }, auth: { rate_per_second: 0 } },
+    });
+    try {
+      const token = gatewayToken(kd.dataDir, 'Clinic', ['clinic.example']);
+      const m = (await api(kd.url, 'POST', '/v1/messages', { from: 'ada@clinic.example', to: ['pat@example.com'] }, token)).body;
+      const path = `/v1/messages/${m.id}/status?rcpt=pat%40example.com`;
+      const via = (xff, localAddress = '127.0.0.1') => raw(kd.url, path, { localAddress, headers: { 'x-forwarded-for': xff } });
+      // Through the trusted proxy: the client 203.0.113.5 has its own bucket.
+      assert.equal((await via('203.0.113.5')).status, 200);
+      assert.equal((await via('198.51.100.9, 203.0.113.5, 10.1.2.3')).status, 200, 'an inner trusted proxy is skipped');
+      assert.equal((await via('203.0.113.5')).status, 429);
+      // What the client wrote left of its own address does not help it.
+      assert.equal((await via('192.0.2.1, 203.0.113.5')).status, 429);
+      // Another client behind the same proxy is not limited.
+      assert.equal((await via('203.0.113.6')).status, 200);
+      // From an untrusted peer the header is ignored: 127.0.0.2 is limited
+      // as itself, whatever it claims.
+      assert.equal((await via('203.0.113.7', '127.0.0.2')).status, 200);
+      assert.equal((await via('203.0.113.8', '127.0.0.2')).status, 200);
+      assert.equal((await via('203.0.113.9', '127.0.0.2')).status, 429);
+      // Logs name the client, not the proxy.
+      await new Promise((ok) => setTimeout(ok, 200));
+      assert.match(kd.log(), /GET \/v1\/messages\/\S+\/status 200 \d+ms 203\.0\.113\.5/);
+      assert.match(kd.log(), /status 200 \d+ms 127\.0\.0\.2/);
+      assert.doesNotMatch(kd.log(), /203\.0\.113\.[789]/);
+    } finally {
+      await kd.stop();
+    }
+  });
+
+  test('trusted_proxies is checked: a bad entry stops keyd with a clear error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sealpost-ops-proxy-'));
+    try {
+      assert.equal(run(['admin', '--data', dir, 'kek', 'create']).code, 0);
+      const conf = join(dir, 'keyd.conf');
+      writeFileSync(conf, `[server]\nlisten = 127.0.0.1:1\ntrusted_proxies = 10.0.0.0/8, proxy.example\n[store]\nurl = sqlite:${join(dir, 'keyd.db')}\n[keys]\nkek_file = ${join(dir, 'kek')}\n[mail]\noutbox = ${join(dir, 'outbox')}\n`);
+      const r = run(['--config', conf, '--check-config']);
+      assert.equal(r.code, 1);
+      assert.match(r.err, /trusted_proxies: "proxy.example" is not an IP address or network/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
