@@ -355,7 +355,7 @@ describe('/metrics and the status rate limit', () => {
   });
 
   test('GET .../status is rate-limited per client address: 429 with Retry-After, other addresses unaffected', async () => {
-    const kd = await startKeyd({ config: { server: { status_rate_per_second: 1, status_rate_burst: 3 }, auth: { rate_per_second: 0 } } });
+    const kd = await startKeyd({ config: { server: { status_rate_per_second: 0.05, status_rate_burst: 3 }, auth: { rate_per_second: 0 } } });
     try {
       const token = gatewayToken(kd.dataDir, 'Clinic', ['clinic.example']);
       const m = (await api(kd.url, 'POST', '/v1/messages', { from: 'ada@clinic.example', to: ['pat@example.com'] }, token)).body;
