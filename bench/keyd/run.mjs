@@ -133,7 +133,14 @@ function hashTime() {
 let hash;
 
 progress('starting sealpost-keyd ...');
-const keyd = await H.startKeyd({ config: { auth: { rate_per_second: 0, session_seconds: 86400 } } });
+// The load comes from one address: lift the per-address limits (request
+// rate, status rate, connections) that would otherwise refuse it.
+const keyd = await H.startKeyd({
+  config: {
+    server: { status_rate_per_second: 0, max_connections_per_ip: Math.max(256, opt.connections + 16) },
+    auth: { rate_per_second: 0, session_seconds: 86400 },
+  },
+});
 let mhd;
 const cleanup = async () => {
   if (mhd) await mhd.stop();

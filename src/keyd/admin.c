@@ -14,19 +14,28 @@
 #include "util.h"
 
 #include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
 static const char admin_usage[] =
-    "Usage: sealpost-keyd admin (--data DIR | --config FILE) COMMAND\n"
+    "Usage: sealpost-keyd admin (--data DIR [--init] | --config FILE) COMMAND\n"
+    "\n"
+    "--data DIR must exist; --init creates it (mode 0700) for a new key server.\n"
     "\n"
     "Commands:\n"
     "  org create NAME --domain D [--domain D]...   an organisation and its mail domains\n"
     "  org brand NAME [--display-name TEXT] [--color #rrggbb] [--logo FILE|none] [--notice TEXT]\n"
     "                                               the brand on its envelopes and carrier mails\n"
     "  token create --org NAME                      a gateway token (printed once, stored hashed)\n"
-    "  user create --org NAME --email ADDR --role admin|sender --password-file F\n"
+    "  token list [--org NAME]                      gateway tokens: prefix, org, created, last "
+    "use\n"
+    "  token revoke PREFIX                          refuse that token from now on (every keyd)\n"
+    "  user create --org NAME --email ADDR --role admin|sender (--password-file F | --existing)\n"
+    "                                               a new account as a member; --existing makes\n"
+    "                                               an existing account a member, password kept\n"
     "  profile set --org NAME --name P [--security high|medium|low] [--expires 30d|never]\n"
     "      [--reply yes|no] [--reply-all yes|no] [--forward yes|no] [--read-receipts yes|no]\n"
     "      [--subject shown|generic]             a message profile (the policy names it)\n"
@@ -54,6 +63,17 @@ static int fail(GError *err)
     if (err)
         g_error_free(err);
     return code;
+}
+
+/* {"key":"value"} for an audit detail (g_free). */
+static char *json_pair(const char *key, const char *value)
+{
+    json_t *o = json_pack("{s:s}", key, value);
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    char *out = g_strdup(text);
+    free(text);
+    return out;
 }
 
 /* Organisation names: letters, digits, '.', '-', '_'; 1..64. */
@@ -152,13 +172,15 @@ static int token_create(store *s, int argc, char **argv)
     uint8_t h[KS_HASH_LEN];
     char *token = auth_token_new("spg_", h);
     GError *err = NULL;
-    ks_audit_event ev = {"token.create", "admin", name, NULL, NULL};
-    if (store_gateway_token_add(s, org.id, h, &ev, &err)) {
+    g_autofree char *prefix = g_strndup(token, KS_TOKEN_PREFIX_LEN);
+    g_autofree char *detail = json_pair("prefix", prefix);
+    ks_audit_event ev = {"token.create", "admin", name, NULL, detail};
+    if (store_gateway_token_create(s, org.id, h, prefix, &ev, &err)) {
         printf("%s\n", token);
         fprintf(stderr,
-                "gateway token for %s created; it is shown only now: store it in the "
+                "gateway token %s... for %s created; it is shown only now: store it in the "
                 "gateway's token file (mode 0600)\n",
-                name);
+                prefix, name);
     } else {
         rc = fail(err);
     }
@@ -168,42 +190,169 @@ static int token_create(store *s, int argc, char **argv)
     return rc;
 }
 
+/* True when argv has the flag name (an option without a value). */
+static bool flag(int argc, char **argv, const char *name)
+{
+    for (int i = 0; i < argc; i++)
+        if (strcmp(argv[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* A member outside the organisation's domains is allowed (a consultant,
+ * a shared mailbox) but worth a second look: say so on stderr. */
+static void warn_foreign(store *s, const store_org *org, const char *addr)
+{
+    GError *err = NULL;
+    int own = store_org_has_domain(s, org->id, strchr(addr, '@') + 1, &err);
+    if (own == 0)
+        fprintf(stderr,
+                "sealpost-keyd admin: warning: %s is not in any of %s's mail domains; check "
+                "the address\n",
+                addr, org->name);
+    g_clear_error(&err);
+}
+
+static char *when(gint64 t)
+{
+    return t ? sp_time_format(t) : g_strdup("never");
+}
+
+static int token_list(store *s, int argc, char **argv)
+{
+    const char *name = opt(argc, argv, "--org");
+    if (argc && !name)
+        return usage_error("token list takes only --org NAME%s", "");
+    store_org org = {0};
+    int rc = name ? find_org(s, name, &org) : 0;
+    if (rc)
+        return rc;
+    GArray *rows = NULL;
+    GError *err = NULL;
+    if (!store_gateway_tokens_list(s, org.id, &rows, &err)) {
+        store_org_clear(&org);
+        return fail(err);
+    }
+    printf("%-24s %-20s %-20s %-20s %s\n", "PREFIX", "ORG", "CREATED", "LAST USED", "STATE");
+    for (guint i = 0; i < rows->len; i++) {
+        store_token_row *t = &g_array_index(rows, store_token_row, i);
+        g_autofree char *created = when(t->created), *used = when(t->last_used);
+        g_autofree char *revoked = t->revoked ? sp_time_format(t->revoked) : NULL;
+        g_autofree char *state =
+            revoked ? g_strconcat("revoked ", revoked, NULL) : g_strdup("live");
+        printf("%-24s %-20s %-20s %-20s %s\n", t->prefix, t->org, created, used, state);
+    }
+    g_array_unref(rows);
+    store_org_clear(&org);
+    return 0;
+}
+
+static int token_revoke(store *s, int argc, char **argv)
+{
+    if (argc != 1 || argv[0][0] == '-')
+        return usage_error("token revoke needs the token's PREFIX (from `token list`)%s", "");
+    const char *arg = argv[0];
+    uint8_t h[KS_HASH_LEN];
+    bool whole = auth_token_hash(arg, "spg_", h);
+    /* A prefix short enough to name several tokens by chance is refused by
+     * the store; this floor keeps a typo from matching by luck. */
+    if (!whole && strlen(arg) < 8)
+        return usage_error("token PREFIX \"%s\": give at least 8 characters, as `token list` "
+                           "shows them",
+                           arg);
+    g_autofree char *prefix = whole ? g_strndup(arg, KS_TOKEN_PREFIX_LEN) : g_strdup(arg);
+    g_autofree char *detail = json_pair("prefix", prefix);
+    ks_audit_event ev = {"token.revoke", "admin", prefix, NULL, detail};
+    GError *err = NULL;
+    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+    int n = store_gateway_token_revoke(s, whole ? NULL : arg, whole ? h : NULL, now, &ev, &err);
+    sodium_memzero(h, sizeof h);
+    if (n < 0)
+        return fail(err);
+    if (n == 0) {
+        fprintf(stderr, "sealpost-keyd admin: no live gateway token %s (see `token list`)\n",
+                prefix);
+        return 2;
+    }
+    if (n > 1) {
+        fprintf(stderr,
+                "sealpost-keyd admin: %s names %d tokens: nothing revoked; give more of "
+                "the prefix\n",
+                prefix, n);
+        return 2;
+    }
+    printf("revoked gateway token %s; every keyd refuses it from now on\n", prefix);
+    return 0;
+}
+
 static int user_create(store *s, const ks_config *cfg, int argc, char **argv)
 {
     const char *name = opt(argc, argv, "--org"), *email = opt(argc, argv, "--email");
     const char *role = opt(argc, argv, "--role"), *pwfile = opt(argc, argv, "--password-file");
-    if (!name || !email || !role || !pwfile)
-        return usage_error("user create needs --org, --email, --role and --password-file%s", "");
+    bool existing = flag(argc, argv, "--existing");
+    if (!name || !email || !role || (!pwfile && !existing))
+        return usage_error("user create needs --org, --email, --role and --password-file (or "
+                           "--existing)%s",
+                           "");
+    if (existing && pwfile)
+        return usage_error("--existing keeps the account's own password: leave out "
+                           "--password-file%s",
+                           "");
     if (strcmp(role, "admin") != 0 && strcmp(role, "sender") != 0)
         return usage_error("--role %s: use admin or sender", role);
     g_autofree char *addr = auth_address_normalise(email);
     if (!addr)
         return usage_error("--email %s is not an email address", email);
-    size_t n = 0;
-    GError *rerr = NULL;
-    char *pw = sp_secret_read(pwfile, &n, &rerr);
-    if (!pw)
-        return fail(rerr);
+    char *pw = NULL;
     int rc = 0;
-    const char *weak = auth_password_problem(pw, addr);
-    if (weak) {
-        fprintf(stderr, "sealpost-keyd admin: the password in %s is refused: %s\n", pwfile, weak);
-        rc = 2;
+    if (pwfile) {
+        size_t n = 0;
+        GError *rerr = NULL;
+        pw = sp_secret_read(pwfile, &n, &rerr);
+        if (!pw)
+            return fail(rerr);
+        const char *weak = auth_password_problem(pw, addr);
+        if (weak) {
+            fprintf(stderr, "sealpost-keyd admin: the password in %s is refused: %s\n", pwfile,
+                    weak);
+            rc = 2;
+        }
     }
     store_org org = {0};
     if (!rc)
         rc = find_org(s, name, &org);
     if (!rc) {
-        g_autofree char *hash = auth_password_hash(&cfg->argon2, pw);
+        warn_foreign(s, &org, addr);
+        g_autofree char *hash = pw ? auth_password_hash(&cfg->argon2, pw) : NULL;
         GError *err = NULL;
-        g_autofree char *detail = g_strdup_printf("{\"org\":\"%s\",\"role\":\"%s\"}", name, role);
+        g_autofree char *detail =
+            g_strdup_printf("{\"org\":\"%s\",\"role\":\"%s\",\"existing\":%s}", name, role,
+                            existing ? "true" : "false");
         ks_audit_event ev = {"user.create", "admin", addr, NULL, detail};
-        if (hash && store_org_user_set(s, org.id, addr, hash, role, &ev, &err))
+        int done = pw && !hash ? -1 : store_org_user_add(s, org.id, addr, hash, role, &ev, &err);
+        if (done == 1) {
             printf("%s is now %s %s of %s\n", addr, strcmp(role, "admin") ? "a" : "an", role, name);
-        else
-            rc = fail(err);
+        } else if (done == 0 && existing) {
+            fprintf(stderr,
+                    "sealpost-keyd admin: %s has no active account: create it with "
+                    "--password-file instead of --existing\n",
+                    addr);
+            rc = 2;
+        } else if (done == 0) {
+            /* Never take over an account: it may be a recipient's, used for
+             * envelopes from every organisation, or another's member. */
+            fprintf(stderr,
+                    "sealpost-keyd admin: %s already has an account (a recipient's, or a "
+                    "member's); its password was not changed. To make that account %s %s of "
+                    "%s, run the command again with --existing instead of --password-file\n",
+                    addr, strcmp(role, "admin") ? "a" : "an", role, name);
+            rc = 2;
+        } else {
+            rc = err ? fail(err) : 4;
+        }
     }
-    sp_secret_free(pw);
+    if (pw)
+        sp_secret_free(pw);
     store_org_clear(&org);
     return rc;
 }
@@ -354,12 +503,15 @@ static int audit_check(store *s)
 int admin_main(int argc, char **argv)
 {
     const char *data = NULL, *config = NULL;
+    bool init = false;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             fputs(admin_usage, stdout);
             return 0;
-        } else if (!strcmp(argv[i], "--data") && i + 1 < argc)
+        } else if (!strcmp(argv[i], "--init"))
+            init = true;
+        else if (!strcmp(argv[i], "--data") && i + 1 < argc)
             data = argv[++i];
         else if (!strcmp(argv[i], "--config") && i + 1 < argc)
             config = argv[++i];
@@ -374,10 +526,11 @@ int admin_main(int argc, char **argv)
     int rest_c = argc - i - 2;
     char **rest = argv + i + 2;
 
-    if (data && g_mkdir_with_parents(data, 0700) != 0) {
-        fprintf(stderr, "sealpost-keyd admin: cannot create %s: %s\n", data, g_strerror(errno));
-        return 2;
-    }
+    if (init && !data)
+        return usage_error("--init goes with --data DIR%s", "");
+    int drc = data ? keyd_data_dir("sealpost-keyd admin", data, init) : 0;
+    if (drc)
+        return drc;
     ks_config cfg;
     GError *err = NULL;
     if (!config_for_admin(&cfg, data, config, &err))
@@ -406,6 +559,10 @@ int admin_main(int argc, char **argv)
         rc = org_brand(s, rest_c, rest);
     else if (!strcmp(noun, "token") && !strcmp(verb, "create"))
         rc = token_create(s, rest_c, rest);
+    else if (!strcmp(noun, "token") && !strcmp(verb, "list"))
+        rc = token_list(s, rest_c, rest);
+    else if (!strcmp(noun, "token") && !strcmp(verb, "revoke"))
+        rc = token_revoke(s, rest_c, rest);
     else if (!strcmp(noun, "user") && !strcmp(verb, "create"))
         rc = user_create(s, &cfg, rest_c, rest);
     else if (!strcmp(noun, "profile") && !strcmp(verb, "set"))

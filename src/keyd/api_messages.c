@@ -15,9 +15,11 @@
 
 #include "crypto.h"
 #include "header.h"
+#include "sp_error.h"
 #include "util.h"
 
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define MAX_RECIPIENTS 500
@@ -92,22 +94,45 @@ void api_receipt_send(gpointer data, gpointer user)
     receipt_free(x);
 }
 
-static void released(void *ctx, bool ok, const GError *err)
+static bool refuse_state(ks_req *r, const store_message *m);
+static bool refuse_state_quiet(const store_message *m);
+
+/* The release rule refused at commit time: the message was locked,
+ * recalled or expired (perhaps through another keyd) after this process
+ * looked it up. Answer with its state as stored now instead of the key. */
+static void release_refused(ks_req *r, const char *id, const char *rcpt)
 {
-    written(ctx, ok, err, &req_server(ctx)->n_keys_released);
+    ks_server *srv = req_server(r);
+    g_autoptr(GError) err = NULL;
+    api_message_forget(r, id, rcpt);
+    store_message m = {0};
+    int found = store_message_for_rcpt(srv->st, id, rcpt, &m, &err);
+    if (found < 0)
+        reply_unavailable(r, err);
+    else if (!found)
+        reply_not_found(r);
+    else if (!refuse_state(r, &m))
+        reply_unavailable(r, NULL); /* active again already: let the client retry */
+    store_message_clear(&m);
+    req_resume(r);
 }
 
-/* The same for a message with read receipts: the receipt is queued once
- * the release is recorded. */
-static void released_receipt(void *ctx, bool ok, const GError *err)
+/* A release is recorded: the key goes out, and a read receipt is queued
+ * when the message asks for one (x->sender set). */
+static void released(void *ctx, bool ok, const GError *err)
 {
     receipt *x = ctx;
     ks_req *r = x->r;
-    if (ok)
+    if (!ok && g_error_matches(err, SP_ERROR, SP_ERR_REFUSED)) {
+        release_refused(r, x->id, x->rcpt);
+        receipt_free(x);
+        return;
+    }
+    if (ok && x->sender)
         g_thread_pool_push(req_server(r)->receipts, x, NULL);
     else
         receipt_free(x);
-    released(r, ok, err);
+    written(r, ok, err, &req_server(r)->n_keys_released);
 }
 
 /* The organisation of the request's gateway token: 1, or 0 with the
@@ -143,6 +168,35 @@ static int profile_for(ks_server *srv, gint64 org_id, const char *name, store_pr
     if (found >= 0) /* an organisation without that profile is remembered too */
         cache_put(srv->profiles, key, strlen(key), out);
     return found;
+}
+
+static int address_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The audit detail of a message creation: sender, security, how many
+ * recipients, the addresses whose phrase was given (sorted) and how many
+ * were withheld by the hourly limit. */
+static char *create_detail(const char *from, const char *security, guint n, GHashTable *phrases,
+                           gint64 withheld)
+{
+    g_autofree gpointer *keys = g_hash_table_get_keys_as_array(phrases, NULL);
+    guint nk = g_hash_table_size(phrases);
+    qsort(keys, nk, sizeof *keys, address_cmp);
+    json_t *given = json_array();
+    for (guint i = 0; i < nk; i++)
+        json_array_append_new(given, json_string(keys[i]));
+    g_autofree char *count = g_strdup_printf("%u", n);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "from", from, "security", security, "recipients",
+                          count, "phrases", given);
+    if (withheld)
+        json_object_set_new(o, "phrases_withheld", json_integer((json_int_t)withheld));
+    char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(o);
+    char *out = g_strdup(text);
+    free(text);
+    return out;
 }
 
 void api_message_create(ks_req *r)
@@ -247,13 +301,22 @@ void api_message_create(ks_req *r)
     m.wrapped = wrapped;
     m.wrapped_len = sizeof wrapped;
     g_autofree char *actor = g_strconcat("gateway:", org.name, NULL);
-    g_autofree char *ndetail = g_strdup_printf("%u", rcpts->len);
-    g_autofree char *detail =
-        api_detail("from", from, "security", m.security, "recipients", ndetail, NULL);
-    ks_audit_event ev = {"message.create", actor, id, req_ip(r), detail};
+    /* A phrase tells its holder that the address has an account and what
+     * the envelope will show: an organisation learns them for at most
+     * [auth] phrases_per_hour new addresses an hour (decided in the
+     * database, for every keyd), and each one given is audited below. */
+    gint64 withheld = 0;
     g_autoptr(GHashTable) phrases =
-        ok ? store_account_phrases(srv->st, (const char *const *)rcpts->pdata, rcpts->len, &err)
+        ok ? store_phrases_for_org(srv->st, org.id, (const char *const *)rcpts->pdata, rcpts->len,
+                                   now, srv->cfg->phrases_per_hour, &withheld, &err)
            : NULL;
+    if (withheld)
+        g_warning("organisation %s reached its limit of %" G_GINT64_FORMAT
+                  " new addresses' phrases an hour: %" G_GINT64_FORMAT " withheld",
+                  org.name, srv->cfg->phrases_per_hour, withheld);
+    g_autofree char *detail =
+        phrases ? create_detail(from, m.security, rcpts->len, phrases, withheld) : NULL;
+    ks_audit_event ev = {"message.create", actor, id, req_ip(r), detail};
     if (!phrases) {
         sodium_memzero(key, sizeof key);
         g_free(m.kid);
@@ -296,6 +359,12 @@ void api_message_status(ks_req *r)
 {
     ks_server *srv = req_server(r);
     g_autoptr(GError) err = NULL;
+    /* Anyone may ask, so each client address is limited ([server]
+     * status_rate_per_second): the answer says whether an address has an
+     * account. */
+    gint64 retry = 1;
+    if (!ratelimit_take(srv->status_limit, req_ip(r), &retry))
+        return reply_too_many(r, retry);
     const char *q = req_query(r, "rcpt");
     g_autofree char *rcpt = q ? auth_address_normalise(q) : NULL;
     if (!rcpt)
@@ -409,6 +478,17 @@ void api_key_release(ks_req *r)
         store_session_clear(&sess);
         return found < 0 ? reply_unavailable(r, err) : reply_not_found(r);
     }
+    if (refuse_state_quiet(&m)) {
+        /* A refusal from the cache may be stale (unlocked through another
+         * keyd): decide on the stored state. */
+        api_message_forget(r, m.id, rcpt);
+        store_message_clear(&m);
+        found = store_message_for_rcpt(srv->st, req_param(r, 0), rcpt, &m, &err);
+        if (found <= 0) {
+            store_session_clear(&sess);
+            return found < 0 ? reply_unavailable(r, err) : reply_not_found(r);
+        }
+    }
     const char *method = "password";
     bool refused = refuse_state(r, &m);
     if (!refused && !have_session) {
@@ -470,18 +550,18 @@ void api_key_release(ks_req *r)
     reply_json(r, 200, out);
     req_defer(r);
     const char *agent = req_header(r, MHD_HTTP_HEADER_USER_AGENT);
+    receipt *x = g_new0(receipt, 1);
+    x->r = r;
+    x->id = g_strdup(m.id);
+    x->rcpt = g_strdup(rcpt);
     if (m.read_receipts) {
-        receipt *x = g_new0(receipt, 1);
-        x->r = r;
-        x->id = g_strdup(m.id);
-        x->rcpt = g_strdup(rcpt);
         x->sender = g_strdup(m.sender);
         x->brand_name = g_strdup(m.org_display ? m.org_display : m.org_name);
         x->brand_color = g_strdup(m.org_color);
-        writer_release(srv->writer, m.id, rcpt, agent, &ev, released_receipt, x);
-    } else {
-        writer_release(srv->writer, m.id, rcpt, agent, &ev, released, r);
     }
+    /* The cached lookup may predate a lock or recall made through another
+     * keyd: the rule is asked again in the release's own transaction. */
+    writer_release(srv->writer, m.id, rcpt, agent, refuse_state_quiet, &ev, released, x);
     store_message_clear(&m);
 }
 

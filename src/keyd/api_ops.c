@@ -183,9 +183,35 @@ void api_readyz(ks_req *r)
     reply_bytes(r, 503, "text/plain; charset=utf-8", "database unavailable\n", 21, FALSE);
 }
 
+/* /metrics answers only on [server] metrics_listen or to the bearer of
+ * [server] metrics_token_file's token (both when both are set); else it
+ * does not exist. */
+static bool metrics_allowed(ks_req *r)
+{
+    const ks_config *cfg = req_server(r)->cfg;
+    if (!cfg->metrics_token) {
+        if (req_metrics_listener(r))
+            return true;
+        reply_not_found(r);
+        return false;
+    }
+    const char *bearer = req_bearer(r);
+    uint8_t a[KS_HASH_LEN], b[KS_HASH_LEN];
+    sp_crypto_sha256(cfg->metrics_token, strlen(cfg->metrics_token), a);
+    sp_crypto_sha256(bearer ? bearer : "", bearer ? strlen(bearer) : 0, b);
+    /* Compared as hashes: constant time whatever the lengths. */
+    bool ok = bearer && sodium_memcmp(a, b, KS_HASH_LEN) == 0;
+    if (!ok)
+        reply_problem(r, 401, "unauthorized", "Authentication required", NULL,
+                      "/metrics needs the metrics token (Authorization: Bearer ...).");
+    return ok;
+}
+
 void api_metrics(ks_req *r)
 {
     ks_server *s = req_server(r);
+    if (!metrics_allowed(r))
+        return;
     static const struct {
         const char *name, *help;
         size_t off;

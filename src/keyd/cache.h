@@ -6,7 +6,10 @@
  * Entries live ttl microseconds at most. A change made by this process
  * drops the entries it affects at once (cache_drop, cache_clear); a change
  * made by another keyd process sharing the database is seen within the
- * ttl. Values are copied in and out, so callers own what they get.
+ * ttl. So nothing that must stop at once may rest on a cached value alone:
+ * key release asks the rule again in its own transaction (store_op), and
+ * gateway tokens are not cached. Values are copied in and out, so callers
+ * own what they get.
  */
 #ifndef KS_CACHE_H
 #define KS_CACHE_H

@@ -6,6 +6,7 @@
 #include "conf.h"
 
 #include "policy.h"
+#include "secret.h"
 #include "sp_error.h"
 
 #include <arpa/inet.h>
@@ -34,12 +35,20 @@ static void defaults(ks_config *c)
     c->device_seconds = 90 * 86400;
     c->rate_per_second = 20;
     c->rate_burst = 100;
+    c->phrases_per_hour = 1000;
+    c->status_rate_per_second = 5;
+    c->status_rate_burst = 30;
+    c->idle_timeout = 15;
     c->blocklist = default_blocklist();
 }
 
 void config_clear(ks_config *c)
 {
     g_free(c->listen_host);
+    g_free(c->metrics_host);
+    netlist_free(c->trusted_proxies);
+    if (c->metrics_token)
+        sp_secret_free(c->metrics_token);
     g_free(c->public_url);
     g_free(c->tls_cert);
     g_free(c->tls_key);
@@ -101,6 +110,16 @@ static bool check_known(GKeyFile *kf, GError **err)
         "server:tls_key",
         "server:threads",
         "server:max_body",
+        "server:cache_ms",
+        "server:metrics_listen",
+        "server:metrics_token_file",
+        "server:status_rate_per_second",
+        "server:status_rate_burst",
+        "server:max_connections",
+        "server:max_connections_per_ip",
+        "server:idle_timeout",
+        "server:trusted_proxies",
+        "server:proxy_header",
         "store:url",
         "keys:kek_file",
         "mail:relay",
@@ -120,6 +139,7 @@ static bool check_known(GKeyFile *kf, GError **err)
         "auth:blocklist",
         "auth:rate_per_second",
         "auth:rate_burst",
+        "auth:phrases_per_hour",
         NULL,
     };
     return sp_conf_check_known(kf, known, "docs/keyd.md", err);
@@ -199,10 +219,53 @@ static bool load(ks_config *c, const char *path, GError **err)
     c->tls_cert = sp_conf_str(kf, "server", "tls_cert");
     c->tls_key = sp_conf_str(kf, "server", "tls_key");
     c->user = sp_conf_str(kf, "server", "user");
+    g_autofree char *mlisten = sp_conf_str(kf, "server", "metrics_listen");
+    if (mlisten && !config_parse_listen(mlisten, &c->metrics_host, &c->metrics_port, err)) {
+        g_prefix_error(err, "[server] metrics_listen: ");
+        return false;
+    }
+    g_autofree char *mtoken = sp_conf_str(kf, "server", "metrics_token_file");
+    if (mtoken) {
+        size_t n = 0;
+        c->metrics_token = sp_secret_read(mtoken, &n, err);
+        if (!c->metrics_token) {
+            g_prefix_error(err, "[server] metrics_token_file: ");
+            return false;
+        }
+        if (n < 16) {
+            g_set_error(err, SP_ERROR, SP_ERR_USAGE,
+                        "[server] metrics_token_file %s: the token must be at least 16 "
+                        "characters",
+                        mtoken);
+            return false;
+        }
+    }
+    g_autofree char *proxies = sp_conf_str(kf, "server", "trusted_proxies");
+    if (proxies) {
+        c->trusted_proxies = netlist_parse(proxies, err);
+        if (!c->trusted_proxies) {
+            g_prefix_error(err, "[server] trusted_proxies: ");
+            return false;
+        }
+    }
+    g_autofree char *pheader = sp_conf_str(kf, "server", "proxy_header");
+    if (pheader && g_ascii_strcasecmp(pheader, "x-forwarded-for") &&
+        g_ascii_strcasecmp(pheader, "forwarded")) {
+        g_set_error(err, SP_ERROR, SP_ERR_USAGE,
+                    "[server] proxy_header = %s: use X-Forwarded-For or Forwarded (the header "
+                    "your proxy sets)",
+                    pheader);
+        return false;
+    }
+    c->proxy_forwarded = pheader && !g_ascii_strcasecmp(pheader, "forwarded");
+    gint64 max_conn = 0, max_per_ip = 0, idle = c->idle_timeout;
     gint64 threads = 0, max_body = (gint64)c->max_body;
     gint64 mem = c->argon2.memory_kib, passes = c->argon2.passes;
     gint64 fails = c->lockout_failures, days = c->device_seconds / 86400;
     if (!sp_conf_int(kf, "server", "threads", 0, 256, &threads, err) ||
+        !sp_conf_int(kf, "server", "max_connections", 0, 1000000, &max_conn, err) ||
+        !sp_conf_int(kf, "server", "max_connections_per_ip", 0, 1000000, &max_per_ip, err) ||
+        !sp_conf_int(kf, "server", "idle_timeout", 1, 3600, &idle, err) ||
         !sp_conf_int(kf, "server", "max_body", 1024, 16 * 1024 * 1024, &max_body, err) ||
         !sp_conf_int(kf, "server", "cache_ms", 0, 60000, &c->cache_ms, err) ||
         !sp_conf_int(kf, "auth", "argon2_memory_kib", 8192, 4 * 1024 * 1024, &mem, err) ||
@@ -214,9 +277,15 @@ static bool load(ks_config *c, const char *path, GError **err)
         !sp_conf_int(kf, "auth", "device_days", 1, 400, &days, err) ||
         !sp_conf_double(kf, "auth", "rate_per_second", &c->rate_per_second, err) ||
         !sp_conf_double(kf, "auth", "rate_burst", &c->rate_burst, err) ||
+        !sp_conf_double(kf, "server", "status_rate_per_second", &c->status_rate_per_second, err) ||
+        !sp_conf_double(kf, "server", "status_rate_burst", &c->status_rate_burst, err) ||
+        !sp_conf_int(kf, "auth", "phrases_per_hour", 0, 10000000, &c->phrases_per_hour, err) ||
         !sp_conf_bool(kf, "mail", "require_tls", &c->mail_require_tls, err))
         return false;
     c->threads = (unsigned)threads;
+    c->max_connections = (unsigned)max_conn;
+    c->max_connections_per_ip = (unsigned)max_per_ip;
+    c->idle_timeout = (unsigned)idle;
     c->max_body = (size_t)max_body;
     c->argon2.memory_kib = (unsigned)mem;
     c->argon2.passes = (unsigned)passes;

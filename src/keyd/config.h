@@ -7,6 +7,7 @@
 #define KS_CONFIG_H
 
 #include "auth.h"
+#include "clientaddr.h"
 
 #include <glib.h>
 #include <stdbool.h>
@@ -20,7 +21,16 @@ typedef struct {
     char *user; /* switch to this user after binding, when started as root */
     unsigned threads;
     size_t max_body;
-    gint64 cache_ms; /* hot-path lookups may be this old (other processes' changes) */
+    gint64 cache_ms;    /* hot-path lookups may be this old (other processes' changes) */
+    char *metrics_host; /* [server] metrics_listen: /metrics is served there (plain HTTP) */
+    unsigned metrics_port;
+    char *metrics_token; /* [server] metrics_token_file's token (sp_secret memory), or NULL */
+    double status_rate_per_second, status_rate_burst; /* GET .../status per client address */
+    unsigned max_connections;                         /* 0: derived from the descriptor limit */
+    unsigned max_connections_per_ip;                  /* 0: derived from max_connections */
+    unsigned idle_timeout;                            /* seconds a connection may sit idle */
+    ks_netlist *trusted_proxies; /* whose proxy header names the client (empty: none) */
+    bool proxy_forwarded;        /* the header is RFC 7239 Forwarded, not X-Forwarded-For */
     /* [store] */
     char *store_url;
     /* [keys] */
@@ -38,6 +48,7 @@ typedef struct {
     char *blocklist;
     double rate_per_second; /* 0 = no per-address limit */
     double rate_burst;
+    gint64 phrases_per_hour; /* new addresses an organisation may learn phrases of, per hour */
     bool dev;
 } ks_config;
 

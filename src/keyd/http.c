@@ -12,6 +12,7 @@
 #include <sodium.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@ struct ks_req {
     GByteArray *body;
     bool too_big;
     bool dispatched, suspended, deferred;
+    bool metrics_listener; /* came in on [server] metrics_listen */
     char ip[INET6_ADDRSTRLEN];
     gint64 t0;
     /* the reply */
@@ -62,6 +64,11 @@ const char *req_path(ks_req *r)
 const char *req_ip(ks_req *r)
 {
     return r->ip;
+}
+
+bool req_metrics_listener(ks_req *r)
+{
+    return r->metrics_listener;
 }
 
 const char *req_param(ks_req *r, unsigned i)
@@ -271,129 +278,6 @@ json_t *req_json(ks_req *r)
     return root;
 }
 
-/* ---- field checks ---- */
-
-void fields_init(ks_fields *f, ks_req *r, json_t *obj)
-{
-    f->r = r;
-    f->obj = obj;
-    f->failed = false;
-}
-
-void fields_fail(ks_fields *f, const char *field, const char *why)
-{
-    if (f->failed)
-        return;
-    f->failed = true;
-    reply_problem(f->r, 422, "invalid-request", "The request is not valid",
-                  json_pack("{s:s}", "field", field), "%s: %s", field, why);
-}
-
-bool fields_only(ks_fields *f, ...)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach(f->obj, key, v)
-    {
-        bool known = false;
-        va_list ap;
-        va_start(ap, f);
-        for (const char *k; !known && (k = va_arg(ap, const char *));)
-            known = strcmp(k, key) == 0;
-        va_end(ap);
-        if (!known) {
-            fields_fail(f, key, "unknown member");
-            return false;
-        }
-    }
-    return !f->failed;
-}
-
-const char *fields_str(ks_fields *f, const char *name, bool required, size_t min, size_t max)
-{
-    if (f->failed)
-        return NULL;
-    const char *s = NULL;
-    json_error_t e;
-    if (json_unpack_ex(f->obj, &e, 0, "{s?s}", name, &s) != 0) {
-        fields_fail(f, name, "must be a string");
-        return NULL;
-    }
-    if (!s) {
-        if (required)
-            fields_fail(f, name, "is required");
-        return NULL;
-    }
-    size_t n = (size_t)g_utf8_strlen(s, -1);
-    if (n < min || n > max) {
-        g_autofree char *why = n < min && min == 1
-                                   ? g_strdup("must not be empty")
-                                   : g_strdup_printf("must be %zu to %zu characters", min, max);
-        fields_fail(f, name, why);
-        return NULL;
-    }
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x20 && *p != '\t') {
-            fields_fail(f, name, "must not contain control characters");
-            return NULL;
-        }
-    return s;
-}
-
-bool fields_token(ks_fields *f, const char *prefix, uint8_t hash[KS_HASH_LEN])
-{
-    const char *token = fields_str(f, "token", true, 1, 128);
-    return token && auth_token_hash(token, prefix, hash);
-}
-
-char *fields_addr(ks_fields *f, const char *name, bool required)
-{
-    const char *s = fields_str(f, name, required, 3, 254);
-    if (!s)
-        return NULL;
-    char *a = auth_address_normalise(s);
-    if (!a)
-        fields_fail(f, name, "is not an email address (local@domain)");
-    return a;
-}
-
-bool fields_bool(ks_fields *f, const char *name, bool dflt)
-{
-    if (f->failed)
-        return dflt;
-    int b = dflt;
-    json_error_t e;
-    if (json_unpack_ex(f->obj, &e, 0, "{s?b}", name, &b) != 0) {
-        fields_fail(f, name, "must be true or false");
-        return dflt;
-    }
-    return b;
-}
-
-json_t *fields_array(ks_fields *f, const char *name, bool required, size_t min, size_t max)
-{
-    if (f->failed)
-        return NULL;
-    json_t *a = NULL;
-    json_error_t e;
-    if (json_unpack_ex(f->obj, &e, 0, "{s?o}", name, &a) != 0 || (a && !json_is_array(a))) {
-        fields_fail(f, name, "must be an array");
-        return NULL;
-    }
-    if (!a) {
-        if (required)
-            fields_fail(f, name, "is required");
-        return NULL;
-    }
-    size_t n = json_array_size(a);
-    if (n < min || n > max) {
-        g_autofree char *why = g_strdup_printf("must have %zu to %zu elements", min, max);
-        fields_fail(f, name, why);
-        return NULL;
-    }
-    return a;
-}
-
 /* ---- routing ---- */
 
 /* Match path against pattern segment by segment, without allocating;
@@ -464,6 +348,9 @@ static void dispatch(ks_req *r)
         reply_header(r, "Connection", "close");
         reply_problem(r, 503, "unavailable", "Service unavailable", NULL,
                       "The key server is restarting; try again in a moment.");
+    } else if (r->metrics_listener && strcmp(r->path, "/metrics") != 0 &&
+               strcmp(r->path, "/healthz") != 0) {
+        reply_not_found(r); /* the metrics listener serves nothing else */
     } else if (r->too_big) {
         g_autofree char *d = g_strdup_printf("%zu", r->srv->cfg->max_body);
         reply_problem(r, 413, "too-large", "Request body too large", NULL,
@@ -524,6 +411,37 @@ static enum MHD_Result queue_reply(ks_req *r)
     return ret;
 }
 
+typedef struct {
+    const char *name;
+    GString *joined;
+} header_join;
+
+static enum MHD_Result join_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   const char *value)
+{
+    header_join *j = cls;
+    (void)kind;
+    if (key && value && g_ascii_strcasecmp(key, j->name) == 0)
+        g_string_append_printf(j->joined, "%s%s", j->joined->len ? ", " : "", value);
+    return MHD_YES;
+}
+
+/* The client's address: the peer's, or, when the peer is a trusted proxy,
+ * the one its header names (clientaddr.h). Every occurrence of the header
+ * counts, in order, as if joined into one. */
+static void client_resolve(ks_server *srv, struct MHD_Connection *c, char *ip, size_t n)
+{
+    const ks_config *cfg = srv->cfg;
+    if (!netlist_size(cfg->trusted_proxies) || !netlist_contains(cfg->trusted_proxies, ip))
+        return;
+    header_join j = {cfg->proxy_forwarded ? "Forwarded" : "X-Forwarded-For", g_string_new(NULL)};
+    MHD_get_connection_values(c, MHD_HEADER_KIND, join_header, &j);
+    g_autofree char *peer = g_strdup(ip);
+    clientaddr_resolve(cfg->trusted_proxies, peer, j.joined->len ? j.joined->str : NULL,
+                       cfg->proxy_forwarded, ip, n);
+    g_string_free(j.joined, TRUE);
+}
+
 static void client_ip(struct MHD_Connection *c, char *out, size_t n)
 {
     const union MHD_ConnectionInfo *ci =
@@ -553,6 +471,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->body = g_byte_array_new();
         r->t0 = g_get_monotonic_time();
         client_ip(conn, r->ip, sizeof r->ip);
+        client_resolve(srv, conn, r->ip, sizeof r->ip);
         *req_cls = r;
         counter_add(&srv->n_requests);
         route_find(r);
@@ -589,6 +508,22 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (r->deferred)
         return MHD_YES;
     return queue_reply(r);
+}
+
+/* The metrics listener's requests: the same path, marked as such. */
+static enum MHD_Result on_metrics_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                          const char *method, const char *version,
+                                          const char *upload, size_t *upload_size, void **req_cls)
+{
+    bool first = *req_cls == NULL;
+    if (first) {
+        enum MHD_Result ret =
+            on_request(cls, conn, url, method, version, upload, upload_size, req_cls);
+        if (*req_cls)
+            ((ks_req *)*req_cls)->metrics_listener = true;
+        return ret;
+    }
+    return on_request(cls, conn, url, method, version, upload, upload_size, req_cls);
 }
 
 /* Count connections as they open (keep-alive clients reuse theirs). */
@@ -629,42 +564,58 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     g_warning("http: %s", g_strchomp(msg));
 }
 
-bool http_prepare(ks_server *srv, GError **err)
+/* Bind and listen on host:port; the socket, or -1 (err set). */
+static int bind_listen(const char *host, unsigned port, bool *v6, GError **err)
 {
-    ks_config *cfg = srv->cfg;
     struct sockaddr_storage ss = {0};
     socklen_t slen = 0;
-    if (inet_pton(AF_INET, cfg->listen_host, &((struct sockaddr_in *)&ss)->sin_addr) == 1 ||
-        g_ascii_strcasecmp(cfg->listen_host, "localhost") == 0) {
+    *v6 = false;
+    if (inet_pton(AF_INET, host, &((struct sockaddr_in *)&ss)->sin_addr) == 1 ||
+        g_ascii_strcasecmp(host, "localhost") == 0) {
         struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-        if (sin->sin_addr.s_addr == 0 && g_ascii_strcasecmp(cfg->listen_host, "localhost") == 0)
+        if (sin->sin_addr.s_addr == 0 && g_ascii_strcasecmp(host, "localhost") == 0)
             sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
         sin->sin_family = AF_INET;
-        sin->sin_port = htons((uint16_t)cfg->listen_port);
+        sin->sin_port = htons((uint16_t)port);
         slen = sizeof *sin;
-    } else if (inet_pton(AF_INET6, cfg->listen_host, &((struct sockaddr_in6 *)&ss)->sin6_addr) ==
-               1) {
+    } else if (inet_pton(AF_INET6, host, &((struct sockaddr_in6 *)&ss)->sin6_addr) == 1) {
         struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
         sin6->sin6_family = AF_INET6;
-        sin6->sin6_port = htons((uint16_t)cfg->listen_port);
+        sin6->sin6_port = htons((uint16_t)port);
         slen = sizeof *sin6;
-        srv->listen_v6 = true;
+        *v6 = true;
     } else {
         g_set_error(err, SP_ERROR, SP_ERR_USAGE,
-                    "listen host %s must be an IP address (or localhost)", cfg->listen_host);
-        return false;
+                    "listen host %s must be an IP address (or localhost)", host);
+        return -1;
     }
     int one = 1;
     int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
         bind(fd, (struct sockaddr *)&ss, slen) != 0 || listen(fd, SOMAXCONN) != 0) {
-        g_set_error(err, SP_ERROR, SP_ERR_UNAVAILABLE, "cannot listen on %s:%u: %s",
-                    cfg->listen_host, cfg->listen_port, g_strerror(errno));
+        g_set_error(err, SP_ERROR, SP_ERR_UNAVAILABLE, "cannot listen on %s:%u: %s", host, port,
+                    g_strerror(errno));
         if (fd >= 0)
             close(fd);
-        return false;
+        return -1;
     }
-    srv->listen_fd = fd;
+    return fd;
+}
+
+bool http_prepare(ks_server *srv, GError **err)
+{
+    ks_config *cfg = srv->cfg;
+    srv->metrics_fd = -1;
+    srv->listen_fd = bind_listen(cfg->listen_host, cfg->listen_port, &srv->listen_v6, err);
+    if (srv->listen_fd < 0)
+        return false;
+    if (cfg->metrics_host) {
+        srv->metrics_fd = bind_listen(cfg->metrics_host, cfg->metrics_port, &srv->metrics_v6, err);
+        if (srv->metrics_fd < 0) {
+            g_prefix_error(err, "[server] metrics_listen: ");
+            return false;
+        }
+    }
     if (cfg->tls_cert && (!g_file_get_contents(cfg->tls_cert, &srv->tls_cert_pem, NULL, NULL) ||
                           !g_file_get_contents(cfg->tls_key, &srv->tls_key_pem, NULL, NULL))) {
         g_set_error(err, SP_ERROR, SP_ERR_USAGE, "cannot read tls_cert %s or tls_key %s",
@@ -674,9 +625,57 @@ bool http_prepare(ks_server *srv, GError **err)
     return true;
 }
 
+/* The metrics listener: plain HTTP, one thread, a few connections. */
+static bool metrics_start(ks_server *srv, GError **err)
+{
+    if (srv->metrics_fd < 0)
+        return true;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG |
+                     (srv->metrics_v6 ? MHD_USE_IPv6 : 0);
+    srv->metrics_d = MHD_start_daemon(
+        flags, (uint16_t)srv->cfg->metrics_port, NULL, NULL, on_metrics_request, srv,
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, srv->metrics_fd,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_CONNECTION_LIMIT, (unsigned)16,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)4, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+        srv, MHD_OPTION_END);
+    if (!srv->metrics_d) {
+        g_set_error(err, SP_ERROR, SP_ERR_UNAVAILABLE, "cannot serve metrics on %s:%u",
+                    srv->cfg->metrics_host, srv->cfg->metrics_port);
+        return false;
+    }
+    return true;
+}
+
+/* Connection limits below the descriptor limit (main() raised the soft
+ * limit to the hard one): whatever clients do, keyd keeps descriptors for
+ * its database, key file, mail and logs. */
+static void conn_limits(const ks_config *cfg, unsigned *total, unsigned *per_ip)
+{
+    struct rlimit rl = {1024, 1024};
+    getrlimit(RLIMIT_NOFILE, &rl);
+    rlim_t nofile = rl.rlim_cur == RLIM_INFINITY ? 1u << 20 : rl.rlim_cur;
+    rlim_t reserve = nofile > 512 ? 128 : nofile / 4;
+    rlim_t room = nofile - reserve;
+    *total = (unsigned)MIN(room, (rlim_t)16384);
+    if (cfg->max_connections && cfg->max_connections <= room)
+        *total = cfg->max_connections;
+    else if (cfg->max_connections)
+        g_warning("[server] max_connections = %u is above what %llu descriptors allow: %u",
+                  cfg->max_connections, (unsigned long long)nofile, *total);
+    /* Behind proxies every connection comes from one of a few addresses. */
+    *per_ip = netlist_size(cfg->trusted_proxies) ? *total : CLAMP(*total / 16, 4, 256);
+    if (cfg->max_connections_per_ip)
+        *per_ip = MIN(cfg->max_connections_per_ip, *total);
+    g_message("connections: at most %u, %u per client address, closed after %u s idle "
+              "(%llu descriptors)",
+              *total, *per_ip, cfg->idle_timeout, (unsigned long long)nofile);
+}
+
 struct MHD_Daemon *http_start(ks_server *srv, GError **err)
 {
     ks_config *cfg = srv->cfg;
+    unsigned max_conn, max_per_ip;
+    conn_limits(cfg, &max_conn, &max_per_ip);
     unsigned threads = cfg->threads ? cfg->threads : 2 * g_get_num_processors();
     srv->slow = g_thread_pool_new(slow_worker, NULL, (gint)g_get_num_processors(), FALSE, NULL);
 
@@ -694,8 +693,8 @@ struct MHD_Daemon *http_start(ks_server *srv, GError **err)
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, (uint16_t)cfg->listen_port, NULL, NULL, on_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
         mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, srv->listen_fd, MHD_OPTION_THREAD_POOL_SIZE,
-        threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)4096, MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)1024,
+        threads, MHD_OPTION_CONNECTION_TIMEOUT, cfg->idle_timeout, MHD_OPTION_CONNECTION_LIMIT,
+        max_conn, MHD_OPTION_PER_IP_CONNECTION_LIMIT, max_per_ip,
         /* 32 KiB: MHD mmaps larger pools, one mmap/munmap per connection. */
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024), MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, srv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_ARRAY,
@@ -708,6 +707,10 @@ struct MHD_Daemon *http_start(ks_server *srv, GError **err)
     if (!d) {
         g_set_error(err, SP_ERROR, SP_ERR_UNAVAILABLE, "cannot serve on %s:%u", cfg->listen_host,
                     cfg->listen_port);
+        return NULL;
+    }
+    if (!metrics_start(srv, err)) {
+        MHD_stop_daemon(d);
         return NULL;
     }
     return d;
@@ -726,4 +729,11 @@ void http_stop(ks_server *srv, struct MHD_Daemon *d, unsigned timeout_ms)
     if (g_atomic_int_get(&srv->suspended) > 0)
         g_warning("stopping with %d requests unanswered", g_atomic_int_get(&srv->suspended));
     MHD_stop_daemon(d);
+    if (srv->metrics_d) {
+        MHD_socket mfd = MHD_quiesce_daemon(srv->metrics_d);
+        if (mfd != MHD_INVALID_SOCKET)
+            close(mfd);
+        MHD_stop_daemon(srv->metrics_d);
+        srv->metrics_d = NULL;
+    }
 }

@@ -33,16 +33,20 @@ typedef struct {
     GRWLock ring_lock;
     ks_mailer *mailer;
     ks_ratelimit *limit;
-    GThreadPool *slow;     /* Argon2id work */
-    ks_writer *writer;     /* group commit of creations and releases */
-    GThreadPool *receipts; /* read receipts, mailed off the request path */
-    ks_cache *sessions;    /* token hash -> store_session */
-    ks_cache *messages;    /* "id\nrcpt" -> store_message, for key release */
-    ks_cache *profiles;    /* "org id\nname" -> store_profile (name NULL: none), for creation */
-    gint stopping;         /* set at shutdown: new requests get 503 */
+    ks_ratelimit *status_limit; /* GET /v1/messages/{id}/status, per client address */
+    GThreadPool *slow;          /* Argon2id work */
+    ks_writer *writer;          /* group commit of creations and releases */
+    GThreadPool *receipts;      /* read receipts, mailed off the request path */
+    ks_cache *sessions;         /* token hash -> store_session */
+    ks_cache *messages;         /* "id\nrcpt" -> store_message, for key release */
+    ks_cache *profiles; /* "org id\nname" -> store_profile (name NULL: none), for creation */
+    gint stopping;      /* set at shutdown: new requests get 503 */
     /* from http_prepare() to http_start() */
     int listen_fd;
     bool listen_v6;
+    int metrics_fd; /* [server] metrics_listen, or -1 */
+    bool metrics_v6;
+    struct MHD_Daemon *metrics_d; /* serves /metrics (and /healthz) only */
     char *tls_cert_pem, *tls_key_pem;
     gint suspended; /* connections waiting for a slow or deferred reply */
     /* counters for /metrics */
@@ -73,6 +77,8 @@ const char *req_method(ks_req *r);
 const char *req_path(ks_req *r);
 /* The client address as text. */
 const char *req_ip(ks_req *r);
+/* True when the request came in on [server] metrics_listen. */
+bool req_metrics_listener(ks_req *r);
 /* Path parameter i (0-based, in pattern order), never NULL for a matched route. */
 const char *req_param(ks_req *r, unsigned i);
 const char *req_query(ks_req *r, const char *name);

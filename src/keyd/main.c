@@ -23,12 +23,13 @@
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
 static const char usage_text[] =
     "Usage: sealpost-keyd --config FILE [--check-config] [--verbose]\n"
-    "       sealpost-keyd --dev --data DIR --listen 127.0.0.1:PORT [--public-url URL]\n"
+    "       sealpost-keyd --dev --data DIR [--init] --listen 127.0.0.1:PORT [--public-url URL]\n"
     "       sealpost-keyd admin (--data DIR | --config FILE) COMMAND ...\n"
     "       sealpost-keyd --list-routes | --help | --version\n"
     "\n"
@@ -39,7 +40,8 @@ static const char usage_text[] =
     "  --check-config    check the settings, the key file and the database, then exit\n"
     "  --dev             development: SQLite at DIR/keyd.db, key file DIR/kek (created),\n"
     "                    mail written to DIR/outbox/, plain HTTP on loopback only\n"
-    "  --data DIR        the development data directory (created when missing)\n"
+    "  --data DIR        the development data directory (must exist unless --init)\n"
+    "  --init            create the --data directory (mode 0700) when it does not exist\n"
     "  --listen H:P      where to listen (development: a loopback address)\n"
     "  --public-url URL  the base URL envelopes and mails point to (default http://LISTEN)\n"
     "  --verbose         log every request (method, path, status, time; never secrets)\n"
@@ -106,6 +108,7 @@ static bool server_open(ks_server *srv, ks_config *cfg, GError **err)
     if (!srv->mailer)
         return false;
     srv->limit = ratelimit_new(cfg->rate_per_second, cfg->rate_burst);
+    srv->status_limit = ratelimit_new(cfg->status_rate_per_second, cfg->status_rate_burst);
     srv->writer = writer_new(srv->st);
     srv->receipts = g_thread_pool_new(api_receipt_send, srv, 1, FALSE, NULL);
     srv->sessions = cache_new(cfg->cache_ms * 1000, 100000, store_session_dup, store_session_free);
@@ -129,6 +132,7 @@ static void server_close(ks_server *srv)
     cache_free(srv->messages);
     cache_free(srv->profiles);
     ratelimit_free(srv->limit);
+    ratelimit_free(srv->status_limit);
     ks_mailer_free(srv->mailer);
     kek_free(srv->ring);
     store_close(srv->st);
@@ -198,6 +202,20 @@ static bool kek_changed(const struct stat *a, const struct stat *b)
            a->st_mtim.tv_sec != b->st_mtim.tv_sec || a->st_mtim.tv_nsec != b->st_mtim.tv_nsec;
 }
 
+/* As many descriptors as the hard limit allows (systemd: LimitNOFILE):
+ * the connection limits are derived from it (http.c). */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rlim_t want = rl.rlim_max;
+        rl.rlim_cur = want;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            g_warning("cannot raise the descriptor limit to %llu: %s", (unsigned long long)want,
+                      g_strerror(errno));
+    }
+}
+
 /* Serve until SIGINT or SIGTERM; checkpoint the database ten times a
  * second (so that commits never have to); every minute, sweep expired
  * sessions and tokens and destroy the keys of expired messages. */
@@ -209,6 +227,7 @@ static int serve(ks_server *srv)
     /* Bind and read the TLS key with privilege; drop it before the first
      * request is served. */
     GError *err = NULL;
+    raise_nofile();
     if (!http_prepare(srv, &err))
         return fail(err);
     if (!drop_privileges(srv->cfg))
@@ -258,8 +277,37 @@ static int serve(ks_server *srv)
     return 0;
 }
 
+/* The --data directory: it must exist, unless init asks to create it
+ * (mode 0700). A mistyped path must not silently start an empty key
+ * server. 0 when usable, else the exit status (message printed). */
+int keyd_data_dir(const char *prog, const char *data, bool init)
+{
+    if (g_file_test(data, G_FILE_TEST_IS_DIR))
+        return 0;
+    if (g_file_test(data, G_FILE_TEST_EXISTS)) {
+        fprintf(stderr, "%s: --data %s is not a directory\n", prog, data);
+        return 2;
+    }
+    if (!init) {
+        fprintf(stderr,
+                "%s: the data directory %s does not exist (add --init to create a new, empty "
+                "key server there)\n",
+                prog, data);
+        return 2;
+    }
+    if (g_mkdir_with_parents(data, 0700) != 0) {
+        fprintf(stderr, "%s: cannot create %s: %s\n", prog, data, g_strerror(errno));
+        return 2;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    /* Everything keyd creates (database, its -wal and -shm, key file,
+     * outbox mails, directories) is its user's alone, whatever umask it
+     * was started with. */
+    umask(077);
     g_log_set_writer_func(log_writer, NULL, NULL);
     if (!sp_crypto_init()) {
         fprintf(stderr, "sealpost-keyd: the crypto libraries failed to start\n");
@@ -270,7 +318,7 @@ int main(int argc, char **argv)
         return admin_main(argc - 1, argv + 1);
 
     const char *config = NULL, *data = NULL, *listen = NULL, *public_url = NULL;
-    bool dev = false, check = false, routes = false;
+    bool dev = false, check = false, routes = false, init = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         bool has_value = i + 1 < argc;
@@ -282,6 +330,8 @@ int main(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--dev"))
             dev = true;
+        else if (!strcmp(a, "--init"))
+            init = true;
         else if (!strcmp(a, "--check-config"))
             check = true;
         else if (!strcmp(a, "--verbose"))
@@ -315,14 +365,13 @@ int main(int argc, char **argv)
                             "(and no --config)\n");
             return 1;
         }
-        if (g_mkdir_with_parents(data, 0700) != 0) {
-            fprintf(stderr, "sealpost-keyd: cannot create %s: %s\n", data, g_strerror(errno));
-            return 2;
-        }
+        int drc = keyd_data_dir("sealpost-keyd", data, init);
+        if (drc)
+            return drc;
         if (!config_dev(&cfg, data, listen, public_url, &err))
             return fail(err);
     } else if (config) {
-        if (data || listen || public_url) {
+        if (data || listen || public_url || init) {
             fprintf(stderr, "sealpost-keyd: with --config, set listen and public_url in the "
                             "file\n");
             return 1;

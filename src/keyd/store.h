@@ -139,12 +139,42 @@ int store_org_by_name(store *s, const char *name, store_org *out, GError **err);
 int store_org_has_domain(store *s, gint64 org_id, const char *domain, GError **err);
 bool store_gateway_token_add(store *s, gint64 org_id, const uint8_t hash[KS_HASH_LEN],
                              const ks_audit_event *ev, GError **err);
+/* The same with the token's first characters (KS_TOKEN_PREFIX_LEN), by
+ * which `admin token list` and `revoke` name it. */
+#define KS_TOKEN_PREFIX_LEN 12
+bool store_gateway_token_create(store *s, gint64 org_id, const uint8_t hash[KS_HASH_LEN],
+                                const char *prefix, const ks_audit_event *ev, GError **err);
+/* The organisation of a live (not revoked) gateway token; its last use is
+ * recorded (to the minute). Never cached: a revoked token is refused by
+ * every keyd at its next request. */
 int store_gateway_token_org(store *s, const uint8_t hash[KS_HASH_LEN], store_org *out,
                             GError **err);
+/* A gateway token as listed: never the token itself. prefix is its first
+ * characters, or "sha256:" and the start of its hash for tokens made
+ * before prefixes were kept. last_used, revoked: 0 never. */
+typedef struct {
+    char *prefix, *org;
+    gint64 created, last_used, revoked;
+} store_token_row;
+/* Every gateway token (of the organisation org_id; 0 all), oldest first:
+ * *rows of store_token_row (g_array_unref clears them). */
+bool store_gateway_tokens_list(store *s, gint64 org_id, GArray **rows, GError **err);
+/* Revoke the one live token named by prefix (as listed) or hash (the
+ * whole token's, or NULL): 1 revoked (audited), 0 no live token matches,
+ * n > 1 several match (nothing revoked), -1 error. */
+int store_gateway_token_revoke(store *s, const char *prefix, const uint8_t *hash, gint64 now,
+                               const ks_audit_event *ev, GError **err);
 /* Create (or update the password of) an active account and make it a member
  * of org_id with role "admin" or "sender". */
 bool store_org_user_set(store *s, gint64 org_id, const char *email, const char *pw_hash,
                         const char *role, const ks_audit_event *ev, GError **err);
+/* Make email a member of org_id with role ("admin" or "sender"), in one
+ * transaction. With pw_hash: a new active account with that password, or
+ * 0 (nothing changed) when the address has an account already, active or
+ * pending. With pw_hash NULL: the address's existing active account, its
+ * password untouched, or 0 when there is none. 1 done (audited), -1 error. */
+int store_org_user_add(store *s, gint64 org_id, const char *email, const char *pw_hash,
+                       const char *role, const ks_audit_event *ev, GError **err);
 void store_org_clear(store_org *o);
 
 /* ---- messages ---- */
@@ -263,6 +293,12 @@ typedef struct {
     const char *id, *rcpt;    /* RELEASE */
     const char *agent;        /* RELEASE: the client's User-Agent, or NULL */
     const ks_audit_event *ev;
+    /* RELEASE: the release rule, asked inside the transaction with the
+     * message's state as stored now (locked, key destroyed, recalled,
+     * expiry: no cache can be stale there). When it refuses, nothing is
+     * recorded or audited for the op and *refused is set. NULL: no check. */
+    bool (*refuse)(const store_message *now);
+    bool *refused;
 } store_op;
 bool store_apply(store *s, const store_op *ops, size_t n, GError **err);
 
@@ -285,6 +321,15 @@ void store_account_clear(store_account *a);
 /* Active accounts' phrases for the given addresses: a table address → phrase
  * (both g_free'd by the table). */
 GHashTable *store_account_phrases(store *s, const char *const *emails, size_t n, GError **err);
+
+/* The phrases of active accounts among emails that organisation org_id
+ * may learn: an address whose phrase it was given before, and a new one
+ * while it was given fewer than limit new addresses in the hour before
+ * now. New grants are recorded in one transaction (several keyd processes
+ * share the limit). A table address -> phrase (both g_free'd by it);
+ * *withheld = addresses with a phrase it may not learn now. */
+GHashTable *store_phrases_for_org(store *s, gint64 org_id, const char *const *emails, size_t n,
+                                  gint64 now, gint64 limit, gint64 *withheld, GError **err);
 
 /* Register email as a pending account with the given data, replacing an
  * earlier pending registration (and invalidating its activation tokens),

@@ -15,6 +15,7 @@
 #include <sodium.h>
 #include <sqlite3.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define BUSY_TIMEOUT_MS 5000
 
@@ -88,6 +89,17 @@ static const char *const migrations[] = {
     "ALTER TABLE orgs ADD COLUMN logo_type TEXT;"
     "ALTER TABLE orgs ADD COLUMN notice TEXT;"
     "ALTER TABLE orgs ADD COLUMN brand_version INTEGER NOT NULL DEFAULT 0;",
+    /* 3: gateway tokens listed (by a short prefix of the token, never the
+     * token), their last use, and revoked (kept, for the list and audit) */
+    "ALTER TABLE gateway_tokens ADD COLUMN prefix TEXT;"
+    "ALTER TABLE gateway_tokens ADD COLUMN last_used INTEGER;"
+    "ALTER TABLE gateway_tokens ADD COLUMN revoked INTEGER;"
+    /* the addresses whose phrase each organisation was given, and when
+     * first (the hourly limit on new ones) */
+    "CREATE TABLE phrase_grants(org_id INTEGER NOT NULL REFERENCES orgs(id),"
+    "  email TEXT NOT NULL, granted INTEGER NOT NULL, PRIMARY KEY(org_id, email))"
+    "  WITHOUT ROWID;"
+    "CREATE INDEX phrase_grants_recent ON phrase_grants(org_id, granted);",
 };
 #define N_MIGRATIONS ((int)G_N_ELEMENTS(migrations))
 
@@ -375,6 +387,21 @@ static bool migrate(store *s, conn *c, GError **err)
 
 store *store_sqlite_open(const char *path, GError **err);
 
+/* A database made by an older keyd, or copied in, may be readable by
+ * others: make it (and its -wal and -shm, which SQLite creates with the
+ * database's mode) keyd's user's alone. */
+static void tighten_modes(const char *path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < G_N_ELEMENTS(suffixes); i++) {
+        g_autofree char *f = g_strconcat(path, suffixes[i], NULL);
+        struct stat st;
+        if (stat(f, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 077) &&
+            chmod(f, st.st_mode & 0700) == 0)
+            g_message("%s was readable by others: now mode %o", f, (unsigned)(st.st_mode & 0700));
+    }
+}
+
 store *store_sqlite_open(const char *path, GError **err)
 {
     store *s = g_new0(store, 1);
@@ -389,6 +416,7 @@ store *store_sqlite_open(const char *path, GError **err)
         return NULL;
     }
     sq_conn_put(s, c);
+    tighten_modes(path);
     return s;
 }
 
@@ -510,6 +538,35 @@ bool store_message_create(store *s, const store_message *m, const char *const *r
     WRITE_TX(s, err, ev, { ok = message_insert(c, m, rcpts, n_rcpts, err); });
 }
 
+/* Whether op (a release) may go ahead under its rule, asked with the
+ * message's key state as it is in this transaction. */
+static bool release_allowed(conn *c, const store_op *op, GError **err, bool *ok)
+{
+    if (op->refused)
+        *op->refused = false;
+    if (!op->refuse)
+        return true;
+    sqlite3_stmt *st = sq_prep(c,
+                               "SELECT locked, wrapped IS NULL, recalled_at IS NOT NULL, expires"
+                               " FROM messages WHERE id = ?",
+                               err);
+    int found = st ? (sq_bind_text(st, 1, op->id), sq_step_row(c, st, err)) : -1;
+    store_message now = {0};
+    if (found == 1) {
+        now.locked = sqlite3_column_int(st, 0) != 0;
+        now.key_gone = sqlite3_column_int(st, 1) != 0;
+        now.recalled = sqlite3_column_int(st, 2) != 0;
+        now.expires = sqlite3_column_int64(st, 3);
+    }
+    if (st)
+        sqlite3_reset(st);
+    *ok = found >= 0;
+    bool allowed = found == 1 && !op->refuse(&now);
+    if (!allowed && op->refused)
+        *op->refused = true;
+    return allowed;
+}
+
 bool store_apply(store *s, const store_op *ops, size_t n, GError **err)
 {
     WRITE_TX(s, err, NULL, {
@@ -523,6 +580,8 @@ bool store_apply(store *s, const store_op *ops, size_t n, GError **err)
         for (size_t i = 0; ok && i < n; i++) {
             if (ops[i].kind == STORE_OP_CREATE) {
                 ok = message_insert(c, ops[i].msg, ops[i].rcpts, ops[i].n_rcpts, err);
+            } else if (!release_allowed(c, &ops[i], err, &ok)) {
+                continue; /* refused (or ok false): no open, no audit row */
             } else {
                 char *k = g_strconcat(ops[i].id, "\n", ops[i].rcpt, NULL);
                 opens *o = g_hash_table_lookup(agg, k);

@@ -89,17 +89,47 @@ int store_org_has_domain(store *s, gint64 org_id, const char *domain, GError **e
 bool store_gateway_token_add(store *s, gint64 org_id, const uint8_t hash[KS_HASH_LEN],
                              const ks_audit_event *ev, GError **err)
 {
+    return store_gateway_token_create(s, org_id, hash, NULL, ev, err);
+}
+
+bool store_gateway_token_create(store *s, gint64 org_id, const uint8_t hash[KS_HASH_LEN],
+                                const char *prefix, const ks_audit_event *ev, GError **err)
+{
     WRITE_TX(s, err, ev, {
-        sqlite3_stmt *st =
-            sq_prep(c, "INSERT INTO gateway_tokens(hash, org_id, created) VALUES(?, ?, ?)", err);
+        sqlite3_stmt *st = sq_prep(
+            c, "INSERT INTO gateway_tokens(hash, org_id, created, prefix) VALUES(?, ?, ?, ?)", err);
         ok = st != NULL;
         if (ok) {
             sq_bind_blob(st, 1, hash, KS_HASH_LEN);
             sqlite3_bind_int64(st, 2, org_id);
             sqlite3_bind_int64(st, 3, sq_now());
+            sq_bind_text(st, 4, prefix);
             ok = sq_step_done(c, st, err);
         }
     });
+}
+
+/* Record a token's use, at most once a minute (a write per request would
+ * cost the busiest call a transaction). */
+static void token_touch(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now)
+{
+    g_autoptr(GError) err = NULL;
+    conn *c = sq_write_begin(s, &err);
+    sqlite3_stmt *st = c ? sq_prep(c,
+                                   "UPDATE gateway_tokens SET last_used = ?2 WHERE hash = ?1"
+                                   " AND (last_used IS NULL OR last_used < ?2 - 59)",
+                                   &err)
+                         : NULL;
+    bool ok = st != NULL;
+    if (ok) {
+        sq_bind_blob(st, 1, hash, KS_HASH_LEN);
+        sqlite3_bind_int64(st, 2, now);
+        ok = sq_step_done(c, st, &err);
+    }
+    if (c)
+        ok = sq_write_end(s, c, ok, &err);
+    if (!ok)
+        g_warning("gateway token last use: %s", err ? err->message : "failed");
 }
 
 int store_gateway_token_org(store *s, const uint8_t hash[KS_HASH_LEN], store_org *out, GError **err)
@@ -108,19 +138,107 @@ int store_gateway_token_org(store *s, const uint8_t hash[KS_HASH_LEN], store_org
     if (!c)
         return -1;
     sqlite3_stmt *st = sq_prep(c,
-                               "SELECT o.id, o.name, o.display_name, o.color FROM gateway_tokens t"
-                               " JOIN orgs o ON o.id = t.org_id WHERE t.hash = ?",
+                               "SELECT o.id, o.name, o.display_name, o.color,"
+                               " coalesce(t.last_used, 0) FROM gateway_tokens t"
+                               " JOIN orgs o ON o.id = t.org_id"
+                               " WHERE t.hash = ? AND t.revoked IS NULL",
                                err);
     int r = -1;
+    gint64 last = 0, now = sq_now();
     if (st) {
         sq_bind_blob(st, 1, hash, KS_HASH_LEN);
         r = sq_step_row(c, st, err);
-        if (r == 1)
+        if (r == 1) {
             org_from_row(st, out);
+            last = sqlite3_column_int64(st, 4);
+        }
         sqlite3_reset(st);
     }
     sq_conn_put(s, c);
+    if (r == 1 && last < now - 59)
+        token_touch(s, hash, now);
     return r;
+}
+
+static void token_row_clear(gpointer p)
+{
+    store_token_row *t = p;
+    g_free(t->prefix);
+    g_free(t->org);
+}
+
+bool store_gateway_tokens_list(store *s, gint64 org_id, GArray **rows, GError **err)
+{
+    conn *c = sq_conn_get(s, err);
+    if (!c)
+        return false;
+    sqlite3_stmt *st =
+        sq_prep(c,
+                "SELECT coalesce(t.prefix, 'sha256:' || lower(hex(substr(t.hash, 1, 8)))), o.name,"
+                " t.created, coalesce(t.last_used, 0), coalesce(t.revoked, 0)"
+                " FROM gateway_tokens t JOIN orgs o ON o.id = t.org_id"
+                " WHERE ?1 = 0 OR t.org_id = ?1 ORDER BY t.created, t.rowid",
+                err);
+    if (!st) {
+        sq_conn_put(s, c);
+        return false;
+    }
+    *rows = g_array_new(FALSE, TRUE, sizeof(store_token_row));
+    g_array_set_clear_func(*rows, token_row_clear);
+    sqlite3_bind_int64(st, 1, org_id);
+    int r;
+    while ((r = sq_step_row(c, st, err)) == 1) {
+        store_token_row t = {sq_col_text(st, 0), sq_col_text(st, 1), sqlite3_column_int64(st, 2),
+                             sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4)};
+        g_array_append_val(*rows, t);
+    }
+    sqlite3_reset(st);
+    sq_conn_put(s, c);
+    if (r < 0)
+        g_clear_pointer(rows, g_array_unref);
+    return r == 0;
+}
+
+/* The live tokens a revoke names: by the whole token's hash (?1), or by
+ * the prefix as listed (?2), compared as text, not as a LIKE pattern ('_'
+ * is a token character). */
+#define TOKEN_NAMED                                                                                \
+    " WHERE revoked IS NULL AND (hash = ?1 OR (?2 IS NOT NULL AND"                                 \
+    " (substr(prefix, 1, length(?2)) = ?2"                                                         \
+    " OR 'sha256:' || lower(hex(substr(hash, 1, 8))) = ?2)))"
+
+int store_gateway_token_revoke(store *s, const char *prefix, const uint8_t *hash, gint64 now,
+                               const ks_audit_event *ev, GError **err)
+{
+    conn *c = sq_write_begin(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = sq_prep(c, "SELECT count(*) FROM gateway_tokens" TOKEN_NAMED, err);
+    int n = -1;
+    if (st) {
+        if (hash)
+            sq_bind_blob(st, 1, hash, KS_HASH_LEN);
+        sq_bind_text(st, 2, prefix);
+        if (sq_step_row(c, st, err) == 1)
+            n = sqlite3_column_int(st, 0);
+        sqlite3_reset(st);
+    }
+    bool ok = n >= 0;
+    if (ok && n == 1) {
+        st = sq_prep(c, "UPDATE gateway_tokens SET revoked = ?3" TOKEN_NAMED, err);
+        ok = st != NULL;
+        if (ok) {
+            if (hash)
+                sq_bind_blob(st, 1, hash, KS_HASH_LEN);
+            sq_bind_text(st, 2, prefix);
+            sqlite3_bind_int64(st, 3, now);
+            ok = sq_step_done(c, st, err);
+        }
+        if (ok)
+            ok = sq_audit_insert(c, ev, err);
+    }
+    ok = sq_write_end(s, c, ok, err);
+    return ok ? n : -1;
 }
 
 bool store_org_user_set(store *s, gint64 org_id, const char *email, const char *pw_hash,
@@ -144,6 +262,141 @@ bool store_org_user_set(store *s, gint64 org_id, const char *email, const char *
             }
         }
     });
+}
+
+int store_org_user_add(store *s, gint64 org_id, const char *email, const char *pw_hash,
+                       const char *role, const ks_audit_event *ev, GError **err)
+{
+    conn *c = sq_write_begin(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st = sq_prep(c, "SELECT id, status FROM accounts WHERE email = ?", err);
+    int found = -1;
+    gint64 id = 0;
+    int status = 0;
+    if (st) {
+        sq_bind_text(st, 1, email);
+        found = sq_step_row(c, st, err);
+        if (found == 1) {
+            id = sqlite3_column_int64(st, 0);
+            status = sqlite3_column_int(st, 1);
+        }
+        sqlite3_reset(st);
+    }
+    bool ok = found >= 0;
+    int result = 0;
+    if (ok && pw_hash && !found)
+        ok = sq_account_upsert(c, email, NULL, pw_hash, NULL, ACCOUNT_ACTIVE, &id, err);
+    else if (ok && (pw_hash || !found || status != ACCOUNT_ACTIVE))
+        id = 0; /* refused: nothing to do */
+    if (ok && id) {
+        st = sq_prep(c,
+                     "INSERT INTO org_users(org_id, account_id, role) VALUES(?,?,?)"
+                     " ON CONFLICT(org_id, account_id) DO UPDATE SET role = excluded.role",
+                     err);
+        ok = st != NULL;
+        if (ok) {
+            sqlite3_bind_int64(st, 1, org_id);
+            sqlite3_bind_int64(st, 2, id);
+            sq_bind_text(st, 3, role);
+            ok = sq_step_done(c, st, err);
+        }
+        if (ok)
+            ok = sq_audit_insert(c, ev, err);
+        result = 1;
+    }
+    ok = sq_write_end(s, c, ok, err);
+    return ok ? result : -1;
+}
+
+/* ---- phrases given to organisations ---- */
+
+/* 1 when org_id was given email's phrase before, 0 not, -1 error. */
+static int phrase_granted(conn *c, gint64 org_id, const char *email, GError **err)
+{
+    sqlite3_stmt *st =
+        sq_prep(c, "SELECT 1 FROM phrase_grants WHERE org_id = ? AND email = ?", err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, org_id);
+    sq_bind_text(st, 2, email);
+    int r = sq_step_row(c, st, err);
+    sqlite3_reset(st);
+    return r;
+}
+
+/* In a write transaction: grant org_id the new addresses in fresh while
+ * its hourly budget lasts; drop the others from phrases. */
+static bool phrases_grant(conn *c, gint64 org_id, GPtrArray *fresh, GHashTable *phrases, gint64 now,
+                          gint64 limit, gint64 *withheld, GError **err)
+{
+    sqlite3_stmt *st =
+        sq_prep(c, "SELECT count(*) FROM phrase_grants WHERE org_id = ? AND granted > ?", err);
+    if (!st)
+        return false;
+    sqlite3_bind_int64(st, 1, org_id);
+    sqlite3_bind_int64(st, 2, now - 3600);
+    int r = sq_step_row(c, st, err);
+    gint64 used = r == 1 ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    if (r != 1)
+        return false;
+    for (guint i = 0; i < fresh->len; i++) {
+        const char *email = fresh->pdata[i];
+        int known = phrase_granted(c, org_id, email, err); /* another keyd, meanwhile */
+        if (known < 0)
+            return false;
+        if (known)
+            continue;
+        if (used >= limit) {
+            g_hash_table_remove(phrases, email);
+            (*withheld)++;
+            continue;
+        }
+        st = sq_prep(c, "INSERT INTO phrase_grants(org_id, email, granted) VALUES(?, ?, ?)", err);
+        if (!st)
+            return false;
+        sqlite3_bind_int64(st, 1, org_id);
+        sq_bind_text(st, 2, email);
+        sqlite3_bind_int64(st, 3, now);
+        if (!sq_step_done(c, st, err))
+            return false;
+        used++;
+    }
+    return true;
+}
+
+GHashTable *store_phrases_for_org(store *s, gint64 org_id, const char *const *emails, size_t n,
+                                  gint64 now, gint64 limit, gint64 *withheld, GError **err)
+{
+    *withheld = 0;
+    GHashTable *phrases = store_account_phrases(s, emails, n, err);
+    if (!phrases || !g_hash_table_size(phrases))
+        return phrases;
+    /* The usual case, addresses it was given before, reads only. */
+    g_autoptr(GPtrArray) fresh = g_ptr_array_new();
+    conn *c = sq_conn_get(s, err);
+    bool ok = c != NULL;
+    GHashTableIter it;
+    gpointer k;
+    g_hash_table_iter_init(&it, phrases);
+    while (ok && g_hash_table_iter_next(&it, &k, NULL)) {
+        int known = phrase_granted(c, org_id, k, err);
+        ok = known >= 0;
+        if (known == 0)
+            g_ptr_array_add(fresh, k);
+    }
+    if (c)
+        sq_conn_put(s, c);
+    if (ok && fresh->len) {
+        c = sq_write_begin(s, err);
+        ok = c && phrases_grant(c, org_id, fresh, phrases, now, limit, withheld, err);
+        if (c)
+            ok = sq_write_end(s, c, ok, ok ? err : NULL) && ok;
+    }
+    if (!ok)
+        g_clear_pointer(&phrases, g_hash_table_unref);
+    return phrases;
 }
 
 /* ---- profiles and brand ---- */

@@ -3,6 +3,8 @@
  */
 #include "writer.h"
 
+#include "sp_error.h"
+
 #include <sodium.h>
 #include <string.h>
 
@@ -15,6 +17,8 @@ typedef struct {
     char *id, *rcpt, *agent;
     char *ev_event, *ev_actor, *ev_subject, *ev_ip, *ev_detail;
     ks_audit_event ev;
+    bool (*refuse)(const store_message *now);
+    bool refused;
     writer_done_fn done;
     void *ctx;
 } job;
@@ -74,7 +78,22 @@ static void to_op(const job *j, store_op *op)
         op->id = j->id;
         op->rcpt = j->rcpt;
         op->agent = j->agent;
+        op->refuse = j->refuse;
+        op->refused = (bool *)&j->refused;
     }
+}
+
+/* Tell the job's owner: a release the rule refused at commit time is not
+ * done, whatever the transaction. */
+static void finish(job *j, bool ok, const GError *err)
+{
+    if (ok && j->refused) {
+        g_autoptr(GError) no =
+            g_error_new(SP_ERROR, SP_ERR_REFUSED, "message %s may no longer be released", j->id);
+        j->done(j->ctx, false, no);
+        return;
+    }
+    j->done(j->ctx, ok, err);
 }
 
 static gpointer run(gpointer data)
@@ -103,15 +122,15 @@ static gpointer run(gpointer data)
         GError *err = NULL;
         if (store_apply(w->st, ops, n, &err)) {
             for (size_t i = 0; i < n; i++)
-                batch[i]->done(batch[i]->ctx, true, NULL);
+                finish(batch[i], true, NULL);
         } else if (n == 1) {
-            batch[0]->done(batch[0]->ctx, false, err);
+            finish(batch[0], false, err);
         } else {
             /* One bad write must not sink the others: apply them singly. */
             g_clear_error(&err);
             for (size_t i = 0; i < n; i++) {
                 bool ok = store_apply(w->st, &ops[i], 1, &err);
-                batch[i]->done(batch[i]->ctx, ok, err);
+                finish(batch[i], ok, err);
                 g_clear_error(&err);
             }
         }
@@ -163,9 +182,11 @@ void writer_create(ks_writer *w, const store_message *m, const char *const *rcpt
 }
 
 void writer_release(ks_writer *w, const char *id, const char *rcpt, const char *agent,
-                    const ks_audit_event *ev, writer_done_fn done, void *ctx)
+                    bool (*refuse)(const store_message *now), const ks_audit_event *ev,
+                    writer_done_fn done, void *ctx)
 {
     job *j = g_new0(job, 1);
+    j->refuse = refuse;
     j->kind = STORE_OP_RELEASE;
     j->id = g_strdup(id);
     j->rcpt = g_strdup(rcpt);

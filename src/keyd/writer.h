@@ -28,8 +28,11 @@ void writer_free(ks_writer *w);
 void writer_create(ks_writer *w, const store_message *m, const char *const *rcpts, size_t n,
                    const ks_audit_event *ev, writer_done_fn done, void *ctx);
 /* Queue the record of a key release (copied; agent: the client's
- * User-Agent, kept to 300 bytes, or NULL). */
+ * User-Agent, kept to 300 bytes, or NULL). refuse is the release rule,
+ * asked again inside the transaction (store_op); when it refuses, done
+ * gets ok false and an SP_ERR_REFUSED error, and nothing is recorded. */
 void writer_release(ks_writer *w, const char *id, const char *rcpt, const char *agent,
-                    const ks_audit_event *ev, writer_done_fn done, void *ctx);
+                    bool (*refuse)(const store_message *now), const ks_audit_event *ev,
+                    writer_done_fn done, void *ctx);
 
 #endif

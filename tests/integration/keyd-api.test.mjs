@@ -10,6 +10,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startKeyd, admin, adminRun, gatewayToken, outbox, latestMail, api, registerAndActivate, tokenOf } from './keyd-helpers.mjs';
@@ -17,6 +19,8 @@ import { startKeyd, admin, adminRun, gatewayToken, outbox, latestMail, api, regi
 const PW = 'correct horse battery staple';
 const PROBLEM = 'https://sealpost.org/problems/';
 
+const METRICS_TOKEN = 'keyd-api metrics token, not public';
+const METRICS_TOKEN_FILE = join(tmpdir(), `sealpost-keyd-api-metrics-${process.pid}`);
 let kd; // one keyd for most tests: fast backoff so the tests need not wait long
 let gw; // gateway token of org "clinic" (clinic.example)
 let gwBank; // gateway token of org "bank" (bank.example)
@@ -24,13 +28,16 @@ let gwBank; // gateway token of org "bank" (bank.example)
 before(async () => {
   // The per-address rate limit is raised here (every test comes from
   // 127.0.0.1); its own test below uses a keyd with a tight one.
-  kd = await startKeyd({ config: { auth: { backoff_base_ms: 150, lockout_failures: 5, lockout_seconds: 900, rate_per_second: 1000, rate_burst: 1000 } } });
+  // /metrics answers only to the bearer of the metrics token.
+  writeFileSync(METRICS_TOKEN_FILE, `${METRICS_TOKEN}\n`, { mode: 0o600 });
+  kd = await startKeyd({ config: { server: { metrics_token_file: METRICS_TOKEN_FILE }, auth: { backoff_base_ms: 150, lockout_failures: 5, lockout_seconds: 900, rate_per_second: 1000, rate_burst: 1000 } } });
   gw = gatewayToken(kd.dataDir, 'clinic', ['clinic.example']);
   gwBank = gatewayToken(kd.dataDir, 'bank', ['bank.example']);
 });
 
 after(async () => {
   await kd?.stop();
+  rmSync(METRICS_TOKEN_FILE, { force: true });
 });
 
 function sql(dataDir, statement) {
@@ -529,7 +536,8 @@ test('operations endpoints answer', async () => {
   assert.equal(await h.text(), 'ok\n');
   const r = await fetch(kd.url + '/readyz');
   assert.equal(r.status, 200);
-  const m = await (await fetch(kd.url + '/metrics')).text();
+  assert.equal((await fetch(kd.url + '/metrics')).status, 401, 'not without the metrics token');
+  const m = await (await fetch(kd.url + '/metrics', { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
   assert.match(m, /^sealpost_keyd_keys_released_total [1-9]\d*$/m);
   assert.match(m, /^sealpost_keyd_login_failures_total [1-9]\d*$/m);
 });

@@ -65,15 +65,20 @@ function merge(base, extra) {
  *   DIR/outbox, plain HTTP on loopback) plus those settings, run as
  *   `sealpost-keyd --config DIR/keyd.conf ...extraArgs`. The admin
  *   helpers below work with either (they use --data DIR).
- * `dataDir` may name an existing directory (it is then kept on stop); `port`
+ * `shell` (e.g. 'ulimit -n 256') runs in a shell that then execs keyd.
+ * `dataDir` may name a directory (it is then kept on stop; keyd makes it
+ * with --init when it does not exist yet); `port`
  * fixes the port (to bring keyd back at the same URL).
  * Returns { url, port, dataDir, proc, log(), stop() }; stop() ends keyd and
  * removes a data directory it made.
  */
-export async function startKeyd({ extraArgs = [], config = null, dataDir = null, port: fixedPort = null } = {}) {
+export async function startKeyd({ extraArgs = [], config = null, dataDir = null, port: fixedPort = null, shell = null } = {}) {
   requireKeyd();
   const ownDir = !dataDir;
   const dir = dataDir || mkdtempSync(join(tmpdir(), 'sealpost-keyd-'));
+  // keyd refuses a --data directory that does not exist unless --init
+  // asks it to make one (a mistyped path must not start an empty server).
+  const init = existsSync(dir) ? [] : ['--init'];
   let lastError;
   for (let attempt = 0; attempt < 3; attempt++) {
     // A fixed port brings keyd back at the same URL (an outage test).
@@ -84,7 +89,7 @@ export async function startKeyd({ extraArgs = [], config = null, dataDir = null,
       // Outside development mode keyd does not make its key file: have a
       // development run make it (and the database), then stop.
       if (!existsSync(join(dir, 'kek'))) {
-        const r = spawnSync(KEYD, ['--dev', '--data', dir, '--listen', listen, '--check-config'], {
+        const r = spawnSync(KEYD, ['--dev', '--data', dir, ...init, '--listen', listen, '--check-config'], {
           encoding: 'utf8',
         });
         if (r.status !== 0) throw new Error(`sealpost-keyd --check-config failed:\n${r.stderr}`);
@@ -102,9 +107,12 @@ export async function startKeyd({ extraArgs = [], config = null, dataDir = null,
       writeFileSync(conf, keyfile(sections));
       args = ['--config', conf, ...extraArgs];
     } else {
-      args = ['--dev', '--data', dir, '--listen', listen, ...extraArgs];
+      args = ['--dev', '--data', dir, ...init, '--listen', listen, ...extraArgs];
     }
-    const proc = spawn(KEYD, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // `shell` runs first in a shell that then execs keyd (`ulimit -n 256`).
+    const proc = shell
+      ? spawn('sh', ['-c', `${shell}; exec "$0" "$@"`, KEYD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(KEYD, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let log = '';
     proc.stdout.on('data', (d) => (log += d));
     proc.stderr.on('data', (d) => (log += d));
