@@ -393,6 +393,21 @@ void gw_process(gw *g, const gw_msg *m, gw_result *r)
     memset(r, 0, sizeof *r);
     r->ops = g_array_new(FALSE, FALSE, sizeof(gw_hdr_op));
     r->verdict = GW_PASS;
+    /* A message the milter could not read whole cannot be judged: refused
+     * before any decision, whatever its direction or content (its end,
+     * where the sensitive part may be, was never seen). Permanent: a retry
+     * would be as large. */
+    if (spool_truncated(m->spool)) {
+        r->verdict = GW_REJECT;
+        r->smtp_code = "552";
+        r->smtp_xcode = "5.3.4";
+        r->smtp_text = g_strdup_printf(
+            "sealpost: message too large for the gateway to scan (%" G_GUINT64_FORMAT
+            " bytes, the limit is %" G_GUINT64_FORMAT " bytes): not sent",
+            m->spool->size, m->spool->max);
+        r->detail = g_strdup("larger than max_size");
+        return;
+    }
     bool null_sender = !m->sender || !m->sender[0];
     if ((!null_sender && !config_is_internal(g->cfg, m->sender)) || !any_external(g, m->rcpts))
         return;
@@ -432,10 +447,7 @@ void gw_process(gw *g, const gw_msg *m, gw_result *r)
                                                      : "message refused by the sending policy");
         break;
     case SP_ACT_ENCRYPT:
-        if (spool_truncated(m->spool))
-            tempfail(r, "message too large to encrypt", NULL);
-        else
-            encrypt(g, m, in, from, &sr, r);
+        encrypt(g, m, in, from, &sr, r);
         break;
     }
     sp_scan_result_clear(&sr);

@@ -194,6 +194,41 @@ describe('the gateway with a real Postfix', () => {
     assert.doesNotMatch(msg, /X-Sealpost-Id/);
   });
 
+  test('over the milter\'s max_size (below message_size_limit): 552 5.3.4, nothing delivered in clear', async (t) => {
+    // The documented limits: Postfix accepts up to message_size_limit
+    // (10 MB here), the milter reads up to max_size (64 KiB here). An SSN
+    // past max_size was never seen by the scanner.
+    const small = await startMilter({ keyserver: keyd.url, tokenFile: tok.file, args: ['--max-size', '64K'] });
+    const gw = await startPostfix({
+      name: 'gateway-small',
+      milter: `inet:127.0.0.1:${small.port}`,
+      relay: { host: '127.0.0.1', port: sink.port },
+      extraMain: { message_size_limit: '10240000' },
+    });
+    t.after(async () => {
+      await gw.stop();
+      await small.stop();
+    });
+    const before = sink.messages.length;
+    const marker = `PLAINTEXT-MARKER-BIG-${Math.random().toString(36).slice(2)}`;
+    const pad = 'The quarterly figures are attached as discussed.\n'.repeat(2000); // ~100 KB
+    const data = crlf(`From: ada@clinic.example\nTo: ${rcpt}\nSubject: Figures\n` +
+      `Message-ID: <big.${marker.slice(-8)}@clinic.example>\n\n${pad}` +
+      `Your Social Security number 536-22-8714 is on file (${marker}).\n`);
+    assert.ok(data.length > 64 * 1024 && data.length < 10240000);
+    const r = await sendMail({ port: gw.port, from: 'ada@clinic.example', to: [rcpt], data });
+    assert.equal(r.code, 552, `${r.code} ${r.text}`);
+    assert.match(r.text, /^5\.3\.4 sealpost: message too large for the gateway to scan \(\d+ bytes, the limit is 65536 bytes\): not sent/);
+    // A plain message that large is refused too: the milter cannot tell.
+    const plain = crlf(`From: ada@clinic.example\nTo: ${rcpt}\nSubject: Figures\n\n${pad}`);
+    const p = await sendMail({ port: gw.port, from: 'ada@clinic.example', to: [rcpt], data: plain });
+    assert.equal(p.code, 552, `${p.code} ${p.text}`);
+    await new Promise((ok) => setTimeout(ok, 1500));
+    assert.equal(sink.messages.length, before, 'nothing delivered');
+    for (const msg of sink.messages) assert.ok(!msg.data.includes(marker), 'no plaintext in the sink');
+    assert.match(small.log(), /: reject rule=- .*error=larger than max_size/);
+  });
+
   test('keyd stopped mid-run: messages stay queued; back: all delivered encrypted', async () => {
     const start = sink.messages.length;
     const markers = [];

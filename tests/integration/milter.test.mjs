@@ -138,7 +138,7 @@ describe('sealpost-milter fails closed', () => {
     assert.match(await milter.waitFor(/6B2: /), /6B1: tempfail .*refused/);
   });
 
-  test('a message to encrypt over --max-size: 451; a plain one passes', async (t) => {
+  test('a message over --max-size is refused (552), never let through: an SSN past the limit, or plain', async (t) => {
     const keyd = await startKeyd();
     const tok = tokenFile(keyd);
     const milter = await startMilter({
@@ -150,7 +150,9 @@ describe('sealpost-milter fails closed', () => {
       tok.cleanup();
     });
     passes(await miltertest('toobig.lua', milter.socket));
-    assert.match(await milter.waitFor(/8D2: /), /8D1: tempfail .*too large/);
+    const log = await milter.waitFor(/8D2: /);
+    assert.match(log, /8D1: reject .*error=larger than max_size/);
+    assert.match(log, /8D2: reject .*error=larger than max_size/);
   });
 });
 
