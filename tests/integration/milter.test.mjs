@@ -51,6 +51,16 @@ describe('sealpost-milter with a key server', () => {
     assert.match(log, /5A3: pass /);
   });
 
+  test('seals what the engine cannot read whole (unscannable) and SSNs in headers', async () => {
+    passes(await miltertest('unscannable.lua', milter.socket));
+    const log = await milter.waitFor(/UN5: /);
+    assert.match(log, /UN1: encrypt rule=unscannable /);
+    assert.match(log, /UN2: encrypt rule=unscannable /);
+    assert.match(log, /UN3: encrypt rule=identity /);
+    assert.match(log, /UN4: encrypt rule=identity /);
+    assert.match(log, /UN5: deliver rule=otherwise /);
+  });
+
   test('treats a null-sender notification from the organisation as outbound', async () => {
     passes(await miltertest('nullsender.lua', milter.socket));
     assert.match(await milter.waitFor(/7C1: /), /7C1: encrypt /);
