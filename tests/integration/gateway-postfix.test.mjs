@@ -181,6 +181,38 @@ describe('the gateway with a real Postfix', () => {
     }
   });
 
+  test('a Bcc recipient: delivered, named nowhere in the carrier or envelope, opens it', async () => {
+    const before = sink.messages.length;
+    const bcc = 'quinn.bcc@example.net';
+    const m = sensitive(500, rcpt);
+    // The sender's Bcc: field (Postfix drops it before the milter by default).
+    const data = m.data.replace('Subject: ', `Bcc: Quinn <${bcc}>\r\nSubject: `);
+    const r = await sendMail({ port: gateway.port, from: 'ada@clinic.example', to: [rcpt, bcc], data });
+    assert.equal(r.code, 250, `${r.code} ${r.text}`);
+    const got = (await sink.waitFor(before + 1, 30000)).slice(before);
+    assert.deepEqual(got.flatMap((g) => g.rcpts).sort(), [bcc, rcpt].sort());
+    for (const g of got) {
+      assert.ok(!g.data.includes(m.marker), 'no plaintext');
+      assert.ok(!/quinn/i.test(g.data), 'the carrier does not name the Bcc recipient');
+    }
+    const file = join(work, 'bcc.eml');
+    writeFileSync(file, got[0].data);
+    const ins = spawnSync(SEALPOST, ['inspect', '--json', file], { encoding: 'utf8' });
+    assert.equal(ins.status, 0, ins.stderr);
+    const info = JSON.parse(ins.stdout);
+    assert.deepEqual(info.header.policy.to, [rcpt], 'the envelope names the To recipient only');
+    await registerAndActivate(keyd.url, keyd.dataDir, info.header.id, bcc, PASSWORD);
+    const pw = join(work, 'pw-bcc');
+    writeFileSync(pw, `${PASSWORD}\n`, { mode: 0o600 });
+    const out = join(work, 'bcc.out');
+    const o = spawnSync(SEALPOST, ['open', '--keyserver', keyd.url, '--email', bcc, '--password-file', pw,
+      '-o', out, file], { encoding: 'utf8' });
+    assert.equal(o.status, 0, `the Bcc recipient opens it: ${o.stderr}`);
+    const opened = readFileSync(out, 'latin1');
+    assert.ok(opened.includes(m.marker), 'the message itself');
+    assert.ok(!/quinn/i.test(opened), 'the sealed copy does not name the Bcc recipient either');
+  });
+
   test('plain mail arrives unchanged', async () => {
     const before = sink.messages.length;
     const data = crlf('From: ada@clinic.example\nTo: partner@example.com\nSubject: Lunch\n' +
