@@ -61,6 +61,11 @@ describe('sealpost-milter with a key server', () => {
     assert.match(log, /UN5: deliver rule=otherwise /);
   });
 
+  test('a Bcc: field the MTA passes is not carried: the carrier goes without it', async () => {
+    passes(await miltertest('bcc.lua', milter.socket));
+    assert.match(await milter.waitFor(/BC1: /), /BC1: encrypt rule=identity .* rcpts=2 /);
+  });
+
   test('treats a null-sender notification from the organisation as outbound', async () => {
     passes(await miltertest('nullsender.lua', milter.socket));
     assert.match(await milter.waitFor(/7C1: /), /7C1: encrypt /);
