@@ -185,9 +185,17 @@ describe('the gateway with a real Postfix', () => {
     const before = sink.messages.length;
     const bcc = 'quinn.bcc@example.net';
     const m = sensitive(500, rcpt);
-    // The sender's Bcc: field (Postfix drops it before the milter by default).
+    // The sender's Bcc: field. Postfix drops it before the milter by
+    // default; here it is let through, as another MTA might, so that the
+    // milter must keep it out of the carrier and the sealed copy itself.
     const data = m.data.replace('Subject: ', `Bcc: Quinn <${bcc}>\r\nSubject: `);
-    const r = await sendMail({ port: gateway.port, from: 'ada@clinic.example', to: [rcpt, bcc], data });
+    await gateway.reload({ message_drop_headers: 'content-length, return-path' });
+    let r;
+    try {
+      r = await sendMail({ port: gateway.port, from: 'ada@clinic.example', to: [rcpt, bcc], data });
+    } finally {
+      await gateway.reload({ message_drop_headers: 'bcc, content-length, resent-bcc, return-path' });
+    }
     assert.equal(r.code, 250, `${r.code} ${r.text}`);
     const got = (await sink.waitFor(before + 1, 30000)).slice(before);
     assert.deepEqual(got.flatMap((g) => g.rcpts).sort(), [bcc, rcpt].sort());
@@ -209,7 +217,7 @@ describe('the gateway with a real Postfix', () => {
       '-o', out, file], { encoding: 'utf8' });
     assert.equal(o.status, 0, `the Bcc recipient opens it: ${o.stderr}`);
     const opened = readFileSync(out, 'latin1');
-    assert.ok(opened.includes(m.marker), 'the message itself');
+    assert.equal(opened, m.data, 'the message as sent, without its Bcc: field');
     assert.ok(!/quinn/i.test(opened), 'the sealed copy does not name the Bcc recipient either');
   });
 
