@@ -57,8 +57,7 @@ static bool append_text(GString *out, GPtrArray *files, GError **err)
         g_autoptr(GMimeMessage) msg = parse(bytes, len);
         if (!msg)
             continue; /* not a message: nothing a scanner would see */
-        bool truncated = false;
-        g_autoptr(GPtrArray) parts = sp_text_extract(msg, G_MAXUINT64, &truncated);
+        g_autoptr(GPtrArray) parts = sp_text_extract(msg, G_MAXUINT64, NULL);
         for (guint p = 0; p < parts->len; p++) {
             const sp_text_part *t = parts->pdata[p];
             g_string_append_len(out, t->text->str, (gssize)t->text->len);

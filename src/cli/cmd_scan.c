@@ -20,7 +20,8 @@ static const char summary[] =
     "\n"
     "With --json, one JSON document per message, one per line:\n"
     "  {\"file\", \"verdict\", \"rule\", \"profile\", \"score\", \"hits\":[{\"detector\",\n"
-    "   \"count\", \"band\", \"where\"}], \"flagged\", \"hipaa\", \"scan_limit_exceeded\"}\n"
+    "   \"count\", \"band\", \"where\"}], \"flagged\", \"hipaa\", \"scan_limit_exceeded\",\n"
+    "   \"unscannable\" (why it could not be read whole, or null)}\n"
     "\n"
     "Examples:\n"
     "  sealpost scan message.eml\n"
@@ -53,6 +54,8 @@ static json_t *result_json(const char *file, const sp_scan_result *r, bool show)
                           r->hipaa, "scan_limit_exceeded", r->scan_limit_exceeded);
     if (r->subject)
         json_object_set_new(o, "subject", json_string(r->subject));
+    json_object_set_new(o, "unscannable",
+                        r->unscannable ? json_string(r->unscannable) : json_null());
     return o;
 }
 
@@ -75,6 +78,8 @@ static void print_text(const char *file, const sp_scan_result *r, bool show)
     }
     if (r->scan_limit_exceeded)
         printf("  larger than the scan limit: only the start was scanned\n");
+    if (r->unscannable)
+        printf("  unscannable: %s\n", r->unscannable);
     for (guint i = 0; i < r->hits->len; i++) {
         const sp_hit *h = &g_array_index(r->hits, sp_hit, i);
         g_autofree char *where = sp_printable(h->where);

@@ -24,6 +24,9 @@ static const char summary[] =
     "it: the command asks for it with the gateway token in --token-file, and the\n"
     "recipients sign in to the key server to open the envelope. The key server\n"
     "assigns the message id. --to and --from default to the message's To/Cc and From.\n"
+    "The envelope names the --to recipients; --bcc adds recipients it does not name\n"
+    "(blind copies): they open it with their own address, and no other reader learns\n"
+    "of them. A Bcc: field in MESSAGE is left out of the sealed copy.\n"
     "\n"
     "Examples:\n"
     "  sealpost seal --password-file pw.txt -o letter.html letter.eml\n"
@@ -34,7 +37,7 @@ static const char summary[] =
 /* What both kinds of envelope share, from the options. */
 typedef struct {
     const char *from, *security, *profile;
-    char **to;
+    char **to, **bcc;
     gint64 now, ttl;
     guint64 limit;
     bool mail;
@@ -92,8 +95,15 @@ static int seal_with_keyserver(const seal_args *a, const char *keyserver, const 
                     in_size, a->limit);
         return cli_fail("seal", err);
     }
+    /* A Bcc: field in the message would tell every reader who else got it. */
+    gint64 removed = 0;
+    g_autoptr(GMimeStream) payload = sp_mime_without_bcc(in, &removed, &err);
+    if (payload == NULL)
+        return cli_fail("seal", err);
+    if (in_size >= 0)
+        in_size -= removed;
     sp_msg_info info;
-    if (!peek_addresses(in, &info, &err))
+    if (!peek_addresses(payload, &info, &err))
         return cli_fail("seal", err);
     g_autoptr(GPtrArray) to = g_ptr_array_new_with_free_func(g_free);
     for (size_t i = 0; a->to && a->to[i]; i++)
@@ -108,6 +118,16 @@ static int seal_with_keyserver(const seal_args *a, const char *keyserver, const 
     if (to->len == 0)
         return cli_usage("seal", "the message has no To or Cc address: give the recipients "
                                  "with --to");
+    /* keyd releases the key to every recipient; the envelope names only
+     * the --to (or To and Cc) ones. */
+    g_autoptr(GPtrArray) all = g_ptr_array_new();
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (guint i = 0; i < to->len; i++)
+        if (g_hash_table_add(seen, g_utf8_casefold(to->pdata[i], -1)))
+            g_ptr_array_add(all, to->pdata[i]);
+    for (size_t i = 0; a->bcc && a->bcc[i]; i++)
+        if (g_hash_table_add(seen, g_utf8_casefold(a->bcc[i], -1)))
+            g_ptr_array_add(all, a->bcc[i]);
 
     /* The output first: a key made for a message that cannot be written
      * would be left unused on the key server. */
@@ -119,8 +139,8 @@ static int seal_with_keyserver(const seal_args *a, const char *keyserver, const 
     if (token == NULL)
         return cli_fail("seal", err);
     sp_kc_request req = {.from = from,
-                         .to = (const char *const *)to->pdata,
-                         .n_to = to->len,
+                         .to = (const char *const *)all->pdata,
+                         .n_to = all->len,
                          .security = a->security,
                          .profile = a->profile,
                          .expires = a->ttl ? a->now + a->ttl : 0};
@@ -145,7 +165,7 @@ static int seal_with_keyserver(const seal_args *a, const char *keyserver, const 
     sp_display d = {0};
     /* The phrase proves the envelope to its reader: show it only when the
      * envelope has a single reader. */
-    const char *phrase = to->len == 1 ? sp_kc_message_phrase(&m, g_ptr_array_index(to, 0)) : NULL;
+    const char *phrase = all->len == 1 ? sp_kc_message_phrase(&m, g_ptr_array_index(all, 0)) : NULL;
     d.phrase = g_strdup(phrase);
     /* The organisation's profile may ask for a generic subject outside. */
     if (m.generic_subject)
@@ -153,7 +173,7 @@ static int seal_with_keyserver(const seal_args *a, const char *keyserver, const 
     d.brand_name = g_strdup(brand.name);
     d.brand_color = g_strdup(brand.color);
     d.brand_logo = g_strdup(brand.logo);
-    int rc = seal_finish(a, out, in, in_size, m.key, &h, &d, brand.notice);
+    int rc = seal_finish(a, out, payload, in_size, m.key, &h, &d, brand.notice);
     sp_kc_brand_clear(&brand);
     sp_kc_message_clear(&m);
     sp_header_clear(&h);
@@ -219,7 +239,7 @@ int cmd_seal(int argc, char **argv)
     g_autofree char *password_file = NULL, *hint = NULL, *from = NULL, *security = NULL;
     g_autofree char *expires = NULL, *output = NULL, *max_size = NULL, *profile = NULL;
     g_autofree char *keyserver = NULL, *token_file = NULL;
-    g_auto(GStrv) to = NULL;
+    g_auto(GStrv) to = NULL, bcc = NULL;
     gboolean mail = FALSE;
     gint kdf_memory = -1, kdf_passes = -1;
     GOptionEntry entries[] = {
@@ -235,6 +255,9 @@ int cmd_seal(int argc, char **argv)
          "ADDR"},
         {"to", 0, 0, G_OPTION_ARG_STRING_ARRAY, &to,
          "Recipient address, repeatable (default: To and Cc)", "ADDR"},
+        {"bcc", 0, 0, G_OPTION_ARG_STRING_ARRAY, &bcc,
+         "A recipient the envelope does not name (blind copy), repeatable (with --keyserver)",
+         "ADDR"},
         {"security", 0, 0, G_OPTION_ARG_STRING, &security,
          "Security level: high (default), medium or low", "LEVEL"},
         {"profile", 0, 0, G_OPTION_ARG_STRING, &profile,
@@ -268,6 +291,9 @@ int cmd_seal(int argc, char **argv)
         return cli_usage("seal", "--keyserver needs --token-file with the gateway token");
     if (keyserver == NULL && token_file != NULL)
         return cli_usage("seal", "--token-file goes with --keyserver");
+    if (keyserver == NULL && bcc != NULL)
+        return cli_usage("seal", "--bcc goes with --keyserver (a password envelope names no "
+                                 "recipients to the key server)");
     if (keyserver == NULL && profile != NULL)
         return cli_usage("seal", "--profile goes with --keyserver");
     if (keyserver != NULL && (hint != NULL || kdf_memory != -1 || kdf_passes != -1))
@@ -280,6 +306,7 @@ int cmd_seal(int argc, char **argv)
                    .security = security,
                    .profile = profile,
                    .to = to,
+                   .bcc = bcc,
                    .now = g_get_real_time() / G_USEC_PER_SEC,
                    .limit = SP_MIME_MAX_DEFAULT,
                    .mail = mail,

@@ -373,6 +373,12 @@ void api_message_status(ks_req *r)
                              "rcpt: give the recipient's address (?rcpt=local@domain).");
     store_message m = {0};
     int found = store_message_for_rcpt(srv->st, req_param(r, 0), rcpt, &m, &err);
+    /* Whoever holds the envelope may ask about any address: the answer for
+     * one that is not a recipient has the same shape as for one that is,
+     * so that a co-recipient cannot tell a Bcc recipient (whom the envelope
+     * does not name) from a stranger. Key release still checks. */
+    if (found == 0)
+        found = store_message_get(srv->st, req_param(r, 0), &m, NULL, &err);
     if (found < 0)
         return reply_unavailable(r, err);
     if (!found)

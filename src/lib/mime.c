@@ -3,6 +3,7 @@
  */
 #include "mime.h"
 
+#include "crypto.h"
 #include "sp_error.h"
 
 #include <errno.h>
@@ -68,6 +69,15 @@ static void add_mailboxes(InternetAddressList *list, GPtrArray *out, GHashTable 
     }
 }
 
+GPtrArray *sp_mime_named_rcpts(GMimeMessage *msg)
+{
+    GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    add_mailboxes(g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_TO), out, seen);
+    add_mailboxes(g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_CC), out, seen);
+    return out;
+}
+
 void sp_mime_parse_head(const guint8 *data, size_t len, sp_msg_info *info)
 {
     memset(info, 0, sizeof *info);
@@ -103,11 +113,8 @@ void sp_mime_parse_head(const guint8 *data, size_t len, sp_msg_info *info)
         g_free(info->sender_name);
         info->sender_name = valid_utf8(name && name[0] ? name : info->from);
     }
-    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    add_mailboxes(g_mime_message_get_addresses(info->head, GMIME_ADDRESS_TYPE_TO), info->rcpts,
-                  seen);
-    add_mailboxes(g_mime_message_get_addresses(info->head, GMIME_ADDRESS_TYPE_CC), info->rcpts,
-                  seen);
+    g_ptr_array_unref(info->rcpts);
+    info->rcpts = sp_mime_named_rcpts(info->head);
     info->subject = valid_utf8(g_mime_message_get_subject(info->head));
 }
 
@@ -145,4 +152,71 @@ void sp_msg_info_clear(sp_msg_info *info)
     if (info->rcpts != NULL)
         g_ptr_array_unref(info->rcpts);
     memset(info, 0, sizeof *info);
+}
+
+/* Whether the header field starting at line is Bcc: or Resent-Bcc:. */
+static bool bcc_field(const guint8 *line, size_t len)
+{
+    static const char *const names[] = {"bcc", "resent-bcc"};
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+        size_t n = strlen(names[i]);
+        size_t k = n;
+        while (k < len && (line[k] == ' ' || line[k] == '\t'))
+            k++;
+        if (len > n && g_ascii_strncasecmp((const char *)line, names[i], n) == 0 && k < len &&
+            line[k] == ':')
+            return true;
+    }
+    return false;
+}
+
+GMimeStream *sp_mime_without_bcc(GMimeStream *in, gint64 *removed, GError **err)
+{
+    if (removed)
+        *removed = 0;
+    if (g_mime_stream_reset(in) != 0) {
+        g_set_error_literal(err, SP_ERROR, SP_ERR_IO, "cannot rewind the message");
+        return NULL;
+    }
+    g_autoptr(GByteArray) head = g_byte_array_new();
+    sp_msg_info info;
+    bool ok = sp_mime_read_head(in, head, &info, err);
+    sp_msg_info_clear(&info);
+    if (!ok)
+        return NULL;
+    size_t end = head_end(head->data, head->len, 0);
+    if (end == 0)
+        end = head->len; /* headers only, or a header block past SP_MIME_HEAD_MAX */
+    GByteArray *kept = g_byte_array_sized_new((guint)end);
+    bool skipping = false;
+    for (size_t i = 0; i < end;) {
+        const guint8 *nl = memchr(head->data + i, '\n', end - i);
+        size_t next = nl ? (size_t)(nl - head->data) + 1 : end;
+        bool continuation = head->data[i] == ' ' || head->data[i] == '\t';
+        if (!continuation)
+            skipping = bcc_field(head->data + i, next - i);
+        if (!skipping)
+            g_byte_array_append(kept, head->data + i, (guint)(next - i));
+        i = next;
+    }
+    gint64 gone = (gint64)(end - kept->len);
+    sp_crypto_wipe(head->data, head->len);
+    bool rewound = g_mime_stream_reset(in) == 0;
+    if (gone == 0 || !rewound) {
+        sp_crypto_wipe(kept->data, kept->len);
+        g_byte_array_unref(kept);
+        if (!rewound) {
+            g_set_error_literal(err, SP_ERROR, SP_ERR_IO, "cannot rewind the message");
+            return NULL;
+        }
+        return g_object_ref(in);
+    }
+    if (removed)
+        *removed = gone;
+    GMimeStream *cat = g_mime_stream_cat_new();
+    g_autoptr(GMimeStream) mem = g_mime_stream_mem_new_with_byte_array(kept); /* owns kept */
+    g_autoptr(GMimeStream) rest = g_mime_stream_substream(in, (gint64)end, -1);
+    g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), mem);
+    g_mime_stream_cat_add_source(GMIME_STREAM_CAT(cat), rest);
+    return cat;
 }

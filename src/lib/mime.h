@@ -39,4 +39,17 @@ void sp_mime_parse_head(const guint8 *data, size_t len, sp_msg_info *info);
 
 void sp_msg_info_clear(sp_msg_info *info);
 
+/* The addr-specs of msg's To and Cc headers (group members included), in
+ * order, without repeats (case-insensitive): the recipients a message
+ * names openly. Envelope recipients not among them are Bcc recipients.
+ * Free with g_ptr_array_unref. */
+GPtrArray *sp_mime_named_rcpts(GMimeMessage *msg);
+
+/* A stream over the message in (seekable, read from its start) without its
+ * Bcc: and Resent-Bcc: header fields, which every recipient would read in a
+ * sealed copy; the rest byte for byte. *removed (may be NULL) is set to
+ * the number of bytes left out. When there are none, a new reference to
+ * in, rewound. NULL with err on a read error. */
+GMimeStream *sp_mime_without_bcc(GMimeStream *in, gint64 *removed, GError **err);
+
 #endif

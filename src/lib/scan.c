@@ -628,9 +628,10 @@ bool sp_scan_message_to(sp_scanner *s, GMimeMessage *msg, GPtrArray *rcpts_given
 {
     memset(out, 0, sizeof *out);
     const sp_policy *p = s->p;
-    bool truncated = false;
-    g_autoptr(GPtrArray) parts = sp_text_extract(msg, p->scan_limit, &truncated);
-    out->scan_limit_exceeded = truncated;
+    sp_text_status tst = {0};
+    g_autoptr(GPtrArray) parts = sp_text_extract(msg, p->scan_limit, &tst);
+    out->scan_limit_exceeded = tst.truncated;
+    out->unscannable = tst.unscannable;
     const char *subject = g_mime_message_get_subject(msg);
     out->subject = scan_strip_flag(p, subject);
     const char *hdr = g_mime_object_get_header(GMIME_OBJECT(msg), "X-Sealpost-Encrypt");

@@ -36,6 +36,12 @@ typedef struct {
     bool flagged;        /* the sender flagged it (subject flag or header) */
     bool hipaa;          /* the HIPAA composite held */
     bool scan_limit_exceeded;
+    /* Why the message could not be scanned whole, or NULL: a part whose
+     * text was not extracted whole (textx.h), more text than scan_limit,
+     * more candidate matches than handled. The verdict is then never
+     * deliver or tag: a rule that says so gives way to the built-in rule
+     * "unscannable" (encrypt, the default profile). */
+    char *unscannable;
     char *subject; /* the subject with the sender's flag removed, NULL if no flag */
 } sp_scan_result;
 

@@ -74,6 +74,7 @@ void sp_scan_result_clear(sp_scan_result *r)
     if (r->hits)
         g_array_unref(r->hits);
     g_free(r->subject);
+    g_free(r->unscannable);
     memset(r, 0, sizeof *r);
 }
 
@@ -163,6 +164,10 @@ static bool rule_fires(const sp_policy *p, const sp_rule *rule, guint ri, const 
     return true;
 }
 
+/* The rule that decides for a message the engine could not read whole,
+ * when the policy's own rules would let it out as it is (deliver, tag). */
+static const sp_rule unscannable_rule = {.name = (char *)"unscannable", .action = SP_ACT_ENCRYPT};
+
 /* Findings → hits, the HIPAA composite, the score, and the decision. */
 void scan_decide(state *st, const view *parts, const facts *fx, sp_scan_result *r)
 {
@@ -219,6 +224,11 @@ void scan_decide(state *st, const view *parts, const facts *fx, sp_scan_result *
     }
     g_free(values);
     r->scan_limit_exceeded |= st->overflow;
+    if (!r->unscannable && st->overflow)
+        r->unscannable = g_strdup("more candidate matches than the engine handles in one message");
+    if (!r->unscannable && r->scan_limit_exceeded)
+        r->unscannable = g_strdup_printf(
+            "more text than the policy's scan_limit (%" G_GUINT64_FORMAT " bytes)", p->scan_limit);
     r->action = SP_ACT_DELIVER;
     for (guint ri = 0; ri < p->rules->len; ri++) {
         const sp_rule *rule = p->rules->pdata[ri];
@@ -226,10 +236,16 @@ void scan_decide(state *st, const view *parts, const facts *fx, sp_scan_result *
             continue;
         r->rule = rule;
         r->action = rule->action;
-        if (rule->action == SP_ACT_ENCRYPT)
-            r->profile = rule->profile ? rule->profile : p->default_profile;
         break;
     }
+    /* What the engine could not read is not known to be harmless: it never
+     * goes out as it is (a reject or an encrypt rule stands). */
+    if (r->unscannable && (r->action == SP_ACT_DELIVER || r->action == SP_ACT_TAG)) {
+        r->rule = &unscannable_rule;
+        r->action = SP_ACT_ENCRYPT;
+    }
+    if (r->action == SP_ACT_ENCRYPT)
+        r->profile = r->rule->profile ? r->rule->profile : p->default_profile;
 }
 
 /* The sender's flag in the subject: found case-insensitively, removed. */

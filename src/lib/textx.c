@@ -1,11 +1,14 @@
 /*
- * textx.c - extracting the text to scan from a message (see textx.h).
+ * textx.c - extracting the text to scan from a message (see textx.h):
+ * headers, text bodies, HTML, text attachments, attached messages; and
+ * noting every part whose text could not be taken whole.
  */
 #include "textx.h"
 
 #include "sp_gmime.h"
 
 #include <libxml/HTMLparser.h>
+#include <stdarg.h>
 #include <string.h>
 
 static void part_free(gpointer p)
@@ -20,7 +23,20 @@ typedef struct {
     GPtrArray *parts;
     guint64 left;
     bool truncated;
+    char *unscannable; /* the first part that could not be taken whole */
 } extract;
+
+/* Note that the text of a part could not be taken whole (the first reason
+ * is kept: it is what `sealpost scan` shows). */
+static void G_GNUC_PRINTF(2, 3) gap(extract *x, const char *fmt, ...)
+{
+    if (x->unscannable)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    x->unscannable = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+}
 
 /* Bytes collapse() turns into a separator: white space, NUL, and '_'
  * (snake_case keys in CSV and JSON: "patient_dob" reads "patient dob"). */
@@ -126,10 +142,12 @@ static bool is_block(const char *name)
     return g_strv_contains(blocks, name);
 }
 
-static void html_walk(xmlNode *n, GString *out, int depth)
+static void html_walk(xmlNode *n, GString *out, int depth, bool *whole)
 {
-    if (depth > 256) /* hostile nesting */
+    if (depth > SP_HTML_MAX_DEPTH) { /* hostile nesting: its text is not taken */
+        *whole = false;
         return;
+    }
     for (; n; n = n->next) {
         if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
             if (n->content)
@@ -141,25 +159,42 @@ static void html_walk(xmlNode *n, GString *out, int depth)
             bool block = is_block(name);
             if (block)
                 g_string_append_c(out, '\n');
-            html_walk(n->children, out, depth + 1);
+            html_walk(n->children, out, depth + 1, whole);
             if (block)
                 g_string_append_c(out, '\n');
         }
     }
 }
 
-char *sp_html_to_text(const char *html, size_t len)
+char *sp_html_to_text(const char *html, size_t len, bool *whole)
 {
     GString *out = g_string_new(NULL);
-    if (len > INT_MAX)
+    bool all = true;
+    if (len > INT_MAX) {
         len = INT_MAX;
-    htmlDocPtr doc = htmlReadMemory(html, (int)len, NULL, "UTF-8",
-                                    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-                                        HTML_PARSE_NONET);
-    if (doc) {
-        html_walk(xmlDocGetRootElement(doc), out, 0);
-        xmlFreeDoc(doc);
+        all = false;
     }
+    htmlParserCtxtPtr ctxt = htmlNewParserCtxt();
+    htmlDocPtr doc = ctxt ? htmlCtxtReadMemory(ctxt, html, (int)len, NULL, "UTF-8",
+                                               HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
+                                                   HTML_PARSE_NOWARNING | HTML_PARSE_NONET)
+                          : NULL;
+    /* The recovering parser goes on after ordinary errors; it stops early
+     * (disableSAX set) only when it gives up on the document: nesting
+     * deeper than its limit (256), memory. The text after that point is
+     * lost, though a browser shows it. */
+    if (!ctxt || ctxt->disableSAX)
+        all = false;
+    if (doc) {
+        html_walk(xmlDocGetRootElement(doc), out, 0, &all);
+        xmlFreeDoc(doc);
+    } else if (len) {
+        all = false;
+    }
+    if (ctxt)
+        htmlFreeParserCtxt(ctxt);
+    if (whole)
+        *whole = all;
     return g_string_free(out, FALSE);
 }
 
@@ -199,8 +234,10 @@ static char *part_text(GMimePart *part, size_t *len)
         return t;
     }
     GMimeDataWrapper *w = g_mime_part_get_content(part);
-    if (!w)
-        return NULL;
+    if (!w) { /* a part with no content at all: nothing to read */
+        *len = 0;
+        return g_strdup("");
+    }
     g_autoptr(GMimeStream) mem = g_mime_stream_mem_new();
     if (g_mime_data_wrapper_write_to_stream(w, mem) < 0)
         return NULL;
@@ -225,17 +262,141 @@ static char *part_text(GMimePart *part, size_t *len)
     return t;
 }
 
+/* Headers that are not scanned: trace and transport stamps, authentication
+ * results and signatures, message ids, and the MIME structure (whose
+ * parameters the parts' own extraction reads). Everything else a person
+ * may see or an application may use to carry data is scanned. Lower case;
+ * docs/policy.md lists them. */
+static const char *const unscanned_headers[] = {"received",
+                                                "x-received",
+                                                "return-path",
+                                                "delivered-to",
+                                                "x-original-to",
+                                                "received-spf",
+                                                "authentication-results",
+                                                "dkim-signature",
+                                                "x-google-dkim-signature",
+                                                "domainkey-signature",
+                                                "message-id",
+                                                "in-reply-to",
+                                                "references",
+                                                "resent-message-id",
+                                                "mime-version",
+                                                "content-type",
+                                                "content-transfer-encoding",
+                                                "content-disposition",
+                                                "content-id",
+                                                "content-length",
+                                                "content-md5",
+                                                "thread-index",
+                                                "subject",
+                                                NULL};
+static const char *const unscanned_prefixes[] = {"arc-", "x-ms-exchange-", "x-microsoft-antispam",
+                                                 "x-forefront-antispam-report", NULL};
+
+static bool header_scanned(const char *name)
+{
+    g_autofree char *l = g_ascii_strdown(name, -1);
+    if (g_strv_contains(unscanned_headers, l))
+        return false;
+    for (const char *const *p = unscanned_prefixes; *p; p++)
+        if (g_str_has_prefix(l, *p))
+            return false;
+    return true;
+}
+
+static bool address_header(const char *name)
+{
+    static const char *const names[] = {
+        "from",        "to",        "cc",        "bcc",        "reply-to",      "sender",
+        "resent-from", "resent-to", "resent-cc", "resent-bcc", "resent-sender", NULL};
+    g_autofree char *l = g_ascii_strdown(name, -1);
+    return g_strv_contains(names, l);
+}
+
+/* Append to value each display name in l that it does not hold yet. */
+static void add_names(GString *value, InternetAddressList *l)
+{
+    for (int i = 0; l && i < internet_address_list_length(l); i++) {
+        InternetAddress *a = internet_address_list_get_address(l, i);
+        const char *n = internet_address_get_name(a);
+        if (n && *n && !strstr(value->str, n)) {
+            g_string_append_c(value, ' ');
+            g_string_append(value, n);
+        }
+        if (INTERNET_ADDRESS_IS_GROUP(a))
+            add_names(value, internet_address_group_get_members(INTERNET_ADDRESS_GROUP(a)));
+    }
+}
+
+/* The subject and the scanned headers of msg, decoded (RFC 2047; the
+ * display names of address headers as a mail program shows them), each a
+ * part of its own; prefix "" for the message, "attached message " for one
+ * inside it. */
+static void add_headers(extract *x, GMimeMessage *msg, const char *prefix)
+{
+    const char *subj = g_mime_message_get_subject(msg);
+    g_autofree char *subj_where = g_strconcat(prefix, "subject", NULL);
+    add(x, subj_where, subj, subj ? strlen(subj) : 0);
+    GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+    for (int i = 0; hl && i < g_mime_header_list_get_count(hl); i++) {
+        GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+        const char *name = g_mime_header_get_name(h);
+        const char *raw = g_mime_header_get_raw_value(h);
+        if (!name || !raw || !header_scanned(name))
+            continue;
+        g_autofree char *unfolded = g_mime_utils_header_unfold(raw);
+        g_autofree char *text = g_mime_utils_header_decode_text(NULL, unfolded);
+        GString *value = g_string_new(text ? text : unfolded);
+        if (address_header(name)) {
+            /* Display names GMime decodes where the text decoder does not
+             * (encoded words inside quotes, as mail programs show them). */
+            g_autoptr(InternetAddressList) l = internet_address_list_parse(NULL, unfolded);
+            add_names(value, l);
+        }
+        g_autofree char *where = g_strconcat(prefix, "header ", name, NULL);
+        add(x, where, value->str, value->len);
+        g_string_free(value, TRUE);
+    }
+}
+
+/* A multipart whose parts cannot be told apart: no boundary parameter, or
+ * one that never occurs (GMime then holds the whole body as its prologue,
+ * which mail programs show and the part walk does not read). */
+static void check_multipart(extract *x, GMimeObject *obj)
+{
+    GMimeContentType *ct = g_mime_object_get_content_type(obj);
+    g_autofree char *type = ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("multipart");
+    const char *boundary = g_mime_object_get_content_type_parameter(obj, "boundary");
+    if (!boundary || !*boundary) {
+        gap(x, "%s without a boundary", type);
+        return;
+    }
+    GMimeMultipart *mp = GMIME_MULTIPART(obj);
+    const char *prologue = g_mime_multipart_get_prologue(mp);
+    bool blank = true;
+    for (const char *c = prologue; c && *c && blank; c++)
+        blank = g_ascii_isspace(*c);
+    if (g_mime_multipart_get_count(mp) == 0 && !blank)
+        gap(x, "%s whose boundary never occurs", type);
+}
+
 static void visit(GMimeObject *parent, GMimeObject *obj, gpointer data)
 {
     extract *x = data;
     if (GMIME_IS_MESSAGE_PART(obj)) {
-        /* A forwarded message: its subject and parts are text too. */
+        /* A forwarded message: its headers and parts are text too. */
         GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
         if (inner) {
-            const char *subj = g_mime_message_get_subject(inner);
-            add(x, "attached message subject", subj, subj ? strlen(subj) : 0);
+            add_headers(x, inner, "attached message ");
             g_mime_message_foreach(inner, visit, x);
+        } else {
+            gap(x, "an attached message that cannot be read");
         }
+        return;
+    }
+    if (GMIME_IS_MULTIPART(obj)) {
+        check_multipart(x, obj);
         return;
     }
     if (!GMIME_IS_PART(obj))
@@ -252,27 +413,44 @@ static void visit(GMimeObject *parent, GMimeObject *obj, gpointer data)
         return;
     if (!attachment && ct && !g_mime_content_type_is_type(ct, "text", "*"))
         return;
+    /* A transfer encoding GMime does not know leaves the bytes encoded:
+     * what a reader's program makes of them cannot be known. */
+    const char *cte = g_mime_object_get_header(obj, "Content-Transfer-Encoding");
+    if (cte && g_mime_part_get_content_encoding(part) == GMIME_CONTENT_ENCODING_DEFAULT) {
+        g_autofree char *v = g_strstrip(g_strdup(cte));
+        gap(x, "%s: unknown transfer encoding \"%.40s\"", where, v);
+        return;
+    }
     size_t len = 0;
     g_autofree char *text = part_text(part, &len);
-    if (!text)
+    if (!text) {
+        gap(x, "%s: its content cannot be decoded", where);
         return;
+    }
     bool html = (ct && g_mime_content_type_is_type(ct, "text", "html")) ||
                 (name && (g_str_has_suffix(name, ".html") || g_str_has_suffix(name, ".htm")));
     if (html) {
-        g_autofree char *plain = sp_html_to_text(text, len);
+        bool whole = true;
+        g_autofree char *plain = sp_html_to_text(text, len, &whole);
+        if (!whole)
+            gap(x, "%s: HTML nested deeper than %d elements, or not readable to its end", where,
+                SP_HTML_MAX_DEPTH);
         add(x, where, plain, strlen(plain));
     } else {
         add(x, where, text, len);
     }
 }
 
-GPtrArray *sp_text_extract(GMimeMessage *msg, guint64 limit, bool *truncated)
+GPtrArray *sp_text_extract(GMimeMessage *msg, guint64 limit, sp_text_status *st)
 {
-    extract x = {g_ptr_array_new_with_free_func(part_free), limit, false};
-    const char *subj = g_mime_message_get_subject(msg);
-    add(&x, "subject", subj, subj ? strlen(subj) : 0);
+    extract x = {g_ptr_array_new_with_free_func(part_free), limit, false, NULL};
+    add_headers(&x, msg, "");
     g_mime_message_foreach(msg, visit, &x);
-    if (truncated)
-        *truncated = x.truncated;
+    if (st) {
+        st->truncated = x.truncated;
+        st->unscannable = x.unscannable;
+    } else {
+        g_free(x.unscannable);
+    }
     return x.parts;
 }

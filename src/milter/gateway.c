@@ -7,6 +7,7 @@
 
 #include "crypto.h"
 #include "keyclient.h"
+#include "mime.h"
 #include "scan.h"
 #include "seal.h"
 #include "secret.h"
@@ -335,7 +336,11 @@ static bool get_key(gw *g, const char *from, GPtrArray *rcpts, const char *profi
     return ok;
 }
 
-static void encrypt(gw *g, const gw_msg *m, GMimeStream *in, const char *from,
+/* Seal the message for every envelope recipient (keyd's release rule) while
+ * the envelope names only those of its To and Cc: a Bcc recipient is in
+ * neither the envelope's header nor its payload (Bcc: fields are left out;
+ * Postfix normally drops them before the milter) nor the carrier. */
+static void encrypt(gw *g, const gw_msg *m, GMimeStream *in, GMimeMessage *msg, const char *from,
                     const sp_scan_result *sr, gw_result *r)
 {
     g_autoptr(GError) err = NULL;
@@ -349,7 +354,8 @@ static void encrypt(gw *g, const gw_msg *m, GMimeStream *in, const char *from,
         return;
     }
     sp_header h;
-    sp_kc_message_header(&km, from, m->rcpts, NULL, &h);
+    g_autoptr(GPtrArray) named = sp_mime_named_rcpts(msg);
+    sp_kc_message_header(&km, from, named, NULL, &h);
     sp_display d = {0};
     /* Without the flag (NULL: the message's own), or generic by profile. */
     const char *subject = km.generic_subject ? "Secure message" : sr->subject;
@@ -361,7 +367,7 @@ static void encrypt(gw *g, const gw_msg *m, GMimeStream *in, const char *from,
 
     bool big = m->spool->file != NULL;
     g_autoptr(GMimeStream) carrier = big ? sp_temp_stream(&err) : g_mime_stream_mem_new();
-    g_mime_stream_reset(in);
+    g_autoptr(GMimeStream) payload = carrier ? sp_mime_without_bcc(in, NULL, &err) : NULL;
     sp_seal_opts o = {.key = km.key,
                       .hdr = &h,
                       .disp = &d,
@@ -369,7 +375,7 @@ static void encrypt(gw *g, const gw_msg *m, GMimeStream *in, const char *from,
                       .crlf = true,
                       .notice = notice,
                       .in_size = -1};
-    bool ok = carrier && sp_seal(in, carrier, &o, &err);
+    bool ok = payload && sp_seal(payload, carrier, &o, &err);
     sp_kc_message_clear(&km);
     if (ok) {
         g_strlcpy(r->id, h.id, sizeof r->id);
@@ -393,6 +399,21 @@ void gw_process(gw *g, const gw_msg *m, gw_result *r)
     memset(r, 0, sizeof *r);
     r->ops = g_array_new(FALSE, FALSE, sizeof(gw_hdr_op));
     r->verdict = GW_PASS;
+    /* A message the milter could not read whole cannot be judged: refused
+     * before any decision, whatever its direction or content (its end,
+     * where the sensitive part may be, was never seen). Permanent: a retry
+     * would be as large. */
+    if (spool_truncated(m->spool)) {
+        r->verdict = GW_REJECT;
+        r->smtp_code = "552";
+        r->smtp_xcode = "5.3.4";
+        r->smtp_text = g_strdup_printf(
+            "sealpost: message too large for the gateway to scan (%" G_GUINT64_FORMAT
+            " bytes, the limit is %" G_GUINT64_FORMAT " bytes): not sent",
+            m->spool->size, m->spool->max);
+        r->detail = g_strdup("larger than max_size");
+        return;
+    }
     bool null_sender = !m->sender || !m->sender[0];
     if ((!null_sender && !config_is_internal(g->cfg, m->sender)) || !any_external(g, m->rcpts))
         return;
@@ -432,10 +453,7 @@ void gw_process(gw *g, const gw_msg *m, gw_result *r)
                                                      : "message refused by the sending policy");
         break;
     case SP_ACT_ENCRYPT:
-        if (spool_truncated(m->spool))
-            tempfail(r, "message too large to encrypt", NULL);
-        else
-            encrypt(g, m, in, from, &sr, r);
+        encrypt(g, m, in, msg, from, &sr, r);
         break;
     }
     sp_scan_result_clear(&sr);

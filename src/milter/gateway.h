@@ -29,7 +29,7 @@ typedef enum {
     GW_DELIVER,  /* scanned: deliver unchanged */
     GW_ENCRYPT,  /* replaced by the carrier: apply ops and body */
     GW_TAG,      /* deliver with a header added (ops) */
-    GW_REJECT,   /* the policy rejects it: smtp_* */
+    GW_REJECT,   /* the policy rejects it, or it is over max_size: smtp_* */
     GW_TEMPFAIL, /* cannot protect it now: smtp_*, Postfix keeps it for retry */
 } gw_verdict;
 

@@ -304,6 +304,7 @@ export function sealKeyserver(dir, message, keyserver, tokenFile, opts = {}) {
   const args = ['seal', '--keyserver', keyserver, '--token-file', tokenFile];
   if (opts.mail) args.push('--mail');
   for (const a of opts.to || []) args.push('--to', a);
+  for (const a of opts.bcc || []) args.push('--bcc', a);
   if (opts.security) args.push('--security', opts.security);
   if (opts.expires) args.push('--expires', opts.expires);
   args.push('-o', out, msgFile);

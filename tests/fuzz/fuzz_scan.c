@@ -64,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_result(&r);
         sp_scan_result_clear(&r);
     }
-    g_autofree char *text = sp_html_to_text((const char *)data, size);
+    g_autofree char *text = sp_html_to_text((const char *)data, size, NULL);
     FUZZ_CHECK(text != NULL, "sp_html_to_text returned NULL");
     FUZZ_CHECK(sp_scan_text(scanner, text, strlen(text), &r, &err), "text scan failed: %s",
                err ? err->message : "?");

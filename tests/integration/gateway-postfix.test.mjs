@@ -181,6 +181,46 @@ describe('the gateway with a real Postfix', () => {
     }
   });
 
+  test('a Bcc recipient: delivered, named nowhere in the carrier or envelope, opens it', async () => {
+    const before = sink.messages.length;
+    const bcc = 'quinn.bcc@example.net';
+    const m = sensitive(500, rcpt);
+    // The sender's Bcc: field. Postfix drops it before the milter by
+    // default; here it is let through, as another MTA might, so that the
+    // milter must keep it out of the carrier and the sealed copy itself.
+    const data = m.data.replace('Subject: ', `Bcc: Quinn <${bcc}>\r\nSubject: `);
+    await gateway.reload({ message_drop_headers: 'content-length, return-path' });
+    let r;
+    try {
+      r = await sendMail({ port: gateway.port, from: 'ada@clinic.example', to: [rcpt, bcc], data });
+    } finally {
+      await gateway.reload({ message_drop_headers: 'bcc, content-length, resent-bcc, return-path' });
+    }
+    assert.equal(r.code, 250, `${r.code} ${r.text}`);
+    const got = (await sink.waitFor(before + 1, 30000)).slice(before);
+    assert.deepEqual(got.flatMap((g) => g.rcpts).sort(), [bcc, rcpt].sort());
+    for (const g of got) {
+      assert.ok(!g.data.includes(m.marker), 'no plaintext');
+      assert.ok(!/quinn/i.test(g.data), 'the carrier does not name the Bcc recipient');
+    }
+    const file = join(work, 'bcc.eml');
+    writeFileSync(file, got[0].data);
+    const ins = spawnSync(SEALPOST, ['inspect', '--json', file], { encoding: 'utf8' });
+    assert.equal(ins.status, 0, ins.stderr);
+    const info = JSON.parse(ins.stdout);
+    assert.deepEqual(info.header.policy.to, [rcpt], 'the envelope names the To recipient only');
+    await registerAndActivate(keyd.url, keyd.dataDir, info.header.id, bcc, PASSWORD);
+    const pw = join(work, 'pw-bcc');
+    writeFileSync(pw, `${PASSWORD}\n`, { mode: 0o600 });
+    const out = join(work, 'bcc.out');
+    const o = spawnSync(SEALPOST, ['open', '--keyserver', keyd.url, '--email', bcc, '--password-file', pw,
+      '-o', out, file], { encoding: 'utf8' });
+    assert.equal(o.status, 0, `the Bcc recipient opens it: ${o.stderr}`);
+    const opened = readFileSync(out, 'latin1');
+    assert.equal(opened, m.data, 'the message as sent, without its Bcc: field');
+    assert.ok(!/quinn/i.test(opened), 'the sealed copy does not name the Bcc recipient either');
+  });
+
   test('plain mail arrives unchanged', async () => {
     const before = sink.messages.length;
     const data = crlf('From: ada@clinic.example\nTo: partner@example.com\nSubject: Lunch\n' +
@@ -192,6 +232,41 @@ describe('the gateway with a real Postfix', () => {
     // Postfix adds its trace header(s) on top; everything sent follows as is.
     assert.ok(msg.endsWith(data), `the message as sent, after Postfix's Received:\n${msg}`);
     assert.doesNotMatch(msg, /X-Sealpost-Id/);
+  });
+
+  test('over the milter\'s max_size (below message_size_limit): 552 5.3.4, nothing delivered in clear', async (t) => {
+    // The documented limits: Postfix accepts up to message_size_limit
+    // (10 MB here), the milter reads up to max_size (64 KiB here). An SSN
+    // past max_size was never seen by the scanner.
+    const small = await startMilter({ keyserver: keyd.url, tokenFile: tok.file, args: ['--max-size', '64K'] });
+    const gw = await startPostfix({
+      name: 'gateway-small',
+      milter: `inet:127.0.0.1:${small.port}`,
+      relay: { host: '127.0.0.1', port: sink.port },
+      extraMain: { message_size_limit: '10240000' },
+    });
+    t.after(async () => {
+      await gw.stop();
+      await small.stop();
+    });
+    const before = sink.messages.length;
+    const marker = `PLAINTEXT-MARKER-BIG-${Math.random().toString(36).slice(2)}`;
+    const pad = 'The quarterly figures are attached as discussed.\n'.repeat(2000); // ~100 KB
+    const data = crlf(`From: ada@clinic.example\nTo: ${rcpt}\nSubject: Figures\n` +
+      `Message-ID: <big.${marker.slice(-8)}@clinic.example>\n\n${pad}` +
+      `Your Social Security number 536-22-8714 is on file (${marker}).\n`);
+    assert.ok(data.length > 64 * 1024 && data.length < 10240000);
+    const r = await sendMail({ port: gw.port, from: 'ada@clinic.example', to: [rcpt], data });
+    assert.equal(r.code, 552, `${r.code} ${r.text}`);
+    assert.match(r.text, /^5\.3\.4 sealpost: message too large for the gateway to scan \(\d+ bytes, the limit is 65536 bytes\): not sent/);
+    // A plain message that large is refused too: the milter cannot tell.
+    const plain = crlf(`From: ada@clinic.example\nTo: ${rcpt}\nSubject: Figures\n\n${pad}`);
+    const p = await sendMail({ port: gw.port, from: 'ada@clinic.example', to: [rcpt], data: plain });
+    assert.equal(p.code, 552, `${p.code} ${p.text}`);
+    await new Promise((ok) => setTimeout(ok, 1500));
+    assert.equal(sink.messages.length, before, 'nothing delivered');
+    for (const msg of sink.messages) assert.ok(!msg.data.includes(marker), 'no plaintext in the sink');
+    assert.match(small.log(), /: reject rule=- .*error=larger than max_size/);
   });
 
   test('keyd stopped mid-run: messages stay queued; back: all delivered encrypted', async () => {

@@ -54,6 +54,21 @@ describe('sealpost-milter with a key server', () => {
     assert.match(log, /5A3: pass /);
   });
 
+  test('seals what the engine cannot read whole (unscannable) and SSNs in headers', async () => {
+    passes(await miltertest('unscannable.lua', milter.socket));
+    const log = await milter.waitFor(/UN5: /);
+    assert.match(log, /UN1: encrypt rule=unscannable /);
+    assert.match(log, /UN2: encrypt rule=unscannable /);
+    assert.match(log, /UN3: encrypt rule=identity /);
+    assert.match(log, /UN4: encrypt rule=identity /);
+    assert.match(log, /UN5: deliver rule=otherwise /);
+  });
+
+  test('a Bcc: field the MTA passes is not carried: the carrier goes without it', async () => {
+    passes(await miltertest('bcc.lua', milter.socket));
+    assert.match(await milter.waitFor(/BC1: /), /BC1: encrypt rule=identity .* rcpts=2 /);
+  });
+
   test('treats a null-sender notification from the organisation as outbound', async () => {
     passes(await miltertest('nullsender.lua', milter.socket));
     assert.match(await milter.waitFor(/7C1: /), /7C1: encrypt /);
@@ -141,7 +156,7 @@ describe('sealpost-milter fails closed', () => {
     assert.match(await milter.waitFor(/6B2: /), /6B1: tempfail .*refused/);
   });
 
-  test('a message to encrypt over --max-size: 451; a plain one passes', async (t) => {
+  test('a message over --max-size is refused (552), never let through: an SSN past the limit, or plain', async (t) => {
     const keyd = await startKeyd();
     const tok = tokenFile(keyd);
     const milter = await startMilter({
@@ -153,7 +168,9 @@ describe('sealpost-milter fails closed', () => {
       tok.cleanup();
     });
     passes(await miltertest('toobig.lua', milter.socket));
-    assert.match(await milter.waitFor(/8D2: /), /8D1: tempfail .*too large/);
+    const log = await milter.waitFor(/8D2: /);
+    assert.match(log, /8D1: reject .*error=larger than max_size/);
+    assert.match(log, /8D2: reject .*error=larger than max_size/);
   });
 });
 

@@ -51,6 +51,15 @@ function M.tempfailed(conn, what)
   M.check(not mt.eom_check(conn, MT_HDRADD), what .. ": no header added")
 end
 
+-- The milter refused the message (a reply code: 552 5.3.4 for one over
+-- max_size, checked through a real Postfix): nothing changed, nothing let
+-- through.
+function M.refused(conn, what)
+  M.check(mt.getreply(conn) == SMFIR_REPLYCODE, what .. ": a reply code, not acceptance")
+  M.check(not mt.eom_check(conn, MT_BODYCHANGE), what .. ": body not replaced")
+  M.check(not mt.eom_check(conn, MT_HDRADD), what .. ": no header added")
+end
+
 M.ssn_body = "Dear Ms Doe,\r\n\r\nYour Social Security number 536-22-8714 is on file.\r\n"
 M.plain_body = "Hello,\r\n\r\nThe quarterly meeting moves to Thursday at 10.\r\n\r\nRegards\r\n"
 

@@ -29,6 +29,37 @@ static void test_head_fields(void **state)
     sp_msg_info_clear(&info);
 }
 
+/* Bcc: and Resent-Bcc: fields (folded ones whole) are left out of the
+ * sealed copy; everything else stays byte for byte. */
+static void test_without_bcc(void **state)
+{
+    const char *msg = "From: a@clinic.example\r\nBcc: Quinn <q@example.net>,\r\n"
+                      "\tR <r@example.net>\r\nTo: p@example.com\r\n"
+                      "RESENT-BCC : s@example.net\r\nBccX: stays\r\nSubject: Hi\r\n\r\n"
+                      "Bcc: in the body stays\r\n";
+    const char *want = "From: a@clinic.example\r\nTo: p@example.com\r\nBccX: stays\r\n"
+                       "Subject: Hi\r\n\r\nBcc: in the body stays\r\n";
+    g_autoptr(GMimeStream) in = g_mime_stream_mem_new_with_buffer(msg, strlen(msg));
+    g_mime_stream_seek(in, 10, GMIME_STREAM_SEEK_SET);
+    g_autoptr(GError) err = NULL;
+    gint64 removed = 0;
+    g_autoptr(GMimeStream) out = sp_mime_without_bcc(in, &removed, &err);
+    assert_non_null(out);
+    g_autoptr(GMimeStream) mem = g_mime_stream_mem_new();
+    assert_true(g_mime_stream_write_to_stream(out, mem) >= 0);
+    GByteArray *a = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
+    assert_int_equal(a->len, strlen(want));
+    assert_memory_equal(a->data, want, a->len);
+    assert_int_equal(removed, (gint64)(strlen(msg) - strlen(want)));
+    /* None: the same stream, rewound. */
+    const char *plain = "From: a@clinic.example\r\n\r\nHello\r\n";
+    g_autoptr(GMimeStream) in2 = g_mime_stream_mem_new_with_buffer(plain, strlen(plain));
+    g_autoptr(GMimeStream) out2 = sp_mime_without_bcc(in2, &removed, &err);
+    assert_ptr_equal(out2, in2);
+    assert_int_equal(removed, 0);
+    assert_int_equal(g_mime_stream_tell(out2), 0);
+}
+
 static void test_head_broken_inputs(void **state)
 {
     (void)state;
@@ -275,6 +306,7 @@ int main(void)
         cmocka_unit_test(test_carrier_bogus_charset),
         cmocka_unit_test(test_email_without_envelope),
         cmocka_unit_test(test_size_limit),
+        cmocka_unit_test(test_without_bcc),
         cmocka_unit_test(test_password_envelope),
     };
     return cmocka_run_group_tests_name("mime", tests, tu_setup, NULL);

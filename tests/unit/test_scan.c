@@ -295,7 +295,7 @@ static void test_sender_flags(void **state)
 static void test_scan_limit_and_rules(void **state)
 {
     const char *text = "[policy]\n"
-                       "scan_limit = 64\n"
+                       "scan_limit = 200\n"
                        "default_profile = p\n"
                        "[profile p]\n"
                        "security = high\n"
@@ -326,10 +326,118 @@ static void test_scan_limit_and_rules(void **state)
     sp_scan_result_clear(&r);
     g_autoptr(GMimeMessage) m3 =
         parse(HDR "\r\nLorem ipsum dolor sit amet, consectetur adipiscing elit, sed do "
-                  "eiusmod tempor incididunt ut labore et dolore magna aliqua.\r\n");
+                  "eiusmod tempor incididunt ut labore et dolore magna aliqua. Ut enim ad "
+                  "minim veniam, quis nostrud exercitation ullamco laboris nisi ut aliquip "
+                  "ex ea commodo consequat.\r\n");
     assert_true(sp_scan_message(sc, m3, false, &r, &err));
     assert_true(r.scan_limit_exceeded);
-    assert_int_equal(r.action, SP_ACT_TAG);
+    /* The tag rule fires, but the rest of the text was never read: a tag
+     * would deliver it as it is, so the built-in rule seals it instead. */
+    assert_int_equal(r.action, SP_ACT_ENCRYPT);
+    assert_string_equal(r.rule->name, "unscannable");
+    assert_string_equal(r.profile, "p");
+    assert_non_null(strstr(r.unscannable, "scan_limit"));
+    sp_scan_result_clear(&r);
+}
+
+/* Text the engine cannot take whole makes the verdict "encrypt" (rule
+ * unscannable), never "deliver"; mail that is only unusual does not. */
+static void test_unscannable(void **state)
+{
+    sp_scan_result r;
+    /* HTML nested past libxml2's depth limit: a browser shows the text. */
+    GString *deep = g_string_new(HDR "MIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\n<p>");
+    for (int i = 0; i < 300; i++)
+        g_string_append(deep, "<div>");
+    g_string_append(deep, "Your Social Security number 536-22-8714 is on file.");
+    for (int i = 0; i < 300; i++)
+        g_string_append(deep, "</div>");
+    scan(deep->str, &r);
+    g_string_free(deep, TRUE);
+    assert_int_equal(r.action, SP_ACT_ENCRYPT);
+    assert_string_equal(r.rule->name, "unscannable");
+    assert_string_equal(r.profile, "standard");
+    assert_non_null(strstr(r.unscannable, "HTML nested deeper than 256"));
+    sp_scan_result_clear(&r);
+    /* Nesting a browser shows and the engine reads is fine. */
+    GString *ok = g_string_new(HDR "MIME-Version: 1.0\r\nContent-Type: text/html\r\n\r\n");
+    for (int i = 0; i < 200; i++)
+        g_string_append(ok, "<div>");
+    g_string_append(ok, "Lunch on Friday?");
+    scan(ok->str, &r);
+    g_string_free(ok, TRUE);
+    assert_int_equal(r.action, SP_ACT_DELIVER);
+    assert_null(r.unscannable);
+    sp_scan_result_clear(&r);
+    /* A multipart without a boundary: GMime cannot split it, mail programs
+     * show its body. */
+    scan(HDR "MIME-Version: 1.0\r\nContent-Type: multipart/mixed\r\n\r\n"
+             "Your Social Security number 536-22-8714 is on file.\r\n",
+         &r);
+    assert_int_equal(r.action, SP_ACT_ENCRYPT);
+    assert_string_equal(r.rule->name, "unscannable");
+    assert_string_equal(r.unscannable, "multipart/mixed without a boundary");
+    sp_scan_result_clear(&r);
+    /* A boundary that never occurs. */
+    scan(HDR "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=zz\r\n\r\n"
+             "--yy\r\nContent-Type: text/plain\r\n\r\nHello\r\n",
+         &r);
+    assert_string_equal(r.rule->name, "unscannable");
+    sp_scan_result_clear(&r);
+    /* A transfer encoding GMime does not know. */
+    scan(HDR "MIME-Version: 1.0\r\nContent-Type: text/plain\r\n"
+             "Content-Transfer-Encoding: x-rot13\r\n\r\nLbhe FFA vf 536-22-8714\r\n",
+         &r);
+    assert_int_equal(r.action, SP_ACT_ENCRYPT);
+    assert_string_equal(r.rule->name, "unscannable");
+    assert_non_null(strstr(r.unscannable, "unknown transfer encoding \"x-rot13\""));
+    sp_scan_result_clear(&r);
+    /* An unknown charset is read as it is: not unscannable. */
+    scan(HDR "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=x-no-such-charset\r\n"
+             "Content-Transfer-Encoding: 8bit\r\n\r\nLunch on Friday?\r\n",
+         &r);
+    assert_int_equal(r.action, SP_ACT_DELIVER);
+    assert_null(r.unscannable);
+    sp_scan_result_clear(&r);
+}
+
+/* Every header a person sees or an application uses is scanned, decoded;
+ * trace and authentication headers are not. */
+static void test_headers(void **state)
+{
+    sp_scan_result r;
+    scan(HDR "X-Patient: Jane Roe, SSN 536-22-8714\r\n\r\nSee the record.\r\n", &r);
+    assert_int_equal(r.action, SP_ACT_ENCRYPT);
+    assert_string_equal(r.rule->name, "identity");
+    assert_string_equal(hit(&r, "ssn")->where, "header X-Patient");
+    sp_scan_result_clear(&r);
+    /* A display name, RFC 2047 encoded, inside quotes as some programs do. */
+    scan("From: dr@clinic.example\r\nTo: \"=?utf-8?q?Jane_Roe_SSN_536-22-8714?=\" "
+         "<jane@example.com>\r\nSubject: Hello\r\n\r\nSee you.\r\n",
+         &r);
+    assert_string_equal(hit(&r, "ssn")->where, "header To");
+    assert_int_equal(hit(&r, "ssn")->count, 1);
+    sp_scan_result_clear(&r);
+    scan("From: =?utf-8?b?SmFuZSBSb2UgNTM2LTIyLTg3MTQ=?= <dr@clinic.example>\r\n"
+         "To: pat@example.com\r\nSubject: Hello\r\n\r\nSee you.\r\n",
+         &r);
+    assert_string_equal(hit(&r, "ssn")->where, "header From");
+    sp_scan_result_clear(&r);
+    /* In an attached message's header. */
+    scan(HDR "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+             "--b\r\nContent-Type: text/plain\r\n\r\nForwarded.\r\n"
+             "--b\r\nContent-Type: message/rfc822\r\n\r\nFrom: x@example.org\r\n"
+             "Cc: =?utf-8?q?Pat_536-22-8714?= <pat@example.org>\r\nSubject: x\r\n\r\nhi\r\n"
+             "--b--\r\n",
+         &r);
+    assert_string_equal(hit(&r, "ssn")->where, "attached message header Cc");
+    sp_scan_result_clear(&r);
+    /* Trace and authentication headers are not scanned. */
+    scan("Received: from h (536-22-8714.example.net [192.0.2.1]) by mx\r\n"
+         "DKIM-Signature: v=1; b=536-22-8714\r\n"
+         "Message-ID: <536-22-8714@clinic.example>\r\n" HDR "\r\nLunch?\r\n",
+         &r);
+    assert_int_equal(r.action, SP_ACT_DELIVER);
     sp_scan_result_clear(&r);
 }
 
@@ -385,6 +493,8 @@ int main(void)
         cmocka_unit_test(test_empty_parts),
         cmocka_unit_test(test_sender_flags),
         cmocka_unit_test(test_scan_limit_and_rules),
+        cmocka_unit_test(test_unscannable),
+        cmocka_unit_test(test_headers),
         cmocka_unit_test(test_cache),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

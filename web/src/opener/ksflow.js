@@ -6,7 +6,10 @@
 //
 // API: docs/api/openapi.yaml (client in keyserver.js). The flow:
 //   address    policy.to has one address: it; otherwise the reader types or
-//              picks theirs ("Email")
+//              picks theirs ("Email"). policy.to names only the To and Cc
+//              recipients: a Bcc reader is not in it, so any address may be
+//              given ("Use another address" is always offered) and the key
+//              server decides
 //   status     GET /v1/messages/{id}/status?rcpt= -> state and account
 //   locked / expired / recalled          -> a final explanation
 //   account "unregistered"               -> registration -> "Check your inbox"
@@ -140,7 +143,8 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
       { class: 'sp-ks-who' },
       `${lead} `,
       h('strong', {}, email),
-      recipients.length !== 1 ? [' ', linkButton('Use another address', () => chooseAddress(true))] : null,
+      ' ',
+      linkButton('Use another address', () => chooseAddress(true)),
     );
 
   /** Remembered device tokens ("Remember this browser"), per origin and address. */
@@ -192,7 +196,6 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
     const s = storage();
     const rememberKey = `sealpost.email ${ks.origin}`;
     let prefill = email || (s && s.getItem(rememberKey)) || '';
-    if (recipients.length && !recipients.some((r) => sameAddress(r, prefill))) prefill = '';
     const f = field({
       id: 'sp-ks-address',
       label: 'Email',
@@ -200,7 +203,7 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
       autocomplete: 'email',
       value: prefill,
       list: recipients.length ? 'sp-ks-recipients' : null,
-      help: 'The address this message was sent to you at.',
+      help: 'The address this message was sent to you at (also if you received a blind copy, Bcc).',
     });
     const status0 = statusLine();
     const form = h(
@@ -218,12 +221,8 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
         f.input.focus();
         return;
       }
+      // Not checked against policy.to: a Bcc recipient is not named there.
       const listed = recipients.find((r) => sameAddress(r, v));
-      if (recipients.length && !listed) {
-        f.setError('This message was not sent to that address. Enter the address you received it at.');
-        f.input.focus();
-        return;
-      }
       email = listed || v;
       if (s) s.setItem(rememberKey, email);
       check(true);
@@ -250,7 +249,7 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
           'div',
           { class: 'sp-actions' },
           h('button', { type: 'button', class: 'sp-btn sp-btn-primary', 'data-focus': '', on: { click: () => check(true) } }, 'Try again'),
-          recipients.length !== 1 ? linkButton('Use another address', () => chooseAddress(true)) : null,
+          linkButton('Use another address', () => chooseAddress(true)),
         ),
       );
       show(view, focus);
@@ -347,7 +346,7 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
       ),
       errorSlot,
       h('div', { class: 'sp-actions' }, h('button', { type: 'submit', class: 'sp-btn sp-btn-primary' }, 'Register'), st),
-      recipients.length !== 1 ? h('p', {}, linkButton('Use another address', () => chooseAddress(true))) : null,
+      h('p', {}, linkButton('Use another address', () => chooseAddress(true))),
     );
     const setBusy = busySetter(form, st);
     const questionOf = (q) => (q.sel.input.value === OWN ? q.own.input.value.trim() : q.sel.input.value);
