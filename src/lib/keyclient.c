@@ -6,9 +6,10 @@
  * keeps its live connection), sets the transport rules, sends at most one
  * JSON body and collects the answer into a capped buffer that is wiped when
  * freed. Anything but 2xx becomes an SP_ERROR built from the problem report
- * by kc_problem_error().
+ * by kc_problem_error(). The API calls themselves are in keyclient_calls.c.
  */
 #include "keyclient.h"
+#include "keyclient_int.h"
 
 #include "header.h"
 #include "sp_error.h"
@@ -24,23 +25,8 @@
 
 #define CONNECT_TIMEOUT_MS 10000L
 #define TOTAL_TIMEOUT_MS 30000L
-#define TOKEN_MAX 512
 #define SERVER_TEXT_MAX 300
 #define PROBLEM_PREFIX "https://sealpost.org/problems/"
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(json_t, json_decref)
-
-struct sp_kc {
-    char *base; /* normalised, no trailing slash */
-    CURL *h;
-    long connect_ms, total_ms; /* timeouts (sp_kc_set_timeout) */
-    char errbuf[CURL_ERROR_SIZE];
-};
-
-struct sp_kc_session {
-    char *token; /* sodium_malloc'd, NUL-terminated */
-    size_t len;
-};
 
 /* ---- URLs --------------------------------------------------------------- */
 
@@ -237,14 +223,6 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *ud)
     }
     return n;
 }
-
-typedef struct {
-    const char *method; /* "GET", "POST" or "DELETE" */
-    const char *path;   /* "/v1/..." */
-    const char *bearer; /* token or NULL */
-    const char *body;   /* JSON, or NULL */
-    size_t body_len;
-} kc_request;
 
 /* Wipe the data of every header in the list (one carries the token). */
 static void headers_free(struct curl_slist *l)
@@ -497,7 +475,7 @@ static bool kc_problem_error(sp_kc *kc, long status, const kc_answer *a, GError 
 
 /* Run r; on 2xx parse the answer as a JSON object into *doc (when doc is
  * not NULL), otherwise fail with the problem. */
-static bool kc_exchange(sp_kc *kc, const kc_request *r, json_t **doc, GError **err)
+bool kc_exchange(sp_kc *kc, const kc_request *r, json_t **doc, GError **err)
 {
     kc_answer a = {0};
     long status = 0;
@@ -520,7 +498,7 @@ static bool kc_exchange(sp_kc *kc, const kc_request *r, json_t **doc, GError **e
     return ok;
 }
 
-static bool bad_answer(sp_kc *kc, const char *what, GError **err)
+bool kc_bad_answer(sp_kc *kc, const char *what, GError **err)
 {
     g_set_error(err, SP_ERROR, SP_ERR_UNAVAILABLE,
                 "the key server at %s gave an answer this sealpost does not understand (%s): "
@@ -532,7 +510,7 @@ static bool bad_answer(sp_kc *kc, const char *what, GError **err)
 /* Wipe a string value held inside a Jansson object (a key, a token or a
  * password) before the object is freed. Jansson owns the bytes; the const
  * is cast away for this one purpose. */
-static void wipe_json_string(json_t *obj, const char *name)
+void kc_wipe_json_string(json_t *obj, const char *name)
 {
     json_t *v = json_object_get(obj, name);
     if (json_is_string(v))
@@ -541,7 +519,7 @@ static void wipe_json_string(json_t *obj, const char *name)
 
 /* Serialise doc into guarded memory (it may hold a password); free with
  * sodium_free(). */
-static char *dump_secret_json(const json_t *doc, size_t *len)
+char *kc_dump_secret_json(const json_t *doc, size_t *len)
 {
     size_t n = json_dumpb(doc, NULL, 0, JSON_COMPACT);
     if (n == 0)
@@ -556,7 +534,7 @@ static char *dump_secret_json(const json_t *doc, size_t *len)
 }
 
 /* A 32-byte key in standard base64 (44 characters, one '='), strictly. */
-static bool decode_key(const char *text, uint8_t key[SP_KEY_LEN])
+bool kc_decode_key(const char *text, uint8_t key[SP_KEY_LEN])
 {
     if (text == NULL || strlen(text) != 44 || text[43] != '=' || text[42] == '=')
         return false;
@@ -572,7 +550,7 @@ static bool decode_key(const char *text, uint8_t key[SP_KEY_LEN])
     return ok;
 }
 
-static bool valid_id(const char *id)
+bool kc_valid_id(const char *id)
 {
     size_t n = id ? strlen(id) : 0;
     if (n == 0 || n > 64)
@@ -583,7 +561,7 @@ static bool valid_id(const char *id)
     return true;
 }
 
-static bool valid_token(const char *t)
+bool kc_valid_token(const char *t)
 {
     size_t n = t ? strlen(t) : 0;
     if (n == 0 || n > TOKEN_MAX)
@@ -594,326 +572,10 @@ static bool valid_token(const char *t)
     return true;
 }
 
-static bool bad_id(const char *id, GError **err)
+bool kc_bad_id(const char *id, GError **err)
 {
     (void)id; /* not echoed: it may be anything */
     g_set_error_literal(err, SP_ERROR, SP_ERR_USAGE,
                         "the message id is not valid (base64url characters only)");
     return false;
-}
-
-/* ---- the calls ---------------------------------------------------------- */
-
-void sp_kc_message_header(const sp_kc_message *m, const char *from, const GPtrArray *to,
-                          const char *fallback_security, sp_header *h)
-{
-    sp_header_init(h);
-    g_strlcpy(h->id, m->id, sizeof h->id);
-    h->access = SP_ACCESS_KEYSERVER;
-    h->ks_url = g_strdup(m->url);
-    h->ks_org = g_strdup(m->org);
-    h->ks_kid = g_strdup(m->kid);
-    h->expires = m->expires;
-    g_free(h->security);
-    h->security = g_strdup(m->security         ? m->security
-                           : fallback_security ? fallback_security
-                                               : "high");
-    g_free(h->from);
-    h->from = g_strdup(from);
-    for (guint i = 0; i < to->len; i++)
-        g_ptr_array_add(h->to, g_strdup(to->pdata[i]));
-}
-
-void sp_kc_message_clear(sp_kc_message *m)
-{
-    g_free(m->kid);
-    g_free(m->url);
-    g_free(m->org);
-    g_free(m->security);
-    if (m->phrases != NULL)
-        g_hash_table_unref(m->phrases);
-    sodium_memzero(m, sizeof *m);
-}
-
-const char *sp_kc_message_phrase(const sp_kc_message *m, const char *addr)
-{
-    if (m->phrases == NULL || addr == NULL)
-        return NULL;
-    g_autofree char *low = g_utf8_strdown(addr, -1);
-    return g_hash_table_lookup(m->phrases, low);
-}
-
-static bool parse_message(sp_kc *kc, json_t *doc, sp_kc_message *out, GError **err)
-{
-    json_error_t je;
-    const char *id = NULL, *key = NULL, *kid = NULL, *url = NULL, *org = NULL, *sec = NULL;
-    json_t *expires = NULL, *phrases = NULL, *profile = NULL;
-    if (json_unpack_ex(doc, &je, 0, "{s:s, s:s, s:s, s:s, s:s, s?s, s?o, s?o, s?o}", "id", &id,
-                       "key", &key, "kid", &kid, "url", &url, "org", &org, "security", &sec,
-                       "expires", &expires, "phrases", &phrases, "profile", &profile) != 0)
-        return bad_answer(kc, je.text, err);
-    if (profile && !json_is_null(profile)) {
-        const char *subject = NULL;
-        int reply = 1, reply_all = 1, forward = 0;
-        if (json_unpack_ex(profile, &je, 0, "{s?b, s?b, s?b, s?s}", "reply", &reply, "reply_all",
-                           &reply_all, "forward", &forward, "subject", &subject) != 0)
-            return bad_answer(kc, je.text, err);
-        out->has_profile = true;
-        out->reply = reply;
-        out->reply_all = reply_all;
-        out->forward = forward;
-        out->generic_subject = subject && strcmp(subject, "generic") == 0;
-    }
-    uint8_t raw[SP_ID_LEN];
-    if (!sp_b64url_decode_exact(id, raw, sizeof raw))
-        return bad_answer(kc, "id is not the base64url of 16 bytes", err);
-    g_strlcpy(out->id, id, sizeof out->id);
-    if (!decode_key(key, out->key))
-        return bad_answer(kc, "key is not the base64 of 32 bytes", err);
-    if (kid[0] == '\0' || strlen(kid) > 200 || org[0] == '\0' || strlen(org) > 200)
-        return bad_answer(kc, "kid or org is empty or too long", err);
-    g_autoptr(GError) uerr = NULL;
-    if (!sp_kc_url_check(url, &out->url, &uerr))
-        return bad_answer(kc, uerr->message, err);
-    out->kid = g_strdup(kid);
-    out->org = g_strdup(org);
-    if (sec != NULL && strcmp(sec, "high") && strcmp(sec, "medium") && strcmp(sec, "low"))
-        return bad_answer(kc, "security is not high, medium or low", err);
-    out->security = g_strdup(sec);
-    out->expires = 0;
-    if (json_is_string(expires)) {
-        if (!sp_time_parse(json_string_value(expires), &out->expires))
-            return bad_answer(kc, "expires is not an RFC 3339 time", err);
-    } else if (expires != NULL && !json_is_null(expires)) {
-        return bad_answer(kc, "expires is not a time or null", err);
-    }
-    out->phrases = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-    if (phrases != NULL && !json_is_object(phrases))
-        return bad_answer(kc, "phrases is not an object", err);
-    const char *addr;
-    json_t *v;
-    json_object_foreach(phrases, addr, v)
-    {
-        if (!json_is_string(v))
-            return bad_answer(kc, "a phrase is not a string", err);
-        g_hash_table_replace(out->phrases, g_utf8_strdown(addr, -1),
-                             g_strdup(json_string_value(v)));
-    }
-    return true;
-}
-
-bool sp_kc_create_message(sp_kc *kc, const char *gateway_token, const sp_kc_request *req,
-                          sp_kc_message *out, GError **err)
-{
-    memset(out, 0, sizeof *out);
-    if (!valid_token(gateway_token)) {
-        g_set_error_literal(err, SP_ERROR, SP_ERR_INPUT,
-                            "the gateway token is empty or holds characters a token cannot have");
-        return false;
-    }
-    g_autoptr(json_t) to = json_array();
-    for (size_t i = 0; i < req->n_to; i++) {
-        json_t *s = json_string(req->to[i]);
-        if (s == NULL) {
-            g_set_error(err, SP_ERROR, SP_ERR_INPUT, "recipient %zu is not UTF-8 text", i + 1);
-            return false;
-        }
-        json_array_append_new(to, s);
-    }
-    g_autoptr(json_t) body =
-        req->from ? json_pack("{s:s, s:O}", "from", req->from, "to", to) : NULL;
-    if (body == NULL) {
-        g_set_error_literal(err, SP_ERROR, SP_ERR_INPUT,
-                            "the sender address is missing or not UTF-8");
-        return false;
-    }
-    if (req->security != NULL)
-        json_object_set_new(body, "security", json_string(req->security));
-    if (req->expires != 0) {
-        g_autofree char *when = sp_time_format(req->expires);
-        json_object_set_new(body, "expires", json_string(when));
-    }
-    if (req->profile != NULL)
-        json_object_set_new(body, "profile", json_string(req->profile));
-    g_autofree char *text = json_dumps(body, JSON_COMPACT);
-    kc_request r = {"POST", "/v1/messages", gateway_token, text, strlen(text)};
-    g_autoptr(json_t) doc = NULL;
-    if (!kc_exchange(kc, &r, &doc, err))
-        return false;
-    bool ok = parse_message(kc, doc, out, err);
-    wipe_json_string(doc, "key");
-    if (!ok)
-        sodium_memzero(out->key, sizeof out->key);
-    return ok;
-}
-
-void sp_kc_status_clear(sp_kc_status *s)
-{
-    g_free(s->org);
-    g_free(s->brand_name);
-    g_free(s->brand_color);
-    g_free(s->security);
-    g_free(s->state);
-    g_free(s->reason);
-    g_free(s->account);
-    memset(s, 0, sizeof *s);
-}
-
-bool sp_kc_status_get(sp_kc *kc, const char *id, const char *rcpt, sp_kc_status *out, GError **err)
-{
-    memset(out, 0, sizeof *out);
-    if (!valid_id(id))
-        return bad_id(id, err);
-    g_autofree char *q = g_uri_escape_string(rcpt ? rcpt : "", NULL, FALSE);
-    g_autofree char *path = g_strdup_printf("/v1/messages/%s/status?rcpt=%s", id, q);
-    kc_request r = {"GET", path, NULL, NULL, 0};
-    g_autoptr(json_t) doc = NULL;
-    if (!kc_exchange(kc, &r, &doc, err))
-        return false;
-    json_error_t je;
-    const char *org = NULL, *bname = NULL, *bcolor = NULL, *sec = NULL, *state = NULL;
-    const char *reason = NULL, *account = NULL;
-    json_t *expires = NULL;
-    if (json_unpack_ex(doc, &je, 0, "{s:s, s?{s?s, s?s}, s:s, s:s, s?s, s?o, s:{s:s}}", "org", &org,
-                       "brand", "name", &bname, "color", &bcolor, "security", &sec, "state", &state,
-                       "reason", &reason, "expires", &expires, "recipient", "account",
-                       &account) != 0)
-        return bad_answer(kc, je.text, err);
-    if (json_is_string(expires) && !sp_time_parse(json_string_value(expires), &out->expires))
-        return bad_answer(kc, "expires is not an RFC 3339 time", err);
-    out->org = g_strdup(org);
-    out->brand_name = g_strdup(bname);
-    out->brand_color = g_strdup(bcolor);
-    out->security = g_strdup(sec);
-    out->state = g_strdup(state);
-    out->reason = g_strdup(reason);
-    out->account = g_strdup(account);
-    return true;
-}
-
-bool sp_kc_brand_get(sp_kc *kc, const char *gateway_token, sp_kc_brand *out, GError **err)
-{
-    memset(out, 0, sizeof *out);
-    if (!valid_token(gateway_token)) {
-        g_set_error_literal(err, SP_ERROR, SP_ERR_INPUT,
-                            "the gateway token is empty or holds characters a token cannot have");
-        return false;
-    }
-    kc_request r = {"GET", "/v1/brand", gateway_token, NULL, 0};
-    g_autoptr(json_t) doc = NULL;
-    if (!kc_exchange(kc, &r, &doc, err))
-        return false;
-    json_error_t je;
-    const char *name = NULL;
-    json_t *jcolor = NULL, *jlogo = NULL, *jnotice = NULL;
-    json_int_t version = 0;
-    if (json_unpack_ex(doc, &je, 0, "{s:s, s?o, s?o, s?o, s:I}", "name", &name, "color", &jcolor,
-                       "logo", &jlogo, "notice", &jnotice, "version", &version) != 0)
-        return bad_answer(kc, je.text, err);
-    /* Each may be a string, null or absent. */
-    const char *color = json_string_value(jcolor), *logo = json_string_value(jlogo);
-    const char *notice = json_string_value(jnotice);
-    if ((jcolor && !color && !json_is_null(jcolor)) || (jlogo && !logo && !json_is_null(jlogo)) ||
-        (jnotice && !notice && !json_is_null(jnotice)))
-        return bad_answer(kc, "color, logo or notice is not a string or null", err);
-    if (logo && !g_str_has_prefix(logo, "data:image/png;base64,") &&
-        !g_str_has_prefix(logo, "data:image/jpeg;base64,") &&
-        !g_str_has_prefix(logo, "data:image/svg+xml;base64,"))
-        return bad_answer(kc, "logo is not a PNG, JPEG or SVG data URI", err);
-    out->name = g_strdup(name);
-    out->color = g_strdup(color);
-    out->logo = g_strdup(logo);
-    out->notice = g_strdup(notice);
-    out->version = version;
-    return true;
-}
-
-void sp_kc_brand_clear(sp_kc_brand *b)
-{
-    g_free(b->name);
-    g_free(b->color);
-    g_free(b->logo);
-    g_free(b->notice);
-    memset(b, 0, sizeof *b);
-}
-
-sp_kc_session *sp_kc_sign_in(sp_kc *kc, const char *email, const char *pw, size_t pw_len,
-                             GError **err)
-{
-    g_autoptr(json_t) body = json_pack("{s:s, s:s%}", "email", email, "password", pw, pw_len);
-    if (body == NULL) {
-        g_set_error_literal(err, SP_ERROR, SP_ERR_INPUT,
-                            "the email address or the password is not UTF-8 text");
-        return NULL;
-    }
-    size_t len = 0;
-    char *text = dump_secret_json(body, &len);
-    wipe_json_string(body, "password");
-    kc_request r = {"POST", "/v1/sessions", NULL, text, len};
-    g_autoptr(json_t) doc = NULL;
-    bool ok = kc_exchange(kc, &r, &doc, err);
-    sodium_free(text);
-    if (!ok)
-        return NULL;
-    const char *token = NULL;
-    if (json_unpack(doc, "{s:s}", "token", &token) != 0 || !valid_token(token)) {
-        wipe_json_string(doc, "token");
-        bad_answer(kc, "no valid session token", err);
-        return NULL;
-    }
-    sp_kc_session *s = g_new0(sp_kc_session, 1);
-    s->len = strlen(token);
-    s->token = sodium_malloc(s->len + 1);
-    if (s->token == NULL)
-        g_error("out of memory for a session token");
-    memcpy(s->token, token, s->len + 1);
-    wipe_json_string(doc, "token");
-    return s;
-}
-
-bool sp_kc_sign_out(sp_kc *kc, sp_kc_session *s, GError **err)
-{
-    kc_request r = {"DELETE", "/v1/sessions/current", s->token, NULL, 0};
-    return kc_exchange(kc, &r, NULL, err);
-}
-
-void sp_kc_session_free(sp_kc_session *s)
-{
-    if (s == NULL)
-        return;
-    sodium_free(s->token); /* wipes */
-    g_free(s);
-}
-
-bool sp_kc_release_key(sp_kc *kc, sp_kc_session *s, const char *id, const char *rcpt,
-                       uint8_t key[SP_KEY_LEN], char **kid, GError **err)
-{
-    if (!valid_id(id))
-        return bad_id(id, err);
-    if (s == NULL && rcpt == NULL) {
-        g_set_error_literal(err, SP_ERROR, SP_ERR_USAGE,
-                            "releasing a key needs a session or a recipient address");
-        return false;
-    }
-    g_autoptr(json_t) body = json_object();
-    if (rcpt != NULL) {
-        json_t *v = json_string(rcpt);
-        if (v == NULL) {
-            g_set_error_literal(err, SP_ERROR, SP_ERR_INPUT, "the address is not UTF-8 text");
-            return false;
-        }
-        json_object_set_new(body, "rcpt", v);
-    }
-    g_autofree char *text = json_dumps(body, JSON_COMPACT);
-    g_autofree char *path = g_strdup_printf("/v1/messages/%s/key", id);
-    kc_request r = {"POST", path, s ? s->token : NULL, text, strlen(text)};
-    g_autoptr(json_t) doc = NULL;
-    if (!kc_exchange(kc, &r, &doc, err))
-        return false;
-    const char *k = NULL, *kd = NULL;
-    bool ok = json_unpack(doc, "{s:s, s?s}", "key", &k, "kid", &kd) == 0 && decode_key(k, key);
-    if (ok && kid != NULL)
-        *kid = g_strdup(kd);
-    wipe_json_string(doc, "key");
-    return ok ? true : bad_answer(kc, "no key, or a key that is not the base64 of 32 bytes", err);
 }

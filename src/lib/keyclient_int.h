@@ -1,0 +1,66 @@
+/*
+ * keyclient_int.h - what keyclient.c (the transport: one checked HTTP
+ * exchange) shares with keyclient_calls.c (the API calls). Not for use
+ * outside the key-server client.
+ */
+#ifndef SP_KEYCLIENT_INT_H
+#define SP_KEYCLIENT_INT_H
+
+#include "keyclient.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdbool.h>
+
+#define TOKEN_MAX 512
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(json_t, json_decref)
+
+struct sp_kc {
+    char *base; /* normalised, no trailing slash */
+    CURL *h;
+    long connect_ms, total_ms; /* timeouts (sp_kc_set_timeout) */
+    char errbuf[CURL_ERROR_SIZE];
+};
+
+struct sp_kc_session {
+    char *token; /* sodium_malloc'd, NUL-terminated */
+    size_t len;
+};
+
+typedef struct {
+    const char *method; /* "GET", "POST" or "DELETE" */
+    const char *path;   /* "/v1/..." */
+    const char *bearer; /* token or NULL */
+    const char *body;   /* JSON, or NULL */
+    size_t body_len;
+} kc_request;
+
+/* One request: on 2xx, *doc (when doc is not NULL) is the answer's JSON
+ * object, owned by the caller; anything else fills err from the problem
+ * report and returns false. */
+bool kc_exchange(sp_kc *kc, const kc_request *r, json_t **doc, GError **err);
+
+/* err says the answer was not understood (what names the part); false. */
+bool kc_bad_answer(sp_kc *kc, const char *what, GError **err);
+
+/* Wipe a string member of obj (a key, a token, a password) before the
+ * object is freed. */
+void kc_wipe_json_string(json_t *obj, const char *name);
+
+/* doc serialised into guarded memory (it may hold a password); free with
+ * sodium_free(). */
+char *kc_dump_secret_json(const json_t *doc, size_t *len);
+
+/* A 32-byte key in standard base64, strictly; false if it is not one. */
+bool kc_decode_key(const char *text, uint8_t key[SP_KEY_LEN]);
+
+/* A message id (base64url, 1 to 64 characters), a token (printable ASCII,
+ * at most TOKEN_MAX): true when text is one. */
+bool kc_valid_id(const char *id);
+bool kc_valid_token(const char *t);
+
+/* err says the message id is not valid (without echoing it); false. */
+bool kc_bad_id(const char *id, GError **err);
+
+#endif
