@@ -34,6 +34,8 @@ static void defaults(ks_config *c)
     c->device_seconds = 90 * 86400;
     c->rate_per_second = 20;
     c->rate_burst = 100;
+    c->mail_per_address_hour = 3;
+    c->mail_retry_seconds = 30;
     c->blocklist = default_blocklist();
 }
 
@@ -110,6 +112,8 @@ static bool check_known(GKeyFile *kf, GError **err)
         "mail:password_file",
         "mail:ca_file",
         "mail:outbox",
+        "mail:per_address_hour",
+        "mail:retry_seconds",
         "auth:argon2_memory_kib",
         "auth:argon2_passes",
         "auth:lockout_failures",
@@ -214,7 +218,9 @@ static bool load(ks_config *c, const char *path, GError **err)
         !sp_conf_int(kf, "auth", "device_days", 1, 400, &days, err) ||
         !sp_conf_double(kf, "auth", "rate_per_second", &c->rate_per_second, err) ||
         !sp_conf_double(kf, "auth", "rate_burst", &c->rate_burst, err) ||
-        !sp_conf_bool(kf, "mail", "require_tls", &c->mail_require_tls, err))
+        !sp_conf_bool(kf, "mail", "require_tls", &c->mail_require_tls, err) ||
+        !sp_conf_int(kf, "mail", "per_address_hour", 1, 1000, &c->mail_per_address_hour, err) ||
+        !sp_conf_int(kf, "mail", "retry_seconds", 1, 3600, &c->mail_retry_seconds, err))
         return false;
     c->threads = (unsigned)threads;
     c->max_body = (size_t)max_body;

@@ -88,6 +88,24 @@ static const char *const migrations[] = {
     "ALTER TABLE orgs ADD COLUMN logo_type TEXT;"
     "ALTER TABLE orgs ADD COLUMN notice TEXT;"
     "ALTER TABLE orgs ADD COLUMN brand_version INTEGER NOT NULL DEFAULT 0;",
+    /* registrations kept apart, each with its own credentials and link, and
+     * the mail outbox (mail leaves the request path; store_sqlite_mail.c).
+     * Activation links of the old kind, bound to no password, end. */
+    "CREATE TABLE registrations(id INTEGER PRIMARY KEY, email TEXT NOT NULL,"
+    "  name TEXT NOT NULL, pw_hash TEXT NOT NULL, phrase TEXT NOT NULL,"
+    "  created INTEGER NOT NULL, expires INTEGER NOT NULL, token_hash BLOB UNIQUE,"
+    "  failures INTEGER NOT NULL DEFAULT 0);"
+    "CREATE INDEX registrations_email ON registrations(email);"
+    "CREATE TABLE registration_questions(reg_id INTEGER NOT NULL"
+    "  REFERENCES registrations(id) ON DELETE CASCADE, idx INTEGER NOT NULL,"
+    "  question TEXT NOT NULL, answer_hash TEXT NOT NULL, PRIMARY KEY(reg_id, idx));"
+    "CREATE TABLE mail_outbox(id INTEGER PRIMARY KEY, kind INTEGER NOT NULL,"
+    "  email TEXT NOT NULL, ref INTEGER NOT NULL, message_id TEXT, created INTEGER NOT NULL,"
+    "  next_try INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+    "  state INTEGER NOT NULL DEFAULT 0, token_hash BLOB, last_error TEXT);"
+    "CREATE INDEX mail_outbox_due ON mail_outbox(state, next_try);"
+    "CREATE INDEX mail_outbox_email ON mail_outbox(email, created);"
+    "DELETE FROM mail_tokens WHERE kind = 0;",
 };
 #define N_MIGRATIONS ((int)G_N_ELEMENTS(migrations))
 

@@ -172,6 +172,22 @@ test('register in the envelope, activate from the mail, sign in, read', async ()
   assert.match(csp, /connect-src 'self'/);
   assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
   await act.locator('.sp-brand-name', { hasText: 'example' }).waitFor();
+  // The link alone activates nothing: the password chosen at registration
+  // is asked on the same page (issue 13, item 4), and a wrong one is refused.
+  const actPw = label(act, 'The password you chose when you registered');
+  assert.equal(await actPw.getAttribute('type'), 'password');
+  assert.equal(await act.evaluate(() => document.activeElement.id), 'sp-activate-password');
+  const callsBefore = rec.calls.length;
+  await button(act, 'Activate account').click();
+  assert.match(await text(act, '#sp-activate-password-error'), /Enter the password/);
+  assert.equal(rec.calls.length, callsBefore, 'nothing sent without a password');
+  await actPw.fill('a password someone else chose');
+  await button(act, 'Activate account').click();
+  await act.locator('#sp-activate-password-error:not([hidden])').waitFor();
+  assert.match(await text(act, '#sp-activate-password-error'), /not the password chosen/);
+  assert.equal(await actPw.getAttribute('aria-invalid'), 'true');
+  await shot(act, 'ks-activate-wrong-password');
+  await actPw.fill(PASSWORD);
   await button(act, 'Activate account').click();
   await act.getByText('Your account is active').waitFor();
   assert.match(await act.locator('main').innerText(), /Go back to your secure message and sign in/);
@@ -208,6 +224,7 @@ test('register in the envelope, activate from the mail, sign in, read', async ()
 test('an activation link works once', async () => {
   const rec = await newPage(suite.browser, { passThrough: (u) => u.startsWith(`${keyd.url}/`) });
   await rec.page.goto(activationLink);
+  await label(rec.page, 'The password you chose when you registered').fill(PASSWORD);
   await button(rec.page, 'Activate account').click();
   await rec.page.getByText('This activation link is not valid any more').waitFor();
   await shot(rec.page, 'ks-activate-used');

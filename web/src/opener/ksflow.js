@@ -427,7 +427,7 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
       ? `If ${email} has an account, we have sent it a link to choose a new password. ` +
         'Open the link, answer your security questions and set the new password, then come back here and sign in.'
       : `We have sent an email to ${email} with a link to activate your account. ` +
-        'Open the link and activate your account, then come back here: this page continues by itself.';
+        'Open the link and enter the password you chose here to activate your account, then come back: this page continues by itself.';
     const again = reset
       ? linkButton('Send the link again', async () => {
           setBusy(true, 'Sending…');
@@ -440,7 +440,10 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
           }
         })
       : linkButton('Send the link again', () =>
-          register(true, { notice: 'Registering again replaces your earlier registration and sends a new activation link.' }),
+          register(true, {
+            notice:
+              'Registering again sends a new activation link for the password you choose now. Links sent earlier keep working, each with the password chosen with it.',
+          }),
         );
     const view = h(
       'section',
