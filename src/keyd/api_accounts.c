@@ -144,7 +144,7 @@ void api_account_register(ks_req *r)
     };
     g_autofree char *detail = api_detail("message", m.id, NULL);
     ks_audit_event ev = {"account.register", email, email, req_ip(r), detail};
-    g_autofree char *tdetail = api_detail("message", m.id, "mail", "registration", NULL);
+    g_autofree char *tdetail = api_detail("message", m.id, "request", "account.register", NULL);
     ks_audit_event tev = {"mail.throttled", email, email, req_ip(r), tdetail};
     gint64 now = api_now();
     int state = store_registration_add(srv->st, &reg, m.id, now, now + PENDING_SECONDS,
@@ -248,7 +248,8 @@ void api_reset_request(ks_req *r)
     /* The same work for every address: one transaction that queues the
      * mail only for an active account, within the throttle. */
     ks_audit_event ev = {"account.reset.request", email, email, req_ip(r), NULL};
-    ks_audit_event tev = {"mail.throttled", email, email, req_ip(r), "{\"mail\":\"reset\"}"};
+    ks_audit_event tev = {"mail.throttled", email, email, req_ip(r),
+                          "{\"request\":\"account.reset.request\"}"};
     int state = store_reset_enqueue(srv->st, email, msg_id, api_now(),
                                     (unsigned)srv->cfg->mail_per_address_hour, &ev, &tev, &err);
     if (state < 0)

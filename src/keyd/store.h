@@ -318,15 +318,16 @@ typedef enum { MAIL_QUEUED = 1, MAIL_THROTTLED = 0, MAIL_NONE = 2 } store_mail_r
  * mail. When the address has an active account, record nothing and queue
  * the "already registered" mail to it instead. A mail is queued only while
  * fewer than mail_limit mails were queued for the address since
- * now - 3600; else nothing is recorded and throttled_ev is audited. ev is
- * audited in every case. MAIL_QUEUED or MAIL_THROTTLED; -1 on error. */
+ * now - 3600; else nothing is recorded and throttled_ev is audited instead
+ * of ev (one audit row either way). MAIL_QUEUED or MAIL_THROTTLED; -1 on
+ * error. */
 int store_registration_add(store *s, const store_registration *r, const char *msg_id, gint64 now,
                            gint64 expires, unsigned mail_limit, const ks_audit_event *ev,
                            const ks_audit_event *throttled_ev, GError **err);
 /* Queue a reset mail for email when it is an active account, with the same
  * work whether it is or not (no timing difference), and the same throttle
- * as registration. ev is audited in every case, throttled_ev when an
- * active account's mail was throttled. MAIL_QUEUED, MAIL_THROTTLED,
+ * as registration. One audit row: throttled_ev when an active account's
+ * mail was throttled, else ev. MAIL_QUEUED, MAIL_THROTTLED,
  * MAIL_NONE (no active account), -1 on error. */
 int store_reset_enqueue(store *s, const char *email, const char *msg_id, gint64 now,
                         unsigned mail_limit, const ks_audit_event *ev,
