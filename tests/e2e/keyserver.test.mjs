@@ -232,6 +232,71 @@ test('an activation link works once', async () => {
   await rec.context.close();
 });
 
+test('someone else registered the address first: the owner registers and activates their own (issue 13, item 4)', async () => {
+  const DORA = 'dora@example.com';
+  const ATTACKER_PW = 'chosen by a co-recipient';
+  const file = sealed({ name: 'dora', to: [DORA] });
+  const id = envelopeId(file);
+  const linkRe = /https?:\/\/\S+\/activate#token=spa_[A-Za-z0-9_-]+&m=[A-Za-z0-9_-]+/;
+  // Someone holding the envelope registers Dora's address with their password.
+  const skip0 = outboxFiles(keyd.dir);
+  const r = await fetch(`${keyd.url}/v1/accounts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: DORA, name: 'Mallory', password: ATTACKER_PW, phrase: 'not hers', questions: [{ q: 'a?', a: 'b' }, { q: 'c?', a: 'd' }], message: id }),
+  });
+  assert.equal(r.status, 202);
+  const theirs = await waitForMail(keyd.dir, DORA, linkRe, { skip: skip0 });
+
+  // Dora opens the envelope: a registration is pending, and she can register.
+  const rec = await page();
+  const p = rec.page;
+  await openFile(p, file);
+  await p.getByText(`A registration for ${DORA} is waiting for activation`).waitFor();
+  await shot(p, 'ks-pending-someone-else');
+  await button(p, 'Register').click();
+  await label(p, 'Name').fill('Dora Recipient');
+  await label(p, 'Password').fill(PASSWORD);
+  await label(p, 'Confirm password').fill(PASSWORD);
+  await label(p, 'Security phrase').fill(PHRASE);
+  await label(p, 'Answer 1').fill('Rex');
+  await label(p, 'Answer 2').fill('Porto');
+  const skip1 = outboxFiles(keyd.dir);
+  await button(p, 'Register').click();
+  await p.getByText(/check your inbox/i).first().waitFor();
+  const mine = await waitForMail(keyd.dir, DORA, linkRe, { skip: skip1 });
+  assert.notEqual(mine.link, theirs.link);
+
+  // Both links are in her inbox. The other one does not take her password
+  // (nor does it activate without one): she cannot be made to activate
+  // someone else's password by clicking it.
+  const act = await rec.context.newPage();
+  await act.goto(theirs.link);
+  await label(act, 'The password you chose when you registered').fill(PASSWORD);
+  await button(act, 'Activate account').click();
+  await act.locator('#sp-activate-password-error:not([hidden])').waitFor();
+  // Her own link and her own password activate her registration.
+  await act.goto('about:blank');
+  await act.goto(mine.link);
+  await label(act, 'The password you chose when you registered').fill(PASSWORD);
+  await button(act, 'Activate account').click();
+  await act.getByText('Your account is active').waitFor();
+  await act.close();
+
+  // Back in the envelope: signed in with her password, the message opens;
+  // the other password is refused.
+  await label(p, 'Password').waitFor({ timeout: 15000 });
+  await signIn(p, PASSWORD);
+  await assertMessage(p);
+  const other = await fetch(`${keyd.url}/v1/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: DORA, password: ATTACKER_PW }),
+  });
+  assert.equal(other.status, 401);
+  await rec.done();
+});
+
 /** The message id of an envelope file (sealpost inspect). */
 function envelopeId(file) {
   const r = spawnSync(process.env.SEALPOST, ['inspect', '--json', file], { encoding: 'utf8' });
