@@ -361,8 +361,30 @@ void store_mail_job_clear(store_mail_job *j)
     memset(j, 0, sizeof *j);
 }
 
+/* 1 when a queued mail is due at now (a read: the worker polls with it, so
+ * an idle queue takes no write lock), 0 none, -1 error. */
+static int mail_due(store *s, gint64 now, GError **err)
+{
+    conn *c = sq_conn_get(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st =
+        sq_prep(c, "SELECT 1 FROM mail_outbox WHERE state = 0 AND next_try <= ? LIMIT 1", err);
+    int r = -1;
+    if (st) {
+        sqlite3_bind_int64(st, 1, now);
+        r = sq_step_row(c, st, err);
+        sqlite3_reset(st);
+    }
+    sq_conn_put(s, c);
+    return r;
+}
+
 int store_mail_claim(store *s, gint64 now, gint64 lease, store_mail_job *out, GError **err)
 {
+    int due = mail_due(s, now, err);
+    if (due <= 0)
+        return due;
     conn *c = sq_write_begin(s, err);
     if (!c)
         return -1;
