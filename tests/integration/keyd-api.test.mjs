@@ -259,7 +259,9 @@ test('a second registration replaces nothing: each link activates only with its 
   // The attacker registered first: the owner still enrols with their own registration.
   const e = addr('earl');
   const m2 = await newMessage([e]);
+  const skipA = outbox(kd.dataDir).map((x) => x.path);
   await api(kd.url, 'POST', '/v1/accounts', { ...body(ATTACKER, 'Mallory'), email: e, message: m2.id });
+  await latestMail(kd.dataDir, e, { skip: skipA }); // mail leaves keyd after the answer: wait for it
   const st = await api(kd.url, 'GET', `/v1/messages/${m2.id}/status?rcpt=${e}`);
   assert.equal(st.body.recipient.account, 'pending');
   await registerAndActivate(kd.url, kd.dataDir, m2.id, e, PW);
