@@ -286,9 +286,6 @@ void store_account_clear(store_account *a);
  * (both g_free'd by the table). */
 GHashTable *store_account_phrases(store *s, const char *const *emails, size_t n, GError **err);
 
-/* Add a single-use mail token (reset, or activation) for an account. */
-bool store_mailtoken_add(store *s, gint64 account_id, store_mailtoken_kind kind,
-                         const uint8_t hash[KS_HASH_LEN], gint64 expires, GError **err);
 /* The account behind a valid, unused, unexpired reset token, without
  * consuming it, and its questions (array of store_question, free with
  * g_array_unref; elements are cleared by the array). */

@@ -113,12 +113,6 @@ GHashTable *store_account_phrases(store *s, const char *const *emails, size_t n,
     return t;
 }
 
-bool store_mailtoken_add(store *s, gint64 account_id, store_mailtoken_kind kind,
-                         const uint8_t hash[KS_HASH_LEN], gint64 expires, GError **err)
-{
-    WRITE_TX(s, err, NULL, { ok = sq_mailtoken_insert(c, account_id, kind, hash, expires, err); });
-}
-
 /* In a transaction: mark the token used if it is valid; *account its owner.
  * 1 consumed, 0 not valid, -1 error. */
 static int mailtoken_consume(conn *c, const uint8_t hash[KS_HASH_LEN], store_mailtoken_kind kind,
