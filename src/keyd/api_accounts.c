@@ -3,19 +3,34 @@
  *
  * Registration is open only to addresses that are recipients of an
  * existing message (keyd must not mail arbitrary addresses), and always
- * answers the same way whether the address is new, pending or already has
- * an account: only the mail that follows differs, and only the owner of
- * the mailbox reads it. Activation and reset links carry a single-use
- * token in the URL fragment (never sent to a server, never logged), stored
- * hashed, expiring after 24 hours and 1 hour.
+ * answers the same way, in the same time, whether the address is new,
+ * pending or already has an account, and whether the mail relay is up:
+ * the handlers only queue mail (outbox.c sends it) and do the same work
+ * for every address. Only the mail that follows differs, and only the
+ * owner of the mailbox reads it. Mails carry nothing the requester typed,
+ * and at most [mail] per_address_hour go to one address an hour.
+ *
+ * Every registration is kept apart with its own credentials: a second one
+ * never replaces the first, and an activation link activates only together
+ * with the password chosen in the registration that produced it. So whoever
+ * holds an envelope can neither take over a recipient's pending enrolment
+ * nor block it: the owner registers and activates their own.
+ *
+ * Activation and reset links carry a single-use token in the URL fragment
+ * (never sent to a server, never logged), stored hashed, expiring 24 hours
+ * and 1 hour after the mail is sent. A completed reset, a password change,
+ * an activation and an account deletion end every outstanding link.
  */
 #include "api.h"
+#include "outbox.h"
 
 #include <sodium.h>
 #include <string.h>
 
-#define ACTIVATION_SECONDS (24 * 3600)
-#define RESET_SECONDS 3600
+/* A registration waits this long for its mail to go out and be used. */
+#define PENDING_SECONDS (3 * 86400)
+/* Wrong passwords with one activation link before the link ends. */
+#define ACTIVATION_TRIES 5
 #define MIN_QUESTIONS 2
 #define MAX_QUESTIONS 5
 
@@ -24,48 +39,6 @@ static void reply_token_invalid(ks_req *r)
     reply_problem(r, 400, "token-invalid", "The link is not valid", NULL,
                   "This link was already used, has expired, or was replaced by a newer one. "
                   "Ask for a new one.");
-}
-
-/* Mail a link with a fresh token; false (reply set) on failure. With the
- * message (msg_id) that led here, the page the link opens shows the brand
- * of that message's organisation. */
-static bool mail_link(ks_req *r, ks_mail_kind kind, const char *to, const char *name,
-                      const char *page, const char *token, const ks_brand *brand,
-                      const char *msg_id)
-{
-    ks_server *srv = req_server(r);
-    g_autoptr(GError) err = NULL;
-    char *link = g_strdup_printf("%s/%s#token=%s%s%s", srv->cfg->public_url, page, token,
-                                 msg_id ? "&m=" : "", msg_id ? msg_id : "");
-    bool ok = ks_mailer_send(srv->mailer, kind, to, name, link, brand, &err);
-    sodium_memzero(link, strlen(link));
-    g_free(link);
-    if (!ok) {
-        g_warning("mail to %s: %s", to, err ? err->message : "failed");
-        reply_problem(r, 503, "unavailable", "Service unavailable", NULL,
-                      "The key server could not send the mail just now; try again in a few "
-                      "minutes.");
-    }
-    return ok;
-}
-
-/* A reset token for an active account, mailed with kind. */
-static bool send_reset(ks_req *r, const store_account *a, ks_mail_kind kind, const ks_brand *brand,
-                       const char *msg_id)
-{
-    ks_server *srv = req_server(r);
-    g_autoptr(GError) err = NULL;
-    uint8_t h[KS_HASH_LEN];
-    char *token = auth_token_new("spr_", h);
-    bool ok =
-        store_mailtoken_add(srv->st, a->id, MAILTOKEN_RESET, h, api_now() + RESET_SECONDS, &err);
-    if (!ok)
-        reply_unavailable(r, err);
-    else
-        ok = mail_link(r, kind, a->email, a->name, "reset", token, brand, msg_id);
-    sodium_memzero(token, strlen(token));
-    g_free(token);
-    return ok;
 }
 
 void api_hashes_free(GPtrArray *a)
@@ -153,8 +126,6 @@ void api_account_register(ks_req *r)
         json_decref(body);
         return;
     }
-    ks_brand brand = {m.org_display ? m.org_display : m.org_name, m.org_color};
-
     g_autofree char *pw_hash = auth_password_hash(&srv->cfg->argon2, password);
     GPtrArray *ahashes = pw_hash ? api_answers_hash(srv, answers) : NULL;
     if (!ahashes) {
@@ -171,37 +142,23 @@ void api_account_register(ks_req *r)
         .answer_hashes = (const char *const *)ahashes->pdata,
         .n_questions = questions->len,
     };
-    uint8_t th[KS_HASH_LEN];
-    char *token = auth_token_new("spa_", th);
     g_autofree char *detail = api_detail("message", m.id, NULL);
     ks_audit_event ev = {"account.register", email, email, req_ip(r), detail};
-    int state =
-        store_account_register(srv->st, &reg, th, api_now() + ACTIVATION_SECONDS, &ev, &err);
-    bool ok = state >= 0;
-    if (!ok)
-        reply_unavailable(r, err);
-    else if (state == 1)
-        ok = mail_link(r, KS_MAIL_ACTIVATE, email, name, "activate", token, &brand, m.id);
-    else {
-        /* Already active: the owner learns it by mail, the caller learns
-         * nothing. */
-        store_account a = {0};
-        found = store_account_get(srv->st, email, &a, &err);
-        ok = found == 1;
-        if (!ok)
-            reply_unavailable(r, err);
-        else
-            ok = send_reset(r, &a, KS_MAIL_ALREADY_ACTIVE, &brand, m.id);
-        store_account_clear(&a);
-    }
-    sodium_memzero(token, strlen(token));
-    g_free(token);
+    g_autofree char *tdetail = api_detail("message", m.id, "request", "account.register", NULL);
+    ks_audit_event tev = {"mail.throttled", email, email, req_ip(r), tdetail};
+    gint64 now = api_now();
+    int state = store_registration_add(srv->st, &reg, m.id, now, now + PENDING_SECONDS,
+                                       (unsigned)srv->cfg->mail_per_address_hour, &ev, &tev, &err);
     sodium_memzero(pw_hash, strlen(pw_hash));
     api_hashes_free(ahashes);
     json_decref(body);
     store_message_clear(&m);
-    if (ok)
-        reply_json(r, 202, json_pack("{s:s}", "status", "pending"));
+    if (state < 0)
+        return reply_unavailable(r, err);
+    if (state == MAIL_QUEUED)
+        ks_outbox_wake(srv->outbox);
+    /* The same answer whatever happened: queued, throttled, already active. */
+    reply_json(r, 202, json_pack("{s:s}", "status", "pending"));
 }
 
 /* A rate-limited body holding only {"token": "PREFIX..."}: 1 with its hash
@@ -223,13 +180,47 @@ void api_account_activate(ks_req *r)
 {
     ks_server *srv = req_server(r);
     g_autoptr(GError) err = NULL;
-    uint8_t h[KS_HASH_LEN];
-    int shaped = token_body(r, "spa_", h);
-    if (shaped < 0)
+    ks_fields f;
+    json_t *body = api_limited_body(r, &f);
+    if (!body)
         return;
+    fields_only(&f, "token", "password", NULL);
+    uint8_t h[KS_HASH_LEN];
+    bool shaped = fields_token(&f, "spa_", h);
+    const char *password = fields_str(&f, "password", true, 1, 1024);
+    if (f.failed) {
+        json_decref(body);
+        return;
+    }
+    store_pending p = {0};
+    int found = shaped ? store_registration_lookup(srv->st, h, api_now(), &p, &err) : 0;
+    /* An unknown link costs the same hashing time as a known one. */
+    bool right = found == 1
+                     ? auth_password_verify(p.pw_hash, password)
+                     : (auth_verify_dummy(&srv->cfg->argon2, password, strlen(password)), false);
+    json_decref(body);
+    if (found < 0) {
+        store_pending_clear(&p);
+        return reply_unavailable(r, err);
+    }
+    if (!found) {
+        store_pending_clear(&p);
+        return reply_token_invalid(r);
+    }
+    if (!right) {
+        ks_audit_event ev = {"account.activate.fail", p.email, p.email, req_ip(r), NULL};
+        if (!store_registration_failed(srv->st, p.id, ACTIVATION_TRIES, &ev, &err))
+            g_warning("activation failure: %s", err->message);
+        store_pending_clear(&p);
+        return reply_problem(r, 401, "invalid-credentials", "Wrong password", NULL,
+                             "Enter the password you chose when you registered. This link "
+                             "activates only with that password; if you did not register, "
+                             "ignore the link.");
+    }
     g_autofree char *email = NULL;
     ks_audit_event ev = {"account.activate", NULL, NULL, req_ip(r), NULL};
-    int found = shaped ? store_account_activate(srv->st, h, api_now(), &email, &ev, &err) : 0;
+    found = store_registration_activate(srv->st, p.id, h, api_now(), &email, &ev, &err);
+    store_pending_clear(&p);
     if (found < 0)
         return reply_unavailable(r, err);
     if (!found)
@@ -248,32 +239,24 @@ void api_reset_request(ks_req *r)
     fields_only(&f, "email", "message", NULL);
     g_autofree char *email = fields_addr(&f, "email", true);
     /* Optionally the message being opened: the mail and the page then
-     * carry its organisation's brand. */
+     * carry its organisation's brand (the outbox checks that the address
+     * is one of its recipients). */
     g_autofree char *msg_id = g_strdup(fields_str(&f, "message", false, 1, 64));
     json_decref(body);
     if (f.failed)
         return;
-    store_account a = {0};
-    store_message m = {0};
-    int found = store_account_get(srv->st, email, &a, &err);
-    int of_msg = found == 1 && a.status == ACCOUNT_ACTIVE && msg_id
-                     ? store_message_for_rcpt(srv->st, msg_id, email, &m, &err)
-                     : 0;
-    bool ok = found >= 0 && of_msg >= 0;
-    if (!ok) {
-        reply_unavailable(r, err);
-    } else if (found && a.status == ACCOUNT_ACTIVE) {
-        ks_brand brand = {m.org_display ? m.org_display : m.org_name, m.org_color};
-        ok = send_reset(r, &a, KS_MAIL_RESET, of_msg ? &brand : NULL, of_msg ? m.id : NULL);
-    }
-    if (ok) {
-        ks_audit_event ev = {"account.reset.request", email, email, req_ip(r), NULL};
-        if (!store_audit_append(srv->st, &ev, &err))
-            g_warning("audit: %s", err->message);
-        reply_json(r, 202, json_pack("{s:s}", "status", "sent"));
-    }
-    store_message_clear(&m);
-    store_account_clear(&a);
+    /* The same work for every address: one transaction that queues the
+     * mail only for an active account, within the throttle. */
+    ks_audit_event ev = {"account.reset.request", email, email, req_ip(r), NULL};
+    ks_audit_event tev = {"mail.throttled", email, email, req_ip(r),
+                          "{\"request\":\"account.reset.request\"}"};
+    int state = store_reset_enqueue(srv->st, email, msg_id, api_now(),
+                                    (unsigned)srv->cfg->mail_per_address_hour, &ev, &tev, &err);
+    if (state < 0)
+        return reply_unavailable(r, err);
+    if (state == MAIL_QUEUED)
+        ks_outbox_wake(srv->outbox);
+    reply_json(r, 202, json_pack("{s:s}", "status", "sent"));
 }
 
 void api_reset_questions(ks_req *r)

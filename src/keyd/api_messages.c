@@ -389,9 +389,18 @@ void api_message_status(ks_req *r)
         store_message_clear(&m);
         return reply_unavailable(r, err);
     }
-    const char *account = !found                       ? "unregistered"
-                          : a.status == ACCOUNT_ACTIVE ? "active"
-                                                       : "pending";
+    /* Pending: a registration of the address waits for its activation. */
+    int pending = found && a.status == ACCOUNT_ACTIVE
+                      ? 0
+                      : store_registration_pending(srv->st, rcpt, api_now(), &err);
+    if (pending < 0) {
+        store_message_clear(&m);
+        store_account_clear(&a);
+        return reply_unavailable(r, err);
+    }
+    const char *account = found && a.status == ACCOUNT_ACTIVE ? "active"
+                          : pending                           ? "pending"
+                                                              : "unregistered";
     json_t *brand = json_pack("{s:s}", "name", m.org_display ? m.org_display : m.org_name);
     if (m.org_color)
         json_object_set_new(brand, "color", json_string(m.org_color));

@@ -39,6 +39,8 @@ static void defaults(ks_config *c)
     c->status_rate_per_second = 5;
     c->status_rate_burst = 30;
     c->idle_timeout = 15;
+    c->mail_per_address_hour = 3;
+    c->mail_retry_seconds = 30;
     c->blocklist = default_blocklist();
 }
 
@@ -129,6 +131,8 @@ static bool check_known(GKeyFile *kf, GError **err)
         "mail:password_file",
         "mail:ca_file",
         "mail:outbox",
+        "mail:per_address_hour",
+        "mail:retry_seconds",
         "auth:argon2_memory_kib",
         "auth:argon2_passes",
         "auth:lockout_failures",
@@ -280,7 +284,9 @@ static bool load(ks_config *c, const char *path, GError **err)
         !sp_conf_double(kf, "server", "status_rate_per_second", &c->status_rate_per_second, err) ||
         !sp_conf_double(kf, "server", "status_rate_burst", &c->status_rate_burst, err) ||
         !sp_conf_int(kf, "auth", "phrases_per_hour", 0, 10000000, &c->phrases_per_hour, err) ||
-        !sp_conf_bool(kf, "mail", "require_tls", &c->mail_require_tls, err))
+        !sp_conf_bool(kf, "mail", "require_tls", &c->mail_require_tls, err) ||
+        !sp_conf_int(kf, "mail", "per_address_hour", 1, 1000, &c->mail_per_address_hour, err) ||
+        !sp_conf_int(kf, "mail", "retry_seconds", 1, 3600, &c->mail_retry_seconds, err))
         return false;
     c->threads = (unsigned)threads;
     c->max_connections = (unsigned)max_conn;

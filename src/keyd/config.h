@@ -38,6 +38,8 @@ typedef struct {
     /* [mail] */
     char *mail_relay, *mail_from, *mail_username, *mail_password, *mail_ca_file, *mail_outbox;
     bool mail_require_tls;
+    gint64 mail_per_address_hour; /* mails to one address per hour; more are dropped, audited */
+    gint64 mail_retry_seconds;    /* first retry after a failed delivery; doubles, up to 1 h */
     /* [auth] */
     auth_params argon2;
     unsigned lockout_failures;

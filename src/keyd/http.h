@@ -25,6 +25,8 @@
 
 #define KS_PROBLEM_BASE "https://sealpost.org/problems/"
 
+typedef struct ks_outbox ks_outbox;
+
 /* Everything a handler may use; shared by all threads. */
 typedef struct {
     ks_config *cfg;
@@ -32,6 +34,7 @@ typedef struct {
     ks_keyring *ring; /* swapped under ring_lock when the key file changes */
     GRWLock ring_lock;
     ks_mailer *mailer;
+    ks_outbox *outbox; /* the worker that sends queued mail (outbox.c) */
     ks_ratelimit *limit;
     ks_ratelimit *status_limit; /* GET /v1/messages/{id}/status, per client address */
     GThreadPool *slow;          /* Argon2id work */

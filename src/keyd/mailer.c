@@ -7,7 +7,9 @@
  * Date, Message-ID and Auto-Submitted: auto-generated. The HTML is a plain
  * inline-styled page (no tables, no remote images): the brand's colour band,
  * a button-styled link and the same link as text below it. Every value put
- * into the HTML is escaped: names are chosen by whoever registers.
+ * into the HTML is escaped. No mail carries text chosen by whoever asked
+ * for it (no name, no free text: anyone who holds an envelope can register
+ * its recipients): only the address it goes to, the link and the brand.
  *
  * Delivery: with a relay, SMTP through libcurl with a fresh easy handle per
  * mail (so sends from several threads never share state); with an outbox, one
@@ -209,14 +211,11 @@ static void append_wrapped(GString *s, const char *para, glong width)
 #define IGNORE_LINE "If you did not ask for this, ignore this mail."
 #define FOOTER_LINE "This mail was sent automatically; replies are not read."
 
-static char *compose_text(ks_mail_kind kind, const char *to, const char *name, const char *brand,
-                          const char *link, const char *about)
+static char *compose_text(ks_mail_kind kind, const char *to, const char *brand, const char *link,
+                          const char *about)
 {
     GString *s = g_string_new(NULL);
-    if (name != NULL)
-        g_string_append_printf(s, "Hello %s,\n\n", name);
-    else
-        g_string_append(s, "Hello,\n\n");
+    g_string_append(s, "Hello,\n\n");
     g_auto(GStrv) paras = body_paragraphs(kind, to, brand, about);
     for (char **p = paras; *p; p++)
         append_wrapped(s, *p, 72);
@@ -241,13 +240,11 @@ static const char *text_on(const char *hex)
     return brightness > 150 ? "#1d2330" : "#ffffff";
 }
 
-static char *compose_html(ks_mail_kind kind, const char *to, const char *name, const char *brand,
-                          const char *color, const char *link, const char *subject,
-                          const char *about)
+static char *compose_html(ks_mail_kind kind, const char *to, const char *brand, const char *color,
+                          const char *link, const char *subject, const char *about)
 {
     g_autofree char *e_subject = g_markup_escape_text(subject, -1);
     g_autofree char *e_brand = g_markup_escape_text(brand ? brand : "Secure message", -1);
-    g_autofree char *e_name = name ? g_markup_escape_text(name, -1) : NULL;
     g_autofree char *e_link = g_markup_escape_text(link, -1);
     g_autofree char *e_color = g_markup_escape_text(color, -1);
     const char *fg = text_on(color);
@@ -262,8 +259,8 @@ static char *compose_html(ks_mail_kind kind, const char *to, const char *name, c
         "border:1px solid #d0d4da;border-radius:6px\">\n"
         "<div style=\"background:%s;color:%s;padding:12px 16px;font-size:18px;"
         "border-radius:6px 6px 0 0\">%s</div>\n"
-        "<div style=\"padding:16px;line-height:1.5\">\n<p>Hello%s%s,</p>\n",
-        e_subject, e_color, fg, e_brand, e_name ? " " : "", e_name ? e_name : "");
+        "<div style=\"padding:16px;line-height:1.5\">\n<p>Hello,</p>\n",
+        e_subject, e_color, fg, e_brand);
     g_auto(GStrv) paras = body_paragraphs(kind, to, brand, about);
     for (char **p = paras; *p; p++) {
         g_autofree char *e = g_markup_escape_text(*p, -1);
@@ -302,10 +299,8 @@ static GMimeObject *text_part(const char *subtype, const char *text)
 }
 
 static GMimeMessage *compose(const ks_mailer *m, ks_mail_kind kind, const char *to,
-                             const char *raw_name, const char *link, const ks_brand *brand,
-                             const char *about)
+                             const char *link, const ks_brand *brand, const char *about)
 {
-    g_autofree char *name = clean_text(raw_name);
     g_autofree char *bname = clean_text(brand ? brand->name : NULL);
     const char *color = brand && hex_color(brand->color) ? brand->color : DEFAULT_COLOR;
     g_autofree char *subject = bname ? g_strdup_printf("%s: %s", bname, words[kind].subject)
@@ -326,8 +321,8 @@ static GMimeMessage *compose(const ks_mailer *m, ks_mail_kind kind, const char *
     g_mime_message_set_message_id(msg, mid);
     g_mime_object_set_header(GMIME_OBJECT(msg), "Auto-Submitted", "auto-generated", NULL);
 
-    g_autofree char *text = compose_text(kind, to, name, bname, link, about);
-    g_autofree char *html = compose_html(kind, to, name, bname, color, link, subject, about);
+    g_autofree char *text = compose_text(kind, to, bname, link, about);
+    g_autofree char *html = compose_html(kind, to, bname, color, link, subject, about);
     g_autoptr(GMimeMultipart) alt = g_mime_multipart_new_with_subtype("alternative");
     g_autoptr(GMimeObject) tp = text_part("plain", text);
     g_autoptr(GMimeObject) hp = text_part("html", html);
@@ -639,8 +634,8 @@ void ks_mailer_free(ks_mailer *m)
     g_free(m);
 }
 
-static bool send_mail(ks_mailer *m, ks_mail_kind kind, const char *to, const char *name,
-                      const char *link, const ks_brand *brand, const char *about, GError **err)
+static bool send_mail(ks_mailer *m, ks_mail_kind kind, const char *to, const char *link,
+                      const ks_brand *brand, const char *about, GError **err)
 {
     if ((unsigned)kind >= G_N_ELEMENTS(words)) {
         g_set_error(err, SP_ERROR, SP_ERR_USAGE, "unknown kind of mail %d", (int)kind);
@@ -663,7 +658,7 @@ static bool send_mail(ks_mailer *m, ks_mail_kind kind, const char *to, const cha
                     "[server] public_url");
         return false;
     }
-    g_autoptr(GMimeMessage) msg = compose(m, kind, to, name, link, brand, about);
+    g_autoptr(GMimeMessage) msg = compose(m, kind, to, link, brand, about);
     g_autoptr(GByteArray) bytes = render(msg, m->relay != NULL);
     bool ok = m->relay ? deliver_smtp(m, to, bytes, err) : deliver_outbox(m, bytes, err);
     /* The bytes hold the link's token: do not leave it in freed memory. */
@@ -671,8 +666,8 @@ static bool send_mail(ks_mailer *m, ks_mail_kind kind, const char *to, const cha
     return ok;
 }
 
-bool ks_mailer_send(ks_mailer *m, ks_mail_kind kind, const char *to, const char *name,
-                    const char *link, const ks_brand *brand, GError **err)
+bool ks_mailer_send(ks_mailer *m, ks_mail_kind kind, const char *to, const char *link,
+                    const ks_brand *brand, GError **err)
 {
     if (kind == KS_MAIL_READ_RECEIPT) {
         g_set_error_literal(err, SP_ERROR, SP_ERR_USAGE,
@@ -680,7 +675,7 @@ bool ks_mailer_send(ks_mailer *m, ks_mail_kind kind, const char *to, const char 
                             "ks_mailer_send_receipt()");
         return false;
     }
-    return send_mail(m, kind, to, name, link, brand, NULL, err);
+    return send_mail(m, kind, to, link, brand, NULL, err);
 }
 
 bool ks_mailer_send_receipt(ks_mailer *m, const char *sender, const char *opener,
@@ -696,5 +691,5 @@ bool ks_mailer_send_receipt(ks_mailer *m, const char *sender, const char *opener
     g_autofree char *about = g_strdup_printf("%s opened your secure message %s for the first "
                                              "time on %s.",
                                              opener, message_id, at);
-    return send_mail(m, KS_MAIL_READ_RECEIPT, sender, NULL, link, brand, about, err);
+    return send_mail(m, KS_MAIL_READ_RECEIPT, sender, link, brand, about, err);
 }

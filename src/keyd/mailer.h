@@ -49,12 +49,13 @@ typedef struct {
 ks_mailer *ks_mailer_new(const ks_mail_config *cfg, GError **err);
 void ks_mailer_free(ks_mailer *m);
 
-/* Compose the kind of mail for `to` (recipient's name may be NULL) with the
- * link, and deliver it now. Links carry secrets in their fragment: they are
- * never logged and never appear in err. Returns false with err set (SP_ERROR,
+/* Compose the kind of mail for `to` with the link, and deliver it now (keyd
+ * calls this from its outbox worker, off the request path). The mail greets
+ * no one by name: nothing a requester typed reaches the mail. Links carry secrets in their
+ * fragment: they are never logged and never appear in err. Returns false with err set (SP_ERROR,
  * SP_ERR_UNAVAILABLE for a relay or disk failure) when not delivered. */
-bool ks_mailer_send(ks_mailer *m, ks_mail_kind kind, const char *to, const char *name,
-                    const char *link, const ks_brand *brand, GError **err);
+bool ks_mailer_send(ks_mailer *m, ks_mail_kind kind, const char *to, const char *link,
+                    const ks_brand *brand, GError **err);
 
 /* The read receipt to sender: opener opened message_id for the first time
  * at when (Unix seconds); link: where the sender sees their messages. */

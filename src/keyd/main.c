@@ -13,6 +13,7 @@
  */
 #include "admin.h"
 #include "api.h"
+#include "outbox.h"
 #include "sp_error.h"
 #include "util.h"
 
@@ -125,6 +126,7 @@ static void server_close(ks_server *srv)
     g_free(srv->tls_cert_pem);
     if (srv->slow)
         g_thread_pool_free(srv->slow, FALSE, TRUE);
+    ks_outbox_stop(srv->outbox);
     writer_free(srv->writer);
     if (srv->receipts) /* after the writer: its last releases may queue receipts */
         g_thread_pool_free(srv->receipts, FALSE, TRUE);
@@ -235,6 +237,7 @@ static int serve(ks_server *srv)
     struct MHD_Daemon *d = http_start(srv, &err);
     if (!d)
         return fail(err);
+    srv->outbox = ks_outbox_start(srv);
     fprintf(stderr,
             "sealpost-keyd: listening on %s:%u, public URL %s (%u passwords blocklisted%s)\n",
             srv->cfg->listen_host, srv->cfg->listen_port, srv->cfg->public_url,

@@ -18,7 +18,7 @@ const ks_route ks_routes[] = {
     {"PATCH", "/v1/messages/{id}", api_message_patch, 0},
     {"DELETE", "/v1/messages/{id}/key", api_message_recall, 0},
     {"POST", "/v1/accounts", api_account_register, ROUTE_SLOW},
-    {"POST", "/v1/accounts/activate", api_account_activate, 0},
+    {"POST", "/v1/accounts/activate", api_account_activate, ROUTE_SLOW},
     {"POST", "/v1/accounts/reset", api_reset_request, ROUTE_SLOW},
     {"POST", "/v1/accounts/reset/questions", api_reset_questions, 0},
     {"POST", "/v1/accounts/reset/confirm", api_reset_confirm, ROUTE_SLOW},

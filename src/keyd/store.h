@@ -92,7 +92,7 @@ typedef struct {
     gint64 locked_until; /* ms; 0 when not locked */
 } store_failures;
 
-/* Registration data for store_account_register(). */
+/* Registration data for store_registration_add(). */
 typedef struct {
     const char *email, *name, *pw_hash, *phrase;
     const char *const *questions; /* n_questions each */
@@ -331,29 +331,99 @@ GHashTable *store_account_phrases(store *s, const char *const *emails, size_t n,
 GHashTable *store_phrases_for_org(store *s, gint64 org_id, const char *const *emails, size_t n,
                                   gint64 now, gint64 limit, gint64 *withheld, GError **err);
 
-/* Register email as a pending account with the given data, replacing an
- * earlier pending registration (and invalidating its activation tokens),
- * and add the activation token hash. Does nothing and returns 0 when the
- * address already has an active account; 1 when registered; -1 on error. */
-int store_account_register(store *s, const store_registration *r,
-                           const uint8_t token_hash[KS_HASH_LEN], gint64 token_expires,
-                           const ks_audit_event *ev, GError **err);
-/* Add a single-use mail token (reset, or activation) for an account. */
-bool store_mailtoken_add(store *s, gint64 account_id, store_mailtoken_kind kind,
-                         const uint8_t hash[KS_HASH_LEN], gint64 expires, GError **err);
-/* Consume an activation token and activate its account. 1 with the address
- * in *email (g_free) when the token was valid, unused and unexpired. */
-int store_account_activate(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, char **email,
-                           const ks_audit_event *ev, GError **err);
 /* The account behind a valid, unused, unexpired reset token, without
  * consuming it, and its questions (array of store_question, free with
  * g_array_unref; elements are cleared by the array). */
 int store_reset_lookup(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, store_account *out,
                        GArray **questions, GError **err);
-/* Consume the reset token, set the new password hash, end every session and
- * remembered device, clear failures. 0 when the token is no longer valid. */
+/* Consume the reset token, set the new password hash, end every session,
+ * remembered device and outstanding mail link (reset and activation, queued
+ * mails included), clear failures. 0 when the token is no longer valid. */
 int store_reset_complete(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, const char *pw_hash,
                          const ks_audit_event *ev, GError **err);
+
+/* ---- registrations and the mail outbox (store_sqlite_mail.c) ---- */
+
+/* The mails keyd sends to a recipient address, queued in the outbox. */
+typedef enum {
+    MAIL_ACTIVATE = 0,       /* ref: the registration */
+    MAIL_ALREADY_ACTIVE = 1, /* ref: the account (the mail carries a reset link) */
+    MAIL_RESET = 2,          /* ref: the account */
+} store_mail_kind;
+
+/* How a request that would mail an address ended. */
+typedef enum { MAIL_QUEUED = 1, MAIL_THROTTLED = 0, MAIL_NONE = 2 } store_mail_result;
+
+/* Record a registration of r->email, kept apart from every other one (a
+ * later registration never replaces or ends an earlier one: each has its
+ * own credentials and link), until expires, and queue its activation
+ * mail. When the address has an active account, record nothing and queue
+ * the "already registered" mail to it instead. A mail is queued only while
+ * fewer than mail_limit mails were queued for the address since
+ * now - 3600; else nothing is recorded and throttled_ev is audited instead
+ * of ev (one audit row either way). MAIL_QUEUED or MAIL_THROTTLED; -1 on
+ * error. */
+int store_registration_add(store *s, const store_registration *r, const char *msg_id, gint64 now,
+                           gint64 expires, unsigned mail_limit, const ks_audit_event *ev,
+                           const ks_audit_event *throttled_ev, GError **err);
+/* Queue a reset mail for email when it is an active account, with the same
+ * work whether it is or not (no timing difference), and the same throttle
+ * as registration. One audit row: throttled_ev when an active account's
+ * mail was throttled, else ev. MAIL_QUEUED, MAIL_THROTTLED,
+ * MAIL_NONE (no active account), -1 on error. */
+int store_reset_enqueue(store *s, const char *email, const char *msg_id, gint64 now,
+                        unsigned mail_limit, const ks_audit_event *ev,
+                        const ks_audit_event *throttled_ev, GError **err);
+
+/* A pending registration found by its activation link. */
+typedef struct {
+    gint64 id;
+    char *email;
+    char *pw_hash; /* wiped by store_pending_clear */
+} store_pending;
+void store_pending_clear(store_pending *p);
+/* The unexpired registration whose link token hashes to hash: 1, 0 none. */
+int store_registration_lookup(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now,
+                              store_pending *out, GError **err);
+/* 1 when email has an unexpired registration waiting for activation. */
+int store_registration_pending(store *s, const char *email, gint64 now, GError **err);
+/* Count a wrong password given with a registration's link; the max-th one
+ * ends the registration (its link stops working). */
+bool store_registration_failed(store *s, gint64 reg_id, int max, const ks_audit_event *ev,
+                               GError **err);
+/* Make the registration reg_id, still holding the link token hash, the
+ * address's active account (its name, password, phrase and questions),
+ * and end every other registration and outstanding link of the address.
+ * 1 with the address in *email (g_free), 0 when the link is no longer
+ * valid (or the address became active meanwhile), -1 on error. */
+int store_registration_activate(store *s, gint64 reg_id, const uint8_t hash[KS_HASH_LEN],
+                                gint64 now, char **email, const ks_audit_event *ev, GError **err);
+
+typedef struct {
+    gint64 id;
+    store_mail_kind kind;
+    char *email;
+    gint64 ref;   /* registration or account id */
+    char *msg_id; /* the message that led here (its brand), or NULL */
+    gint64 created;
+    gint64 attempts; /* including the one just claimed */
+} store_mail_job;
+void store_mail_job_clear(store_mail_job *j);
+/* Claim the oldest due queued mail for lease seconds (another process
+ * skips it meanwhile; a worker that dies leaves it due again): 1 with
+ * *out, 0 none due. */
+int store_mail_claim(store *s, gint64 now, gint64 lease, store_mail_job *out, GError **err);
+/* Give a claimed mail its link token (hash, valid until expires), ending
+ * the token of an earlier attempt. 1 done; 0 when the mail is moot (its
+ * registration or account is gone or no longer in that state): it is
+ * dropped. */
+int store_mail_arm(store *s, const store_mail_job *j, const uint8_t hash[KS_HASH_LEN],
+                   gint64 expires, GError **err);
+/* After an attempt: sent; or failed with error (no secret in it) and tried
+ * again from next_try, or given up for good when next_try is 0 (its link
+ * then ends). ev (may be NULL) is audited. */
+bool store_mail_done(store *s, gint64 id, bool sent, gint64 next_try, const char *error,
+                     const ks_audit_event *ev, GError **err);
 
 /* ---- one's own account (a signed-in recipient) ---- */
 
@@ -380,7 +450,7 @@ bool store_sessions_list(store *s, gint64 account_id, gint64 now, GArray **rows,
 bool store_sessions_end_all(store *s, gint64 account_id, const uint8_t *keep,
                             const ks_audit_event *ev, GError **err);
 /* A new password: every other session, every remembered browser and every
- * pending mail link end with the old one. */
+ * pending mail link (queued mails included) end with the old one. */
 bool store_password_change(store *s, gint64 account_id, const char *pw_hash,
                            const uint8_t keep[KS_HASH_LEN], const ks_audit_event *ev, GError **err);
 /* Delete the account and everything of it: 1 done, 0 refused (it belongs
@@ -427,7 +497,7 @@ bool store_device_delete(store *s, gint64 account_id, const uint8_t hash[KS_HASH
 /* Move committed writes into the database file without blocking writers
  * (call often from a housekeeping thread). */
 bool store_checkpoint(store *s, GError **err);
-/* Drop expired sessions, devices and mail tokens. */
+/* Drop expired sessions, devices, mail tokens and registrations, and old sent mails. */
 bool store_sweep(store *s, gint64 now, GError **err);
 
 /* ---- audit ---- */

@@ -19,90 +19,6 @@
 
 #define BUSY_TIMEOUT_MS 5000
 
-/* ---- schema ---- */
-
-/* Migration n brings the schema from version n-1 to n. Append only: a
- * released migration is never edited. */
-static const char *const migrations[] = {
-    /* 1: the first schema */
-    "CREATE TABLE orgs(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
-    "  display_name TEXT, color TEXT, created INTEGER NOT NULL);"
-    "CREATE TABLE org_domains(domain TEXT PRIMARY KEY,"
-    "  org_id INTEGER NOT NULL REFERENCES orgs(id));"
-    "CREATE TABLE gateway_tokens(hash BLOB PRIMARY KEY,"
-    "  org_id INTEGER NOT NULL REFERENCES orgs(id), created INTEGER NOT NULL);"
-    "CREATE TABLE accounts(id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE,"
-    "  name TEXT NOT NULL, pw_hash TEXT NOT NULL, phrase TEXT NOT NULL,"
-    "  status INTEGER NOT NULL, created INTEGER NOT NULL, activated INTEGER);"
-    "CREATE TABLE questions(account_id INTEGER NOT NULL REFERENCES accounts(id),"
-    "  idx INTEGER NOT NULL, question TEXT NOT NULL, answer_hash TEXT NOT NULL,"
-    "  PRIMARY KEY(account_id, idx));"
-    "CREATE TABLE org_users(org_id INTEGER NOT NULL REFERENCES orgs(id),"
-    "  account_id INTEGER NOT NULL REFERENCES accounts(id), role TEXT NOT NULL,"
-    "  PRIMARY KEY(org_id, account_id));"
-    "CREATE TABLE mail_tokens(hash BLOB PRIMARY KEY,"
-    "  account_id INTEGER NOT NULL REFERENCES accounts(id), kind INTEGER NOT NULL,"
-    "  expires INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0);"
-    "CREATE INDEX mail_tokens_account ON mail_tokens(account_id);"
-    "CREATE TABLE sessions(hash BLOB PRIMARY KEY,"
-    "  account_id INTEGER NOT NULL REFERENCES accounts(id), method INTEGER NOT NULL,"
-    "  created INTEGER NOT NULL, expires INTEGER NOT NULL);"
-    "CREATE INDEX sessions_account ON sessions(account_id);"
-    "CREATE TABLE devices(hash BLOB PRIMARY KEY,"
-    "  account_id INTEGER NOT NULL REFERENCES accounts(id),"
-    "  created INTEGER NOT NULL, expires INTEGER NOT NULL);"
-    "CREATE INDEX devices_account ON devices(account_id);"
-    "CREATE TABLE failures(email TEXT PRIMARY KEY, count INTEGER NOT NULL,"
-    "  last_failure INTEGER NOT NULL, locked_until INTEGER NOT NULL);"
-    "CREATE TABLE messages(id TEXT PRIMARY KEY, org_id INTEGER NOT NULL REFERENCES orgs(id),"
-    "  sender TEXT NOT NULL, security TEXT NOT NULL, created INTEGER NOT NULL,"
-    "  expires INTEGER NOT NULL, kid TEXT NOT NULL, kek_id TEXT, wrapped BLOB,"
-    "  locked INTEGER NOT NULL DEFAULT 0, lock_reason TEXT, recalled_at INTEGER);"
-    "CREATE TABLE recipients(message_id TEXT NOT NULL REFERENCES messages(id),"
-    "  email TEXT NOT NULL, opens INTEGER NOT NULL DEFAULT 0, first_open INTEGER,"
-    "  last_open INTEGER, PRIMARY KEY(message_id, email)) WITHOUT ROWID;"
-    "CREATE INDEX recipients_email ON recipients(email);"
-    "CREATE TABLE audit(seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, event TEXT NOT NULL,"
-    "  actor TEXT, subject TEXT, ip TEXT, detail TEXT, prev BLOB NOT NULL,"
-    "  hash BLOB NOT NULL);"
-    /* Append-only: keyd never changes a row; whoever drops these triggers
-     * to edit history is caught by `admin audit verify`. */
-    "CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
-    "  BEGIN SELECT RAISE(ABORT, 'the audit table is append-only'); END;"
-    "CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
-    "  BEGIN SELECT RAISE(ABORT, 'the audit table is append-only'); END;",
-    /* 2: message management: where and with what each recipient last
-     * opened; senders' and organisations' lists */
-    "ALTER TABLE recipients ADD COLUMN last_ip TEXT;"
-    "ALTER TABLE recipients ADD COLUMN last_agent TEXT;"
-    "ALTER TABLE recipients ADD COLUMN receipt_sent INTEGER NOT NULL DEFAULT 0;"
-    "CREATE INDEX messages_org ON messages(org_id, created);"
-    "CREATE INDEX messages_sender ON messages(sender, created);"
-    /* profiles per organisation, named by the gateway's policy */
-    "CREATE TABLE profiles(org_id INTEGER NOT NULL REFERENCES orgs(id), name TEXT NOT NULL,"
-    "  security TEXT NOT NULL, expires_seconds INTEGER NOT NULL, reply INTEGER NOT NULL,"
-    "  reply_all INTEGER NOT NULL, forward INTEGER NOT NULL, read_receipts INTEGER NOT NULL,"
-    "  subject_shown INTEGER NOT NULL, PRIMARY KEY(org_id, name));"
-    "ALTER TABLE messages ADD COLUMN read_receipts INTEGER NOT NULL DEFAULT 0;"
-    /* branding: a logo (PNG, JPEG or sanitised SVG) and the carrier's notice */
-    "ALTER TABLE orgs ADD COLUMN logo BLOB;"
-    "ALTER TABLE orgs ADD COLUMN logo_type TEXT;"
-    "ALTER TABLE orgs ADD COLUMN notice TEXT;"
-    "ALTER TABLE orgs ADD COLUMN brand_version INTEGER NOT NULL DEFAULT 0;",
-    /* 3: gateway tokens listed (by a short prefix of the token, never the
-     * token), their last use, and revoked (kept, for the list and audit) */
-    "ALTER TABLE gateway_tokens ADD COLUMN prefix TEXT;"
-    "ALTER TABLE gateway_tokens ADD COLUMN last_used INTEGER;"
-    "ALTER TABLE gateway_tokens ADD COLUMN revoked INTEGER;"
-    /* the addresses whose phrase each organisation was given, and when
-     * first (the hourly limit on new ones) */
-    "CREATE TABLE phrase_grants(org_id INTEGER NOT NULL REFERENCES orgs(id),"
-    "  email TEXT NOT NULL, granted INTEGER NOT NULL, PRIMARY KEY(org_id, email))"
-    "  WITHOUT ROWID;"
-    "CREATE INDEX phrase_grants_recent ON phrase_grants(org_id, granted);",
-};
-#define N_MIGRATIONS ((int)G_N_ELEMENTS(migrations))
-
 /* ---- errors, connections, statements ---- */
 
 bool sq_db_fail(sqlite3 *db, int rc, const char *what, GError **err)
@@ -360,15 +276,15 @@ static bool migrate(store *s, conn *c, GError **err)
         return false;
     int v = current_version(c, err);
     bool ok = v >= 0;
-    if (ok && v > N_MIGRATIONS) {
+    if (ok && v > sq_n_migrations) {
         g_set_error(err, SP_ERROR, SP_ERR_VERSION,
                     "the database %s has schema version %d, newer than this keyd knows (%d): "
                     "run a newer sealpost-keyd",
-                    s->path, v, N_MIGRATIONS);
+                    s->path, v, sq_n_migrations);
         ok = false;
     }
-    for (int i = v; ok && i < N_MIGRATIONS; i++) {
-        ok = sq_exec_sql(c, migrations[i], err);
+    for (int i = v; ok && i < sq_n_migrations; i++) {
+        ok = sq_exec_sql(c, sq_migrations[i], err);
         if (ok) {
             sqlite3_stmt *st =
                 sq_prep(c, "INSERT INTO schema_migrations(version, applied) VALUES(?, ?)", err);

@@ -1,8 +1,8 @@
 /*
  * store_sqlite_accounts.c - the SQLite store's recipient side: accounts,
- * registration and mail tokens, sign-in failures, sessions and remembered
- * devices (store.h). The connection and transaction helpers are in
- * store_sqlite.c.
+ * mail tokens, sign-in failures, sessions and remembered devices (store.h;
+ * registrations and the mail outbox are in store_sqlite_mail.c). The connection and transaction
+ * helpers are in store_sqlite.c.
  */
 #include "store_sqlite_int.h"
 
@@ -113,74 +113,6 @@ GHashTable *store_account_phrases(store *s, const char *const *emails, size_t n,
     return t;
 }
 
-static bool mailtoken_insert(conn *c, gint64 account_id, store_mailtoken_kind kind,
-                             const uint8_t hash[KS_HASH_LEN], gint64 expires, GError **err)
-{
-    sqlite3_stmt *st = sq_prep(c,
-                               "INSERT INTO mail_tokens(hash, account_id, kind, expires)"
-                               " VALUES(?, ?, ?, ?)",
-                               err);
-    if (!st)
-        return false;
-    sq_bind_blob(st, 1, hash, KS_HASH_LEN);
-    sqlite3_bind_int64(st, 2, account_id);
-    sqlite3_bind_int(st, 3, kind);
-    sqlite3_bind_int64(st, 4, expires);
-    return sq_step_done(c, st, err);
-}
-
-int store_account_register(store *s, const store_registration *r,
-                           const uint8_t token_hash[KS_HASH_LEN], gint64 token_expires,
-                           const ks_audit_event *ev, GError **err)
-{
-    conn *c = sq_write_begin(s, err);
-    if (!c)
-        return -1;
-    int result = 1;
-    bool ok = true;
-    sqlite3_stmt *st = sq_prep(c, "SELECT id, status FROM accounts WHERE email = ?", err);
-    ok = st != NULL;
-    gint64 id = 0;
-    if (ok) {
-        sq_bind_text(st, 1, r->email);
-        int row = sq_step_row(c, st, err);
-        ok = row >= 0;
-        if (row == 1 && sqlite3_column_int(st, 1) == 1)
-            result = 0;
-        if (row == 1)
-            id = sqlite3_column_int64(st, 0);
-        sqlite3_reset(st);
-    }
-    if (ok && result == 1) {
-        if (id) {
-            /* A pending registration is replaced: its links stop working. */
-            st = sq_prep(c, "DELETE FROM mail_tokens WHERE account_id = ?", err);
-            ok = st != NULL;
-            if (ok) {
-                sqlite3_bind_int64(st, 1, id);
-                ok = sq_step_done(c, st, err);
-            }
-        }
-        if (ok)
-            ok = sq_account_upsert(c, r->email, r->name, r->pw_hash, r->phrase, ACCOUNT_PENDING,
-                                   &id, err);
-        if (ok)
-            ok = sq_questions_replace(c, id, r->questions, r->answer_hashes, r->n_questions, err);
-        if (ok)
-            ok = mailtoken_insert(c, id, MAILTOKEN_ACTIVATE, token_hash, token_expires, err);
-    }
-    if (ok)
-        ok = sq_audit_insert(c, ev, err);
-    ok = sq_write_end(s, c, ok, err);
-    return ok ? result : -1;
-}
-
-bool store_mailtoken_add(store *s, gint64 account_id, store_mailtoken_kind kind,
-                         const uint8_t hash[KS_HASH_LEN], gint64 expires, GError **err)
-{
-    WRITE_TX(s, err, NULL, { ok = mailtoken_insert(c, account_id, kind, hash, expires, err); });
-}
-
 /* In a transaction: mark the token used if it is valid; *account its owner.
  * 1 consumed, 0 not valid, -1 error. */
 static int mailtoken_consume(conn *c, const uint8_t hash[KS_HASH_LEN], store_mailtoken_kind kind,
@@ -202,44 +134,6 @@ static int mailtoken_consume(conn *c, const uint8_t hash[KS_HASH_LEN], store_mai
         r = -1;
     sqlite3_reset(st);
     return r;
-}
-
-int store_account_activate(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, char **email,
-                           const ks_audit_event *ev, GError **err)
-{
-    conn *c = sq_write_begin(s, err);
-    if (!c)
-        return -1;
-    gint64 id = 0;
-    int r = mailtoken_consume(c, hash, MAILTOKEN_ACTIVATE, now, &id, err);
-    bool ok = r >= 0;
-    if (r == 1) {
-        sqlite3_stmt *st =
-            sq_prep(c,
-                    "UPDATE accounts SET status = 1, activated = coalesce(activated, ?)"
-                    " WHERE id = ? RETURNING email",
-                    err);
-        ok = st != NULL;
-        if (ok) {
-            sqlite3_bind_int64(st, 1, now);
-            sqlite3_bind_int64(st, 2, id);
-            ok = sq_step_row(c, st, err) == 1;
-            if (ok)
-                *email = sq_col_text(st, 0);
-            sqlite3_reset(st);
-        }
-        if (ok && ev) {
-            ks_audit_event e = *ev;
-            e.subject = *email;
-            ok = sq_audit_insert(c, &e, err);
-        }
-    }
-    ok = sq_write_end(s, c, ok, err);
-    if (!ok && email) {
-        g_free(*email);
-        *email = NULL;
-    }
-    return ok ? r : -1;
 }
 
 static void question_clear(gpointer p)
@@ -337,7 +231,8 @@ int store_reset_complete(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, 
                 email = sq_col_text(st, 0);
             sqlite3_reset(st);
         }
-        ok = ok && sq_account_end_sessions(c, id, NULL, err);
+        /* Every other outstanding link (older reset links included) ends. */
+        ok = ok && sq_account_end_sessions(c, id, NULL, err) && sq_account_end_links(c, id, err);
         if (ok) {
             st = sq_prep(c, "DELETE FROM failures WHERE email = ?", err);
             ok = st != NULL;
@@ -582,6 +477,11 @@ bool store_sweep(store *s, gint64 now, GError **err)
         "DELETE FROM sessions WHERE expires <= ?",
         "DELETE FROM devices WHERE expires <= ?",
         "DELETE FROM mail_tokens WHERE expires <= ?",
+        "DELETE FROM mail_outbox WHERE state = 0 AND kind = 0 AND ref IN"
+        " (SELECT id FROM registrations WHERE expires <= ?)",
+        "DELETE FROM registrations WHERE expires <= ?",
+        /* Sent and given-up mails are kept a day: the throttle counts them. */
+        "DELETE FROM mail_outbox WHERE state <> 0 AND created <= ? - 86400",
     };
     WRITE_TX(s, err, NULL, {
         for (size_t i = 0; ok && i < G_N_ELEMENTS(sql); i++) {

@@ -61,6 +61,13 @@ void sq_message_read(sqlite3_stmt *st, store_message *out);
 /* End the account's sessions but keep (NULL: all) and forget its
  * remembered browsers (in a transaction). */
 bool sq_account_end_sessions(conn *c, gint64 id, const uint8_t *keep, GError **err);
+/* End every outstanding link of the account (in a transaction): its mail
+ * tokens, its queued mails, and every pending registration of its address
+ * with their queued activation mails (store_sqlite_mail.c). */
+bool sq_account_end_links(conn *c, gint64 account_id, GError **err);
+/* Insert a single-use mail token for an account (in a transaction). */
+bool sq_mailtoken_insert(conn *c, gint64 account_id, store_mailtoken_kind kind,
+                         const uint8_t hash[KS_HASH_LEN], gint64 expires, GError **err);
 /* Insert or update an account (in a transaction); *id its id. */
 /* Replace an account's security questions (store_sqlite_self.c). */
 bool sq_questions_replace(conn *c, gint64 account_id, const char *const *questions,
@@ -81,5 +88,10 @@ bool sq_account_upsert(conn *c, const char *email, const char *name, const char 
             ok = sq_audit_insert(c, (ev), (err));                                                  \
         return sq_write_end((s), c, ok, (err));                                                    \
     } while (0)
+
+/* The schema's migrations (store_sqlite_schema.c): sq_migrations[n-1]
+ * brings version n-1 to n. */
+extern const char *const sq_migrations[];
+extern const int sq_n_migrations;
 
 #endif

@@ -169,7 +169,8 @@ int store_message_get(store *s, const char *id, store_message *out, GArray **rcp
     }
     st = found == 1 && rcpts
              ? sq_prep(c,
-                       "SELECT r.email, coalesce(a.status, -1), r.opens, r.first_open,"
+                       "SELECT r.email, coalesce(a.status, (SELECT 0 FROM registrations g"
+                       " WHERE g.email = r.email LIMIT 1), -1), r.opens, r.first_open,"
                        " r.last_open, r.last_ip, r.last_agent FROM recipients r"
                        " LEFT JOIN accounts a ON a.email = r.email"
                        " WHERE r.message_id = ? ORDER BY r.email",

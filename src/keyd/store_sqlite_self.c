@@ -145,7 +145,7 @@ bool store_password_change(store *s, gint64 account_id, const char *pw_hash,
             ok = sq_step_done(c, st, err);
         }
         ok = ok && sq_account_end_sessions(c, account_id, keep, err) &&
-             exec_for(c, "DELETE FROM mail_tokens WHERE account_id = ?1", account_id, err);
+             sq_account_end_links(c, account_id, err);
     });
 }
 
@@ -164,11 +164,11 @@ int store_account_delete(store *s, gint64 account_id, const ks_audit_event *ev, 
     }
     bool ok = member == 0;
     static const char *const sql[] = {
-        "DELETE FROM mail_tokens WHERE account_id = ?1",
         "DELETE FROM questions WHERE account_id = ?1",
         "DELETE FROM accounts WHERE id = ?1",
     };
-    ok = ok && sq_account_end_sessions(c, account_id, NULL, err);
+    ok = ok && sq_account_end_sessions(c, account_id, NULL, err) &&
+         sq_account_end_links(c, account_id, err);
     for (size_t i = 0; ok && i < G_N_ELEMENTS(sql); i++)
         ok = exec_for(c, sql[i], account_id, err);
     ok = ok && sq_audit_insert(c, ev, err);

@@ -173,6 +173,22 @@ test('register in the envelope, activate from the mail, sign in, read', async ()
   assert.match(csp, /connect-src 'self'/);
   assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
   await act.locator('.sp-brand-name', { hasText: 'example' }).waitFor();
+  // The link alone activates nothing: the password chosen at registration
+  // is asked on the same page (issue 13, item 4), and a wrong one is refused.
+  const actPw = label(act, 'The password you chose when you registered');
+  assert.equal(await actPw.getAttribute('type'), 'password');
+  assert.equal(await act.evaluate(() => document.activeElement.id), 'sp-activate-password');
+  const callsBefore = rec.calls.length;
+  await button(act, 'Activate account').click();
+  assert.match(await text(act, '#sp-activate-password-error'), /Enter the password/);
+  assert.equal(rec.calls.length, callsBefore, 'nothing sent without a password');
+  await actPw.fill('a password someone else chose');
+  await button(act, 'Activate account').click();
+  await act.locator('#sp-activate-password-error:not([hidden])').waitFor();
+  assert.match(await text(act, '#sp-activate-password-error'), /not the password chosen/);
+  assert.equal(await actPw.getAttribute('aria-invalid'), 'true');
+  await shot(act, 'ks-activate-wrong-password');
+  await actPw.fill(PASSWORD);
   await button(act, 'Activate account').click();
   await act.getByText('Your account is active').waitFor();
   assert.match(await act.locator('main').innerText(), /Go back to your secure message and sign in/);
@@ -209,11 +225,77 @@ test('register in the envelope, activate from the mail, sign in, read', async ()
 test('an activation link works once', async () => {
   const rec = await newPage(suite.browser, { passThrough: (u) => u.startsWith(`${keyd.url}/`) });
   await rec.page.goto(activationLink);
+  await label(rec.page, 'The password you chose when you registered').fill(PASSWORD);
   await button(rec.page, 'Activate account').click();
   await rec.page.getByText('This activation link is not valid any more').waitFor();
   await shot(rec.page, 'ks-activate-used');
   assert.deepEqual(rec.errors, []);
   await rec.context.close();
+});
+
+test('someone else registered the address first: the owner registers and activates their own (issue 13, item 4)', async () => {
+  const DORA = 'dora@example.com';
+  const ATTACKER_PW = 'chosen by a co-recipient';
+  const file = sealed({ name: 'dora', to: [DORA] });
+  const id = envelopeId(file);
+  const linkRe = /https?:\/\/\S+\/activate#token=spa_[A-Za-z0-9_-]+&m=[A-Za-z0-9_-]+/;
+  // Someone holding the envelope registers Dora's address with their password.
+  const skip0 = outboxFiles(keyd.dir);
+  const r = await fetch(`${keyd.url}/v1/accounts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: DORA, name: 'Mallory', password: ATTACKER_PW, phrase: 'not hers', questions: [{ q: 'a?', a: 'b' }, { q: 'c?', a: 'd' }], message: id }),
+  });
+  assert.equal(r.status, 202);
+  const theirs = await waitForMail(keyd.dir, DORA, linkRe, { skip: skip0 });
+
+  // Dora opens the envelope: a registration is pending, and she can register.
+  const rec = await page();
+  const p = rec.page;
+  await openFile(p, file);
+  await p.getByText(`A registration for ${DORA} is waiting for activation`).waitFor();
+  await shot(p, 'ks-pending-someone-else');
+  await button(p, 'Register').click();
+  await label(p, 'Name').fill('Dora Recipient');
+  await label(p, 'Password').fill(PASSWORD);
+  await label(p, 'Confirm password').fill(PASSWORD);
+  await label(p, 'Security phrase').fill(PHRASE);
+  await label(p, 'Answer 1').fill('Rex');
+  await label(p, 'Answer 2').fill('Porto');
+  const skip1 = outboxFiles(keyd.dir);
+  await button(p, 'Register').click();
+  await p.getByText(/check your inbox/i).first().waitFor();
+  const mine = await waitForMail(keyd.dir, DORA, linkRe, { skip: skip1 });
+  assert.notEqual(mine.link, theirs.link);
+
+  // Both links are in her inbox. The other one does not take her password
+  // (nor does it activate without one): she cannot be made to activate
+  // someone else's password by clicking it.
+  const act = await rec.context.newPage();
+  await act.goto(theirs.link);
+  await label(act, 'The password you chose when you registered').fill(PASSWORD);
+  await button(act, 'Activate account').click();
+  await act.locator('#sp-activate-password-error:not([hidden])').waitFor();
+  // Her own link and her own password activate her registration.
+  await act.goto('about:blank');
+  await act.goto(mine.link);
+  await label(act, 'The password you chose when you registered').fill(PASSWORD);
+  await button(act, 'Activate account').click();
+  await act.getByText('Your account is active').waitFor();
+  await act.close();
+
+  // Back in the envelope: signed in with her password, the message opens;
+  // the other password is refused.
+  await label(p, 'Password').waitFor({ timeout: 15000 });
+  await signIn(p, PASSWORD);
+  await assertMessage(p);
+  const other = await fetch(`${keyd.url}/v1/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: DORA, password: ATTACKER_PW }),
+  });
+  assert.equal(other.status, 401);
+  await rec.done();
 });
 
 /** The message id of an envelope file (sealpost inspect). */

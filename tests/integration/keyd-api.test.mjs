@@ -86,16 +86,17 @@ test('enrol, activate, sign in: the released key is the one handed to the gatewa
   assert.deepEqual(reg.body, { status: 'pending' });
   s = await status();
   assert.equal(s.recipient.account, 'pending');
-  // Not active yet: the right password is not enough.
+  // Not active yet: a registration is not an account, its password signs nothing in.
   const early = await signIn(bob);
-  assert.equal(early.status, 403);
-  assert.equal(early.body.type, PROBLEM + 'account-inactive');
+  assert.equal(early.status, 401);
+  assert.equal(early.body.type, PROBLEM + 'invalid-credentials');
+  await sleep(200); // that failure started a backoff
 
   const mail = await latestMail(kd.dataDir, bob, { skip });
   assert.match(mail.subject, /activate/i);
   assert.match(mail.link, new RegExp(`^${kd.url}/activate#token=spa_`));
   const token = tokenOf(mail.link);
-  const act = await api(kd.url, 'POST', '/v1/accounts/activate', { token });
+  const act = await api(kd.url, 'POST', '/v1/accounts/activate', { token, password: PW });
   assert.equal(act.status, 200);
   assert.deepEqual(act.body, { email: bob, status: 'active' });
   s = await status();
@@ -226,30 +227,81 @@ test('expired messages are refused with their date; registration only for recipi
   assert.equal(outbox(kd.dataDir).length, before);
 });
 
-test('registering again answers the same; an active account gets a mail instead', async () => {
+test('a second registration replaces nothing: each link activates only with its own password (issue 13, item 4)', async () => {
   const d = addr('dora');
   const m = await newMessage([d]);
-  const body = (pw) => ({ email: d, name: 'Dora', password: pw, phrase: 'p', questions: [{ q: 'a', a: 'b' }, { q: 'c', a: 'd' }], message: m.id });
+  const body = (pw, name = 'Dora') => ({ email: d, name, password: pw, phrase: 'p', questions: [{ q: 'a', a: 'b' }, { q: 'c', a: 'd' }], message: m.id });
+  const ATTACKER = 'a co-recipient chose this';
+  // The owner registers; then someone holding the envelope registers the
+  // same address with a password of their own.
+  const skip1 = outbox(kd.dataDir).map((x) => x.path);
   const r1 = await api(kd.url, 'POST', '/v1/accounts', body(PW));
-  const skip = outbox(kd.dataDir).map((x) => x.path);
-  const r2 = await api(kd.url, 'POST', '/v1/accounts', body(PW + '2'));
+  const mail1 = await latestMail(kd.dataDir, d, { skip: skip1 });
+  const skip2 = outbox(kd.dataDir).map((x) => x.path);
+  const r2 = await api(kd.url, 'POST', '/v1/accounts', body(ATTACKER, 'Mallory'));
   assert.equal(r1.status, 202);
-  assert.equal(r2.text, r1.text);
-  // The newer registration replaced the first: only its link works.
-  const mail2 = await latestMail(kd.dataDir, d, { skip });
-  const act = await api(kd.url, 'POST', '/v1/accounts/activate', { token: tokenOf(mail2.link) });
-  assert.equal(act.status, 200);
-  assert.equal((await signIn(d, PW + '2')).status, 201);
+  assert.equal(r2.text, r1.text, 'the same answer');
+  const mail2 = await latestMail(kd.dataDir, d, { skip: skip2 });
+  assert.notEqual(tokenOf(mail2.link), tokenOf(mail1.link));
 
+  // Both mails land in the owner's inbox. The second link (the attacker's
+  // registration) does not activate without a password, nor with the
+  // owner's: the owner cannot be tricked into activating the attacker's password.
+  const noPw = await api(kd.url, 'POST', '/v1/accounts/activate', { token: tokenOf(mail2.link) });
+  assert.equal(noPw.status, 422);
+  assert.equal(noPw.body.field, 'password');
+  const ownersPw = await api(kd.url, 'POST', '/v1/accounts/activate', { token: tokenOf(mail2.link), password: PW });
+  assert.equal(ownersPw.status, 401);
+  assert.equal(ownersPw.body.type, PROBLEM + 'invalid-credentials');
+  // The first link still works, with the password chosen with it.
+  const wrong = await api(kd.url, 'POST', '/v1/accounts/activate', { token: tokenOf(mail1.link), password: ATTACKER });
+  assert.equal(wrong.status, 401);
+  const act = await api(kd.url, 'POST', '/v1/accounts/activate', { token: tokenOf(mail1.link), password: PW });
+  assert.equal(act.status, 200, act.text);
+  assert.deepEqual(act.body, { email: d, status: 'active' });
+  assert.equal((await signIn(d, PW)).status, 201);
+  assert.equal((await signIn(d, ATTACKER)).status, 401);
+  // Activating ended the other registration: its link is dead even with its password.
+  const late = await api(kd.url, 'POST', '/v1/accounts/activate', { token: tokenOf(mail2.link), password: ATTACKER });
+  assert.equal(late.status, 400);
+  assert.equal(late.body.type, PROBLEM + 'token-invalid');
+  assert.equal(sql(kd.dataDir, `SELECT name FROM accounts WHERE email = '${d}'`).out.trim(), 'Dora', "the account holds the activated registration's data");
+
+  // The attacker registered first: the owner still enrols with their own registration.
+  const e = addr('earl');
+  const m2 = await newMessage([e]);
+  const skipA = outbox(kd.dataDir).map((x) => x.path);
+  await api(kd.url, 'POST', '/v1/accounts', { ...body(ATTACKER, 'Mallory'), email: e, message: m2.id });
+  await latestMail(kd.dataDir, e, { skip: skipA }); // mail leaves keyd after the answer: wait for it
+  const st = await api(kd.url, 'GET', `/v1/messages/${m2.id}/status?rcpt=${e}`);
+  assert.equal(st.body.recipient.account, 'pending');
+  await registerAndActivate(kd.url, kd.dataDir, m2.id, e, PW);
+  assert.equal((await signIn(e, PW)).status, 201);
+  assert.equal((await signIn(e, ATTACKER)).status, 401);
+  await sleep(200); // that failure started a backoff
+
+  // An active address: the same answer, a mail to the owner, no change.
   const skip3 = outbox(kd.dataDir).map((x) => x.path);
-  const r3 = await api(kd.url, 'POST', '/v1/accounts', body('something else entirely'));
+  const r3 = await api(kd.url, 'POST', '/v1/accounts', { ...body('something else entirely'), email: e, message: m2.id });
   assert.equal(r3.status, 202);
   assert.equal(r3.text, r1.text);
-  const mail3 = await latestMail(kd.dataDir, d, { skip: skip3 });
+  const mail3 = await latestMail(kd.dataDir, e, { skip: skip3 });
   assert.match(mail3.subject, /already have/i);
   assert.match(mail3.link, /\/reset#token=spr_/);
-  // ... and the password did not change.
-  assert.equal((await signIn(d, PW + '2')).status, 201);
+  assert.equal((await signIn(e, PW)).status, 201);
+});
+
+test('five wrong passwords with one activation link end that link', async () => {
+  const w = addr('wade');
+  const m = await newMessage([w]);
+  const skip = outbox(kd.dataDir).map((x) => x.path);
+  await api(kd.url, 'POST', '/v1/accounts', { email: w, name: 'W', password: PW, phrase: 'p', questions: [{ q: 'a', a: 'b' }, { q: 'c', a: 'd' }], message: m.id });
+  const token = tokenOf((await latestMail(kd.dataDir, w, { skip })).link);
+  for (let i = 0; i < 5; i++)
+    assert.equal((await api(kd.url, 'POST', '/v1/accounts/activate', { token, password: `guess number ${i}` })).status, 401);
+  const r = await api(kd.url, 'POST', '/v1/accounts/activate', { token, password: PW });
+  assert.equal(r.status, 400);
+  assert.equal(r.body.type, PROBLEM + 'token-invalid');
 });
 
 test('passwords follow NIST SP 800-63B: length and blocklist, no composition rules', async () => {
@@ -312,8 +364,8 @@ test('activation and reset links are single-use and expire; reset needs the answ
   });
   const token = tokenOf((await latestMail(kd.dataDir, g, { skip })).link);
   // Expired (the database clock moved back a day): refused.
-  assert.equal(sql(kd.dataDir, `UPDATE mail_tokens SET expires = expires - 86401 WHERE kind = 0 AND account_id = (SELECT id FROM accounts WHERE email = '${g}')`).code, 0);
-  const expired = await api(kd.url, 'POST', '/v1/accounts/activate', { token });
+  assert.equal(sql(kd.dataDir, `UPDATE registrations SET expires = expires - 86401 WHERE email = '${g}'`).code, 0);
+  const expired = await api(kd.url, 'POST', '/v1/accounts/activate', { token, password: PW });
   assert.equal(expired.status, 400);
   assert.equal(expired.body.type, PROBLEM + 'token-invalid');
   await registerAndActivate(kd.url, kd.dataDir, m.id, g, PW, { questions: [{ q: 'Pet?', a: '  Rex  the Dog ' }, { q: 'City?', a: 'Oslo' }] });
@@ -349,6 +401,143 @@ test('activation and reset links are single-use and expire; reset needs the answ
   assert.equal((await api(kd.url, 'POST', `/v1/messages/${m.id}/key`, {}, session)).status, 401);
   assert.equal((await signIn(g, 'a brand new passphrase')).status, 201);
   assert.equal((await signIn(g, PW)).status, 401);
+});
+
+test('a completed reset, a password change and a deletion end every outstanding link (issue 13, item 5)', async () => {
+  const resetLink = async (who) => {
+    const skip = outbox(kd.dataDir).map((x) => x.path);
+    assert.equal((await api(kd.url, 'POST', '/v1/accounts/reset', { email: who })).status, 202);
+    return tokenOf((await latestMail(kd.dataDir, who, { skip })).link);
+  };
+  const alive = async (token) => (await api(kd.url, 'POST', '/v1/accounts/reset/questions', { token })).status;
+  const answers = ['Riverside', 'Lisbon'];
+
+  // Two reset links; the newer one completes the reset: the older one is dead.
+  const h = addr('hank');
+  const m = await newMessage([h]);
+  await registerAndActivate(kd.url, kd.dataDir, m.id, h, PW);
+  const older = await resetLink(h);
+  const newer = await resetLink(h);
+  assert.equal(await alive(older), 200);
+  const done = await api(kd.url, 'POST', '/v1/accounts/reset/confirm', { token: newer, answers, password: 'the newest passphrase' });
+  assert.equal(done.status, 200, done.text);
+  const r = await api(kd.url, 'POST', '/v1/accounts/reset/questions', { token: older });
+  assert.equal(r.status, 400);
+  assert.equal(r.body.type, PROBLEM + 'token-invalid');
+  const c = await api(kd.url, 'POST', '/v1/accounts/reset/confirm', { token: older, answers, password: 'an attacker passphrase' });
+  assert.equal(c.status, 400);
+  assert.equal((await signIn(h, 'the newest passphrase')).status, 201);
+
+  // A password change ends an outstanding reset link.
+  const p = addr('pia');
+  const mp = await newMessage([p]);
+  await registerAndActivate(kd.url, kd.dataDir, mp.id, p, PW);
+  const pending = await resetLink(p);
+  const session = (await signIn(p)).body.token;
+  const ch = await api(kd.url, 'POST', '/v1/account/password', { password: PW, new_password: 'changed passphrase here' }, session);
+  assert.ok([200, 204].includes(ch.status), ch.text);
+  assert.equal(await alive(pending), 400);
+
+  // Deleting the account ends it too.
+  const q = addr('quinn');
+  const mq = await newMessage([q]);
+  await registerAndActivate(kd.url, kd.dataDir, mq.id, q, PW);
+  const last = await resetLink(q);
+  const s2 = (await signIn(q)).body.token;
+  const del = await api(kd.url, 'DELETE', '/v1/account', { password: PW }, s2);
+  assert.ok([200, 204].includes(del.status), del.text);
+  assert.equal(await alive(last), 400);
+});
+
+test('mail carries nothing the requester typed, and at most 3 mails an hour go to one address (issue 13, item 14)', async () => {
+  const v = addr('vera');
+  const m = await newMessage([v]);
+  const skip = outbox(kd.dataDir).map((x) => x.path);
+  const injected = 'Vera. Your bank account is blocked: call +1 555 0100 or visit http://evil.example/login';
+  const reg = (i) => api(kd.url, 'POST', '/v1/accounts', { email: v, name: injected, password: `${PW} ${i}`, phrase: 'p', questions: [{ q: 'a', a: 'b' }, { q: 'c', a: 'd' }], message: m.id });
+  const first = await reg(0);
+  assert.equal(first.status, 202);
+  const mail = await latestMail(kd.dataDir, v, { skip });
+  for (const part of [mail.text, mail.html]) {
+    assert.doesNotMatch(part, /evil\.example|555 0100|bank account/, 'no text from the request in the mail');
+  }
+  assert.match(mail.text, /^Hello,$/m);
+
+  // Twenty registrations in a row: the same answer each time, three mails.
+  const answers = [first.text];
+  for (let i = 1; i < 20; i++) answers.push((await reg(i)).text);
+  assert.deepEqual(new Set(answers), new Set([first.text]), 'every request gets the same answer');
+  await sleep(2500);
+  const mails = outbox(kd.dataDir).filter((x) => !skip.includes(x.path) && x.raw.toString().includes(v));
+  assert.equal(mails.length, 3, 'three mails, not twenty');
+  const throttled = sql(kd.dataDir, `SELECT count(*) FROM audit WHERE event = 'mail.throttled' AND subject = '${v}'`).out.trim();
+  assert.equal(throttled, '17', 'each dropped mail is audited');
+
+  // Reset requests count against the same limit.
+  const w = addr('walt');
+  const mw = await newMessage([w]);
+  await registerAndActivate(kd.url, kd.dataDir, mw.id, w, PW);
+  const skipW = outbox(kd.dataDir).map((x) => x.path);
+  for (let i = 0; i < 5; i++) assert.equal((await api(kd.url, 'POST', '/v1/accounts/reset', { email: w })).status, 202);
+  await sleep(2500);
+  assert.equal(outbox(kd.dataDir).filter((x) => !skipW.includes(x.path) && x.raw.toString().includes(w)).length, 2);
+});
+
+test('reset and registration answer the same, in the same time, for known and unknown addresses (issue 13, item 13)', async () => {
+  const median = (xs) => {
+    const v = [...xs].sort((a, b) => a - b);
+    return (v[(v.length - 1) >> 1] + v[v.length >> 1]) / 2;
+  };
+  const timed = async (f) => {
+    const t0 = performance.now();
+    const r = await f();
+    return { ms: performance.now() - t0, r };
+  };
+  // Many requests each, in alternating pairs, compared by the median of the
+  // pairs' differences (a pair shares the machine's load of the moment, so
+  // this is robust on a busy machine), far finer than the difference a mail
+  // sent on the request path made (an SMTP transaction, or a synced file).
+  const compare = async (what, a, b, { rounds = 60, relative = 0.1 } = {}) => {
+    const ta = [];
+    const tb = [];
+    const diffs = [];
+    const answers = new Set();
+    for (let i = 0; i < rounds; i++) {
+      const pair = i % 2 ? [[a, ta], [b, tb]] : [[b, tb], [a, ta]];
+      for (const [f, into] of pair) {
+        const { ms, r } = await timed(f);
+        answers.add(`${r.status} ${r.text}`);
+        into.push(ms);
+      }
+      diffs.push(ta[i] - tb[i]);
+    }
+    assert.equal(answers.size, 1, `${what}: one answer for both (${[...answers].join(' | ')})`);
+    const [ma, mb, md] = [median(ta), median(tb), median(diffs)];
+    const tolerance = Math.max(0.5, relative * Math.min(ma, mb));
+    assert.ok(
+      Math.abs(md) <= tolerance,
+      `${what}: known ${ma.toFixed(2)} ms, unknown ${mb.toFixed(2)} ms (medians); the median difference ${md.toFixed(2)} ms exceeds ${tolerance.toFixed(2)} ms`,
+    );
+  };
+
+  const k = addr('kim');
+  const m = await newMessage([k, addr('nobody')]);
+  await registerAndActivate(kd.url, kd.dataDir, m.id, k, PW);
+  const unknown = addr('unknown');
+  await compare(
+    'POST /v1/accounts/reset',
+    () => api(kd.url, 'POST', '/v1/accounts/reset', { email: k }),
+    () => api(kd.url, 'POST', '/v1/accounts/reset', { email: unknown }),
+  );
+
+  // Registration: an active address and a new one (both recipients of the
+  // message). Three Argon2id hashes dominate (and vary on a busy machine):
+  // a looser bound.
+  const fresh = addr('fresh');
+  const m2 = await newMessage([k, fresh]);
+  const reg = (email) => () =>
+    api(kd.url, 'POST', '/v1/accounts', { email, name: 'N', password: 'a long enough passphrase', phrase: 'p', questions: [{ q: 'a', a: 'b' }, { q: 'c', a: 'd' }], message: m2.id });
+  await compare('POST /v1/accounts', reg(k), reg(fresh), { rounds: 20, relative: 0.2 });
 });
 
 test('hostile requests: bad JSON, wrong types, unknown members, wrong content type, oversized bodies', async () => {
@@ -499,7 +688,7 @@ test('audit: the chain verifies, the table refuses edits, and an edited row is n
 test('SQL injection in every string field changes nothing but the answer', async () => {
   const evil = ["' OR '1'='1", "x'); DROP TABLE accounts; --", '"; DELETE FROM messages; --', "bob@example.com' --", '\\\' UNION SELECT key FROM messages --'];
   const tables = () => sql(kd.dataDir, "SELECT count(*) FROM sqlite_master WHERE type = 'table'").out;
-  const counts = () => sql(kd.dataDir, 'SELECT (SELECT count(*) FROM accounts), (SELECT count(*) FROM messages), (SELECT count(*) FROM recipients)').out;
+  const counts = () => sql(kd.dataDir, 'SELECT (SELECT count(*) FROM registrations), (SELECT count(*) FROM messages), (SELECT count(*) FROM recipients)').out;
   const t0 = tables();
   const c0 = counts();
   const i = addr('ivy');
@@ -512,7 +701,7 @@ test('SQL injection in every string field changes nothing but the answer', async
     statuses.push((await api(kd.url, 'POST', `/v1/messages/${encodeURIComponent(e)}/key`, { rcpt: i })).status);
     statuses.push((await api(kd.url, 'POST', '/v1/accounts', { email: e, name: e, password: PW, phrase: e, questions: [{ q: e, a: e }, { q: e, a: e }], message: m.id })).status);
     statuses.push((await api(kd.url, 'POST', '/v1/accounts', { email: i, name: 'Ivy', password: PW, phrase: 'p', questions: [{ q: 'a', a: 'b' }, { q: 'c', a: 'd' }], message: e })).status);
-    statuses.push((await api(kd.url, 'POST', '/v1/accounts/activate', { token: e })).status);
+    statuses.push((await api(kd.url, 'POST', '/v1/accounts/activate', { token: e, password: e })).status);
     statuses.push((await api(kd.url, 'POST', '/v1/accounts/reset', { email: e })).status);
     statuses.push((await api(kd.url, 'POST', '/v1/accounts/reset/questions', { token: e })).status);
     statuses.push((await api(kd.url, 'POST', '/v1/accounts/reset/confirm', { token: e, answers: [e, e], password: PW })).status);
@@ -524,12 +713,13 @@ test('SQL injection in every string field changes nothing but the answer', async
     const orgRun = adminRun(kd.dataDir, 'org', 'create', e, '--domain', e);
     assert.equal(orgRun.code, 1, 'admin refuses such an organisation name');
   }
-  // A quote in a name is just a character: stored and mailed literally.
+  // A quote in a name is just a character: stored literally (and never mailed).
   const skip = outbox(kd.dataDir).map((x) => x.path);
   const reg = await api(kd.url, 'POST', '/v1/accounts', { email: i, name: "O'Brien\"); DROP TABLE x; --", password: PW, phrase: "it's", questions: [{ q: "q'1", a: "a'1" }, { q: 'q2', a: 'a2' }], message: m.id });
   assert.equal(reg.status, 202);
   const mail = await latestMail(kd.dataDir, i, { skip });
-  assert.match(mail.text, /O'Brien"\); DROP TABLE x; --/);
+  assert.doesNotMatch(mail.text, /O'Brien/);
+  assert.equal(sql(kd.dataDir, `SELECT name FROM registrations WHERE email = '${i}'`).out.trim(), `O'Brien"); DROP TABLE x; --`);
   assert.equal(tables(), t0);
   assert.equal(counts(), c1.replace(/^(\d+)/, (x) => String(Number(x) + 1)));
   assert.notEqual(c0, c1);

@@ -194,7 +194,7 @@ test('a wrong password: exit 3, says so, never echoes a secret', async () => {
   assert.equal(again.code, 0, again.err);
 });
 
-test('an account whose activation is pending is refused (exit 3) and told to activate', async () => {
+test('an address whose registration is not activated yet is refused (exit 3)', async () => {
   const PENDING = 'pending@example.org';
   const env = seal('pending.html', message(PENDING, 'Not yet.'));
   const reg = await api(keyd.url, 'POST', '/v1/accounts', {
@@ -211,7 +211,9 @@ test('an account whose activation is pending is refused (exit 3) and told to act
   assert.equal(reg.status, 202, reg.text);
   const r = openAs(PENDING, file('pending-pw.txt', 'a long pending password\n'), env.path);
   assert.equal(r.code, 3, r.err);
-  assert.match(r.err, /^sealpost open: the key server refused: .*activ/i);
+  // A registration becomes an account only when activated (link and password):
+  // until then its password signs nothing in.
+  assert.match(r.err, /^sealpost open: the key server refused: /i);
 });
 
 test('an expired message: the key server refuses the key (exit 3)', async () => {

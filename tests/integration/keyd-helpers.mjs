@@ -250,7 +250,7 @@ export async function api(url, method, path, body, token) {
 /**
  * Register `email` (a recipient of message `messageId`) with `password`
  * through POST /v1/accounts, then activate it with the token from the
- * activation mail. Returns { phrase, link }. Throws with keyd's answer when
+ * activation mail and the same password. Returns { phrase, link }. Throws with keyd's answer when
  * a step fails.
  */
 export async function registerAndActivate(url, dataDir, messageId, email, password, opts = {}) {
@@ -271,7 +271,8 @@ export async function registerAndActivate(url, dataDir, messageId, email, passwo
   const mail = await latestMail(dataDir, email, { skip });
   const m = (mail.link || '').match(/#token=(spa_[A-Za-z0-9_-]+)/);
   if (!m) throw new Error(`no activation link in the mail to ${email}:\n${mail.text}`);
-  const act = await api(url, 'POST', '/v1/accounts/activate', { token: m[1] });
+  // The link activates only with the password chosen at registration.
+  const act = await api(url, 'POST', '/v1/accounts/activate', { token: m[1], password });
   if (act.status !== 200) throw new Error(`POST /v1/accounts/activate: ${act.status} ${act.text}`);
   return { phrase, link: mail.link };
 }

@@ -3,12 +3,16 @@
 // registering for a message mails an activation link over STARTTLS, the link
 // activates the account once; registering an active address mails "you
 // already have an account"; a relay without STARTTLS while require_tls is set
-// gets nothing (not even the envelope) in clear and the registration answers
-// 503 unavailable. Needs SEALPOST_KEYD=path/to/sealpost-keyd (make check sets it).
+// gets nothing (not even the envelope) in clear; mail leaves the request path:
+// with the relay down registration and reset answer 202 like always, and the
+// queued mail is delivered once the relay is back, also after a restart. Needs SEALPOST_KEYD=path/to/sealpost-keyd (make check sets it).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { startSmtp } from './smtp-listener.mjs';
-import { gatewayToken, startKeyd as startKeydProcess } from './keyd-helpers.mjs';
+import { freePort, gatewayToken, startKeyd as startKeydProcess } from './keyd-helpers.mjs';
 // postal-mime is the web part's pinned MIME parser (web/package-lock.json).
 const { default: PostalMime } = await import(
   new URL('../../web/node_modules/postal-mime/src/postal-mime.js', import.meta.url)
@@ -24,13 +28,13 @@ after(async () => {
 
 // A keyd (keyd-helpers.mjs) with its own data directory, an organisation
 // "Clinic" owning clinic.example and a gateway token, mailing through smtp.
-async function startKeyd(smtp) {
-  const mail = { relay: `smtp://localhost:${smtp.port}`, require_tls: 'true', from: `Clinic keys <${SENDER_ADDR}>` };
+async function startKeyd(smtp, { extra = {}, dataDir = null, port = null, org = true } = {}) {
+  const mail = { relay: `smtp://localhost:${smtp.port}`, require_tls: 'true', from: `Clinic keys <${SENDER_ADDR}>`, ...extra };
   if (smtp.caFile) mail.ca_file = smtp.caFile;
-  const kd = await startKeydProcess({ config: { mail } });
+  const kd = await startKeydProcess({ config: { mail }, dataDir, port });
   cleanups.push(kd.stop);
-  const token = gatewayToken(kd.dataDir, 'Clinic', ['clinic.example']);
-  return { base: kd.url, token, log: kd.log };
+  const token = !org ? null : gatewayToken(kd.dataDir, 'Clinic', ['clinic.example']);
+  return { base: kd.url, token, log: kd.log, kd };
 }
 
 async function call(base, method, path, body, bearer) {
@@ -104,17 +108,18 @@ test('registering mails an activation link over STARTTLS; the link activates onc
   assert.ok(mail.html.includes(`href="${textLink[1].replace(/&/g, '&amp;')}"`), 'the HTML button links to the same URL');
   assert.match(mail.text, /24 hours/);
   assert.match(mail.text, /If you did not ask for this, ignore this mail\./);
-  assert.ok(mail.text.includes(name), 'the text part greets by the given name');
-  assert.ok(!mail.html.includes('<script'), 'the name is escaped in the HTML part');
-  assert.ok(mail.html.includes('&lt;script&gt;'));
+  // Nothing the registering person typed reaches the mail (issue 13, item 14).
+  assert.ok(!mail.text.includes('Pat') && !mail.html.includes('Pat'), 'the mail greets no one by the given name');
+  assert.match(mail.text, /^Hello,$/m);
+  assert.ok(!mail.html.includes('<script') && !mail.html.includes('&lt;script'));
 
   // The page the link opens exists, and the token activates the account once.
   assert.equal((await fetch(`${keyd.base}/activate`)).status, 200);
   const token = textLink[2];
-  const a = await call(keyd.base, 'POST', '/v1/accounts/activate', { token });
+  const a = await call(keyd.base, 'POST', '/v1/accounts/activate', { token, password: PASSWORD });
   assert.equal(a.status, 200, JSON.stringify(a.json));
   assert.deepEqual(a.json, { email: PATIENT, status: 'active' });
-  const again = await call(keyd.base, 'POST', '/v1/accounts/activate', { token });
+  const again = await call(keyd.base, 'POST', '/v1/accounts/activate', { token, password: PASSWORD });
   assert.equal(again.status, 400);
   assert.equal(again.json.type, 'https://sealpost.org/problems/token-invalid');
 
@@ -137,23 +142,67 @@ test('registering mails an activation link over STARTTLS; the link activates onc
   assert.ok(!/spa_|spr_/.test(keyd.log()), 'no token of any kind in the log');
 });
 
-test('a relay without STARTTLS gets nothing when require_tls is set: 503 unavailable', async () => {
+test('a relay without STARTTLS gets nothing when require_tls is set; the request still answers 202', async () => {
   const smtp = await startSmtp({ starttls: false });
   cleanups.push(() => smtp.close());
-  const keyd = await startKeyd(smtp);
+  const keyd = await startKeyd(smtp, { extra: { retry_seconds: '1' } });
   const id = await newMessage(keyd, PATIENT);
 
   const r = await call(keyd.base, 'POST', '/v1/accounts', registration(id, 'Pat'));
-  assert.equal(r.status, 503, JSON.stringify(r.json));
-  assert.match(r.type, /^application\/problem\+json/);
-  assert.equal(r.json.type, 'https://sealpost.org/problems/unavailable');
-  assert.equal(r.json.status, 503);
+  assert.equal(r.status, 202, JSON.stringify(r.json));
+  assert.deepEqual(r.json, { status: 'pending' });
 
-  assert.ok(smtp.connections.length >= 1, 'keyd did try the relay');
+  // The worker tries (and tries again), never in clear.
+  const t0 = Date.now();
+  while (smtp.connections.length < 2 && Date.now() - t0 < 15000) await new Promise((res) => setTimeout(res, 100));
+  assert.ok(smtp.connections.length >= 2, 'keyd tried the relay, and again after a failure');
   assert.equal(smtp.messages.length, 0, 'no mail was accepted');
   for (const c of smtp.connections) {
     assert.equal(c.tls, false);
     for (const cmd of c.commands) assert.doesNotMatch(cmd, /^(MAIL|RCPT|DATA)/i, 'nothing in clear');
   }
+  assert.match(keyd.log(), /not sent .*trying again/, 'the failure is logged');
   assert.ok(!/spa_/.test(keyd.log()), 'no token in the log');
+});
+
+test('relay down: registration and reset answer 202 as always; the mail follows when the relay is back, also after a restart', async () => {
+  // Nothing listens on the relay's port yet.
+  const relayPort = await freePort();
+  const down = { port: relayPort, caFile: null };
+  const dir = mkdtempSync(join(tmpdir(), 'sealpost-keyd-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const keyd = await startKeyd(down, { extra: { require_tls: 'false', retry_seconds: '1' }, dataDir: dir });
+  const id = await newMessage(keyd, PATIENT);
+  const other = 'other@example.org';
+  await newMessage(keyd, other);
+
+  // A new address registers, an unknown address asks for a reset: the same
+  // answers as with the relay up (keyd used to answer 503 to the first, 202
+  // to the second, which told who is known).
+  const reg = await call(keyd.base, 'POST', '/v1/accounts', registration(id, 'Pat'));
+  assert.equal(reg.status, 202, JSON.stringify(reg.json));
+  assert.deepEqual(reg.json, { status: 'pending' });
+  const unknown = await call(keyd.base, 'POST', '/v1/accounts/reset', { email: 'nobody@example.org' });
+  assert.equal(unknown.status, 202);
+  assert.deepEqual(unknown.json, { status: 'sent' });
+  await new Promise((res) => setTimeout(res, 1500));
+  assert.match(keyd.log(), /the mail to patient@example\.org was not sent/, 'the failure is logged, not lost');
+
+  // keyd restarts while the relay is still down: the queued mail survives.
+  await keyd.kd.stop();
+  cleanups.splice(cleanups.indexOf(keyd.kd.stop), 1);
+  const smtp = await startSmtp({ starttls: false, port: relayPort });
+  cleanups.push(() => smtp.close());
+  const again = await startKeyd(smtp, { extra: { require_tls: 'false', retry_seconds: '1' }, dataDir: dir, port: keyd.kd.port, org: false });
+  const [msg] = await smtp.waitFor(1, 20000);
+  assert.deepEqual(msg.rcpts, [PATIENT]);
+  const mail = await parse(msg.data);
+  assert.match(mail.subject, /Activate your secure-message account$/);
+  const token = /#token=(spa_[A-Za-z0-9_-]{43})/.exec(mail.text)[1];
+  const a = await call(again.base, 'POST', '/v1/accounts/activate', { token, password: PASSWORD });
+  assert.equal(a.status, 200, JSON.stringify(a.json));
+  // No mail for the unknown address, ever.
+  await new Promise((res) => setTimeout(res, 1500));
+  assert.equal(smtp.messages.length, 1);
+  assert.ok(!/spa_|spr_/.test(again.log()), 'no token in the log');
 });

@@ -432,9 +432,11 @@ describe('the running server', () => {
     const spa = mail.link.match(/\/activate#token=(spa_[A-Za-z0-9_-]{43})&m=([A-Za-z0-9_-]+)$/);
     assert.ok(spa, `activation link ${mail.link} is {public_url}/activate#token=spa_…&m=ID`);
     assert.equal(spa[2], id, 'the link names the message');
-    const act = await call('POST /v1/accounts/activate', { body: { token: spa[1] } });
+    const wrongPw = await call('POST /v1/accounts/activate', { body: { token: spa[1], password: 'not the one chosen' } });
+    assert.equal(wrongPw.body.type, PROBLEMS.get('invalid-credentials').uri);
+    const act = await call('POST /v1/accounts/activate', { body: { token: spa[1], password: PASSWORD } });
     assert.equal(act.status, 200);
-    assert.equal((await call('POST /v1/accounts/activate', { body: { token: spa[1] } })).body.type, PROBLEMS.get('token-invalid').uri);
+    assert.equal((await call('POST /v1/accounts/activate', { body: { token: spa[1], password: PASSWORD } })).body.type, PROBLEMS.get('token-invalid').uri);
 
     st = await call('GET /v1/messages/{id}/status', { params: { id }, query: `?rcpt=${PATIENT}` });
     assert.equal(st.body.recipient.account, 'active');
@@ -543,7 +545,7 @@ describe('the running server', () => {
     assert.equal(r.body.type, PROBLEMS.get('not-found').uri);
     r = await call('GET /v1/messages/{id}/status', { params: { id: 'AAAAAAAAAAAAAAAAAAAAAA' } });
     assert.equal(r.status, 422);
-    r = await call('POST /v1/accounts/activate', { body: { token: 'spa_' + 'A'.repeat(43) } });
+    r = await call('POST /v1/accounts/activate', { body: { token: 'spa_' + 'A'.repeat(43), password: 'whatever it is' } });
     assert.equal(r.body.type, PROBLEMS.get('token-invalid').uri);
     r = await call('POST /v1/sessions', { body: { email: 'nobody@example.org', password: 'whatever it is' } });
     assert.equal(r.body.type, PROBLEMS.get('invalid-credentials').uri);

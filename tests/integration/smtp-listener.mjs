@@ -43,12 +43,13 @@ function pathArg(rest) {
 
 /**
  * Start a listener on a free loopback port.
- * @param {{starttls?: boolean}} opts starttls: offer STARTTLS (default true)
+ * @param {{starttls?: boolean, port?: number}} opts starttls: offer STARTTLS
+ *   (default true); port: listen there (default: a free one)
  * @returns {Promise<{port: number, messages: object[], connections: object[],
  *   caFile: string, waitFor: (n: number, ms?: number) => Promise<object[]>,
  *   close: () => Promise<void>}>}
  */
-export async function startSmtp({ starttls = true } = {}) {
+export async function startSmtp({ starttls = true, port = 0 } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'sealpost-smtp-'));
   const { key, cert } = makeCert(dir);
   const secureContext = tls.createSecureContext({ key: readFileSync(key), cert: readFileSync(cert) });
@@ -194,7 +195,7 @@ export async function startSmtp({ starttls = true } = {}) {
 
   await new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
+    server.listen(port, '127.0.0.1', resolve);
   });
 
   return {

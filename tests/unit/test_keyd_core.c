@@ -196,30 +196,46 @@ static void test_store_tokens_single_use_and_migrations(void **state)
     g_autofree char *dir = scratch();
     g_autoptr(GError) err = NULL;
     store *s = open_store(dir);
-    assert_int_equal(store_schema_version(s), 3);
+    assert_int_equal(store_schema_version(s), 4);
     const char *q[] = {"q1", "q2"}, *a[] = {"h1", "h2"};
     store_registration reg = {"p@example.com", "P", "$argon2id$x", "phrase", q, a, 2};
     uint8_t t1[KS_HASH_LEN], t2[KS_HASH_LEN];
     g_free(auth_token_new("spa_", t1));
     g_free(auth_token_new("spa_", t2));
     gint64 now = g_get_real_time() / G_USEC_PER_SEC;
-    assert_int_equal(store_account_register(s, &reg, t1, now + 100, NULL, &err), 1);
-    /* Registering again replaces the pending registration and its link. */
-    assert_int_equal(store_account_register(s, &reg, t2, now + 100, NULL, &err), 1);
+    /* Two registrations of one address: both kept, each with its own link. */
+    assert_int_equal(store_registration_add(s, &reg, NULL, now, now + 100, 10, NULL, NULL, &err),
+                     MAIL_QUEUED);
+    assert_int_equal(store_registration_add(s, &reg, NULL, now, now + 100, 10, NULL, NULL, &err),
+                     MAIL_QUEUED);
+    store_mail_job j1 = {0}, j2 = {0};
+    assert_int_equal(store_mail_claim(s, now, 300, &j1, &err), 1);
+    assert_int_equal(store_mail_claim(s, now, 300, &j2, &err), 1);
+    assert_int_equal(store_mail_claim(s, now, 300, &j2, &err), 0); /* both claimed */
+    assert_int_equal(store_mail_arm(s, &j1, t1, now + 100, &err), 1);
+    assert_int_equal(store_mail_arm(s, &j2, t2, now + 100, &err), 1);
+    store_pending p1 = {0}, p2 = {0};
+    assert_int_equal(store_registration_lookup(s, t1, now, &p1, &err), 1);
+    assert_int_equal(store_registration_lookup(s, t2, now, &p2, &err), 1);
+    assert_true(p1.id != p2.id);
+    assert_int_equal(store_registration_lookup(s, t2, now + 101, &p2, &err), 0); /* expired */
     char *email = NULL;
-    assert_int_equal(store_account_activate(s, t1, now, &email, NULL, &err), 0);
-    assert_int_equal(store_account_activate(s, t2, now + 101, &email, NULL, &err), 0); /* expired */
-    assert_int_equal(store_account_activate(s, t2, now, &email, NULL, &err), 1);
+    assert_int_equal(store_registration_activate(s, p1.id, t2, now, &email, NULL, &err), 0);
+    assert_int_equal(store_registration_activate(s, p1.id, t1, now, &email, NULL, &err), 1);
     assert_string_equal(email, "p@example.com");
     g_free(email);
     email = NULL;
-    assert_int_equal(store_account_activate(s, t2, now, &email, NULL, &err), 0); /* used */
-    /* Active now: registering does nothing. */
-    assert_int_equal(store_account_register(s, &reg, t1, now + 100, NULL, &err), 0);
+    /* Activating ended the other registration and its link. */
+    assert_int_equal(store_registration_activate(s, p2.id, t2, now, &email, NULL, &err), 0);
+    assert_int_equal(store_registration_lookup(s, t1, now, &p1, &err), 0); /* used */
+    store_pending_clear(&p1);
+    store_pending_clear(&p2);
+    store_mail_job_clear(&j1);
+    store_mail_job_clear(&j2);
     store_close(s);
     /* Reopening does not migrate again. */
     s = open_store(dir);
-    assert_int_equal(store_schema_version(s), 3);
+    assert_int_equal(store_schema_version(s), 4);
     store_close(s);
     rm_rf(dir);
 }

@@ -177,8 +177,7 @@ static void test_activation_in_outbox(void **state)
     ks_mailer *m = outbox_mailer(f);
     ks_brand brand = {.name = "Clinique Émile", .color = "#0a7d5a"};
     g_autoptr(GError) err = NULL;
-    assert_true(ks_mailer_send(m, KS_MAIL_ACTIVATE, "alice@example.net",
-                               "<script>alert(1)</script> Renée", LINK, &brand, &err));
+    assert_true(ks_mailer_send(m, KS_MAIL_ACTIVATE, "alice@example.net", LINK, &brand, &err));
     assert_null(err);
     ks_mailer_free(m);
 
@@ -197,14 +196,15 @@ static void test_activation_in_outbox(void **state)
 
     bodies b = both_parts(msg);
     /* Text: what happened, the link, how long, what if it was not you. */
-    assert_non_null(strstr(b.text, "Hello <script>alert(1)</script> Renée,"));
+    /* Nobody is greeted by a name: names are typed by whoever registers. */
+    assert_non_null(strstr(b.text, "Hello,\n"));
     assert_non_null(strstr(b.text, "alice@example.net"));
     assert_true(has_words(b.text, "to read secure messages from Clinique Émile."));
     assert_non_null(strstr(b.text, LINK));
     assert_non_null(strstr(b.text, "24 hours"));
     assert_non_null(strstr(b.text, IGNORE));
-    /* HTML: the same, with the name escaped and the brand colour. */
-    assert_non_null(strstr(b.html, "&lt;script&gt;alert(1)&lt;/script&gt; Renée"));
+    /* HTML: the same, with the brand colour. */
+    assert_non_null(strstr(b.html, "<p>Hello,</p>"));
     assert_null(strstr(b.html, "<script"));
     assert_non_null(strstr(b.html, "href=\"" LINK "\""));
     assert_non_null(strstr(b.html, ">" LINK "<"));
@@ -220,11 +220,11 @@ static void test_reset_and_already_active(void **state)
     fixture *f = *state;
     ks_mailer *m = outbox_mailer(f);
     g_autoptr(GError) err = NULL;
-    /* No brand and no name: the neutral look, no prefix. */
-    assert_true(ks_mailer_send(m, KS_MAIL_RESET, "bob@example.net", NULL, RESET_LINK, NULL, &err));
+    /* No brand: the neutral look, no prefix. */
+    assert_true(ks_mailer_send(m, KS_MAIL_RESET, "bob@example.net", RESET_LINK, NULL, &err));
     ks_brand empty = {0};
-    assert_true(ks_mailer_send(m, KS_MAIL_ALREADY_ACTIVE, "bob@example.net", "Bob", RESET_LINK,
-                               &empty, &err));
+    assert_true(
+        ks_mailer_send(m, KS_MAIL_ALREADY_ACTIVE, "bob@example.net", RESET_LINK, &empty, &err));
     assert_null(err);
     ks_mailer_free(m);
 
@@ -249,7 +249,7 @@ static void test_reset_and_already_active(void **state)
         } else {
             assert_string_equal(subject, "You already have a secure-message account");
             seen_already = true;
-            assert_non_null(strstr(b.text, "Hello Bob,"));
+            assert_non_null(strstr(b.text, "Hello,\n"));
             assert_true(has_words(b.text, "this address already has a secure-message account"));
         }
         bodies_clear(&b);
@@ -261,23 +261,23 @@ static void test_hostile_values(void **state)
 {
     fixture *f = *state;
     ks_mailer *m = outbox_mailer(f);
-    /* A colour that would smuggle CSS, a brand and a name with line breaks
-     * and an ampersand, invalid UTF-8. */
-    ks_brand brand = {.name = "A&B\r\nBcc: evil@example.com", .color = "red;background:url(x)"};
+    /* A colour that would smuggle CSS, a brand with line breaks and an
+     * ampersand, quotes and invalid UTF-8. */
+    ks_brand brand = {.name = "A&B\r\nBcc: evil@example.com \xff\"'",
+                      .color = "red;background:url(x)"};
     g_autoptr(GError) err = NULL;
-    assert_true(ks_mailer_send(m, KS_MAIL_ACTIVATE, "carol@example.net",
-                               "Carol\n\nClick http://evil.example \xff\"'", LINK, &brand, &err));
+    assert_true(ks_mailer_send(m, KS_MAIL_ACTIVATE, "carol@example.net", LINK, &brand, &err));
     ks_mailer_free(m);
     g_autoptr(GMimeMessage) msg = only_mail(f);
     assert_null(g_mime_object_get_header(GMIME_OBJECT(msg), "Bcc"));
-    assert_string_equal(g_mime_message_get_subject(msg),
-                        "A&B Bcc: evil@example.com: Activate your secure-message account");
+    assert_true(g_str_has_prefix(g_mime_message_get_subject(msg), "A&B Bcc: evil@example.com "));
+    assert_true(g_str_has_suffix(g_mime_message_get_subject(msg),
+                                 ": Activate your secure-message account"));
     bodies b = both_parts(msg);
     assert_null(strstr(b.html, "url(x)"));
     assert_non_null(strstr(b.html, "background:#1f4e79"));
     assert_non_null(strstr(b.html, "A&amp;B"));
     assert_non_null(strstr(b.html, "&quot;&apos;"));
-    assert_non_null(strstr(b.text, "Hello Carol Click http://evil.example"));
     assert_true(g_utf8_validate(b.text, -1, NULL));
     bodies_clear(&b);
 }
@@ -294,7 +294,7 @@ static void test_refused_inputs(void **state)
                             ""};
     for (size_t i = 0; i < G_N_ELEMENTS(bad_to); i++) {
         g_autoptr(GError) err = NULL;
-        assert_false(ks_mailer_send(m, KS_MAIL_ACTIVATE, bad_to[i], NULL, LINK, NULL, &err));
+        assert_false(ks_mailer_send(m, KS_MAIL_ACTIVATE, bad_to[i], LINK, NULL, &err));
         tu_assert_error(err, SP_ERR_INPUT);
         assert_null(strstr(err->message, "spa_"));
     }
@@ -302,8 +302,7 @@ static void test_refused_inputs(void **state)
                               "https://x.example/\r\nX: y", ""};
     for (size_t i = 0; i < G_N_ELEMENTS(bad_link); i++) {
         g_autoptr(GError) err = NULL;
-        assert_false(
-            ks_mailer_send(m, KS_MAIL_RESET, "a@b.example", NULL, bad_link[i], NULL, &err));
+        assert_false(ks_mailer_send(m, KS_MAIL_RESET, "a@b.example", bad_link[i], NULL, &err));
         tu_assert_error(err, SP_ERR_USAGE);
         assert_null(strstr(err->message, "alert"));
     }
@@ -366,8 +365,7 @@ static void test_relay_down(void **state)
     g_autoptr(GError) err = NULL;
     ks_mailer *m = ks_mailer_new(&cfg, &err);
     assert_non_null(m);
-    assert_false(
-        ks_mailer_send(m, KS_MAIL_ACTIVATE, "alice@example.net", "Alice", LINK, NULL, &err));
+    assert_false(ks_mailer_send(m, KS_MAIL_ACTIVATE, "alice@example.net", LINK, NULL, &err));
     tu_assert_error(err, SP_ERR_UNAVAILABLE);
     assert_non_null(strstr(err->message, relay));
     assert_null(strstr(err->message, "spa_"));

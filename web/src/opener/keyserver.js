@@ -128,9 +128,9 @@ export class KeyServer {
     return this.call('POST', '/v1/accounts', { body: account });
   }
 
-  /** POST /v1/accounts/activate. */
-  activate(token) {
-    return this.call('POST', '/v1/accounts/activate', { body: { token } });
+  /** POST /v1/accounts/activate: the mailed token and the password chosen at registration. */
+  activate(token, password) {
+    return this.call('POST', '/v1/accounts/activate', { body: { token, password } });
   }
 
   /** POST /v1/sessions with { email, password, remember } or { email, device }. */

@@ -13,7 +13,10 @@
 //   status     GET /v1/messages/{id}/status?rcpt= -> state and account
 //   locked / expired / recalled          -> a final explanation
 //   account "unregistered"               -> registration -> "Check your inbox"
-//   account "pending"                    -> "Check your inbox" (polls status)
+//   account "pending"                    -> "Check your inbox" (polls status),
+//                                           or register (again): each
+//                                           registration keeps its own link
+//                                           and password, none replaces another
 //   account "active"                     -> sign in -> key -> sign out -> open
 // Sessions live only in memory and end (DELETE /v1/sessions/current) as soon
 // as the key is here. A "remembered browser" (security "medium") keeps its
@@ -263,7 +266,7 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
     status = s;
     if (s.state && s.state !== 'active') return void show(stateView(s), focus);
     const account = s.recipient && s.recipient.account;
-    if (account === 'pending') return inbox('activation', focus, opts);
+    if (account === 'pending') return inbox('activation', focus, { ...opts, found: true });
     if (account !== 'active') return register(focus, opts);
     // Security "low" still wants an active account, but no password.
     if (security() === 'low') return lowOpen(focus, opts);
@@ -425,8 +428,12 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
     const text = reset
       ? `If ${email} has an account, we have sent it a link to choose a new password. ` +
         'Open the link, answer your security questions and set the new password, then come back here and sign in.'
-      : `We have sent an email to ${email} with a link to activate your account. ` +
-        'Open the link and activate your account, then come back here: this page continues by itself.';
+      : opts.found
+        ? `A registration for ${email} is waiting for activation. If you registered, open the link we emailed you and enter ` +
+          'the password you chose then; this page continues by itself. If you did not register, or do not remember that password, ' +
+          'register now: the link we email you then works only with the password you choose now.'
+        : `We have sent an email to ${email} with a link to activate your account. ` +
+          'Open the link and enter the password you chose here to activate your account, then come back: this page continues by itself.';
     const again = reset
       ? linkButton('Send the link again', async () => {
           setBusy(true, 'Sending…');
@@ -438,8 +445,11 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
             errorSlot.replaceChildren(errorFor(e));
           }
         })
-      : linkButton('Send the link again', () =>
-          register(true, { notice: 'Registering again replaces your earlier registration and sends a new activation link.' }),
+      : linkButton(opts.found ? 'Register' : 'Send the link again', () =>
+          register(true, {
+            notice:
+              'Registering again sends a new activation link for the password you choose now. Links sent earlier keep working, each with the password chosen with it.',
+          }),
         );
     const view = h(
       'section',
@@ -448,7 +458,13 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
       title,
       opts.notice ? h('p', { class: 'sp-ks-notice' }, opts.notice) : null,
       h('p', {}, text),
-      h('p', { class: 'sp-hint' }, "No email after a few minutes? Look in your spam folder, or send the link again."),
+      h(
+        'p',
+        { class: 'sp-hint' },
+        opts.found
+          ? 'No email after a few minutes? Look in your spam folder, or register.'
+          : 'No email after a few minutes? Look in your spam folder, or send the link again.',
+      ),
       errorSlot,
       h(
         'div',

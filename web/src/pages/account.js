@@ -7,7 +7,10 @@
 // (the page's CSP allows connect-src 'self' only) and removes it from the
 // address bar once it has been used. No cookies; all text via h().
 //
-//   /activate  button "Activate account" -> POST /v1/accounts/activate
+//   /activate  "The password you chose when you registered" + button
+//              "Activate account" -> POST /v1/accounts/activate { token,
+//              password }: the link proves the mailbox, the password who
+//              registered; only the two together activate
 //   /reset     POST /v1/accounts/reset/questions -> the questions, "New
 //              password", "Confirm new password" -> "Reset password" ->
 //              POST /v1/accounts/reset/confirm
@@ -64,11 +67,26 @@ function activatePage() {
   if (!token) return incomplete('activation');
   const st = statusLine();
   const errorSlot = h('div', { class: 'sp-error-slot' });
+  const fPw = field({
+    id: 'sp-activate-password',
+    label: 'The password you chose when you registered',
+    type: 'password',
+    autocomplete: 'current-password',
+    reveal: true,
+    maxlength: 1024,
+  });
   const btn = h('button', { type: 'submit', class: 'sp-btn sp-btn-primary' }, 'Activate account');
   const form = h(
     'form',
     { class: 'sp-form sp-form-plain', novalidate: true, 'aria-label': 'Activate your account' },
-    h('p', {}, 'You registered an account to open secure messages. Activate it to finish.'),
+    h('p', {}, 'You registered an account to open secure messages. To finish, enter the password you chose when you registered.'),
+    h(
+      'p',
+      { class: 'sp-hint' },
+      'This link works only with that password. If you did not register, or do not know the password, ignore the link: ' +
+        'nothing happens without it, and you can register yourself from the secure message.',
+    ),
+    fPw.wrap,
     errorSlot,
     h('div', { class: 'sp-actions' }, btn, st),
   );
@@ -76,19 +94,30 @@ function activatePage() {
   form.addEventListener('submit', async (ev) => {
     ev.preventDefault();
     errorSlot.replaceChildren();
+    fPw.setError(null);
+    const password = fPw.input.value;
+    if (!password) {
+      fPw.setError('Enter the password you chose when you registered.');
+      fPw.input.focus();
+      return;
+    }
     setBusy(true, 'Activating…');
     let r;
     try {
-      r = await ks.activate(token);
+      r = await ks.activate(token, password);
     } catch (e) {
       setBusy(false);
-      if (e.problem === 'token-invalid') {
+      if (e.problem === 'invalid-credentials') {
+        fPw.setError('This is not the password chosen when this address was registered. Try again.');
+        fPw.input.select();
+        fPw.input.focus();
+      } else if (e.problem === 'token-invalid') {
         forgetToken();
         page(
           'Activate your account',
           alertBox(
             'This activation link is not valid any more',
-            'It was used already, or it is more than 24 hours old. If you activated your account already, go back to your ' +
+            'It was used already, it is more than 24 hours old, or the address was activated with another link. If you activated your account already, go back to your ' +
               'secure message and sign in. Otherwise open the secure message again and register once more to get a new link.',
           ),
         );
@@ -97,6 +126,7 @@ function activatePage() {
       }
       return;
     }
+    fPw.input.value = '';
     forgetToken();
     done(
       'Account activated',
@@ -105,7 +135,7 @@ function activatePage() {
     );
   });
   replace(card, card.querySelector('h1'), form);
-  btn.focus();
+  fPw.input.focus();
 }
 
 // ---- /reset --------------------------------------------------------------------
