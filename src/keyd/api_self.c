@@ -7,7 +7,7 @@
  * deleting the account (the password required).
  *
  * Every call needs the session's bearer token; a wrong current password
- * counts as a failed sign-in (backoff and lockout as for POST /v1/sessions).
+ * counts as a failed sign-in (throttled as POST /v1/sessions).
  */
 #include "api.h"
 
@@ -110,20 +110,23 @@ void api_account_patch(ks_req *r)
 static bool password_ok(ks_req *r, const store_session *sess, const char *password)
 {
     g_autoptr(GError) err = NULL;
-    store_failures fl;
-    if (api_login_refused(r, sess->email, &fl))
+    api_attempt at;
+    if (!api_attempt_begin(r, ATTEMPT_SIGNIN, sess->email, &at))
         return false;
     store_account a = {0};
     int found = store_account_get(req_server(r)->st, sess->email, &a, &err);
     bool good = found == 1 && auth_password_verify(a.pw_hash, password);
     store_account_clear(&a);
-    if (found < 0)
+    if (found < 0) {
+        api_attempt_cancel(r, &at);
         reply_unavailable(r, err);
-    else if (!good)
-        api_login_failed(r, sess->email, "password");
-    else if (fl.count)
-        store_failures_clear(req_server(r)->st, sess->email, NULL, NULL);
-    return found >= 0 && good;
+        return false;
+    }
+    if (!good) {
+        api_attempt_failed(r, &at, "password");
+        return false;
+    }
+    return api_attempt_passed(r, &at);
 }
 
 /* PUT /v1/account/questions {password, questions: [{q, a}, ...]}: new

@@ -4,82 +4,181 @@
  * Sign-in runs on the slow pool (Argon2id). Failures are counted per
  * address whether or not an account exists, and an unknown address costs
  * the same hashing time, so neither the answers nor their timing tell which
- * addresses have accounts. After the n-th consecutive failure the next try
- * must wait min(2^(n-1), 60) × backoff_base; after lockout_failures the
- * address is locked for lockout_seconds (or until an admin unlocks it).
+ * addresses have accounts. The throttling rule is throttle.h's; here each
+ * attempt is reserved in the store before its password is checked, in one
+ * compare-and-swap with the decision, so that concurrent attempts cannot
+ * all pass the same check (issue 13 item 7).
  */
 #include "api.h"
+#include "throttle.h"
 #include "util.h"
 
 #include <sodium.h>
 #include <string.h>
+
+/* Reading and swapping again after a lost race: each loss means another
+ * attempt was recorded, so a few rounds settle it. */
+#define SWAP_ROUNDS 64
 
 static gint64 now_ms(void)
 {
     return g_get_real_time() / 1000;
 }
 
-static void reply_locked(ks_req *r, gint64 until_ms)
+static throttle_policy policy(ks_server *srv)
 {
-    gint64 secs = (until_ms - now_ms() + 999) / 1000;
-    if (secs < 1)
-        secs = 1;
-    g_autofree char *ra = g_strdup_printf("%" G_GINT64_FORMAT, secs);
-    reply_header(r, "Retry-After", ra);
-    reply_problem(r, 423, "account-locked", "Account locked",
-                  json_pack("{s:I}", "retry_after", (json_int_t)secs),
-                  "Too many failed attempts: sign-in is locked for %" G_GINT64_FORMAT
-                  " more minute%s. Reset your password or ask the sender's administrator to "
-                  "unlock it.",
-                  (secs + 59) / 60, (secs + 59) / 60 == 1 ? "" : "s");
+    throttle_policy p = {srv->cfg->backoff_base_ms, srv->cfg->max_failures,
+                         srv->cfg->address_failures};
+    return p;
 }
 
-/* Refuse early while the address is locked or backing off; true when it
- * replied. */
-bool api_login_refused(ks_req *r, const char *email, store_failures *fl)
+static gint64 secs_of(gint64 ms)
 {
-    ks_server *srv = req_server(r);
-    g_autoptr(GError) err = NULL;
-    if (!store_failures_get(srv->st, email, fl, &err)) {
-        reply_unavailable(r, err);
-        return true;
-    }
-    gint64 now = now_ms();
-    if (fl->locked_until > now) {
-        reply_locked(r, fl->locked_until);
-        return true;
-    }
-    if (fl->count > 0 && !fl->locked_until) {
-        gint64 exp = MIN(fl->count - 1, 6);
-        gint64 delay = MIN((gint64)1 << exp, 60) * srv->cfg->backoff_base_ms;
-        gint64 wait = fl->last_failure + delay - now;
-        if (wait > 0) {
-            reply_too_many(r, (wait + 999) / 1000);
-            return true;
+    return MAX((ms + 999) / 1000, 1);
+}
+
+static void reply_held(ks_req *r, store_throttle_kind kind)
+{
+    if (kind == THROTTLE_RESET)
+        return reply_problem(r, 423, "account-locked", "Reset blocked", NULL,
+                             "Too many wrong answers to the security questions: this reset is "
+                             "blocked. Ask the sender's administrator to unlock the account.");
+    reply_problem(r, 423, "account-locked", "Account locked",
+                  json_pack("{s:b}", "reset_required", 1),
+                  "Too many failed attempts: signing in with the password is blocked until the "
+                  "password is reset. Use \"Forgot your password?\" to get a reset link by "
+                  "mail, or ask the sender's administrator to unlock the account.");
+}
+
+/* The verdict over both throttles of an attempt: held beats waiting, the
+ * longer wait wins. */
+static throttle_verdict judge_all(const throttle_policy *p, const store_throttle_op *ops, bool next,
+                                  gint64 now, gint64 *wait_ms)
+{
+    throttle_verdict v = THROTTLE_GO;
+    *wait_ms = 0;
+    for (size_t i = 0; i < 2; i++) {
+        gint64 w;
+        throttle_verdict vi =
+            throttle_judge(p, ops[i].kind, next ? &ops[i].next : &ops[i].seen, now, &w);
+        if (vi == THROTTLE_HELD)
+            v = THROTTLE_HELD;
+        else if (vi == THROTTLE_WAIT && v != THROTTLE_HELD) {
+            v = THROTTLE_WAIT;
+            *wait_ms = MAX(*wait_ms, w);
         }
     }
+    return v;
+}
+
+bool api_attempt_begin(ks_req *r, api_attempt_kind kind, const char *email, api_attempt *at)
+{
+    ks_server *srv = req_server(r);
+    throttle_policy p = policy(srv);
+    memset(at, 0, sizeof *at);
+    at->ops[0].kind = kind == ATTEMPT_RESET ? THROTTLE_RESET : THROTTLE_ACCOUNT;
+    at->ops[0].subject = email;
+    at->ops[1].kind = THROTTLE_ADDRESS;
+    at->ops[1].subject = req_ip(r);
+    for (int round = 0; round < SWAP_ROUNDS; round++) {
+        g_autoptr(GError) err = NULL;
+        if (!store_throttle_read(srv->st, at->ops, 2, &err)) {
+            reply_unavailable(r, err);
+            return false;
+        }
+        gint64 now = now_ms(), wait;
+        switch (judge_all(&p, at->ops, false, now, &wait)) {
+        case THROTTLE_HELD:
+            reply_held(r, at->ops[0].kind);
+            return false;
+        case THROTTLE_WAIT:
+            reply_too_many(r, secs_of(wait));
+            return false;
+        case THROTTLE_GO:
+            break;
+        }
+        for (size_t i = 0; i < 2; i++)
+            at->ops[i].next = throttle_reserve(at->ops[i].kind, &at->ops[i].seen, now);
+        int done = store_throttle_swap(srv->st, at->ops, 2, NULL, &err);
+        if (done < 0) {
+            reply_unavailable(r, err);
+            return false;
+        }
+        if (done)
+            return true;
+    }
+    /* Still losing races: under a flood, refuse rather than guess. */
+    reply_too_many(r, 1);
     return false;
 }
 
-void api_login_failed(ks_req *r, const char *email, const char *why)
+void api_attempt_failed(ks_req *r, api_attempt *at, const char *why)
 {
     ks_server *srv = req_server(r);
+    throttle_policy p = policy(srv);
     g_autoptr(GError) err = NULL;
-    store_failures fl;
+    const char *email = at->ops[0].subject;
     g_autofree char *detail = api_detail("reason", why, NULL);
     ks_audit_event ev = {"session.fail", email, email, req_ip(r), detail};
     __atomic_fetch_add(&srv->n_logins_failed, 1, __ATOMIC_RELAXED);
-    if (!store_failures_add(srv->st, email, now_ms(), srv->cfg->lockout_failures,
-                            srv->cfg->lockout_seconds * 1000, &fl, &ev, &err))
+    if (!store_audit_append(srv->st, &ev, &err))
         return reply_unavailable(r, err);
-    if (fl.locked_until > now_ms())
-        return reply_locked(r, fl.locked_until);
+    gint64 wait;
+    if (judge_all(&p, at->ops, true, now_ms(), &wait) == THROTTLE_HELD)
+        return reply_held(r, at->ops[0].kind);
+    json_t *extra =
+        json_pack("{s:I}", "attempts_left", (json_int_t)throttle_left(&p, &at->ops[0].next));
+    if (wait > 0)
+        json_object_set_new(extra, "retry_after", json_integer(secs_of(wait)));
     if (strcmp(why, "answers") == 0)
-        reply_problem(r, 401, "invalid-answers", "Wrong answers", NULL,
+        reply_problem(r, 401, "invalid-answers", "Wrong answers", extra,
                       "The answers to the security questions are not right.");
     else
-        reply_problem(r, 401, "invalid-credentials", "Wrong email or password", NULL,
+        reply_problem(r, 401, "invalid-credentials", "Wrong email or password", extra,
                       "The email address or the password is not right.");
+}
+
+/* Forgive the attempt on the throttles from `from` on, each separately
+ * (they need not move together): back to the state before it when no
+ * other attempt came since, else one attempt fewer. */
+static bool forgive(ks_server *srv, api_attempt *at, size_t from, GError **err)
+{
+    for (size_t i = from; i < 2; i++) {
+        store_throttle_op op = at->ops[i];
+        int done = 0;
+        for (int round = 0; !done && round < SWAP_ROUNDS; round++) {
+            if (!store_throttle_read(srv->st, &op, 1, err))
+                return false;
+            bool untouched =
+                op.seen.count == at->ops[i].next.count && op.seen.last == at->ops[i].next.last;
+            op.next = untouched ? at->ops[i].seen : throttle_forgive(&op.seen);
+            done = store_throttle_swap(srv->st, &op, 1, NULL, err);
+            if (done < 0)
+                return false;
+        }
+    }
+    return true;
+}
+
+bool api_attempt_passed(ks_req *r, api_attempt *at)
+{
+    ks_server *srv = req_server(r);
+    g_autoptr(GError) err = NULL;
+    /* The account's own failures end with a success; the client address
+     * keeps those it made against other accounts. */
+    if (!store_failures_clear(srv->st, at->ops[0].subject, NULL, &err) ||
+        !forgive(srv, at, 1, &err)) {
+        reply_unavailable(r, err);
+        return false;
+    }
+    return true;
+}
+
+void api_attempt_cancel(ks_req *r, api_attempt *at)
+{
+    g_autoptr(GError) err = NULL;
+    if (!forgive(req_server(r), at, 0, &err))
+        g_warning("cannot forgive a sign-in attempt: %s", err->message);
 }
 
 void api_session_create(ks_req *r)
@@ -100,8 +199,8 @@ void api_session_create(ks_req *r)
     if (!f.failed && !password == !device)
         fields_fail(&f, password ? "device" : "password",
                     "give either a password or a remembered-browser token");
-    store_failures fl;
-    if (f.failed || api_login_refused(r, email, &fl)) {
+    api_attempt at;
+    if (f.failed || !api_attempt_begin(r, ATTEMPT_SIGNIN, email, &at)) {
         json_decref(body);
         return;
     }
@@ -110,6 +209,7 @@ void api_session_create(ks_req *r)
     int found = store_account_get(srv->st, email, &a, &err);
     if (found < 0) {
         json_decref(body);
+        api_attempt_cancel(r, &at);
         return reply_unavailable(r, err);
     }
     store_session_method method = SESSION_PASSWORD;
@@ -131,6 +231,7 @@ void api_session_create(ks_req *r)
         if (d < 0) {
             json_decref(body);
             store_account_clear(&a);
+            api_attempt_cancel(r, &at);
             return reply_unavailable(r, err);
         }
         good = d == 1;
@@ -138,16 +239,16 @@ void api_session_create(ks_req *r)
     json_decref(body); /* wipes nothing itself: the request body is wiped by http.c */
     if (!good) {
         store_account_clear(&a);
-        return api_login_failed(r, email, method == SESSION_PASSWORD ? "password" : "device");
+        return api_attempt_failed(r, &at, method == SESSION_PASSWORD ? "password" : "device");
+    }
+    if (!api_attempt_passed(r, &at)) {
+        store_account_clear(&a);
+        return;
     }
     if (a.status != ACCOUNT_ACTIVE) {
         store_account_clear(&a);
         return reply_problem(r, 403, "account-inactive", "Account not activated", NULL,
                              "Open the activation link we mailed to %s first.", email);
-    }
-    if (fl.count && !store_failures_clear(srv->st, email, NULL, &err)) {
-        store_account_clear(&a);
-        return reply_unavailable(r, err);
     }
     uint8_t sh[KS_HASH_LEN], dh[KS_HASH_LEN];
     char *token = auth_token_new("sps_", sh);

@@ -6,7 +6,8 @@
 // cached. Bearer tokens travel only in the Authorization header. Answers
 // that are not 2xx become a KeyServerError named after the problem type
 // (RFC 9457 `https://sealpost.org/problems/NAME`), carrying the members the
-// views need (detail, field, reason, expires, retryAfter); a request that
+// views need (detail, field, reason, expires, retryAfter, attemptsLeft,
+// resetRequired); a request that
 // never got an answer is a KeyServerError named 'network' (or 'timeout').
 
 const PROBLEM = /^https:\/\/sealpost\.org\/problems\/([a-z0-9-]+)$/;
@@ -94,6 +95,8 @@ export async function apiFetch(url, method, opts = {}) {
     reason: str(p.reason),
     expires: str(p.expires),
     retryAfter: retryAfterOf(p, res),
+    attemptsLeft: Number.isInteger(p.attempts_left) && p.attempts_left >= 0 ? p.attempts_left : null,
+    resetRequired: p.reset_required === true,
   });
 }
 
@@ -208,8 +211,8 @@ export function describeKeyServerError(e, origin) {
       return {
         title: 'Your account is locked',
         text:
-          `After too many wrong passwords, signing in is blocked for ${formatWait(e.retryAfter)}. ` +
-          'Try again then, or reset your password with "Forgot your password?".',
+          'After too many wrong passwords, signing in with the password is blocked until the password is reset. ' +
+          'Choose "Forgot your password?": we mail you a link to set a new one.',
       };
     case 'unavailable':
     case 'internal':

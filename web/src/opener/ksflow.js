@@ -620,7 +620,12 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
       } catch (e) {
         setBusy(false);
         if (e.problem === 'invalid-credentials') {
-          fPw.setError('Wrong password. Check it and try again; passwords are case-sensitive.');
+          fPw.setError(
+            'Wrong password. Check it and try again; passwords are case-sensitive.' +
+              (e.attemptsLeft != null && e.attemptsLeft <= 10
+                ? ` ${e.attemptsLeft === 1 ? '1 try is' : `${e.attemptsLeft} tries are`} left before you must reset your password.`
+                : ''),
+          );
           fPw.input.focus();
           fPw.input.select();
         } else if (e.problem === 'account-inactive') {
