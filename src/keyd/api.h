@@ -46,6 +46,10 @@ void api_reset_confirm(ks_req *r);
 /* api_sessions.c */
 void api_session_create(ks_req *r);
 void api_session_delete(ks_req *r);
+/* A session that may change the account (password, phrase, questions,
+ * sign-out everywhere, deletion): 1 for a password session; 0 with 403
+ * password-session-required set for one made by a remembered browser. */
+int api_password_session(ks_req *r, const store_session *s);
 /* Sign-in abuse control (throttle.h), shared with the password reset and
  * the current-password checks: an attempt is reserved before its
  * (expensive) check and settled after it. */
@@ -102,6 +106,8 @@ bool api_unwrap(ks_server *srv, const store_message *m, uint8_t key[SP_KEY_LEN],
 int api_session(ks_req *r, store_session *out, GError **err);
 /* The name of the session cookie of keyd's own pages. */
 #define KS_SESSION_COOKIE "sp_session"
+/* The remembered-browser cookie (HttpOnly, SameSite=Strict, /v1/sessions). */
+#define KS_DEVICE_COOKIE "sp_device"
 /* The request's session token: the bearer token, else the session
  * cookie's (*cookie then true); NULL when neither. */
 const char *api_session_token(ks_req *r, bool *cookie);

@@ -6,7 +6,8 @@
  * other session and remembered browser ends), sign-out everywhere, and
  * deleting the account (the password required).
  *
- * Every call needs the session's bearer token; a wrong current password
+ * Every call needs the bearer token (or cookie) of a session signed in
+ * with the password, never a remembered browser's; a wrong current password
  * counts as a failed sign-in (throttled as POST /v1/sessions).
  */
 #include "api.h"
@@ -15,10 +16,17 @@
 
 #include <string.h>
 
-/* The caller's session and its token hash: 1, or 0 with the reply set. */
+/* The caller's session and its token hash: 1, or 0 with the reply set.
+ * Only a password session manages the account: a remembered browser's
+ * only opens messages (issue 13 item 11). */
 static int own_session(ks_req *r, store_session *s, uint8_t h[KS_HASH_LEN])
 {
-    return api_signed_in(r, s, h, "Sign in first (Authorization: Bearer sps_...).");
+    if (!api_signed_in(r, s, h, "Sign in first (Authorization: Bearer sps_...)."))
+        return 0;
+    if (api_password_session(r, s))
+        return 1;
+    store_session_clear(s);
+    return 0;
 }
 
 /* own_session() and the JSON body with its field checks ready; NULL with

@@ -8,6 +8,15 @@
  * attempt is reserved in the store before its password is checked, in one
  * compare-and-swap with the decision, so that concurrent attempts cannot
  * all pass the same check (issue 13 item 7).
+ *
+ * "Remember this browser" lives on keyd's own origin only (issue 13 item
+ * 11): the device token is set in an HttpOnly, SameSite=Strict cookie
+ * scoped to /v1/sessions and is never in a JSON answer, so no script holds
+ * it; remembering and signing in with it need a request from keyd's own
+ * pages (Origin). An envelope opened from file:// shares its storage with
+ * every local HTML file, and a webmail's attachment sandbox with every
+ * attachment: neither can keep a secret there. A session made from a
+ * remembered browser opens messages and nothing more (api_self.c).
  */
 #include "api.h"
 #include "throttle.h"
@@ -181,6 +190,64 @@ void api_attempt_cancel(ks_req *r, api_attempt *at)
         g_warning("cannot forgive a sign-in attempt: %s", err->message);
 }
 
+/* The origin (scheme://host[:port]) of keyd's public URL; g_free. */
+static char *own_origin(ks_server *srv)
+{
+    const char *url = srv->cfg->public_url;
+    const char *host = strstr(url, "://");
+    const char *end = host ? strchr(host + 3, '/') : NULL;
+    return end ? g_strndup(url, (gsize)(end - url)) : g_strdup(url);
+}
+
+/* True when the request comes from a page of keyd's own origin (browsers
+ * send Origin with every POST and DELETE fetch; a file:// page sends
+ * "null", another site its own). */
+static bool from_own_page(ks_req *r)
+{
+    const char *origin = req_header(r, "Origin");
+    g_autofree char *own = own_origin(req_server(r));
+    return origin && g_ascii_strcasecmp(origin, own) == 0;
+}
+
+/* Set (token) or clear (NULL) the remembered-browser cookie: HttpOnly
+ * (no script reads it), SameSite=Strict (no other site's page, and no
+ * file:// page, makes the browser send it), and only on /v1/sessions.
+ * Added beside a session cookie set before it in the same reply. */
+static void device_cookie(ks_req *r, const char *token, gint64 max_age)
+{
+    const char *secure =
+        g_str_has_prefix(req_server(r)->cfg->public_url, "https:") ? "; Secure" : "";
+    g_autofree char *v = g_strdup_printf(
+        "%s=%s; Path=/v1/sessions; HttpOnly; SameSite=Strict; Max-Age=%" G_GINT64_FORMAT "%s",
+        KS_DEVICE_COOKIE, token ? token : "", token ? max_age : 0, secure);
+    reply_header(r, "Set-Cookie", v);
+    sodium_memzero(v, strlen(v));
+}
+
+/* The fields of POST /v1/sessions that choose how to sign in: false with
+ * the field failed when they do not fit together. */
+static bool sign_in_shape(ks_req *r, ks_fields *f, const char *password, bool remember,
+                          bool remembered)
+{
+    g_autofree char *own = own_origin(req_server(r));
+    if (f->failed)
+        return false;
+    if (!password == !remembered) {
+        fields_fail(f, password ? "remembered" : "password",
+                    "give either a password or \"remembered\": true");
+    } else if ((remember || remembered) && !from_own_page(r)) {
+        /* A remembered browser lives only on keyd's origin: an envelope
+         * opened from a file or a webmail shares its storage with every
+         * other local file or attachment there (issue 13 item 11). */
+        g_autofree char *why = g_strdup_printf(
+            "a browser is remembered only on the key server's own pages: open the message "
+            "at %s/open",
+            own);
+        fields_fail(f, remember ? "remember" : "remembered", why);
+    }
+    return !f->failed;
+}
+
 void api_session_create(ks_req *r)
 {
     ks_server *srv = req_server(r);
@@ -189,56 +256,60 @@ void api_session_create(ks_req *r)
     json_t *body = api_limited_body(r, &f);
     if (!body)
         return;
-    fields_only(&f, "email", "password", "remember", "device", "cookie", NULL);
+    fields_only(&f, "email", "password", "remember", "remembered", "device", "cookie", NULL);
     g_autofree char *email = fields_addr(&f, "email", true);
     const char *password = fields_str(&f, "password", false, 1, 1024);
-    const char *device = fields_str(&f, "device", false, 1, 128);
     bool remember = fields_bool(&f, "remember", false);
+    bool remembered = fields_bool(&f, "remembered", false);
     /* keyd's own pages hold the session in an HttpOnly cookie instead */
     bool cookie = fields_bool(&f, "cookie", false);
-    if (!f.failed && !password == !device)
-        fields_fail(&f, password ? "device" : "password",
-                    "give either a password or a remembered-browser token");
+    if (!f.failed && json_object_get(body, "device"))
+        fields_fail(&f, "device",
+                    "remembered-browser tokens are no longer sent by pages: a browser is "
+                    "remembered by keyd's own pages, in a cookie (\"remembered\": true)");
+    /* A remembered sign-in: the browser's cookie, hashed at once. */
+    uint8_t dh[KS_HASH_LEN];
+    const char *dcookie = remembered ? req_cookie(r, KS_DEVICE_COOKIE) : NULL;
+    bool shaped = sign_in_shape(r, &f, password, remember, remembered);
+    if (shaped && remembered && !(dcookie && auth_token_hash(dcookie, "spd_", dh))) {
+        /* No guess was made: nothing to count. */
+        json_decref(body);
+        device_cookie(r, NULL, 0);
+        return reply_problem(r, 401, "invalid-credentials", "Wrong email or password", NULL,
+                             "This browser is not remembered (any more): sign in with the "
+                             "password.");
+    }
     api_attempt at;
-    if (f.failed || !api_attempt_begin(r, ATTEMPT_SIGNIN, email, &at)) {
+    if (!shaped || !api_attempt_begin(r, ATTEMPT_SIGNIN, email, &at)) {
         json_decref(body);
         return;
     }
 
     store_account a = {0};
     int found = store_account_get(srv->st, email, &a, &err);
-    if (found < 0) {
-        json_decref(body);
-        api_attempt_cancel(r, &at);
-        return reply_unavailable(r, err);
-    }
-    store_session_method method = SESSION_PASSWORD;
-    bool good;
-    if (password) {
+    store_session_method method = password ? SESSION_PASSWORD : SESSION_DEVICE;
+    bool good = false;
+    if (found >= 0 && password) {
         if (found)
             good = auth_password_verify(a.pw_hash, password);
-        else {
+        else
             auth_verify_dummy(&srv->cfg->argon2, password, strlen(password));
-            good = false;
-        }
-    } else {
-        uint8_t dh[KS_HASH_LEN];
-        method = SESSION_DEVICE;
+    } else if (found >= 0) {
         remember = false;
-        int d = found && auth_token_hash(device, "spd_", dh)
-                    ? store_device_check(srv->st, email, dh, api_now(), &err)
-                    : 0;
-        if (d < 0) {
-            json_decref(body);
-            store_account_clear(&a);
-            api_attempt_cancel(r, &at);
-            return reply_unavailable(r, err);
-        }
+        int d = found ? store_device_check(srv->st, email, dh, api_now(), &err) : 0;
+        found = d < 0 ? -1 : found;
         good = d == 1;
     }
     json_decref(body); /* wipes nothing itself: the request body is wiped by http.c */
+    if (found < 0) {
+        store_account_clear(&a);
+        api_attempt_cancel(r, &at);
+        return reply_unavailable(r, err);
+    }
     if (!good) {
         store_account_clear(&a);
+        if (method == SESSION_DEVICE)
+            device_cookie(r, NULL, 0); /* it opens nothing: let the browser forget it */
         return api_attempt_failed(r, &at, method == SESSION_PASSWORD ? "password" : "device");
     }
     if (!api_attempt_passed(r, &at)) {
@@ -250,13 +321,14 @@ void api_session_create(ks_req *r)
         return reply_problem(r, 403, "account-inactive", "Account not activated", NULL,
                              "Open the activation link we mailed to %s first.", email);
     }
-    uint8_t sh[KS_HASH_LEN], dh[KS_HASH_LEN];
+    uint8_t sh[KS_HASH_LEN];
     char *token = auth_token_new("sps_", sh);
     char *dtoken = remember ? auth_token_new("spd_", dh) : NULL;
     gint64 expires = api_now() + srv->cfg->session_seconds;
     gint64 dexpires = api_now() + srv->cfg->device_seconds;
     g_autofree char *detail =
-        api_detail("method", method == SESSION_PASSWORD ? "password" : "device", NULL);
+        api_detail("method", method == SESSION_PASSWORD ? "password" : "device", "remember",
+                   remember ? "yes" : "no", NULL);
     ks_audit_event ev = {"session.create", email, email, req_ip(r), detail};
     bool ok = store_session_create(srv->st, a.id, sh, method, expires, &ev, &err) &&
               (!dtoken || store_device_create(srv->st, a.id, dh, dexpires, &err));
@@ -273,9 +345,11 @@ void api_session_create(ks_req *r)
             json_object_set_new(out, "token", json_string(token));
         }
         if (dtoken) {
+            /* The device token goes only into the HttpOnly cookie: no
+             * script, of this page or any other, ever holds it. */
             g_autofree char *dt = sp_time_format(dexpires);
-            json_object_set_new(out, "device",
-                                json_pack("{s:s, s:s}", "token", dtoken, "expires", dt));
+            device_cookie(r, dtoken, srv->cfg->device_seconds);
+            json_object_set_new(out, "remembered", json_pack("{s:s}", "expires", dt));
         }
         __atomic_fetch_add(&srv->n_logins_ok, 1, __ATOMIC_RELAXED);
         reply_json(r, 201, out);
@@ -298,8 +372,8 @@ void api_session_delete(ks_req *r)
     store_session s = {0};
     if (!api_signed_in(r, &s, h, "The session is not valid or has already ended."))
         return;
-    /* Optionally {"forget_device": "spd_..."}: this browser is no longer
-     * remembered. In the body, because secrets never go in a URL. */
+    /* Optionally {"forget_device": true}: this browser (its cookie) is no
+     * longer remembered. */
     bool forget = false;
     if (req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE)) {
         json_t *body = req_json(r);
@@ -310,25 +384,26 @@ void api_session_delete(ks_req *r)
         ks_fields f;
         fields_init(&f, r, body);
         fields_only(&f, "forget_device", NULL);
-        const char *dev = fields_str(&f, "forget_device", false, 1, 128);
-        if (!f.failed && dev && !auth_token_hash(dev, "spd_", dh))
-            fields_fail(&f, "forget_device", "is not a remembered-browser token (spd_...)");
-        forget = !f.failed && dev;
+        forget = fields_bool(&f, "forget_device", false);
         json_decref(body);
         if (f.failed) {
             store_session_clear(&s);
             return;
         }
     }
+    const char *dcookie = forget ? req_cookie(r, KS_DEVICE_COOKIE) : NULL;
+    bool known = dcookie && auth_token_hash(dcookie, "spd_", dh);
     ks_audit_event ev = {"session.delete", s.email, s.email, req_ip(r),
                          forget ? "{\"forget_device\":true}" : NULL};
     cache_drop(srv->sessions, h, sizeof h);
     bool ok = store_session_delete(srv->st, h, &ev, &err) &&
-              (!forget || store_device_delete(srv->st, s.account_id, dh, &err));
+              (!known || store_device_delete(srv->st, s.account_id, dh, &err));
     store_session_clear(&s);
     if (!ok)
         return reply_unavailable(r, err);
     api_cookie_end(r);
+    if (forget)
+        device_cookie(r, NULL, 0);
     reply_empty(r, 204);
 }
 
@@ -376,4 +451,15 @@ void api_session_get(ks_req *r)
     store_member_clear(&mem);
     store_account_clear(&a);
     store_session_clear(&s);
+}
+
+int api_password_session(ks_req *r, const store_session *s)
+{
+    if (s->method == SESSION_PASSWORD)
+        return 1;
+    reply_problem(r, 403, "password-session-required", "Sign in with your password", NULL,
+                  "This session was opened by a remembered browser, which only opens messages. "
+                  "Changing or viewing the account needs a session signed in with the "
+                  "password: sign in again with it.");
+    return 0;
 }

@@ -169,11 +169,19 @@ test('who gets which key: B not A\'s, org X not org Y, "low" still per recipient
   const high = await api(kd.url, 'POST', `/v1/messages/${ma.id}/key`, { rcpt: a });
   assert.equal(high.status, 401);
 
-  // "Remember this browser": a device token opens "medium" but not "high".
-  const remembered = await signIn(a, PW, { remember: true });
-  assert.match(remembered.body.device.token, /^spd_/);
-  const dev = await api(kd.url, 'POST', '/v1/sessions', { email: a, device: remembered.body.device.token });
-  assert.equal(dev.status, 201, dev.text);
+  // "Remember this browser" (keyd's own pages: their Origin, the sp_device
+  // cookie): a remembered browser opens "medium" but not "high".
+  const own = (body, cookie) => fetch(`${kd.url}/v1/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', origin: kd.url, ...(cookie ? { cookie } : {}) },
+    body: JSON.stringify(body),
+  });
+  const remembered = await own({ email: a, password: PW, remember: true });
+  assert.equal(remembered.status, 201);
+  const cookie = remembered.headers.getSetCookie().find((c) => c.startsWith('sp_device=spd_')).split(';')[0];
+  const devR = await own({ email: a, remembered: true }, cookie);
+  const dev = { status: devR.status, body: await devR.json() };
+  assert.equal(dev.status, 201, JSON.stringify(dev.body));
   assert.equal(dev.body.method, 'device');
   const med = await newMessage([a], { security: 'medium' });
   const kmed = await api(kd.url, 'POST', `/v1/messages/${med.id}/key`, {}, dev.body.token);
@@ -182,9 +190,8 @@ test('who gets which key: B not A\'s, org X not org Y, "low" still per recipient
   const khigh = await api(kd.url, 'POST', `/v1/messages/${ma.id}/key`, {}, dev.body.token);
   assert.equal(khigh.status, 401);
   assert.equal(khigh.body.type, PROBLEM + 'password-required');
-  // Another address cannot use A's device token.
-  const devB = await api(kd.url, 'POST', '/v1/sessions', { email: b, device: remembered.body.device.token });
-  assert.equal(devB.status, 401);
+  // Another address cannot use A's remembered browser.
+  assert.equal((await own({ email: b, remembered: true }, cookie)).status, 401);
 });
 
 test('expired messages are refused with their date; registration only for recipients', async () => {

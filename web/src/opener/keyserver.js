@@ -118,7 +118,10 @@ export class KeyServer {
     const url = new URL(this.base + path);
     for (const [k, v] of Object.entries(opts.query || {})) url.searchParams.set(k, v);
     const headers = opts.token ? { Authorization: `Bearer ${opts.token}` } : {};
-    return apiFetch(url.href, method, { body: opts.body, headers, credentials: 'omit', origin: this.origin });
+    // Only sign-in and sign-out on keyd's own origin carry its cookie (the
+    // remembered browser's, which the browser sends to keyd's pages only).
+    const own = opts.ownCookie && typeof location !== 'undefined' && location.origin === this.origin;
+    return apiFetch(url.href, method, { body: opts.body, headers, credentials: own ? 'same-origin' : 'omit', origin: this.origin });
   }
 
   /** GET /v1/messages/{id}/status?rcpt= (no authentication). */
@@ -136,17 +139,19 @@ export class KeyServer {
     return this.call('POST', '/v1/accounts/activate', { body: { token } });
   }
 
-  /** POST /v1/sessions with { email, password, remember } or { email, device }. */
+  /** POST /v1/sessions with { email, password, remember } or, on keyd's
+   * own origin, { email, remembered: true } (the browser's cookie). */
   signIn(body) {
-    return this.call('POST', '/v1/sessions', { body });
+    return this.call('POST', '/v1/sessions', { body, ownCookie: true });
   }
 
-  /** DELETE /v1/sessions/current (and forget a device token with it). */
+  /** DELETE /v1/sessions/current (and, forgetDevice true, make keyd forget
+   * this browser: its cookie goes with the call on keyd's own origin). */
   signOut(token, forgetDevice) {
-    // The device token goes in the body: secrets never go in a URL.
     return this.call('DELETE', '/v1/sessions/current', {
       token,
-      body: forgetDevice ? { forget_device: forgetDevice } : undefined,
+      body: forgetDevice ? { forget_device: true } : undefined,
+      ownCookie: true,
     });
   }
 

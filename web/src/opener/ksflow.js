@@ -13,8 +13,12 @@
 //   account "pending"                    -> "Check your inbox" (polls status)
 //   account "active"                     -> sign in -> key -> sign out -> open
 // Sessions live only in memory and end (DELETE /v1/sessions/current) as soon
-// as the key is here. A "remembered browser" (security "medium") keeps its
-// device token in localStorage, keyed by key-server origin and address.
+// as the key is here. A "remembered browser" (security "medium") exists only
+// on the key server's own origin (its /open page): the device token is in an
+// HttpOnly, SameSite=Strict cookie of keyd that no script reads, and
+// localStorage of keyd's origin keeps only a non-secret note that it is
+// there. An envelope opened from a file or a webmail never remembers: every
+// local file shares its storage (issue 13 item 11).
 // Nothing here uses markup: every node comes from h().
 
 import { h, icon, ICONS } from './dom.js';
@@ -143,15 +147,17 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
       recipients.length !== 1 ? [' ', linkButton('Use another address', () => chooseAddress(true))] : null,
     );
 
-  /** Remembered device tokens ("Remember this browser"), per origin and address. */
-  const deviceKey = () => `sealpost.device ${ks.origin} ${email.toLowerCase()}`;
+  /** "Remember this browser": only on a page of the key server's own origin,
+   * where the browser keeps keyd's HttpOnly cookie; the note kept here per
+   * address (its expiry) is no secret. */
+  const rememberHere = () => ctx.place === 'page' && ks.origin === location.origin;
+  const deviceKey = () => `sealpost.remembered ${email.toLowerCase()}`;
   const loadDevice = () => {
-    const s = storage();
+    const s = rememberHere() ? storage() : null;
     if (!s) return null;
     try {
       const d = JSON.parse(s.getItem(deviceKey()) || 'null');
-      if (d && typeof d.token === 'string' && /^spd_[A-Za-z0-9_-]{20,}$/.test(d.token) && !(Date.parse(d.expires) <= Date.now()))
-        return d;
+      if (d && typeof d.expires === 'string' && Date.parse(d.expires) > Date.now()) return d;
     } catch {
       // unreadable: forget it below
     }
@@ -159,8 +165,8 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
     return null;
   };
   const saveDevice = (d) => {
-    const s = storage();
-    if (s && d && typeof d.token === 'string') s.setItem(deviceKey(), JSON.stringify({ token: d.token, expires: d.expires }));
+    const s = rememberHere() ? storage() : null;
+    if (s && d && typeof d.expires === 'string') s.setItem(deviceKey(), JSON.stringify({ expires: d.expires }));
   };
   const dropDevice = () => {
     const s = storage();
@@ -169,7 +175,18 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
 
   // ---- where to start --------------------------------------------------------
 
+  /** Device tokens that earlier envelopes kept in this (shared) storage
+   * are void, keyd forgot them all: leave none for another page to find. */
+  function dropOldDeviceTokens() {
+    const s = storage();
+    if (!s) return;
+    const old = [];
+    for (let i = 0; i < s.length; i++) if ((s.key(i) || '').startsWith('sealpost.device ')) old.push(s.key(i));
+    for (const k of old) s.removeItem(k);
+  }
+
   function start() {
+    dropOldDeviceTokens();
     if (!ctx.canConnect(ks.origin)) {
       const text =
         ctx.place === 'page'
@@ -563,7 +580,7 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
       autocomplete: 'current-password',
       reveal: true,
     });
-    const canRemember = security() === 'medium' && storage();
+    const canRemember = security() === 'medium' && rememberHere() && storage();
     const remember = canRemember
       ? checkbox(
           'sp-ks-remember',
@@ -636,7 +653,7 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
         return;
       }
       fPw.input.value = '';
-      if (session.device) saveDevice(session.device);
+      if (session.remembered) saveDevice(session.remembered);
       await release(session.token, {
         setBusy,
         errorSlot,
@@ -677,10 +694,10 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
     async function forget() {
       setBusy(true, 'Forgetting this browser…');
       try {
-        const s = await ks.signIn({ email, device: device.token });
-        await ks.signOut(s.token, device.token);
+        const s = await ks.signIn({ email, remembered: true });
+        await ks.signOut(s.token, true);
       } catch {
-        // an unknown or expired device token is forgotten already
+        // an unknown or expired remembered browser is forgotten already
       }
       dropDevice();
       passwordSignIn(true, { password: true, notice: 'This browser no longer remembers you.' });
@@ -692,7 +709,7 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
       setBusy(true, 'Signing in…');
       let session;
       try {
-        session = await ks.signIn({ email, device: device.token });
+        session = await ks.signIn({ email, remembered: true });
       } catch (e) {
         setBusy(false);
         if (e.problem === 'invalid-credentials' || e.problem === 'unauthorized') {
