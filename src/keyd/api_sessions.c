@@ -130,10 +130,27 @@ void api_attempt_failed(ks_req *r, api_attempt *at, const char *why)
     g_autofree char *detail = api_detail("reason", why, NULL);
     ks_audit_event ev = {"session.fail", email, email, req_ip(r), detail};
     __atomic_fetch_add(&srv->n_logins_failed, 1, __ATOMIC_RELAXED);
-    if (!store_audit_append(srv->st, &ev, &err))
+    /* The backoff runs from the failure's answer, not from its start (the
+     * check took a while): move each throttle's time on, with the audit
+     * row, unless another attempt moved it meanwhile. */
+    gint64 now = now_ms();
+    bool logged = false;
+    for (size_t i = 0; i < 2; i++) {
+        store_throttle_op op = at->ops[i];
+        op.seen = op.next;
+        op.next.last = MAX(op.next.last, now);
+        int done = store_throttle_swap(srv->st, &op, 1, logged ? NULL : &ev, &err);
+        if (done < 0)
+            return reply_unavailable(r, err);
+        if (done) {
+            at->ops[i].next = op.next;
+            logged = true;
+        }
+    }
+    if (!logged && !store_audit_append(srv->st, &ev, &err))
         return reply_unavailable(r, err);
     gint64 wait;
-    if (judge_all(&p, at->ops, true, now_ms(), &wait) == THROTTLE_HELD)
+    if (judge_all(&p, at->ops, true, now, &wait) == THROTTLE_HELD)
         return reply_held(r, at->ops[0].kind);
     json_t *extra =
         json_pack("{s:I}", "attempts_left", (json_int_t)throttle_left(&p, &at->ops[0].next));
