@@ -369,6 +369,9 @@ bool store_throttle_read(store *s, store_throttle_op *ops, size_t n, GError **er
  * written: read again and decide again); -1 error. */
 int store_throttle_swap(store *s, const store_throttle_op *ops, size_t n, const ks_audit_event *ev,
                         GError **err);
+/* Forget the throttles of kind whose last attempt was before before_ms
+ * (housekeeping: the rule says when they no longer count). */
+bool store_throttle_forget(store *s, store_throttle_kind kind, gint64 before_ms, GError **err);
 /* Forget the account's failures (sign-in and reset answers) of email. */
 bool store_failures_clear(store *s, const char *email, const ks_audit_event *ev, GError **err);
 

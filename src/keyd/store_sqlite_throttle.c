@@ -99,3 +99,16 @@ bool store_failures_clear(store *s, const char *email, const ks_audit_event *ev,
         }
     });
 }
+
+bool store_throttle_forget(store *s, store_throttle_kind kind, gint64 before_ms, GError **err)
+{
+    WRITE_TX(s, err, NULL, {
+        sqlite3_stmt *st = sq_prep(c, "DELETE FROM throttles WHERE kind = ? AND last < ?", err);
+        ok = st != NULL;
+        if (ok) {
+            sqlite3_bind_int(st, 1, kind);
+            sqlite3_bind_int64(st, 2, before_ms);
+            ok = sq_step_done(c, st, err);
+        }
+    });
+}

@@ -265,6 +265,10 @@ static void test_store_throttle(void **state)
     assert_true(store_throttle_read(s, ops, 2, &err));
     assert_int_equal(ops[0].seen.count, 0);
     assert_int_equal(ops[1].seen.count, 1);
+    /* Housekeeping forgets a client address's lapsed throttle only. */
+    assert_true(store_throttle_forget(s, THROTTLE_ADDRESS, 1001, &err));
+    assert_true(store_throttle_read(s, ops, 2, &err));
+    assert_int_equal(ops[1].seen.count, 0);
     store_close(s);
     rm_rf(dir);
 }
