@@ -369,6 +369,11 @@ test('"Remember this browser" lives on keyd\'s /open page: another local file ca
   const made = deviceSessions();
   assertNothingStolen(await strangerFile(rec.context), made);
   assert.equal(offered, 0, 'an envelope opened from a file does not offer to remember the browser');
+  // It says where a browser can be remembered.
+  await openFile(p, env);
+  await label(p, 'Password').waitFor();
+  assert.equal(await text(p, '.sp-ks-remember-elsewhere'),
+    `To open messages like this one without your password, open them at ${keyd.url}/open and choose “Remember this browser” there.`);
 
   // On keyd's own page it does: remembered there, it opens without the password.
   await p.goto(`${keyd.url}/open`);

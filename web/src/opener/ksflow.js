@@ -598,6 +598,14 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
       whoLine('Sign in as'),
       fPw.wrap,
       remember ? remember.wrap : null,
+      // Elsewhere (a file, a webmail) the browser cannot be remembered safely: say where it can.
+      !remember && security() === 'medium' && !rememberHere()
+        ? h(
+            'p',
+            { class: 'sp-hint sp-ks-remember-elsewhere' },
+            `To open messages like this one without your password, open them at ${ks.origin}/open and choose “Remember this browser” there.`,
+          )
+        : null,
       errorSlot,
       h('div', { class: 'sp-actions' }, h('button', { type: 'submit', class: 'sp-btn sp-btn-primary' }, 'Open'), st),
       progressSlot,
