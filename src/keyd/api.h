@@ -46,12 +46,31 @@ void api_reset_confirm(ks_req *r);
 /* api_sessions.c */
 void api_session_create(ks_req *r);
 void api_session_delete(ks_req *r);
-/* Sign-in abuse control, shared with the password reset: refuse (423 or
- * 429, true) while email is locked or backing off, else fill *fl. */
-bool api_login_refused(ks_req *r, const char *email, store_failures *fl);
-/* Count a failure for email (why: "password", "device", "answers") and
- * reply 401 (invalid-credentials / invalid-answers) or 423 when it locks. */
-void api_login_failed(ks_req *r, const char *email, const char *why);
+/* A session that may change the account (password, phrase, questions,
+ * sign-out everywhere, deletion): 1 for a password session; 0 with 403
+ * password-session-required set for one made by a remembered browser. */
+int api_password_session(ks_req *r, const store_session *s);
+/* Sign-in abuse control (throttle.h), shared with the password reset and
+ * the current-password checks: an attempt is reserved before its
+ * (expensive) check and settled after it. */
+typedef enum { ATTEMPT_SIGNIN, ATTEMPT_RESET } api_attempt_kind;
+typedef struct {
+    store_throttle_op ops[2]; /* the account's (or its reset's), the client address's */
+} api_attempt;
+/* Reserve an attempt on email (borrowed until settled) from the request's
+ * client address: true when it may be made, else false with the reply set
+ * (429 with Retry-After, 423 when only a reset opens it, 503). */
+bool api_attempt_begin(ks_req *r, api_attempt_kind kind, const char *email, api_attempt *at);
+/* It failed (why: "password", "device", "answers"): audit it and reply 401
+ * (invalid-credentials / invalid-answers, with retry_after and
+ * attempts_left) or 423 when this failure holds the account. */
+void api_attempt_failed(ks_req *r, api_attempt *at, const char *why);
+/* It succeeded: the account's failures end, the client address's attempt
+ * is forgiven. False with 503 set when the store fails. */
+bool api_attempt_passed(ks_req *r, api_attempt *at);
+/* It was not judged (the request failed for another reason after the
+ * check): forgive it everywhere. */
+void api_attempt_cancel(ks_req *r, api_attempt *at);
 /* api_ops.c */
 void api_healthz(ks_req *r);
 void api_readyz(ks_req *r);
@@ -87,6 +106,8 @@ bool api_unwrap(ks_server *srv, const store_message *m, uint8_t key[SP_KEY_LEN],
 int api_session(ks_req *r, store_session *out, GError **err);
 /* The name of the session cookie of keyd's own pages. */
 #define KS_SESSION_COOKIE "sp_session"
+/* The remembered-browser cookie (HttpOnly, SameSite=Strict, /v1/sessions). */
+#define KS_DEVICE_COOKIE "sp_device"
 /* The request's session token: the bearer token, else the session
  * cookie's (*cookie then true); NULL when neither. */
 const char *api_session_token(ks_req *r, bool *cookie);

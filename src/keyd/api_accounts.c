@@ -311,8 +311,10 @@ void api_reset_confirm(ks_req *r)
         json_decref(body);
         return found < 0 ? reply_unavailable(r, err) : reply_token_invalid(r);
     }
-    store_failures fl;
-    bool done = api_login_refused(r, a.email, &fl);
+    /* The reset's own throttle: failed sign-ins (anyone's) do not block it. */
+    api_attempt at;
+    bool done = !api_attempt_begin(r, ATTEMPT_RESET, a.email, &at);
+    bool judged = done;
     if (!done && json_array_size(answers) != qs->len) {
         g_autofree char *why = g_strdup_printf("must hold %u answers, one per question", qs->len);
         fields_fail(&f, "answers", why);
@@ -329,8 +331,8 @@ void api_reset_confirm(ks_req *r)
                 auth_verify(g_array_index(qs, store_question, i).answer_hash, norm, strlen(norm));
         }
         if (!all) {
-            api_login_failed(r, a.email, "answers");
-            done = true;
+            api_attempt_failed(r, &at, "answers");
+            done = judged = true;
         }
     }
     const char *weak = done ? NULL : auth_password_problem(password, a.email);
@@ -355,6 +357,9 @@ void api_reset_confirm(ks_req *r)
         if (pw_hash)
             sodium_memzero(pw_hash, strlen(pw_hash));
     }
+    /* Right answers (or none judged): the attempt is not a failure. */
+    if (!judged)
+        api_attempt_cancel(r, &at);
     g_array_unref(qs);
     store_account_clear(&a);
     json_decref(body);

@@ -29,6 +29,10 @@ static int member(ks_req *r, store_session *sess, store_member *mem)
                        "Sign in as a sender or administrator of your organisation "
                        "(Authorization: Bearer sps_...)."))
         return 0;
+    if (!api_password_session(r, sess)) { /* a remembered browser only opens messages */
+        store_session_clear(sess);
+        return 0;
+    }
     g_autoptr(GError) err = NULL;
     int found = store_member_get(req_server(r)->st, sess->email, mem, &err);
     if (found <= 0) {

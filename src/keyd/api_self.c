@@ -6,8 +6,9 @@
  * other session and remembered browser ends), sign-out everywhere, and
  * deleting the account (the password required).
  *
- * Every call needs the session's bearer token; a wrong current password
- * counts as a failed sign-in (backoff and lockout as for POST /v1/sessions).
+ * Every call needs the bearer token (or cookie) of a session signed in
+ * with the password, never a remembered browser's; a wrong current password
+ * counts as a failed sign-in (throttled as POST /v1/sessions).
  */
 #include "api.h"
 
@@ -15,10 +16,17 @@
 
 #include <string.h>
 
-/* The caller's session and its token hash: 1, or 0 with the reply set. */
+/* The caller's session and its token hash: 1, or 0 with the reply set.
+ * Only a password session manages the account: a remembered browser's
+ * only opens messages (issue 13 item 11). */
 static int own_session(ks_req *r, store_session *s, uint8_t h[KS_HASH_LEN])
 {
-    return api_signed_in(r, s, h, "Sign in first (Authorization: Bearer sps_...).");
+    if (!api_signed_in(r, s, h, "Sign in first (Authorization: Bearer sps_...)."))
+        return 0;
+    if (api_password_session(r, s))
+        return 1;
+    store_session_clear(s);
+    return 0;
 }
 
 /* own_session() and the JSON body with its field checks ready; NULL with
@@ -110,20 +118,23 @@ void api_account_patch(ks_req *r)
 static bool password_ok(ks_req *r, const store_session *sess, const char *password)
 {
     g_autoptr(GError) err = NULL;
-    store_failures fl;
-    if (api_login_refused(r, sess->email, &fl))
+    api_attempt at;
+    if (!api_attempt_begin(r, ATTEMPT_SIGNIN, sess->email, &at))
         return false;
     store_account a = {0};
     int found = store_account_get(req_server(r)->st, sess->email, &a, &err);
     bool good = found == 1 && auth_password_verify(a.pw_hash, password);
     store_account_clear(&a);
-    if (found < 0)
+    if (found < 0) {
+        api_attempt_cancel(r, &at);
         reply_unavailable(r, err);
-    else if (!good)
-        api_login_failed(r, sess->email, "password");
-    else if (fl.count)
-        store_failures_clear(req_server(r)->st, sess->email, NULL, NULL);
-    return found >= 0 && good;
+        return false;
+    }
+    if (!good) {
+        api_attempt_failed(r, &at, "password");
+        return false;
+    }
+    return api_attempt_passed(r, &at);
 }
 
 /* PUT /v1/account/questions {password, questions: [{q, a}, ...]}: new

@@ -28,8 +28,8 @@ static void defaults(ks_config *c)
     c->cache_ms = 1000;
     c->argon2.memory_kib = 19456;
     c->argon2.passes = 2;
-    c->lockout_failures = 5;
-    c->lockout_seconds = 900;
+    c->max_failures = 100; /* NIST SP 800-63B §5.2.2: at most 100 */
+    c->address_failures = 20;
     c->backoff_base_ms = 1000;
     c->session_seconds = 900;
     c->device_seconds = 90 * 86400;
@@ -135,8 +135,8 @@ static bool check_known(GKeyFile *kf, GError **err)
         "mail:retry_seconds",
         "auth:argon2_memory_kib",
         "auth:argon2_passes",
-        "auth:lockout_failures",
-        "auth:lockout_seconds",
+        "auth:max_failures",
+        "auth:address_failures",
         "auth:backoff_base_ms",
         "auth:session_seconds",
         "auth:device_days",
@@ -214,6 +214,14 @@ static bool load(ks_config *c, const char *path, GError **err)
         g_error_free(e);
         return false;
     }
+    if (g_key_file_has_key(kf, "auth", "lockout_failures", NULL) ||
+        g_key_file_has_key(kf, "auth", "lockout_seconds", NULL)) {
+        g_set_error(err, SP_ERROR, SP_ERR_INPUT,
+                    "[auth] lockout_failures and lockout_seconds are gone: sign-in no longer "
+                    "locks for a time (anyone could lock anyone out). Remove them; "
+                    "max_failures and address_failures set the throttle (docs/keyd.md)");
+        return false;
+    }
     if (!check_known(kf, err))
         return false;
     g_autofree char *listen = sp_conf_str(kf, "server", "listen");
@@ -265,7 +273,7 @@ static bool load(ks_config *c, const char *path, GError **err)
     gint64 max_conn = 0, max_per_ip = 0, idle = c->idle_timeout;
     gint64 threads = 0, max_body = (gint64)c->max_body;
     gint64 mem = c->argon2.memory_kib, passes = c->argon2.passes;
-    gint64 fails = c->lockout_failures, days = c->device_seconds / 86400;
+    gint64 days = c->device_seconds / 86400;
     if (!sp_conf_int(kf, "server", "threads", 0, 256, &threads, err) ||
         !sp_conf_int(kf, "server", "max_connections", 0, 1000000, &max_conn, err) ||
         !sp_conf_int(kf, "server", "max_connections_per_ip", 0, 1000000, &max_per_ip, err) ||
@@ -274,8 +282,8 @@ static bool load(ks_config *c, const char *path, GError **err)
         !sp_conf_int(kf, "server", "cache_ms", 0, 60000, &c->cache_ms, err) ||
         !sp_conf_int(kf, "auth", "argon2_memory_kib", 8192, 4 * 1024 * 1024, &mem, err) ||
         !sp_conf_int(kf, "auth", "argon2_passes", 1, 16, &passes, err) ||
-        !sp_conf_int(kf, "auth", "lockout_failures", 1, 1000, &fails, err) ||
-        !sp_conf_int(kf, "auth", "lockout_seconds", 1, 86400 * 30, &c->lockout_seconds, err) ||
+        !sp_conf_int(kf, "auth", "max_failures", 2, 100, &c->max_failures, err) ||
+        !sp_conf_int(kf, "auth", "address_failures", 1, 1000000, &c->address_failures, err) ||
         !sp_conf_int(kf, "auth", "backoff_base_ms", 0, 60000, &c->backoff_base_ms, err) ||
         !sp_conf_int(kf, "auth", "session_seconds", 30, 86400, &c->session_seconds, err) ||
         !sp_conf_int(kf, "auth", "device_days", 1, 400, &days, err) ||
@@ -295,7 +303,6 @@ static bool load(ks_config *c, const char *path, GError **err)
     c->max_body = (size_t)max_body;
     c->argon2.memory_kib = (unsigned)mem;
     c->argon2.passes = (unsigned)passes;
-    c->lockout_failures = (unsigned)fails;
     c->device_seconds = days * 86400;
     c->store_url = sp_conf_str(kf, "store", "url");
     c->kek_file = sp_conf_str(kf, "keys", "kek_file");

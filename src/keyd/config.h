@@ -42,8 +42,8 @@ typedef struct {
     gint64 mail_retry_seconds;    /* first retry after a failed delivery; doubles, up to 1 h */
     /* [auth] */
     auth_params argon2;
-    unsigned lockout_failures;
-    gint64 lockout_seconds;
+    gint64 max_failures;     /* consecutive failures; then only a reset opens the account */
+    gint64 address_failures; /* per client address before its attempts back off */
     gint64 backoff_base_ms;
     gint64 session_seconds;
     gint64 device_seconds;

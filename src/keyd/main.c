@@ -15,6 +15,7 @@
 #include "api.h"
 #include "outbox.h"
 #include "sp_error.h"
+#include "throttle.h"
 #include "util.h"
 
 #include <curl/curl.h>
@@ -265,7 +266,10 @@ static int serve(ks_server *srv)
         }
         if (tick % 600 == 0) {
             gint64 now = g_get_real_time() / G_USEC_PER_SEC, shredded = 0;
+            /* a client address's failures lapse after a quiet hour (throttle.h) */
             if (!store_sweep(srv->st, now, &err) ||
+                !store_throttle_forget(srv->st, THROTTLE_ADDRESS, now * 1000 - THROTTLE_QUIET_MS,
+                                       &err) ||
                 !store_messages_shred_expired(srv->st, now, &shredded, &err)) {
                 g_warning("sweep: %s", err->message);
                 g_clear_error(&err);

@@ -3,7 +3,7 @@
  *
  * Limits how fast one address can try passwords, tokens and registrations.
  * Per process: with several keyd processes behind a balancer each enforces
- * its share; the per-account lockout (in the store) is global.
+ * its share; the sign-in throttles (throttle.h, in the store) are global.
  */
 #ifndef KS_RATELIMIT_H
 #define KS_RATELIMIT_H

@@ -85,12 +85,28 @@ typedef struct {
     size_t wrapped_len;
 } store_message;
 
-/* Failed sign-ins per address. Times here are in milliseconds. */
+/* Sign-in abuse control: failures counted per account address (sign-in),
+ * per client address and per account for the password reset's answers.
+ * The store keeps the counts; throttle.c decides what they mean. */
+typedef enum {
+    THROTTLE_ACCOUNT = 0, /* subject: an account address (known or not) */
+    THROTTLE_ADDRESS = 1, /* subject: a client IP address */
+    THROTTLE_RESET = 2,   /* subject: an account address, reset answers */
+} store_throttle_kind;
+
+/* One throttle's state. Times here are in milliseconds. */
 typedef struct {
-    gint64 count;        /* consecutive failures */
-    gint64 last_failure; /* time of the last one, ms */
-    gint64 locked_until; /* ms; 0 when not locked */
-} store_failures;
+    gint64 count; /* consecutive failures, attempts under way included */
+    gint64 last;  /* time of the last counted attempt, ms */
+} store_throttle;
+
+/* A throttle, the state it was read in and the state to put in its place
+ * (store_throttle_read, store_throttle_swap). */
+typedef struct {
+    store_throttle_kind kind;
+    const char *subject;
+    store_throttle seen, next;
+} store_throttle_op;
 
 /* Registration data for store_registration_add(). */
 typedef struct {
@@ -457,15 +473,21 @@ bool store_password_change(store *s, gint64 account_id, const char *pw_hash,
  * to an organisation: its administrator removes it), -1 error. */
 int store_account_delete(store *s, gint64 account_id, const ks_audit_event *ev, GError **err);
 
-/* ---- failures, lockout ---- */
+/* ---- throttles (sign-in abuse control) ---- */
 
-/* Failure state for an address, whether or not it has an account. */
-bool store_failures_get(store *s, const char *email, store_failures *out, GError **err);
-/* Record a failure at now_ms; lock for lock_ms when it is the
- * lock_after-th consecutive one. Returns the new state. */
-bool store_failures_add(store *s, const char *email, gint64 now_ms, gint64 lock_after,
-                        gint64 lock_ms, store_failures *out, const ks_audit_event *ev,
+/* Read the state of each of the n throttles into ops[i].seen (zeros when
+ * there is none). */
+bool store_throttle_read(store *s, store_throttle_op *ops, size_t n, GError **err);
+/* Compare and swap, in one transaction: when every throttle still holds
+ * its ops[i].seen, write each ops[i].next (a count of 0 forgets it) and ev
+ * (may be NULL). 1 done; 0 one of them changed meanwhile (nothing
+ * written: read again and decide again); -1 error. */
+int store_throttle_swap(store *s, const store_throttle_op *ops, size_t n, const ks_audit_event *ev,
                         GError **err);
+/* Forget the throttles of kind whose last attempt was before before_ms
+ * (housekeeping: the rule says when they no longer count). */
+bool store_throttle_forget(store *s, store_throttle_kind kind, gint64 before_ms, GError **err);
+/* Forget the account's failures (sign-in and reset answers) of email. */
 bool store_failures_clear(store *s, const char *email, const ks_audit_event *ev, GError **err);
 
 /* ---- sessions and remembered devices ---- */

@@ -1,8 +1,8 @@
 /*
  * store_sqlite_accounts.c - the SQLite store's recipient side: accounts,
- * mail tokens, sign-in failures, sessions and remembered devices (store.h;
- * registrations and the mail outbox are in store_sqlite_mail.c). The connection and transaction
- * helpers are in store_sqlite.c.
+ * sessions and remembered devices (store.h); registrations and the mail
+ * outbox are in store_sqlite_mail.c, throttles in store_sqlite_throttle.c.
+ * The connection and transaction helpers are in store_sqlite.c.
  */
 #include "store_sqlite_int.h"
 
@@ -234,7 +234,8 @@ int store_reset_complete(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, 
         /* Every other outstanding link (older reset links included) ends. */
         ok = ok && sq_account_end_sessions(c, id, NULL, err) && sq_account_end_links(c, id, err);
         if (ok) {
-            st = sq_prep(c, "DELETE FROM failures WHERE email = ?", err);
+            /* THROTTLE_ACCOUNT and THROTTLE_RESET: the reset proved ownership */
+            st = sq_prep(c, "DELETE FROM throttles WHERE subject = ? AND kind IN (0, 2)", err);
             ok = st != NULL;
             if (ok) {
                 sq_bind_text(st, 1, email);
@@ -249,85 +250,6 @@ int store_reset_complete(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, 
     }
     ok = sq_write_end(s, c, ok, err);
     return ok ? r : -1;
-}
-
-/* ---- failures ---- */
-
-bool store_failures_get(store *s, const char *email, store_failures *out, GError **err)
-{
-    memset(out, 0, sizeof *out);
-    conn *c = sq_conn_get(s, err);
-    if (!c)
-        return false;
-    sqlite3_stmt *st =
-        sq_prep(c, "SELECT count, last_failure, locked_until FROM failures WHERE email = ?", err);
-    int r = -1;
-    if (st) {
-        sq_bind_text(st, 1, email);
-        r = sq_step_row(c, st, err);
-        if (r == 1) {
-            out->count = sqlite3_column_int64(st, 0);
-            out->last_failure = sqlite3_column_int64(st, 1);
-            out->locked_until = sqlite3_column_int64(st, 2);
-        }
-        sqlite3_reset(st);
-    }
-    sq_conn_put(s, c);
-    return r >= 0;
-}
-
-bool store_failures_add(store *s, const char *email, gint64 now, gint64 lock_after, gint64 lock_ms,
-                        store_failures *out, const ks_audit_event *ev, GError **err)
-{
-    memset(out, 0, sizeof *out);
-    WRITE_TX(s, err, ev, {
-        /* A lock that has run out starts a fresh count. */
-        sqlite3_stmt *st =
-            sq_prep(c,
-                    "INSERT INTO failures(email, count, last_failure, locked_until)"
-                    " VALUES(?1, 1, ?2, 0) ON CONFLICT(email) DO UPDATE SET"
-                    " count = CASE WHEN locked_until <> 0 AND locked_until <= ?2"
-                    "   THEN 1 ELSE count + 1 END,"
-                    " locked_until = CASE WHEN locked_until <> 0 AND locked_until <= ?2"
-                    "   THEN 0 ELSE locked_until END,"
-                    " last_failure = ?2"
-                    " RETURNING count, last_failure, locked_until",
-                    err);
-        ok = st != NULL;
-        if (ok) {
-            sq_bind_text(st, 1, email);
-            sqlite3_bind_int64(st, 2, now);
-            ok = sq_step_row(c, st, err) == 1;
-            if (ok) {
-                out->count = sqlite3_column_int64(st, 0);
-                out->last_failure = sqlite3_column_int64(st, 1);
-                out->locked_until = sqlite3_column_int64(st, 2);
-            }
-            sqlite3_reset(st);
-        }
-        if (ok && out->count >= lock_after && out->locked_until == 0) {
-            out->locked_until = now + lock_ms;
-            st = sq_prep(c, "UPDATE failures SET locked_until = ? WHERE email = ?", err);
-            ok = st != NULL;
-            if (ok) {
-                sqlite3_bind_int64(st, 1, out->locked_until);
-                sq_bind_text(st, 2, email);
-                ok = sq_step_done(c, st, err);
-            }
-        }
-    });
-}
-
-bool store_failures_clear(store *s, const char *email, const ks_audit_event *ev, GError **err)
-{
-    WRITE_TX(s, err, ev, {
-        sqlite3_stmt *st = sq_prep(c, "DELETE FROM failures WHERE email = ?", err);
-        ok = st != NULL;
-        if (ok) {
-            sq_bind_text(st, 1, email);
-            ok = sq_step_done(c, st, err);
-        }
-    });
 }
 
 /* ---- sessions, devices ---- */

@@ -236,13 +236,14 @@ export function browserSuite() {
 export { freePort };
 
 /**
- * Start `sealpost-keyd --dev` on a free loopback port with a fresh data
+ * Start `sealpost-keyd --dev` (or, with opts.config, with those settings: see
+ * keyd-helpers.mjs startKeyd) on a free loopback port with a fresh data
  * directory and wait for /healthz. Returns { url, dir, log(), stop() };
  * stop() ends keyd (and fails if it did not stop cleanly) and removes the
  * data directory.
  */
-export async function startKeyd() {
-  const k = await startKeydProcess();
+export async function startKeyd(opts = {}) {
+  const k = await startKeydProcess(opts);
   return { url: k.url, dir: k.dataDir, log: k.log, stop: k.stop };
 }
 

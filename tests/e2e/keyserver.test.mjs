@@ -2,7 +2,8 @@
 // the real sealpost-keyd: a message sealed by the CLI with --keyserver is
 // opened from file://, the reader registers inside the envelope, activates
 // the account from the mailed link (keyd's /activate page), signs in and
-// reads the message; then remembered browsers, security "low", several
+// reads the message; then remembered browsers (on keyd's /open page only,
+// out of reach of other local files), security "low", several
 // recipients, a forgotten password (keyd's /reset page), keyd's /open page,
 // and an unreachable key server.
 //
@@ -40,7 +41,8 @@ const OWN_QUESTION = 'Which lake did we swim in as children?';
 const MOBILE = { width: 375, height: 740 };
 
 before(async () => {
-  keyd = await startKeyd();
+  // A small max_failures, so that the throttle's hold is reached in a few tries.
+  keyd = await startKeyd({ config: { auth: { max_failures: 4 } } });
   keydAdmin(keyd.dir, 'org', 'create', 'example', '--domain', 'example.org');
   const token = keydAdmin(keyd.dir, 'token', 'create', '--org', 'example');
   assert.match(token, /^spg_[A-Za-z0-9_-]+$/);
@@ -73,11 +75,11 @@ async function page(opts = {}) {
       rec.urls.push(r.url());
     }
   });
-  rec.done = async () => {
+  rec.done = async ({ cookies = [] } = {}) => {
     assert.deepEqual(rec.attempted.filter((u) => !u.startsWith(`${keyd.url}/`)), [], 'only the key server was contacted');
     assert.deepEqual(rec.errors, [], 'page errors');
     assert.deepEqual(rec.console.filter((m) => /Content Security Policy|Refused to/i.test(m)), [], 'CSP refusals');
-    assert.deepEqual(await rec.context.cookies(), [], 'no cookies');
+    assert.deepEqual((await rec.context.cookies()).map((c) => c.name), cookies, 'cookies');
     await rec.context.close();
   };
   return rec;
@@ -382,7 +384,58 @@ test('the sender re-dates a message: once past, the envelope says when it expire
   await rec.done();
 });
 
-test('security phrase outside; "Remember this browser" for a medium message', async () => {
+/** Device sessions made so far (the audit's session.create rows). */
+const deviceSessions = () =>
+  Number(spawnSync('sqlite3', [join(keyd.dir, 'keyd.db'),
+    `SELECT count(*) FROM audit WHERE event = 'session.create' AND detail LIKE '%"method":"device"%'`], { encoding: 'utf8' }).stdout.trim());
+
+/**
+ * An unrelated local HTML file (say, a downloaded attachment) opened in the
+ * same browser profile as the envelopes: everything it can read (local
+ * storage, IndexedDB, cookies) and what its sign-in attempts with it got.
+ */
+async function strangerFile(context) {
+  const path = join(suite.tmp.dir, 'holiday-photos.html');
+  writeFileSync(path, `<!DOCTYPE html><meta charset="utf-8"><title>Holiday photos</title><script>
+window.loot = (async () => {
+  const out = { storage: {}, cookie: document.cookie, idb: [], attempts: [] };
+  for (let i = 0; i < localStorage.length; i++) out.storage[localStorage.key(i)] = localStorage.getItem(localStorage.key(i));
+  try { out.idb = (await indexedDB.databases()).map((d) => d.name); } catch (e) { out.idb = ['unreadable: ' + e]; }
+  const tokens = JSON.stringify(out.storage).match(/spd_[A-Za-z0-9_-]+/g) || [];
+  const bodies = [{ email: ${JSON.stringify(BOB)}, remembered: true }, ...tokens.map((t) => ({ email: ${JSON.stringify(BOB)}, device: t }))];
+  for (const body of bodies) for (const credentials of ['include', 'omit']) {
+    try {
+      const r = await fetch(${JSON.stringify(keyd.url)} + '/v1/sessions', { method: 'POST', credentials,
+        headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      out.attempts.push({ credentials, status: r.status, text: await r.text() });
+    } catch (e) {
+      out.attempts.push({ credentials, error: String(e) });
+    }
+  }
+  return out;
+})();
+</script><p>Nothing to see here.</p>`);
+  const p = await context.newPage();
+  await p.goto(pathToFileURL(path).href);
+  const loot = await p.evaluate(() => window.loot);
+  await p.close();
+  return loot;
+}
+
+/** What a stranger file must not get: no device token, no device session. */
+function assertNothingStolen(loot, before) {
+  assert.doesNotMatch(JSON.stringify(loot.storage), /spd_/, `device token readable by another local file: ${JSON.stringify(loot.storage)}`);
+  assert.equal(loot.cookie, '', 'no cookie readable');
+  assert.deepEqual(loot.idb, []);
+  for (const a of loot.attempts) assert.notEqual(a.status, 201, `another local file signed in: ${JSON.stringify(a)}`);
+  assert.equal(deviceSessions(), before, 'no device session was made for it');
+}
+
+// Issue 13 item 11: every file:// page shares one localStorage (and one
+// IndexedDB) in Chromium, so an envelope can keep no secret there. A
+// browser is remembered only on keyd's own /open page, in keyd's HttpOnly,
+// SameSite=Strict cookie, which no other local file reads or gets sent.
+test('"Remember this browser" lives on keyd\'s /open page: another local file can neither read it nor sign in with it', async () => {
   const env = sealed({ security: 'medium' });
   const rec = await page();
   const p = rec.page;
@@ -390,26 +443,50 @@ test('security phrase outside; "Remember this browser" for a medium message', as
   // Now that Bob has an account, the envelope carries his phrase.
   assert.match(await text(p, '.sp-phrase'), new RegExp(PHRASE));
   await label(p, 'Password').waitFor();
-  await label(p, 'Remember this browser').check();
+  // Whatever the envelope offers, the reader takes.
+  const offered = await label(p, 'Remember this browser').count();
+  if (offered) await label(p, 'Remember this browser').check();
   await shot(p, 'ks-signin-medium');
   await signIn(p, PASSWORD);
   await assertMessage(p);
-  const stored = await p.evaluate(() => Object.keys(localStorage));
-  assert.deepEqual(stored, [`sealpost.device ${keyd.url} ${BOB}`]);
-
-  // Opened again in this browser: no password needed.
+  const made = deviceSessions();
+  assertNothingStolen(await strangerFile(rec.context), made);
+  assert.equal(offered, 0, 'an envelope opened from a file does not offer to remember the browser');
+  // It says where a browser can be remembered.
   await openFile(p, env);
+  await label(p, 'Password').waitFor();
+  assert.equal(await text(p, '.sp-ks-remember-elsewhere'),
+    `To open messages like this one without your password, open them at ${keyd.url}/open and choose “Remember this browser” there.`);
+
+  // On keyd's own page it does: remembered there, it opens without the password.
+  await p.goto(`${keyd.url}/open`);
+  await p.setInputFiles('#sp-file', env);
+  await label(p, 'Remember this browser').check();
+  await signIn(p, PASSWORD);
+  await assertMessage(p);
+  assert.doesNotMatch(JSON.stringify(await p.evaluate(() => ({ ...localStorage }))), /spd_/, 'no token in keyd\'s storage either');
+  await button(p, 'Open another file').click();
+  await p.setInputFiles('#sp-file', env);
   await p.getByText('This browser is remembered for').waitFor();
   assert.equal(await label(p, 'Password').count(), 0);
   await shot(p, 'ks-remembered');
   await button(p, 'Open').click();
   await assertMessage(p);
-
+  assert.equal(deviceSessions(), made + 1);
   // A security-high message still asks for the password.
-  await openFile(p, firstEnvelope);
+  await button(p, 'Open another file').click();
+  await p.setInputFiles('#sp-file', firstEnvelope);
   await label(p, 'Password').waitFor();
   assert.equal(await p.getByText('This browser is remembered for').count(), 0);
-  await rec.done();
+
+  // The remembered browser is still out of reach of any local file.
+  assertNothingStolen(await strangerFile(rec.context), made + 1);
+  const [cookie] = await rec.context.cookies();
+  assert.equal(cookie.name, 'sp_device');
+  assert.equal(cookie.httpOnly, true);
+  assert.equal(cookie.sameSite, 'Strict');
+  assert.equal(cookie.path, '/v1/sessions');
+  await rec.done({ cookies: ['sp_device'] });
 });
 
 test('security low: Open without a password', async () => {
@@ -553,7 +630,7 @@ test("keyd's /open page: drop the envelope, or choose a password envelope", asyn
   await rec.done();
 });
 
-test('wrong passwords: backoff, then the account is locked for minutes', async () => {
+test('wrong passwords: tries left, backoff, then only a reset opens the account', async () => {
   const rec = await page();
   const p = rec.page;
   await openFile(p, firstEnvelope);
@@ -569,7 +646,7 @@ test('wrong passwords: backoff, then the account is locked for minutes', async (
     seen.add(resp.status());
     await p.waitForFunction(() => document.querySelector('form[aria-busy="false"]'));
     if (resp.status() === 401) {
-      assert.match(await text(p, '#sp-ks-password-error'), /Wrong password/);
+      assert.match(await text(p, '#sp-ks-password-error'), /Wrong password.*\d tr(y is|ies are) left before you must reset your password/);
     } else if (resp.status() === 429) {
       const msg = await text(p, '.sp-error-slot');
       assert.match(msg, /Too many attempts/);
@@ -584,7 +661,7 @@ test('wrong passwords: backoff, then the account is locked for minutes', async (
   }
   assert.ok(seen.has(401) && seen.has(429), `answers seen: ${[...seen]}`);
   assert.match(locked, /Your account is locked/);
-  assert.match(locked, /blocked for \d+ minutes/);
+  assert.match(locked, /blocked until the password is reset/);
   await shot(p, 'ks-locked');
   await rec.done();
 });

@@ -45,8 +45,14 @@ test('settings are checked before anything starts', () => {
     r = run(['--config', conf(dir, '[server]\nlisten = 127.0.0.1:8443\n[auth]\nlockout_failure = 3\n'), '--check-config']);
     assert.equal(r.code, 1);
     assert.match(r.err, /unknown setting \[auth\] lockout_failure/);
-    r = run(['--config', conf(dir, '[server]\nlisten = 127.0.0.1:8443\n[auth]\nlockout_seconds = soon\n'), '--check-config']);
-    assert.match(r.err, /lockout_seconds = soon: expected a whole number/);
+    r = run(['--config', conf(dir, '[server]\nlisten = 127.0.0.1:8443\n[auth]\nmax_failures = soon\n'), '--check-config']);
+    assert.match(r.err, /max_failures = soon: expected a whole number/);
+    // The timed lockout is gone (issue 13 item 6): its settings are refused, saying why.
+    r = run(['--config', conf(dir, '[server]\nlisten = 127.0.0.1:8443\n[auth]\nlockout_seconds = 900\n'), '--check-config']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.err, /lockout_failures and lockout_seconds are gone/);
+    r = run(['--config', conf(dir, '[server]\nlisten = 127.0.0.1:8443\n[auth]\nmax_failures = 101\n'), '--check-config']);
+    assert.notEqual(r.code, 0);
     writeFileSync(join(dir, 'nomail.conf'), `[server]\nlisten = 127.0.0.1:8443\n[store]\nurl = sqlite:${join(dir, 'keyd.db')}\n[keys]\nkek_file = ${join(dir, 'kek')}\n`);
     r = run(['--config', join(dir, 'nomail.conf'), '--check-config']);
     assert.equal(r.code, 1);

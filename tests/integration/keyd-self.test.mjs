@@ -13,6 +13,33 @@ import { join } from 'node:path';
 import { admin, api, gatewayToken, latestMail, outbox, registerAndActivate, startKeyd } from './keyd-helpers.mjs';
 
 const PW = 'correct horse battery staple 9';
+const PROBLEM = 'https://sealpost.org/problems/';
+
+/** A call as keyd's own pages make it: Origin of keyd, and a Cookie header. */
+async function fromOwnPage(url, method, path, body, { cookie, token, origin = url } = {}) {
+  const headers = { 'content-type': 'application/json', origin };
+  if (cookie) headers.cookie = cookie;
+  if (token) headers.authorization = `Bearer ${token}`;
+  const r = await fetch(url + path, { method, headers, body: JSON.stringify(body) });
+  const text = await r.text();
+  return { status: r.status, text, body: text ? JSON.parse(text) : null, headers: r.headers };
+}
+
+/** "Remember this browser" on keyd's /open page: the sp_device cookie
+ * ("sp_device=spd_...") and the sign-in's answer. */
+async function rememberBrowser(url, email, password) {
+  const r = await fromOwnPage(url, 'POST', '/v1/sessions', { email, password, remember: true });
+  assert.equal(r.status, 201, r.text);
+  const set = r.headers.getSetCookie().find((c) => c.startsWith('sp_device='));
+  assert.ok(set, `a remembered-browser cookie is set: ${r.headers.getSetCookie()}`);
+  assert.match(set, /; HttpOnly/);
+  assert.match(set, /; SameSite=Strict/);
+  assert.match(set, /; Path=\/v1\/sessions/);
+  return { cookie: set.split(';')[0], answer: r };
+}
+
+/** Sign in as a remembered browser: a session of method "device". */
+const rememberedSignIn = (url, email, cookie) => fromOwnPage(url, 'POST', '/v1/sessions', { email, remembered: true }, { cookie });
 const NEW_PW = 'seven purple kites over Lisbon';
 
 describe("one's own account", () => {
@@ -40,7 +67,7 @@ describe("one's own account", () => {
 
   test('the account as its owner sees it: no answers, no password, live sessions marked', async () => {
     const s1 = (await signIn('pat@example.com', PW)).body.token;
-    await signIn('pat@example.com', PW, { remember: true });
+    await rememberBrowser(url, 'pat@example.com', PW);
     const r = await api(url, 'GET', '/v1/account', undefined, s1);
     assert.equal(r.status, 200, r.text);
     assert.equal(r.body.email, 'pat@example.com');
@@ -51,6 +78,68 @@ describe("one's own account", () => {
     assert.equal(r.body.sessions.filter((x) => x.current).length, 1);
     assert.equal(r.body.remembered_browsers, 1);
     assert.equal((await api(url, 'GET', '/v1/account')).status, 401);
+  });
+
+  // Issue 13 item 11: a remembered browser opens messages, nothing more;
+  // its token never reaches a script, and only keyd's own pages use it.
+  test('a remembered browser only opens messages: every account call answers 403 password-session-required', async () => {
+    const { cookie, answer } = await rememberBrowser(url, 'pat@example.com', PW);
+    assert.doesNotMatch(answer.text, /spd_/, 'no device token in the answer');
+    assert.match(answer.body.remembered.expires, /^\d{4}-/);
+    const dev = await rememberedSignIn(url, 'pat@example.com', cookie);
+    assert.equal(dev.status, 201, dev.text);
+    assert.equal(dev.body.method, 'device');
+    const d = dev.body.token;
+    const questions = [{ q: 'Pet?', a: 'Rex' }, { q: 'Town?', a: 'Oslo' }];
+    const calls = [
+      ['GET', '/v1/account', undefined],
+      ['PATCH', '/v1/account', { phrase: 'the attacker chose this' }],
+      ['PATCH', '/v1/account', { name: 'Mallory' }],
+      ['POST', '/v1/account/password', { password: PW, new_password: 'an attacker password 1' }],
+      ['PUT', '/v1/account/questions', { password: PW, questions }],
+      ['DELETE', '/v1/sessions', undefined],
+      ['DELETE', '/v1/account', { password: PW }],
+    ];
+    for (const [method, path, body] of calls) {
+      const r = await api(url, method, path, body, d);
+      assert.equal(r.status, 403, `${method} ${path} with a remembered browser's session: ${r.text}`);
+      assert.equal(r.body.type, PROBLEM + 'password-session-required');
+      assert.match(r.body.detail, /signed in with the password/);
+    }
+    // Nothing changed; a password session still may.
+    const s = (await signIn('pat@example.com', PW)).body.token;
+    const acc = await api(url, 'GET', '/v1/account', undefined, s);
+    assert.equal(acc.status, 200);
+    assert.equal(acc.body.phrase, 'blue heron at dawn');
+    assert.notEqual(acc.body.name, 'Mallory');
+    // The device session still opens messages (security medium).
+    const med = await api(url, 'POST', '/v1/messages', { from: 'ada@clinic.example', to: ['pat@example.com'], security: 'medium' }, token);
+    assert.equal((await api(url, 'POST', `/v1/messages/${med.body.id}/key`, {}, d)).status, 200);
+  });
+
+  test('remembering needs keyd\'s own page: not from a file (Origin null) or another site, and never a token in a body', async () => {
+    for (const origin of ['null', 'https://evil.example']) {
+      const r = await fromOwnPage(url, 'POST', '/v1/sessions', { email: 'pat@example.com', password: PW, remember: true }, { origin });
+      assert.equal(r.status, 422, r.text);
+      assert.equal(r.body.field, 'remember');
+      assert.match(r.body.detail, /only on the key server's own pages/);
+      assert.equal(r.headers.getSetCookie().length, 0);
+    }
+    const { cookie } = await rememberBrowser(url, 'pat@example.com', PW);
+    // A page elsewhere that somehow holds the cookie value still cannot use it.
+    const elsewhere = await fromOwnPage(url, 'POST', '/v1/sessions', { email: 'pat@example.com', remembered: true }, { cookie, origin: 'null' });
+    assert.equal(elsewhere.status, 422);
+    assert.equal(elsewhere.body.field, 'remembered');
+    // The old way, a device token in the body, is refused.
+    const old = await api(url, 'POST', '/v1/sessions', { email: 'pat@example.com', device: cookie.slice('sp_device='.length) });
+    assert.equal(old.status, 422);
+    assert.equal(old.body.field, 'device');
+    // Forgetting the browser ends it and clears the cookie.
+    const dev = await rememberedSignIn(url, 'pat@example.com', cookie);
+    const bye = await fromOwnPage(url, 'DELETE', '/v1/sessions/current', { forget_device: true }, { cookie, token: dev.body.token });
+    assert.equal(bye.status, 204, bye.text);
+    assert.ok(bye.headers.getSetCookie().some((c) => /^sp_device=;.*Max-Age=0/.test(c)));
+    assert.equal((await rememberedSignIn(url, 'pat@example.com', cookie)).status, 401);
   });
 
   test('a new phrase: envelopes sealed afterwards carry it', async () => {
@@ -66,9 +155,8 @@ describe("one's own account", () => {
   test('a new password needs the current one and ends every other session and browser', async () => {
     const keep = (await signIn('pat@example.com', PW)).body.token;
     const other = (await signIn('pat@example.com', PW)).body.token;
-    const remembered = (await signIn('pat@example.com', PW, { remember: true })).body.device?.token;
-    assert.ok(remembered);
-    assert.equal((await api(url, 'POST', '/v1/sessions', { email: 'pat@example.com', device: remembered })).status, 201,
+    const { cookie: remembered } = await rememberBrowser(url, 'pat@example.com', PW);
+    assert.equal((await rememberedSignIn(url, 'pat@example.com', remembered)).status, 201,
       'the remembered browser works before');
     let r = await api(url, 'POST', '/v1/account/password', { password: 'wrong password here', new_password: NEW_PW }, keep);
     assert.equal(r.status, 401);
@@ -82,7 +170,7 @@ describe("one's own account", () => {
     assert.equal((await api(url, 'GET', '/v1/account', undefined, other)).status, 401, 'the others end');
     assert.equal((await signIn('pat@example.com', PW)).status, 401, 'the old password is gone');
     assert.equal((await signIn('pat@example.com', NEW_PW)).status, 201);
-    assert.equal((await api(url, 'POST', '/v1/sessions', { email: 'pat@example.com', device: remembered })).status, 401,
+    assert.equal((await rememberedSignIn(url, 'pat@example.com', remembered)).status, 401,
       'the remembered browser is forgotten');
   });
 

@@ -156,7 +156,7 @@ test('the stable problem types are listed with their statuses', () => {
     'account-inactive': 403, forbidden: 403, 'not-found': 404, 'method-not-allowed': 405, 'token-invalid': 400,
     'invalid-answers': 401, 'account-locked': 423, 'too-many-requests': 429, 'message-locked': 403,
     'message-expired': 410, 'message-recalled': 410, 'confirmation-required': 428, csrf: 403, internal: 500,
-    unavailable: 503,
+    unavailable: 503, 'password-session-required': 403,
   };
   assert.deepEqual(Object.fromEntries([...PROBLEMS].map(([n, p]) => [n, p.status])), expected);
   const problem = deref('#/components/schemas/Problem');
@@ -246,7 +246,7 @@ test('operations list the problems a client must handle', () => {
     if (op['x-rate-limited']) {
       assert.ok(has(op, 429, 'too-many-requests'), `${key}: rate-limited, so 429 too-many-requests`);
     }
-    for (const code of ['423', '429']) {
+    for (const code of ['429']) {
       if (op.responses[code]) assert.ok(resolve(op.responses[code]).headers?.['Retry-After'], `${key} ${code}: Retry-After header`);
     }
     if (path.startsWith('/v1/') && !key.startsWith('OPTIONS')) {
@@ -351,11 +351,11 @@ const opByKey = new Map(operations.map((o) => [o.key, o]));
  * body validates against the schema, a problem's type is one listed for the
  * status. Returns { status, body, text, headers }.
  */
-async function call(key, { params = {}, query = '', body, raw, contentType, token } = {}) {
+async function call(key, { params = {}, query = '', body, raw, contentType, token, headers: extra = {} } = {}) {
   const o = opByKey.get(key);
   assert.ok(o, `${key} is documented`);
   const path = o.path.replace(/\{(\w+)\}/g, (_, n) => encodeURIComponent(params[n]));
-  const headers = {};
+  const headers = { ...extra };
   if (token) headers.authorization = `Bearer ${token}`;
   let payload;
   if (raw !== undefined) payload = raw;
@@ -445,32 +445,42 @@ describe('the running server', () => {
     assert.equal(wrong.status, 401);
     await new Promise((ok) => setTimeout(ok, 1100)); // the 1 s backoff after one failure
 
-    const s = await call('POST /v1/sessions', { body: { email: PATIENT, password: PASSWORD, remember: true } });
+    // "Remember this browser" is for keyd's own pages (their Origin); the
+    // device token travels only in the sp_device cookie.
+    const own = { origin: keyd.url };
+    const s = await call('POST /v1/sessions', { headers: own, body: { email: PATIENT, password: PASSWORD, remember: true } });
     assert.equal(s.status, 201);
     assert.equal(s.body.method, 'password');
-    assert.ok(s.body.device, 'remember: true returns a device token');
+    assert.ok(s.body.remembered, 'remember: true answers when the browser is remembered until');
+    const deviceCookie = s.headers.getSetCookie().find((c) => c.startsWith('sp_device=')).split(';')[0];
+    const fromFile = await call('POST /v1/sessions', { headers: { origin: 'null' }, body: { email: PATIENT, password: PASSWORD, remember: true } });
+    assert.equal(fromFile.status, 422, 'not from a file:// page');
 
     const key = await call('POST /v1/messages/{id}/key', { params: { id }, token: s.body.token, body: {} });
     assert.equal(key.status, 200);
     assert.equal(key.body.key, created.body.key, 'the released key is the one created');
     assert.equal(key.body.kid, created.body.kid);
 
-    const dev = await call('POST /v1/sessions', { body: { email: PATIENT, device: s.body.device.token } });
+    const dev = await call('POST /v1/sessions', { headers: { ...own, cookie: deviceCookie }, body: { email: PATIENT, remembered: true } });
     assert.equal(dev.status, 201);
     assert.equal(dev.body.method, 'device');
     const pr = await call('POST /v1/messages/{id}/key', { params: { id }, token: dev.body.token, body: {} });
     assert.equal(pr.status, 401);
     assert.equal(pr.body.type, PROBLEMS.get('password-required').uri);
+    const acc = await call('GET /v1/account', { token: dev.body.token });
+    assert.equal(acc.status, 403);
+    assert.equal(acc.body.type, PROBLEMS.get('password-session-required').uri);
 
     const out = await call('DELETE /v1/sessions/current', {
       token: s.body.token,
-      body: { forget_device: s.body.device.token },
+      headers: { ...own, cookie: deviceCookie },
+      body: { forget_device: true },
     });
     assert.equal(out.status, 204);
     const gone = await call('POST /v1/messages/{id}/key', { params: { id }, token: s.body.token, body: {} });
     assert.equal(gone.status, 401);
     assert.equal(gone.body.type, PROBLEMS.get('unauthorized').uri);
-    const forgotten = await call('POST /v1/sessions', { body: { email: PATIENT, device: s.body.device.token } });
+    const forgotten = await call('POST /v1/sessions', { headers: { ...own, cookie: deviceCookie }, body: { email: PATIENT, remembered: true } });
     assert.equal(forgotten.status, 401, 'forget_device revoked the device token');
     assert.equal(forgotten.body.type, PROBLEMS.get('invalid-credentials').uri);
 

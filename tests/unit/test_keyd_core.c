@@ -15,6 +15,7 @@
 #include "auth.h"
 #include "kek.h"
 #include "ratelimit.h"
+#include "throttle.h"
 #include "sp_error.h"
 #include "store.h"
 
@@ -196,7 +197,7 @@ static void test_store_tokens_single_use_and_migrations(void **state)
     g_autofree char *dir = scratch();
     g_autoptr(GError) err = NULL;
     store *s = open_store(dir);
-    assert_int_equal(store_schema_version(s), 4);
+    assert_int_equal(store_schema_version(s), 5);
     const char *q[] = {"q1", "q2"}, *a[] = {"h1", "h2"};
     store_registration reg = {"p@example.com", "P", "$argon2id$x", "phrase", q, a, 2};
     uint8_t t1[KS_HASH_LEN], t2[KS_HASH_LEN];
@@ -235,31 +236,55 @@ static void test_store_tokens_single_use_and_migrations(void **state)
     store_close(s);
     /* Reopening does not migrate again. */
     s = open_store(dir);
-    assert_int_equal(store_schema_version(s), 4);
+    assert_int_equal(store_schema_version(s), 5);
     store_close(s);
     rm_rf(dir);
 }
 
-static void test_store_lockout(void **state)
+static void test_store_throttle(void **state)
 {
     g_autofree char *dir = scratch();
     g_autoptr(GError) err = NULL;
     store *s = open_store(dir);
-    store_failures f;
-    for (int i = 1; i <= 4; i++) {
-        assert_true(store_failures_add(s, "z@example.com", 1000 * i, 5, 60000, &f, NULL, &err));
-        assert_int_equal(f.count, i);
-        assert_int_equal(f.locked_until, 0);
-    }
-    assert_true(store_failures_add(s, "z@example.com", 5000, 5, 60000, &f, NULL, &err));
-    assert_int_equal(f.locked_until, 65000);
-    /* After the lock runs out, counting starts afresh. */
-    assert_true(store_failures_add(s, "z@example.com", 70000, 5, 60000, &f, NULL, &err));
-    assert_int_equal(f.count, 1);
-    assert_int_equal(f.locked_until, 0);
+    /* The store keeps counts and swaps them only from the state read. */
+    store_throttle_op ops[2] = {{.kind = THROTTLE_ACCOUNT, .subject = "z@example.com"},
+                                {.kind = THROTTLE_ADDRESS, .subject = "192.0.2.1"}};
+    assert_true(store_throttle_read(s, ops, 2, &err));
+    assert_int_equal(ops[0].seen.count, 0);
+    ops[0].next = throttle_reserve(THROTTLE_ACCOUNT, &ops[0].seen, 1000);
+    ops[1].next = throttle_reserve(THROTTLE_ADDRESS, &ops[1].seen, 1000);
+    assert_int_equal(store_throttle_swap(s, ops, 2, NULL, &err), 1);
+    /* A second request that read the same old state loses: nothing written. */
+    store_throttle_op late[2] = {ops[0], ops[1]};
+    late[0].next.count = 7;
+    assert_int_equal(store_throttle_swap(s, late, 2, NULL, &err), 0);
+    assert_true(store_throttle_read(s, ops, 2, &err));
+    assert_int_equal(ops[0].seen.count, 1);
+    assert_int_equal(ops[0].seen.last, 1000);
+    assert_int_equal(ops[1].seen.count, 1);
+    /* The rule: one failure waits the base, max_failures holds. */
+    throttle_policy p = {100, 3, 2};
+    gint64 wait;
+    assert_int_equal(throttle_judge(&p, THROTTLE_ACCOUNT, &ops[0].seen, 1050, &wait),
+                     THROTTLE_WAIT);
+    assert_int_equal(wait, 50);
+    assert_int_equal(throttle_judge(&p, THROTTLE_ACCOUNT, &ops[0].seen, 1100, &wait), THROTTLE_GO);
+    assert_int_equal(throttle_judge(&p, THROTTLE_ADDRESS, &ops[1].seen, 1000, &wait), THROTTLE_GO);
+    store_throttle two = {2, 1000};
+    assert_int_equal(throttle_judge(&p, THROTTLE_ADDRESS, &two, 1050, &wait), THROTTLE_WAIT);
+    store_throttle three = {3, 1000};
+    assert_int_equal(throttle_judge(&p, THROTTLE_ACCOUNT, &three, 999999, &wait), THROTTLE_HELD);
+    assert_int_equal(throttle_judge(&p, THROTTLE_ADDRESS, &three, 1050, &wait), THROTTLE_WAIT);
+    assert_int_equal(throttle_judge(&p, THROTTLE_ADDRESS, &three, 1000 + THROTTLE_QUIET_MS, &wait),
+                     THROTTLE_GO);
     assert_true(store_failures_clear(s, "z@example.com", NULL, &err));
-    assert_true(store_failures_get(s, "z@example.com", &f, &err));
-    assert_int_equal(f.count, 0);
+    assert_true(store_throttle_read(s, ops, 2, &err));
+    assert_int_equal(ops[0].seen.count, 0);
+    assert_int_equal(ops[1].seen.count, 1);
+    /* Housekeeping forgets a client address's lapsed throttle only. */
+    assert_true(store_throttle_forget(s, THROTTLE_ADDRESS, 1001, &err));
+    assert_true(store_throttle_read(s, ops, 2, &err));
+    assert_int_equal(ops[1].seen.count, 0);
     store_close(s);
     rm_rf(dir);
 }
@@ -383,7 +408,7 @@ int main(void)
         cmocka_unit_test(test_kek_rotate_rewraps_and_keeps_kid),
         cmocka_unit_test(test_sweep_shreds_expired_keys),
         cmocka_unit_test(test_store_tokens_single_use_and_migrations),
-        cmocka_unit_test(test_store_lockout),
+        cmocka_unit_test(test_store_throttle),
         cmocka_unit_test(test_audit_chain),
         cmocka_unit_test(test_password_rules),
         cmocka_unit_test(test_tokens_and_addresses),

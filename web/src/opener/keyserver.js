@@ -6,7 +6,8 @@
 // cached. Bearer tokens travel only in the Authorization header. Answers
 // that are not 2xx become a KeyServerError named after the problem type
 // (RFC 9457 `https://sealpost.org/problems/NAME`), carrying the members the
-// views need (detail, field, reason, expires, retryAfter); a request that
+// views need (detail, field, reason, expires, retryAfter, attemptsLeft,
+// resetRequired); a request that
 // never got an answer is a KeyServerError named 'network' (or 'timeout').
 
 const PROBLEM = /^https:\/\/sealpost\.org\/problems\/([a-z0-9-]+)$/;
@@ -94,6 +95,8 @@ export async function apiFetch(url, method, opts = {}) {
     reason: str(p.reason),
     expires: str(p.expires),
     retryAfter: retryAfterOf(p, res),
+    attemptsLeft: Number.isInteger(p.attempts_left) && p.attempts_left >= 0 ? p.attempts_left : null,
+    resetRequired: p.reset_required === true,
   });
 }
 
@@ -115,7 +118,10 @@ export class KeyServer {
     const url = new URL(this.base + path);
     for (const [k, v] of Object.entries(opts.query || {})) url.searchParams.set(k, v);
     const headers = opts.token ? { Authorization: `Bearer ${opts.token}` } : {};
-    return apiFetch(url.href, method, { body: opts.body, headers, credentials: 'omit', origin: this.origin });
+    // Only sign-in and sign-out on keyd's own origin carry its cookie (the
+    // remembered browser's, which the browser sends to keyd's pages only).
+    const own = opts.ownCookie && typeof location !== 'undefined' && location.origin === this.origin;
+    return apiFetch(url.href, method, { body: opts.body, headers, credentials: own ? 'same-origin' : 'omit', origin: this.origin });
   }
 
   /** GET /v1/messages/{id}/status?rcpt= (no authentication). */
@@ -133,17 +139,19 @@ export class KeyServer {
     return this.call('POST', '/v1/accounts/activate', { body: { token, password } });
   }
 
-  /** POST /v1/sessions with { email, password, remember } or { email, device }. */
+  /** POST /v1/sessions with { email, password, remember } or, on keyd's
+   * own origin, { email, remembered: true } (the browser's cookie). */
   signIn(body) {
-    return this.call('POST', '/v1/sessions', { body });
+    return this.call('POST', '/v1/sessions', { body, ownCookie: true });
   }
 
-  /** DELETE /v1/sessions/current (and forget a device token with it). */
+  /** DELETE /v1/sessions/current (and, forgetDevice true, make keyd forget
+   * this browser: its cookie goes with the call on keyd's own origin). */
   signOut(token, forgetDevice) {
-    // The device token goes in the body: secrets never go in a URL.
     return this.call('DELETE', '/v1/sessions/current', {
       token,
-      body: forgetDevice ? { forget_device: forgetDevice } : undefined,
+      body: forgetDevice ? { forget_device: true } : undefined,
+      ownCookie: true,
     });
   }
 
@@ -208,8 +216,8 @@ export function describeKeyServerError(e, origin) {
       return {
         title: 'Your account is locked',
         text:
-          `After too many wrong passwords, signing in is blocked for ${formatWait(e.retryAfter)}. ` +
-          'Try again then, or reset your password with "Forgot your password?".',
+          'After too many wrong passwords, signing in with the password is blocked until the password is reset. ' +
+          'Choose "Forgot your password?": we mail you a link to set a new one.',
       };
     case 'unavailable':
     case 'internal':

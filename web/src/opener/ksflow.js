@@ -19,8 +19,12 @@
 //                                           and password, none replaces another
 //   account "active"                     -> sign in -> key -> sign out -> open
 // Sessions live only in memory and end (DELETE /v1/sessions/current) as soon
-// as the key is here. A "remembered browser" (security "medium") keeps its
-// device token in localStorage, keyed by key-server origin and address.
+// as the key is here. A "remembered browser" (security "medium") exists only
+// on the key server's own origin (its /open page): the device token is in an
+// HttpOnly, SameSite=Strict cookie of keyd that no script reads, and
+// localStorage of keyd's origin keeps only a non-secret note that it is
+// there. An envelope opened from a file or a webmail never remembers: every
+// local file shares its storage (issue 13 item 11).
 // Nothing here uses markup: every node comes from h().
 
 import { h, icon, ICONS } from './dom.js';
@@ -150,15 +154,17 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
       linkButton('Use another address', () => chooseAddress(true)),
     );
 
-  /** Remembered device tokens ("Remember this browser"), per origin and address. */
-  const deviceKey = () => `sealpost.device ${ks.origin} ${email.toLowerCase()}`;
+  /** "Remember this browser": only on a page of the key server's own origin,
+   * where the browser keeps keyd's HttpOnly cookie; the note kept here per
+   * address (its expiry) is no secret. */
+  const rememberHere = () => ctx.place === 'page' && ks.origin === location.origin;
+  const deviceKey = () => `sealpost.remembered ${email.toLowerCase()}`;
   const loadDevice = () => {
-    const s = storage();
+    const s = rememberHere() ? storage() : null;
     if (!s) return null;
     try {
       const d = JSON.parse(s.getItem(deviceKey()) || 'null');
-      if (d && typeof d.token === 'string' && /^spd_[A-Za-z0-9_-]{20,}$/.test(d.token) && !(Date.parse(d.expires) <= Date.now()))
-        return d;
+      if (d && typeof d.expires === 'string' && Date.parse(d.expires) > Date.now()) return d;
     } catch {
       // unreadable: forget it below
     }
@@ -166,8 +172,8 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
     return null;
   };
   const saveDevice = (d) => {
-    const s = storage();
-    if (s && d && typeof d.token === 'string') s.setItem(deviceKey(), JSON.stringify({ token: d.token, expires: d.expires }));
+    const s = rememberHere() ? storage() : null;
+    if (s && d && typeof d.expires === 'string') s.setItem(deviceKey(), JSON.stringify({ expires: d.expires }));
   };
   const dropDevice = () => {
     const s = storage();
@@ -176,7 +182,18 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
 
   // ---- where to start --------------------------------------------------------
 
+  /** Device tokens that earlier envelopes kept in this (shared) storage
+   * are void, keyd forgot them all: leave none for another page to find. */
+  function dropOldDeviceTokens() {
+    const s = storage();
+    if (!s) return;
+    const old = [];
+    for (let i = 0; i < s.length; i++) if ((s.key(i) || '').startsWith('sealpost.device ')) old.push(s.key(i));
+    for (const k of old) s.removeItem(k);
+  }
+
   function start() {
+    dropOldDeviceTokens();
     if (!ctx.canConnect(ks.origin)) {
       const text =
         ctx.place === 'page'
@@ -578,7 +595,7 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
       autocomplete: 'current-password',
       reveal: true,
     });
-    const canRemember = security() === 'medium' && storage();
+    const canRemember = security() === 'medium' && rememberHere() && storage();
     const remember = canRemember
       ? checkbox(
           'sp-ks-remember',
@@ -596,6 +613,14 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
       whoLine('Sign in as'),
       fPw.wrap,
       remember ? remember.wrap : null,
+      // Elsewhere (a file, a webmail) the browser cannot be remembered safely: say where it can.
+      !remember && security() === 'medium' && !rememberHere()
+        ? h(
+            'p',
+            { class: 'sp-hint sp-ks-remember-elsewhere' },
+            `To open messages like this one without your password, open them at ${ks.origin}/open and choose “Remember this browser” there.`,
+          )
+        : null,
       errorSlot,
       h('div', { class: 'sp-actions' }, h('button', { type: 'submit', class: 'sp-btn sp-btn-primary' }, 'Open'), st),
       progressSlot,
@@ -635,7 +660,12 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
       } catch (e) {
         setBusy(false);
         if (e.problem === 'invalid-credentials') {
-          fPw.setError('Wrong password. Check it and try again; passwords are case-sensitive.');
+          fPw.setError(
+            'Wrong password. Check it and try again; passwords are case-sensitive.' +
+              (e.attemptsLeft != null && e.attemptsLeft <= 10
+                ? ` ${e.attemptsLeft === 1 ? '1 try is' : `${e.attemptsLeft} tries are`} left before you must reset your password.`
+                : ''),
+          );
           fPw.input.focus();
           fPw.input.select();
         } else if (e.problem === 'account-inactive') {
@@ -646,7 +676,7 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
         return;
       }
       fPw.input.value = '';
-      if (session.device) saveDevice(session.device);
+      if (session.remembered) saveDevice(session.remembered);
       await release(session.token, {
         setBusy,
         errorSlot,
@@ -687,10 +717,10 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
     async function forget() {
       setBusy(true, 'Forgetting this browser…');
       try {
-        const s = await ks.signIn({ email, device: device.token });
-        await ks.signOut(s.token, device.token);
+        const s = await ks.signIn({ email, remembered: true });
+        await ks.signOut(s.token, true);
       } catch {
-        // an unknown or expired device token is forgotten already
+        // an unknown or expired remembered browser is forgotten already
       }
       dropDevice();
       passwordSignIn(true, { password: true, notice: 'This browser no longer remembers you.' });
@@ -702,7 +732,7 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
       setBusy(true, 'Signing in…');
       let session;
       try {
-        session = await ks.signIn({ email, device: device.token });
+        session = await ks.signIn({ email, remembered: true });
       } catch (e) {
         setBusy(false);
         if (e.problem === 'invalid-credentials' || e.problem === 'unauthorized') {
