@@ -119,15 +119,16 @@ static int seal_with_keyserver(const seal_args *a, const char *keyserver, const 
         return cli_usage("seal", "the message has no To or Cc address: give the recipients "
                                  "with --to");
     /* keyd releases the key to every recipient; the envelope names only
-     * the --to (or To and Cc) ones. */
-    g_autoptr(GPtrArray) all = g_ptr_array_new();
+     * the --to (or To and Cc) ones, and keyd is told which it does not. */
+    g_autoptr(GPtrArray) named = g_ptr_array_new();
+    g_autoptr(GPtrArray) unnamed = g_ptr_array_new();
     g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     for (guint i = 0; i < to->len; i++)
         if (g_hash_table_add(seen, g_utf8_casefold(to->pdata[i], -1)))
-            g_ptr_array_add(all, to->pdata[i]);
+            g_ptr_array_add(named, to->pdata[i]);
     for (size_t i = 0; a->bcc && a->bcc[i]; i++)
         if (g_hash_table_add(seen, g_utf8_casefold(a->bcc[i], -1)))
-            g_ptr_array_add(all, a->bcc[i]);
+            g_ptr_array_add(unnamed, a->bcc[i]);
 
     /* The output first: a key made for a message that cannot be written
      * would be left unused on the key server. */
@@ -139,8 +140,10 @@ static int seal_with_keyserver(const seal_args *a, const char *keyserver, const 
     if (token == NULL)
         return cli_fail("seal", err);
     sp_kc_request req = {.from = from,
-                         .to = (const char *const *)all->pdata,
-                         .n_to = all->len,
+                         .to = (const char *const *)named->pdata,
+                         .n_to = named->len,
+                         .bcc = (const char *const *)unnamed->pdata,
+                         .n_bcc = unnamed->len,
                          .security = a->security,
                          .profile = a->profile,
                          .expires = a->ttl ? a->now + a->ttl : 0};
@@ -165,7 +168,10 @@ static int seal_with_keyserver(const seal_args *a, const char *keyserver, const 
     sp_display d = {0};
     /* The phrase proves the envelope to its reader: show it only when the
      * envelope has a single reader. */
-    const char *phrase = all->len == 1 ? sp_kc_message_phrase(&m, g_ptr_array_index(all, 0)) : NULL;
+    const char *reader = named->len + unnamed->len != 1 ? NULL
+                         : named->len                   ? named->pdata[0]
+                                                        : unnamed->pdata[0];
+    const char *phrase = reader ? sp_kc_message_phrase(&m, reader) : NULL;
     d.phrase = g_strdup(phrase);
     /* The organisation's profile may ask for a generic subject outside. */
     if (m.generic_subject)

@@ -3,12 +3,12 @@
  *
  * Registration is open only to addresses that are recipients of an
  * existing message (keyd must not mail arbitrary addresses), and always
- * answers the same way, in the same time, whether the address is new,
- * pending or already has an account, and whether the mail relay is up:
- * the handlers only queue mail (outbox.c sends it) and do the same work
- * for every address. Only the mail that follows differs, and only the
- * owner of the mailbox reads it. Mails carry nothing the requester typed,
- * and at most [mail] per_address_hour go to one address an hour.
+ * answers the same way (an address the message does not list included:
+ * it may be a Bcc recipient, whom the caller must not learn of), in the same time, whether the
+ * address is new, pending or already has an account, and whether the mail relay is up: the handlers
+ * only queue mail (outbox.c sends it) and do the same work for every address. Only the mail that
+ * follows differs, and only the owner of the mailbox reads it. Mails carry nothing the requester
+ * typed, and at most [mail] per_address_hour go to one address an hour.
  *
  * Every registration is kept apart with its own credentials: a second one
  * never replaces the first, and an activation link activates only together
@@ -118,6 +118,14 @@ void api_account_register(ks_req *r)
     }
     store_message m = {0};
     int found = f.failed ? 0 : store_message_for_rcpt(srv->st, msg_id, email, &m, &err);
+    /* An address the message does not list: a stranger, or a Bcc recipient
+     * whom this caller must not learn of. Both are answered exactly as a
+     * registration, after the same hashing work; only a recipient's is
+     * recorded (keyd mails no one but the recipients of a message). An
+     * unknown message is 404: that tells nothing about its recipients. */
+    bool listed = found > 0;
+    if (!f.failed && found == 0)
+        found = store_message_get(srv->st, msg_id, &m, NULL, &err);
     if (!f.failed && found <= 0) {
         json_decref(body);
         return found < 0 ? reply_unavailable(r, err) : reply_not_found(r);
@@ -132,6 +140,18 @@ void api_account_register(ks_req *r)
         json_decref(body);
         store_message_clear(&m);
         return reply_unavailable(r, NULL);
+    }
+    if (!listed) {
+        g_autofree char *ndetail = api_detail("message", m.id, NULL);
+        ks_audit_event nev = {"account.register.unlisted", email, email, req_ip(r), ndetail};
+        bool ok = store_audit_append(srv->st, &nev, &err);
+        sodium_memzero(pw_hash, strlen(pw_hash));
+        api_hashes_free(ahashes);
+        json_decref(body);
+        store_message_clear(&m);
+        if (!ok)
+            return reply_unavailable(r, err);
+        return reply_json(r, 202, json_pack("{s:s}", "status", "pending"));
     }
     store_registration reg = {
         .email = email,

@@ -215,9 +215,17 @@ void api_message_create(ks_req *r)
     }
     ks_fields f;
     fields_init(&f, r, body);
-    fields_only(&f, "from", "to", "security", "expires", "profile", NULL);
+    fields_only(&f, "from", "to", "bcc", "security", "expires", "profile", NULL);
     g_autofree char *from = fields_addr(&f, "from", true);
-    json_t *to = fields_array(&f, "to", true, 1, MAX_RECIPIENTS);
+    json_t *to = fields_array(&f, "to", true, 0, MAX_RECIPIENTS);
+    /* Recipients the envelope does not name (Bcc): they open it like the
+     * others, but always signed in, and keyd's answers to anyone else do
+     * not tell them from strangers. */
+    json_t *bcc = fields_array(&f, "bcc", false, 0, MAX_RECIPIENTS);
+    if (!f.failed && json_array_size(to) + json_array_size(bcc) > MAX_RECIPIENTS)
+        fields_fail(&f, "bcc", "to and bcc together name at most 500 recipients");
+    if (!f.failed && json_array_size(to) + json_array_size(bcc) == 0)
+        fields_fail(&f, "to", "name at least one recipient (in to or bcc)");
     const char *security = fields_str(&f, "security", false, 1, 16);
     const char *profile_name = fields_str(&f, "profile", false, 1, 64);
     if (!f.failed && security && !g_strv_contains(securities, security))
@@ -231,11 +239,13 @@ void api_message_create(ks_req *r)
             fields_fail(&f, "expires", "must be in the future");
     }
     g_autoptr(GPtrArray) rcpts = g_ptr_array_new_with_free_func(g_free);
-    for (size_t i = 0; !f.failed && i < json_array_size(to); i++) {
-        json_t *v = json_array_get(to, i);
+    size_t n_to = json_array_size(to), n_all = n_to + json_array_size(bcc);
+    for (size_t i = 0; !f.failed && i < n_all; i++) {
+        json_t *v = i < n_to ? json_array_get(to, i) : json_array_get(bcc, i - n_to);
         char *a = json_is_string(v) ? auth_address_normalise(json_string_value(v)) : NULL;
         if (!a) {
-            g_autofree char *field = g_strdup_printf("to[%zu]", i);
+            g_autofree char *field =
+                i < n_to ? g_strdup_printf("to[%zu]", i) : g_strdup_printf("bcc[%zu]", i - n_to);
             fields_fail(&f, field, "is not an email address (local@domain)");
             break;
         }
@@ -279,6 +289,7 @@ void api_message_create(ks_req *r)
 
     store_message m = {0};
     m.read_receipts = found && prof.read_receipts;
+    m.n_unnamed = n_all - n_to;
     uint8_t rid[SP_ID_LEN];
     sp_crypto_random(rid, sizeof rid);
     g_autofree char *id = sp_b64url_encode(rid, sizeof rid);
@@ -489,9 +500,24 @@ void api_key_release(ks_req *r)
 
     store_message m = {0};
     int found = api_message_for(r, req_param(r, 0), rcpt, &m, &err);
+    if (found == 0 && !have_session) {
+        /* Without a session, an address the message does not list is
+         * answered as a Bcc recipient is (below): "sign in". Anyone holding
+         * the envelope may ask, and must not learn who else received it. */
+        found = store_message_get(srv->st, req_param(r, 0), &m, NULL, &err);
+        store_message_clear(&m);
+        if (found > 0)
+            return reply_unauthorized(r, "Sign in to open this message.");
+    }
     if (found <= 0) {
         store_session_clear(&sess);
         return found < 0 ? reply_unavailable(r, err) : reply_not_found(r);
+    }
+    if (!have_session && m.unnamed) {
+        /* A Bcc recipient always signs in, whatever the security level and
+         * the message's state, exactly like an address not listed. */
+        store_message_clear(&m);
+        return reply_unauthorized(r, "Sign in to open this message.");
     }
     if (refuse_state_quiet(&m)) {
         /* A refusal from the cache may be stale (unlocked through another

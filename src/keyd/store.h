@@ -81,6 +81,11 @@ typedef struct {
     bool recalled;      /* withdrawn by its sender: the wrapped key is destroyed */
     bool key_gone;      /* key release only: the wrapped key is destroyed (recalled, or swept) */
     bool read_receipts; /* mail the sender at each recipient's first open */
+    /* Looked up for a recipient: the envelope does not name this one (a
+     * Bcc recipient). At creation: the last n_unnamed recipients are such
+     * (0: the envelope names every recipient). */
+    bool unnamed;
+    size_t n_unnamed;
     uint8_t *wrapped;
     size_t wrapped_len;
 } store_message;

@@ -415,12 +415,16 @@ static bool message_insert(conn *c, const store_message *m, const char *const *r
         sqlite3_bind_int(st, 10, m->read_receipts);
         ok = sq_step_done(c, st, err);
     }
+    /* Named recipients come first: an address given both ways stays named. */
+    size_t first_unnamed = m->n_unnamed < n_rcpts ? n_rcpts - m->n_unnamed : n_rcpts;
     for (size_t i = 0; ok && i < n_rcpts; i++) {
-        st = sq_prep(c, "INSERT OR IGNORE INTO recipients(message_id, email) VALUES(?, ?)", err);
+        st = sq_prep(
+            c, "INSERT OR IGNORE INTO recipients(message_id, email, unnamed) VALUES(?, ?, ?)", err);
         ok = st != NULL;
         if (ok) {
             sq_bind_text(st, 1, m->id);
             sq_bind_text(st, 2, rcpts[i]);
+            sqlite3_bind_int(st, 3, i >= first_unnamed);
             ok = sq_step_done(c, st, err);
         }
     }
@@ -548,7 +552,7 @@ int store_message_for_rcpt(store *s, const char *id, const char *rcpt, store_mes
         return -1;
     sqlite3_stmt *st = sq_prep(c,
                                "SELECT " SQ_MESSAGE_COLS ", m.wrapped, m.read_receipts,"
-                               " m.recalled_at IS NOT NULL"
+                               " m.recalled_at IS NOT NULL, r.unnamed"
                                " FROM recipients r"
                                " JOIN messages m ON m.id = r.message_id"
                                " JOIN orgs o ON o.id = m.org_id"
@@ -564,6 +568,7 @@ int store_message_for_rcpt(store *s, const char *id, const char *rcpt, store_mes
             out->key_gone = sqlite3_column_type(st, 13) == SQLITE_NULL;
             out->read_receipts = sqlite3_column_int(st, 14) != 0;
             out->recalled = sqlite3_column_int(st, 15) != 0;
+            out->unnamed = sqlite3_column_int(st, 16) != 0;
             if (!out->key_gone) {
                 out->wrapped_len = (size_t)sqlite3_column_bytes(st, 13);
                 out->wrapped = g_memdup2(sqlite3_column_blob(st, 13), out->wrapped_len);

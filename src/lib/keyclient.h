@@ -65,11 +65,13 @@ bool sp_kc_url_check(const char *text, char **normalised, GError **err);
 /* What the gateway asks for: a key for a new message. */
 typedef struct {
     const char *from;      /* sender address (its domain must be the org's) */
-    const char *const *to; /* recipient addresses, 1..500 */
+    const char *const *to; /* recipient addresses the envelope names */
     size_t n_to;
-    const char *security; /* "high", "medium", "low", or NULL (keyd: high) */
-    gint64 expires;       /* Unix seconds; 0 = does not expire */
-    const char *profile;  /* policy profile name, or NULL */
+    const char *const *bcc; /* recipients it does not name (Bcc), or NULL; */
+    size_t n_bcc;           /* to and bcc together at most 500 */
+    const char *security;   /* "high", "medium", "low", or NULL (keyd: high) */
+    gint64 expires;         /* Unix seconds; 0 = does not expire */
+    const char *profile;    /* policy profile name, or NULL */
 } sp_kc_request;
 
 /* What the key server answers: the message's id and key and where the key

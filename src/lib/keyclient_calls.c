@@ -124,16 +124,19 @@ bool sp_kc_create_message(sp_kc *kc, const char *gateway_token, const sp_kc_requ
         return false;
     }
     g_autoptr(json_t) to = json_array();
-    for (size_t i = 0; i < req->n_to; i++) {
-        json_t *s = json_string(req->to[i]);
+    g_autoptr(json_t) bcc = json_array();
+    for (size_t i = 0; i < req->n_to + req->n_bcc; i++) {
+        json_t *s = json_string(i < req->n_to ? req->to[i] : req->bcc[i - req->n_to]);
         if (s == NULL) {
             g_set_error(err, SP_ERROR, SP_ERR_INPUT, "recipient %zu is not UTF-8 text", i + 1);
             return false;
         }
-        json_array_append_new(to, s);
+        json_array_append_new(i < req->n_to ? to : bcc, s);
     }
     g_autoptr(json_t) body =
         req->from ? json_pack("{s:s, s:O}", "from", req->from, "to", to) : NULL;
+    if (body != NULL && req->n_bcc > 0)
+        json_object_set(body, "bcc", bcc);
     if (body == NULL) {
         g_set_error_literal(err, SP_ERROR, SP_ERR_INPUT,
                             "the sender address is missing or not UTF-8");

@@ -316,14 +316,27 @@ static void brand(gw *g, sp_display *d, char **notice)
 }
 
 /* The key request from the profile the policy chose. */
-static bool get_key(gw *g, const char *from, GPtrArray *rcpts, const char *profile_name,
-                    sp_kc_message *km, GError **err)
+/* A key for the message to the envelope recipients rcpts; keyd is told
+ * which of them the envelope does not name (not in named: Bcc). */
+static bool get_key(gw *g, const char *from, GPtrArray *rcpts, const GPtrArray *named,
+                    const char *profile_name, sp_kc_message *km, GError **err)
 {
     const sp_profile *prof = sp_policy_profile(g->policy, profile_name);
+    g_autoptr(GHashTable) visible = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (guint i = 0; i < named->len; i++)
+        g_hash_table_add(visible, g_utf8_casefold(named->pdata[i], -1));
+    g_autoptr(GPtrArray) to = g_ptr_array_new();
+    g_autoptr(GPtrArray) bcc = g_ptr_array_new();
+    for (guint i = 0; i < rcpts->len; i++) {
+        g_autofree char *folded = g_utf8_casefold(rcpts->pdata[i], -1);
+        g_ptr_array_add(g_hash_table_contains(visible, folded) ? to : bcc, rcpts->pdata[i]);
+    }
     sp_kc_request req = {
         .from = from,
-        .to = (const char *const *)rcpts->pdata,
-        .n_to = rcpts->len,
+        .to = (const char *const *)to->pdata,
+        .n_to = to->len,
+        .bcc = (const char *const *)bcc->pdata,
+        .n_bcc = bcc->len,
         .security = prof ? prof->security : NULL,
         .expires = prof && prof->expires ? g_get_real_time() / G_USEC_PER_SEC + prof->expires : 0,
         .profile = profile_name,
@@ -345,7 +358,8 @@ static void encrypt(gw *g, const gw_msg *m, GMimeStream *in, GMimeMessage *msg, 
 {
     g_autoptr(GError) err = NULL;
     sp_kc_message km;
-    if (!get_key(g, from, m->rcpts, sr->profile, &km, &err)) {
+    g_autoptr(GPtrArray) named = sp_mime_named_rcpts(msg);
+    if (!get_key(g, from, m->rcpts, named, sr->profile, &km, &err)) {
         sp_kc_message_clear(&km);
         tempfail(r,
                  err && err->code == SP_ERR_UNAVAILABLE ? "key server unavailable"
@@ -354,7 +368,6 @@ static void encrypt(gw *g, const gw_msg *m, GMimeStream *in, GMimeMessage *msg, 
         return;
     }
     sp_header h;
-    g_autoptr(GPtrArray) named = sp_mime_named_rcpts(msg);
     sp_kc_message_header(&km, from, named, NULL, &h);
     sp_display d = {0};
     /* Without the flag (NULL: the message's own), or generic by profile. */

@@ -115,3 +115,43 @@ test("keyd's status: a Bcc recipient and a stranger get the same answer", async 
   assert.equal((await api(keyd.url, 'POST', `/v1/messages/${id}/key`, {}, await signIn(CAROL))).status, 200);
   assert.equal((await api(keyd.url, 'POST', `/v1/messages/${id}/key`, {}, await signIn(DAVE))).status, 404);
 });
+
+test('without a session, a Bcc recipient and a stranger get the same answers: key release (low and high) and registration', async () => {
+  const EVE = 'eve.bcc@example.net'; // Bcc, with an account
+  const FRED = 'fred.stranger@example.org'; // not a recipient, with an account
+  const GINA = 'gina.bcc@example.net'; // Bcc, no account
+  const HAL = 'hal.stranger@example.org'; // not a recipient, no account
+  for (const who of [EVE, FRED]) {
+    const own = await api(keyd.url, 'POST', '/v1/messages', { from: 'ada@clinic.example', to: [who] }, tok.token);
+    assert.equal(own.status, 201);
+    await registerAndActivate(keyd.url, keyd.dataDir, own.body.id, who, PW);
+  }
+  const same = (a, b, what) => {
+    assert.equal(a.status, b.status, what);
+    assert.equal(a.body.type, b.body.type, what);
+    assert.equal(a.body.detail, b.body.detail, what);
+    assert.equal(a.body.key, undefined, what);
+    assert.equal(b.body.key, undefined, what);
+  };
+  for (const security of ['low', 'high']) {
+    const m = await api(keyd.url, 'POST', '/v1/messages', { from: 'ada@clinic.example', to: [PAT], bcc: [EVE, GINA], security }, tok.token);
+    assert.equal(m.status, 201, JSON.stringify(m.body));
+    const id = m.body.id;
+    const key = (rcpt) => api(keyd.url, 'POST', `/v1/messages/${id}/key`, { rcpt });
+    same(await key(EVE), await key(FRED), `${security}: password-less release, accounts`);
+    same(await key(GINA), await key(HAL), `${security}: password-less release, no accounts`);
+    assert.equal((await key(EVE)).status, 401);
+    const reg = (email) => api(keyd.url, 'POST', '/v1/accounts', {
+      email, name: 'X', password: 'another fine passphrase 7', phrase: 'p',
+      questions: [{ q: 'a', a: 'b' }, { q: 'c', a: 'd' }], message: id,
+    });
+    const rg = await reg(GINA), rh = await reg(HAL);
+    assert.equal(rg.status, 202);
+    assert.deepEqual([rh.status, rh.body], [rg.status, rg.body], `${security}: registration`);
+    // Eve, the Bcc recipient, still opens it once signed in.
+    const s = await api(keyd.url, 'POST', '/v1/sessions', { email: EVE, password: PW });
+    const k = await api(keyd.url, 'POST', `/v1/messages/${id}/key`, {}, s.body.token);
+    assert.equal(k.status, 200);
+    assert.equal(k.body.key, m.body.key);
+  }
+});

@@ -519,7 +519,7 @@ describe('the running server', () => {
     assert.equal(unreg.status, 401, 'a listed recipient without an account must register first');
     assert.equal(unreg.body.type, PROBLEMS.get('unauthorized').uri);
     const nf = await call('POST /v1/messages/{id}/key', { params: { id }, body: { rcpt: 'other@example.org' } });
-    assert.equal(nf.status, 404);
+    assert.equal(nf.status, 401, 'an address not listed is told to sign in, as a Bcc recipient is');
     const none = await call('POST /v1/messages/{id}/key', { params: { id }, body: {} });
     assert.equal(none.status, 422, 'without a session, rcpt is required');
     assert.equal(none.body.field, 'rcpt');
