@@ -39,7 +39,7 @@ static const char admin_usage[] =
     "  profile set --org NAME --name P [--security high|medium|low] [--expires 30d|never]\n"
     "      [--reply yes|no] [--reply-all yes|no] [--forward yes|no] [--read-receipts yes|no]\n"
     "      [--subject shown|generic]             a message profile (the policy names it)\n"
-    "  account unlock ADDR                          end a sign-in lockout now\n"
+    "  account unlock ADDR                          clear its failed sign-ins and resets now\n"
     "  kek create                                   a new key file (refuses to overwrite)\n"
     "  kek rotate                                   new KEK; re-wrap every stored key under it\n"
     "  audit verify                                 check the audit chain; names the first broken "
