@@ -185,10 +185,6 @@ bool store_gateway_tokens_list(store *s, gint64 org_id, GArray **rows, GError **
  * n > 1 several match (nothing revoked), -1 error. */
 int store_gateway_token_revoke(store *s, const char *prefix, const uint8_t *hash, gint64 now,
                                const ks_audit_event *ev, GError **err);
-/* Create (or update the password of) an active account and make it a member
- * of org_id with role "admin" or "sender". */
-bool store_org_user_set(store *s, gint64 org_id, const char *email, const char *pw_hash,
-                        const char *role, const ks_audit_event *ev, GError **err);
 /* Make email a member of org_id with role ("admin" or "sender"), in one
  * transaction. With pw_hash: a new active account with that password, or
  * 0 (nothing changed) when the address has an account already, active or

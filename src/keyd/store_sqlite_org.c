@@ -241,29 +241,6 @@ int store_gateway_token_revoke(store *s, const char *prefix, const uint8_t *hash
     return ok ? n : -1;
 }
 
-bool store_org_user_set(store *s, gint64 org_id, const char *email, const char *pw_hash,
-                        const char *role, const ks_audit_event *ev, GError **err)
-{
-    WRITE_TX(s, err, ev, {
-        gint64 id = 0;
-        ok = sq_account_upsert(c, email, NULL, pw_hash, NULL, ACCOUNT_ACTIVE, &id, err);
-        if (ok) {
-            sqlite3_stmt *st =
-                sq_prep(c,
-                        "INSERT INTO org_users(org_id, account_id, role) VALUES(?,?,?)"
-                        " ON CONFLICT(org_id, account_id) DO UPDATE SET role = excluded.role",
-                        err);
-            ok = st != NULL;
-            if (ok) {
-                sqlite3_bind_int64(st, 1, org_id);
-                sqlite3_bind_int64(st, 2, id);
-                sq_bind_text(st, 3, role);
-                ok = sq_step_done(c, st, err);
-            }
-        }
-    });
-}
-
 int store_org_user_add(store *s, gint64 org_id, const char *email, const char *pw_hash,
                        const char *role, const ks_audit_event *ev, GError **err)
 {
