@@ -354,7 +354,13 @@ static void add_headers(extract *x, GMimeMessage *msg, const char *prefix)
             g_autoptr(InternetAddressList) l = internet_address_list_parse(NULL, unfolded);
             add_names(value, l);
         }
-        g_autofree char *where = g_strconcat(prefix, "header ", name, NULL);
+        /* The name as the message gives it may hold any bytes: the place
+         * shown in verdicts and logs keeps printable ASCII only, capped. */
+        g_autofree char *shown = g_strndup(name, 64);
+        for (char *p = shown; *p; p++)
+            if (*p < 0x21 || *p > 0x7e)
+                *p = '?';
+        g_autofree char *where = g_strconcat(prefix, "header ", shown, NULL);
         add(x, where, value->str, value->len);
         g_string_free(value, TRUE);
     }
