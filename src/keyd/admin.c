@@ -144,6 +144,18 @@ static int org_create(store *s, int argc, char **argv)
     return 0;
 }
 
+/* An audit row's detail: o (consumed) as compact JSON, g_free'd by the
+ * caller; names given on the command line are quoted by Jansson, never
+ * pasted into JSON text. */
+static char *detail_json(json_t *o)
+{
+    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(o);
+    char *out = g_strdup(text);
+    free(text);
+    return out;
+}
+
 static int find_org(store *s, const char *name, store_org *org)
 {
     GError *err = NULL;
@@ -325,9 +337,8 @@ static int user_create(store *s, const ks_config *cfg, int argc, char **argv)
         warn_foreign(s, &org, addr);
         g_autofree char *hash = pw ? auth_password_hash(&cfg->argon2, pw) : NULL;
         GError *err = NULL;
-        g_autofree char *detail =
-            g_strdup_printf("{\"org\":\"%s\",\"role\":\"%s\",\"existing\":%s}", name, role,
-                            existing ? "true" : "false");
+        g_autofree char *detail = detail_json(
+            json_pack("{s:s, s:s, s:b}", "org", name, "role", role, "existing", existing));
         ks_audit_event ev = {"user.create", "admin", addr, NULL, detail};
         int done = pw && !hash ? -1 : store_org_user_add(s, org.id, addr, hash, role, &ev, &err);
         if (done == 1) {
@@ -405,7 +416,7 @@ static int profile_set(store *s, int argc, char **argv)
     int rc = find_org(s, org_name, &org);
     if (!rc) {
         GError *err = NULL;
-        g_autofree char *detail = g_strdup_printf("{\"org\":\"%s\"}", org_name);
+        g_autofree char *detail = detail_json(json_pack("{s:s}", "org", org_name));
         ks_audit_event ev = {"profile.set", "admin", name, NULL, detail};
         if (store_profile_set(s, org.id, &p, &ev, &err))
             printf("profile %s of %s: security %s, expires %s, reply %s, reply-all %s, forward %s, "
