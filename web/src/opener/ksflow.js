@@ -285,8 +285,9 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
     const account = s.recipient && s.recipient.account;
     if (account === 'pending') return inbox('activation', focus, { ...opts, found: true });
     if (account !== 'active') return register(focus, opts);
-    // Security "low" still wants an active account, but no password.
-    if (security() === 'low') return lowOpen(focus, opts);
+    // Security "low" still wants an active account, but no password; a
+    // recipient the envelope does not name (Bcc) always signs in.
+    if (security() === 'low' && recipients.some((r) => sameAddress(r, email))) return lowOpen(focus, opts);
     return signIn(focus, opts);
   }
 
