@@ -497,7 +497,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (r->replied)
         return queue_reply(r);
-    if (!r->dispatched && r->route && (r->route->flags & ROUTE_SLOW) && !r->too_big) {
+    /* The metrics listener answers only /metrics and /healthz, at once: it
+     * never hands a request to the slow pool. */
+    if (!r->dispatched && r->route && (r->route->flags & ROUTE_SLOW) && !r->too_big &&
+        !r->metrics_listener) {
         r->dispatched = true;
         suspend(r);
         g_thread_pool_push(srv->slow, r, NULL);
@@ -630,8 +633,10 @@ static bool metrics_start(ks_server *srv, GError **err)
 {
     if (srv->metrics_fd < 0)
         return true;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_USE_ERROR_LOG |
-                     (srv->metrics_v6 ? MHD_USE_IPv6 : 0);
+    /* Suspending is allowed as on the main listener, should a request
+     * ever reach that path here: without it libmicrohttpd aborts. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG | (srv->metrics_v6 ? MHD_USE_IPv6 : 0);
     srv->metrics_d = MHD_start_daemon(
         flags, (uint16_t)srv->cfg->metrics_port, NULL, NULL, on_metrics_request, srv,
         MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET, srv->metrics_fd,

@@ -348,7 +348,13 @@ describe('/metrics and the status rate limit', () => {
       assert.equal(m.status, 200);
       assert.match(m.text, /sealpost_keyd_keys_created_total \d+/);
       assert.equal((await raw(murl, '/v1/brand')).status, 404, 'the metrics listener serves nothing else');
+      // A call the main listener runs on its slow pool (sign-in) is
+      // answered 404 here too, and keyd keeps serving.
+      const body = JSON.stringify({ email: 'a@example.org', password: 'correct horse battery staple' });
+      const slow = await raw(murl, '/v1/sessions', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      assert.equal(slow.status, 404);
       assert.equal((await raw(murl, '/healthz')).status, 200);
+      assert.equal((await raw(kd.url, '/healthz')).status, 200);
     } finally {
       await kd.stop();
     }
