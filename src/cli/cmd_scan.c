@@ -78,8 +78,10 @@ static void print_text(const char *file, const sp_scan_result *r, bool show)
     }
     if (r->scan_limit_exceeded)
         printf("  larger than the scan limit: only the start was scanned\n");
-    if (r->unscannable)
-        printf("  unscannable: %s\n", r->unscannable);
+    if (r->unscannable) {
+        g_autofree char *why = sp_printable(r->unscannable);
+        printf("  unscannable: %s\n", why);
+    }
     for (guint i = 0; i < r->hits->len; i++) {
         const sp_hit *h = &g_array_index(r->hits, sp_hit, i);
         g_autofree char *where = sp_printable(h->where);

@@ -149,6 +149,21 @@ test('scan prints the subject and file name of a hostile message escaped', () =>
   assert.match(out, /evil\\x1b\[2J\.eml: encrypt/);
   assert.match(out, /delivered subject: .*hi\\x1b\]0;pwned\\x07\\r\\nfake: deliver/);
   assert.ok(!out.split('\n').some((l) => l.startsWith('fake:')));
+  // Why a part could not be read names the part as the message does.
+  const un = file(
+    'unscannable.eml',
+    'From: a@clinic.example\r\nTo: b@example.org\r\nSubject: hi\r\nMIME-Version: 1.0\r\n' +
+      'Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhello\r\n' +
+      '--b\r\nContent-Type: text/plain\r\nContent-Disposition: attachment; filename="=?UTF-8?Q?a=1B]0;pwn=07=0D=0Afake:_x.txt?="\r\n' +
+      'Content-Transfer-Encoding: x-unheard-of\r\n\r\nQUJD\r\n--b--\r\n',
+  );
+  const u = run(['scan', un]);
+  assert.equal(u.code, 0, u.err);
+  const uout = u.out.toString('utf8');
+  assert.match(uout, /rule unscannable/);
+  assert.match(uout, /unscannable: /);
+  assert.doesNotMatch(uout, /[\u0000-\u0009\u000b-\u001f\u007f-\u009f]/);
+  assert.ok(!uout.split('\n').some((l) => l.startsWith('fake:')));
 });
 
 test('default Argon2id parameters are 64 MiB, 3 passes, 1 lane', () => {
