@@ -390,6 +390,21 @@ test('throttle, no lockout: backoff with the wait and the tries left, held after
   assert.equal((await signIn(`nobody.${n}@example.com`, 'still wrong')).status, 401);
 });
 
+test('failures against an address before it had an account do not hold the account its owner activates', async () => {
+  const p = addr('prehold');
+  // Someone guesses at an address that has no account yet, up to the hold.
+  for (let i = 1; i <= 6; i++) {
+    await signIn(p, 'guess ' + i);
+    await sleep(150 * 2 ** (i - 1) + 50);
+  }
+  assert.equal((await signIn(p, 'guess 7')).status, 423);
+  // The owner registers and activates (link and password): signed in at once.
+  const m = await newMessage([p]);
+  await registerAndActivate(kd.url, kd.dataDir, m.id, p, PW);
+  const s = await signIn(p, PW);
+  assert.equal(s.status, 201, s.text);
+});
+
 test('a reset is throttled on its own: sign-in failures do not block it, wrong answers do', async () => {
   const o = addr('olga');
   const m = await newMessage([o]);
