@@ -384,10 +384,13 @@ void api_message_status(ks_req *r)
                              "rcpt: give the recipient's address (?rcpt=local@domain).");
     store_message m = {0};
     int found = store_message_for_rcpt(srv->st, req_param(r, 0), rcpt, &m, &err);
-    /* Whoever holds the envelope may ask about any address: the answer for
-     * one that is not a recipient has the same shape as for one that is,
-     * so that a co-recipient cannot tell a Bcc recipient (whom the envelope
-     * does not name) from a stranger. Key release still checks. */
+    /* Whoever holds the envelope may ask about any address. Only for a
+     * recipient the envelope names does the answer say whether the address
+     * has an account; for a Bcc recipient and for an address the message
+     * does not list, alike, it is "unknown" (the reader signs in, or
+     * registers), so that the answer tells neither who else received the
+     * message nor who has an account. Key release still checks. */
+    bool named = found > 0 && !m.unnamed;
     if (found == 0)
         found = store_message_get(srv->st, req_param(r, 0), &m, NULL, &err);
     if (found < 0)
@@ -395,13 +398,13 @@ void api_message_status(ks_req *r)
     if (!found)
         return reply_not_found(r);
     store_account a = {0};
-    found = store_account_get(srv->st, rcpt, &a, &err);
+    found = named ? store_account_get(srv->st, rcpt, &a, &err) : 0;
     if (found < 0) {
         store_message_clear(&m);
         return reply_unavailable(r, err);
     }
     /* Pending: a registration of the address waits for its activation. */
-    int pending = found && a.status == ACCOUNT_ACTIVE
+    int pending = !named || (found && a.status == ACCOUNT_ACTIVE)
                       ? 0
                       : store_registration_pending(srv->st, rcpt, api_now(), &err);
     if (pending < 0) {
@@ -409,9 +412,10 @@ void api_message_status(ks_req *r)
         store_account_clear(&a);
         return reply_unavailable(r, err);
     }
-    const char *account = found && a.status == ACCOUNT_ACTIVE ? "active"
-                          : pending                           ? "pending"
-                                                              : "unregistered";
+    const char *account = !named                                ? "unknown"
+                          : found && a.status == ACCOUNT_ACTIVE ? "active"
+                          : pending                             ? "pending"
+                                                                : "unregistered";
     json_t *brand = json_pack("{s:s}", "name", m.org_display ? m.org_display : m.org_name);
     if (m.org_color)
         json_object_set_new(brand, "color", json_string(m.org_color));

@@ -511,9 +511,13 @@ test('several recipients: the reader gives the address', async () => {
   await label(p, 'Email').waitFor();
   await shot(p, 'ks-choose-address');
   // An address the envelope does not name is taken (it may be a Bcc
-  // recipient's); the key server alone decides, after sign-in.
+  // recipient's); the key server alone decides, after sign-in. It does not
+  // say whether such an address has an account: sign in, or register.
   await label(p, 'Email').fill('dave@example.org');
   await button(p, 'Continue').click();
+  await label(p, 'Password').waitFor();
+  assert.match(await text(p, '.sp-ks-who'), /dave@example\.org/);
+  await button(p, 'No account yet? Register').click();
   await button(p, 'Register').waitFor();
   assert.equal(await label(p, 'Email').inputValue(), 'dave@example.org');
   await button(p, 'Use another address').first().click();

@@ -106,8 +106,12 @@ test("keyd's status: a Bcc recipient and a stranger get the same answer", async 
   const bcc = await status(CAROL);
   const stranger = await status(DAVE);
   assert.equal(bcc.status, 200);
-  assert.equal(bcc.body.recipient.account, 'active');
+  // Both have accounts; for an address the envelope does not name, keyd
+  // does not say so ("unknown"), so the answer tells nothing about either.
+  assert.equal(bcc.body.recipient.account, 'unknown');
   same(bcc, stranger);
+  // A named recipient's state is told as before.
+  assert.equal((await status(PAT)).body.recipient.account, 'unregistered');
   // Without accounts, alike too.
   same(await status('nobody.bcc@example.net'), await status('nobody.else@example.org'));
   // The key still goes only to recipients.
@@ -148,6 +152,12 @@ test('without a session, a Bcc recipient and a stranger get the same answers: ke
     const rg = await reg(GINA), rh = await reg(HAL);
     assert.equal(rg.status, 202);
     assert.deepEqual([rh.status, rh.body], [rg.status, rg.body], `${security}: registration`);
+    // Nor does the status after those registrations (Gina's is pending, Hal's
+    // was not recorded): both "unknown".
+    const st = (who) => api(keyd.url, 'GET', `/v1/messages/${id}/status?rcpt=${encodeURIComponent(who)}`);
+    const sg = await st(GINA), sh = await st(HAL);
+    assert.equal(sg.body.recipient.account, 'unknown');
+    assert.equal(sh.body.recipient.account, 'unknown');
     // Eve, the Bcc recipient, still opens it once signed in.
     const s = await api(keyd.url, 'POST', '/v1/sessions', { email: EVE, password: PW });
     const k = await api(keyd.url, 'POST', `/v1/messages/${id}/key`, {}, s.body.token);

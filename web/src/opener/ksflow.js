@@ -284,6 +284,8 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
     if (s.state && s.state !== 'active') return void show(stateView(s), focus);
     const account = s.recipient && s.recipient.account;
     if (account === 'pending') return inbox('activation', focus, { ...opts, found: true });
+    // Not named in the envelope (Bcc): keyd does not say if it has an account.
+    if (account === 'unknown') return passwordSignIn(focus, { ...opts, offerRegister: true });
     if (account !== 'active') return register(focus, opts);
     // Security "low" still wants an active account, but no password; a
     // recipient the envelope does not name (Bcc) always signs in.
@@ -507,6 +509,7 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
           const s = await ks.status(id, email);
           if (my !== gen) return;
           const account = s.recipient && s.recipient.account;
+          if (account === 'unknown') return void (st.textContent = 'Press Continue once you have activated your account.');
           if ((s.state && s.state !== 'active') || account === 'active') {
             route(s, true, { notice: 'Your account is active. Sign in to open the message.' });
             return;
@@ -588,6 +591,8 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
     }
   }
 
+  const registerLink = (opts) => (opts.offerRegister ? [' · ', linkButton('No account yet? Register', () => register(true))] : []);
+
   function passwordSignIn(focus, opts = {}) {
     const fPw = field({
       id: 'sp-ks-password',
@@ -625,7 +630,7 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
       errorSlot,
       h('div', { class: 'sp-actions' }, h('button', { type: 'submit', class: 'sp-btn sp-btn-primary' }, 'Open'), st),
       progressSlot,
-      h('p', { class: 'sp-ks-links' }, linkButton('Forgot your password?', () => forgot())),
+      h('p', { class: 'sp-ks-links' }, linkButton('Forgot your password?', () => forgot()), ...registerLink(opts)),
     );
     const setBusy = busySetter(form, st);
 
