@@ -376,9 +376,10 @@ typedef enum { MAIL_QUEUED = 1, MAIL_THROTTLED = 0, MAIL_NONE = 2 } store_mail_r
  * own credentials and link), until expires, and queue its activation
  * mail. When the address has an active account, record nothing and queue
  * the "already registered" mail to it instead. A mail is queued only while
- * fewer than mail_limit mails were queued for the address since
- * now - 3600; else nothing is recorded and throttled_ev is audited instead
- * of ev (one audit row either way). MAIL_QUEUED or MAIL_THROTTLED; -1 on
+ * fewer than mail_limit mails were queued for the address since now - 3600
+ * at the request of the same client address (ev->ip), and fewer than 4 x
+ * mail_limit whoever asked; else nothing is recorded and throttled_ev is
+ * audited instead of ev (one audit row either way). MAIL_QUEUED or MAIL_THROTTLED; -1 on
  * error. */
 int store_registration_add(store *s, const store_registration *r, const char *msg_id, gint64 now,
                            gint64 expires, unsigned mail_limit, const ks_audit_event *ev,

@@ -60,25 +60,39 @@ bool sq_account_end_links(conn *c, gint64 account_id, GError **err)
 }
 
 /* In a transaction: the number of mails queued for email since since. */
-static gint64 mails_since(conn *c, const char *email, gint64 since, GError **err)
+/* Whether one more mail to email, asked for by client, is over the limit:
+ * limit mails an hour per address and client that asked, and at most
+ * MAIL_ADDRESS_CAP times that per address whoever asked. So someone who
+ * keeps registering a victim's address uses up their own share, not the
+ * owner's. 1 over, 0 not, -1 error. */
+#define MAIL_ADDRESS_CAP 4
+static int mail_over_limit(conn *c, const char *email, const char *client, gint64 since,
+                           unsigned limit, GError **err)
 {
-    sqlite3_stmt *st =
-        sq_prep(c, "SELECT count(*) FROM mail_outbox WHERE email = ? AND created > ?", err);
+    sqlite3_stmt *st = sq_prep(c,
+                               "SELECT count(*), coalesce(sum(client IS ?3), 0) FROM mail_outbox"
+                               " WHERE email = ?1 AND created > ?2",
+                               err);
     if (!st)
         return -1;
     sq_bind_text(st, 1, email);
     sqlite3_bind_int64(st, 2, since);
-    gint64 n = sq_step_row(c, st, err) == 1 ? sqlite3_column_int64(st, 0) : -1;
+    sq_bind_text(st, 3, client);
+    int r = sq_step_row(c, st, err);
+    gint64 all = r == 1 ? sqlite3_column_int64(st, 0) : 0;
+    gint64 mine = r == 1 ? sqlite3_column_int64(st, 1) : 0;
     sqlite3_reset(st);
-    return n;
+    if (r != 1)
+        return -1;
+    return mine >= (gint64)limit || all >= (gint64)limit * MAIL_ADDRESS_CAP;
 }
 
 static bool job_insert(conn *c, store_mail_kind kind, const char *email, gint64 ref,
-                       const char *msg_id, gint64 now, GError **err)
+                       const char *msg_id, const char *client, gint64 now, GError **err)
 {
     sqlite3_stmt *st = sq_prep(c,
                                "INSERT INTO mail_outbox(kind, email, ref, message_id, created,"
-                               " next_try) VALUES(?1, ?2, ?3, ?4, ?5, ?5)",
+                               " next_try, client) VALUES(?1, ?2, ?3, ?4, ?5, ?5, ?6)",
                                err);
     if (!st)
         return false;
@@ -90,6 +104,7 @@ static bool job_insert(conn *c, store_mail_kind kind, const char *email, gint64 
     else
         sqlite3_bind_null(st, 4);
     sqlite3_bind_int64(st, 5, now);
+    sq_bind_text(st, 6, client);
     return sq_step_done(c, st, err);
 }
 
@@ -150,15 +165,18 @@ int store_registration_add(store *s, const store_registration *r, const char *ms
     if (!c)
         return -1;
     gint64 account = active_account(c, r->email, err);
-    gint64 sent = account >= 0 ? mails_since(c, r->email, now - THROTTLE_WINDOW, err) : -1;
-    bool ok = sent >= 0;
-    int result = sent >= (gint64)mail_limit ? MAIL_THROTTLED : MAIL_QUEUED;
+    const char *client = ev ? ev->ip : NULL;
+    int over = account >= 0
+                   ? mail_over_limit(c, r->email, client, now - THROTTLE_WINDOW, mail_limit, err)
+                   : -1;
+    bool ok = over >= 0;
+    int result = over == 1 ? MAIL_THROTTLED : MAIL_QUEUED;
     if (ok && result == MAIL_QUEUED) {
         gint64 ref = account;
         if (!account)
             ok = registration_insert(c, r, now, expires, &ref, err);
         ok = ok && job_insert(c, account ? MAIL_ALREADY_ACTIVE : MAIL_ACTIVATE, r->email, ref,
-                              msg_id, now, err);
+                              msg_id, client, now, err);
     }
     /* One audit row either way: the same work whatever happened. */
     ok = ok && sq_audit_insert(c, result == MAIL_THROTTLED ? throttled_ev : ev, err);
@@ -175,14 +193,15 @@ int store_reset_enqueue(store *s, const char *email, const char *msg_id, gint64 
         return -1;
     /* The same statements run for every address: what differs is only
      * whether the INSERT ... SELECT finds a row. */
-    gint64 sent = mails_since(c, email, now - THROTTLE_WINDOW, err);
-    gint64 account = sent >= 0 ? active_account(c, email, err) : -1;
+    const char *client = ev ? ev->ip : NULL;
+    int over = mail_over_limit(c, email, client, now - THROTTLE_WINDOW, mail_limit, err);
+    gint64 account = over >= 0 ? active_account(c, email, err) : -1;
     bool ok = account >= 0;
-    bool throttled = sent >= (gint64)mail_limit;
+    bool throttled = over == 1;
     sqlite3_stmt *st = ok ? sq_prep(c,
                                     "INSERT INTO mail_outbox(kind, email, ref, message_id, created,"
-                                    " next_try) SELECT ?1, email, id, ?3, ?4, ?4 FROM accounts"
-                                    " WHERE email = ?2 AND status = 1 AND ?5",
+                                    " next_try, client) SELECT ?1, email, id, ?3, ?4, ?4, ?6"
+                                    " FROM accounts WHERE email = ?2 AND status = 1 AND ?5",
                                     err)
                           : NULL;
     ok = st != NULL;
@@ -195,6 +214,7 @@ int store_reset_enqueue(store *s, const char *email, const char *msg_id, gint64 
             sqlite3_bind_null(st, 3);
         sqlite3_bind_int64(st, 4, now);
         sqlite3_bind_int(st, 5, !throttled);
+        sq_bind_text(st, 6, client);
         ok = sq_step_done(c, st, err);
     }
     /* One audit row either way: the same work whatever happened. */

@@ -114,7 +114,10 @@ const char *const sq_migrations[] = {
     "DROP TABLE failures;"
     "DELETE FROM devices;",
     /* 6: recipients the envelope does not name (Bcc): they sign in to open,
-     * even where the security level asks no password of named ones */
-    "ALTER TABLE recipients ADD COLUMN unnamed INTEGER NOT NULL DEFAULT 0;",
+     * even where the security level asks no password of named ones; the
+     * client address that asked for each queued mail (the mail throttle
+     * counts per address and requester) */
+    "ALTER TABLE recipients ADD COLUMN unnamed INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE mail_outbox ADD COLUMN client TEXT;",
 };
 const int sq_n_migrations = (int)G_N_ELEMENTS(sq_migrations);

@@ -600,6 +600,35 @@ test('mail carries nothing the requester typed, and at most 3 mails an hour go t
   assert.equal(outbox(kd.dataDir).filter((x) => !skipW.includes(x.path) && x.raw.toString().includes(w)).length, 2);
 });
 
+test('whoever keeps registering an address uses up their own share of its mail, not the owner\'s; at most 12 an hour in all', async () => {
+  const { request } = await import('node:http');
+  const from = (localAddress, body) =>
+    new Promise((ok, fail) => {
+      const req = request(`${kd.url}/v1/accounts`, { method: 'POST', localAddress, agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
+        res.resume();
+        res.on('end', () => ok(res.statusCode));
+      });
+      req.on('error', fail);
+      req.end(JSON.stringify(body));
+    });
+  const x = addr('xena');
+  const m = await newMessage([x]);
+  const skip = outbox(kd.dataDir).map((f) => f.path);
+  const reg = (ip, i) => from(ip, { email: x, name: 'X', password: `${PW} ${ip} ${i}`, phrase: 'p', questions: [{ q: 'a', a: 'b' }, { q: 'c', a: 'd' }], message: m.id });
+  const queued = () => Number(sql(kd.dataDir, `SELECT count(*) FROM mail_outbox WHERE email = '${x}'`).out.trim());
+  // Someone else registers the address again and again: three mails, then nothing.
+  for (let i = 0; i < 6; i++) assert.equal(await reg('127.0.0.1', i), 202);
+  assert.equal(queued(), 3);
+  // The owner, elsewhere, still gets a link for the password they choose.
+  assert.equal(await reg('127.0.0.2', 0), 202);
+  assert.equal(queued(), 4, "the owner's registration is not throttled by someone else's");
+  // Many requesters together: at most 4 x 3 = 12 mails an hour to one address.
+  for (const ip of ['127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6']) for (let i = 0; i < 3; i++) assert.equal(await reg(ip, i), 202);
+  assert.equal(queued(), 12);
+  await sleep(2500);
+  assert.equal(outbox(kd.dataDir).filter((f) => !skip.includes(f.path) && f.raw.toString().includes(x)).length, 12);
+});
+
 test('reset and registration answer the same, in the same time, for known and unknown addresses (issue 13, item 13)', async () => {
   const median = (xs) => {
     const v = [...xs].sort((a, b) => a - b);
