@@ -215,6 +215,26 @@ static bool textual(GMimeContentType *ct, const char *name)
     return false;
 }
 
+/* Content that mail programs show as the message, and the engine cannot
+ * read: a TNEF body (winmail.dat: Outlook's rich text and attachments) and
+ * S/MIME that is only signed (opaque signed-data: the text is inside the
+ * signature). An S/MIME message already encrypted (enveloped-data) is
+ * protected as it is. */
+static bool shown_but_opaque(GMimeContentType *ct)
+{
+    if (!ct)
+        return false;
+    if (g_mime_content_type_is_type(ct, "application", "ms-tnef") ||
+        g_mime_content_type_is_type(ct, "application", "vnd.ms-tnef"))
+        return true;
+    if (!g_mime_content_type_is_type(ct, "application", "pkcs7-mime") &&
+        !g_mime_content_type_is_type(ct, "application", "x-pkcs7-mime"))
+        return false;
+    const char *t = g_mime_content_type_get_parameter(ct, "smime-type");
+    return !t || (g_ascii_strcasecmp(t, "enveloped-data") != 0 &&
+                  g_ascii_strcasecmp(t, "authEnveloped-data") != 0);
+}
+
 /* A charset whose bytes are already UTF-8 (no conversion needed). */
 static bool utf8_compatible(const char *cs)
 {
@@ -415,6 +435,11 @@ static void visit(GMimeObject *parent, GMimeObject *obj, gpointer data)
         attachment ? g_strdup_printf("attachment %s", name ? name : "(unnamed)") : g_strdup("body");
     if (name)
         add(x, "attachment name", name, strlen(name));
+    if (shown_but_opaque(ct)) {
+        g_autofree char *type = g_mime_content_type_get_mime_type(ct);
+        gap(x, "%s: %s, which mail programs show and the engine cannot read", where, type);
+        return;
+    }
     if (attachment && !textual(ct, name))
         return;
     if (!attachment && ct && !g_mime_content_type_is_type(ct, "text", "*"))

@@ -369,6 +369,29 @@ static void test_unscannable(void **state)
     assert_int_equal(r.action, SP_ACT_DELIVER);
     assert_null(r.unscannable);
     sp_scan_result_clear(&r);
+    /* Outlook's TNEF (winmail.dat) and opaque-signed S/MIME: shown as the
+     * message by mail programs, unreadable here. Encrypted S/MIME is not. */
+    scan(HDR "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
+             "--b\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n"
+             "--b\r\nContent-Type: application/ms-tnef; name=winmail.dat\r\n"
+             "Content-Transfer-Encoding: base64\r\n\r\neJ8+IgAAAA==\r\n--b--\r\n",
+         &r);
+    assert_string_equal(r.rule->name, "unscannable");
+    assert_non_null(strstr(r.unscannable, "application/ms-tnef"));
+    sp_scan_result_clear(&r);
+    scan(HDR
+         "MIME-Version: 1.0\r\nContent-Type: application/pkcs7-mime; smime-type=signed-data;"
+         " name=smime.p7m\r\nContent-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3DQEHAqCAMIA=\r\n",
+         &r);
+    assert_string_equal(r.rule->name, "unscannable");
+    sp_scan_result_clear(&r);
+    scan(HDR
+         "MIME-Version: 1.0\r\nContent-Type: application/pkcs7-mime; smime-type=enveloped-data;"
+         " name=smime.p7m\r\nContent-Transfer-Encoding: base64\r\n\r\nMIAGCSqGSIb3DQEHA6CAMIA=\r\n",
+         &r);
+    assert_int_equal(r.action, SP_ACT_DELIVER);
+    assert_null(r.unscannable);
+    sp_scan_result_clear(&r);
     /* A multipart without a boundary: GMime cannot split it, mail programs
      * show its body. */
     scan(HDR "MIME-Version: 1.0\r\nContent-Type: multipart/mixed\r\n\r\n"
