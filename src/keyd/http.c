@@ -120,10 +120,19 @@ static void reply_reset(ks_req *r)
         g_ptr_array_set_size(r->headers, 0);
 }
 
+/* Header values may carry a session or device token (Set-Cookie): wiped
+ * before they are freed, like the body. */
+static void header_free(gpointer p)
+{
+    if (p)
+        sodium_memzero(p, strlen(p));
+    g_free(p);
+}
+
 void reply_header(ks_req *r, const char *name, const char *value)
 {
     if (!r->headers)
-        r->headers = g_ptr_array_new_with_free_func(g_free);
+        r->headers = g_ptr_array_new_with_free_func(header_free);
     g_ptr_array_add(r->headers, g_strdup(name));
     g_ptr_array_add(r->headers, g_strdup(value));
 }
