@@ -374,7 +374,7 @@ void api_message_status(ks_req *r)
      * status_rate_per_second): the answer says whether an address has an
      * account. */
     gint64 retry = 1;
-    if (!ratelimit_take(srv->status_limit, req_ip(r), &retry))
+    if (!ratelimit_take(srv->status_limit, req_limit_key(r), &retry))
         return reply_too_many(r, retry);
     const char *q = req_query(r, "rcpt");
     g_autofree char *rcpt = q ? auth_address_normalise(q) : NULL;

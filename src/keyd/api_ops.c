@@ -20,7 +20,7 @@ gint64 api_now(void)
 bool api_rate_ok(ks_req *r)
 {
     gint64 retry = 1;
-    if (ratelimit_take(req_server(r)->limit, req_ip(r), &retry))
+    if (ratelimit_take(req_server(r)->limit, req_limit_key(r), &retry))
         return true;
     reply_too_many(r, retry);
     return false;

@@ -88,7 +88,7 @@ bool api_attempt_begin(ks_req *r, api_attempt_kind kind, const char *email, api_
     at->ops[0].kind = kind == ATTEMPT_RESET ? THROTTLE_RESET : THROTTLE_ACCOUNT;
     at->ops[0].subject = email;
     at->ops[1].kind = THROTTLE_ADDRESS;
-    at->ops[1].subject = req_ip(r);
+    at->ops[1].subject = req_limit_key(r);
     for (int round = 0; round < SWAP_ROUNDS; round++) {
         g_autoptr(GError) err = NULL;
         if (!store_throttle_read(srv->st, at->ops, 2, &err)) {

@@ -164,3 +164,25 @@ void clientaddr_resolve(const ks_netlist *trusted, const char *peer, const char 
             return; /* the rightmost untrusted hop: the client */
     }
 }
+
+void clientaddr_limit_key(const char *addr, char *out, size_t n)
+{
+    struct in6_addr a6;
+    if (!addr || inet_pton(AF_INET6, addr, &a6) != 1) {
+        g_strlcpy(out, addr ? addr : "", n);
+        return;
+    }
+    char text[INET6_ADDRSTRLEN];
+    if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+        if (inet_ntop(AF_INET, &a6.s6_addr[12], text, sizeof text))
+            g_strlcpy(out, text, n);
+        else
+            g_strlcpy(out, addr, n);
+        return;
+    }
+    memset(&a6.s6_addr[8], 0, 8);
+    if (inet_ntop(AF_INET6, &a6, text, sizeof text))
+        g_snprintf(out, n, "%s/64", text);
+    else
+        g_strlcpy(out, addr, n);
+}

@@ -13,6 +13,7 @@
 #define KS_CLIENTADDR_H
 
 #include <glib.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 
 /* A list of addresses and networks ("10.0.0.0/8", "::1", "192.0.2.7"). */
@@ -35,5 +36,14 @@ guint netlist_size(const ks_netlist *l);
  * Written to out (n bytes). */
 void clientaddr_resolve(const ks_netlist *trusted, const char *peer, const char *hops,
                         bool forwarded, char *out, size_t n);
+
+/* What rate limits and throttles count a client address as: an IPv4
+ * address itself; for IPv6 its /64 ("2001:db8:1:2::/64"), since one host
+ * commonly holds a whole /64 and could otherwise step past every limit by
+ * changing address. An IPv4-mapped IPv6 address counts as its IPv4
+ * address. Anything that is not an address is copied as it is. Written to
+ * out (n bytes, CLIENTADDR_KEY_LEN). */
+#define CLIENTADDR_KEY_LEN (INET6_ADDRSTRLEN + 4)
+void clientaddr_limit_key(const char *addr, char *out, size_t n);
 
 #endif

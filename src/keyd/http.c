@@ -31,6 +31,7 @@ struct ks_req {
     bool dispatched, suspended, deferred;
     bool metrics_listener; /* came in on [server] metrics_listen */
     char ip[INET6_ADDRSTRLEN];
+    char limit_key[CLIENTADDR_KEY_LEN]; /* ip as limits count it (clientaddr.h) */
     gint64 t0;
     /* the reply */
     bool replied;
@@ -64,6 +65,11 @@ const char *req_path(ks_req *r)
 const char *req_ip(ks_req *r)
 {
     return r->ip;
+}
+
+const char *req_limit_key(ks_req *r)
+{
+    return r->limit_key;
 }
 
 bool req_metrics_listener(ks_req *r)
@@ -481,6 +487,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         r->t0 = g_get_monotonic_time();
         client_ip(conn, r->ip, sizeof r->ip);
         client_resolve(srv, conn, r->ip, sizeof r->ip);
+        clientaddr_limit_key(r->ip, r->limit_key, sizeof r->limit_key);
         *req_cls = r;
         counter_add(&srv->n_requests);
         route_find(r);

@@ -80,6 +80,9 @@ const char *req_method(ks_req *r);
 const char *req_path(ks_req *r);
 /* The client address as text. */
 const char *req_ip(ks_req *r);
+/* The client address as rate limits and throttles count it: an IPv6
+ * client by its /64 (clientaddr_limit_key). */
+const char *req_limit_key(ks_req *r);
 /* True when the request came in on [server] metrics_listen. */
 bool req_metrics_listener(ks_req *r);
 /* Path parameter i (0-based, in pattern order), never NULL for a matched route. */

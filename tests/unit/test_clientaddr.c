@@ -98,12 +98,35 @@ static void test_forwarded(void **state)
     netlist_free(t);
 }
 
+/* Limits count an IPv6 client by its /64: one host may hold all of it. */
+static void test_limit_key(void **state)
+{
+    (void)state;
+    char k[CLIENTADDR_KEY_LEN];
+    clientaddr_limit_key("192.0.2.7", k, sizeof k);
+    assert_string_equal(k, "192.0.2.7");
+    clientaddr_limit_key("2001:db8:1:2:aaaa:bbbb:cccc:dddd", k, sizeof k);
+    assert_string_equal(k, "2001:db8:1:2::/64");
+    char k2[CLIENTADDR_KEY_LEN];
+    clientaddr_limit_key("2001:db8:1:2::1", k2, sizeof k2);
+    assert_string_equal(k, k2);
+    clientaddr_limit_key("2001:db8:1:3::1", k2, sizeof k2);
+    assert_string_not_equal(k, k2);
+    clientaddr_limit_key("::1", k, sizeof k);
+    assert_string_equal(k, "::/64");
+    clientaddr_limit_key("::ffff:198.51.100.9", k, sizeof k);
+    assert_string_equal(k, "198.51.100.9");
+    clientaddr_limit_key("not an address", k, sizeof k);
+    assert_string_equal(k, "not an address");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_netlist),
         cmocka_unit_test(test_x_forwarded_for),
         cmocka_unit_test(test_forwarded),
+        cmocka_unit_test(test_limit_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
