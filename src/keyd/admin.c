@@ -4,6 +4,7 @@
  * the store and the key file (a running keyd notices new KEKs by itself).
  */
 #include "admin.h"
+#include "api.h"
 
 #include "audit.h"
 #include "brand.h"
@@ -142,18 +143,6 @@ static int org_create(store *s, int argc, char **argv)
         printf(" %s", (char *)domains->pdata[i]);
     printf("\n");
     return 0;
-}
-
-/* An audit row's detail: o (consumed) as compact JSON, g_free'd by the
- * caller; names given on the command line are quoted by Jansson, never
- * pasted into JSON text. */
-static char *detail_json(json_t *o)
-{
-    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(o);
-    char *out = g_strdup(text);
-    free(text);
-    return out;
 }
 
 static int find_org(store *s, const char *name, store_org *org)
@@ -337,7 +326,7 @@ static int user_create(store *s, const ks_config *cfg, int argc, char **argv)
         warn_foreign(s, &org, addr);
         g_autofree char *hash = pw ? auth_password_hash(&cfg->argon2, pw) : NULL;
         GError *err = NULL;
-        g_autofree char *detail = detail_json(
+        g_autofree char *detail = api_detail_json(
             json_pack("{s:s, s:s, s:b}", "org", name, "role", role, "existing", existing));
         ks_audit_event ev = {"user.create", "admin", addr, NULL, detail};
         int done = pw && !hash ? -1 : store_org_user_add(s, org.id, addr, hash, role, &ev, &err);
@@ -416,7 +405,7 @@ static int profile_set(store *s, int argc, char **argv)
     int rc = find_org(s, org_name, &org);
     if (!rc) {
         GError *err = NULL;
-        g_autofree char *detail = detail_json(json_pack("{s:s}", "org", org_name));
+        g_autofree char *detail = api_detail_json(json_pack("{s:s}", "org", org_name));
         ks_audit_event ev = {"profile.set", "admin", name, NULL, detail};
         if (store_profile_set(s, org.id, &p, &ev, &err))
             printf("profile %s of %s: security %s, expires %s, reply %s, reply-all %s, forward %s, "

@@ -98,6 +98,9 @@ const char *api_message_state(const store_message *m, gint64 now);
 /* A JSON object text {"k":"v",...} from NULL-terminated key/value pairs,
  * for audit details (g_free). */
 char *api_detail(const char *key, ...) G_GNUC_NULL_TERMINATED;
+/* The same from a JSON object o, which it consumes (NULL gives NULL):
+ * compact, keys sorted, g_free'd by the caller. */
+char *api_detail_json(json_t *o);
 /* Unwrap a stored key, reloading the key file once if another process
  * rotated it. */
 bool api_unwrap(ks_server *srv, const store_message *m, uint8_t key[SP_KEY_LEN], GError **err);

@@ -192,11 +192,7 @@ static char *create_detail(const char *from, const char *security, guint n, GHas
                           count, "phrases", given);
     if (withheld)
         json_object_set_new(o, "phrases_withheld", json_integer((json_int_t)withheld));
-    char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(o);
-    char *out = g_strdup(text);
-    free(text);
-    return out;
+    return api_detail_json(o);
 }
 
 void api_message_create(ks_req *r)

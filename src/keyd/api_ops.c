@@ -46,7 +46,12 @@ char *api_detail(const char *key, ...)
         json_object_set_new(o, k, v ? json_string(v) : json_null());
     }
     va_end(ap);
-    char *text = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    return api_detail_json(o);
+}
+
+char *api_detail_json(json_t *o)
+{
+    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(o);
     char *out = g_strdup(text);
     free(text);

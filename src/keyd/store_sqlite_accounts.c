@@ -233,15 +233,8 @@ int store_reset_complete(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, 
         }
         /* Every other outstanding link (older reset links included) ends. */
         ok = ok && sq_account_end_sessions(c, id, NULL, err) && sq_account_end_links(c, id, err);
-        if (ok) {
-            /* THROTTLE_ACCOUNT and THROTTLE_RESET: the reset proved ownership */
-            st = sq_prep(c, "DELETE FROM throttles WHERE subject = ? AND kind IN (0, 2)", err);
-            ok = st != NULL;
-            if (ok) {
-                sq_bind_text(st, 1, email);
-                ok = sq_step_done(c, st, err);
-            }
-        }
+        /* The reset proved ownership: the throttles of the address end. */
+        ok = ok && sq_throttles_clear_account(c, email, err);
         if (ok && ev) {
             ks_audit_event e = *ev;
             e.subject = email;

@@ -65,6 +65,9 @@ bool sq_account_end_sessions(conn *c, gint64 id, const uint8_t *keep, GError **e
  * tokens, its queued mails, and every pending registration of its address
  * with their queued activation mails (store_sqlite_mail.c). */
 bool sq_account_end_links(conn *c, gint64 account_id, GError **err);
+/* In a write transaction: forget email's sign-in and reset throttles
+ * (THROTTLE_ACCOUNT, THROTTLE_RESET); its owner proved ownership. */
+bool sq_throttles_clear_account(conn *c, const char *email, GError **err);
 /* Insert a single-use mail token for an account (in a transaction). */
 bool sq_mailtoken_insert(conn *c, gint64 account_id, store_mailtoken_kind kind,
                          const uint8_t hash[KS_HASH_LEN], gint64 expires, GError **err);

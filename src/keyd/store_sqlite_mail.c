@@ -359,15 +359,9 @@ int store_registration_activate(store *s, gint64 reg_id, const uint8_t hash[KS_H
         /* Every other registration of the address and every link ends. */
         ok = ok && sq_account_end_links(c, id, err);
         /* Failures against the address from before it had an account do
-         * not hold the new one (THROTTLE_ACCOUNT and THROTTLE_RESET): the
-         * activation proved the mailbox and the chosen password. */
-        st = ok ? sq_prep(c, "DELETE FROM throttles WHERE subject = ? AND kind IN (0, 2)", err)
-                : NULL;
-        ok = st != NULL;
-        if (ok) {
-            sq_bind_text(st, 1, *email);
-            ok = sq_step_done(c, st, err);
-        }
+         * not hold the new one: the activation proved the mailbox and the
+         * chosen password. */
+        ok = ok && sq_throttles_clear_account(c, *email, err);
         if (ok && ev) {
             ks_audit_event e = *ev;
             e.subject = *email;

@@ -85,19 +85,21 @@ int store_throttle_swap(store *s, const store_throttle_op *ops, size_t n, const 
     return committed ? 1 : -1;
 }
 
+bool sq_throttles_clear_account(conn *c, const char *email, GError **err)
+{
+    sqlite3_stmt *st =
+        sq_prep(c, "DELETE FROM throttles WHERE subject = ?1 AND kind IN (?2, ?3)", err);
+    if (!st)
+        return false;
+    sq_bind_text(st, 1, email);
+    sqlite3_bind_int(st, 2, THROTTLE_ACCOUNT);
+    sqlite3_bind_int(st, 3, THROTTLE_RESET);
+    return sq_step_done(c, st, err);
+}
+
 bool store_failures_clear(store *s, const char *email, const ks_audit_event *ev, GError **err)
 {
-    WRITE_TX(s, err, ev, {
-        sqlite3_stmt *st =
-            sq_prep(c, "DELETE FROM throttles WHERE subject = ?1 AND kind IN (?2, ?3)", err);
-        ok = st != NULL;
-        if (ok) {
-            sq_bind_text(st, 1, email);
-            sqlite3_bind_int(st, 2, THROTTLE_ACCOUNT);
-            sqlite3_bind_int(st, 3, THROTTLE_RESET);
-            ok = sq_step_done(c, st, err);
-        }
-    });
+    WRITE_TX(s, err, ev, { ok = sq_throttles_clear_account(c, email, err); });
 }
 
 bool store_throttle_forget(store *s, store_throttle_kind kind, gint64 before_ms, GError **err)
