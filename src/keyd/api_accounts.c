@@ -141,18 +141,6 @@ void api_account_register(ks_req *r)
         store_message_clear(&m);
         return reply_unavailable(r, NULL);
     }
-    if (!listed) {
-        g_autofree char *ndetail = api_detail("message", m.id, NULL);
-        ks_audit_event nev = {"account.register.unlisted", email, email, req_ip(r), ndetail};
-        bool ok = store_audit_append(srv->st, &nev, &err);
-        sodium_memzero(pw_hash, strlen(pw_hash));
-        api_hashes_free(ahashes);
-        json_decref(body);
-        store_message_clear(&m);
-        if (!ok)
-            return reply_unavailable(r, err);
-        return reply_json(r, 202, json_pack("{s:s}", "status", "pending"));
-    }
     store_registration reg = {
         .email = email,
         .name = name,
@@ -163,12 +151,16 @@ void api_account_register(ks_req *r)
         .n_questions = questions->len,
     };
     g_autofree char *detail = api_detail("message", m.id, NULL);
-    ks_audit_event ev = {"account.register", email, email, req_ip(r), detail};
+    ks_audit_event ev = {listed ? "account.register" : "account.register.unlisted", email, email,
+                         req_ip(r), detail};
     g_autofree char *tdetail = api_detail("message", m.id, "request", "account.register", NULL);
     ks_audit_event tev = {"mail.throttled", email, email, req_ip(r), tdetail};
     gint64 now = api_now();
-    int state = store_registration_add(srv->st, &reg, m.id, now, now + PENDING_SECONDS,
-                                       (unsigned)srv->cfg->mail_per_address_hour, &ev, &tev, &err);
+    /* An unlisted address: only the audit row is recorded. */
+    int state = !listed ? (store_audit_append(srv->st, &ev, &err) ? MAIL_NONE : -1)
+                        : store_registration_add(srv->st, &reg, m.id, now, now + PENDING_SECONDS,
+                                                 (unsigned)srv->cfg->mail_per_address_hour, &ev,
+                                                 &tev, &err);
     sodium_memzero(pw_hash, strlen(pw_hash));
     api_hashes_free(ahashes);
     json_decref(body);
@@ -177,7 +169,8 @@ void api_account_register(ks_req *r)
         return reply_unavailable(r, err);
     if (state == MAIL_QUEUED)
         ks_outbox_wake(srv->outbox);
-    /* The same answer whatever happened: queued, throttled, already active. */
+    /* The same answer whatever happened: queued, throttled, already active,
+     * not a recipient. */
     reply_json(r, 202, json_pack("{s:s}", "status", "pending"));
 }
 

@@ -4,6 +4,7 @@
  * noting every part whose text could not be taken whole.
  */
 #include "textx.h"
+#include "util.h"
 
 #include "sp_gmime.h"
 
@@ -375,11 +376,9 @@ static void add_headers(extract *x, GMimeMessage *msg, const char *prefix)
             add_names(value, l);
         }
         /* The name as the message gives it may hold any bytes: the place
-         * shown in verdicts and logs keeps printable ASCII only, capped. */
-        g_autofree char *shown = g_strndup(name, 64);
-        for (char *p = shown; *p; p++)
-            if (*p < 0x21 || *p > 0x7e)
-                *p = '?';
+         * shown in verdicts and logs is valid, escaped UTF-8, capped. */
+        g_autofree char *capped = g_strndup(name, 64);
+        g_autofree char *shown = sp_printable(capped);
         g_autofree char *where = g_strconcat(prefix, "header ", shown, NULL);
         add(x, where, value->str, value->len);
         g_string_free(value, TRUE);

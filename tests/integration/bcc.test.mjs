@@ -90,7 +90,7 @@ test('--bcc goes with --keyserver', () => {
 });
 
 test("keyd's status: a Bcc recipient and a stranger get the same answer", async () => {
-  const env = sealBcc();
+  const env = sealBcc(['--bcc', 'nobody.bcc@example.net']);
   const id = JSON.parse(run(['inspect', '--json', env.file]).stdout).header.id;
   const status = (who) => api(keyd.url, 'GET', `/v1/messages/${id}/status?rcpt=${encodeURIComponent(who)}`);
   const same = (a, b) => {
@@ -112,7 +112,7 @@ test("keyd's status: a Bcc recipient and a stranger get the same answer", async 
   same(bcc, stranger);
   // A named recipient's state is told as before.
   assert.equal((await status(PAT)).body.recipient.account, 'unregistered');
-  // Without accounts, alike too.
+  // Without accounts, alike too (a second Bcc recipient, who has none).
   same(await status('nobody.bcc@example.net'), await status('nobody.else@example.org'));
   // The key still goes only to recipients.
   const signIn = async (email) => (await api(keyd.url, 'POST', '/v1/sessions', { email, password: PW })).body.token;
