@@ -15,7 +15,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startKeyd, admin, adminRun, gatewayToken, outbox, latestMail, api, registerAndActivate, tokenOf } from './keyd-helpers.mjs';
+import { startKeyd, admin, adminRun, gatewayToken, outbox, latestMail, api, raw, registerAndActivate, tokenOf } from './keyd-helpers.mjs';
 
 const PW = 'correct horse battery staple';
 const PROBLEM = 'https://sealpost.org/problems/';
@@ -601,16 +601,8 @@ test('mail carries nothing the requester typed, and at most 3 mails an hour go t
 });
 
 test('whoever keeps registering an address uses up their own share of its mail, not the owner\'s; at most 12 an hour in all', async () => {
-  const { request } = await import('node:http');
-  const from = (localAddress, body) =>
-    new Promise((ok, fail) => {
-      const req = request(`${kd.url}/v1/accounts`, { method: 'POST', localAddress, agent: false, headers: { 'content-type': 'application/json' } }, (res) => {
-        res.resume();
-        res.on('end', () => ok(res.statusCode));
-      });
-      req.on('error', fail);
-      req.end(JSON.stringify(body));
-    });
+  const from = async (localAddress, body) =>
+    (await raw(kd.url, '/v1/accounts', { method: 'POST', localAddress, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).status;
   const x = addr('xena');
   const m = await newMessage([x]);
   const skip = outbox(kd.dataDir).map((f) => f.path);

@@ -276,3 +276,21 @@ export async function registerAndActivate(url, dataDir, messageId, email, passwo
   if (act.status !== 200) throw new Error(`POST /v1/accounts/activate: ${act.status} ${act.text}`);
   return { phrase, link: mail.link };
 }
+
+/** GET/POST over node:http from a chosen local address (127.0.0.x); returns
+ * { status, headers, text, ms }. */
+export async function raw(url, path, { localAddress, headers = {}, method = 'GET', body } = {}) {
+  const { request } = await import('node:http');
+  const t0 = Date.now();
+  return new Promise((ok, fail) => {
+    const req = request(url + path, { method, headers, localAddress, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => (text += d));
+      res.on('end', () => ok({ status: res.statusCode, headers: res.headers, text, ms: Date.now() - t0 }));
+    });
+    req.on('error', fail);
+    req.setTimeout(10000, () => req.destroy(new Error(`no answer to ${path} in 10 s`)));
+    req.end(body);
+  });
+}

@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { requireKeyd, freePort, startKeyd, admin, adminRun, gatewayToken, api, registerAndActivate, outbox } from './keyd-helpers.mjs';
+import { requireKeyd, freePort, startKeyd, admin, adminRun, gatewayToken, api, registerAndActivate, outbox, raw } from './keyd-helpers.mjs';
 
 const PW = 'a long and private passphrase';
 
@@ -296,24 +296,6 @@ describe('phrase harvesting', () => {
     }
   });
 });
-
-/** GET/POST over node:http from a chosen local address (127.0.0.x); returns
- * { status, headers, text, ms }. */
-async function raw(url, path, { localAddress, headers = {}, method = 'GET', body } = {}) {
-  const { request } = await import('node:http');
-  const t0 = Date.now();
-  return new Promise((ok, fail) => {
-    const req = request(url + path, { method, headers, localAddress, agent: false }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => (text += d));
-      res.on('end', () => ok({ status: res.statusCode, headers: res.headers, text, ms: Date.now() - t0 }));
-    });
-    req.on('error', fail);
-    req.setTimeout(10000, () => req.destroy(new Error(`no answer to ${path} in 10 s`)));
-    req.end(body);
-  });
-}
 
 // Item 17: /metrics is not public, and the status an envelope polls is
 // rate-limited per client address.
