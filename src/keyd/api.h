@@ -90,11 +90,6 @@ json_t *api_limited_body(ks_req *r, ks_fields *f);
 gint64 api_now(void);
 /* A time as an RFC 3339 JSON string; 0 (none, never) as null. */
 json_t *api_time_json(gint64 t);
-/* A message's state at now: "active", "locked", "expired" or "recalled"
- * (the first that holds of: withdrawn by its sender, past its expiry, key
- * destroyed, locked). A message whose key the sweep destroyed after its
- * expiry stays "expired". */
-const char *api_message_state(const store_message *m, gint64 now);
 /* A JSON object text {"k":"v",...} from NULL-terminated key/value pairs,
  * for audit details (g_free). */
 char *api_detail(const char *key, ...) G_GNUC_NULL_TERMINATED;

@@ -158,7 +158,7 @@ static int managed(ks_req *r, const store_session *sess, const store_member *mem
 
 static json_t *message_json(const store_message *m, GArray *rcpts)
 {
-    const char *state = api_message_state(m, api_now());
+    const char *state = store_message_state(m, api_now());
     json_t *o = json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:s}", "id", m->id, "org", m->org_name,
                           "sender", m->sender, "created", api_time_json(m->created), "expires",
                           api_time_json(m->expires), "security", m->security, "state", state);

@@ -415,7 +415,7 @@ void api_message_status(ks_req *r)
     json_t *brand = json_pack("{s:s}", "name", m.org_display ? m.org_display : m.org_name);
     if (m.org_color)
         json_object_set_new(brand, "color", json_string(m.org_color));
-    const char *state = api_message_state(&m, api_now());
+    const char *state = store_message_state(&m, api_now());
     json_t *out =
         json_pack("{s:s, s:s, s:o, s:s, s:s, s:o, s:{s:s, s:s}}", "id", m.id, "org", m.org_name,
                   "brand", brand, "security", m.security, "state", state, "expires",
@@ -431,14 +431,14 @@ void api_message_status(ks_req *r)
  * locked), without replying. */
 static bool refuse_state_quiet(const store_message *m)
 {
-    return strcmp(api_message_state(m, api_now()), "active") != 0;
+    return strcmp(store_message_state(m, api_now()), "active") != 0;
 }
 
 /* Answer for a message that exists but may not be released; true when it
  * replied. */
 static bool refuse_state(ks_req *r, const store_message *m)
 {
-    const char *state = api_message_state(m, api_now());
+    const char *state = store_message_state(m, api_now());
     if (strcmp(state, "recalled") == 0) {
         reply_problem(r, 410, "message-recalled", "The message was recalled", NULL,
                       "The sender withdrew this message; it can no longer be opened.");

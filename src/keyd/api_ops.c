@@ -258,20 +258,6 @@ json_t *api_time_json(gint64 t)
     return json_string(s);
 }
 
-const char *api_message_state(const store_message *m, gint64 now)
-{
-    if (m->recalled)
-        return "recalled";
-    /* An expired message stays "expired" after the sweep destroys its key. */
-    if (m->expires && now >= m->expires)
-        return "expired";
-    if (m->key_gone)
-        return "recalled";
-    if (m->locked)
-        return "locked";
-    return "active";
-}
-
 void api_cookie_renew(ks_req *r, store_session *s, const uint8_t h[KS_HASH_LEN], const char *token)
 {
     ks_server *srv = req_server(r);

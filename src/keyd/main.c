@@ -260,7 +260,7 @@ static int serve(ks_server *srv)
         kek_stamp(srv->cfg->kek_file, &now_st);
         if (kek_changed(&now_st, &kek_seen) && kek_reload(srv, "key file changed"))
             kek_seen = now_st;
-        if (!store_checkpoint(srv->st, &err)) {
+        if (!store_maintain(srv->st, &err)) {
             g_warning("checkpoint: %s", err->message);
             g_clear_error(&err);
         }

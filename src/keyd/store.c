@@ -1,17 +1,17 @@
 /*
- * store.c - choose the store implementation from a store URL.
+ * store.c - choose the store backend from a store URL, and what every
+ * backend shares: copying and clearing the structs the store hands out.
  *
- * "sqlite:PATH" (or a bare path) opens store_sqlite.c. PostgreSQL
+ * "sqlite:PATH" (or a bare path) opens store_sqlite*.c. PostgreSQL
  * ("postgresql://...", for several keyd processes on several hosts) is the
- * planned second implementation of store.h; until it exists such a URL is
- * refused with a clear message rather than silently falling back.
+ * planned second backend; until it exists such a URL is refused with a
+ * clear message rather than silently falling back.
  */
 #include "sp_error.h"
-#include "store.h"
+#include "store_backend.h"
 
+#include <sodium.h>
 #include <string.h>
-
-store *store_sqlite_open(const char *path, GError **err);
 
 store *store_open(const char *url, GError **err)
 {
@@ -88,4 +88,130 @@ void store_profile_free(gpointer p)
         return;
     store_profile_clear(p);
     g_free(p);
+}
+
+const char *store_message_state(const store_message *m, gint64 now)
+{
+    if (m->recalled)
+        return "recalled";
+    if (m->expires != 0 && m->expires <= now)
+        return "expired";
+    if (m->key_gone)
+        return "recalled";
+    return m->locked ? "locked" : "active";
+}
+
+/* ---- clearing what the store hands out (the same for every backend) ---- */
+
+void store_message_clear(store_message *m)
+{
+    g_free(m->org_name);
+    g_free(m->org_display);
+    g_free(m->org_color);
+    g_free(m->sender);
+    g_free(m->security);
+    g_free(m->kid);
+    g_free(m->kek_id);
+    g_free(m->lock_reason);
+    if (m->wrapped)
+        sodium_memzero(m->wrapped, m->wrapped_len);
+    g_free(m->wrapped);
+    memset(m, 0, sizeof *m);
+}
+
+void store_pending_clear(store_pending *p)
+{
+    g_free(p->email);
+    if (p->pw_hash)
+        sodium_memzero(p->pw_hash, strlen(p->pw_hash));
+    g_free(p->pw_hash);
+    memset(p, 0, sizeof *p);
+}
+
+void store_mail_job_clear(store_mail_job *j)
+{
+    g_free(j->email);
+    g_free(j->msg_id);
+    memset(j, 0, sizeof *j);
+}
+
+void store_token_row_clear(gpointer p)
+{
+    store_token_row *t = p;
+    g_free(t->prefix);
+    g_free(t->org);
+}
+
+void store_org_clear(store_org *o)
+{
+    g_free(o->name);
+    g_free(o->display_name);
+    g_free(o->color);
+    memset(o, 0, sizeof *o);
+}
+
+void store_profile_clear(store_profile *p)
+{
+    g_free(p->name);
+    g_free(p->security);
+    memset(p, 0, sizeof *p);
+}
+
+void store_question_clear(gpointer p)
+{
+    store_question *q = p;
+    g_free(q->question);
+    g_free(q->answer_hash);
+}
+
+void store_account_clear(store_account *a)
+{
+    g_free(a->email);
+    g_free(a->name);
+    if (a->pw_hash)
+        sodium_memzero(a->pw_hash, strlen(a->pw_hash));
+    g_free(a->pw_hash);
+    g_free(a->phrase);
+    memset(a, 0, sizeof *a);
+}
+
+void store_session_clear(store_session *ss)
+{
+    g_free(ss->email);
+    memset(ss, 0, sizeof *ss);
+}
+
+void store_message_row_clear(gpointer p)
+{
+    store_message_row *row = p;
+    g_free(row->sender);
+    g_free(row->security);
+    g_free(row->lock_reason);
+    g_free(row->state);
+    g_free(row->first_rcpts);
+}
+
+void store_recipient_row_clear(gpointer p)
+{
+    store_recipient_row *r = p;
+    g_free(r->email);
+    g_free(r->last_ip);
+    g_free(r->last_agent);
+}
+
+void store_member_clear(store_member *m)
+{
+    g_free(m->role);
+    g_free(m->org_name);
+    memset(m, 0, sizeof *m);
+}
+
+void store_brand_clear(store_brand *b)
+{
+    g_free(b->display_name);
+    g_free(b->color);
+    g_free(b->logo);
+    g_free(b->logo_type);
+    g_free(b->notice);
+    memset(b, 0, sizeof *b);
 }

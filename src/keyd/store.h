@@ -158,9 +158,7 @@ void store_brand_clear(store_brand *b);
 int store_org_by_name(store *s, const char *name, store_org *out, GError **err);
 /* 1 when domain (lower-case) belongs to org_id. */
 int store_org_has_domain(store *s, gint64 org_id, const char *domain, GError **err);
-bool store_gateway_token_add(store *s, gint64 org_id, const uint8_t hash[KS_HASH_LEN],
-                             const ks_audit_event *ev, GError **err);
-/* The same with the token's first characters (KS_TOKEN_PREFIX_LEN), by
+/* Record a gateway token (its hash) with the token's first characters (KS_TOKEN_PREFIX_LEN), by
  * which `admin token list` and `revoke` name it. */
 #define KS_TOKEN_PREFIX_LEN 12
 bool store_gateway_token_create(store *s, gint64 org_id, const uint8_t hash[KS_HASH_LEN],
@@ -203,9 +201,6 @@ bool store_message_create(store *s, const store_message *m, const char *const *r
  * message and for a recipient not listed alike. */
 int store_message_for_rcpt(store *s, const char *id, const char *rcpt, store_message *out,
                            GError **err);
-/* Count a key release for (id, rcpt) and audit it. */
-bool store_message_released(store *s, const char *id, const char *rcpt, const ks_audit_event *ev,
-                            GError **err);
 void store_message_clear(store_message *m);
 
 /* ---- message management (senders and org admins) ---- */
@@ -240,6 +235,12 @@ typedef struct {
     gint64 n_rcpts, n_opened;
 } store_message_row;
 #define STORE_LIST_RCPTS 3
+
+/* A message's state at now: "recalled", else "expired" once its expiry has
+ * passed (and stays so after the sweep destroys its key), else "recalled"
+ * when its key is gone, else "locked" or "active" (static strings). The
+ * one rule for it; backends filter lists on the same rule. */
+const char *store_message_state(const store_message *m, gint64 now);
 
 /* Newest first; *rows of store_message_row (g_array_unref clears them),
  * *total the number matching without limit and offset. */
@@ -518,9 +519,10 @@ int store_device_check(store *s, const char *email, const uint8_t hash[KS_HASH_L
  * left alone). */
 bool store_device_delete(store *s, gint64 account_id, const uint8_t hash[KS_HASH_LEN],
                          GError **err);
-/* Move committed writes into the database file without blocking writers
- * (call often from a housekeeping thread). */
-bool store_checkpoint(store *s, GError **err);
+/* The backend's own housekeeping, called every few seconds from keyd's
+ * housekeeping thread (SQLite moves committed writes from its log into the
+ * database file; a backend with nothing to do returns true). */
+bool store_maintain(store *s, GError **err);
 /* Drop expired sessions, devices, mail tokens and registrations, and old sent mails. */
 bool store_sweep(store *s, gint64 now, GError **err);
 

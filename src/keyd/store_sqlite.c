@@ -1,7 +1,9 @@
 /*
  * store_sqlite.c - the SQLite implementation of store.h (WAL mode).
  *
- * All of keyd's SQL is in this file (and, later, store_pg.c). Statements are
+ * The SQLite backend (store_backend.h): this file holds its connections,
+ * transactions, audit chain, migrations and table; store_sqlite_*.c its
+ * calls by area. Statements are
  * prepared once per connection and cached; every value is bound, never
  * pasted into SQL text. Connections come from a small pool, one per thread
  * at a time. Writes run in BEGIN IMMEDIATE transactions behind a process-wide
@@ -66,7 +68,7 @@ static conn *conn_open(const char *path, GError **err)
     if (!sq_exec_sql(c,
                      "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
                      "PRAGMA foreign_keys=ON; PRAGMA secure_delete=ON;"
-                     /* Checkpoints run from store_checkpoint() on keyd's
+                     /* Checkpoints run from store_maintain() on keyd's
                       * housekeeping thread, so a commit seldom has to. */
                      "PRAGMA wal_autocheckpoint=1000; PRAGMA cache_size=-32768;",
                      err)) {
@@ -78,19 +80,20 @@ static conn *conn_open(const char *path, GError **err)
 
 conn *sq_conn_get(store *s, GError **err)
 {
-    g_mutex_lock(&s->pool_lock);
-    conn *c = s->idle->len ? g_ptr_array_steal_index_fast(s->idle, s->idle->len - 1) : NULL;
-    g_mutex_unlock(&s->pool_lock);
-    return c ? c : conn_open(s->path, err);
+    g_mutex_lock(&SQ(s)->pool_lock);
+    conn *c =
+        SQ(s)->idle->len ? g_ptr_array_steal_index_fast(SQ(s)->idle, SQ(s)->idle->len - 1) : NULL;
+    g_mutex_unlock(&SQ(s)->pool_lock);
+    return c ? c : conn_open(SQ(s)->path, err);
 }
 
 void sq_conn_put(store *s, conn *c)
 {
     if (!c)
         return;
-    g_mutex_lock(&s->pool_lock);
-    g_ptr_array_add(s->idle, c);
-    g_mutex_unlock(&s->pool_lock);
+    g_mutex_lock(&SQ(s)->pool_lock);
+    g_ptr_array_add(SQ(s)->idle, c);
+    g_mutex_unlock(&SQ(s)->pool_lock);
 }
 
 /* The cached statement for sql (a string literal: its address is the key),
@@ -161,12 +164,12 @@ int sq_step_row(conn *c, sqlite3_stmt *st, GError **err)
 
 bool sq_tx_write(store *s, conn *c, GError **err)
 {
-    g_mutex_lock(&s->write_lock);
+    g_mutex_lock(&SQ(s)->write_lock);
     c->head_known = false; /* another process may have appended since */
     sqlite3_stmt *st = sq_prep(c, "BEGIN IMMEDIATE", err);
     if (st && sq_step_done(c, st, err))
         return true;
-    g_mutex_unlock(&s->write_lock);
+    g_mutex_unlock(&SQ(s)->write_lock);
     return false;
 }
 
@@ -182,7 +185,7 @@ bool sq_tx_end(store *s, conn *c, bool commit, GError **err)
         if (st)
             sq_step_done(c, st, NULL);
     }
-    g_mutex_unlock(&s->write_lock);
+    g_mutex_unlock(&SQ(s)->write_lock);
     return ok;
 }
 
@@ -280,7 +283,7 @@ static bool migrate(store *s, conn *c, GError **err)
         g_set_error(err, SP_ERROR, SP_ERR_VERSION,
                     "the database %s has schema version %d, newer than this keyd knows (%d): "
                     "run a newer sealpost-keyd",
-                    s->path, v, sq_n_migrations);
+                    SQ(s)->path, v, sq_n_migrations);
         ok = false;
     }
     for (int i = v; ok && i < sq_n_migrations; i++) {
@@ -296,12 +299,10 @@ static bool migrate(store *s, conn *c, GError **err)
             }
         }
         if (ok)
-            g_message("database %s: migrated to schema version %d", s->path, i + 1);
+            g_message("database %s: migrated to schema version %d", SQ(s)->path, i + 1);
     }
     return sq_tx_end(s, c, ok, ok ? err : NULL) && ok;
 }
-
-store *store_sqlite_open(const char *path, GError **err);
 
 /* A database made by an older keyd, or copied in, may be readable by
  * others: make it (and its -wal and -shm, which SQLite creates with the
@@ -320,15 +321,16 @@ static void tighten_modes(const char *path)
 
 store *store_sqlite_open(const char *path, GError **err)
 {
-    store *s = g_new0(store, 1);
-    s->path = g_strdup(path);
-    g_mutex_init(&s->write_lock);
-    g_mutex_init(&s->pool_lock);
-    s->idle = g_ptr_array_new_with_free_func((GDestroyNotify)conn_free);
+    store *s = (store *)g_new0(sq_store, 1);
+    s->be = &sq_backend;
+    SQ(s)->path = g_strdup(path);
+    g_mutex_init(&SQ(s)->write_lock);
+    g_mutex_init(&SQ(s)->pool_lock);
+    SQ(s)->idle = g_ptr_array_new_with_free_func((GDestroyNotify)conn_free);
     conn *c = conn_open(path, err);
     if (!c || !migrate(s, c, err)) {
         conn_free(c);
-        store_close(s);
+        sq_close(s);
         return NULL;
     }
     sq_conn_put(s, c);
@@ -336,18 +338,18 @@ store *store_sqlite_open(const char *path, GError **err)
     return s;
 }
 
-void store_close(store *s)
+void sq_close(store *s)
 {
     if (!s)
         return;
-    g_ptr_array_unref(s->idle);
-    g_mutex_clear(&s->write_lock);
-    g_mutex_clear(&s->pool_lock);
-    g_free(s->path);
+    g_ptr_array_unref(SQ(s)->idle);
+    g_mutex_clear(&SQ(s)->write_lock);
+    g_mutex_clear(&SQ(s)->pool_lock);
+    g_free(SQ(s)->path);
     g_free(s);
 }
 
-int store_schema_version(store *s)
+int sq_schema_version(store *s)
 {
     conn *c = sq_conn_get(s, NULL);
     if (!c)
@@ -357,7 +359,7 @@ int store_schema_version(store *s)
     return v;
 }
 
-bool store_ping(store *s, GError **err)
+bool sq_ping(store *s, GError **err)
 {
     conn *c = sq_conn_get(s, err);
     if (!c)
@@ -375,293 +377,7 @@ gint64 sq_now(void)
     return g_get_real_time() / G_USEC_PER_SEC;
 }
 
-/* ---- messages ---- */
-
-void store_message_clear(store_message *m)
-{
-    g_free(m->org_name);
-    g_free(m->org_display);
-    g_free(m->org_color);
-    g_free(m->sender);
-    g_free(m->security);
-    g_free(m->kid);
-    g_free(m->kek_id);
-    g_free(m->lock_reason);
-    if (m->wrapped)
-        sodium_memzero(m->wrapped, m->wrapped_len);
-    g_free(m->wrapped);
-    memset(m, 0, sizeof *m);
-}
-
-static bool message_insert(conn *c, const store_message *m, const char *const *rcpts,
-                           size_t n_rcpts, GError **err)
-{
-    sqlite3_stmt *st = sq_prep(c,
-                               "INSERT INTO messages(id, org_id, sender, security, created,"
-                               " expires, kid, kek_id, wrapped, read_receipts)"
-                               " VALUES(?,?,?,?,?,?,?,?,?,?)",
-                               err);
-    bool ok = st != NULL;
-    if (ok) {
-        sq_bind_text(st, 1, m->id);
-        sqlite3_bind_int64(st, 2, m->org_id);
-        sq_bind_text(st, 3, m->sender);
-        sq_bind_text(st, 4, m->security);
-        sqlite3_bind_int64(st, 5, m->created);
-        sqlite3_bind_int64(st, 6, m->expires);
-        sq_bind_text(st, 7, m->kid);
-        sq_bind_text(st, 8, m->kek_id);
-        sq_bind_blob(st, 9, m->wrapped, m->wrapped_len);
-        sqlite3_bind_int(st, 10, m->read_receipts);
-        ok = sq_step_done(c, st, err);
-    }
-    /* Named recipients come first: an address given both ways stays named. */
-    size_t first_unnamed = m->n_unnamed < n_rcpts ? n_rcpts - m->n_unnamed : n_rcpts;
-    for (size_t i = 0; ok && i < n_rcpts; i++) {
-        st = sq_prep(
-            c, "INSERT OR IGNORE INTO recipients(message_id, email, unnamed) VALUES(?, ?, ?)", err);
-        ok = st != NULL;
-        if (ok) {
-            sq_bind_text(st, 1, m->id);
-            sq_bind_text(st, 2, rcpts[i]);
-            sqlite3_bind_int(st, 3, i >= first_unnamed);
-            ok = sq_step_done(c, st, err);
-        }
-    }
-    return ok;
-}
-
-/* n opens of (id, rcpt), the last from ip with agent (either NULL). */
-static bool release_record(conn *c, const char *id, const char *rcpt, gint64 n, const char *ip,
-                           const char *agent, GError **err)
-{
-    sqlite3_stmt *st = sq_prep(c,
-                               "UPDATE recipients SET opens = opens + ?4,"
-                               " first_open = coalesce(first_open, ?3), last_open = ?3,"
-                               " last_ip = ?5, last_agent = ?6"
-                               " WHERE message_id = ?1 AND email = ?2",
-                               err);
-    if (!st)
-        return false;
-    sq_bind_text(st, 1, id);
-    sq_bind_text(st, 2, rcpt);
-    sqlite3_bind_int64(st, 3, sq_now());
-    sqlite3_bind_int64(st, 4, n);
-    sq_bind_text(st, 5, ip);
-    sq_bind_text(st, 6, agent);
-    return sq_step_done(c, st, err);
-}
-
-bool store_message_create(store *s, const store_message *m, const char *const *rcpts,
-                          size_t n_rcpts, const ks_audit_event *ev, GError **err)
-{
-    WRITE_TX(s, err, ev, { ok = message_insert(c, m, rcpts, n_rcpts, err); });
-}
-
-/* Whether op (a release) may go ahead under its rule, asked with the
- * message's key state as it is in this transaction. */
-static bool release_allowed(conn *c, const store_op *op, GError **err, bool *ok)
-{
-    if (op->refused)
-        *op->refused = false;
-    if (!op->refuse)
-        return true;
-    sqlite3_stmt *st = sq_prep(c,
-                               "SELECT locked, wrapped IS NULL, recalled_at IS NOT NULL, expires"
-                               " FROM messages WHERE id = ?",
-                               err);
-    int found = st ? (sq_bind_text(st, 1, op->id), sq_step_row(c, st, err)) : -1;
-    store_message now = {0};
-    if (found == 1) {
-        now.locked = sqlite3_column_int(st, 0) != 0;
-        now.key_gone = sqlite3_column_int(st, 1) != 0;
-        now.recalled = sqlite3_column_int(st, 2) != 0;
-        now.expires = sqlite3_column_int64(st, 3);
-    }
-    if (st)
-        sqlite3_reset(st);
-    *ok = found >= 0;
-    bool allowed = found == 1 && !op->refuse(&now);
-    if (!allowed && op->refused)
-        *op->refused = true;
-    return allowed;
-}
-
-bool store_apply(store *s, const store_op *ops, size_t n, GError **err)
-{
-    WRITE_TX(s, err, NULL, {
-        /* Releases of the same (message, recipient) in one batch update
-         * its counters once, with the last one's client. */
-        typedef struct {
-            gint64 n;
-            const store_op *last;
-        } opens;
-        GHashTable *agg = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-        for (size_t i = 0; ok && i < n; i++) {
-            if (ops[i].kind == STORE_OP_CREATE) {
-                ok = message_insert(c, ops[i].msg, ops[i].rcpts, ops[i].n_rcpts, err);
-            } else if (!release_allowed(c, &ops[i], err, &ok)) {
-                continue; /* refused (or ok false): no open, no audit row */
-            } else {
-                char *k = g_strconcat(ops[i].id, "\n", ops[i].rcpt, NULL);
-                opens *o = g_hash_table_lookup(agg, k);
-                if (o)
-                    g_free(k);
-                else
-                    g_hash_table_insert(agg, k, o = g_new0(opens, 1));
-                o->n++;
-                o->last = &ops[i];
-            }
-            ok = ok && sq_audit_insert(c, ops[i].ev, err);
-        }
-        GHashTableIter it;
-        gpointer v;
-        g_hash_table_iter_init(&it, agg);
-        while (ok && g_hash_table_iter_next(&it, NULL, &v)) {
-            const opens *o = v;
-            ok = release_record(c, o->last->id, o->last->rcpt, o->n,
-                                o->last->ev ? o->last->ev->ip : NULL, o->last->agent, err);
-        }
-        g_hash_table_destroy(agg);
-    });
-}
-
-void sq_message_read(sqlite3_stmt *st, store_message *out)
-{
-    memset(out, 0, sizeof *out);
-    g_strlcpy(out->id, (const char *)sqlite3_column_text(st, 0), sizeof out->id);
-    out->org_id = sqlite3_column_int64(st, 1);
-    out->org_name = sq_col_text(st, 2);
-    out->org_display = sq_col_text(st, 3);
-    out->org_color = sq_col_text(st, 4);
-    out->sender = sq_col_text(st, 5);
-    out->security = sq_col_text(st, 6);
-    out->kid = sq_col_text(st, 7);
-    out->kek_id = sq_col_text(st, 8);
-    out->created = sqlite3_column_int64(st, 9);
-    out->expires = sqlite3_column_int64(st, 10);
-    out->locked = sqlite3_column_int(st, 11) != 0;
-    out->lock_reason = sq_col_text(st, 12);
-}
-
-int store_message_for_rcpt(store *s, const char *id, const char *rcpt, store_message *out,
-                           GError **err)
-{
-    conn *c = sq_conn_get(s, err);
-    if (!c)
-        return -1;
-    sqlite3_stmt *st = sq_prep(c,
-                               "SELECT " SQ_MESSAGE_COLS ", m.wrapped, m.read_receipts,"
-                               " m.recalled_at IS NOT NULL, r.unnamed"
-                               " FROM recipients r"
-                               " JOIN messages m ON m.id = r.message_id"
-                               " JOIN orgs o ON o.id = m.org_id"
-                               " WHERE r.message_id = ? AND r.email = ?",
-                               err);
-    int r = -1;
-    if (st) {
-        sq_bind_text(st, 1, id);
-        sq_bind_text(st, 2, rcpt);
-        r = sq_step_row(c, st, err);
-        if (r == 1) {
-            sq_message_read(st, out);
-            out->key_gone = sqlite3_column_type(st, 13) == SQLITE_NULL;
-            out->read_receipts = sqlite3_column_int(st, 14) != 0;
-            out->recalled = sqlite3_column_int(st, 15) != 0;
-            out->unnamed = sqlite3_column_int(st, 16) != 0;
-            if (!out->key_gone) {
-                out->wrapped_len = (size_t)sqlite3_column_bytes(st, 13);
-                out->wrapped = g_memdup2(sqlite3_column_blob(st, 13), out->wrapped_len);
-            }
-        }
-        sqlite3_reset(st);
-    }
-    sq_conn_put(s, c);
-    return r;
-}
-
-bool store_message_released(store *s, const char *id, const char *rcpt, const ks_audit_event *ev,
-                            GError **err)
-{
-    WRITE_TX(s, err, ev, { ok = release_record(c, id, rcpt, 1, ev ? ev->ip : NULL, NULL, err); });
-}
-
-bool store_rewrap_keys(store *s, store_rewrap_fn rewrap, void *ctx, gint64 *count,
-                       const ks_audit_event *ev, GError **err)
-{
-    *count = 0;
-    WRITE_TX(s, err, ev, {
-        sqlite3_stmt *sel =
-            sq_prep(c, "SELECT id, kek_id, wrapped FROM messages WHERE wrapped IS NOT NULL", err);
-        ok = sel != NULL;
-        GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
-        GPtrArray *keks = g_ptr_array_new_with_free_func(g_free);
-        GPtrArray *blobs = g_ptr_array_new_with_free_func((GDestroyNotify)g_bytes_unref);
-        int r;
-        while (ok && (r = sq_step_row(c, sel, err)) == 1) {
-            g_ptr_array_add(ids, sq_col_text(sel, 0));
-            g_ptr_array_add(keks, sq_col_text(sel, 1));
-            g_ptr_array_add(blobs, g_bytes_new(sqlite3_column_blob(sel, 2),
-                                               (gsize)sqlite3_column_bytes(sel, 2)));
-        }
-        if (ok && r < 0)
-            ok = false;
-        if (sel)
-            sqlite3_reset(sel);
-        for (guint i = 0; ok && i < ids->len; i++) {
-            gsize len = 0;
-            const uint8_t *old = g_bytes_get_data(blobs->pdata[i], &len);
-            uint8_t *nw = NULL;
-            size_t nlen = 0;
-            g_autofree char *nkek = NULL;
-            ok = rewrap(ctx, ids->pdata[i], keks->pdata[i], old, len, &nw, &nlen, &nkek, err);
-            if (!ok)
-                break;
-            sqlite3_stmt *up =
-                sq_prep(c, "UPDATE messages SET wrapped = ?, kek_id = ? WHERE id = ?", err);
-            ok = up != NULL;
-            if (ok) {
-                sq_bind_blob(up, 1, nw, nlen);
-                sq_bind_text(up, 2, nkek);
-                sq_bind_text(up, 3, ids->pdata[i]);
-                ok = sq_step_done(c, up, err);
-            }
-            sodium_memzero(nw, nlen);
-            g_free(nw);
-            (*count)++;
-        }
-        g_ptr_array_unref(ids);
-        g_ptr_array_unref(keks);
-        g_ptr_array_unref(blobs);
-    });
-}
-
-char **store_kek_ids_in_use(store *s, GError **err)
-{
-    conn *c = sq_conn_get(s, err);
-    if (!c)
-        return NULL;
-    sqlite3_stmt *st = sq_prep(c,
-                               "SELECT DISTINCT kek_id FROM messages"
-                               " WHERE wrapped IS NOT NULL AND kek_id IS NOT NULL",
-                               err);
-    GPtrArray *a = g_ptr_array_new();
-    int r = st ? 0 : -1;
-    while (st && (r = sq_step_row(c, st, err)) == 1)
-        g_ptr_array_add(a, sq_col_text(st, 0));
-    if (st)
-        sqlite3_reset(st);
-    sq_conn_put(s, c);
-    g_ptr_array_add(a, NULL);
-    char **out = (char **)g_ptr_array_free(a, FALSE);
-    if (r < 0) {
-        g_strfreev(out);
-        return NULL;
-    }
-    return out;
-}
-
-bool store_checkpoint(store *s, GError **err)
+bool sq_maintain(store *s, GError **err)
 {
     conn *c = sq_conn_get(s, err);
     if (!c)
@@ -676,12 +392,12 @@ bool store_checkpoint(store *s, GError **err)
 
 /* ---- audit ---- */
 
-bool store_audit_append(store *s, const ks_audit_event *ev, GError **err)
+bool sq_audit_append(store *s, const ks_audit_event *ev, GError **err)
 {
     WRITE_TX(s, err, ev, {});
 }
 
-bool store_audit_each(store *s, store_audit_fn fn, void *ctx, GError **err)
+bool sq_audit_each(store *s, store_audit_fn fn, void *ctx, GError **err)
 {
     conn *c = sq_conn_get(s, err);
     if (!c)
@@ -712,3 +428,74 @@ bool store_audit_each(store *s, store_audit_fn fn, void *ctx, GError **err)
     sq_conn_put(s, c);
     return r >= 0;
 }
+
+/* ---- the backend table (store_backend.h) ---- */
+
+const store_backend sq_backend = {
+    .name = "sqlite",
+    .close = sq_close,
+    .schema_version = sq_schema_version,
+    .ping = sq_ping,
+    .org_create = sq_org_create,
+    .brand_set = sq_brand_set,
+    .brand_get = sq_brand_get,
+    .org_by_name = sq_org_by_name,
+    .org_has_domain = sq_org_has_domain,
+    .gateway_token_create = sq_gateway_token_create,
+    .gateway_token_org = sq_gateway_token_org,
+    .gateway_tokens_list = sq_gateway_tokens_list,
+    .gateway_token_revoke = sq_gateway_token_revoke,
+    .org_user_add = sq_org_user_add,
+    .message_create = sq_message_create,
+    .message_for_rcpt = sq_message_for_rcpt,
+    .member_get = sq_member_get,
+    .messages_find = sq_messages_find,
+    .message_get = sq_message_get,
+    .message_lock = sq_message_lock,
+    .message_unlock = sq_message_unlock,
+    .message_set_expires = sq_message_set_expires,
+    .message_recall = sq_message_recall,
+    .receipt_claim = sq_receipt_claim,
+    .profile_set = sq_profile_set,
+    .profile_get = sq_profile_get,
+    .messages_shred_expired = sq_messages_shred_expired,
+    .apply = sq_apply,
+    .rewrap_keys = sq_rewrap_keys,
+    .kek_ids_in_use = sq_kek_ids_in_use,
+    .account_get = sq_account_get,
+    .account_phrases = sq_account_phrases,
+    .phrases_for_org = sq_phrases_for_org,
+    .reset_lookup = sq_reset_lookup,
+    .reset_complete = sq_reset_complete,
+    .registration_add = sq_registration_add,
+    .reset_enqueue = sq_reset_enqueue,
+    .registration_lookup = sq_registration_lookup,
+    .registration_pending = sq_registration_pending,
+    .registration_failed = sq_registration_failed,
+    .registration_activate = sq_registration_activate,
+    .mail_claim = sq_mail_claim,
+    .mail_arm = sq_mail_arm,
+    .mail_done = sq_mail_done,
+    .account_update = sq_account_update,
+    .account_questions_set = sq_account_questions_set,
+    .account_questions = sq_account_questions,
+    .sessions_list = sq_sessions_list,
+    .sessions_end_all = sq_sessions_end_all,
+    .password_change = sq_password_change,
+    .account_delete = sq_account_delete,
+    .throttle_read = sq_throttle_read,
+    .throttle_swap = sq_throttle_swap,
+    .throttle_forget = sq_throttle_forget,
+    .failures_clear = sq_failures_clear,
+    .session_create = sq_session_create,
+    .session_extend = sq_session_extend,
+    .session_get = sq_session_get,
+    .session_delete = sq_session_delete,
+    .device_create = sq_device_create,
+    .device_check = sq_device_check,
+    .device_delete = sq_device_delete,
+    .maintain = sq_maintain,
+    .sweep = sq_sweep,
+    .audit_append = sq_audit_append,
+    .audit_each = sq_audit_each,
+};

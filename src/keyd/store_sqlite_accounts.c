@@ -39,17 +39,6 @@ bool sq_account_upsert(conn *c, const char *email, const char *name, const char 
 
 /* ---- accounts ---- */
 
-void store_account_clear(store_account *a)
-{
-    g_free(a->email);
-    g_free(a->name);
-    if (a->pw_hash)
-        sodium_memzero(a->pw_hash, strlen(a->pw_hash));
-    g_free(a->pw_hash);
-    g_free(a->phrase);
-    memset(a, 0, sizeof *a);
-}
-
 static void account_from_row(sqlite3_stmt *st, store_account *a)
 {
     a->id = sqlite3_column_int64(st, 0);
@@ -60,7 +49,7 @@ static void account_from_row(sqlite3_stmt *st, store_account *a)
     a->status = sqlite3_column_int(st, 5) == 1 ? ACCOUNT_ACTIVE : ACCOUNT_PENDING;
 }
 
-int store_account_get(store *s, const char *email, store_account *out, GError **err)
+int sq_account_get(store *s, const char *email, store_account *out, GError **err)
 {
     conn *c = sq_conn_get(s, err);
     if (!c)
@@ -81,7 +70,7 @@ int store_account_get(store *s, const char *email, store_account *out, GError **
     return r;
 }
 
-GHashTable *store_account_phrases(store *s, const char *const *emails, size_t n, GError **err)
+GHashTable *sq_account_phrases(store *s, const char *const *emails, size_t n, GError **err)
 {
     GHashTable *t = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     conn *c = sq_conn_get(s, err);
@@ -136,15 +125,8 @@ static int mailtoken_consume(conn *c, const uint8_t hash[KS_HASH_LEN], store_mai
     return r;
 }
 
-static void question_clear(gpointer p)
-{
-    store_question *q = p;
-    g_free(q->question);
-    g_free(q->answer_hash);
-}
-
-int store_reset_lookup(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, store_account *out,
-                       GArray **questions, GError **err)
+int sq_reset_lookup(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, store_account *out,
+                    GArray **questions, GError **err)
 {
     conn *c = sq_conn_get(s, err);
     if (!c)
@@ -165,7 +147,7 @@ int store_reset_lookup(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, st
     }
     if (r == 1) {
         *questions = g_array_new(FALSE, TRUE, sizeof(store_question));
-        g_array_set_clear_func(*questions, question_clear);
+        g_array_set_clear_func(*questions, store_question_clear);
         st = sq_prep(
             c, "SELECT question, answer_hash FROM questions WHERE account_id = ? ORDER BY idx",
             err);
@@ -209,8 +191,8 @@ bool sq_account_end_sessions(conn *c, gint64 id, const uint8_t *keep, GError **e
     return sq_step_done(c, st, err);
 }
 
-int store_reset_complete(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, const char *pw_hash,
-                         const ks_audit_event *ev, GError **err)
+int sq_reset_complete(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, const char *pw_hash,
+                      const ks_audit_event *ev, GError **err)
 {
     conn *c = sq_write_begin(s, err);
     if (!c)
@@ -247,15 +229,9 @@ int store_reset_complete(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, 
 
 /* ---- sessions, devices ---- */
 
-void store_session_clear(store_session *ss)
-{
-    g_free(ss->email);
-    memset(ss, 0, sizeof *ss);
-}
-
-bool store_session_create(store *s, gint64 account_id, const uint8_t hash[KS_HASH_LEN],
-                          store_session_method method, gint64 expires, const ks_audit_event *ev,
-                          GError **err)
+bool sq_session_create(store *s, gint64 account_id, const uint8_t hash[KS_HASH_LEN],
+                       store_session_method method, gint64 expires, const ks_audit_event *ev,
+                       GError **err)
 {
     WRITE_TX(s, err, ev, {
         sqlite3_stmt *st =
@@ -275,8 +251,8 @@ bool store_session_create(store *s, gint64 account_id, const uint8_t hash[KS_HAS
     });
 }
 
-int store_session_get(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, store_session *out,
-                      GError **err)
+int sq_session_get(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, store_session *out,
+                   GError **err)
 {
     conn *c = sq_conn_get(s, err);
     if (!c)
@@ -305,7 +281,7 @@ int store_session_get(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, sto
     return r;
 }
 
-bool store_session_extend(store *s, const uint8_t hash[KS_HASH_LEN], gint64 expires, GError **err)
+bool sq_session_extend(store *s, const uint8_t hash[KS_HASH_LEN], gint64 expires, GError **err)
 {
     WRITE_TX(s, err, NULL, {
         sqlite3_stmt *st = sq_prep(c, "UPDATE sessions SET expires = ? WHERE hash = ?", err);
@@ -318,8 +294,8 @@ bool store_session_extend(store *s, const uint8_t hash[KS_HASH_LEN], gint64 expi
     });
 }
 
-bool store_session_delete(store *s, const uint8_t hash[KS_HASH_LEN], const ks_audit_event *ev,
-                          GError **err)
+bool sq_session_delete(store *s, const uint8_t hash[KS_HASH_LEN], const ks_audit_event *ev,
+                       GError **err)
 {
     WRITE_TX(s, err, ev, {
         sqlite3_stmt *st = sq_prep(c, "DELETE FROM sessions WHERE hash = ?", err);
@@ -331,8 +307,8 @@ bool store_session_delete(store *s, const uint8_t hash[KS_HASH_LEN], const ks_au
     });
 }
 
-bool store_device_create(store *s, gint64 account_id, const uint8_t hash[KS_HASH_LEN],
-                         gint64 expires, GError **err)
+bool sq_device_create(store *s, gint64 account_id, const uint8_t hash[KS_HASH_LEN], gint64 expires,
+                      GError **err)
 {
     WRITE_TX(s, err, NULL, {
         sqlite3_stmt *st = sq_prep(c,
@@ -350,8 +326,8 @@ bool store_device_create(store *s, gint64 account_id, const uint8_t hash[KS_HASH
     });
 }
 
-int store_device_check(store *s, const char *email, const uint8_t hash[KS_HASH_LEN], gint64 now,
-                       GError **err)
+int sq_device_check(store *s, const char *email, const uint8_t hash[KS_HASH_LEN], gint64 now,
+                    GError **err)
 {
     conn *c = sq_conn_get(s, err);
     if (!c)
@@ -373,7 +349,7 @@ int store_device_check(store *s, const char *email, const uint8_t hash[KS_HASH_L
     return r;
 }
 
-bool store_device_delete(store *s, gint64 account_id, const uint8_t hash[KS_HASH_LEN], GError **err)
+bool sq_device_delete(store *s, gint64 account_id, const uint8_t hash[KS_HASH_LEN], GError **err)
 {
     WRITE_TX(s, err, NULL, {
         sqlite3_stmt *st = sq_prep(c, "DELETE FROM devices WHERE hash = ? AND account_id = ?", err);
@@ -386,7 +362,7 @@ bool store_device_delete(store *s, gint64 account_id, const uint8_t hash[KS_HASH
     });
 }
 
-bool store_sweep(store *s, gint64 now, GError **err)
+bool sq_sweep(store *s, gint64 now, GError **err)
 {
     static const char *const sql[] = {
         "DELETE FROM sessions WHERE expires <= ?",

@@ -7,7 +7,7 @@
 #define KS_STORE_SQLITE_INT_H
 
 #include "sp_error.h"
-#include "store.h"
+#include "store_backend.h"
 
 #include <sqlite3.h>
 
@@ -21,12 +21,14 @@ typedef struct {
     uint8_t head_hash[KS_HASH_LEN];
 } conn;
 
-struct store {
+typedef struct {
+    store base; /* first: a store * is a sq_store * */
     char *path;
     GMutex write_lock;
     GMutex pool_lock;
     GPtrArray *idle; /* of conn * */
-};
+} sq_store;
+#define SQ(s) ((sq_store *)(s))
 
 /* A pooled connection for this thread (opened when none is idle), and back. */
 conn *sq_conn_get(store *s, GError **err);
@@ -96,5 +98,111 @@ bool sq_account_upsert(conn *c, const char *email, const char *name, const char 
  * brings version n-1 to n. */
 extern const char *const sq_migrations[];
 extern const int sq_n_migrations;
+
+extern const store_backend sq_backend;
+
+/* The backend table's entries (store.h's calls, same contract). */
+void sq_close(store *s);
+int sq_schema_version(store *s);
+bool sq_ping(store *s, GError **err);
+bool sq_org_create(store *s, const char *name, const char *const *domains, size_t n_domains,
+                   const ks_audit_event *ev, GError **err);
+bool sq_brand_set(store *s, gint64 org_id, const store_brand *b, const ks_audit_event *ev,
+                  GError **err);
+int sq_brand_get(store *s, gint64 org_id, store_brand *out, GError **err);
+int sq_org_by_name(store *s, const char *name, store_org *out, GError **err);
+int sq_org_has_domain(store *s, gint64 org_id, const char *domain, GError **err);
+bool sq_gateway_token_create(store *s, gint64 org_id, const uint8_t hash[KS_HASH_LEN],
+                             const char *prefix, const ks_audit_event *ev, GError **err);
+int sq_gateway_token_org(store *s, const uint8_t hash[KS_HASH_LEN], store_org *out, GError **err);
+bool sq_gateway_tokens_list(store *s, gint64 org_id, GArray **rows, GError **err);
+int sq_gateway_token_revoke(store *s, const char *prefix, const uint8_t *hash, gint64 now,
+                            const ks_audit_event *ev, GError **err);
+int sq_org_user_add(store *s, gint64 org_id, const char *email, const char *pw_hash,
+                    const char *role, const ks_audit_event *ev, GError **err);
+bool sq_message_create(store *s, const store_message *m, const char *const *rcpts, size_t n_rcpts,
+                       const ks_audit_event *ev, GError **err);
+int sq_message_for_rcpt(store *s, const char *id, const char *rcpt, store_message *out,
+                        GError **err);
+int sq_member_get(store *s, const char *email, store_member *out, GError **err);
+bool sq_messages_find(store *s, const store_message_query *q, GArray **rows, gint64 *total,
+                      GError **err);
+int sq_message_get(store *s, const char *id, store_message *out, GArray **rcpts, GError **err);
+int sq_message_lock(store *s, const char *id, const char *reason, const ks_audit_event *ev,
+                    GError **err);
+int sq_message_unlock(store *s, const char *id, const ks_audit_event *ev, GError **err);
+int sq_message_set_expires(store *s, const char *id, gint64 expires, const ks_audit_event *ev,
+                           GError **err);
+int sq_message_recall(store *s, const char *id, gint64 now, const ks_audit_event *ev, GError **err);
+int sq_receipt_claim(store *s, const char *id, const char *rcpt, GError **err);
+bool sq_profile_set(store *s, gint64 org_id, const store_profile *p, const ks_audit_event *ev,
+                    GError **err);
+int sq_profile_get(store *s, gint64 org_id, const char *name, store_profile *out, GError **err);
+bool sq_messages_shred_expired(store *s, gint64 now, gint64 *count, GError **err);
+bool sq_apply(store *s, const store_op *ops, size_t n, GError **err);
+bool sq_rewrap_keys(store *s, store_rewrap_fn rewrap, void *ctx, gint64 *count,
+                    const ks_audit_event *ev, GError **err);
+char **sq_kek_ids_in_use(store *s, GError **err);
+int sq_account_get(store *s, const char *email, store_account *out, GError **err);
+GHashTable *sq_account_phrases(store *s, const char *const *emails, size_t n, GError **err);
+GHashTable *sq_phrases_for_org(store *s, gint64 org_id, const char *const *emails, size_t n,
+                               gint64 now, gint64 limit, gint64 *withheld, GError **err);
+int sq_reset_lookup(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, store_account *out,
+                    GArray **questions, GError **err);
+int sq_reset_complete(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, const char *pw_hash,
+                      const ks_audit_event *ev, GError **err);
+int sq_registration_add(store *s, const store_registration *r, const char *msg_id, gint64 now,
+                        gint64 expires, unsigned mail_limit, const ks_audit_event *ev,
+                        const ks_audit_event *throttled_ev, GError **err);
+int sq_reset_enqueue(store *s, const char *email, const char *msg_id, gint64 now,
+                     unsigned mail_limit, const ks_audit_event *ev,
+                     const ks_audit_event *throttled_ev, GError **err);
+int sq_registration_lookup(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now,
+                           store_pending *out, GError **err);
+int sq_registration_pending(store *s, const char *email, gint64 now, GError **err);
+bool sq_registration_failed(store *s, gint64 reg_id, int max, const ks_audit_event *ev,
+                            GError **err);
+int sq_registration_activate(store *s, gint64 reg_id, const uint8_t hash[KS_HASH_LEN], gint64 now,
+                             char **email, const ks_audit_event *ev, GError **err);
+int sq_mail_claim(store *s, gint64 now, gint64 lease, store_mail_job *out, GError **err);
+int sq_mail_arm(store *s, const store_mail_job *j, const uint8_t hash[KS_HASH_LEN], gint64 expires,
+                GError **err);
+bool sq_mail_done(store *s, gint64 id, bool sent, gint64 next_try, const char *error,
+                  const ks_audit_event *ev, GError **err);
+bool sq_account_update(store *s, gint64 account_id, const char *name, const char *phrase,
+                       const ks_audit_event *ev, GError **err);
+bool sq_account_questions_set(store *s, gint64 account_id, const char *const *questions,
+                              const char *const *answer_hashes, size_t n, const ks_audit_event *ev,
+                              GError **err);
+bool sq_account_questions(store *s, gint64 account_id, GPtrArray **out, GError **err);
+bool sq_sessions_list(store *s, gint64 account_id, gint64 now, GArray **rows, gint64 *devices,
+                      GError **err);
+bool sq_sessions_end_all(store *s, gint64 account_id, const uint8_t *keep, const ks_audit_event *ev,
+                         GError **err);
+bool sq_password_change(store *s, gint64 account_id, const char *pw_hash,
+                        const uint8_t keep[KS_HASH_LEN], const ks_audit_event *ev, GError **err);
+int sq_account_delete(store *s, gint64 account_id, const ks_audit_event *ev, GError **err);
+bool sq_throttle_read(store *s, store_throttle_op *ops, size_t n, GError **err);
+int sq_throttle_swap(store *s, const store_throttle_op *ops, size_t n, const ks_audit_event *ev,
+                     GError **err);
+bool sq_throttle_forget(store *s, store_throttle_kind kind, gint64 before_ms, GError **err);
+bool sq_failures_clear(store *s, const char *email, const ks_audit_event *ev, GError **err);
+bool sq_session_create(store *s, gint64 account_id, const uint8_t hash[KS_HASH_LEN],
+                       store_session_method method, gint64 expires, const ks_audit_event *ev,
+                       GError **err);
+bool sq_session_extend(store *s, const uint8_t hash[KS_HASH_LEN], gint64 expires, GError **err);
+int sq_session_get(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, store_session *out,
+                   GError **err);
+bool sq_session_delete(store *s, const uint8_t hash[KS_HASH_LEN], const ks_audit_event *ev,
+                       GError **err);
+bool sq_device_create(store *s, gint64 account_id, const uint8_t hash[KS_HASH_LEN], gint64 expires,
+                      GError **err);
+int sq_device_check(store *s, const char *email, const uint8_t hash[KS_HASH_LEN], gint64 now,
+                    GError **err);
+bool sq_device_delete(store *s, gint64 account_id, const uint8_t hash[KS_HASH_LEN], GError **err);
+bool sq_maintain(store *s, GError **err);
+bool sq_sweep(store *s, gint64 now, GError **err);
+bool sq_audit_append(store *s, const ks_audit_event *ev, GError **err);
+bool sq_audit_each(store *s, store_audit_fn fn, void *ctx, GError **err);
 
 #endif

@@ -157,9 +157,9 @@ static bool registration_insert(conn *c, const store_registration *r, gint64 now
     return ok;
 }
 
-int store_registration_add(store *s, const store_registration *r, const char *msg_id, gint64 now,
-                           gint64 expires, unsigned mail_limit, const ks_audit_event *ev,
-                           const ks_audit_event *throttled_ev, GError **err)
+int sq_registration_add(store *s, const store_registration *r, const char *msg_id, gint64 now,
+                        gint64 expires, unsigned mail_limit, const ks_audit_event *ev,
+                        const ks_audit_event *throttled_ev, GError **err)
 {
     conn *c = sq_write_begin(s, err);
     if (!c)
@@ -184,9 +184,9 @@ int store_registration_add(store *s, const store_registration *r, const char *ms
     return ok ? result : -1;
 }
 
-int store_reset_enqueue(store *s, const char *email, const char *msg_id, gint64 now,
-                        unsigned mail_limit, const ks_audit_event *ev,
-                        const ks_audit_event *throttled_ev, GError **err)
+int sq_reset_enqueue(store *s, const char *email, const char *msg_id, gint64 now,
+                     unsigned mail_limit, const ks_audit_event *ev,
+                     const ks_audit_event *throttled_ev, GError **err)
 {
     conn *c = sq_write_begin(s, err);
     if (!c)
@@ -225,17 +225,8 @@ int store_reset_enqueue(store *s, const char *email, const char *msg_id, gint64 
     return !account ? MAIL_NONE : throttled ? MAIL_THROTTLED : MAIL_QUEUED;
 }
 
-void store_pending_clear(store_pending *p)
-{
-    g_free(p->email);
-    if (p->pw_hash)
-        sodium_memzero(p->pw_hash, strlen(p->pw_hash));
-    g_free(p->pw_hash);
-    memset(p, 0, sizeof *p);
-}
-
-int store_registration_lookup(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now,
-                              store_pending *out, GError **err)
+int sq_registration_lookup(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now,
+                           store_pending *out, GError **err)
 {
     conn *c = sq_conn_get(s, err);
     if (!c)
@@ -260,7 +251,7 @@ int store_registration_lookup(store *s, const uint8_t hash[KS_HASH_LEN], gint64 
     return r;
 }
 
-int store_registration_pending(store *s, const char *email, gint64 now, GError **err)
+int sq_registration_pending(store *s, const char *email, gint64 now, GError **err)
 {
     conn *c = sq_conn_get(s, err);
     if (!c)
@@ -278,8 +269,8 @@ int store_registration_pending(store *s, const char *email, gint64 now, GError *
     return r;
 }
 
-bool store_registration_failed(store *s, gint64 reg_id, int max, const ks_audit_event *ev,
-                               GError **err)
+bool sq_registration_failed(store *s, gint64 reg_id, int max, const ks_audit_event *ev,
+                            GError **err)
 {
     WRITE_TX(s, err, ev, {
         sqlite3_stmt *st = sq_prep(
@@ -303,8 +294,8 @@ bool store_registration_failed(store *s, gint64 reg_id, int max, const ks_audit_
     });
 }
 
-int store_registration_activate(store *s, gint64 reg_id, const uint8_t hash[KS_HASH_LEN],
-                                gint64 now, char **email, const ks_audit_event *ev, GError **err)
+int sq_registration_activate(store *s, gint64 reg_id, const uint8_t hash[KS_HASH_LEN], gint64 now,
+                             char **email, const ks_audit_event *ev, GError **err)
 {
     conn *c = sq_write_begin(s, err);
     if (!c)
@@ -378,13 +369,6 @@ int store_registration_activate(store *s, gint64 reg_id, const uint8_t hash[KS_H
     return ok ? r : -1;
 }
 
-void store_mail_job_clear(store_mail_job *j)
-{
-    g_free(j->email);
-    g_free(j->msg_id);
-    memset(j, 0, sizeof *j);
-}
-
 /* 1 when a queued mail is due at now (a read: the worker polls with it, so
  * an idle queue takes no write lock), 0 none, -1 error. */
 static int mail_due(store *s, gint64 now, GError **err)
@@ -404,7 +388,7 @@ static int mail_due(store *s, gint64 now, GError **err)
     return r;
 }
 
-int store_mail_claim(store *s, gint64 now, gint64 lease, store_mail_job *out, GError **err)
+int sq_mail_claim(store *s, gint64 now, gint64 lease, store_mail_job *out, GError **err)
 {
     int due = mail_due(s, now, err);
     if (due <= 0)
@@ -444,8 +428,8 @@ int store_mail_claim(store *s, gint64 now, gint64 lease, store_mail_job *out, GE
     return r;
 }
 
-int store_mail_arm(store *s, const store_mail_job *j, const uint8_t hash[KS_HASH_LEN],
-                   gint64 expires, GError **err)
+int sq_mail_arm(store *s, const store_mail_job *j, const uint8_t hash[KS_HASH_LEN], gint64 expires,
+                GError **err)
 {
     conn *c = sq_write_begin(s, err);
     if (!c)
@@ -515,8 +499,8 @@ int store_mail_arm(store *s, const store_mail_job *j, const uint8_t hash[KS_HASH
     return ok ? r : -1;
 }
 
-bool store_mail_done(store *s, gint64 id, bool sent, gint64 next_try, const char *error,
-                     const ks_audit_event *ev, GError **err)
+bool sq_mail_done(store *s, gint64 id, bool sent, gint64 next_try, const char *error,
+                  const ks_audit_event *ev, GError **err)
 {
     WRITE_TX(s, err, ev, {
         if (!sent && !next_try) {

@@ -4,13 +4,13 @@
  * membership of org users, listing and searching, one message with its
  * recipients' registration and opens, lock, unlock, new expiry, recall,
  * the sweep of expired keys and read-receipt claims.
- * Key creation and release (the hot path) are in store_sqlite.c.
+ * Key creation and release (the hot path) are in store_sqlite_keys.c.
  */
 #include "store_sqlite_int.h"
 
 #include <string.h>
 
-int store_member_get(store *s, const char *email, store_member *out, GError **err)
+int sq_member_get(store *s, const char *email, store_member *out, GError **err)
 {
     conn *c = sq_conn_get(s, err);
     if (!c)
@@ -37,34 +37,18 @@ int store_member_get(store *s, const char *email, store_member *out, GError **er
     return r;
 }
 
-void store_member_clear(store_member *m)
-{
-    g_free(m->role);
-    g_free(m->org_name);
-    memset(m, 0, sizeof *m);
-}
-
-/* The SQL condition for a state at ?now (see store_message_query.state). */
+/* The SQL condition for a state at :now: store_message_state() in SQL, for
+ * the filter (see store_message_query.state). */
 #define STATE_SQL                                                                                  \
     "(CASE WHEN m.recalled_at IS NOT NULL THEN 'recalled'"                                         \
     " WHEN m.expires != 0 AND m.expires <= :now THEN 'expired'"                                    \
     " WHEN m.locked THEN 'locked' ELSE 'active' END)"
 
-static void row_clear(gpointer p)
-{
-    store_message_row *row = p;
-    g_free(row->sender);
-    g_free(row->security);
-    g_free(row->lock_reason);
-    g_free(row->state);
-    g_free(row->first_rcpts);
-}
-
-bool store_messages_find(store *s, const store_message_query *q, GArray **rows, gint64 *total,
-                         GError **err)
+bool sq_messages_find(store *s, const store_message_query *q, GArray **rows, gint64 *total,
+                      GError **err)
 {
     *rows = g_array_new(FALSE, TRUE, sizeof(store_message_row));
-    g_array_set_clear_func(*rows, row_clear);
+    g_array_set_clear_func(*rows, store_message_row_clear);
     *total = 0;
     conn *c = sq_conn_get(s, err);
     if (!c)
@@ -83,7 +67,7 @@ bool store_messages_find(store *s, const store_message_query *q, GArray **rows, 
         count
             ? sq_prep(c,
                       "SELECT m.id, m.sender, m.security, m.created, m.expires, m.locked,"
-                      " m.lock_reason, " STATE_SQL ","
+                      " m.lock_reason, m.recalled_at IS NOT NULL,"
                       " (SELECT count(*) FROM recipients r WHERE r.message_id = m.id),"
                       " (SELECT count(*) FROM recipients r WHERE r.message_id = m.id"
                       "  AND r.opens > 0),"
@@ -122,7 +106,10 @@ bool store_messages_find(store *s, const store_message_query *q, GArray **rows, 
             row.expires = sqlite3_column_int64(x, 4);
             row.locked = sqlite3_column_int(x, 5) != 0;
             row.lock_reason = sq_col_text(x, 6);
-            row.state = sq_col_text(x, 7);
+            store_message m = {.locked = row.locked,
+                               .recalled = sqlite3_column_int(x, 7) != 0,
+                               .expires = row.expires};
+            row.state = g_strdup(store_message_state(&m, q->now));
             row.n_rcpts = sqlite3_column_int64(x, 8);
             row.n_opened = sqlite3_column_int64(x, 9);
             row.first_rcpts = sq_col_text(x, 10);
@@ -135,19 +122,11 @@ bool store_messages_find(store *s, const store_message_query *q, GArray **rows, 
     return ok;
 }
 
-static void rcpt_clear(gpointer p)
-{
-    store_recipient_row *r = p;
-    g_free(r->email);
-    g_free(r->last_ip);
-    g_free(r->last_agent);
-}
-
-int store_message_get(store *s, const char *id, store_message *out, GArray **rcpts, GError **err)
+int sq_message_get(store *s, const char *id, store_message *out, GArray **rcpts, GError **err)
 {
     if (rcpts) {
         *rcpts = g_array_new(FALSE, TRUE, sizeof(store_recipient_row));
-        g_array_set_clear_func(*rcpts, rcpt_clear);
+        g_array_set_clear_func(*rcpts, store_recipient_row_clear);
     }
     conn *c = sq_conn_get(s, err);
     if (!c)
@@ -230,29 +209,28 @@ static int message_update(store *s, const char *sql, const char *id, const char 
     return ok ? (changed ? 1 : 0) : -1;
 }
 
-int store_message_lock(store *s, const char *id, const char *reason, const ks_audit_event *ev,
-                       GError **err)
+int sq_message_lock(store *s, const char *id, const char *reason, const ks_audit_event *ev,
+                    GError **err)
 {
     return message_update(s, "UPDATE messages SET locked = 1, lock_reason = ?2 WHERE id = ?1", id,
                           reason, 0, ev, err);
 }
 
-int store_message_unlock(store *s, const char *id, const ks_audit_event *ev, GError **err)
+int sq_message_unlock(store *s, const char *id, const ks_audit_event *ev, GError **err)
 {
     return message_update(s, "UPDATE messages SET locked = 0, lock_reason = NULL WHERE id = ?1", id,
                           NULL, 0, ev, err);
 }
 
-int store_message_set_expires(store *s, const char *id, gint64 expires, const ks_audit_event *ev,
-                              GError **err)
+int sq_message_set_expires(store *s, const char *id, gint64 expires, const ks_audit_event *ev,
+                           GError **err)
 {
     return message_update(s,
                           "UPDATE messages SET expires = ?3 WHERE id = ?1 AND wrapped IS NOT NULL",
                           id, NULL, expires, ev, err);
 }
 
-int store_message_recall(store *s, const char *id, gint64 now, const ks_audit_event *ev,
-                         GError **err)
+int sq_message_recall(store *s, const char *id, gint64 now, const ks_audit_event *ev, GError **err)
 {
     /* Crypto-shredding: the wrapped key is gone; the row stays for the
      * sender's list and the envelope's "recalled". */
@@ -262,7 +240,7 @@ int store_message_recall(store *s, const char *id, gint64 now, const ks_audit_ev
                           id, NULL, now, ev, err);
 }
 
-bool store_messages_shred_expired(store *s, gint64 now, gint64 *count, GError **err)
+bool sq_messages_shred_expired(store *s, gint64 now, gint64 *count, GError **err)
 {
     *count = 0;
     conn *c = sq_write_begin(s, err);
@@ -297,7 +275,7 @@ bool store_messages_shred_expired(store *s, gint64 now, gint64 *count, GError **
     return sq_write_end(s, c, ok, ok ? err : NULL) && ok;
 }
 
-int store_receipt_claim(store *s, const char *id, const char *rcpt, GError **err)
+int sq_receipt_claim(store *s, const char *id, const char *rcpt, GError **err)
 {
     return message_update(s,
                           "UPDATE recipients SET receipt_sent = 1"

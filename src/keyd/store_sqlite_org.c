@@ -18,16 +18,8 @@ static void org_from_row(sqlite3_stmt *st, store_org *o)
     o->color = sq_col_text(st, 3);
 }
 
-void store_org_clear(store_org *o)
-{
-    g_free(o->name);
-    g_free(o->display_name);
-    g_free(o->color);
-    memset(o, 0, sizeof *o);
-}
-
-bool store_org_create(store *s, const char *name, const char *const *domains, size_t n_domains,
-                      const ks_audit_event *ev, GError **err)
+bool sq_org_create(store *s, const char *name, const char *const *domains, size_t n_domains,
+                   const ks_audit_event *ev, GError **err)
 {
     WRITE_TX(s, err, ev, {
         sqlite3_stmt *st = sq_prep(c, "INSERT INTO orgs(name, created) VALUES(?, ?)", err);
@@ -50,7 +42,7 @@ bool store_org_create(store *s, const char *name, const char *const *domains, si
     });
 }
 
-int store_org_by_name(store *s, const char *name, store_org *out, GError **err)
+int sq_org_by_name(store *s, const char *name, store_org *out, GError **err)
 {
     conn *c = sq_conn_get(s, err);
     if (!c)
@@ -69,7 +61,7 @@ int store_org_by_name(store *s, const char *name, store_org *out, GError **err)
     return r;
 }
 
-int store_org_has_domain(store *s, gint64 org_id, const char *domain, GError **err)
+int sq_org_has_domain(store *s, gint64 org_id, const char *domain, GError **err)
 {
     conn *c = sq_conn_get(s, err);
     if (!c)
@@ -86,14 +78,8 @@ int store_org_has_domain(store *s, gint64 org_id, const char *domain, GError **e
     return r;
 }
 
-bool store_gateway_token_add(store *s, gint64 org_id, const uint8_t hash[KS_HASH_LEN],
-                             const ks_audit_event *ev, GError **err)
-{
-    return store_gateway_token_create(s, org_id, hash, NULL, ev, err);
-}
-
-bool store_gateway_token_create(store *s, gint64 org_id, const uint8_t hash[KS_HASH_LEN],
-                                const char *prefix, const ks_audit_event *ev, GError **err)
+bool sq_gateway_token_create(store *s, gint64 org_id, const uint8_t hash[KS_HASH_LEN],
+                             const char *prefix, const ks_audit_event *ev, GError **err)
 {
     WRITE_TX(s, err, ev, {
         sqlite3_stmt *st = sq_prep(
@@ -132,7 +118,7 @@ static void token_touch(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now)
         g_warning("gateway token last use: %s", err ? err->message : "failed");
 }
 
-int store_gateway_token_org(store *s, const uint8_t hash[KS_HASH_LEN], store_org *out, GError **err)
+int sq_gateway_token_org(store *s, const uint8_t hash[KS_HASH_LEN], store_org *out, GError **err)
 {
     conn *c = sq_conn_get(s, err);
     if (!c)
@@ -160,14 +146,7 @@ int store_gateway_token_org(store *s, const uint8_t hash[KS_HASH_LEN], store_org
     return r;
 }
 
-static void token_row_clear(gpointer p)
-{
-    store_token_row *t = p;
-    g_free(t->prefix);
-    g_free(t->org);
-}
-
-bool store_gateway_tokens_list(store *s, gint64 org_id, GArray **rows, GError **err)
+bool sq_gateway_tokens_list(store *s, gint64 org_id, GArray **rows, GError **err)
 {
     conn *c = sq_conn_get(s, err);
     if (!c)
@@ -184,7 +163,7 @@ bool store_gateway_tokens_list(store *s, gint64 org_id, GArray **rows, GError **
         return false;
     }
     *rows = g_array_new(FALSE, TRUE, sizeof(store_token_row));
-    g_array_set_clear_func(*rows, token_row_clear);
+    g_array_set_clear_func(*rows, store_token_row_clear);
     sqlite3_bind_int64(st, 1, org_id);
     int r;
     while ((r = sq_step_row(c, st, err)) == 1) {
@@ -207,8 +186,8 @@ bool store_gateway_tokens_list(store *s, gint64 org_id, GArray **rows, GError **
     " (substr(prefix, 1, length(?2)) = ?2"                                                         \
     " OR 'sha256:' || lower(hex(substr(hash, 1, 8))) = ?2)))"
 
-int store_gateway_token_revoke(store *s, const char *prefix, const uint8_t *hash, gint64 now,
-                               const ks_audit_event *ev, GError **err)
+int sq_gateway_token_revoke(store *s, const char *prefix, const uint8_t *hash, gint64 now,
+                            const ks_audit_event *ev, GError **err)
 {
     conn *c = sq_write_begin(s, err);
     if (!c)
@@ -241,8 +220,8 @@ int store_gateway_token_revoke(store *s, const char *prefix, const uint8_t *hash
     return ok ? n : -1;
 }
 
-int store_org_user_add(store *s, gint64 org_id, const char *email, const char *pw_hash,
-                       const char *role, const ks_audit_event *ev, GError **err)
+int sq_org_user_add(store *s, gint64 org_id, const char *email, const char *pw_hash,
+                    const char *role, const ks_audit_event *ev, GError **err)
 {
     conn *c = sq_write_begin(s, err);
     if (!c)
@@ -343,11 +322,11 @@ static bool phrases_grant(conn *c, gint64 org_id, GPtrArray *fresh, GHashTable *
     return true;
 }
 
-GHashTable *store_phrases_for_org(store *s, gint64 org_id, const char *const *emails, size_t n,
-                                  gint64 now, gint64 limit, gint64 *withheld, GError **err)
+GHashTable *sq_phrases_for_org(store *s, gint64 org_id, const char *const *emails, size_t n,
+                               gint64 now, gint64 limit, gint64 *withheld, GError **err)
 {
     *withheld = 0;
-    GHashTable *phrases = store_account_phrases(s, emails, n, err);
+    GHashTable *phrases = sq_account_phrases(s, emails, n, err);
     if (!phrases || !g_hash_table_size(phrases))
         return phrases;
     /* The usual case, addresses it was given before, reads only. */
@@ -378,8 +357,8 @@ GHashTable *store_phrases_for_org(store *s, gint64 org_id, const char *const *em
 
 /* ---- profiles and brand ---- */
 
-bool store_profile_set(store *s, gint64 org_id, const store_profile *p, const ks_audit_event *ev,
-                       GError **err)
+bool sq_profile_set(store *s, gint64 org_id, const store_profile *p, const ks_audit_event *ev,
+                    GError **err)
 {
     WRITE_TX(s, err, ev, {
         sqlite3_stmt *st = sq_prep(c,
@@ -403,7 +382,7 @@ bool store_profile_set(store *s, gint64 org_id, const store_profile *p, const ks
     });
 }
 
-int store_profile_get(store *s, gint64 org_id, const char *name, store_profile *out, GError **err)
+int sq_profile_get(store *s, gint64 org_id, const char *name, store_profile *out, GError **err)
 {
     conn *c = sq_conn_get(s, err);
     if (!c)
@@ -434,15 +413,8 @@ int store_profile_get(store *s, gint64 org_id, const char *name, store_profile *
     return r;
 }
 
-void store_profile_clear(store_profile *p)
-{
-    g_free(p->name);
-    g_free(p->security);
-    memset(p, 0, sizeof *p);
-}
-
-bool store_brand_set(store *s, gint64 org_id, const store_brand *b, const ks_audit_event *ev,
-                     GError **err)
+bool sq_brand_set(store *s, gint64 org_id, const store_brand *b, const ks_audit_event *ev,
+                  GError **err)
 {
     WRITE_TX(s, err, ev, {
         sqlite3_stmt *st =
@@ -470,7 +442,7 @@ bool store_brand_set(store *s, gint64 org_id, const store_brand *b, const ks_aud
     });
 }
 
-int store_brand_get(store *s, gint64 org_id, store_brand *out, GError **err)
+int sq_brand_get(store *s, gint64 org_id, store_brand *out, GError **err)
 {
     memset(out, 0, sizeof *out);
     conn *c = sq_conn_get(s, err);
@@ -499,14 +471,4 @@ int store_brand_get(store *s, gint64 org_id, store_brand *out, GError **err)
     }
     sq_conn_put(s, c);
     return r;
-}
-
-void store_brand_clear(store_brand *b)
-{
-    g_free(b->display_name);
-    g_free(b->color);
-    g_free(b->logo);
-    g_free(b->logo_type);
-    g_free(b->notice);
-    memset(b, 0, sizeof *b);
 }

@@ -18,8 +18,8 @@ static bool exec_for(conn *c, const char *sql, gint64 account_id, GError **err)
     return sq_step_done(c, st, err);
 }
 
-bool store_account_update(store *s, gint64 account_id, const char *name, const char *phrase,
-                          const ks_audit_event *ev, GError **err)
+bool sq_account_update(store *s, gint64 account_id, const char *name, const char *phrase,
+                       const ks_audit_event *ev, GError **err)
 {
     WRITE_TX(s, err, ev, {
         sqlite3_stmt *st = sq_prep(c,
@@ -57,15 +57,15 @@ bool sq_questions_replace(conn *c, gint64 account_id, const char *const *questio
     return ok;
 }
 
-bool store_account_questions_set(store *s, gint64 account_id, const char *const *questions,
-                                 const char *const *answer_hashes, size_t n,
-                                 const ks_audit_event *ev, GError **err)
+bool sq_account_questions_set(store *s, gint64 account_id, const char *const *questions,
+                              const char *const *answer_hashes, size_t n, const ks_audit_event *ev,
+                              GError **err)
 {
     WRITE_TX(s, err, ev,
              { ok = sq_questions_replace(c, account_id, questions, answer_hashes, n, err); });
 }
 
-bool store_account_questions(store *s, gint64 account_id, GPtrArray **out, GError **err)
+bool sq_account_questions(store *s, gint64 account_id, GPtrArray **out, GError **err)
 {
     *out = g_ptr_array_new_with_free_func(g_free);
     conn *c = sq_conn_get(s, err);
@@ -84,8 +84,8 @@ bool store_account_questions(store *s, gint64 account_id, GPtrArray **out, GErro
     return r == 0;
 }
 
-bool store_sessions_list(store *s, gint64 account_id, gint64 now, GArray **rows, gint64 *devices,
-                         GError **err)
+bool sq_sessions_list(store *s, gint64 account_id, gint64 now, GArray **rows, gint64 *devices,
+                      GError **err)
 {
     *rows = g_array_new(FALSE, TRUE, sizeof(store_session_row));
     *devices = 0;
@@ -127,14 +127,14 @@ bool store_sessions_list(store *s, gint64 account_id, gint64 now, GArray **rows,
     return r == 0;
 }
 
-bool store_sessions_end_all(store *s, gint64 account_id, const uint8_t *keep,
-                            const ks_audit_event *ev, GError **err)
+bool sq_sessions_end_all(store *s, gint64 account_id, const uint8_t *keep, const ks_audit_event *ev,
+                         GError **err)
 {
     WRITE_TX(s, err, ev, { ok = sq_account_end_sessions(c, account_id, keep, err); });
 }
 
-bool store_password_change(store *s, gint64 account_id, const char *pw_hash,
-                           const uint8_t keep[KS_HASH_LEN], const ks_audit_event *ev, GError **err)
+bool sq_password_change(store *s, gint64 account_id, const char *pw_hash,
+                        const uint8_t keep[KS_HASH_LEN], const ks_audit_event *ev, GError **err)
 {
     WRITE_TX(s, err, ev, {
         sqlite3_stmt *st = sq_prep(c, "UPDATE accounts SET pw_hash = ?2 WHERE id = ?1", err);
@@ -149,7 +149,7 @@ bool store_password_change(store *s, gint64 account_id, const char *pw_hash,
     });
 }
 
-int store_account_delete(store *s, gint64 account_id, const ks_audit_event *ev, GError **err)
+int sq_account_delete(store *s, gint64 account_id, const ks_audit_event *ev, GError **err)
 {
     conn *c = sq_write_begin(s, err);
     if (!c)

@@ -29,7 +29,7 @@ static int throttle_get(conn *c, const store_throttle_op *op, store_throttle *ou
     return r;
 }
 
-bool store_throttle_read(store *s, store_throttle_op *ops, size_t n, GError **err)
+bool sq_throttle_read(store *s, store_throttle_op *ops, size_t n, GError **err)
 {
     conn *c = sq_conn_get(s, err);
     if (!c)
@@ -41,8 +41,8 @@ bool store_throttle_read(store *s, store_throttle_op *ops, size_t n, GError **er
     return ok;
 }
 
-int store_throttle_swap(store *s, const store_throttle_op *ops, size_t n, const ks_audit_event *ev,
-                        GError **err)
+int sq_throttle_swap(store *s, const store_throttle_op *ops, size_t n, const ks_audit_event *ev,
+                     GError **err)
 {
     conn *c = sq_write_begin(s, err);
     if (!c)
@@ -97,12 +97,12 @@ bool sq_throttles_clear_account(conn *c, const char *email, GError **err)
     return sq_step_done(c, st, err);
 }
 
-bool store_failures_clear(store *s, const char *email, const ks_audit_event *ev, GError **err)
+bool sq_failures_clear(store *s, const char *email, const ks_audit_event *ev, GError **err)
 {
     WRITE_TX(s, err, ev, { ok = sq_throttles_clear_account(c, email, err); });
 }
 
-bool store_throttle_forget(store *s, store_throttle_kind kind, gint64 before_ms, GError **err)
+bool sq_throttle_forget(store *s, store_throttle_kind kind, gint64 before_ms, GError **err)
 {
     WRITE_TX(s, err, NULL, {
         sqlite3_stmt *st = sq_prep(c, "DELETE FROM throttles WHERE kind = ? AND last < ?", err);
