@@ -548,7 +548,8 @@ int admin_main(int argc, char **argv)
         config_clear(&cfg);
         return fail(err);
     }
-    store *s = store_open(cfg.store_url, &err);
+    store *s =
+        store_open(cfg.store_url, &(store_options){cfg.store_password_file, cfg.store_pool}, &err);
     if (!s) {
         config_clear(&cfg);
         return fail(err);

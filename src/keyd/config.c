@@ -56,6 +56,7 @@ void config_clear(ks_config *c)
     g_free(c->tls_key);
     g_free(c->user);
     g_free(c->store_url);
+    g_free(c->store_password_file);
     g_free(c->kek_file);
     g_free(c->mail_relay);
     g_free(c->mail_from);
@@ -274,6 +275,7 @@ static bool load(ks_config *c, const char *path, GError **err)
     gint64 threads = 0, max_body = (gint64)c->max_body;
     gint64 mem = c->argon2.memory_kib, passes = c->argon2.passes;
     gint64 days = c->device_seconds / 86400;
+    gint64 pool = 0;
     if (!sp_conf_int(kf, "server", "threads", 0, 256, &threads, err) ||
         !sp_conf_int(kf, "server", "max_connections", 0, 1000000, &max_conn, err) ||
         !sp_conf_int(kf, "server", "max_connections_per_ip", 0, 1000000, &max_per_ip, err) ||
@@ -294,8 +296,10 @@ static bool load(ks_config *c, const char *path, GError **err)
         !sp_conf_int(kf, "auth", "phrases_per_hour", 0, 10000000, &c->phrases_per_hour, err) ||
         !sp_conf_bool(kf, "mail", "require_tls", &c->mail_require_tls, err) ||
         !sp_conf_int(kf, "mail", "per_address_hour", 1, 1000, &c->mail_per_address_hour, err) ||
-        !sp_conf_int(kf, "mail", "retry_seconds", 1, 3600, &c->mail_retry_seconds, err))
+        !sp_conf_int(kf, "mail", "retry_seconds", 1, 3600, &c->mail_retry_seconds, err) ||
+        !sp_conf_int(kf, "store", "pool", 0, 1000, &pool, err))
         return false;
+    c->store_pool = (unsigned)pool;
     c->threads = (unsigned)threads;
     c->max_connections = (unsigned)max_conn;
     c->max_connections_per_ip = (unsigned)max_per_ip;
@@ -305,6 +309,7 @@ static bool load(ks_config *c, const char *path, GError **err)
     c->argon2.passes = (unsigned)passes;
     c->device_seconds = days * 86400;
     c->store_url = sp_conf_str(kf, "store", "url");
+    c->store_password_file = sp_conf_str(kf, "store", "password_file");
     c->kek_file = sp_conf_str(kf, "keys", "kek_file");
     c->mail_relay = sp_conf_str(kf, "mail", "relay");
     c->mail_from = sp_conf_str(kf, "mail", "from");

@@ -33,6 +33,8 @@ typedef struct {
     bool proxy_forwarded;        /* the header is RFC 7239 Forwarded, not X-Forwarded-For */
     /* [store] */
     char *store_url;
+    char *store_password_file; /* PostgreSQL: the password, never in the URL */
+    unsigned store_pool;       /* PostgreSQL connections per process (0: 8) */
     /* [keys] */
     char *kek_file;
     /* [mail] */

@@ -88,7 +88,8 @@ static bool server_open(ks_server *srv, ks_config *cfg, GError **err)
     g_rw_lock_init(&srv->ring_lock);
     if (!auth_blocklist_load(cfg->blocklist, err))
         return false;
-    srv->st = store_open(cfg->store_url, err);
+    srv->st = store_open(cfg->store_url,
+                         &(store_options){cfg->store_password_file, cfg->store_pool}, err);
     if (!srv->st)
         return false;
     if (cfg->dev && !g_file_test(cfg->kek_file, G_FILE_TEST_EXISTS) &&

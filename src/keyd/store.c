@@ -2,10 +2,9 @@
  * store.c - choose the store backend from a store URL, and what every
  * backend shares: copying and clearing the structs the store hands out.
  *
- * "sqlite:PATH" (or a bare path) opens store_sqlite*.c. PostgreSQL
- * ("postgresql://...", for several keyd processes on several hosts) is the
- * planned second backend; until it exists such a URL is refused with a
- * clear message rather than silently falling back.
+ * "sqlite:PATH" (or a bare path) opens store_sqlite*.c, the embedded
+ * default for one keyd; "postgresql://..." opens store_pg*.c, for several
+ * keyd processes on several hosts sharing one database.
  */
 #include "sp_error.h"
 #include "store_backend.h"
@@ -13,21 +12,50 @@
 #include <sodium.h>
 #include <string.h>
 
-store *store_open(const char *url, GError **err)
+store *store_open(const char *url, const store_options *opt, GError **err)
 {
     if (g_str_has_prefix(url, "sqlite:"))
         return store_sqlite_open(url + strlen("sqlite:"), err);
-    if (g_str_has_prefix(url, "postgresql:") || g_str_has_prefix(url, "postgres:")) {
-        g_set_error(err, SP_ERROR, SP_ERR_USAGE,
-                    "store %s: this build has no PostgreSQL store yet; use sqlite:PATH", url);
-        return NULL;
-    }
+    if (g_str_has_prefix(url, "postgresql://") || g_str_has_prefix(url, "postgres://"))
+        return store_pg_open(url, opt, err);
     if (strchr(url, ':') && !g_str_has_prefix(url, "/")) {
+        g_autofree char *shown = store_url_shown(url);
         g_set_error(err, SP_ERROR, SP_ERR_USAGE,
-                    "store URL \"%s\" is not understood: use sqlite:PATH", url);
+                    "store URL \"%s\" is not understood: use sqlite:PATH or "
+                    "postgresql://USER@HOST/DATABASE",
+                    shown);
         return NULL;
     }
     return store_sqlite_open(url, err);
+}
+
+char *store_url_shown(const char *url)
+{
+    /* scheme://user:password@host... -> scheme://user@host... */
+    const char *auth = strstr(url, "://");
+    if (!auth)
+        return g_strdup(url);
+    auth += 3;
+    const char *at = strchr(auth, '@'), *slash = strchr(auth, '/');
+    const char *colon = strchr(auth, ':');
+    GString *out = g_string_new_len(url, auth - url);
+    if (at && (!slash || at < slash) && colon && colon < at) {
+        g_string_append_len(out, auth, colon - auth);
+        g_string_append(out, at);
+    } else {
+        g_string_append(out, auth);
+    }
+    /* and a password=... parameter */
+    char *q = strstr(out->str, "password=");
+    if (q && (q[-1] == '?' || q[-1] == '&')) {
+        size_t from = (size_t)(q - out->str) + strlen("password=");
+        size_t to = from;
+        while (to < out->len && out->str[to] != '&')
+            to++;
+        g_string_erase(out, (gssize)from, (gssize)(to - from));
+        g_string_insert(out, (gssize)from, "***");
+    }
+    return g_string_free(out, FALSE);
 }
 
 gpointer store_session_dup(gconstpointer p)

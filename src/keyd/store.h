@@ -123,9 +123,21 @@ typedef struct {
 
 typedef enum { MAILTOKEN_ACTIVATE = 0, MAILTOKEN_RESET = 1 } store_mailtoken_kind;
 
-/* Open the store named by url ("sqlite:PATH"; "postgresql://..." later),
- * creating it and running migrations as needed. */
-store *store_open(const char *url, GError **err);
+/* How to open a store, beyond its URL (all optional). */
+typedef struct {
+    /* PostgreSQL: the file holding the database password (one line),
+     * so that no password need be in the URL, and the most connections
+     * this process opens (0: 8). */
+    const char *password_file;
+    unsigned pool_size;
+} store_options;
+
+/* Open the store named by url, creating its schema and running migrations
+ * as needed: "sqlite:PATH" (or a bare path), or "postgresql://..." /
+ * "postgres://..." (libpq's URL, sslmode and all). opt may be NULL. */
+store *store_open(const char *url, const store_options *opt, GError **err);
+/* The URL without any password in it, for messages and logs (g_free). */
+char *store_url_shown(const char *url);
 void store_close(store *s);
 
 /* The schema version this build writes, and the one the database is at. */

@@ -139,5 +139,6 @@ void store_question_clear(gpointer q);
 
 /* The backends built in (store.c chooses by the URL's scheme). */
 store *store_sqlite_open(const char *path, GError **err);
+store *store_pg_open(const char *url, const store_options *opt, GError **err);
 
 #endif

@@ -38,7 +38,7 @@ static store *open_store(const char *dir)
 {
     g_autofree char *url = g_strdup_printf("sqlite:%s/keyd.db", dir);
     g_autoptr(GError) err = NULL;
-    store *s = store_open(url, &err);
+    store *s = store_open(url, NULL, &err);
     assert_non_null(s);
     return s;
 }
