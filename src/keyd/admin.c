@@ -22,9 +22,10 @@
 #include <string.h>
 
 static const char admin_usage[] =
-    "Usage: sealpost-keyd admin (--data DIR [--init] | --config FILE) COMMAND\n"
+    "Usage: sealpost-keyd admin (--data DIR [--init] [--store URL] | --config FILE) COMMAND\n"
     "\n"
     "--data DIR must exist; --init creates it (mode 0700) for a new key server.\n"
+    "--store URL names the development server's store when it is not DIR/keyd.db.\n"
     "\n"
     "Commands:\n"
     "  org create NAME --domain D [--domain D]...   an organisation and its mail domains\n"
@@ -502,7 +503,7 @@ static int audit_check(store *s)
 
 int admin_main(int argc, char **argv)
 {
-    const char *data = NULL, *config = NULL;
+    const char *data = NULL, *config = NULL, *store_url = NULL;
     bool init = false;
     int i = 1;
     for (; i < argc && argv[i][0] == '-'; i++) {
@@ -515,6 +516,8 @@ int admin_main(int argc, char **argv)
             data = argv[++i];
         else if (!strcmp(argv[i], "--config") && i + 1 < argc)
             config = argv[++i];
+        else if (!strcmp(argv[i], "--store") && i + 1 < argc)
+            store_url = argv[++i];
         else
             return usage_error("unknown option %s", argv[i]);
     }
@@ -533,8 +536,14 @@ int admin_main(int argc, char **argv)
         return drc;
     ks_config cfg;
     GError *err = NULL;
+    if (store_url && !data)
+        return usage_error("--store goes with --data DIR (with --config, [store] url)%s", "");
     if (!config_for_admin(&cfg, data, config, &err))
         return fail(err);
+    if (store_url) {
+        g_free(cfg.store_url);
+        cfg.store_url = g_strdup(store_url);
+    }
     int rc;
     if (!strcmp(noun, "kek") && !strcmp(verb, "create")) {
         rc = kek_create(cfg.kek_file, &err) ? 0 : fail(err);

@@ -32,6 +32,7 @@
 static const char usage_text[] =
     "Usage: sealpost-keyd --config FILE [--check-config] [--verbose]\n"
     "       sealpost-keyd --dev --data DIR [--init] --listen 127.0.0.1:PORT [--public-url URL]\n"
+    "                     [--store URL]\n"
     "       sealpost-keyd admin (--data DIR | --config FILE) COMMAND ...\n"
     "       sealpost-keyd --list-routes | --help | --version\n"
     "\n"
@@ -44,6 +45,8 @@ static const char usage_text[] =
     "                    mail written to DIR/outbox/, plain HTTP on loopback only\n"
     "  --data DIR        the development data directory (must exist unless --init)\n"
     "  --init            create the --data directory (mode 0700) when it does not exist\n"
+    "  --store URL       development: this store instead of SQLite at DIR/keyd.db\n"
+    "                    (postgresql://USER@HOST:PORT/DB; the password from PGPASSFILE)\n"
     "  --listen H:P      where to listen (development: a loopback address)\n"
     "  --public-url URL  the base URL envelopes and mails point to (default http://LISTEN)\n"
     "  --verbose         log every request (method, path, status, time; never secrets)\n"
@@ -325,7 +328,7 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "admin") == 0)
         return admin_main(argc - 1, argv + 1);
 
-    const char *config = NULL, *data = NULL, *listen = NULL, *public_url = NULL;
+    const char *config = NULL, *data = NULL, *listen = NULL, *public_url = NULL, *store_url = NULL;
     bool dev = false, check = false, routes = false, init = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -354,6 +357,8 @@ int main(int argc, char **argv)
             listen = argv[++i];
         else if (!strcmp(a, "--public-url") && has_value)
             public_url = argv[++i];
+        else if (!strcmp(a, "--store") && has_value)
+            store_url = argv[++i];
         else {
             fprintf(stderr, "sealpost-keyd: %s: unknown option or missing value\n%s", a,
                     usage_text);
@@ -378,8 +383,12 @@ int main(int argc, char **argv)
             return drc;
         if (!config_dev(&cfg, data, listen, public_url, &err))
             return fail(err);
+        if (store_url) {
+            g_free(cfg.store_url);
+            cfg.store_url = g_strdup(store_url);
+        }
     } else if (config) {
-        if (data || listen || public_url || init) {
+        if (data || listen || public_url || init || store_url) {
             fprintf(stderr, "sealpost-keyd: with --config, set listen and public_url in the "
                             "file\n");
             return 1;

@@ -237,7 +237,12 @@ char *pg_text(const PGresult *r, int row, int col)
 
 gint64 pg_int(const PGresult *r, int row, int col)
 {
-    return PQgetisnull(r, row, col) ? 0 : g_ascii_strtoll(PQgetvalue(r, row, col), NULL, 10);
+    if (PQgetisnull(r, row, col))
+        return 0;
+    const char *v = PQgetvalue(r, row, col);
+    if (!strcmp(v, "t")) /* a boolean column */
+        return 1;
+    return g_ascii_strtoll(v, NULL, 10);
 }
 
 bool pg_isnull(const PGresult *r, int row, int col)

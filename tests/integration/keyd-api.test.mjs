@@ -15,7 +15,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startKeyd, admin, adminRun, gatewayToken, outbox, latestMail, api, raw, registerAndActivate, tokenOf } from './keyd-helpers.mjs';
+import { startKeyd, admin, adminRun, gatewayToken, outbox, latestMail, api, raw, registerAndActivate, tokenOf, sql as storeSql, PG } from './keyd-helpers.mjs';
 
 const PW = 'correct horse battery staple';
 const PROBLEM = 'https://sealpost.org/problems/';
@@ -42,8 +42,8 @@ after(async () => {
 });
 
 function sql(dataDir, statement) {
-  const r = spawnSync('sqlite3', [join(dataDir, 'keyd.db'), statement], { encoding: 'utf8' });
-  return { code: r.status, out: r.stdout.trim(), err: r.stderr };
+  const r = storeSql(dataDir, statement);
+  return { ...r, out: r.out.trim() };
 }
 
 async function newMessage(to, { security = 'high', token = gw, from = 'dr@clinic.example', expires } = {}) {
@@ -817,7 +817,8 @@ test('audit: the chain verifies, the table refuses edits, and an edited row is n
   const edit = sql(kd.dataDir, "UPDATE audit SET actor = 'mallory' WHERE seq = 3");
   assert.notEqual(edit.code, 0);
   assert.match(edit.err, /append-only/);
-  assert.equal(sql(kd.dataDir, "DROP TRIGGER audit_no_update; UPDATE audit SET actor = 'mallory' WHERE seq = 3").code, 0);
+  const drop = PG ? 'DROP TRIGGER audit_no_update ON audit' : 'DROP TRIGGER audit_no_update';
+  assert.equal(sql(kd.dataDir, `${drop}; UPDATE audit SET actor = 'mallory' WHERE seq = 3`).code, 0);
   const r = adminRun(kd.dataDir, 'audit', 'verify');
   assert.equal(r.code, 3);
   assert.match(r.out, /BROKEN at row 3: .*edited/);
@@ -825,7 +826,7 @@ test('audit: the chain verifies, the table refuses edits, and an edited row is n
 
 test('SQL injection in every string field changes nothing but the answer', async () => {
   const evil = ["' OR '1'='1", "x'); DROP TABLE accounts; --", '"; DELETE FROM messages; --', "bob@example.com' --", '\\\' UNION SELECT key FROM messages --'];
-  const tables = () => sql(kd.dataDir, "SELECT count(*) FROM sqlite_master WHERE type = 'table'").out;
+  const tables = () => sql(kd.dataDir, PG ? "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'" : "SELECT count(*) FROM sqlite_master WHERE type = 'table'").out;
   const counts = () => sql(kd.dataDir, 'SELECT (SELECT count(*) FROM registrations), (SELECT count(*) FROM messages), (SELECT count(*) FROM recipients)').out;
   const t0 = tables();
   const c0 = counts();

@@ -6,7 +6,11 @@
 //
 // Environment: SEALPOST_KEYD = path of the sealpost-keyd binary; when unset,
 // the one beside SEALPOST (build*/src/keyd/sealpost-keyd for
-// build*/src/cli/sealpost).
+// build*/src/cli/sealpost). SEALPOST_TEST_PG = the URL of a test
+// PostgreSQL's "postgres" database (tests/pg/cluster; its password from
+// PGPASSFILE): then every keyd started here keeps its store in a fresh
+// database of its own on that cluster instead of SQLite in its data
+// directory, and sql() below speaks to it with psql.
 
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -29,6 +33,36 @@ export function requireKeyd() {
   if (!KEYD || !existsSync(KEYD))
     throw new Error(`set SEALPOST_KEYD to the built sealpost-keyd binary (looked for ${KEYD})`);
   return KEYD;
+}
+
+/** The test PostgreSQL (or null: SQLite). */
+export const PG = process.env.SEALPOST_TEST_PG || null;
+const stores = new Map(); // data directory -> its PostgreSQL store URL
+
+/** A fresh database on the test PostgreSQL; returns its URL. */
+export function pgDatabase() {
+  const name = `kd_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const r = spawnSync('psql', [PG, '-qAtc', `CREATE DATABASE ${name}`], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`cannot create a test database on ${PG}:\n${r.stderr}`);
+  const u = new URL(PG);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+/** The store URL of the keyd whose data directory is dataDir, in
+ * PostgreSQL mode (else undefined). */
+export function storeOf(dataDir) {
+  return stores.get(dataDir);
+}
+
+/** Run one SQL statement on the store of the keyd with data directory
+ * dataDir (sqlite3 on DIR/keyd.db, or psql on its PostgreSQL database):
+ * { code, out, err }, rows one a line, columns separated by "|". */
+export function sql(dataDir, statement) {
+  const r = stores.has(dataDir)
+    ? spawnSync('psql', [stores.get(dataDir), '-qAtc', statement], { encoding: 'utf8' })
+    : spawnSync('sqlite3', [join(dataDir, 'keyd.db'), statement], { encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
 /** A loopback TCP port that was free a moment ago. */
@@ -79,6 +113,8 @@ export async function startKeyd({ extraArgs = [], config = null, dataDir = null,
   // keyd refuses a --data directory that does not exist unless --init
   // asks it to make one (a mistyped path must not start an empty server).
   const init = existsSync(dir) ? [] : ['--init'];
+  if (PG && !stores.has(dir)) stores.set(dir, pgDatabase());
+  const pgStore = stores.get(dir);
   let lastError;
   for (let attempt = 0; attempt < 3; attempt++) {
     // A fixed port brings keyd back at the same URL (an outage test).
@@ -89,7 +125,8 @@ export async function startKeyd({ extraArgs = [], config = null, dataDir = null,
       // Outside development mode keyd does not make its key file: have a
       // development run make it (and the database), then stop.
       if (!existsSync(join(dir, 'kek'))) {
-        const r = spawnSync(KEYD, ['--dev', '--data', dir, ...init, '--listen', listen, '--check-config'], {
+        const storeArg = pgStore ? ['--store', pgStore] : [];
+        const r = spawnSync(KEYD, ['--dev', '--data', dir, ...init, '--listen', listen, ...storeArg, '--check-config'], {
           encoding: 'utf8',
         });
         if (r.status !== 0) throw new Error(`sealpost-keyd --check-config failed:\n${r.stderr}`);
@@ -98,7 +135,7 @@ export async function startKeyd({ extraArgs = [], config = null, dataDir = null,
       const sections = merge(
         {
           server: { listen },
-          store: { url: `sqlite:${join(dir, 'keyd.db')}` },
+          store: { url: pgStore || `sqlite:${join(dir, 'keyd.db')}` },
           keys: { kek_file: join(dir, 'kek') },
           mail: { outbox: join(dir, 'outbox') },
         },
@@ -107,7 +144,7 @@ export async function startKeyd({ extraArgs = [], config = null, dataDir = null,
       writeFileSync(conf, keyfile(sections));
       args = ['--config', conf, ...extraArgs];
     } else {
-      args = ['--dev', '--data', dir, ...init, '--listen', listen, ...extraArgs];
+      args = ['--dev', '--data', dir, ...init, '--listen', listen, ...(pgStore ? ['--store', pgStore] : []), ...extraArgs];
     }
     // `shell` runs first in a shell that then execs keyd (`ulimit -n 256`).
     const proc = shell
@@ -167,7 +204,8 @@ export function admin(dataDir, ...args) {
 
 /** The same, returning { code, out, err } whatever happens. */
 export function adminRun(dataDir, ...args) {
-  const r = spawnSync(requireKeyd(), ['admin', '--data', dataDir, ...args], { encoding: 'utf8' });
+  const store = stores.has(dataDir) ? ['--store', stores.get(dataDir)] : [];
+  const r = spawnSync(requireKeyd(), ['admin', '--data', dataDir, ...store, ...args], { encoding: 'utf8' });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { admin, adminRun, api, gatewayToken, latestMail, outbox, parseMail, registerAndActivate, startKeyd } from './keyd-helpers.mjs';
+import { admin, adminRun, api, gatewayToken, latestMail, outbox, parseMail, registerAndActivate, startKeyd, sql } from './keyd-helpers.mjs';
 
 const PW = 'a long enough passphrase 1';
 const AGENT = 'Mozilla/5.0 (sealpost test browser)';
@@ -172,9 +172,8 @@ describe('message management', () => {
     // Irreversible: no new expiry, no second recall; the key is gone from the database.
     assert.equal((await as('ada', 'PATCH', `/v1/messages/${id}`, { expires: null })).status, 410);
     assert.equal((await as('ada', 'DELETE', `/v1/messages/${id}/key`, { confirm: true })).status, 410);
-    const db = spawnSync('sqlite3', [join(keyd.dataDir, 'keyd.db'),
-      `SELECT wrapped IS NULL, recalled_at IS NOT NULL FROM messages WHERE id = '${id}'`], { encoding: 'utf8' });
-    assert.equal(db.stdout.trim(), '1|1');
+    const db = sql(keyd.dataDir, `SELECT wrapped IS NULL, recalled_at IS NOT NULL FROM messages WHERE id = '${id}'`);
+    assert.match(db.out.trim(), /^(1\|1|t\|t)$/);
   });
 
   test('search by recipient, state and date; pages', async () => {
@@ -358,10 +357,9 @@ describe('message management', () => {
   });
 
   test('every change is in the audit chain, with who made it', async () => {
-    const db = spawnSync('sqlite3', [join(keyd.dataDir, 'keyd.db'),
-      "SELECT event, actor FROM audit WHERE event LIKE 'message.%' AND event != 'message.create' ORDER BY seq"],
-    { encoding: 'utf8' });
-    const rows = db.stdout.trim().split('\n');
+    const db = sql(keyd.dataDir,
+      "SELECT event, actor FROM audit WHERE event LIKE 'message.%' AND event != 'message.create' ORDER BY seq");
+    const rows = db.out.trim().split('\n');
     for (const want of ['message.lock|ada@clinic.example', 'message.unlock|ada@clinic.example',
       'message.expiry|bob@clinic.example', 'message.expiry|carol@clinic.example', 'message.recall|ada@clinic.example'])
       assert.ok(rows.includes(want), `${want} in ${rows.join(', ')}`);

@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { requireKeyd, freePort, startKeyd, admin, adminRun, gatewayToken, api, registerAndActivate, outbox, raw } from './keyd-helpers.mjs';
+import { requireKeyd, freePort, startKeyd, admin, adminRun, gatewayToken, api, registerAndActivate, outbox, raw, sql } from './keyd-helpers.mjs';
 
 const PW = 'a long and private passphrase';
 
@@ -179,7 +179,7 @@ describe('gateway tokens: list and revoke', () => {
       assert.equal(adminRun(a.dataDir, 'token', 'revoke', t2).code, 0);
       assert.equal((await create(a, t2)).status, 401);
       // Audited, with the prefix and never the token.
-      const audit = spawnSync('sqlite3', [join(a.dataDir, 'keyd.db'), "SELECT event || ' ' || detail FROM audit WHERE event LIKE 'token.%'"], { encoding: 'utf8' }).stdout;
+      const audit = sql(a.dataDir, "SELECT event || ' ' || detail FROM audit WHERE event LIKE 'token.%'").out;
       assert.equal((audit.match(/token\.revoke/g) || []).length, 2, audit);
       assert.ok(audit.includes(t1.slice(0, 12)));
       assert.ok(![t1, t2].some((t) => audit.includes(t)));
@@ -232,7 +232,7 @@ describe('several keyd processes: lock and recall take effect at once', () => {
       assert.equal(r.status, 410, `B released a key recalled through A: ${r.text}`);
       assert.match(r.body.type, /message-recalled/);
       // Only the two releases that happened are in the audit.
-      const n = spawnSync('sqlite3', [join(a.dataDir, 'keyd.db'), "SELECT count(*) FROM audit WHERE event = 'key.release'"], { encoding: 'utf8' }).stdout.trim();
+      const n = sql(a.dataDir, "SELECT count(*) FROM audit WHERE event = 'key.release'").out.trim();
       assert.equal(n, '2');
     } finally {
       await b?.stop();
@@ -285,7 +285,7 @@ describe('phrase harvesting', () => {
       assert.equal(k.status, 200, k.text);
       assert.equal(k.body.key, withheldMsg.key);
       // Audited: one message.create row per message lists the phrases given.
-      const rows = spawnSync('sqlite3', [join(a.dataDir, 'keyd.db'), `SELECT detail FROM audit WHERE event = 'message.create' AND subject = '${withheldMsg.id}'`], { encoding: 'utf8' }).stdout.trim();
+      const rows = sql(a.dataDir, `SELECT detail FROM audit WHERE event = 'message.create' AND subject = '${withheldMsg.id}'`).out.trim();
       const detail = JSON.parse(rows);
       assert.deepEqual(detail.phrases, rs.slice(0, 3));
       assert.equal(detail.phrases_withheld, 2);
