@@ -185,6 +185,7 @@ void api_readyz(ks_req *r)
     if (store_ping(req_server(r)->st, &err))
         return reply_bytes(r, 200, "text/plain; charset=utf-8", "ready\n", 6, FALSE);
     g_warning("readyz: %s", err->message);
+    reply_header(r, "Retry-After", "5");
     reply_bytes(r, 503, "text/plain; charset=utf-8", "database unavailable\n", 21, FALSE);
 }
 

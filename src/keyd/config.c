@@ -34,6 +34,7 @@ static void defaults(ks_config *c)
     c->session_seconds = 900;
     c->device_seconds = 90 * 86400;
     c->rate_per_second = 20;
+    c->sweep_seconds = 60;
     c->rate_burst = 100;
     c->phrases_per_hour = 1000;
     c->status_rate_per_second = 5;
@@ -297,7 +298,8 @@ static bool load(ks_config *c, const char *path, GError **err)
         !sp_conf_bool(kf, "mail", "require_tls", &c->mail_require_tls, err) ||
         !sp_conf_int(kf, "mail", "per_address_hour", 1, 1000, &c->mail_per_address_hour, err) ||
         !sp_conf_int(kf, "mail", "retry_seconds", 1, 3600, &c->mail_retry_seconds, err) ||
-        !sp_conf_int(kf, "store", "pool", 0, 1000, &pool, err))
+        !sp_conf_int(kf, "store", "pool", 0, 1000, &pool, err) ||
+        !sp_conf_int(kf, "store", "sweep_seconds", 1, 86400, &c->sweep_seconds, err))
         return false;
     c->store_pool = (unsigned)pool;
     c->threads = (unsigned)threads;

