@@ -130,16 +130,14 @@ bool pgs_gateway_tokens_list(store *s, gint64 org_id, GArray **rows, GError **er
     pgconn *c = pg_conn_get(s, err);
     if (!c)
         return false;
-    /* Oldest first. gateway_tokens has no id column here (SQLite orders
-     * ties by its rowid): ctid keeps tokens made in the same second in
-     * insertion order only until one of them is updated (its last use, a
-     * revoke). */
+    /* Oldest first; tokens made in the same second in the order they were
+     * made (seq: SQLite's rowid). */
     PGresult *res = pg_run(
         c, err,
         "SELECT coalesce(t.prefix, 'sha256:' || encode(substr(t.hash, 1, 8), 'hex')), o.name,"
         " t.created, coalesce(t.last_used, 0), coalesce(t.revoked, 0)"
         " FROM gateway_tokens t JOIN orgs o ON o.id = t.org_id"
-        " WHERE $1::bigint = 0 OR t.org_id = $1::bigint ORDER BY t.created, t.ctid",
+        " WHERE $1::bigint = 0 OR t.org_id = $1::bigint ORDER BY t.created, t.seq",
         "i", org_id);
     if (!res) {
         pg_conn_put(s, c);
