@@ -56,6 +56,14 @@ static void conn_free(pgconn *c)
     g_free(c);
 }
 
+/* PostgreSQL's notices ("relation ... already exists, skipping") are not
+ * keyd's business: the log gets them only with --verbose. */
+static void notice(void *arg, const char *message)
+{
+    (void)arg;
+    g_info("database: %s", message);
+}
+
 static pgconn *conn_open(pg_store *ps, GError **err)
 {
     const char *keys[] = {"dbname",           "password",        "connect_timeout",
@@ -75,6 +83,7 @@ static pgconn *conn_open(pg_store *ps, GError **err)
         conn_free(c);
         return NULL;
     }
+    PQsetNoticeProcessor(c->pg, notice, NULL);
     return c;
 }
 
@@ -349,7 +358,7 @@ bool pg_audit_insert(pgconn *c, const ks_audit_event *ev, GError **err)
     if (!pg_cmd(c, err, NULL,
                 "INSERT INTO audit(seq, ts, event, actor, subject, ip, detail, prev, hash)"
                 " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                "iittttbb", seq, ts, ev->event, ev->actor, ev->subject, ev->ip, ev->detail,
+                "iitttttbb", seq, ts, ev->event, ev->actor, ev->subject, ev->ip, ev->detail,
                 (const void *)c->head_hash, (size_t)KS_HASH_LEN, (const void *)hash,
                 (size_t)KS_HASH_LEN))
         return false;

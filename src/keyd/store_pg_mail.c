@@ -174,7 +174,7 @@ int pgs_reset_enqueue(store *s, const char *email, const char *msg_id, gint64 no
                     " next_try, client) SELECT $1::bigint, email, id, $3::text, $4::bigint,"
                     " $4::bigint, $6::text FROM accounts WHERE email = $2 AND status = 1"
                     " AND $5::bigint <> 0",
-                    "ntitnt", (int)MAIL_RESET, email, msg_id, now, (int)!throttled, client);
+                    "nttint", (int)MAIL_RESET, email, msg_id, now, (int)!throttled, client);
     }
     /* One audit row either way: the same work whatever happened. */
     ok = ok && pg_audit_insert(c, account && throttled ? throttled_ev : ev, err);
