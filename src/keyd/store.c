@@ -29,6 +29,16 @@ store *store_open(const char *url, const store_options *opt, GError **err)
     return store_sqlite_open(url, err);
 }
 
+bool store_shared(store *s)
+{
+    return s->be->shared;
+}
+
+const char *store_backend_name(store *s)
+{
+    return s->be->name;
+}
+
 char *store_url_shown(const char *url)
 {
     /* scheme://user:password@host... -> scheme://user@host... */

@@ -140,6 +140,13 @@ store *store_open(const char *url, const store_options *opt, GError **err);
 char *store_url_shown(const char *url);
 void store_close(store *s);
 
+/* True when keyd processes on other hosts may change the database under
+ * this one (PostgreSQL): then nothing a revocation must stop at once (a
+ * session, a message's state) may be kept in a process's memory. */
+bool store_shared(store *s);
+/* "sqlite" or "postgresql". */
+const char *store_backend_name(store *s);
+
 /* The schema version this build writes, and the one the database is at. */
 int store_schema_version(store *s);
 

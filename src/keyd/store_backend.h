@@ -22,6 +22,7 @@ struct store {
 
 struct store_backend {
     const char *name; /* "sqlite", "postgresql" */
+    bool shared;      /* several hosts' keyd share the database (store_shared) */
     void (*close)(store *s);
     int (*schema_version)(store *s);
     bool (*ping)(store *s, GError **err);

@@ -561,6 +561,7 @@ bool pgs_maintain(store *s, GError **err)
 
 const store_backend pg_backend = {
     .name = "postgresql",
+    .shared = true,
     .close = pgs_close,
     .schema_version = pgs_schema_version,
     .ping = pgs_ping,
