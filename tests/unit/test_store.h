@@ -75,7 +75,6 @@ void test_messages_find(void **state);
 void test_message_get_recipients(void **state);
 void test_shred_expired(void **state);
 void test_rewrap_and_kek_ids(void **state);
-void test_audit_chain(void **state);
 
 /* test_store_more.c */
 void test_accounts_and_phrases(void **state);

@@ -3,7 +3,7 @@
  * messages: creation and lookup by recipient, management (lock, unlock,
  * expiry, recall, read receipts), store_apply's batches and release rule,
  * the list with its filters, one message with its recipients, the sweep of
- * expired keys, KEK re-wrapping and the audit chain.
+ * expired keys and KEK re-wrapping.
  */
 #include "test_store.h"
 
@@ -730,79 +730,4 @@ void test_rewrap_and_kek_ids(void **state)
     assert_true(strv_has(store_kek_ids_in_use(s, &err), nw));
     assert_false(strv_has(store_kek_ids_in_use(s, &err), old));
     assert_int_equal(audit_count(s, "kek.rotate", nw), 1);
-}
-
-/* ---- the audit chain ---- */
-
-typedef struct {
-    gint64 rows, last_seq, stop_after;
-    uint8_t last_hash[KS_HASH_LEN];
-    const char *subject;
-    GPtrArray *mine; /* "event|actor|ip|detail" of the subject's rows, NULL as "-" */
-    gint64 ts_min, ts_max;
-} chain_walk;
-
-static bool walk_row(void *ctx, const store_audit_row *row)
-{
-    chain_walk *w = ctx;
-    uint8_t zero[KS_HASH_LEN] = {0}, h[KS_HASH_LEN];
-    if (w->rows == 0)
-        assert_memory_equal(row->prev, zero, KS_HASH_LEN);
-    else {
-        assert_int_equal(row->seq, w->last_seq + 1); /* no gap */
-        assert_memory_equal(row->prev, w->last_hash, KS_HASH_LEN);
-    }
-    audit_row_hash(row->prev, row->seq, row->ts, row->event, row->actor, row->subject, row->ip,
-                   row->detail, h);
-    assert_memory_equal(row->hash, h, KS_HASH_LEN);
-    w->rows++;
-    w->last_seq = row->seq;
-    memcpy(w->last_hash, row->hash, KS_HASH_LEN);
-    if (w->subject && g_strcmp0(row->subject, w->subject) == 0) {
-        assert_true(row->ts >= w->ts_min && row->ts <= w->ts_max);
-        g_ptr_array_add(w->mine,
-                        g_strdup_printf("%s|%s|%s|%s", row->event, row->actor ? row->actor : "-",
-                                        row->ip ? row->ip : "-", row->detail ? row->detail : "-"));
-    }
-    return w->stop_after == 0 || w->rows < w->stop_after;
-}
-
-void test_audit_chain(void **state)
-{
-    store *s = *state;
-    g_autoptr(GError) err = NULL;
-    g_autofree char *subj = uniq("audit");
-    gint64 t0 = now_s();
-    ks_audit_event evs[] = {
-        {"test.one", "tester", subj, "127.0.0.1", "{\"n\":1}"},
-        {"test.two", NULL, subj, NULL, NULL},
-        {"test.three", "", subj, "", ""}, /* "" is not NULL */
-        {"test.four", "admin", subj, "2001:db8::1", "{\"text\":\"é ✓ \\\" '\"}"},
-    };
-    for (size_t i = 0; i < G_N_ELEMENTS(evs); i++)
-        EXPECT(store_audit_append(s, &evs[i], &err), true);
-
-    chain_walk w = {.subject = subj,
-                    .mine = g_ptr_array_new_with_free_func(g_free),
-                    .ts_min = t0 - 5,
-                    .ts_max = now_s() + 5};
-    EXPECT(store_audit_each(s, walk_row, &w, &err), true);
-    assert_int_equal(w.mine->len, 4);
-    assert_string_equal(w.mine->pdata[0], "test.one|tester|127.0.0.1|{\"n\":1}");
-    assert_string_equal(w.mine->pdata[1], "test.two|-|-|-");
-    assert_string_equal(w.mine->pdata[2], "test.three|||");
-    assert_string_equal(w.mine->pdata[3], "test.four|admin|2001:db8::1|{\"text\":\"é ✓ \\\" '\"}");
-    g_ptr_array_unref(w.mine);
-    assert_true(w.rows >= 4);
-
-    audit_report rep = {0};
-    EXPECT(audit_verify(s, &rep, &err), true);
-    assert_int_equal(rep.first_bad, 0);
-    assert_null(rep.problem);
-    assert_int_equal(rep.rows, w.rows);
-
-    /* fn returning false stops the walk. */
-    chain_walk one = {.stop_after = 1};
-    EXPECT(store_audit_each(s, walk_row, &one, &err), true);
-    assert_int_equal(one.rows, 1);
 }
