@@ -15,12 +15,11 @@
  * during the test, for calls that act on the whole database). Nothing is
  * deleted afterwards; use a database kept for tests.
  *
- * Here: opening, organisations, brand, gateway tokens, members, profiles
- * and the audit chain. test_store_msg.c: messages, their management,
- * store_apply, the list, the sweep of expired keys, re-wrapping.
- * test_store_more.c: the recipient side (accounts, registrations, resets,
- * the mail outbox, self-service, throttles, sessions, devices, the
- * housekeeping sweep).
+ * Here: opening, organisations, brand, gateway tokens, members, profiles,
+ * the audit chain, and writers in several threads on two handles. test_store_msg.c: messages, their
+ * management, store_apply, the list, the sweep of expired keys, re-wrapping. test_store_more.c: the
+ * recipient side (accounts, registrations, resets, the mail outbox, self-service, throttles,
+ * sessions, devices, the housekeeping sweep).
  */
 #include "test_store.h"
 
@@ -28,7 +27,8 @@
 #include <stdio.h>
 
 static guint32 run_id;
-static guint counter;
+static guint counter;   /* atomic */
+static char *store_url; /* the suite's, for a second handle */
 
 /* ---- helpers ---- */
 
@@ -44,12 +44,12 @@ void expect_error(GError **err, int code)
 
 char *uniq(const char *prefix)
 {
-    return g_strdup_printf("%s-%08x-%u", prefix, run_id, ++counter);
+    return g_strdup_printf("%s-%08x-%u", prefix, run_id, g_atomic_int_add(&counter, 1));
 }
 
 char *uniq_email(void)
 {
-    return g_strdup_printf("u-%08x-%u@conf.example", run_id, ++counter);
+    return g_strdup_printf("u-%08x-%u@conf.example", run_id, g_atomic_int_add(&counter, 1));
 }
 
 void rand_hash(uint8_t h[KS_HASH_LEN])
@@ -196,6 +196,9 @@ static void test_open_and_health(void **state)
     /* Not a store URL: refused as a usage error, nothing opened. */
     assert_null(store_open("mysql://x@y/z", NULL, &err));
     expect_error(&err, SP_ERR_USAGE);
+    /* A database that cannot be used: SP_ERR_UNAVAILABLE. */
+    assert_null(store_open("sqlite:/nonexistent-conf/dir/store.db", NULL, &err));
+    expect_error(&err, SP_ERR_UNAVAILABLE);
     g_autofree char *shown = store_url_shown("postgresql://keyd:s3cret@db/keyd?password=x&a=b");
     assert_null(strstr(shown, "s3cret"));
     assert_null(strstr(shown, "password=x"));
@@ -390,10 +393,22 @@ static void test_gateway_tokens(void **state)
     EXPECT(store_gateway_token_revoke(s, NULL, h2, now, EV("token.revoke", base), &err), 1);
     EXPECT(store_gateway_token_revoke(s, NULL, h2, now, EV("token.revoke", base), &err), 0);
     EXPECT(store_gateway_token_org(s, h2, &o, &err), 0);
+    /* A prefix is text, not a pattern: "_" in it matches "_" only. */
+    g_autofree char *pc = g_strconcat(base, "c", NULL), *p5 = g_strconcat(base, "c1", NULL);
+    g_autofree char *p6 = g_strdup(p5);
+    p6[3] = 'X'; /* spgX...c1 */
+    uint8_t h5[KS_HASH_LEN], h6[KS_HASH_LEN];
+    rand_hash(h5), rand_hash(h6);
+    EXPECT(store_gateway_token_create(s, org2, h5, p5, NULL, &err), true);
+    EXPECT(store_gateway_token_create(s, org2, h6, p6, NULL, &err), true);
+    EXPECT(store_gateway_token_revoke(s, pc, NULL, now, EV("token.revoke", base), &err), 1);
+    EXPECT(store_gateway_token_org(s, h5, &o, &err), 0);
+    EXPECT(store_gateway_token_org(s, h6, &o, &err), 1);
+    store_org_clear(&o);
     /* Only b1 is live now: the ten shared characters name it alone. */
     EXPECT(store_gateway_token_revoke(s, base, NULL, now, EV("token.revoke", base), &err), 1);
     EXPECT(store_gateway_token_org(s, h3, &o, &err), 0);
-    assert_int_equal(audit_count(s, "token.revoke", base), 3);
+    assert_int_equal(audit_count(s, "token.revoke", base), 4);
 
     EXPECT(store_gateway_tokens_list(s, org, &rows, &err), true);
     assert_int_equal(rows->len, 2); /* revoked tokens stay listed */
@@ -459,6 +474,11 @@ static void test_org_users_and_members(void **state)
     EXPECT(store_org_user_add(s, a, e4, NULL, "sender", NULL, &err), 1);
     EXPECT(store_member_get(s, e4, &m, &err), 1);
     assert_int_equal(m.org_id, a);
+    store_member_clear(&m);
+    /* Added again: the new role. */
+    EXPECT(store_org_user_add(s, a, e4, NULL, "admin", NULL, &err), 1);
+    EXPECT(store_member_get(s, e4, &m, &err), 1);
+    assert_string_equal(m.role, "admin");
     store_member_clear(&m);
     EXPECT(store_account_get(s, e4, &acc, &err), 1);
     assert_int_equal(acc.id, id4);
@@ -585,6 +605,74 @@ static void test_audit_chain(void **state)
     assert_int_equal(one.rows, 1);
 }
 
+/* ---- several threads, several handles ---- */
+
+#define N_THREADS 4
+#define N_WRITES 20
+
+typedef struct {
+    store *s;
+    const char *subject;
+    gint64 org;
+    int failures;
+} writer_arg;
+
+static gpointer writer(gpointer p)
+{
+    writer_arg *w = p;
+    for (int i = 0; i < N_WRITES; i++) {
+        GError *err = NULL;
+        g_autofree char *id = uniq("m"), *rcpt = uniq_email();
+        const char *r[] = {rcpt};
+        msg_spec sp = {.org = w->org};
+        bool ok = i % 2 ? make_message(w->s, &sp, id, r, 1, &err)
+                        : store_audit_append(w->s, EV("test.concurrent", w->subject), &err);
+        if (!ok) {
+            g_printerr("concurrent write: %s\n", err ? err->message : "failed");
+            w->failures++;
+        }
+        g_clear_error(&err);
+    }
+    return NULL;
+}
+
+/* Writers in several threads on two handles of one database (two keyd
+ * processes): every write lands, and the audit chain stays unbroken. */
+static void test_concurrent_writers(void **state)
+{
+    store *s = *state;
+    g_autoptr(GError) err = NULL;
+    store *s2 = store_open(store_url, NULL, &err);
+    if (!s2)
+        fail_msg("a second handle: %s", err->message);
+    g_autofree char *subject = uniq("concurrent");
+    gint64 org = make_org(s, NULL);
+    writer_arg args[N_THREADS];
+    GThread *th[N_THREADS];
+    gint64 before = audit_count(s, "message.create", NULL);
+    for (int i = 0; i < N_THREADS; i++) {
+        args[i] = (writer_arg){i % 2 ? s2 : s, subject, org, 0};
+        th[i] = g_thread_new("writer", writer, &args[i]);
+    }
+    for (int i = 0; i < N_THREADS; i++) {
+        g_thread_join(th[i]);
+        assert_int_equal(args[i].failures, 0);
+    }
+    store_close(s2);
+    assert_int_equal(audit_count(s, "test.concurrent", subject), N_THREADS * N_WRITES / 2);
+    assert_true(audit_count(s, "message.create", NULL) - before >= N_THREADS * N_WRITES / 2);
+    store_message_query q = {.org_id = org, .now = now_s(), .limit = 1};
+    GArray *rows = NULL;
+    gint64 total = 0;
+    EXPECT(store_messages_find(s, &q, &rows, &total, &err), true);
+    assert_int_equal(total, N_THREADS * N_WRITES / 2);
+    g_array_unref(rows);
+    audit_report rep = {0};
+    EXPECT(audit_verify(s, &rep, &err), true);
+    if (rep.first_bad)
+        fail_msg("audit chain broken at %" G_GINT64_FORMAT ": %s", rep.first_bad, rep.problem);
+}
+
 /* ---- the suite: one store for every test ---- */
 
 static char *tmpdir;
@@ -599,6 +687,7 @@ static int suite_setup(void **state)
             return -1;
         url = own = g_strdup_printf("sqlite:%s/store.db", tmpdir);
     }
+    store_url = g_strdup(url);
     g_autofree char *shown = store_url_shown(url);
     g_autoptr(GError) err = NULL;
     store *s = store_open(url, NULL, &err);
@@ -615,6 +704,7 @@ static int suite_teardown(void **state)
 {
     if (*state)
         store_close(*state);
+    g_clear_pointer(&store_url, g_free);
     if (tmpdir) {
         GDir *d = g_dir_open(tmpdir, 0, NULL);
         const char *f;
@@ -649,11 +739,13 @@ int main(void)
         cmocka_unit_test(test_shred_expired),
         cmocka_unit_test(test_rewrap_and_kek_ids),
         cmocka_unit_test(test_audit_chain),
+        cmocka_unit_test(test_concurrent_writers),
         cmocka_unit_test(test_accounts_and_phrases),
         cmocka_unit_test(test_phrases_for_org_limit),
         cmocka_unit_test(test_registration_add_and_throttle),
         cmocka_unit_test(test_registration_link_lifecycle),
         cmocka_unit_test(test_registration_failed_ends_link),
+        cmocka_unit_test(test_registration_moot_when_active),
         cmocka_unit_test(test_reset_flow),
         cmocka_unit_test(test_mail_outbox),
         cmocka_unit_test(test_self_service),

@@ -82,6 +82,7 @@ void test_phrases_for_org_limit(void **state);
 void test_registration_add_and_throttle(void **state);
 void test_registration_link_lifecycle(void **state);
 void test_registration_failed_ends_link(void **state);
+void test_registration_moot_when_active(void **state);
 void test_reset_flow(void **state);
 void test_mail_outbox(void **state);
 void test_self_service(void **state);

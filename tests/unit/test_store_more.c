@@ -1,6 +1,6 @@
 /*
  * test_store_more.c - the store conformance suite (see test_store.c), its
- * recipient side: accounts and phrases, registrations and their links,
+ * recipient side: accounts and their phrases, registrations and their links,
  * password resets, the mail outbox, one's own account (name, phrase,
  * questions, sessions, password, deletion), throttles, sessions, remembered
  * devices and the housekeeping sweep.
@@ -126,61 +126,6 @@ void test_accounts_and_phrases(void **state)
     assert_non_null(t);
     assert_int_equal(g_hash_table_size(t), 0);
     g_hash_table_unref(t);
-}
-
-/* phrases_for_org with limit: the table's size and *withheld. */
-static GHashTable *phrases(store *s, gint64 org, const char *const *emails, size_t n, gint64 now,
-                           gint64 limit, gint64 want_size, gint64 want_withheld)
-{
-    g_autoptr(GError) err = NULL;
-    gint64 withheld = -1;
-    GHashTable *t = store_phrases_for_org(s, org, emails, n, now, limit, &withheld, &err);
-    if (!t)
-        fail_msg("store_phrases_for_org: %s", err ? err->message : "NULL");
-    assert_int_equal(g_hash_table_size(t), want_size);
-    assert_int_equal(withheld, want_withheld);
-    return t;
-}
-
-void test_phrases_for_org_limit(void **state)
-{
-    store *s = *state;
-    gint64 org = make_org(s, NULL), org2 = make_org(s, NULL), org3 = make_org(s, NULL);
-    char *e[3];
-    for (int i = 0; i < 3; i++) {
-        e[i] = uniq_email();
-        g_autofree char *p = g_strdup_printf("phrase %d", i);
-        make_account(s, e[i], p);
-    }
-    g_autofree char *unknown = uniq_email();
-    const char *all[] = {e[0], e[1], e[2], unknown};
-    gint64 now = now_s();
-    /* Two new addresses an hour: the third is withheld; an address without
-     * an account is neither given nor withheld. */
-    GHashTable *t = phrases(s, org, all, 4, now, 2, 2, 1);
-    assert_null(g_hash_table_lookup(t, unknown));
-    for (int i = 0; i < 3; i++) {
-        const char *p = g_hash_table_lookup(t, e[i]);
-        g_autofree char *want = g_strdup_printf("phrase %d", i);
-        if (p)
-            assert_string_equal(p, want);
-    }
-    /* The same again: the two given stay given, the third still waits. */
-    GHashTable *t2 = phrases(s, org, all, 4, now + 60, 2, 2, 1);
-    GHashTableIter it;
-    gpointer k;
-    g_hash_table_iter_init(&it, t);
-    while (g_hash_table_iter_next(&it, &k, NULL))
-        assert_non_null(g_hash_table_lookup(t2, k));
-    g_hash_table_unref(t2);
-    g_hash_table_unref(t);
-    /* An hour later the budget is back. */
-    g_hash_table_unref(phrases(s, org, all, 4, now + 3601, 2, 3, 0));
-    /* Each organisation has its own budget. */
-    g_hash_table_unref(phrases(s, org2, all, 4, now, 1, 1, 2));
-    g_hash_table_unref(phrases(s, org3, all, 1, now, 0, 0, 1));
-    for (int i = 0; i < 3; i++)
-        g_free(e[i]);
 }
 
 /* ---- registrations and their links ---- */
@@ -354,6 +299,38 @@ void test_registration_failed_ends_link(void **state)
     store_account a = {0};
     EXPECT(store_account_get(s, e, &a, &err), 0);
     store_mail_job_clear(&j);
+}
+
+/* The address became active another way (an administrator added it):
+ * its pending links are moot. */
+void test_registration_moot_when_active(void **state)
+{
+    store *s = *state;
+    g_autoptr(GError) err = NULL;
+    g_autofree char *e = uniq_email();
+    gint64 now = now_s(), org = make_org(s, NULL);
+    EXPECT(register_at(s, e, "$pw", NULL, now, now + 3600, 100, NULL), MAIL_QUEUED);
+    EXPECT(register_at(s, e, "$pw", NULL, now, now + 3600, 100, NULL), MAIL_QUEUED);
+    store_mail_job j1 = {0}, j2 = {0};
+    EXPECT(claim_mine(s, now, 60, e, &j1), 1);
+    EXPECT(claim_mine(s, now, 60, e, &j2), 1);
+    uint8_t h[KS_HASH_LEN];
+    rand_hash(h);
+    EXPECT(store_mail_arm(s, &j1, h, now + 600, &err), 1);
+    store_pending p = {0};
+    EXPECT(store_registration_lookup(s, h, now, &p, &err), 1);
+    EXPECT(store_org_user_add(s, org, e, "$admin-set", "sender", NULL, &err), 1);
+    char *email = NULL;
+    EXPECT(store_registration_activate(s, p.id, h, now, &email, NULL, &err), 0);
+    assert_null(email);
+    EXPECT(store_mail_arm(s, &j2, h, now + 600, &err), 0);
+    store_account a = {0};
+    EXPECT(store_account_get(s, e, &a, &err), 1);
+    assert_string_equal(a.pw_hash, "$admin-set");
+    store_account_clear(&a);
+    store_pending_clear(&p);
+    store_mail_job_clear(&j1);
+    store_mail_job_clear(&j2);
 }
 
 /* ---- password resets and the outbox ---- */

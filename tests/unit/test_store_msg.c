@@ -3,7 +3,7 @@
  * messages: creation and lookup by recipient, management (lock, unlock,
  * expiry, recall, read receipts), store_apply's batches and release rule,
  * the list with its filters, one message with its recipients, the sweep of
- * expired keys and KEK re-wrapping.
+ * expired keys, KEK re-wrapping and the phrases an organisation may learn.
  */
 #include "test_store.h"
 
@@ -730,4 +730,61 @@ void test_rewrap_and_kek_ids(void **state)
     assert_true(strv_has(store_kek_ids_in_use(s, &err), nw));
     assert_false(strv_has(store_kek_ids_in_use(s, &err), old));
     assert_int_equal(audit_count(s, "kek.rotate", nw), 1);
+}
+
+/* ---- the phrases an organisation may learn for its mails ---- */
+
+/* phrases_for_org with limit: the table's size and *withheld. */
+static GHashTable *phrases(store *s, gint64 org, const char *const *emails, size_t n, gint64 now,
+                           gint64 limit, gint64 want_size, gint64 want_withheld)
+{
+    g_autoptr(GError) err = NULL;
+    gint64 withheld = -1;
+    GHashTable *t = store_phrases_for_org(s, org, emails, n, now, limit, &withheld, &err);
+    if (!t)
+        fail_msg("store_phrases_for_org: %s", err ? err->message : "NULL");
+    assert_int_equal(g_hash_table_size(t), want_size);
+    assert_int_equal(withheld, want_withheld);
+    return t;
+}
+
+void test_phrases_for_org_limit(void **state)
+{
+    store *s = *state;
+    gint64 org = make_org(s, NULL), org2 = make_org(s, NULL), org3 = make_org(s, NULL);
+    char *e[3];
+    for (int i = 0; i < 3; i++) {
+        e[i] = uniq_email();
+        g_autofree char *p = g_strdup_printf("phrase %d", i);
+        make_account(s, e[i], p);
+    }
+    g_autofree char *unknown = uniq_email();
+    const char *all[] = {e[0], e[1], e[2], unknown};
+    gint64 now = now_s();
+    /* Two new addresses an hour: the third is withheld; an address without
+     * an account is neither given nor withheld. */
+    GHashTable *t = phrases(s, org, all, 4, now, 2, 2, 1);
+    assert_null(g_hash_table_lookup(t, unknown));
+    for (int i = 0; i < 3; i++) {
+        const char *p = g_hash_table_lookup(t, e[i]);
+        g_autofree char *want = g_strdup_printf("phrase %d", i);
+        if (p)
+            assert_string_equal(p, want);
+    }
+    /* The same again: the two given stay given, the third still waits. */
+    GHashTable *t2 = phrases(s, org, all, 4, now + 60, 2, 2, 1);
+    GHashTableIter it;
+    gpointer k;
+    g_hash_table_iter_init(&it, t);
+    while (g_hash_table_iter_next(&it, &k, NULL))
+        assert_non_null(g_hash_table_lookup(t2, k));
+    g_hash_table_unref(t2);
+    g_hash_table_unref(t);
+    /* An hour later the budget is back. */
+    g_hash_table_unref(phrases(s, org, all, 4, now + 3601, 2, 3, 0));
+    /* Each organisation has its own budget. */
+    g_hash_table_unref(phrases(s, org2, all, 4, now, 1, 1, 2));
+    g_hash_table_unref(phrases(s, org3, all, 1, now, 0, 0, 1));
+    for (int i = 0; i < 3; i++)
+        g_free(e[i]);
 }
