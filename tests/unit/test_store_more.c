@@ -130,8 +130,9 @@ void test_accounts_and_phrases(void **state)
 
 /* ---- registrations and their links ---- */
 
-/* How many of email's mails are due at now (claimed for a minute). */
-static int due_for(store *s, const char *email, gint64 now, store_mail_kind *kind, gint64 *ref)
+/* How many of email's mails are due at now (claimed for a minute); the
+ * kind of the last in *kind. */
+static int due_for(store *s, const char *email, gint64 now, store_mail_kind *kind)
 {
     int n = 0;
     store_mail_job j = {0};
@@ -139,8 +140,6 @@ static int due_for(store *s, const char *email, gint64 now, store_mail_kind *kin
         n++;
         if (kind)
             *kind = j.kind;
-        if (ref)
-            *ref = j.ref;
         store_mail_job_clear(&j);
     }
     return n;
@@ -164,7 +163,7 @@ void test_registration_add_and_throttle(void **state)
     ks_audit_event other = {"register", NULL, e, "198.51.100.1", NULL};
     EXPECT(register_at(s, e, "$pw", NULL, now, now + 3600, 2, &other), MAIL_QUEUED);
     store_mail_kind kind = -1;
-    assert_int_equal(due_for(s, e, now, &kind, NULL), 3);
+    assert_int_equal(due_for(s, e, now, &kind), 3);
     assert_int_equal(kind, MAIL_ACTIVATE);
 
     /* Whoever asks, four times the limit per address at most. */
@@ -174,16 +173,21 @@ void test_registration_add_and_throttle(void **state)
         EXPECT(register_at(s, e2, "$pw", NULL, now, now + 3600, 1, &ev),
                i < 4 ? MAIL_QUEUED : MAIL_THROTTLED);
     }
-    assert_int_equal(due_for(s, e2, now, NULL, NULL), 4);
+    assert_int_equal(due_for(s, e2, now, NULL), 4);
 
     /* An active address: no registration, the "already registered" mail. */
     gint64 id = make_account(s, f, "p");
     EXPECT(register_at(s, f, "$other", NULL, now, now + 3600, 100, NULL), MAIL_QUEUED);
     EXPECT(store_registration_pending(s, f, now, &err), 0);
-    gint64 ref = 0;
-    assert_int_equal(due_for(s, f, now, &kind, &ref), 1);
-    assert_int_equal(kind, MAIL_ALREADY_ACTIVE);
-    assert_int_equal(ref, id);
+    store_mail_job j = {0};
+    EXPECT(claim_mine(s, now, 60, f, &j), 1);
+    assert_int_equal(j.kind, MAIL_ALREADY_ACTIVE);
+    assert_int_equal(j.ref, id);
+    uint8_t h[KS_HASH_LEN];
+    rand_hash(h);
+    EXPECT(store_mail_arm(s, &j, h, now + 600, &err), 1); /* it carries a reset link */
+    EXPECT(reset_valid(s, h, now), 1);
+    store_mail_job_clear(&j);
     store_account a = {0};
     EXPECT(store_account_get(s, f, &a, &err), 1);
     assert_string_equal(a.pw_hash, "$argon2id$conf"); /* untouched */
@@ -354,6 +358,12 @@ void test_reset_flow(void **state)
                                EV("reset.throttled", unknown), &err),
            MAIL_NONE);
     assert_int_equal(audit_count(s, "reset", unknown), 1); /* the same work */
+    /* Over the limit, an unknown address is still MAIL_NONE (and ev). */
+    EXPECT(store_reset_enqueue(s, unknown, NULL, now, 0, EV("reset", unknown),
+                               EV("reset.throttled", unknown), &err),
+           MAIL_NONE);
+    assert_int_equal(audit_count(s, "reset", unknown), 2);
+    assert_int_equal(audit_count(s, "reset.throttled", unknown), 0);
     store_mail_job j = {0};
     EXPECT(claim_mine(s, now, 60, e, &j), 1);
     EXPECT(claim_mine(s, now, 60, unknown, &(store_mail_job){0}), 0);
