@@ -12,22 +12,23 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { PG, admin, api, freePort, gatewayToken, registerAndActivate, sql, startKeyd } from '../integration/keyd-helpers.mjs';
+import { PG, admin, api, freePort, gatewayToken, registerAndActivate, sql, startKeyd, storeOf } from '../integration/keyd-helpers.mjs';
 
 const CLUSTER = fileURLToPath(new URL('../pg/cluster', import.meta.url));
 const PW = 'correct horse battery staple';
 const CONFIG = {
-  server: { trusted_proxies: '127.0.0.1' },
+  server: { trusted_proxies: '127.0.0.1', status_rate_per_second: 1000, status_rate_burst: 1000 },
   auth: { backoff_base_ms: 0, rate_per_second: 0, max_failures: 6, address_failures: 1000000 },
   store: { sweep_seconds: 1, pool: 4 },
 };
 
 let a, b, lb, dir, token;
+let aKilled = false; // the failover test kills A
 
 /** HAProxy in front of the given keyd ports; returns { url, stop() }. */
 async function haproxy(ports) {
@@ -104,8 +105,9 @@ before(async () => {
 
 after(async () => {
   await lb?.stop();
-  await b?.stop().catch(() => {});
-  await a?.stop();
+  await b?.stop();
+  if (aKilled) rmSync(a.dataDir, { recursive: true, force: true });
+  else await a?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -208,43 +210,87 @@ test('concurrent writes on both instances keep one unbroken audit chain', async 
   assert.equal(count, max, 'no gap and no fork: seq runs 1..n');
 });
 
+test('[store] password_file and TLS: no password in the URL or the environment; sslmode=verify-full checks the server', () => {
+  const dirPg = process.env.PG_CLUSTER_DIR;
+  assert.ok(dirPg, 'PG_CLUSTER_DIR is not set');
+  const base = new URL(storeOf(a.dataDir));
+  const env = { ...process.env };
+  delete env.PGPASSFILE; // the password comes from [store] password_file alone
+  const run = (query, passwordFile) => {
+    const u = new URL(base);
+    u.search = query;
+    const conf = join(dir, 'tls.conf');
+    writeFileSync(conf, `[server]\nlisten = 127.0.0.1:1\n[store]\nurl = ${u}\n${passwordFile ? `password_file = ${passwordFile}\n` : ''}` +
+      `[keys]\nkek_file = ${join(a.dataDir, 'kek')}\n[mail]\noutbox = ${join(dir, 'outbox')}\n`);
+    const r = spawnSync(process.env.SEALPOST_KEYD, ['admin', '--config', conf, 'audit', 'verify'], { encoding: 'utf8', env });
+    return { code: r.status, out: r.stdout, err: r.stderr };
+  };
+  const pwFile = join(dirPg, 'password');
+  let r = run('?sslmode=require', pwFile);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /audit chain intact/);
+  r = run(`?sslmode=verify-full&sslrootcert=${encodeURIComponent(join(dirPg, 'ca.crt'))}`, pwFile);
+  assert.equal(r.code, 0, r.err);
+  // A server certificate the given CA did not sign: refused, and said why.
+  const otherCa = join(dir, 'other-ca.crt');
+  spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=other',
+    '-keyout', join(dir, 'other.key'), '-out', otherCa], { stdio: 'ignore' });
+  r = run(`?sslmode=verify-full&sslrootcert=${encodeURIComponent(otherCa)}`, pwFile);
+  assert.notEqual(r.code, 0);
+  assert.match(r.err, /certificate verify failed|certificate/i);
+  // Without the password file: refused (no password anywhere), and the
+  // password never appears in what keyd says.
+  r = run('?sslmode=require', null);
+  assert.notEqual(r.code, 0);
+  assert.match(r.err, /password/i);
+  const pw = readFileSync(pwFile, 'utf8').trim();
+  assert.ok(!r.err.includes(pw) && !r.out.includes(pw));
+});
+
 test('failover: kill -9 one instance under load; no acknowledged key is lost and the survivor answers', async () => {
-  const acked = [];
-  let stop = false, errors = 0, afterNotice = 0;
-  let noticed = null;
+  const acked = []; // { id, key, rcpt } of every creation answered 201
+  let stop = false, errors = 0, afterNotice = 0, noticed = Infinity;
   const load = (async () => {
     let i = 0;
     while (!stop) {
-      const r = await via('POST', '/v1/messages', { from: 'dr@clinic.example', to: [`fo${i++}@example.com`], security: 'high' }, token)
+      const rcpt = `fo${i++}@example.com`;
+      const r = await via('POST', '/v1/messages', { from: 'dr@clinic.example', to: [rcpt], security: 'high' }, token)
         .catch(() => ({ status: 0 }));
-      if (r.status === 201) acked.push(r.body);
+      if (r.status === 201) acked.push({ id: r.body.id, key: r.body.key, rcpt });
       else {
         errors++;
-        if (noticed !== null && Date.now() > noticed) afterNotice++;
+        if (Date.now() > noticed) afterNotice++;
       }
     }
   })();
   await sleep(800);
   const before = acked.length;
   a.proc.kill('SIGKILL');
+  aKilled = true;
   // HAProxy marks it down after two failed checks 200 ms apart.
   noticed = Date.now() + 1500;
   await sleep(3000);
   stop = true;
   await load;
   assert.ok(before > 0 && acked.length > before, `creations before (${before}) and after (${acked.length - before}) the kill`);
-  assert.equal(afterNotice, 0, `every request after HAProxy noticed got an answer (${errors} errors in all)`);
-  // Every acknowledged message is in the database with its key: the survivor
-  // releases it (checked here through its status and a sample of keys).
+  assert.equal(afterNotice, 0, `every request after HAProxy noticed got an answer (${errors} failed in all, before)`);
+  // Every acknowledged message is stored with the key handed out: each is
+  // active on the survivor, and the keys in the database are as many.
   const ids = acked.map((m) => `'${m.id}'`).join(',');
-  const n = Number(sql(a.dataDir, `SELECT count(*) FROM messages WHERE wrapped IS NOT NULL AND id IN (${ids})`).out.trim());
+  const n = Number(sql(b.dataDir, `SELECT count(*) FROM messages WHERE wrapped IS NOT NULL AND id IN (${ids})`).out.trim());
   assert.equal(n, acked.length, 'no acknowledged key lost');
-  const sample = acked[acked.length - 1];
-  const who = `fo-check@example.com`;
-  void who;
-  const st = await api(b.url, 'GET', `/v1/messages/${sample.id}/status?rcpt=${encodeURIComponent(sample.to ?? '')}`);
-  assert.ok(st.status < 500, st.text);
-  a = null; // gone; its data directory is b's as well
+  for (const m of acked.filter((_, i) => i % 25 === 0 || i === acked.length - 1)) {
+    const st = await api(b.url, 'GET', `/v1/messages/${m.id}/status?rcpt=${encodeURIComponent(m.rcpt)}`);
+    assert.equal(st.status, 200, st.text);
+    assert.equal(st.body.state, 'active');
+  }
+  // And one of those written while A was dying opens with its own key.
+  const last = acked[acked.length - 1];
+  await registerAndActivate(b.url, b.dataDir, last.id, last.rcpt, PW);
+  const sess = await api(b.url, 'POST', '/v1/sessions', { email: last.rcpt, password: PW });
+  const k = await api(b.url, 'POST', `/v1/messages/${last.id}/key`, {}, sess.body.token);
+  assert.equal(k.status, 200, k.text);
+  assert.equal(k.body.key, last.key);
 });
 
 test('database outage: PostgreSQL stopped for 10 s under load: 503 with Retry-After, never a crash or a wrong 200; recovery by itself', async () => {

@@ -190,6 +190,25 @@ int claim_mine(store *s, gint64 now, gint64 lease, const char *email, store_mail
 
 /* ---- opening, health ---- */
 
+/* Store URLs in messages and logs never carry a password. */
+static void test_url_shown(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"postgresql://keyd:pw@db.example:5432/keyd?sslmode=require",
+         "postgresql://keyd@db.example:5432/keyd?sslmode=require"},
+        {"postgres://keyd@db/keyd", "postgres://keyd@db/keyd"},
+        {"postgresql://db/keyd?user=keyd&password=pw&sslmode=verify-full",
+         "postgresql://db/keyd?user=keyd&password=***&sslmode=verify-full"},
+        {"postgresql://db/keyd?password=pw", "postgresql://db/keyd?password=***"},
+        {"sqlite:/var/lib/sealpost/keyd.db", "sqlite:/var/lib/sealpost/keyd.db"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *shown = store_url_shown(cases[i][0]);
+        assert_string_equal(shown, cases[i][1]);
+    }
+}
+
 static void test_open_and_health(void **state)
 {
     store *s = *state;
@@ -203,6 +222,17 @@ static void test_open_and_health(void **state)
     /* A database that cannot be used: SP_ERR_UNAVAILABLE. */
     assert_null(store_open("sqlite:/nonexistent-conf/dir/store.db", NULL, &err));
     expect_error(&err, SP_ERR_UNAVAILABLE);
+    /* A PostgreSQL that does not answer: unavailable, and the message
+     * names the database without the password in its URL. */
+    assert_null(store_open("postgresql://keyd:s3cret-pw@127.0.0.1:1/keyd", NULL, &err));
+    assert_non_null(err);
+    assert_null(strstr(err->message, "s3cret-pw"));
+    assert_non_null(strstr(err->message, "postgresql://keyd@127.0.0.1:1/keyd"));
+    expect_error(&err, SP_ERR_UNAVAILABLE);
+    /* A password file that cannot be read: a usage error. */
+    store_options bad = {.password_file = "/nonexistent-conf/pw"};
+    assert_null(store_open("postgresql://keyd@127.0.0.1:1/keyd", &bad, &err));
+    expect_error(&err, SP_ERR_USAGE);
     g_autofree char *shown = store_url_shown("postgresql://keyd:s3cret@db/keyd?password=x&a=b");
     assert_null(strstr(shown, "s3cret"));
     assert_null(strstr(shown, "password=x"));
@@ -729,6 +759,7 @@ int main(void)
     g_log_set_always_fatal(G_LOG_LEVEL_CRITICAL);
     run_id = g_random_int();
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_url_shown),
         cmocka_unit_test(test_open_and_health),
         cmocka_unit_test(test_org_create_and_lookup),
         cmocka_unit_test(test_brand),
