@@ -242,6 +242,14 @@ void api_metrics(ks_req *r)
                                counters[i].name, counters[i].help, counters[i].name,
                                counters[i].name, v);
     }
+    gint64 trips = store_round_trips(s->st);
+    if (trips >= 0)
+        g_string_append_printf(out,
+                               "# HELP sealpost_keyd_store_round_trips_total Answers waited for"
+                               " from the database server.\n"
+                               "# TYPE sealpost_keyd_store_round_trips_total counter\n"
+                               "sealpost_keyd_store_round_trips_total %" G_GINT64_FORMAT "\n",
+                               trips);
     g_string_append_printf(out,
                            "# HELP sealpost_keyd_start_time_seconds When this process started.\n"
                            "# TYPE sealpost_keyd_start_time_seconds gauge\n"

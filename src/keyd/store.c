@@ -39,6 +39,11 @@ const char *store_backend_name(store *s)
     return s->be->name;
 }
 
+gint64 store_round_trips(store *s)
+{
+    return s->be->round_trips ? s->be->round_trips(s) : -1;
+}
+
 char *store_url_shown(const char *url)
 {
     /* scheme://user:password@host... -> scheme://user@host... */

@@ -146,6 +146,10 @@ void store_close(store *s);
 bool store_shared(store *s);
 /* "sqlite" or "postgresql". */
 const char *store_backend_name(store *s);
+/* How many times this process waited for the database server's answer
+ * (PostgreSQL's round trips; -1 for an embedded database, which has none),
+ * for /metrics and the benchmarks. */
+gint64 store_round_trips(store *s);
 
 /* The schema version this build writes, and the one the database is at. */
 int store_schema_version(store *s);

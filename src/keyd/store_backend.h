@@ -21,8 +21,9 @@ struct store {
 };
 
 struct store_backend {
-    const char *name; /* "sqlite", "postgresql" */
-    bool shared;      /* several hosts' keyd share the database (store_shared) */
+    const char *name;                /* "sqlite", "postgresql" */
+    bool shared;                     /* several hosts' keyd share the database (store_shared) */
+    gint64 (*round_trips)(store *s); /* NULL: an embedded database */
     void (*close)(store *s);
     int (*schema_version)(store *s);
     bool (*ping)(store *s, GError **err);

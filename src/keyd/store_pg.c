@@ -47,6 +47,17 @@ static void fail_result(pgconn *c, PGresult *res, const char *what, GError **err
     PQclear(res);
 }
 
+/* One more answer waited for. */
+static void trip(pgconn *c)
+{
+    __atomic_add_fetch(c->round_trips, 1, __ATOMIC_RELAXED);
+}
+
+static gint64 pgs_round_trips(store *s)
+{
+    return __atomic_load_n(&PGS(s)->round_trips, __ATOMIC_RELAXED);
+}
+
 static void conn_free(pgconn *c)
 {
     if (!c)
@@ -74,6 +85,7 @@ static pgconn *conn_open(pg_store *ps, GError **err)
         keys[1] = "connect_timeout", vals[1] = "5";
     }
     pgconn *c = g_new0(pgconn, 1);
+    c->round_trips = &ps->round_trips;
     c->prepared = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_free);
     c->pg = PQconnectdbParams(keys, vals, 1);
     if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
@@ -155,6 +167,7 @@ void pg_conn_put(store *s, pgconn *c)
 
 bool pg_exec_sql(pgconn *c, const char *sql, GError **err)
 {
+    trip(c);
     PGresult *res = PQexec(c->pg, sql);
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
@@ -198,6 +211,7 @@ static PGresult *run_v(pgconn *c, GError **err, const char *sql, const char *typ
     const char *name = g_hash_table_lookup(c->prepared, sql);
     if (!name) {
         char *nm = g_strdup_printf("s%u", ++c->n_prepared);
+        trip(c);
         PGresult *p = PQprepare(c->pg, nm, sql, n, NULL);
         if (PQresultStatus(p) != PGRES_COMMAND_OK) {
             g_free(nm);
@@ -208,6 +222,7 @@ static PGresult *run_v(pgconn *c, GError **err, const char *sql, const char *typ
         g_hash_table_insert(c->prepared, (gpointer)sql, nm);
         name = nm;
     }
+    trip(c);
     PGresult *res = PQexecPrepared(c->pg, name, n, vals, lens, fmts, 0);
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
@@ -297,6 +312,7 @@ gint64 pg_now(void)
 static bool tx_write(pgconn *c, GError **err)
 {
     c->head_known = false;
+    trip(c);
     PGresult *res = PQexec(c->pg, "BEGIN; SELECT pg_advisory_xact_lock(x'" WRITE_LOCK_KEY
                                   "'::bigint); SELECT seq, hash FROM audit"
                                   " ORDER BY seq DESC LIMIT 1");
@@ -330,6 +346,7 @@ pgconn *pg_write_begin(store *s, GError **err)
 bool pg_write_end(store *s, pgconn *c, bool ok, GError **err)
 {
     if (ok) {
+        trip(c);
         PGresult *res = PQexec(c->pg, "COMMIT");
         /* A transaction that failed earlier answers COMMIT with ROLLBACK. */
         ok = PQresultStatus(res) == PGRES_COMMAND_OK && !strcmp(PQcmdStatus(res), "COMMIT");
@@ -562,6 +579,7 @@ bool pgs_maintain(store *s, GError **err)
 const store_backend pg_backend = {
     .name = "postgresql",
     .shared = true,
+    .round_trips = pgs_round_trips,
     .close = pgs_close,
     .schema_version = pgs_schema_version,
     .ping = pgs_ping,

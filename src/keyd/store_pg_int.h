@@ -25,6 +25,7 @@
 
 typedef struct {
     PGconn *pg;
+    gint64 *round_trips;  /* the store's counter */
     GHashTable *prepared; /* const char *sql (static) -> statement name */
     guint n_prepared;
     bool broken; /* the connection failed: closed instead of pooled */
@@ -42,8 +43,9 @@ typedef struct {
     guint pool_size; /* at most this many connections */
     GMutex pool_lock;
     GCond pool_cond;
-    GPtrArray *idle; /* of pgconn * */
-    guint open;      /* connections open (idle or in use) */
+    GPtrArray *idle;    /* of pgconn * */
+    guint open;         /* connections open (idle or in use) */
+    gint64 round_trips; /* answers waited for (atomic; store_round_trips) */
 } pg_store;
 #define PGS(s) ((pg_store *)(s))
 
