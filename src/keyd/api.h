@@ -99,9 +99,11 @@ char *api_detail_json(json_t *o);
 /* Unwrap a stored key, reloading the key file once if another process
  * rotated it. */
 bool api_unwrap(ks_server *srv, const store_message *m, uint8_t key[SP_KEY_LEN], GError **err);
-/* The session behind the bearer token, 1/0/-1 as the store (cached for
- * [server] cache_ms; sign-out and reset drop the cache here). */
-int api_session(ks_req *r, store_session *out, GError **err);
+/* The session behind the bearer token, 1/0/-1 as the store, and the hash
+ * of its token in h. Cached for [server] cache_ms (sign-out and reset drop
+ * the cache here): for key release only, which asks the store again inside
+ * its transaction (store_op.session). */
+int api_session(ks_req *r, store_session *out, uint8_t h[KS_HASH_LEN], GError **err);
 /* The name of the session cookie of keyd's own pages. */
 #define KS_SESSION_COOKIE "sp_session"
 /* The remembered-browser cookie (HttpOnly, SameSite=Strict, /v1/sessions). */

@@ -128,6 +128,13 @@ static void released(void *ctx, bool ok, const GError *err)
         receipt_free(x);
         return;
     }
+    if (!ok && g_error_matches(err, SP_ERROR, SP_ERR_WRONG_KEY)) {
+        /* The session ended (on any keyd) after the cached lookup. */
+        reply_unauthorized(r, "The session is not valid or has expired: sign in again.");
+        req_resume(r);
+        receipt_free(x);
+        return;
+    }
     if (ok && x->sender)
         g_thread_pool_push(req_server(r)->receipts, x, NULL);
     else
@@ -463,9 +470,10 @@ void api_key_release(ks_req *r)
     g_autoptr(GError) err = NULL;
     const char *bearer = req_bearer(r);
     store_session sess = {0};
+    uint8_t sess_hash[KS_HASH_LEN] = {0};
     int have_session = 0;
     if (bearer) {
-        have_session = api_session(r, &sess, &err);
+        have_session = api_session(r, &sess, sess_hash, &err);
         if (have_session < 0)
             return reply_unavailable(r, err);
         if (!have_session)
@@ -521,11 +529,25 @@ void api_key_release(ks_req *r)
     }
     if (refuse_state_quiet(&m)) {
         /* A refusal from the cache may be stale (unlocked through another
-         * keyd): decide on the stored state. */
+         * keyd): decide on the stored state, and tell it only to a session
+         * that is still live (the cached one may have ended elsewhere). */
         api_message_forget(r, m.id, rcpt);
         store_message_clear(&m);
         found = store_message_for_rcpt(srv->st, req_param(r, 0), rcpt, &m, &err);
+        if (found > 0 && have_session) {
+            store_session again = {0};
+            found = store_session_get(srv->st, sess_hash, api_now(), &again, &err);
+            store_session_clear(&again);
+            if (found == 0) {
+                cache_drop(srv->sessions, sess_hash, KS_HASH_LEN);
+                store_message_clear(&m);
+                store_session_clear(&sess);
+                return reply_unauthorized(
+                    r, "The session is not valid or has expired: sign in again.");
+            }
+        }
         if (found <= 0) {
+            store_message_clear(&m);
             store_session_clear(&sess);
             return found < 0 ? reply_unavailable(r, err) : reply_not_found(r);
         }
@@ -602,7 +624,11 @@ void api_key_release(ks_req *r)
     }
     /* The cached lookup may predate a lock or recall made through another
      * keyd: the rule is asked again in the release's own transaction. */
-    writer_release(srv->writer, m.id, rcpt, agent, refuse_state_quiet, &ev, released, x);
+    if (have_session)
+        writer_release_session(srv->writer, m.id, rcpt, agent, sess_hash, refuse_state_quiet, &ev,
+                               released, x);
+    else
+        writer_release(srv->writer, m.id, rcpt, agent, refuse_state_quiet, &ev, released, x);
     store_message_clear(&m);
 }
 

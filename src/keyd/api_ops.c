@@ -58,13 +58,14 @@ char *api_detail_json(json_t *o)
     return out;
 }
 
-/* The session whose token hashes to h, through the session cache. */
-static int session_by_hash(ks_req *r, const uint8_t h[KS_HASH_LEN], store_session *out,
+/* The session whose token hashes to h, through the session cache when
+ * cached. */
+static int session_by_hash(ks_req *r, const uint8_t h[KS_HASH_LEN], bool cached, store_session *out,
                            GError **err)
 {
     ks_server *srv = req_server(r);
     gint64 now = api_now();
-    store_session *hit = cache_get(srv->sessions, h, KS_HASH_LEN);
+    store_session *hit = cached ? cache_get(srv->sessions, h, KS_HASH_LEN) : NULL;
     if (hit && hit->expires > now) {
         *out = *hit;
         g_free(hit); /* the strings now belong to out */
@@ -72,18 +73,19 @@ static int session_by_hash(ks_req *r, const uint8_t h[KS_HASH_LEN], store_sessio
     }
     store_session_free(hit);
     int found = store_session_get(srv->st, h, now, out, err);
-    if (found == 1)
+    if (found == 1 && cached)
         cache_put(srv->sessions, h, KS_HASH_LEN, out);
     return found;
 }
 
-int api_session(ks_req *r, store_session *out, GError **err)
+int api_session(ks_req *r, store_session *out, uint8_t h[KS_HASH_LEN], GError **err)
 {
-    uint8_t h[KS_HASH_LEN];
     const char *bearer = req_bearer(r);
     if (!bearer || !auth_token_hash(bearer, "sps_", h))
         return 0;
-    return session_by_hash(r, h, out, err);
+    /* Cached: the release asks the store again whether the session is
+     * live, inside its own transaction (store_op.session). */
+    return session_by_hash(r, h, true, out, err);
 }
 
 const char *api_session_token(ks_req *r, bool *cookie)
@@ -101,7 +103,10 @@ int api_session_any(ks_req *r, store_session *out, uint8_t h[KS_HASH_LEN],
     *cookie_token = cookie ? token : NULL;
     if (!token || !auth_token_hash(token, "sps_", h))
         return 0;
-    return session_by_hash(r, h, out, err);
+    /* Every other use of a session is read afresh where other hosts' keyd
+     * may end it (a shared store); else a sign-out through another keyd
+     * would hold here only when the cache entry lapses. */
+    return session_by_hash(r, h, !store_shared(req_server(r)->st), out, err);
 }
 
 void api_cookie_set(ks_req *r, const char *token, gint64 max_age)

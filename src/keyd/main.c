@@ -117,12 +117,12 @@ static bool server_open(ks_server *srv, ks_config *cfg, GError **err)
     srv->status_limit = ratelimit_new(cfg->status_rate_per_second, cfg->status_rate_burst);
     srv->writer = writer_new(srv->st);
     srv->receipts = g_thread_pool_new(api_receipt_send, srv, 1, FALSE, NULL);
-    /* On a database other hosts' keyd change too, a session ended or a
-     * message locked through any of them must hold on this one from the
-     * next request: those are read afresh every time. */
-    gint64 revocable_us = store_shared(srv->st) ? 0 : cfg->cache_ms * 1000;
-    srv->sessions = cache_new(revocable_us, 100000, store_session_dup, store_session_free);
-    srv->messages = cache_new(revocable_us, 100000, store_message_dup, store_message_free);
+    /* Only key release reads these caches, and it asks the store again,
+     * inside its own transaction, whether the session is live and the
+     * message may be released: a sign-out, lock or recall through any keyd
+     * holds for the next release everywhere. */
+    srv->sessions = cache_new(cfg->cache_ms * 1000, 100000, store_session_dup, store_session_free);
+    srv->messages = cache_new(cfg->cache_ms * 1000, 100000, store_message_dup, store_message_free);
     srv->profiles = cache_new(cfg->cache_ms * 1000, 10000, store_profile_dup, store_profile_free);
     return true;
 }

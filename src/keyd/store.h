@@ -340,6 +340,12 @@ typedef struct {
      * recorded or audited for the op and *refused is set. NULL: no check. */
     bool (*refuse)(const store_message *now);
     bool *refused;
+    /* RELEASE: the hash of the session the release was asked with, or
+     * NULL. When that session has ended (signed out, expired, ended by a
+     * password change on any keyd), the release is refused as above and
+     * *session_ended (may be NULL) is set. */
+    const uint8_t *session;
+    bool *session_ended;
 } store_op;
 bool store_apply(store *s, const store_op *ops, size_t n, GError **err);
 

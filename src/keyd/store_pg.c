@@ -18,11 +18,8 @@
 #include <stdarg.h>
 #include <string.h>
 
-/* The advisory lock every write transaction holds (any constant of ours). */
-#define WRITE_LOCK_KEY "5365616c706f7374" /* "Sealpost" */
 #define POOL_DEFAULT 8
 #define POOL_WAIT_US (10 * G_USEC_PER_SEC)
-#define MAX_PARAMS 16
 
 /* ---- errors, connections ---- */
 
@@ -34,7 +31,7 @@ static bool conn_lost(pgconn *c)
 }
 
 /* Set err from a failed result (or the connection's error) and clear it. */
-static void fail_result(pgconn *c, PGresult *res, const char *what, GError **err)
+void pg_fail_result(pgconn *c, PGresult *res, const char *what, GError **err)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *msg = res ? PQresultErrorMessage(res) : NULL;
@@ -48,7 +45,7 @@ static void fail_result(pgconn *c, PGresult *res, const char *what, GError **err
 }
 
 /* One more answer waited for. */
-static void trip(pgconn *c)
+void pg_trip(pgconn *c)
 {
     __atomic_add_fetch(c->round_trips, 1, __ATOMIC_RELAXED);
 }
@@ -64,6 +61,8 @@ static void conn_free(pgconn *c)
         return;
     PQfinish(c->pg);
     g_hash_table_destroy(c->prepared);
+    if (c->pipe_kinds)
+        g_byte_array_unref(c->pipe_kinds);
     g_free(c);
 }
 
@@ -167,67 +166,80 @@ void pg_conn_put(store *s, pgconn *c)
 
 bool pg_exec_sql(pgconn *c, const char *sql, GError **err)
 {
-    trip(c);
+    pg_trip(c);
     PGresult *res = PQexec(c->pg, sql);
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
         PQclear(res);
         return true;
     }
-    fail_result(c, res, "statement failed", err);
+    pg_fail_result(c, res, "statement failed", err);
     return false;
 }
 
-static PGresult *run_v(pgconn *c, GError **err, const char *sql, const char *types, va_list ap)
+void pg_params_read(pg_params *p, const char *types, va_list ap)
 {
-    int n = (int)strlen(types);
-    g_assert(n <= MAX_PARAMS);
-    const char *vals[MAX_PARAMS];
-    int lens[MAX_PARAMS], fmts[MAX_PARAMS];
-    char nums[MAX_PARAMS][24];
-    for (int i = 0; i < n; i++) {
-        lens[i] = 0, fmts[i] = 0;
+    p->n = (int)strlen(types);
+    g_assert(p->n <= PG_MAX_PARAMS);
+    for (int i = 0; i < p->n; i++) {
+        p->lens[i] = 0, p->fmts[i] = 0;
         switch (types[i]) {
         case 't':
-            vals[i] = va_arg(ap, const char *);
+            p->vals[i] = va_arg(ap, const char *);
             break;
         case 'i':
-            g_snprintf(nums[i], sizeof nums[i], "%" G_GINT64_FORMAT, va_arg(ap, gint64));
-            vals[i] = nums[i];
+            g_snprintf(p->nums[i], sizeof p->nums[i], "%" G_GINT64_FORMAT, va_arg(ap, gint64));
+            p->vals[i] = p->nums[i];
             break;
         case 'n':
-            g_snprintf(nums[i], sizeof nums[i], "%d", va_arg(ap, int));
-            vals[i] = nums[i];
+            g_snprintf(p->nums[i], sizeof p->nums[i], "%d", va_arg(ap, int));
+            p->vals[i] = p->nums[i];
             break;
         case 'b':
-            vals[i] = va_arg(ap, const char *);
-            lens[i] = (int)va_arg(ap, size_t);
-            fmts[i] = 1; /* binary: the bytes as they are */
+            p->vals[i] = va_arg(ap, const char *);
+            p->lens[i] = (int)va_arg(ap, size_t);
+            p->fmts[i] = 1; /* binary: the bytes as they are */
             break;
         default:
             g_error("pg_run: bad type '%c'", types[i]);
         }
     }
+}
+
+const char *pg_prepared_name(pgconn *c, const char *sql, bool *known)
+{
     const char *name = g_hash_table_lookup(c->prepared, sql);
+    *known = name != NULL;
     if (!name) {
         char *nm = g_strdup_printf("s%u", ++c->n_prepared);
-        trip(c);
-        PGresult *p = PQprepare(c->pg, nm, sql, n, NULL);
-        if (PQresultStatus(p) != PGRES_COMMAND_OK) {
-            g_free(nm);
-            fail_result(c, p, "prepare", err);
-            return NULL;
-        }
-        PQclear(p);
         g_hash_table_insert(c->prepared, (gpointer)sql, nm);
         name = nm;
     }
-    trip(c);
-    PGresult *res = PQexecPrepared(c->pg, name, n, vals, lens, fmts, 0);
+    return name;
+}
+
+static PGresult *run_v(pgconn *c, GError **err, const char *sql, const char *types, va_list ap)
+{
+    pg_params p;
+    pg_params_read(&p, types, ap);
+    bool known;
+    const char *name = pg_prepared_name(c, sql, &known);
+    if (!known) {
+        pg_trip(c);
+        PGresult *res = PQprepare(c->pg, name, sql, p.n, NULL);
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            g_hash_table_remove(c->prepared, sql);
+            pg_fail_result(c, res, "prepare", err);
+            return NULL;
+        }
+        PQclear(res);
+    }
+    pg_trip(c);
+    PGresult *res = PQexecPrepared(c->pg, name, p.n, p.vals, p.lens, p.fmts, 0);
     ExecStatusType st = PQresultStatus(res);
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
         return res;
-    fail_result(c, res, "statement", err);
+    pg_fail_result(c, res, "statement", err);
     return NULL;
 }
 
@@ -312,25 +324,22 @@ gint64 pg_now(void)
 static bool tx_write(pgconn *c, GError **err)
 {
     c->head_known = false;
-    trip(c);
-    PGresult *res = PQexec(c->pg, "BEGIN; SELECT pg_advisory_xact_lock(x'" WRITE_LOCK_KEY
-                                  "'::bigint); SELECT seq, hash FROM audit"
-                                  " ORDER BY seq DESC LIMIT 1");
+    pg_trip(c);
+    PGresult *res = PQexec(c->pg, "BEGIN; " PG_WRITE_LOCK_SQL "; " PG_HEAD_SQL);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        fail_result(c, res, "begin", err);
+        pg_fail_result(c, res, "begin", err);
         if (!c->broken)
             pg_exec_sql(c, "ROLLBACK", NULL);
         return false;
     }
-    c->head_seq = 0;
-    memset(c->head_hash, 0, KS_HASH_LEN);
-    if (PQntuples(res) == 1) {
-        c->head_seq = pg_int(res, 0, 0);
-        pg_blob_into(res, 0, 1, c->head_hash, KS_HASH_LEN);
-    }
-    c->head_known = true;
+    bool ok = pg_head_read(c, res);
     PQclear(res);
-    return true;
+    if (!ok) {
+        g_set_error(err, SP_ERROR, SP_ERR_UNAVAILABLE,
+                    "database: the audit chain's head is damaged");
+        pg_exec_sql(c, "ROLLBACK", NULL);
+    }
+    return ok;
 }
 
 pgconn *pg_write_begin(store *s, GError **err)
@@ -346,14 +355,14 @@ pgconn *pg_write_begin(store *s, GError **err)
 bool pg_write_end(store *s, pgconn *c, bool ok, GError **err)
 {
     if (ok) {
-        trip(c);
+        pg_trip(c);
         PGresult *res = PQexec(c->pg, "COMMIT");
         /* A transaction that failed earlier answers COMMIT with ROLLBACK. */
         ok = PQresultStatus(res) == PGRES_COMMAND_OK && !strcmp(PQcmdStatus(res), "COMMIT");
         if (ok)
             PQclear(res);
         else
-            fail_result(c, res, "commit", err);
+            pg_fail_result(c, res, "commit", err);
     }
     if (!ok && !c->broken && PQtransactionStatus(c->pg) != PQTRANS_IDLE)
         pg_exec_sql(c, "ROLLBACK", NULL);
@@ -362,25 +371,54 @@ bool pg_write_end(store *s, pgconn *c, bool ok, GError **err)
     return ok;
 }
 
-bool pg_audit_insert(pgconn *c, const ks_audit_event *ev, GError **err)
+static const char AUDIT_INSERT[] =
+    "INSERT INTO audit(seq, ts, event, actor, subject, ip, detail, prev, hash)"
+    " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+
+/* The next row of the chain after the head known in this transaction;
+ * queued (pipe) or run now. */
+static bool audit_row(pgconn *c, const ks_audit_event *ev, bool pipe, GError **err)
 {
-    if (!ev)
-        return true;
-    g_assert(c->head_known); /* read by tx_write */
+    g_assert(c->head_known); /* read with the write lock */
     gint64 seq = c->head_seq + 1;
     gint64 ts = g_get_real_time() / G_USEC_PER_SEC;
     uint8_t hash[KS_HASH_LEN];
     audit_row_hash(c->head_hash, seq, ts, ev->event, ev->actor, ev->subject, ev->ip, ev->detail,
                    hash);
-    if (!pg_cmd(c, err, NULL,
-                "INSERT INTO audit(seq, ts, event, actor, subject, ip, detail, prev, hash)"
-                " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                "iitttttbb", seq, ts, ev->event, ev->actor, ev->subject, ev->ip, ev->detail,
-                (const void *)c->head_hash, (size_t)KS_HASH_LEN, (const void *)hash,
-                (size_t)KS_HASH_LEN))
+#define AUDIT_VALUES                                                                               \
+    "iitttttbb", seq, ts, ev->event, ev->actor, ev->subject, ev->ip, ev->detail,                   \
+        (const void *)c->head_hash, (size_t)KS_HASH_LEN, (const void *)hash, (size_t)KS_HASH_LEN
+    if (pipe)
+        pg_pipe_add(c, AUDIT_INSERT, AUDIT_VALUES);
+    else if (!pg_cmd(c, err, NULL, AUDIT_INSERT, AUDIT_VALUES))
         return false;
+#undef AUDIT_VALUES
     c->head_seq = seq;
     memcpy(c->head_hash, hash, KS_HASH_LEN);
+    return true;
+}
+
+bool pg_audit_insert(pgconn *c, const ks_audit_event *ev, GError **err)
+{
+    return !ev || audit_row(c, ev, false, err);
+}
+
+void pg_audit_pipe(pgconn *c, const ks_audit_event *ev)
+{
+    if (ev)
+        audit_row(c, ev, true, NULL);
+}
+
+bool pg_head_read(pgconn *c, const PGresult *res)
+{
+    c->head_seq = 0;
+    memset(c->head_hash, 0, KS_HASH_LEN);
+    if (PQntuples(res) == 1) {
+        c->head_seq = pg_int(res, 0, 0);
+        if (!pg_blob_into(res, 0, 1, c->head_hash, KS_HASH_LEN))
+            return false;
+    }
+    c->head_known = true;
     return true;
 }
 
@@ -450,7 +488,7 @@ static int current_version(pgconn *c, GError **err)
  * done. */
 static bool migrate(pg_store *ps, pgconn *c, GError **err)
 {
-    if (!pg_exec_sql(c, "BEGIN; SELECT pg_advisory_xact_lock(x'" WRITE_LOCK_KEY "'::bigint)", err))
+    if (!pg_exec_sql(c, "BEGIN; " PG_WRITE_LOCK_SQL, err))
         return false;
     int v = current_version(c, err);
     bool ok = v >= 0;

@@ -22,13 +22,16 @@
 #include "store_backend.h"
 
 #include <libpq-fe.h>
+#include <stdarg.h>
 
 typedef struct {
     PGconn *pg;
     gint64 *round_trips;  /* the store's counter */
     GHashTable *prepared; /* const char *sql (static) -> statement name */
     guint n_prepared;
-    bool broken; /* the connection failed: closed instead of pooled */
+    bool broken;            /* the connection failed: closed instead of pooled */
+    bool pipe_failed;       /* a statement could not be queued */
+    GByteArray *pipe_kinds; /* per queued item: 1 a statement, 0 a prepare */
     /* The audit chain's head, read once the write lock is held. */
     bool head_known;
     gint64 head_seq;
@@ -65,6 +68,35 @@ PGresult *pg_run(pgconn *c, GError **err, const char *sql, const char *types, ..
 /* The same for a statement whose result only matters as success; *rows
  * (may be NULL) = the rows it changed. */
 bool pg_cmd(pgconn *c, GError **err, gint64 *rows, const char *sql, const char *types, ...);
+/* The values of one statement, read from a types string and its va_list
+ * (as pg_run takes them); valid while those values are. */
+#define PG_MAX_PARAMS 16
+typedef struct {
+    int n;
+    const char *vals[PG_MAX_PARAMS];
+    int lens[PG_MAX_PARAMS], fmts[PG_MAX_PARAMS];
+    char nums[PG_MAX_PARAMS][24];
+} pg_params;
+void pg_params_read(pg_params *p, const char *types, va_list ap);
+/* The name sql is prepared under on c; *known false when it is new (the
+ * caller prepares it). */
+const char *pg_prepared_name(pgconn *c, const char *sql, bool *known);
+/* Count one answer waited for; set err from a failed result and clear it. */
+void pg_trip(pgconn *c);
+void pg_fail_result(pgconn *c, PGresult *res, const char *what, GError **err);
+
+/* Pipelines: statements queued and sent together, their answers read in
+ * one round trip (libpq's pipeline mode), for the hot write path.
+ *   pg_pipe_begin(c); pg_pipe_add(c, sql, types, ...)...; pg_pipe_end(c, &res, err)
+ * pg_pipe_end returns the results in order (a GPtrArray of PGresult *,
+ * freed with pg_pipe_free) or NULL with err set; any failure marks the
+ * connection broken (it is closed, not reused). "BEGIN" and "COMMIT" are
+ * added as any statement. */
+bool pg_pipe_begin(pgconn *c, GError **err);
+void pg_pipe_add(pgconn *c, const char *sql, const char *types, ...);
+GPtrArray *pg_pipe_end(pgconn *c, GError **err);
+void pg_pipe_free(GPtrArray *res);
+
 /* SQL text without values (BEGIN, DDL), run as is. */
 bool pg_exec_sql(pgconn *c, const char *sql, GError **err);
 
@@ -83,6 +115,14 @@ pgconn *pg_write_begin(store *s, GError **err);
 /* Commit when ok (else roll back) and return the connection to the pool;
  * true when ok and the commit succeeded. */
 bool pg_write_end(store *s, pgconn *c, bool ok, GError **err);
+/* The advisory lock every write transaction holds first (any constant of
+ * ours: "Sealpost"), and the audit chain's head, read once it is held. */
+#define PG_WRITE_LOCK_SQL "SELECT pg_advisory_xact_lock(x'5365616c706f7374'::bigint)"
+#define PG_HEAD_SQL "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1"
+/* Take the head from PG_HEAD_SQL's result (false: a damaged row). */
+bool pg_head_read(pgconn *c, const PGresult *res);
+/* Queue ev's audit row in the pipeline (ev NULL: nothing). */
+void pg_audit_pipe(pgconn *c, const ks_audit_event *ev);
 /* Append ev (may be NULL: nothing) to the audit chain, in the transaction. */
 bool pg_audit_insert(pgconn *c, const ks_audit_event *ev, GError **err);
 gint64 pg_now(void);

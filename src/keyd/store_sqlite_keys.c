@@ -78,10 +78,38 @@ bool sq_message_create(store *s, const store_message *m, const char *const *rcpt
 
 /* Whether op (a release) may go ahead under its rule, asked with the
  * message's key state as it is in this transaction. */
+/* Whether the session op was asked with is still live (1), ended (0). */
+static int session_live(conn *c, const uint8_t *hash, GError **err)
+{
+    sqlite3_stmt *st = sq_prep(c, "SELECT 1 FROM sessions WHERE hash = ? AND expires > ?", err);
+    if (!st)
+        return -1;
+    sq_bind_blob(st, 1, hash, KS_HASH_LEN);
+    sqlite3_bind_int64(st, 2, sq_now());
+    int r = sq_step_row(c, st, err);
+    sqlite3_reset(st);
+    return r;
+}
+
+/* Whether op (a release) may go ahead under its rule, asked with the
+ * message's key state (and the session) as they are in this transaction. */
 static bool release_allowed(conn *c, const store_op *op, GError **err, bool *ok)
 {
     if (op->refused)
         *op->refused = false;
+    if (op->session_ended)
+        *op->session_ended = false;
+    if (op->session) {
+        int live = session_live(c, op->session, err);
+        *ok = live >= 0;
+        if (live != 1) {
+            if (op->refused)
+                *op->refused = true;
+            if (op->session_ended)
+                *op->session_ended = live == 0;
+            return false;
+        }
+    }
     if (!op->refuse)
         return true;
     sqlite3_stmt *st = sq_prep(c,

@@ -19,6 +19,8 @@ typedef struct {
     ks_audit_event ev;
     bool (*refuse)(const store_message *now);
     bool refused;
+    bool has_session, session_ended;
+    uint8_t session[KS_HASH_LEN];
     writer_done_fn done;
     void *ctx;
 } job;
@@ -80,6 +82,8 @@ static void to_op(const job *j, store_op *op)
         op->agent = j->agent;
         op->refuse = j->refuse;
         op->refused = (bool *)&j->refused;
+        op->session = j->has_session ? j->session : NULL;
+        op->session_ended = (bool *)&j->session_ended;
     }
 }
 
@@ -87,6 +91,12 @@ static void to_op(const job *j, store_op *op)
  * done, whatever the transaction. */
 static void finish(job *j, bool ok, const GError *err)
 {
+    if (ok && j->refused && j->session_ended) {
+        g_autoptr(GError) no =
+            g_error_new(SP_ERROR, SP_ERR_WRONG_KEY, "the session has ended: sign in again");
+        j->done(j->ctx, false, no);
+        return;
+    }
     if (ok && j->refused) {
         g_autoptr(GError) no =
             g_error_new(SP_ERROR, SP_ERR_REFUSED, "message %s may no longer be released", j->id);
@@ -181,9 +191,9 @@ void writer_create(ks_writer *w, const store_message *m, const char *const *rcpt
     g_async_queue_push(w->q, j);
 }
 
-void writer_release(ks_writer *w, const char *id, const char *rcpt, const char *agent,
-                    bool (*refuse)(const store_message *now), const ks_audit_event *ev,
-                    writer_done_fn done, void *ctx)
+static job *release_job(const char *id, const char *rcpt, const char *agent,
+                        bool (*refuse)(const store_message *now), const ks_audit_event *ev,
+                        writer_done_fn done, void *ctx)
 {
     job *j = g_new0(job, 1);
     j->refuse = refuse;
@@ -194,5 +204,23 @@ void writer_release(ks_writer *w, const char *id, const char *rcpt, const char *
     copy_event(j, ev);
     j->done = done;
     j->ctx = ctx;
+    return j;
+}
+
+void writer_release(ks_writer *w, const char *id, const char *rcpt, const char *agent,
+                    bool (*refuse)(const store_message *now), const ks_audit_event *ev,
+                    writer_done_fn done, void *ctx)
+{
+    g_async_queue_push(w->q, release_job(id, rcpt, agent, refuse, ev, done, ctx));
+}
+
+void writer_release_session(ks_writer *w, const char *id, const char *rcpt, const char *agent,
+                            const uint8_t session[KS_HASH_LEN],
+                            bool (*refuse)(const store_message *now), const ks_audit_event *ev,
+                            writer_done_fn done, void *ctx)
+{
+    job *j = release_job(id, rcpt, agent, refuse, ev, done, ctx);
+    j->has_session = true;
+    memcpy(j->session, session, KS_HASH_LEN);
     g_async_queue_push(w->q, j);
 }

@@ -34,5 +34,12 @@ void writer_create(ks_writer *w, const store_message *m, const char *const *rcpt
 void writer_release(ks_writer *w, const char *id, const char *rcpt, const char *agent,
                     bool (*refuse)(const store_message *now), const ks_audit_event *ev,
                     writer_done_fn done, void *ctx);
+/* The same for a release asked with a session (the hash of its token):
+ * when the session has ended by commit time, done gets an SP_ERR_WRONG_KEY
+ * error ("sign in again") and nothing is recorded. */
+void writer_release_session(ks_writer *w, const char *id, const char *rcpt, const char *agent,
+                            const uint8_t session[KS_HASH_LEN],
+                            bool (*refuse)(const store_message *now), const ks_audit_event *ev,
+                            writer_done_fn done, void *ctx);
 
 #endif

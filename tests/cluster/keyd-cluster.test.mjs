@@ -151,11 +151,19 @@ test('enrol, release, lock, recall through HAProxy: requests land on both instan
   assert.equal(onB.status, 410, onB.text);
   assert.ok(Date.now() - t0 < 1000, `refused within a second (${Date.now() - t0} ms)`);
 
-  // Sign out everywhere on B: the session is gone on A too.
+  // Sign out on B: the session is gone on A at once, also where A has it
+  // cached from the releases above: for an active message (the release's
+  // own transaction asks) and for a recalled one (no state to a session
+  // that ended).
+  const m2 = await newMessage([pat]);
+  const warm = await api(a.url, 'POST', `/v1/messages/${m2.id}/key`, {}, sess.body.token);
+  assert.equal(warm.status, 200, warm.text);
   const out = await api(b.url, 'DELETE', '/v1/sessions', undefined, sess.body.token);
   assert.ok([200, 204].includes(out.status), out.text);
-  const after = await api(a.url, 'POST', `/v1/messages/${m.id}/key`, {}, sess.body.token);
-  assert.equal(after.status, 401, `signed out on B, refused on A: ${after.text}`);
+  for (const id of [m2.id, m.id]) {
+    const after = await api(a.url, 'POST', `/v1/messages/${id}/key`, {}, sess.body.token);
+    assert.equal(after.status, 401, `signed out on B, refused on A: ${after.text}`);
+  }
 });
 
 test('sign-in failures are counted across both instances: the hold comes after max_failures in all', async () => {

@@ -67,6 +67,9 @@ gint64 audit_count(store *s, const char *event, const char *subject);
  * the one a test needs before any other address's. */
 int claim_mine(store *s, gint64 now, gint64 lease, const char *email, store_mail_job *out);
 
+/* test_store_release.c */
+void test_release_session(void **state);
+
 /* test_store_msg.c */
 void test_message_create_and_for_rcpt(void **state);
 void test_message_manage(void **state);
