@@ -43,7 +43,10 @@ static const char admin_usage[] =
     "      [--subject shown|generic]             a message profile (the policy names it)\n"
     "  account unlock ADDR                          clear its failed sign-ins and resets now\n"
     "  kek create                                   a new key file (refuses to overwrite)\n"
-    "  kek rotate                                   new KEK; re-wrap every stored key under it\n"
+    "  kek stage                                    add the next KEK to the key file (staged:\n"
+    "                                               it opens keys, wraps none); for several keyd\n"
+    "  kek rotate [--shared-file]                   make the staged (or a new) KEK current and\n"
+    "                                               re-wrap every stored key under it\n"
     "  audit verify                                 check the audit chain; names the first broken "
     "row\n"
     "\n"
@@ -584,12 +587,25 @@ int admin_main(int argc, char **argv)
     else if (!strcmp(noun, "kek") && !strcmp(verb, "rotate")) {
         gint64 count = 0;
         g_autofree char *id = NULL;
-        bool ok = (!data || g_file_test(cfg.kek_file, G_FILE_TEST_EXISTS) ||
-                   kek_create(cfg.kek_file, &err)) &&
-                  kek_rotate(cfg.kek_file, s, &count, &id, &err);
-        if (ok)
-            printf("new KEK %s; %" G_GINT64_FORMAT " message keys re-wrapped\n", id, count);
-        rc = ok ? 0 : fail(err);
+        bool shared_file = rest_c == 1 && !strcmp(rest[0], "--shared-file");
+        if (rest_c > (shared_file ? 1 : 0)) {
+            rc = usage_error("kek rotate takes only --shared-file%s", "");
+        } else {
+            bool ok = (!data || g_file_test(cfg.kek_file, G_FILE_TEST_EXISTS) ||
+                       kek_create(cfg.kek_file, &err)) &&
+                      kek_rotate(cfg.kek_file, s, shared_file, &count, &id, &err);
+            if (ok)
+                printf("new KEK %s; %" G_GINT64_FORMAT " message keys re-wrapped\n", id, count);
+            if (ok && store_shared(s) && !shared_file)
+                printf("now copy %s to every keyd host again\n", cfg.kek_file);
+            rc = ok ? 0 : fail(err);
+        }
+    } else if (!strcmp(noun, "kek") && !strcmp(verb, "stage")) {
+        g_autofree char *id = NULL;
+        rc = kek_stage(cfg.kek_file, &id, &err) ? 0 : fail(err);
+        if (!rc)
+            printf("staged KEK %s: copy %s to every keyd host, then run `kek rotate`\n", id,
+                   cfg.kek_file);
     } else {
         rc = usage_error("unknown command \"%s\"", noun);
     }

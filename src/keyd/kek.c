@@ -17,6 +17,7 @@
 typedef struct {
     char id[48];
     uint8_t *key; /* sodium_malloc'd, SP_KEY_LEN */
+    bool staged;  /* unwraps, never wraps: the next KEK, on its way to every host */
 } kek;
 
 struct ks_keyring {
@@ -24,7 +25,7 @@ struct ks_keyring {
     int n;
 };
 
-static void ring_add(ks_keyring *r, const char *id, const uint8_t key[SP_KEY_LEN])
+static kek *ring_add(ks_keyring *r, const char *id, const uint8_t key[SP_KEY_LEN])
 {
     kek *k = &r->keys[r->n++];
     g_strlcpy(k->id, id, sizeof k->id);
@@ -32,6 +33,7 @@ static void ring_add(ks_keyring *r, const char *id, const uint8_t key[SP_KEY_LEN
     if (!k->key)
         g_error("kek: out of guarded memory");
     memcpy(k->key, key, SP_KEY_LEN);
+    return k;
 }
 
 void kek_free(ks_keyring *r)
@@ -60,13 +62,15 @@ static char *new_kek_id(void)
 /* Write the keyring atomically (temp file, fsync, rename), mode 0600. */
 static bool ring_save(const ks_keyring *r, const char *path, GError **err)
 {
-    GString *text = g_string_new("# sealpost-keyd key-encryption keys; the first is current.\n"
+    GString *text = g_string_new("# sealpost-keyd key-encryption keys; the first is current,\n"
+                                 "# a \"staged\" one the next (it unwraps, it does not wrap yet).\n"
                                  "# Secret: keep this file mode 0600, owned by the keyd user.\n");
     for (int i = 0; i < r->n; i++) {
         char b64[sodium_base64_ENCODED_LEN(SP_KEY_LEN, sodium_base64_VARIANT_ORIGINAL)];
         sodium_bin2base64(b64, sizeof b64, r->keys[i].key, SP_KEY_LEN,
                           sodium_base64_VARIANT_ORIGINAL);
-        g_string_append_printf(text, "%s %s\n", r->keys[i].id, b64);
+        g_string_append_printf(text, "%s %s%s\n", r->keys[i].id, b64,
+                               r->keys[i].staged ? " staged" : "");
         sodium_memzero(b64, sizeof b64);
     }
     g_autofree char *tmp = g_strdup_printf("%s.tmp", path);
@@ -143,18 +147,29 @@ ks_keyring *kek_load(const char *path, GError **err)
         char *sp = strchr(line, ' ');
         uint8_t key[SP_KEY_LEN];
         size_t klen = 0;
+        bool staged = false;
         ok = sp && sp - line < 48 && r->n < MAX_KEKS;
         if (ok) {
             *sp = '\0';
-            ok = sodium_base642bin(key, sizeof key, sp + 1, strlen(sp + 1), NULL, &klen, NULL,
+            char *b64 = sp + 1, *mark = strchr(b64, ' ');
+            if (mark) {
+                *mark++ = '\0';
+                staged = !strcmp(mark, "staged");
+                ok = staged;
+            }
+            ok = ok &&
+                 sodium_base642bin(key, sizeof key, b64, strlen(b64), NULL, &klen, NULL,
                                    sodium_base64_VARIANT_ORIGINAL) == 0 &&
                  klen == SP_KEY_LEN;
+            /* the current KEK (the first) is never a staged one */
+            ok = ok && !(staged && r->n == 0);
         }
         if (ok)
-            ring_add(r, line, key);
+            ring_add(r, line, key)->staged = staged;
         else
             g_set_error(err, SP_ERROR, SP_ERR_INPUT,
-                        "the key file %s, line %d, is not \"ID BASE64-KEY\" with a 32-byte key",
+                        "the key file %s, line %d, is not \"ID BASE64-KEY [staged]\" with a "
+                        "32-byte key (and a first line that is not staged)",
                         path, lineno);
         sodium_memzero(key, sizeof key);
     }
@@ -236,25 +251,79 @@ static bool rewrap_one(void *ctx, const char *msg_id, const char *kek_id, const 
     return ok;
 }
 
-bool kek_rotate(const char *path, store *s, gint64 *count, char **new_id, GError **err)
+bool kek_stage(const char *path, char **new_id, GError **err)
 {
     ks_keyring *r = kek_load(path, err);
     if (!r)
         return false;
+    for (int i = 0; i < r->n; i++) {
+        if (r->keys[i].staged) {
+            g_set_error(err, SP_ERROR, SP_ERR_USAGE,
+                        "the key file %s has a staged KEK already (%s): copy the file to every "
+                        "keyd host, then run `kek rotate`",
+                        path, r->keys[i].id);
+            kek_free(r);
+            return false;
+        }
+    }
     if (r->n >= MAX_KEKS) {
         g_set_error(err, SP_ERROR, SP_ERR_USAGE, "the key file %s is full", path);
         kek_free(r);
         return false;
     }
-    /* The new KEK goes first; the old ones stay until no key needs them. */
-    ks_keyring *next = g_new0(ks_keyring, 1);
     uint8_t key[SP_KEY_LEN];
     sp_crypto_random(key, sizeof key);
     g_autofree char *id = new_kek_id();
-    ring_add(next, id, key);
+    ring_add(r, id, key)->staged = true;
     sodium_memzero(key, sizeof key);
+    bool ok = ring_save(r, path, err);
+    kek_free(r);
+    if (ok)
+        *new_id = g_steal_pointer(&id);
+    return ok;
+}
+
+bool kek_rotate(const char *path, store *s, bool shared_file, gint64 *count, char **new_id,
+                GError **err)
+{
+    ks_keyring *r = kek_load(path, err);
+    if (!r)
+        return false;
+    const kek *staged = NULL;
     for (int i = 0; i < r->n; i++)
-        ring_add(next, r->keys[i].id, r->keys[i].key);
+        if (r->keys[i].staged)
+            staged = &r->keys[i];
+    if (!staged && store_shared(s) && !shared_file) {
+        g_set_error(err, SP_ERROR, SP_ERR_USAGE,
+                    "several keyd share this database: a KEK only this host's key file holds "
+                    "would leave the others unable to open any message. Run `kek stage`, copy "
+                    "the key file to every keyd host, then `kek rotate` (or, when every keyd "
+                    "reads this very file, `kek rotate --shared-file`)");
+        kek_free(r);
+        return false;
+    }
+    if (!staged && r->n >= MAX_KEKS) {
+        g_set_error(err, SP_ERROR, SP_ERR_USAGE, "the key file %s is full", path);
+        kek_free(r);
+        return false;
+    }
+    /* The new KEK (the staged one, or a fresh one) goes first; the old
+     * ones stay until no key needs them. */
+    ks_keyring *next = g_new0(ks_keyring, 1);
+    g_autofree char *id = NULL;
+    if (staged) {
+        id = g_strdup(staged->id);
+        ring_add(next, staged->id, staged->key);
+    } else {
+        uint8_t key[SP_KEY_LEN];
+        sp_crypto_random(key, sizeof key);
+        id = new_kek_id();
+        ring_add(next, id, key);
+        sodium_memzero(key, sizeof key);
+    }
+    for (int i = 0; i < r->n; i++)
+        if (&r->keys[i] != staged)
+            ring_add(next, r->keys[i].id, r->keys[i].key);
     kek_free(r);
     bool ok = ring_save(next, path, err);
     g_autofree char *detail = g_strdup_printf("{\"kek\":\"%s\"}", id);

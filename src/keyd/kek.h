@@ -3,9 +3,9 @@
  *
  * The keyring is a file readable only by keyd: one line per KEK,
  * "ID BASE64", the first line being the current KEK (new keys are wrapped
- * under it). A wrapped key is nonce (12) || AES-256-GCM(K) (32) || tag (16)
- * with the message id as AAD, so a wrapped key moved to another message's
- * row does not unwrap. KEKs live in guarded memory and are wiped on free.
+ * under it); "ID BASE64 staged" is the next one (it unwraps only). A wrapped key is nonce (12) ||
+ * AES-256-GCM(K) (32) || tag (16) with the message id as AAD, so a wrapped key moved to another
+ * message's row does not unwrap. KEKs live in guarded memory and are wiped on free.
  */
 #ifndef KS_KEK_H
 #define KS_KEK_H
@@ -34,12 +34,22 @@ bool kek_wrap(ks_keyring *r, const char *msg_id, const uint8_t key[SP_KEY_LEN],
 bool kek_unwrap(ks_keyring *r, const char *kek_id, const char *msg_id, const uint8_t *wrapped,
                 size_t len, uint8_t key[SP_KEY_LEN], GError **err) SP_WUR;
 
-/* Rotate: add a new KEK to the file, re-wrap every stored key under it in
- * one transaction, then drop the older KEKs no key uses any more (the one
- * just replaced stays until the next rotation: running keyds switch to the
- * new file within a moment but may wrap under it meanwhile). Envelopes keep
- * their kid. A crash at any point leaves every key readable. *count = keys
- * re-wrapped, *new_id = the new KEK's id (g_free). */
-bool kek_rotate(const char *path, store *s, gint64 *count, char **new_id, GError **err);
+/* Stage the next KEK: add a fresh one to the file marked "staged" (it
+ * unwraps but wraps nothing yet), for a cluster: the file is copied to
+ * every keyd host before `kek rotate` makes it current, so that every keyd
+ * can open every key at every moment. Refused while one is staged. */
+bool kek_stage(const char *path, char **new_id, GError **err);
+
+/* Rotate: make the staged KEK current (or, with none staged, add a new
+ * one), re-wrap every stored key under it in one transaction, then drop
+ * the older KEKs no key uses any more (the one just replaced stays until
+ * the next rotation: running keyds switch to the new file within a moment
+ * but may wrap under it meanwhile). Envelopes keep their kid. A crash at
+ * any point leaves every key readable. On a store several hosts' keyd
+ * share, a rotation without a staged KEK is refused unless shared_file
+ * (every keyd reads this very file). *count = keys re-wrapped, *new_id =
+ * the new KEK's id (g_free). */
+bool kek_rotate(const char *path, store *s, bool shared_file, gint64 *count, char **new_id,
+                GError **err);
 
 #endif

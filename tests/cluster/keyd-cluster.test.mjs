@@ -12,12 +12,12 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { PG, admin, api, freePort, gatewayToken, registerAndActivate, sql, startKeyd, storeOf } from '../integration/keyd-helpers.mjs';
+import { PG, admin, adminRun, api, freePort, gatewayToken, registerAndActivate, sql, startKeyd, storeOf } from '../integration/keyd-helpers.mjs';
 
 const CLUSTER = fileURLToPath(new URL('../pg/cluster', import.meta.url));
 const PW = 'correct horse battery staple';
@@ -27,7 +27,14 @@ const CONFIG = {
   store: { sweep_seconds: 1, pool: 4 },
 };
 
-let a, b, lb, dir, token;
+let a, b, lb, dir, token, bKek;
+
+/** Copy a key file to another host's path (mode 0600, atomically). */
+function copyKek(from, to) {
+  copyFileSync(from, `${to}.tmp`);
+  chmodSync(`${to}.tmp`, 0o600);
+  renameSync(`${to}.tmp`, to);
+}
 let aKilled = false; // the failover test kills A
 
 /** HAProxy in front of the given keyd ports; returns { url, stop() }. */
@@ -94,8 +101,11 @@ before(async () => {
   assert.ok(PG, 'SEALPOST_TEST_PG is not set: run through scripts/check (step keyd-pg)');
   dir = mkdtempSync(join(tmpdir(), 'sealpost-cluster-'));
   a = await startKeyd({ config: CONFIG });
-  // The second instance: the same database, the same key file.
-  b = await startKeyd({ config: CONFIG, dataDir: a.dataDir });
+  // The second instance: the same database, and a copy of the key file of
+  // its own, as a second host has.
+  bKek = join(dir, 'b-kek');
+  copyKek(join(a.dataDir, 'kek'), bKek);
+  b = await startKeyd({ config: { ...CONFIG, keys: { kek_file: bKek } }, dataDir: a.dataDir });
   lb = await haproxy([a.port, b.port]);
   token = gatewayToken(a.dataDir, 'clinic', ['clinic.example']);
   const pw = join(dir, 'pw');
@@ -216,6 +226,51 @@ test('concurrent writes on both instances keep one unbroken audit chain', async 
   const seqs = sql(a.dataDir, 'SELECT count(*), max(seq) FROM audit').out.trim();
   const [count, max] = seqs.split('|').map(Number);
   assert.equal(count, max, 'no gap and no fork: seq runs 1..n');
+});
+
+test('KEK rotation across hosts with key files of their own: stage, copy, rotate, copy; every instance opens every key throughout', async () => {
+  const rk = 'rotate@example.com';
+  const m1 = await newMessage([rk]);
+  await registerAndActivate(lb.url, a.dataDir, m1.id, rk, PW);
+  const sess = (await api(a.url, 'POST', '/v1/sessions', { email: rk, password: PW })).body.token;
+  const kekOf = (id) => sql(a.dataDir, `SELECT kek_id FROM messages WHERE id = '${id}'`).out.trim();
+  const opensEverywhere = async (m, when) => {
+    for (const kd of [a, b]) {
+      const k = await api(kd.url, 'POST', `/v1/messages/${m.id}/key`, {}, sess);
+      assert.equal(k.status, 200, `${when}, ${kd === a ? 'A' : 'B'}: ${k.text}`);
+      assert.equal(k.body.key, m.key);
+    }
+  };
+  const before = kekOf(m1.id);
+
+  // A plain rotation on a shared database is refused: B's file would not
+  // hold the new KEK. Nothing changes.
+  const plain = adminRun(a.dataDir, 'kek', 'rotate');
+  assert.notEqual(plain.code, 0);
+  assert.match(plain.err, /kek stage/);
+  assert.equal(kekOf(m1.id), before);
+
+  // 1. stage on A; 2. copy to B (keyd re-reads a changed key file).
+  const staged = admin(a.dataDir, 'kek', 'stage').match(/staged KEK (kek-[0-9a-f-]+)/)[1];
+  copyKek(join(a.dataDir, 'kek'), bKek);
+  await sleep(500);
+  await opensEverywhere(m1, 'after staging');
+  // 3. rotate on A: every key re-wrapped under the staged KEK, which B's
+  // file already holds: B opens them before it gets the new file.
+  assert.match(admin(a.dataDir, 'kek', 'rotate'), new RegExp(`new KEK ${staged}`));
+  assert.equal(kekOf(m1.id), staged);
+  await opensEverywhere(m1, 'rotated, B not told');
+  // B still wraps new keys under the old KEK, which A's file keeps.
+  const m2 = (await api(b.url, 'POST', '/v1/messages', { from: 'dr@clinic.example', to: [rk], security: 'high' }, token)).body;
+  assert.equal(kekOf(m2.id), before);
+  await opensEverywhere(m2, 'created on B before the copy');
+  // 4. copy again: B wraps under the new KEK too.
+  copyKek(join(a.dataDir, 'kek'), bKek);
+  await sleep(500);
+  const m3 = (await api(b.url, 'POST', '/v1/messages', { from: 'dr@clinic.example', to: [rk], security: 'high' }, token)).body;
+  assert.equal(kekOf(m3.id), staged);
+  for (const m of [m1, m2, m3]) await opensEverywhere(m, 'after the second copy');
+  assert.match(admin(a.dataDir, 'audit', 'verify'), /^audit chain intact: \d+ rows$/);
 });
 
 test('[store] password_file and TLS: no password in the URL or the environment; sslmode=verify-full checks the server', () => {

@@ -124,7 +124,7 @@ static void test_kek_rotate_rewraps_and_keeps_kid(void **state)
 
     gint64 count = 0;
     g_autofree char *nid = NULL;
-    assert_true(kek_rotate(path, s, &count, &nid, &err));
+    assert_true(kek_rotate(path, s, false, &count, &nid, &err));
     assert_int_equal(count, 2);
     assert_string_not_equal(nid, old);
     r = kek_load(path, &err);
@@ -141,12 +141,84 @@ static void test_kek_rotate_rewraps_and_keeps_kid(void **state)
     assert_true(g_file_get_contents(path, &text, NULL, NULL));
     assert_non_null(strstr(text, old));
     g_autofree char *nid2 = NULL;
-    assert_true(kek_rotate(path, s, &count, &nid2, &err));
+    assert_true(kek_rotate(path, s, false, &count, &nid2, &err));
     g_autofree char *text2 = NULL;
     assert_true(g_file_get_contents(path, &text2, NULL, NULL));
     assert_null(strstr(text2, old));
     assert_non_null(strstr(text2, nid));
     kek_free(r);
+    store_close(s);
+    rm_rf(dir);
+}
+
+/* A cluster's rotation: `kek stage` adds the next KEK, which opens keys
+ * but wraps none, until `kek rotate` makes it current; a key file whose
+ * first KEK is staged is refused. */
+static void test_kek_stage_then_rotate(void **state)
+{
+    g_autofree char *dir = scratch();
+    g_autofree char *path = g_build_filename(dir, "kek", NULL);
+    g_autoptr(GError) err = NULL;
+    assert_true(kek_create(path, &err));
+    ks_keyring *r = kek_load(path, &err);
+    store *s = open_store(dir);
+    uint8_t k1[SP_KEY_LEN], out[SP_KEY_LEN];
+    add_message(s, r, "s1", "x@example.com", k1);
+    g_autofree char *old = g_strdup(kek_current_id(r));
+    kek_free(r);
+
+    g_autofree char *staged = NULL;
+    assert_true(kek_stage(path, &staged, &err));
+    g_autofree char *text = NULL;
+    assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    g_autofree char *line_end = g_strdup_printf("%s ", staged);
+    assert_non_null(strstr(text, line_end));
+    assert_non_null(strstr(text, " staged\n"));
+    /* Loaded: the current KEK is still the old one (new keys wrap under
+     * it), and nothing was re-wrapped. */
+    r = kek_load(path, &err);
+    assert_non_null(r);
+    assert_string_equal(kek_current_id(r), old);
+    uint8_t w[KS_WRAPPED_LEN];
+    assert_true(kek_wrap(r, "s1", k1, w, &err));
+    assert_true(kek_unwrap(r, old, "s1", w, sizeof w, out, &err));
+    kek_free(r);
+    /* A second stage is refused while one waits. */
+    g_autofree char *again = NULL;
+    assert_false(kek_stage(path, &again, &err));
+    assert_non_null(strstr(err->message, "staged KEK already"));
+    g_clear_error(&err);
+
+    gint64 count = 0;
+    g_autofree char *nid = NULL;
+    assert_true(kek_rotate(path, s, false, &count, &nid, &err));
+    assert_string_equal(nid, staged); /* the staged KEK, not a fresh one */
+    assert_int_equal(count, 1);
+    r = kek_load(path, &err);
+    assert_string_equal(kek_current_id(r), staged);
+    store_message m = {0};
+    assert_int_equal(store_message_for_rcpt(s, "s1", "x@example.com", &m, &err), 1);
+    assert_string_equal(m.kek_id, staged);
+    assert_true(kek_unwrap(r, m.kek_id, m.id, m.wrapped, m.wrapped_len, out, &err));
+    assert_memory_equal(out, k1, SP_KEY_LEN);
+    store_message_clear(&m);
+    kek_free(r);
+    g_autofree char *text2 = NULL;
+    assert_true(g_file_get_contents(path, &text2, NULL, NULL));
+    assert_null(strstr(text2, " staged"));
+
+    /* A file whose first (current) KEK is marked staged is refused. */
+    g_autofree char *bad = g_build_filename(dir, "bad", NULL);
+    const char *line = strchr(text2, '\n');
+    while (line && line[1] == '#')
+        line = strchr(line + 1, '\n');
+    g_autofree char *first = g_strndup(line + 1, strcspn(line + 1, "\n"));
+    g_autofree char *badtext = g_strdup_printf("%s staged\n", first);
+    assert_true(g_file_set_contents(bad, badtext, -1, NULL));
+    assert_int_equal(chmod(bad, 0600), 0);
+    assert_null(kek_load(bad, &err));
+    assert_non_null(strstr(err->message, "staged"));
+    g_clear_error(&err);
     store_close(s);
     rm_rf(dir);
 }
@@ -406,6 +478,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kek_wrap_binds_message_id),
         cmocka_unit_test(test_kek_rotate_rewraps_and_keeps_kid),
+        cmocka_unit_test(test_kek_stage_then_rotate),
         cmocka_unit_test(test_sweep_shreds_expired_keys),
         cmocka_unit_test(test_store_tokens_single_use_and_migrations),
         cmocka_unit_test(test_store_throttle),
