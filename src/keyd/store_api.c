@@ -7,7 +7,8 @@
 
 void store_close(store *s)
 {
-    s->be->close(s);
+    if (s)
+        s->be->close(s);
 }
 
 int store_schema_version(store *s)

@@ -57,11 +57,13 @@ test('settings are checked before anything starts', () => {
     r = run(['--config', join(dir, 'nomail.conf'), '--check-config']);
     assert.equal(r.code, 1);
     assert.match(r.err, /\[mail\] needs relay/);
-    // PostgreSQL is not there yet, and says so.
-    writeFileSync(join(dir, 'pg.conf'), `[server]\nlisten = 127.0.0.1:8443\n[store]\nurl = postgresql://keyd@db/keyd\n[keys]\nkek_file = ${join(dir, 'kek')}\n[mail]\noutbox = ${dir}\n`);
+    // A PostgreSQL that does not answer: a clear error naming the database,
+    // never the password the URL carries.
+    writeFileSync(join(dir, 'pg.conf'), `[server]\nlisten = 127.0.0.1:8443\n[store]\nurl = postgresql://keyd:s3cret-pw@127.0.0.1:1/keyd\n[keys]\nkek_file = ${join(dir, 'kek')}\n[mail]\noutbox = ${dir}\n`);
     r = run(['--config', join(dir, 'pg.conf'), '--check-config']);
-    assert.equal(r.code, 1);
-    assert.match(r.err, /no PostgreSQL store yet/);
+    assert.equal(r.code, 4, 'exit 4: a service it needs did not answer');
+    assert.match(r.err, /cannot connect to the database postgresql:\/\/keyd@127\.0\.0\.1:1\/keyd/);
+    assert.doesNotMatch(r.err + r.out, /s3cret-pw/);
     // A key file others can read is refused.
     chmodSync(join(dir, 'kek'), 0o644);
     r = run(['--config', conf(dir, '[server]\nlisten = 127.0.0.1:8443\n'), '--check-config']);
