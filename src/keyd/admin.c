@@ -576,8 +576,7 @@ int admin_main(int argc, char **argv)
     /* migrate is a command of one word; the others are NOUN VERB */
     bool one_word = i < argc && !strcmp(argv[i], "migrate");
     if (i + (one_word ? 0 : 1) >= argc)
-        return usage_error("which command? (org, token, user, account, kek, audit, migrate)%s",
-                           "");
+        return usage_error("which command? (org, token, user, account, kek, audit, migrate)%s", "");
     const char *noun = argv[i], *verb = one_word ? "" : argv[i + 1];
     int rest_c = argc - i - (one_word ? 1 : 2);
     char **rest = argv + i + (one_word ? 1 : 2);

@@ -23,10 +23,25 @@
  * foreign keys point at. A table missing here is refused, not skipped:
  * a new migration that adds a table adds it here too. */
 const char *const migrate_tables[] = {
-    "orgs",     "org_domains", "gateway_tokens", "accounts",      "questions",
-    "org_users", "mail_tokens", "sessions",      "devices",       "messages",
-    "recipients", "audit",     "profiles",       "phrase_grants", "registrations",
-    "registration_questions", "mail_outbox",    "throttles",     NULL,
+    "orgs",
+    "org_domains",
+    "gateway_tokens",
+    "accounts",
+    "questions",
+    "org_users",
+    "mail_tokens",
+    "sessions",
+    "devices",
+    "messages",
+    "recipients",
+    "audit",
+    "profiles",
+    "phrase_grants",
+    "registrations",
+    "registration_questions",
+    "mail_outbox",
+    "throttles",
+    NULL,
 };
 
 /* ---- the checks before anything is written ---- */
@@ -148,9 +163,9 @@ static void batch_clear(copier *cp)
 
 static bool flush(copier *cp, GError **err)
 {
-    bool ok = !cp->rows || store_load_rows(cp->load, cp->table, cp->columns, cp->n_cols,
-                                           (const store_cell *)(void *)cp->cells->data, cp->rows,
-                                           err);
+    bool ok =
+        !cp->rows || store_load_rows(cp->load, cp->table, cp->columns, cp->n_cols,
+                                     (const store_cell *)(void *)cp->cells->data, cp->rows, err);
     batch_clear(cp);
     return ok;
 }
@@ -193,8 +208,8 @@ static bool copy_all(store *from, store *to, copier *cp, const gint64 *counts, G
         cp->copied = 0;
         if (cp->progress)
             cp->progress(cp->progress_ctx, t, cp->done, cp->total);
-        bool ok = store_table_rows(from, t, cp->columns, cp->n_cols, take_row, cp, err) &&
-                  flush(cp, err);
+        bool ok =
+            store_table_rows(from, t, cp->columns, cp->n_cols, take_row, cp, err) && flush(cp, err);
         batch_clear(cp);
         if (!ok)
             return false;
@@ -353,8 +368,8 @@ void migrate_bar_update(void *bar, const char *table, gint64 done, gint64 total)
         fill[i] = i < n ? '#' : ' ';
     fill[20] = '\0';
     g_autofree char *d = migrate_thousands(done), *t = migrate_thousands(total);
-    fprintf(b->out, "%s[%s] %3d%%  %s / %s rows  (table %s)%s", b->tty ? "\r" : "", fill, pct, d,
-            t, table, b->tty ? "\033[K" : "\n");
+    fprintf(b->out, "%s[%s] %3d%%  %s / %s rows  (table %s)%s", b->tty ? "\r" : "", fill, pct, d, t,
+            table, b->tty ? "\033[K" : "\n");
     fflush(b->out);
 }
 
@@ -379,16 +394,18 @@ void migrate_print_summary(FILE *out, const migrate_report *rep, const char *fro
     char head[17];
     for (int i = 0; i < 8; i++)
         g_snprintf(head + 2 * i, 3, "%02x", rep->audit_head[i]);
-    fprintf(out, "verified: the same number of rows in every table; the audit chain %s on the "
-                 "target (%" G_GINT64_FORMAT " rows, head %s...), as on the source\n",
+    fprintf(out,
+            "verified: the same number of rows in every table; the audit chain %s on the "
+            "target (%" G_GINT64_FORMAT " row%s, head %s...), as on the source\n",
             rep->audit_intact ? "intact" : "copied as it was (BROKEN on the source)",
-            rep->audit_rows, head);
-    fprintf(out, "next:\n"
-                 "  1. keep keyd stopped until it points at the new store\n"
-                 "  2. in keyd's configuration set [store] url = %s%s\n"
-                 "  3. keep [keys] kek_file as it is: the message keys were copied wrapped "
-                 "under the same KEK\n"
-                 "  4. start keyd, check `admin audit verify` on the new store; keep the old "
-                 "store as a backup\n",
+            rep->audit_rows, rep->audit_rows == 1 ? "" : "s", head);
+    fprintf(out,
+            "next:\n"
+            "  1. keep keyd stopped until it points at the new store\n"
+            "  2. in keyd's configuration set [store] url = %s%s\n"
+            "  3. keep [keys] kek_file as it is: the message keys were copied wrapped "
+            "under the same KEK\n"
+            "  4. start keyd, check `admin audit verify` on the new store; keep the old "
+            "store as a backup\n",
             to_shown, to_shared ? " (and [store] password_file for its password)" : "");
 }

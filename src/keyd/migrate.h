@@ -23,12 +23,12 @@ typedef struct {
 } migrate_table;
 
 typedef struct {
-    GArray *tables;      /* of migrate_table, in the order copied */
-    gint64 rows;         /* every row copied */
-    gint64 audit_rows;   /* the audit chain's rows, verified on the target */
+    GArray *tables;                  /* of migrate_table, in the order copied */
+    gint64 rows;                     /* every row copied */
+    gint64 audit_rows;               /* the audit chain's rows, verified on the target */
     uint8_t audit_head[KS_HASH_LEN]; /* its last row's hash, the same on both */
-    bool audit_intact;   /* false: the source's chain was broken already (copied as it is) */
-    double seconds;      /* the copy and its verification */
+    bool audit_intact; /* false: the source's chain was broken already (copied as it is) */
+    double seconds;    /* the copy and its verification */
 } migrate_report;
 
 /* Told how far the copy is: done of total rows, now in table. */

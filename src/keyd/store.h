@@ -568,10 +568,10 @@ typedef enum {
  * hands the cell over (valid during the call only). */
 typedef struct {
     store_cell_type type;
-    gint64 i;             /* STORE_CELL_INT */
-    const char *text;     /* STORE_CELL_TEXT, NUL-terminated */
-    const uint8_t *blob;  /* STORE_CELL_BLOB (may be a wrapped key) */
-    size_t len;           /* STORE_CELL_BLOB */
+    gint64 i;            /* STORE_CELL_INT */
+    const char *text;    /* STORE_CELL_TEXT, NUL-terminated */
+    const uint8_t *blob; /* STORE_CELL_BLOB (may be a wrapped key) */
+    size_t len;          /* STORE_CELL_BLOB */
 } store_cell;
 
 /* The schema's tables (schema_migrations and the database's own aside),

@@ -250,7 +250,8 @@ bool pgs_table_rows(store *s, const char *table, const char *const *columns, siz
     g_autofree char *q = table_ident(c, table, err);
     g_autofree char *cols = q ? column_list(c, table, columns, n_cols, err) : NULL;
     g_autofree char *order = cols ? order_by(c, q, err) : NULL;
-    bool ok = order != NULL && pg_exec_sql(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
+    bool ok =
+        order != NULL && pg_exec_sql(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", err);
     if (ok) {
         g_autofree char *sql = g_strconcat("DECLARE sp_copy NO SCROLL CURSOR FOR SELECT ", cols,
                                            " FROM ", q, order, NULL);
@@ -287,8 +288,7 @@ store_load *pgs_load_begin(store *s, GError **err)
 
 /* One INSERT of rows [from, from + n) with every value a parameter. */
 static bool insert_some(pgconn *c, const char *table, const char *q, const char *cols,
-                        size_t n_cols, const store_cell *cells, size_t from, size_t n,
-                        GError **err)
+                        size_t n_cols, const store_cell *cells, size_t from, size_t n, GError **err)
 {
     size_t np = n * n_cols;
     const char **vals = g_new0(const char *, np);
