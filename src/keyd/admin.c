@@ -10,6 +10,7 @@
 #include "brand.h"
 #include "config.h"
 #include "kek.h"
+#include "migrate.h"
 #include "secret.h"
 #include "sp_error.h"
 #include "util.h"
@@ -49,6 +50,10 @@ static const char admin_usage[] =
     "                                               re-wrap every stored key under it\n"
     "  audit verify                                 check the audit chain; names the first broken "
     "row\n"
+    "  migrate --to URL [--password-file F]         copy everything into a new, empty store\n"
+    "                                               (postgresql://USER@HOST/DB or sqlite:PATH;\n"
+    "                                               F: its password), in one transaction, then\n"
+    "                                               verify it; stop keyd first\n"
     "\n"
     "Exit status: 0 done, 1 usage, 2 bad input or not found, 3 audit chain broken,\n"
     "4 database or key file unavailable.\n";
@@ -504,6 +509,51 @@ static int audit_check(store *s)
     return 0;
 }
 
+/* migrate --to URL [--password-file F]: s, opened from cfg, into the store
+ * at URL (migrate.c). */
+static int migrate_cmd(store *s, const ks_config *cfg, int argc, char **argv)
+{
+    const char *to = NULL, *pwfile = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--to") && i + 1 < argc)
+            to = argv[++i];
+        else if (!strcmp(argv[i], "--password-file") && i + 1 < argc)
+            pwfile = argv[++i];
+        else
+            return usage_error("unexpected \"%s\": migrate --to URL [--password-file FILE]",
+                               argv[i]);
+    }
+    if (!to)
+        return usage_error("migrate needs --to URL (postgresql://USER@HOST/DATABASE)%s", "");
+    g_autofree char *from_shown = store_url_shown(cfg->store_url);
+    g_autofree char *to_shown = store_url_shown(to);
+    if (!strcmp(to, cfg->store_url))
+        return usage_error("--to %s is the store migrate copies from", to_shown);
+    GError *err = NULL;
+    store *dst = store_open(to, &(store_options){pwfile, 2}, &err);
+    if (!dst) {
+        g_prefix_error(&err, "the target store: ");
+        return fail(err);
+    }
+    fprintf(stderr, "copying %s (%s) into %s (%s)\n", from_shown, store_backend_name(s), to_shown,
+            store_backend_name(dst));
+    migrate_bar bar;
+    migrate_bar_init(&bar, stderr);
+    migrate_report rep;
+    bool ok = migrate_copy(s, dst, migrate_bar_update, &bar, &rep, &err);
+    migrate_bar_finish(&bar);
+    int rc = 0;
+    if (ok) {
+        migrate_print_summary(stdout, &rep, from_shown, to_shown, store_shared(dst));
+    } else {
+        g_prefix_error(&err, "migrate to %s: ", to_shown);
+        rc = fail(err);
+    }
+    migrate_report_clear(&rep);
+    store_close(dst);
+    return rc;
+}
+
 int admin_main(int argc, char **argv)
 {
     const char *data = NULL, *config = NULL, *store_url = NULL;
@@ -526,11 +576,13 @@ int admin_main(int argc, char **argv)
     }
     if (!data == !config)
         return usage_error("give --data DIR (development) or --config FILE%s", "");
-    if (i + 1 >= argc)
-        return usage_error("which command? (org, token, user, account, kek, audit)%s", "");
-    const char *noun = argv[i], *verb = argv[i + 1];
-    int rest_c = argc - i - 2;
-    char **rest = argv + i + 2;
+    /* migrate is a command of one word; the others are NOUN VERB */
+    bool one_word = i < argc && !strcmp(argv[i], "migrate");
+    if (i + (one_word ? 0 : 1) >= argc)
+        return usage_error("which command? (org, token, user, account, kek, audit, migrate)%s", "");
+    const char *noun = argv[i], *verb = one_word ? "" : argv[i + 1];
+    int rest_c = argc - i - (one_word ? 1 : 2);
+    char **rest = argv + i + (one_word ? 1 : 2);
 
     if (init && !data)
         return usage_error("--init goes with --data DIR%s", "");
@@ -584,6 +636,8 @@ int admin_main(int argc, char **argv)
         rc = account_unlock(s, rest_c, rest);
     else if (!strcmp(noun, "audit") && !strcmp(verb, "verify"))
         rc = audit_check(s);
+    else if (one_word)
+        rc = migrate_cmd(s, &cfg, rest_c, rest);
     else if (!strcmp(noun, "kek") && !strcmp(verb, "rotate")) {
         gint64 count = 0;
         g_autofree char *id = NULL;

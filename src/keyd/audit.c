@@ -82,6 +82,8 @@ static bool verify_row(void *p, const store_audit_row *row)
     }
     memcpy(v->prev, row->hash, KS_HASH_LEN);
     v->last_seq = row->seq;
+    v->rep->head_seq = row->seq;
+    memcpy(v->rep->head, row->hash, KS_HASH_LEN);
     return true;
 }
 

@@ -20,6 +20,9 @@ typedef struct {
     gint64 rows;      /* rows checked */
     gint64 first_bad; /* seq of the first broken row, 0 when the chain holds */
     char *problem;    /* what is wrong with it, NULL when intact */
+    /* The last row found good: its seq and hash (0 and zeros: none). */
+    gint64 head_seq;
+    uint8_t head[KS_HASH_LEN];
 } audit_report;
 
 /* Walk the whole chain. Returns false only when the store cannot be read;

@@ -555,6 +555,64 @@ bool store_maintain(store *s, GError **err);
 /* Drop expired sessions, devices, mail tokens and registrations, and old sent mails. */
 bool store_sweep(store *s, gint64 now, GError **err);
 
+/* ---- copying a store into another (admin migrate, migrate.c) ----
+ *
+ * Both backends hold the same tables with the same columns at the same
+ * schema version (store_*_schema.c); these calls let backend-neutral code
+ * copy one store's rows into another, ids kept. Values cross as typed
+ * cells. schema_migrations is never a table here: each store's own
+ * migrations keep it. */
+
+typedef enum {
+    STORE_CELL_NULL = 0,
+    STORE_CELL_INT,
+    STORE_CELL_TEXT,
+    STORE_CELL_BLOB,
+} store_cell_type;
+
+/* One value of a row. text and blob point into memory owned by whoever
+ * hands the cell over (valid during the call only). */
+typedef struct {
+    store_cell_type type;
+    gint64 i;            /* STORE_CELL_INT */
+    const char *text;    /* STORE_CELL_TEXT, NUL-terminated */
+    const uint8_t *blob; /* STORE_CELL_BLOB (may be a wrapped key) */
+    size_t len;          /* STORE_CELL_BLOB */
+} store_cell;
+
+/* The schema's tables (schema_migrations and the database's own aside),
+ * sorted by name; g_strfreev. */
+char **store_tables(store *s, GError **err);
+/* The columns of table that hold its data, in the table's order (a
+ * backend's own bookkeeping column, such as PostgreSQL's gateway_tokens.seq
+ * standing in for SQLite's rowid, left out); g_strfreev. */
+char **store_table_columns(store *s, const char *table, GError **err);
+/* The number of rows in table. */
+bool store_table_count(store *s, const char *table, gint64 *n, GError **err);
+/* Call fn for every row of table, in the order the rows were made (row id
+ * or primary key), with the n_cols cells of columns (as listed by
+ * store_table_columns), until fn returns false (then false with err set by
+ * fn, or left unset). The cells are valid during the call only. */
+typedef bool (*store_row_fn)(void *ctx, const store_cell *cells, size_t n_cols, GError **err);
+bool store_table_rows(store *s, const char *table, const char *const *columns, size_t n_cols,
+                      store_row_fn fn, void *ctx, GError **err);
+/* 1 when no table holds a row, 0 when one does (its name in *table,
+ * g_free; table may be NULL), -1 error. */
+int store_is_empty(store *s, char **table, GError **err);
+
+/* A bulk load into a store: one write transaction that holds the store's
+ * write lock from store_load_begin to store_load_end. */
+typedef struct store_load store_load;
+store_load *store_load_begin(store *s, GError **err);
+/* Insert n_rows rows of n_cols cells each (row-major) into table, every
+ * value as given, ids included. */
+bool store_load_rows(store_load *l, const char *table, const char *const *columns, size_t n_cols,
+                     const store_cell *cells, size_t n_rows, GError **err);
+/* With commit: bring every id generator up past the ids loaded (a later
+ * insert gets a new id), then commit. Without: roll back. Frees l; true
+ * when committed. */
+bool store_load_end(store_load *l, bool commit, GError **err);
+
 /* ---- audit ---- */
 
 bool store_audit_append(store *s, const ks_audit_event *ev, GError **err);

@@ -368,3 +368,45 @@ bool store_audit_each(store *s, store_audit_fn fn, void *ctx, GError **err)
 {
     return s->be->audit_each(s, fn, ctx, err);
 }
+
+char **store_tables(store *s, GError **err)
+{
+    return s->be->tables(s, err);
+}
+
+char **store_table_columns(store *s, const char *table, GError **err)
+{
+    return s->be->table_columns(s, table, err);
+}
+
+bool store_table_count(store *s, const char *table, gint64 *n, GError **err)
+{
+    return s->be->table_count(s, table, n, err);
+}
+
+bool store_table_rows(store *s, const char *table, const char *const *columns, size_t n_cols,
+                      store_row_fn fn, void *ctx, GError **err)
+{
+    return s->be->table_rows(s, table, columns, n_cols, fn, ctx, err);
+}
+
+int store_is_empty(store *s, char **table, GError **err)
+{
+    return s->be->is_empty(s, table, err);
+}
+
+store_load *store_load_begin(store *s, GError **err)
+{
+    return s->be->load_begin(s, err);
+}
+
+bool store_load_rows(store_load *l, const char *table, const char *const *columns, size_t n_cols,
+                     const store_cell *cells, size_t n_rows, GError **err)
+{
+    return l->s->be->load_rows(l, table, columns, n_cols, cells, n_rows, err);
+}
+
+bool store_load_end(store_load *l, bool commit, GError **err)
+{
+    return l->s->be->load_end(l, commit, err);
+}

@@ -130,6 +130,21 @@ struct store_backend {
     bool (*sweep)(store *s, gint64 now, GError **err);
     bool (*audit_append)(store *s, const ks_audit_event *ev, GError **err);
     bool (*audit_each)(store *s, store_audit_fn fn, void *ctx, GError **err);
+    char **(*tables)(store *s, GError **err);
+    char **(*table_columns)(store *s, const char *table, GError **err);
+    bool (*table_count)(store *s, const char *table, gint64 *n, GError **err);
+    bool (*table_rows)(store *s, const char *table, const char *const *columns, size_t n_cols,
+                       store_row_fn fn, void *ctx, GError **err);
+    int (*is_empty)(store *s, char **table, GError **err);
+    store_load *(*load_begin)(store *s, GError **err);
+    bool (*load_rows)(store_load *l, const char *table, const char *const *columns, size_t n_cols,
+                      const store_cell *cells, size_t n_rows, GError **err);
+    bool (*load_end)(store_load *l, bool commit, GError **err);
+};
+
+/* The first member of every backend's bulk load (store_load_begin). */
+struct store_load {
+    store *s;
 };
 
 /* Clear functions for the GArrays of rows the store hands out (set with

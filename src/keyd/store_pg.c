@@ -243,6 +243,18 @@ static PGresult *run_v(pgconn *c, GError **err, const char *sql, const char *typ
     return NULL;
 }
 
+PGresult *pg_exec_params(pgconn *c, const char *sql, int n, const char *const *vals,
+                         const int *lens, const int *fmts, GError **err)
+{
+    pg_trip(c);
+    PGresult *res = PQexecParams(c->pg, sql, n, NULL, vals, lens, fmts, 0);
+    ExecStatusType st = PQresultStatus(res);
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
+        return res;
+    pg_fail_result(c, res, "statement", err);
+    return NULL;
+}
+
 PGresult *pg_run(pgconn *c, GError **err, const char *sql, const char *types, ...)
 {
     va_list ap;
@@ -683,4 +695,12 @@ const store_backend pg_backend = {
     .sweep = pgs_sweep,
     .audit_append = pgs_audit_append,
     .audit_each = pgs_audit_each,
+    .tables = pgs_tables,
+    .table_columns = pgs_table_columns,
+    .table_count = pgs_table_count,
+    .table_rows = pgs_table_rows,
+    .is_empty = pgs_is_empty,
+    .load_begin = pgs_load_begin,
+    .load_rows = pgs_load_rows,
+    .load_end = pgs_load_end,
 };

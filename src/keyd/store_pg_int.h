@@ -96,7 +96,10 @@ bool pg_pipe_begin(pgconn *c, GError **err);
 void pg_pipe_add(pgconn *c, const char *sql, const char *types, ...);
 GPtrArray *pg_pipe_end(pgconn *c, GError **err);
 void pg_pipe_free(GPtrArray *res);
-
+/* SQL text built at run time (names quoted, never values), with n values
+ * as PQexecParams takes them: the result or NULL with err set as pg_run. */
+PGresult *pg_exec_params(pgconn *c, const char *sql, int n, const char *const *vals,
+                         const int *lens, const int *fmts, GError **err);
 /* SQL text without values (BEGIN, DDL), run as is. */
 bool pg_exec_sql(pgconn *c, const char *sql, GError **err);
 
@@ -271,5 +274,16 @@ bool pgs_maintain(store *s, GError **err);
 bool pgs_sweep(store *s, gint64 now, GError **err);
 bool pgs_audit_append(store *s, const ks_audit_event *ev, GError **err);
 bool pgs_audit_each(store *s, store_audit_fn fn, void *ctx, GError **err);
+/* Copying a store (store_pg_copy.c). */
+char **pgs_tables(store *s, GError **err);
+char **pgs_table_columns(store *s, const char *table, GError **err);
+bool pgs_table_count(store *s, const char *table, gint64 *n, GError **err);
+bool pgs_table_rows(store *s, const char *table, const char *const *columns, size_t n_cols,
+                    store_row_fn fn, void *ctx, GError **err);
+int pgs_is_empty(store *s, char **table, GError **err);
+store_load *pgs_load_begin(store *s, GError **err);
+bool pgs_load_rows(store_load *l, const char *table, const char *const *columns, size_t n_cols,
+                   const store_cell *cells, size_t n_rows, GError **err);
+bool pgs_load_end(store_load *l, bool commit, GError **err);
 
 #endif

@@ -10,6 +10,10 @@
  * transaction under the write lock (several keyd starting at once migrate
  * once). Append only: a released migration is never edited, never
  * renumbered.
+ *
+ * A migration that adds a table adds it to migrate.c's migrate_tables
+ * too (in both backends' schemas): admin migrate refuses a table it does
+ * not know.
  */
 #include "store_pg_int.h"
 

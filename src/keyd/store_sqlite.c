@@ -498,4 +498,12 @@ const store_backend sq_backend = {
     .sweep = sq_sweep,
     .audit_append = sq_audit_append,
     .audit_each = sq_audit_each,
+    .tables = sq_tables,
+    .table_columns = sq_table_columns,
+    .table_count = sq_table_count,
+    .table_rows = sq_table_rows,
+    .is_empty = sq_is_empty,
+    .load_begin = sq_load_begin,
+    .load_rows = sq_load_rows,
+    .load_end = sq_load_end,
 };

@@ -39,6 +39,10 @@ sqlite3_stmt *sq_prep(conn *c, const char *sql, GError **err);
 void sq_bind_text(sqlite3_stmt *st, int i, const char *v);
 void sq_bind_blob(sqlite3_stmt *st, int i, const void *v, size_t n);
 char *sq_col_text(sqlite3_stmt *st, int i);
+/* Set err from a failed SQLite call (SP_ERR_INPUT for a constraint); false. */
+bool sq_db_fail(sqlite3 *db, int rc, const char *what, GError **err);
+/* SQL text without values, run as is. */
+bool sq_exec_sql(conn *c, const char *sql, GError **err);
 /* Step to the end (rows ignored) and reset. */
 bool sq_step_done(conn *c, sqlite3_stmt *st, GError **err);
 /* Step once: 1 a row, 0 none, -1 error. */
@@ -204,5 +208,16 @@ bool sq_maintain(store *s, GError **err);
 bool sq_sweep(store *s, gint64 now, GError **err);
 bool sq_audit_append(store *s, const ks_audit_event *ev, GError **err);
 bool sq_audit_each(store *s, store_audit_fn fn, void *ctx, GError **err);
+/* Copying a store (store_sqlite_copy.c). */
+char **sq_tables(store *s, GError **err);
+char **sq_table_columns(store *s, const char *table, GError **err);
+bool sq_table_count(store *s, const char *table, gint64 *n, GError **err);
+bool sq_table_rows(store *s, const char *table, const char *const *columns, size_t n_cols,
+                   store_row_fn fn, void *ctx, GError **err);
+int sq_is_empty(store *s, char **table, GError **err);
+store_load *sq_load_begin(store *s, GError **err);
+bool sq_load_rows(store_load *l, const char *table, const char *const *columns, size_t n_cols,
+                  const store_cell *cells, size_t n_rows, GError **err);
+bool sq_load_end(store_load *l, bool commit, GError **err);
 
 #endif

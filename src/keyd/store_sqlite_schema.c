@@ -4,6 +4,10 @@
  * Migration n brings the schema from version n-1 to n; store_sqlite.c
  * applies the missing ones at open, each in its own transaction. Append
  * only: a released migration is never edited, never renumbered.
+ *
+ * A migration that adds a table adds it to migrate.c's migrate_tables
+ * too (in both backends' schemas): admin migrate refuses a table it does
+ * not know.
  */
 #include "store_sqlite_int.h"
 

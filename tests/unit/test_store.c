@@ -19,7 +19,8 @@
  * the audit chain, and writers in several threads on two handles. test_store_msg.c: messages, their
  * management, store_apply, the list, the sweep of expired keys, re-wrapping. test_store_more.c: the
  * recipient side (accounts, registrations, resets, the mail outbox, self-service, throttles,
- * sessions, devices, the housekeeping sweep).
+ * sessions, devices, the housekeeping sweep). test_store_copy.c: copying the store into
+ * another (admin migrate), last, when the other tests have filled it.
  */
 #include "test_store.h"
 
@@ -790,6 +791,8 @@ int main(void)
         cmocka_unit_test(test_sessions),
         cmocka_unit_test(test_devices),
         cmocka_unit_test(test_sweep),
+        cmocka_unit_test(test_copy_tables_known),
+        cmocka_unit_test(test_copy_into_empty),
     };
     return cmocka_run_group_tests(tests, suite_setup, suite_teardown);
 }

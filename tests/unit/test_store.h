@@ -95,4 +95,8 @@ void test_sessions(void **state);
 void test_devices(void **state);
 void test_sweep(void **state);
 
+/* test_store_copy.c */
+void test_copy_tables_known(void **state);
+void test_copy_into_empty(void **state);
+
 #endif
