@@ -144,6 +144,11 @@ const char *store_message_state(const store_message *m, gint64 now)
     return m->locked ? "locked" : "active";
 }
 
+bool store_mail_over_limit(gint64 mine, gint64 all, unsigned limit)
+{
+    return mine >= (gint64)limit || all >= (gint64)limit * STORE_MAIL_ADDRESS_CAP;
+}
+
 /* ---- clearing what the store hands out (the same for every backend) ---- */
 
 void store_message_clear(store_message *m)

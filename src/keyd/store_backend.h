@@ -154,6 +154,16 @@ void store_recipient_row_clear(gpointer row);
 void store_token_row_clear(gpointer row);
 void store_question_clear(gpointer q);
 
+/* The mail throttle's rule, the same for every backend (store.c), asked
+ * with the counts of the last STORE_MAIL_WINDOW seconds: mails queued for
+ * an address at the request of this client (mine) and of anyone (all).
+ * One more is over the limit when mine reaches limit, or all reaches
+ * STORE_MAIL_ADDRESS_CAP times it: so someone who keeps registering a
+ * victim's address uses up their own share, not the owner's. */
+#define STORE_MAIL_WINDOW 3600
+#define STORE_MAIL_ADDRESS_CAP 4
+bool store_mail_over_limit(gint64 mine, gint64 all, unsigned limit);
+
 /* The backends built in (store.c chooses by the URL's scheme). */
 store *store_sqlite_open(const char *path, GError **err);
 store *store_pg_open(const char *url, const store_options *opt, GError **err);

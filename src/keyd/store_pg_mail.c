@@ -15,8 +15,6 @@
 #include <sodium.h>
 #include <string.h>
 
-#define THROTTLE_WINDOW 3600
-
 enum { JOB_QUEUED = 0, JOB_SENT = 1, JOB_GIVEN_UP = 2 };
 
 static bool exec_id(pgconn *c, const char *sql, gint64 id, GError **err)
@@ -56,13 +54,9 @@ bool pg_account_end_links(pgconn *c, gint64 account_id, GError **err)
     return ok;
 }
 
-/* In a transaction: the number of mails queued for email since since. */
-/* Whether one more mail to email, asked for by client, is over the limit:
- * limit mails an hour per address and client that asked, and at most
- * MAIL_ADDRESS_CAP times that per address whoever asked. So someone who
- * keeps registering a victim's address uses up their own share, not the
- * owner's. 1 over, 0 not, -1 error. */
-#define MAIL_ADDRESS_CAP 4
+/* In a transaction: whether one more mail to email, asked for by client,
+ * is over the limit (store_mail_over_limit() decides from the counts of
+ * the window). 1 over, 0 not, -1 error. */
 static int mail_over_limit(pgconn *c, const char *email, const char *client, gint64 since,
                            unsigned limit, GError **err)
 {
@@ -80,7 +74,7 @@ static int mail_over_limit(pgconn *c, const char *email, const char *client, gin
         g_set_error(err, SP_ERROR, SP_ERR_UNAVAILABLE, "mail throttle: no count");
         return -1;
     }
-    return mine >= (gint64)limit || all >= (gint64)limit * MAIL_ADDRESS_CAP;
+    return store_mail_over_limit(mine, all, limit);
 }
 
 static bool job_insert(pgconn *c, store_mail_kind kind, const char *email, gint64 ref,
@@ -137,7 +131,7 @@ int pgs_registration_add(store *s, const store_registration *r, const char *msg_
     gint64 account = active_account(c, r->email, err);
     const char *client = ev ? ev->ip : NULL;
     int over = account >= 0
-                   ? mail_over_limit(c, r->email, client, now - THROTTLE_WINDOW, mail_limit, err)
+                   ? mail_over_limit(c, r->email, client, now - STORE_MAIL_WINDOW, mail_limit, err)
                    : -1;
     bool ok = over >= 0;
     int result = over == 1 ? MAIL_THROTTLED : MAIL_QUEUED;
@@ -164,7 +158,7 @@ int pgs_reset_enqueue(store *s, const char *email, const char *msg_id, gint64 no
     /* The same statements run for every address: what differs is only
      * whether the INSERT ... SELECT finds a row. */
     const char *client = ev ? ev->ip : NULL;
-    int over = mail_over_limit(c, email, client, now - THROTTLE_WINDOW, mail_limit, err);
+    int over = mail_over_limit(c, email, client, now - STORE_MAIL_WINDOW, mail_limit, err);
     gint64 account = over >= 0 ? active_account(c, email, err) : -1;
     bool ok = account >= 0;
     bool throttled = over == 1;
