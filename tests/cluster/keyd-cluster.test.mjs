@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { PG, admin, adminRun, api, freePort, gatewayToken, registerAndActivate, sql, startKeyd, storeOf } from '../integration/keyd-helpers.mjs';
+import { PG, admin, adminRun, api, freePort, gatewayToken, latestMail, outbox, registerAndActivate, sql, startKeyd, storeOf } from '../integration/keyd-helpers.mjs';
 
 const CLUSTER = fileURLToPath(new URL('../pg/cluster', import.meta.url));
 const PW = 'correct horse battery staple';
@@ -192,6 +192,26 @@ test('sign-in failures are counted across both instances: the hold comes after m
   assert.equal(sixth.status, 423, sixth.text);
   const onA = await api(a.url, 'POST', '/v1/sessions', { email: v, password: PW });
   assert.equal(onA.status, 423, 'held on the other instance too');
+});
+
+test('read receipts: releases racing on both instances mail the sender exactly once', async () => {
+  const set = adminRun(a.dataDir, 'profile', 'set', '--org', 'clinic', '--name', 'receipts', '--read-receipts', 'yes');
+  assert.equal(set.code, 0, set.err);
+  const rr = 'receipt@example.com';
+  const r = await via('POST', '/v1/messages', { from: 'dr@clinic.example', to: [rr], security: 'high', profile: 'receipts' }, token);
+  assert.equal(r.status, 201, r.text);
+  assert.equal(r.body.profile.read_receipts, true);
+  await registerAndActivate(lb.url, a.dataDir, r.body.id, rr, PW);
+  const s = (await api(b.url, 'POST', '/v1/sessions', { email: rr, password: PW })).body.token;
+  const skip = outbox(a.dataDir).map((m) => m.path);
+  const races = await Promise.all([a, b, a, b, a, b, a, b].map((kd) =>
+    api(kd.url, 'POST', `/v1/messages/${r.body.id}/key`, {}, s)));
+  for (const k of races) assert.equal(k.status, 200, k.text);
+  await latestMail(a.dataDir, 'dr@clinic.example', { skip });
+  await sleep(1000); // a second receipt, if any, would be written by now
+  const receipts = outbox(a.dataDir).filter((m) => !skip.includes(m.path) && /To: dr@clinic\.example/i.test(m.raw.toString()));
+  assert.equal(receipts.length, 1, 'exactly one read receipt');
+  assert.equal(sql(a.dataDir, `SELECT opens FROM recipients WHERE message_id = '${r.body.id}'`).out.trim(), '8');
 });
 
 test('the sweep, run by both instances every second, destroys each expired key once; the audit chain verifies', async () => {
