@@ -278,6 +278,27 @@ bool pg_cmd(pgconn *c, GError **err, gint64 *rows, const char *sql, const char *
     return true;
 }
 
+int pg_read_one(store *s, GError **err, PGresult **res, const char *sql, const char *types, ...)
+{
+    *res = NULL;
+    pgconn *c = pg_conn_get(s, err);
+    if (!c)
+        return -1;
+    va_list ap;
+    va_start(ap, types);
+    PGresult *r = run_v(c, err, sql, types, ap);
+    va_end(ap);
+    pg_conn_put(s, c);
+    if (!r)
+        return -1;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return 0;
+    }
+    *res = r;
+    return 1;
+}
+
 char *pg_text(const PGresult *r, int row, int col)
 {
     return PQgetisnull(r, row, col) ? NULL : g_strdup(PQgetvalue(r, row, col));

@@ -48,21 +48,15 @@ static void account_from_row(const PGresult *res, int row, store_account *a)
 
 int pgs_account_get(store *s, const char *email, store_account *out, GError **err)
 {
-    pgconn *c = pg_conn_get(s, err);
-    if (!c)
-        return -1;
-    PGresult *res = pg_run(c, err,
-                           "SELECT id, email, name, pw_hash, phrase, status FROM accounts"
-                           " WHERE email = $1",
-                           "t", email);
-    int r = -1;
-    if (res) {
-        r = PQntuples(res) > 0;
-        if (r == 1)
-            account_from_row(res, 0, out);
+    PGresult *res;
+    int r = pg_read_one(s, err, &res,
+                        "SELECT id, email, name, pw_hash, phrase, status FROM accounts"
+                        " WHERE email = $1",
+                        "t", email);
+    if (r == 1) {
+        account_from_row(res, 0, out);
         PQclear(res);
     }
-    pg_conn_put(s, c);
     return r;
 }
 
@@ -217,28 +211,21 @@ bool pgs_session_create(store *s, gint64 account_id, const uint8_t hash[KS_HASH_
 int pgs_session_get(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now, store_session *out,
                     GError **err)
 {
-    pgconn *c = pg_conn_get(s, err);
-    if (!c)
-        return -1;
-    PGresult *res = pg_run(c, err,
-                           "SELECT s.account_id, a.email, s.method, s.expires, s.created"
-                           " FROM sessions s"
-                           " JOIN accounts a ON a.id = s.account_id"
-                           " WHERE s.hash = $1 AND s.expires > $2 AND a.status = 1",
-                           "bi", hash, (size_t)KS_HASH_LEN, now);
-    int r = -1;
-    if (res) {
-        r = PQntuples(res) > 0;
-        if (r == 1) {
-            out->account_id = pg_int(res, 0, 0);
-            out->email = pg_text(res, 0, 1);
-            out->method = pg_int(res, 0, 2) == 1 ? SESSION_DEVICE : SESSION_PASSWORD;
-            out->expires = pg_int(res, 0, 3);
-            out->created = pg_int(res, 0, 4);
-        }
+    PGresult *res;
+    int r = pg_read_one(s, err, &res,
+                        "SELECT s.account_id, a.email, s.method, s.expires, s.created"
+                        " FROM sessions s"
+                        " JOIN accounts a ON a.id = s.account_id"
+                        " WHERE s.hash = $1 AND s.expires > $2 AND a.status = 1",
+                        "bi", hash, (size_t)KS_HASH_LEN, now);
+    if (r == 1) {
+        out->account_id = pg_int(res, 0, 0);
+        out->email = pg_text(res, 0, 1);
+        out->method = pg_int(res, 0, 2) == 1 ? SESSION_DEVICE : SESSION_PASSWORD;
+        out->expires = pg_int(res, 0, 3);
+        out->created = pg_int(res, 0, 4);
         PQclear(res);
     }
-    pg_conn_put(s, c);
     return r;
 }
 
@@ -273,20 +260,13 @@ bool pgs_device_create(store *s, gint64 account_id, const uint8_t hash[KS_HASH_L
 int pgs_device_check(store *s, const char *email, const uint8_t hash[KS_HASH_LEN], gint64 now,
                      GError **err)
 {
-    pgconn *c = pg_conn_get(s, err);
-    if (!c)
-        return -1;
-    PGresult *res = pg_run(c, err,
-                           "SELECT 1 FROM devices d JOIN accounts a ON a.id = d.account_id"
-                           " WHERE d.hash = $1 AND a.email = $2 AND d.expires > $3"
-                           " AND a.status = 1",
-                           "bti", hash, (size_t)KS_HASH_LEN, email, now);
-    int r = -1;
-    if (res) {
-        r = PQntuples(res) > 0;
-        PQclear(res);
-    }
-    pg_conn_put(s, c);
+    PGresult *res;
+    int r = pg_read_one(s, err, &res,
+                        "SELECT 1 FROM devices d JOIN accounts a ON a.id = d.account_id"
+                        " WHERE d.hash = $1 AND a.email = $2 AND d.expires > $3"
+                        " AND a.status = 1",
+                        "bti", hash, (size_t)KS_HASH_LEN, email, now);
+    PQclear(res);
     return r;
 }
 

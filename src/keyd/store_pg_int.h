@@ -68,6 +68,11 @@ PGresult *pg_run(pgconn *c, GError **err, const char *sql, const char *types, ..
 /* The same for a statement whose result only matters as success; *rows
  * (may be NULL) = the rows it changed. */
 bool pg_cmd(pgconn *c, GError **err, gint64 *rows, const char *sql, const char *types, ...);
+/* A read of at most one row outside a transaction: a pooled connection,
+ * the prepared statement sql with its values (as pg_run), the connection
+ * back. 1 with *res the result (read row 0, then PQclear it), 0 when there
+ * is no row, -1 with err set on error (*res NULL for both). */
+int pg_read_one(store *s, GError **err, PGresult **res, const char *sql, const char *types, ...);
 /* The values of one statement, read from a types string and its va_list
  * (as pg_run takes them); valid while those values are. */
 #define PG_MAX_PARAMS 16

@@ -275,32 +275,25 @@ void pg_message_read(const PGresult *r, int row, store_message *out)
 int pgs_message_for_rcpt(store *s, const char *id, const char *rcpt, store_message *out,
                          GError **err)
 {
-    pgconn *c = pg_conn_get(s, err);
-    if (!c)
-        return -1;
-    PGresult *res = pg_run(c, err,
-                           "SELECT " PG_MESSAGE_COLS ", m.wrapped, m.read_receipts,"
-                           " (m.recalled_at IS NOT NULL)::int, r.unnamed"
-                           " FROM recipients r"
-                           " JOIN messages m ON m.id = r.message_id"
-                           " JOIN orgs o ON o.id = m.org_id"
-                           " WHERE r.message_id = $1 AND r.email = $2",
-                           "tt", id, rcpt);
-    int r = -1;
-    if (res) {
-        r = PQntuples(res) > 0 ? 1 : 0;
-        if (r == 1) {
-            pg_message_read(res, 0, out);
-            out->key_gone = pg_isnull(res, 0, 13);
-            out->read_receipts = pg_int(res, 0, 14) != 0;
-            out->recalled = pg_int(res, 0, 15) != 0;
-            out->unnamed = pg_int(res, 0, 16) != 0;
-            if (!out->key_gone)
-                out->wrapped = pg_blob(res, 0, 13, &out->wrapped_len);
-        }
+    PGresult *res;
+    int r = pg_read_one(s, err, &res,
+                        "SELECT " PG_MESSAGE_COLS ", m.wrapped, m.read_receipts,"
+                        " (m.recalled_at IS NOT NULL)::int, r.unnamed"
+                        " FROM recipients r"
+                        " JOIN messages m ON m.id = r.message_id"
+                        " JOIN orgs o ON o.id = m.org_id"
+                        " WHERE r.message_id = $1 AND r.email = $2",
+                        "tt", id, rcpt);
+    if (r == 1) {
+        pg_message_read(res, 0, out);
+        out->key_gone = pg_isnull(res, 0, 13);
+        out->read_receipts = pg_int(res, 0, 14) != 0;
+        out->recalled = pg_int(res, 0, 15) != 0;
+        out->unnamed = pg_int(res, 0, 16) != 0;
+        if (!out->key_gone)
+            out->wrapped = pg_blob(res, 0, 13, &out->wrapped_len);
         PQclear(res);
     }
-    pg_conn_put(s, c);
     return r;
 }
 

@@ -181,42 +181,28 @@ int pgs_reset_enqueue(store *s, const char *email, const char *msg_id, gint64 no
 int pgs_registration_lookup(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now,
                             store_pending *out, GError **err)
 {
-    pgconn *c = pg_conn_get(s, err);
-    if (!c)
-        return -1;
-    PGresult *res = pg_run(c, err,
-                           "SELECT id, email, pw_hash FROM registrations"
-                           " WHERE token_hash = $1 AND expires > $2",
-                           "bi", hash, (size_t)KS_HASH_LEN, now);
-    int r = -1;
-    if (res) {
-        r = PQntuples(res) > 0;
-        if (r == 1) {
-            out->id = pg_int(res, 0, 0);
-            out->email = pg_text(res, 0, 1);
-            out->pw_hash = pg_text(res, 0, 2);
-            result_wipe(res, 0, 2);
-        }
+    PGresult *res;
+    int r = pg_read_one(s, err, &res,
+                        "SELECT id, email, pw_hash FROM registrations"
+                        " WHERE token_hash = $1 AND expires > $2",
+                        "bi", hash, (size_t)KS_HASH_LEN, now);
+    if (r == 1) {
+        out->id = pg_int(res, 0, 0);
+        out->email = pg_text(res, 0, 1);
+        out->pw_hash = pg_text(res, 0, 2);
+        result_wipe(res, 0, 2);
         PQclear(res);
     }
-    pg_conn_put(s, c);
     return r;
 }
 
 int pgs_registration_pending(store *s, const char *email, gint64 now, GError **err)
 {
-    pgconn *c = pg_conn_get(s, err);
-    if (!c)
-        return -1;
-    PGresult *res =
-        pg_run(c, err, "SELECT 1 FROM registrations WHERE email = $1 AND expires > $2 LIMIT 1",
-               "ti", email, now);
-    int r = -1;
-    if (res) {
-        r = PQntuples(res) > 0;
-        PQclear(res);
-    }
-    pg_conn_put(s, c);
+    PGresult *res;
+    int r = pg_read_one(s, err, &res,
+                        "SELECT 1 FROM registrations WHERE email = $1 AND expires > $2 LIMIT 1",
+                        "ti", email, now);
+    PQclear(res);
     return r;
 }
 
@@ -317,17 +303,11 @@ int pgs_registration_activate(store *s, gint64 reg_id, const uint8_t hash[KS_HAS
  * an idle queue takes no write lock), 0 none, -1 error. */
 static int mail_due(store *s, gint64 now, GError **err)
 {
-    pgconn *c = pg_conn_get(s, err);
-    if (!c)
-        return -1;
-    PGresult *res = pg_run(
-        c, err, "SELECT 1 FROM mail_outbox WHERE state = 0 AND next_try <= $1 LIMIT 1", "i", now);
-    int r = -1;
-    if (res) {
-        r = PQntuples(res) > 0;
-        PQclear(res);
-    }
-    pg_conn_put(s, c);
+    PGresult *res;
+    int r = pg_read_one(s, err, &res,
+                        "SELECT 1 FROM mail_outbox WHERE state = 0 AND next_try <= $1 LIMIT 1", "i",
+                        now);
+    PQclear(res);
     return r;
 }
 

@@ -13,27 +13,20 @@
 
 int pgs_member_get(store *s, const char *email, store_member *out, GError **err)
 {
-    pgconn *c = pg_conn_get(s, err);
-    if (!c)
-        return -1;
-    PGresult *res = pg_run(c, err,
-                           "SELECT u.org_id, u.role, o.name FROM org_users u"
-                           " JOIN accounts a ON a.id = u.account_id"
-                           " JOIN orgs o ON o.id = u.org_id"
-                           " WHERE a.email = $1 AND a.status = 1"
-                           " ORDER BY u.role = 'admin' DESC LIMIT 1",
-                           "t", email);
-    int r = -1;
-    if (res) {
-        r = PQntuples(res) > 0 ? 1 : 0;
-        if (r == 1) {
-            out->org_id = pg_int(res, 0, 0);
-            out->role = pg_text(res, 0, 1);
-            out->org_name = pg_text(res, 0, 2);
-        }
+    PGresult *res;
+    int r = pg_read_one(s, err, &res,
+                        "SELECT u.org_id, u.role, o.name FROM org_users u"
+                        " JOIN accounts a ON a.id = u.account_id"
+                        " JOIN orgs o ON o.id = u.org_id"
+                        " WHERE a.email = $1 AND a.status = 1"
+                        " ORDER BY u.role = 'admin' DESC LIMIT 1",
+                        "t", email);
+    if (r == 1) {
+        out->org_id = pg_int(res, 0, 0);
+        out->role = pg_text(res, 0, 1);
+        out->org_name = pg_text(res, 0, 2);
         PQclear(res);
     }
-    pg_conn_put(s, c);
     return r;
 }
 

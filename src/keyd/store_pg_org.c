@@ -39,35 +39,22 @@ bool pgs_org_create(store *s, const char *name, const char *const *domains, size
 
 int pgs_org_by_name(store *s, const char *name, store_org *out, GError **err)
 {
-    pgconn *c = pg_conn_get(s, err);
-    if (!c)
-        return -1;
-    PGresult *res =
-        pg_run(c, err, "SELECT id, name, display_name, color FROM orgs WHERE name = $1", "t", name);
-    int r = -1;
-    if (res) {
-        r = PQntuples(res) > 0;
-        if (r == 1)
-            org_from_row(res, 0, out);
+    PGresult *res;
+    int r = pg_read_one(
+        s, err, &res, "SELECT id, name, display_name, color FROM orgs WHERE name = $1", "t", name);
+    if (r == 1) {
+        org_from_row(res, 0, out);
         PQclear(res);
     }
-    pg_conn_put(s, c);
     return r;
 }
 
 int pgs_org_has_domain(store *s, gint64 org_id, const char *domain, GError **err)
 {
-    pgconn *c = pg_conn_get(s, err);
-    if (!c)
-        return -1;
-    PGresult *res = pg_run(c, err, "SELECT 1 FROM org_domains WHERE domain = $1 AND org_id = $2",
-                           "ti", domain, org_id);
-    int r = -1;
-    if (res) {
-        r = PQntuples(res) > 0;
-        PQclear(res);
-    }
-    pg_conn_put(s, c);
+    PGresult *res;
+    int r = pg_read_one(s, err, &res, "SELECT 1 FROM org_domains WHERE domain = $1 AND org_id = $2",
+                        "ti", domain, org_id);
+    PQclear(res);
     return r;
 }
 
@@ -100,26 +87,19 @@ static void token_touch(store *s, const uint8_t hash[KS_HASH_LEN], gint64 now)
 
 int pgs_gateway_token_org(store *s, const uint8_t hash[KS_HASH_LEN], store_org *out, GError **err)
 {
-    pgconn *c = pg_conn_get(s, err);
-    if (!c)
-        return -1;
-    PGresult *res = pg_run(c, err,
-                           "SELECT o.id, o.name, o.display_name, o.color,"
-                           " coalesce(t.last_used, 0) FROM gateway_tokens t"
-                           " JOIN orgs o ON o.id = t.org_id"
-                           " WHERE t.hash = $1 AND t.revoked IS NULL",
-                           "b", hash, (size_t)KS_HASH_LEN);
-    int r = -1;
+    PGresult *res;
+    int r = pg_read_one(s, err, &res,
+                        "SELECT o.id, o.name, o.display_name, o.color,"
+                        " coalesce(t.last_used, 0) FROM gateway_tokens t"
+                        " JOIN orgs o ON o.id = t.org_id"
+                        " WHERE t.hash = $1 AND t.revoked IS NULL",
+                        "b", hash, (size_t)KS_HASH_LEN);
     gint64 last = 0, now = pg_now();
-    if (res) {
-        r = PQntuples(res) > 0;
-        if (r == 1) {
-            org_from_row(res, 0, out);
-            last = pg_int(res, 0, 4);
-        }
+    if (r == 1) {
+        org_from_row(res, 0, out);
+        last = pg_int(res, 0, 4);
         PQclear(res);
     }
-    pg_conn_put(s, c);
     if (r == 1 && last < now - 59)
         token_touch(s, hash, now);
     return r;
@@ -336,30 +316,23 @@ bool pgs_profile_set(store *s, gint64 org_id, const store_profile *p, const ks_a
 
 int pgs_profile_get(store *s, gint64 org_id, const char *name, store_profile *out, GError **err)
 {
-    pgconn *c = pg_conn_get(s, err);
-    if (!c)
-        return -1;
-    PGresult *res = pg_run(c, err,
-                           "SELECT name, security, expires_seconds, reply, reply_all, forward,"
-                           " read_receipts, subject_shown FROM profiles"
-                           " WHERE org_id = $1 AND name = $2",
-                           "it", org_id, name);
-    int r = -1;
-    if (res) {
-        r = PQntuples(res) > 0;
-        if (r == 1) {
-            out->name = pg_text(res, 0, 0);
-            out->security = pg_text(res, 0, 1);
-            out->expires_seconds = pg_int(res, 0, 2);
-            out->reply = pg_int(res, 0, 3) != 0;
-            out->reply_all = pg_int(res, 0, 4) != 0;
-            out->forward = pg_int(res, 0, 5) != 0;
-            out->read_receipts = pg_int(res, 0, 6) != 0;
-            out->subject_shown = pg_int(res, 0, 7) != 0;
-        }
+    PGresult *res;
+    int r = pg_read_one(s, err, &res,
+                        "SELECT name, security, expires_seconds, reply, reply_all, forward,"
+                        " read_receipts, subject_shown FROM profiles"
+                        " WHERE org_id = $1 AND name = $2",
+                        "it", org_id, name);
+    if (r == 1) {
+        out->name = pg_text(res, 0, 0);
+        out->security = pg_text(res, 0, 1);
+        out->expires_seconds = pg_int(res, 0, 2);
+        out->reply = pg_int(res, 0, 3) != 0;
+        out->reply_all = pg_int(res, 0, 4) != 0;
+        out->forward = pg_int(res, 0, 5) != 0;
+        out->read_receipts = pg_int(res, 0, 6) != 0;
+        out->subject_shown = pg_int(res, 0, 7) != 0;
         PQclear(res);
     }
-    pg_conn_put(s, c);
     return r;
 }
 
@@ -383,27 +356,20 @@ bool pgs_brand_set(store *s, gint64 org_id, const store_brand *b, const ks_audit
 int pgs_brand_get(store *s, gint64 org_id, store_brand *out, GError **err)
 {
     memset(out, 0, sizeof *out);
-    pgconn *c = pg_conn_get(s, err);
-    if (!c)
-        return -1;
-    PGresult *res = pg_run(c, err,
-                           "SELECT display_name, color, logo, logo_type, notice, brand_version"
-                           " FROM orgs WHERE id = $1",
-                           "i", org_id);
-    int r = -1;
-    if (res) {
-        r = PQntuples(res) > 0;
-        if (r == 1) {
-            out->display_name = pg_text(res, 0, 0);
-            out->color = pg_text(res, 0, 1);
-            if (!pg_isnull(res, 0, 2))
-                out->logo = pg_blob(res, 0, 2, &out->logo_len);
-            out->logo_type = pg_text(res, 0, 3);
-            out->notice = pg_text(res, 0, 4);
-            out->version = pg_int(res, 0, 5);
-        }
+    PGresult *res;
+    int r = pg_read_one(s, err, &res,
+                        "SELECT display_name, color, logo, logo_type, notice, brand_version"
+                        " FROM orgs WHERE id = $1",
+                        "i", org_id);
+    if (r == 1) {
+        out->display_name = pg_text(res, 0, 0);
+        out->color = pg_text(res, 0, 1);
+        if (!pg_isnull(res, 0, 2))
+            out->logo = pg_blob(res, 0, 2, &out->logo_len);
+        out->logo_type = pg_text(res, 0, 3);
+        out->notice = pg_text(res, 0, 4);
+        out->version = pg_int(res, 0, 5);
         PQclear(res);
     }
-    pg_conn_put(s, c);
     return r;
 }
