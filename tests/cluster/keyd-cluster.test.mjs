@@ -330,17 +330,30 @@ test('[store] password_file and TLS: no password in the URL or the environment; 
   assert.ok(!r.err.includes(pw) && !r.out.includes(pw));
 });
 
-test('failover: kill -9 one instance under load; no acknowledged key is lost and the survivor answers', async () => {
+test('failover: kill -9 one instance under creations and releases; no acknowledged key is lost and the survivor answers', async () => {
+  // A recipient with a message and a session, for the releases.
+  const fr = 'failover@example.com';
+  const opened = await newMessage([fr]);
+  await registerAndActivate(lb.url, a.dataDir, opened.id, fr, PW);
+  const frSession = (await via('POST', '/v1/sessions', { email: fr, password: PW })).body.token;
   const acked = []; // { id, key, rcpt } of every creation answered 201
-  let stop = false, errors = 0, afterNotice = 0, noticed = Infinity;
+  let stop = false, errors = 0, afterNotice = 0, noticed = Infinity, releases = 0;
+  const wrongKeys = [];
   const load = (async () => {
     let i = 0;
     while (!stop) {
-      const rcpt = `fo${i++}@example.com`;
-      const r = await via('POST', '/v1/messages', { from: 'dr@clinic.example', to: [rcpt], security: 'high' }, token)
+      const rcpt = `fo${i}@example.com`;
+      // creations and releases in turn
+      const release = i++ % 2 === 1;
+      const r = await (release
+        ? via('POST', `/v1/messages/${opened.id}/key`, {}, frSession)
+        : via('POST', '/v1/messages', { from: 'dr@clinic.example', to: [rcpt], security: 'high' }, token))
         .catch(() => ({ status: 0 }));
-      if (r.status === 201) acked.push({ id: r.body.id, key: r.body.key, rcpt });
-      else {
+      if (!release && r.status === 201) acked.push({ id: r.body.id, key: r.body.key, rcpt });
+      else if (release && r.status === 200) {
+        releases++;
+        if (r.body.key !== opened.key) wrongKeys.push(r.body.key);
+      } else {
         errors++;
         if (Date.now() > noticed) afterNotice++;
       }
@@ -356,6 +369,8 @@ test('failover: kill -9 one instance under load; no acknowledged key is lost and
   stop = true;
   await load;
   assert.ok(before > 0 && acked.length > before, `creations before (${before}) and after (${acked.length - before}) the kill`);
+  assert.ok(releases > 10, `releases answered: ${releases}`);
+  assert.deepEqual(wrongKeys, [], 'every released key is the one the gateway was given');
   assert.equal(afterNotice, 0, `every request after HAProxy noticed got an answer (${errors} failed in all, before)`);
   // Every acknowledged message is stored with the key handed out: each is
   // active on the survivor, and the keys in the database are as many.
