@@ -113,8 +113,16 @@ static bool server_open(ks_server *srv, ks_config *cfg, GError **err)
     srv->mailer = ks_mailer_new(&mc, err);
     if (!srv->mailer)
         return false;
-    srv->limit = ratelimit_new(cfg->rate_per_second, cfg->rate_burst);
-    srv->status_limit = ratelimit_new(cfg->status_rate_per_second, cfg->status_rate_burst);
+    if (store_shared(srv->st)) {
+        /* one budget per client address for every keyd on the database */
+        srv->limit =
+            ratelimit_new_shared(srv->st, RATE_REQUESTS, cfg->rate_per_second, cfg->rate_burst);
+        srv->status_limit = ratelimit_new_shared(srv->st, RATE_STATUS, cfg->status_rate_per_second,
+                                                 cfg->status_rate_burst);
+    } else {
+        srv->limit = ratelimit_new(cfg->rate_per_second, cfg->rate_burst);
+        srv->status_limit = ratelimit_new(cfg->status_rate_per_second, cfg->status_rate_burst);
+    }
     srv->writer = writer_new(srv->st);
     srv->receipts = g_thread_pool_new(api_receipt_send, srv, 1, FALSE, NULL);
     /* Only key release reads these caches, and it asks the store again,

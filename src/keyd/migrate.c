@@ -23,25 +23,11 @@
  * foreign keys point at. A table missing here is refused, not skipped:
  * a new migration that adds a table adds it here too. */
 const char *const migrate_tables[] = {
-    "orgs",
-    "org_domains",
-    "gateway_tokens",
-    "accounts",
-    "questions",
-    "org_users",
-    "mail_tokens",
-    "sessions",
-    "devices",
-    "messages",
-    "recipients",
-    "audit",
-    "profiles",
-    "phrase_grants",
-    "registrations",
-    "registration_questions",
-    "mail_outbox",
-    "throttles",
-    NULL,
+    "orgs",        "org_domains",   "gateway_tokens", "accounts",
+    "questions",   "org_users",     "mail_tokens",    "sessions",
+    "devices",     "messages",      "recipients",     "audit",
+    "profiles",    "phrase_grants", "registrations",  "registration_questions",
+    "mail_outbox", "throttles",     "rate_buckets",   NULL,
 };
 
 /* ---- the checks before anything is written ---- */

@@ -14,6 +14,8 @@ typedef struct {
 
 struct ks_ratelimit {
     double rate, burst;
+    store *st; /* shared: the buckets are in the store */
+    store_rate_kind kind;
     GMutex lock;
     GHashTable *buckets; /* addr -> bucket */
 };
@@ -26,6 +28,32 @@ ks_ratelimit *ratelimit_new(double rate, double burst)
     g_mutex_init(&r->lock);
     r->buckets = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     return r;
+}
+
+ks_ratelimit *ratelimit_new_shared(store *s, store_rate_kind kind, double rate, double burst)
+{
+    ks_ratelimit *r = ratelimit_new(rate, burst);
+    r->st = s;
+    r->kind = kind;
+    return r;
+}
+
+/* A take from the store's bucket: millionths of a token, milliseconds. */
+static bool take_shared(ks_ratelimit *r, const char *addr, gint64 *retry_after)
+{
+    gint64 refill_u = llround(r->rate * 1000.0), left_u = 0;
+    if (refill_u < 1)
+        refill_u = 1;
+    g_autoptr(GError) err = NULL;
+    int got = store_rate_take(r->st, r->kind, addr, refill_u, llround(r->burst * 1e6),
+                              g_get_real_time() / 1000, &left_u, &err);
+    if (got < 0) {
+        g_warning("rate limit: %s", err ? err->message : "failed");
+        return true;
+    }
+    if (!got && retry_after)
+        *retry_after = (gint64)ceil((1e6 - (double)left_u) / (r->rate * 1e6));
+    return got == 1;
 }
 
 void ratelimit_free(ks_ratelimit *r)
@@ -54,6 +82,8 @@ bool ratelimit_take(ks_ratelimit *r, const char *addr, gint64 *retry_after)
 {
     if (r->rate <= 0)
         return true;
+    if (r->st)
+        return take_shared(r, addr, retry_after);
     gint64 now = g_get_monotonic_time();
     g_mutex_lock(&r->lock);
     bucket *b = g_hash_table_lookup(r->buckets, addr);

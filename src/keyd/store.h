@@ -519,6 +519,18 @@ int store_throttle_swap(store *s, const store_throttle_op *ops, size_t n, const 
 /* Forget the throttles of kind whose last attempt was before before_ms
  * (housekeeping: the rule says when they no longer count). */
 bool store_throttle_forget(store *s, store_throttle_kind kind, gint64 before_ms, GError **err);
+/* ---- request rate limits shared by every keyd (ratelimit.c) ---- */
+
+/* What a bucket limits, per client address. */
+typedef enum { RATE_REQUESTS = 0, RATE_STATUS = 1 } store_rate_kind;
+/* One token bucket per (kind, subject) in millionths of a token: at most
+ * burst_u, refilled by refill_u per millisecond since the last take.
+ * Take a whole token (1,000,000) at now_ms in one atomic step: 1 taken, 0
+ * none left (*left_u = what there is, for the wait), -1 error. A new
+ * bucket starts full. */
+int store_rate_take(store *s, store_rate_kind kind, const char *subject, gint64 refill_u,
+                    gint64 burst_u, gint64 now_ms, gint64 *left_u, GError **err);
+
 /* Forget the account's failures (sign-in and reset answers) of email. */
 bool store_failures_clear(store *s, const char *email, const ks_audit_event *ev, GError **err);
 

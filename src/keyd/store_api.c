@@ -410,3 +410,9 @@ bool store_load_end(store_load *l, bool commit, GError **err)
 {
     return l->s->be->load_end(l, commit, err);
 }
+
+int store_rate_take(store *s, store_rate_kind kind, const char *subject, gint64 refill_u,
+                    gint64 burst_u, gint64 now_ms, gint64 *left_u, GError **err)
+{
+    return s->be->rate_take(s, kind, subject, refill_u, burst_u, now_ms, left_u, err);
+}

@@ -704,6 +704,7 @@ const store_backend pg_backend = {
     .throttle_read = pgs_throttle_read,
     .throttle_swap = pgs_throttle_swap,
     .throttle_forget = pgs_throttle_forget,
+    .rate_take = pgs_rate_take,
     .failures_clear = pgs_failures_clear,
     .session_create = pgs_session_create,
     .session_extend = pgs_session_extend,

@@ -289,6 +289,8 @@ bool pgs_sweep(store *s, gint64 now, GError **err)
         "DELETE FROM registrations WHERE expires <= $1",
         /* Sent and given-up mails are kept a day: the throttle counts them. */
         "DELETE FROM mail_outbox WHERE state <> 0 AND created <= $1::bigint - 86400",
+        /* A bucket untouched for an hour counts as full again. */
+        "DELETE FROM rate_buckets WHERE updated <= ($1::bigint - 3600) * 1000",
     };
     PG_WRITE_TX(s, err, NULL, {
         for (size_t i = 0; ok && i < G_N_ELEMENTS(sql); i++)

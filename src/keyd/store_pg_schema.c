@@ -121,5 +121,9 @@ const char *const pg_migrations[] = {
      * that asked for each queued mail */
     "ALTER TABLE recipients ADD COLUMN unnamed BIGINT NOT NULL DEFAULT 0;"
     "ALTER TABLE mail_outbox ADD COLUMN client TEXT;",
+    /* 7: request rate limits per client address, shared by every keyd */
+    "CREATE TABLE rate_buckets(kind BIGINT NOT NULL, subject TEXT NOT NULL,"
+    "  tokens BIGINT NOT NULL, updated BIGINT NOT NULL, taken BIGINT NOT NULL,"
+    "  PRIMARY KEY(kind, subject));",
 };
 const int pg_n_migrations = (int)G_N_ELEMENTS(pg_migrations);

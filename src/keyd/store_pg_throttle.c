@@ -96,3 +96,41 @@ bool pgs_throttle_forget(store *s, store_throttle_kind kind, gint64 before_ms, G
                     (int)kind, before_ms);
     });
 }
+
+/* ---- request rate limits (store_rate_take) ---- */
+
+/* One statement, one round trip, no write lock: the row lock of the
+ * upsert orders takes of the same bucket across every keyd. Refill (never
+ * above burst, never back in time), take a token when a whole one is
+ * there, and say which. */
+int pgs_rate_take(store *s, store_rate_kind kind, const char *subject, gint64 refill_u,
+                  gint64 burst_u, gint64 now_ms, gint64 *left_u, GError **err)
+{
+#define FULL                                                                                       \
+    "least($4::bigint, rate_buckets.tokens"                                                        \
+    " + greatest(0, $5::bigint - rate_buckets.updated) * $3::bigint)"
+    pgconn *c = pg_conn_get(s, err);
+    if (!c)
+        return -1;
+    PGresult *res =
+        pg_run(c, err,
+               "INSERT INTO rate_buckets(kind, subject, tokens, updated, taken)"
+               " VALUES($1, $2, $4::bigint - 1000000, $5::bigint, 1)"
+               " ON CONFLICT (kind, subject) DO UPDATE SET"
+               " tokens = " FULL " - (CASE WHEN " FULL " >= 1000000 THEN 1000000 ELSE 0 END),"
+               " taken = (CASE WHEN " FULL " >= 1000000 THEN 1 ELSE 0 END),"
+               " updated = greatest(rate_buckets.updated, $5::bigint)"
+               " RETURNING taken, tokens",
+               "ntiii", (int)kind, subject, refill_u, burst_u, now_ms);
+#undef FULL
+    int r = -1;
+    if (res && PQntuples(res) == 1) {
+        r = pg_int(res, 0, 0) != 0;
+        *left_u = pg_int(res, 0, 1);
+    } else if (res) {
+        g_set_error(err, SP_ERROR, SP_ERR_UNAVAILABLE, "rate limit: no answer");
+    }
+    PQclear(res);
+    pg_conn_put(s, c);
+    return r;
+}

@@ -486,6 +486,7 @@ const store_backend sq_backend = {
     .throttle_read = sq_throttle_read,
     .throttle_swap = sq_throttle_swap,
     .throttle_forget = sq_throttle_forget,
+    .rate_take = sq_rate_take,
     .failures_clear = sq_failures_clear,
     .session_create = sq_session_create,
     .session_extend = sq_session_extend,

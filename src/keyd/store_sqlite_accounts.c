@@ -373,6 +373,8 @@ bool sq_sweep(store *s, gint64 now, GError **err)
         "DELETE FROM registrations WHERE expires <= ?",
         /* Sent and given-up mails are kept a day: the throttle counts them. */
         "DELETE FROM mail_outbox WHERE state <> 0 AND created <= ? - 86400",
+        /* A bucket untouched for an hour counts as full again. */
+        "DELETE FROM rate_buckets WHERE updated <= (? - 3600) * 1000",
     };
     WRITE_TX(s, err, NULL, {
         for (size_t i = 0; ok && i < G_N_ELEMENTS(sql); i++) {

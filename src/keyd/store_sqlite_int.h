@@ -190,6 +190,8 @@ bool sq_throttle_read(store *s, store_throttle_op *ops, size_t n, GError **err);
 int sq_throttle_swap(store *s, const store_throttle_op *ops, size_t n, const ks_audit_event *ev,
                      GError **err);
 bool sq_throttle_forget(store *s, store_throttle_kind kind, gint64 before_ms, GError **err);
+int sq_rate_take(store *s, store_rate_kind kind, const char *subject, gint64 refill_u,
+                 gint64 burst_u, gint64 now_ms, gint64 *left_u, GError **err);
 bool sq_failures_clear(store *s, const char *email, const ks_audit_event *ev, GError **err);
 bool sq_session_create(store *s, gint64 account_id, const uint8_t hash[KS_HASH_LEN],
                        store_session_method method, gint64 expires, const ks_audit_event *ev,

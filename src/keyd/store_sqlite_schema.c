@@ -123,5 +123,11 @@ const char *const sq_migrations[] = {
      * counts per address and requester) */
     "ALTER TABLE recipients ADD COLUMN unnamed INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE mail_outbox ADD COLUMN client TEXT;",
+    /* 7: request rate limits per client address kept in the database, so
+     * that several keyd share them (store_rate_take): tokens in millionths,
+     * updated in ms, taken = whether the last request got a token */
+    "CREATE TABLE rate_buckets(kind INTEGER NOT NULL, subject TEXT NOT NULL,"
+    "  tokens INTEGER NOT NULL, updated INTEGER NOT NULL, taken INTEGER NOT NULL,"
+    "  PRIMARY KEY(kind, subject)) WITHOUT ROWID;",
 };
 const int sq_n_migrations = (int)G_N_ELEMENTS(sq_migrations);

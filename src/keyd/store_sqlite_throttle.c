@@ -114,3 +114,41 @@ bool sq_throttle_forget(store *s, store_throttle_kind kind, gint64 before_ms, GE
         }
     });
 }
+
+/* ---- request rate limits (store_rate_take) ---- */
+
+/* One statement: refill (never above burst, never back in time), take a
+ * token when a whole one is there, and say which. */
+int sq_rate_take(store *s, store_rate_kind kind, const char *subject, gint64 refill_u,
+                 gint64 burst_u, gint64 now_ms, gint64 *left_u, GError **err)
+{
+#define FULL "min(?4, tokens + max(0, ?5 - updated) * ?3)"
+    conn *c = sq_write_begin(s, err);
+    if (!c)
+        return -1;
+    sqlite3_stmt *st =
+        sq_prep(c,
+                "INSERT INTO rate_buckets(kind, subject, tokens, updated, taken)"
+                " VALUES(?1, ?2, ?4 - 1000000, ?5, 1)"
+                " ON CONFLICT(kind, subject) DO UPDATE SET"
+                " tokens = " FULL " - (CASE WHEN " FULL " >= 1000000 THEN 1000000 ELSE 0 END),"
+                " taken = (CASE WHEN " FULL " >= 1000000 THEN 1 ELSE 0 END),"
+                " updated = max(updated, ?5)"
+                " RETURNING taken, tokens",
+                err);
+#undef FULL
+    int r = -1;
+    if (st) {
+        sqlite3_bind_int(st, 1, kind);
+        sq_bind_text(st, 2, subject);
+        sqlite3_bind_int64(st, 3, refill_u);
+        sqlite3_bind_int64(st, 4, burst_u);
+        sqlite3_bind_int64(st, 5, now_ms);
+        if (sq_step_row(c, st, err) == 1) {
+            r = sqlite3_column_int(st, 0) != 0;
+            *left_u = sqlite3_column_int64(st, 1);
+        }
+        sqlite3_reset(st);
+    }
+    return sq_write_end(s, c, r >= 0, err) ? r : -1;
+}

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { PG, admin, adminRun, api, freePort, gatewayToken, latestMail, outbox, registerAndActivate, sql, startKeyd, storeOf } from '../integration/keyd-helpers.mjs';
+import { PG, admin, adminRun, api, freePort, gatewayToken, latestMail, outbox, raw, registerAndActivate, sql, startKeyd, storeOf } from '../integration/keyd-helpers.mjs';
 
 const CLUSTER = fileURLToPath(new URL('../pg/cluster', import.meta.url));
 const PW = 'correct horse battery staple';
@@ -212,6 +212,32 @@ test('read receipts: releases racing on both instances mail the sender exactly o
   const receipts = outbox(a.dataDir).filter((m) => !skip.includes(m.path) && /To: dr@clinic\.example/i.test(m.raw.toString()));
   assert.equal(receipts.length, 1, 'exactly one read receipt');
   assert.equal(sql(a.dataDir, `SELECT opens FROM recipients WHERE message_id = '${r.body.id}'`).out.trim(), '8');
+});
+
+test('per-address request limits are one budget for every instance: a client spreading requests over two keyd gets no more', async () => {
+  // Two more keyd on the same database, with a small status limit.
+  const limits = { ...CONFIG, server: { ...CONFIG.server, status_rate_per_second: 0.01, status_rate_burst: 4 }, keys: { kek_file: bKek } };
+  const c = await startKeyd({ config: limits, dataDir: a.dataDir });
+  const d = await startKeyd({ config: limits, dataDir: a.dataDir });
+  try {
+    const m = await newMessage(['limits@example.com']);
+    const status = (kd, client) => raw(kd.url, `/v1/messages/${m.id}/status?rcpt=limits%40example.com`,
+      { headers: { 'x-forwarded-for': client } });
+    // Four in all, alternating instances; the fifth is refused on either.
+    const seen = [];
+    for (const kd of [c, d, c, d]) seen.push((await status(kd, '192.0.2.55')).status);
+    assert.deepEqual(seen, [200, 200, 200, 200]);
+    for (const kd of [c, d]) {
+      const r = await status(kd, '192.0.2.55');
+      assert.equal(r.status, 429, r.text);
+      assert.ok(Number(r.headers['retry-after']) >= 1);
+    }
+    // Another client address has its own budget.
+    assert.equal((await status(d, '192.0.2.56')).status, 200);
+  } finally {
+    await d.stop();
+    await c.stop();
+  }
 });
 
 test('the sweep, run by both instances every second, destroys each expired key once; the audit chain verifies', async () => {

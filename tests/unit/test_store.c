@@ -771,6 +771,7 @@ int main(void)
         cmocka_unit_test(test_message_manage),
         cmocka_unit_test(test_apply),
         cmocka_unit_test(test_release_session),
+        cmocka_unit_test(test_rate_take),
         cmocka_unit_test(test_messages_find),
         cmocka_unit_test(test_message_get_recipients),
         cmocka_unit_test(test_shred_expired),

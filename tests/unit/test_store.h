@@ -69,6 +69,7 @@ int claim_mine(store *s, gint64 now, gint64 lease, const char *email, store_mail
 
 /* test_store_release.c */
 void test_release_session(void **state);
+void test_rate_take(void **state);
 
 /* test_store_msg.c */
 void test_message_create_and_for_rcpt(void **state);

@@ -108,3 +108,39 @@ void test_release_session(void **state)
     assert_false(refused[1] || gone[1]);
     assert_int_equal(opens_of(s, id, b), 1);
 }
+
+/* Request rate limits shared by every keyd: one token bucket per (kind,
+ * subject), refilled with time, never above its burst, never refilled by
+ * a clock that went back. */
+void test_rate_take(void **state)
+{
+    store *s = *state;
+    g_autoptr(GError) err = NULL;
+    g_autofree char *ip = uniq("198.51.100."), *other = uniq("198.51.100.");
+    const gint64 per_ms = 1000, burst = 3000000; /* 1 token a second, 3 at most */
+    gint64 t0 = now_s() * 1000, left = -1;
+#define TAKE(kind, who, at) store_rate_take(s, (kind), (who), per_ms, burst, (at), &left, &err)
+    /* A new bucket starts full: three at once, then none. */
+    assert_int_equal(TAKE(RATE_REQUESTS, ip, t0), 1);
+    assert_int_equal(left, 2000000);
+    assert_int_equal(TAKE(RATE_REQUESTS, ip, t0), 1);
+    assert_int_equal(TAKE(RATE_REQUESTS, ip, t0), 1);
+    assert_int_equal(left, 0);
+    assert_int_equal(TAKE(RATE_REQUESTS, ip, t0), 0);
+    assert_int_equal(left, 0);
+    /* Another address, and another kind for the same address: their own. */
+    assert_int_equal(TAKE(RATE_REQUESTS, other, t0), 1);
+    assert_int_equal(TAKE(RATE_STATUS, ip, t0), 1);
+    /* 999 ms later: not a whole token yet (and the refusal spends none). */
+    assert_int_equal(TAKE(RATE_REQUESTS, ip, t0 + 999), 0);
+    assert_int_equal(left, 999000);
+    /* A clock behind the last take (another host's) refills nothing. */
+    assert_int_equal(TAKE(RATE_REQUESTS, ip, t0 + 500), 0);
+    assert_int_equal(left, 999000);
+    assert_int_equal(TAKE(RATE_REQUESTS, ip, t0 + 1000), 1);
+    assert_int_equal(left, 0);
+    /* An hour later: full again, and no more than full. */
+    assert_int_equal(TAKE(RATE_REQUESTS, ip, t0 + 3600 * 1000), 1);
+    assert_int_equal(left, 2000000);
+#undef TAKE
+}
