@@ -149,6 +149,36 @@ bool store_mail_over_limit(gint64 mine, gint64 all, unsigned limit)
     return mine >= (gint64)limit || all >= (gint64)limit * STORE_MAIL_ADDRESS_CAP;
 }
 
+GHashTable *store_opens_new(void)
+{
+    return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+}
+
+void store_opens_add(GHashTable *opens, const store_op *op)
+{
+    char *k = g_strconcat(op->id, "\n", op->rcpt, NULL);
+    store_opens *o = g_hash_table_lookup(opens, k);
+    if (o)
+        g_free(k);
+    else
+        g_hash_table_insert(opens, k, o = g_new0(store_opens, 1));
+    o->n++;
+    o->last = op;
+}
+
+bool store_columns_known(const char *table, const char *const *have, const char *const *columns,
+                         size_t n, GError **err)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!g_strv_contains(have, columns[i])) {
+            g_set_error(err, SP_ERROR, SP_ERR_INPUT, "database: table %s has no column %s", table,
+                        columns[i]);
+            return false;
+        }
+    }
+    return true;
+}
+
 /* ---- clearing what the store hands out (the same for every backend) ---- */
 
 void store_message_clear(store_message *m)

@@ -166,6 +166,22 @@ void store_question_clear(gpointer q);
 #define STORE_MAIL_ADDRESS_CAP 4
 bool store_mail_over_limit(gint64 mine, gint64 all, unsigned limit);
 
+/* The opens a batch of releases records (store_apply), the same for every
+ * backend: releases of the same (message, recipient) update its counters
+ * once, with the last one's client. store_opens_add() counts an allowed
+ * release; the table's values are store_opens (freed with the table). */
+typedef struct {
+    gint64 n;
+    const store_op *last;
+} store_opens;
+GHashTable *store_opens_new(void);
+void store_opens_add(GHashTable *opens, const store_op *op);
+
+/* Whether every one of columns (n) is among have, the columns table
+ * really has: names reach SQL only after this (and quoted); else err. */
+bool store_columns_known(const char *table, const char *const *have, const char *const *columns,
+                         size_t n, GError **err);
+
 /* The backends built in (store.c chooses by the URL's scheme). */
 store *store_sqlite_open(const char *path, GError **err);
 store *store_pg_open(const char *url, const store_options *opt, GError **err);

@@ -118,16 +118,10 @@ static char *column_list(pgconn *c, const char *table, const char *const *column
                          GError **err)
 {
     g_auto(GStrv) have = columns_on(c, table, err);
-    if (!have)
+    if (!have || !store_columns_known(table, (const char *const *)have, columns, n_cols, err))
         return NULL;
     GString *out = g_string_new(NULL);
     for (size_t i = 0; i < n_cols; i++) {
-        if (!g_strv_contains((const char *const *)have, columns[i])) {
-            g_set_error(err, SP_ERROR, SP_ERR_INPUT, "database: table %s has no column %s", table,
-                        columns[i]);
-            g_string_free(out, TRUE);
-            return NULL;
-        }
         g_autofree char *q = ident(c, columns[i]);
         g_string_append_printf(out, "%s%s", i ? ", " : "", q);
     }

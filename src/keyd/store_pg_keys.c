@@ -200,27 +200,14 @@ bool pgs_apply(store *s, const store_op *ops, size_t n, GError **err)
     bool ok = states != NULL && pg_pipe_begin(c, err);
     GPtrArray *res = NULL;
     if (ok) {
-        /* Releases of the same (message, recipient) in one batch update
-         * its counters once, with the last one's client. */
-        typedef struct {
-            gint64 n;
-            const store_op *last;
-        } opens;
-        GHashTable *agg = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        GHashTable *agg = store_opens_new();
         for (size_t i = 0; i < n; i++) {
             if (ops[i].kind == STORE_OP_CREATE) {
                 message_insert(c, ops[i].msg, ops[i].rcpts, ops[i].n_rcpts, true, NULL);
             } else if (!release_allowed(&ops[i], states, live)) {
                 continue; /* refused: no open, no audit row */
             } else {
-                char *k = g_strconcat(ops[i].id, "\n", ops[i].rcpt, NULL);
-                opens *o = g_hash_table_lookup(agg, k);
-                if (o)
-                    g_free(k);
-                else
-                    g_hash_table_insert(agg, k, o = g_new0(opens, 1));
-                o->n++;
-                o->last = &ops[i];
+                store_opens_add(agg, &ops[i]);
             }
             pg_audit_pipe(c, ops[i].ev);
         }
@@ -229,7 +216,7 @@ bool pgs_apply(store *s, const store_op *ops, size_t n, GError **err)
         g_hash_table_iter_init(&it, agg);
         gint64 now = pg_now();
         while (g_hash_table_iter_next(&it, NULL, &v)) {
-            const opens *o = v;
+            const store_opens *o = v;
             pg_pipe_add(c, RELEASE_RECORD, "ttiitt", o->last->id, o->last->rcpt, now, o->n,
                         o->last->ev ? o->last->ev->ip : NULL, o->last->agent);
         }

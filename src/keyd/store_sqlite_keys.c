@@ -136,27 +136,14 @@ static bool release_allowed(conn *c, const store_op *op, GError **err, bool *ok)
 bool sq_apply(store *s, const store_op *ops, size_t n, GError **err)
 {
     WRITE_TX(s, err, NULL, {
-        /* Releases of the same (message, recipient) in one batch update
-         * its counters once, with the last one's client. */
-        typedef struct {
-            gint64 n;
-            const store_op *last;
-        } opens;
-        GHashTable *agg = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        GHashTable *agg = store_opens_new();
         for (size_t i = 0; ok && i < n; i++) {
             if (ops[i].kind == STORE_OP_CREATE) {
                 ok = message_insert(c, ops[i].msg, ops[i].rcpts, ops[i].n_rcpts, err);
             } else if (!release_allowed(c, &ops[i], err, &ok)) {
                 continue; /* refused (or ok false): no open, no audit row */
             } else {
-                char *k = g_strconcat(ops[i].id, "\n", ops[i].rcpt, NULL);
-                opens *o = g_hash_table_lookup(agg, k);
-                if (o)
-                    g_free(k);
-                else
-                    g_hash_table_insert(agg, k, o = g_new0(opens, 1));
-                o->n++;
-                o->last = &ops[i];
+                store_opens_add(agg, &ops[i]);
             }
             ok = ok && sq_audit_insert(c, ops[i].ev, err);
         }
@@ -164,7 +151,7 @@ bool sq_apply(store *s, const store_op *ops, size_t n, GError **err)
         gpointer v;
         g_hash_table_iter_init(&it, agg);
         while (ok && g_hash_table_iter_next(&it, NULL, &v)) {
-            const opens *o = v;
+            const store_opens *o = v;
             ok = release_record(c, o->last->id, o->last->rcpt, o->n,
                                 o->last->ev ? o->last->ev->ip : NULL, o->last->agent, err);
         }
