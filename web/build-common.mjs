@@ -28,12 +28,30 @@ const shimPostalMime = {
   },
 };
 
-/** Bundle entry (a path) into one minified, ASCII-only IIFE; returns its
- * text without the trailing newline. */
-export async function bundle(entry) {
+// Lines of what goes into an envelope: at most this long, so the envelope
+// travels as 7bit in a carrier mail (998 octets a line, RFC 5322) and no
+// relay has a reason to re-wrap it (docs/envelope-format.md §3).
+export const LINE_LIMIT = 500;
+// esbuild's lineLimit ends a line at the first chance after it: leave room.
+const ESBUILD_LINES = LINE_LIMIT - 100;
+
+/** Replace modules by path (a map from a regular expression on the
+ * resolved importer-relative path to a replacement file). */
+const replaceModules = (stubs) => ({
+  name: 'replace-modules',
+  setup(b) {
+    for (const [filter, file] of stubs) b.onResolve({ filter }, () => ({ path: file }));
+  },
+});
+
+/** Bundle entry (a path) into one minified, ASCII-only IIFE with lines of
+ * at most LINE_LIMIT; returns its text without the trailing newline.
+ * stubs: [[RegExp, file]] modules to replace (an opener variant). */
+export async function bundle(entry, stubs = []) {
   const out = await build({
     entryPoints: [entry],
-    plugins: [shimPostalMime],
+    plugins: [shimPostalMime, replaceModules(stubs)],
+    lineLimit: ESBUILD_LINES,
     bundle: true,
     format: 'iife',
     platform: 'browser',
@@ -53,7 +71,7 @@ export async function minifyCss(...files) {
   const text = files.map((f) => readFileSync(f, 'utf8')).join('\n');
   // esbuild keeps the space after "--name:" (a custom property's value is a
   // token list); CSS ignores it, so drop it.
-  return (await transform(text, { loader: 'css', minify: true })).code
+  return (await transform(text, { loader: 'css', minify: true, lineLimit: ESBUILD_LINES })).code
     .replace(/(--[\w-]+):\s+/g, '$1:')
     .replace(/\n+$/, '');
 }

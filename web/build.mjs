@@ -2,7 +2,8 @@
 // build.mjs - bundle the envelope opener into the two fragments that
 // libsealpost wraps around an envelope's data blocks.
 //
-// Usage: node web/build.mjs [--compact] OUTDIR   (any cwd; OUTDIR relative to it)
+// Usage: node web/build.mjs [--compact] [--variant all|password|keyserver] OUTDIR
+//        (any cwd; OUTDIR relative to it)
 //
 // Writes exactly two files:
 //   OUTDIR/opener-head.html  "<!DOCTYPE html>" through <body> and the visible
@@ -26,24 +27,37 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { deflateRawSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
-import { OPENER_SRC as src, bundle, minifyCss } from './build-common.mjs';
+import { LINE_LIMIT, OPENER_SRC as src, bundle, minifyCss } from './build-common.mjs';
 
 function die(msg) {
   console.error(`web/build.mjs: ${msg}`);
   process.exit(1);
 }
 
+const USAGE = 'usage: node web/build.mjs [--compact] [--variant all|password|keyserver] OUTDIR';
 const args = process.argv.slice(2);
-const compact = args[0] === '--compact';
-if (compact) args.shift();
-if (args.length !== 1 || args[0].startsWith('-')) die('usage: node web/build.mjs [--compact] OUTDIR');
+let compact = false;
+let variant = 'all';
+while (args.length > 1 && args[0].startsWith('-')) {
+  const a = args.shift();
+  if (a === '--compact') compact = true;
+  else if (a === '--variant') variant = args.shift();
+  else die(USAGE);
+}
+if (args.length !== 1 || args[0].startsWith('-')) die(USAGE);
+const STUBS = {
+  all: [],
+  keyserver: [[/^hash-wasm$/, join(src, 'variants', 'no-argon2.js')]],
+  password: [[/^\.\/ksflow\.js$/, join(src, 'variants', 'no-keyserver.js')]],
+};
+if (!STUBS[variant]) die(`unknown --variant ${variant}: ${USAGE}`);
 const outDir = resolve(args[0]);
 
 const sha256 = (text) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 
 // ---- script ----------------------------------------------------------------
 
-let script = await bundle(join(src, 'main.js'));
+let script = await bundle(join(src, 'main.js'), STUBS[variant]);
 
 // esbuild writes "<\/script" for "</script" inside strings; make sure of it,
 // and turn "<!--" (which esbuild leaves alone) into "\x3C!--", which means
@@ -58,7 +72,8 @@ if (compact) {
   const packed = deflateRawSync(Buffer.from(script, 'utf8'), { level: 9 }).toString('base64');
   const loader = (await transform(readFileSync(join(src, 'loader.js'), 'utf8'), { loader: 'js', minify: true, target: 'es2020' })).code;
   if (loader.split("'__PAYLOAD__'").length + loader.split('"__PAYLOAD__"').length !== 3) die('loader.js must hold one __PAYLOAD__ string');
-  script = loader.replace(/(["'])__PAYLOAD__\1/, () => `"${packed}"`).replace(/\n+$/, '');
+  const lines = packed.replace(new RegExp(`.{1,${LINE_LIMIT}}`, 'g'), '$&\n');
+  script = loader.replace(/(["'])__PAYLOAD__\1/, () => `\`\n${lines}\``).replace(/\n+$/, '');
 }
 if (/<\/script/i.test(script)) die('the script contains "</script"');
 if (/<!--/.test(script)) die('the script contains "<!--"');
@@ -92,6 +107,9 @@ if (/<script/i.test(head)) die('the head contains a script element');
 if (head.split('@CONNECT_SRC@').length !== 2) die('the head must contain @CONNECT_SRC@ exactly once');
 if (/sealpost-(header|display|payload)/.test(head)) die('the head uses an id reserved for the data blocks');
 if (/[^\x00-\x7f]/.test(head + foot)) die('the fragments must be ASCII');
+const csp_line = csp.length + 70; // the CSP meta element is one line
+const long = (head + foot).split('\n').find((l) => l.length > Math.max(LINE_LIMIT, csp_line));
+if (long !== undefined) die(`a line of ${long.length} characters (at most ${LINE_LIMIT}): ${long.slice(0, 80)}...`);
 // The head's first 1024 bytes must declare the charset (docs/envelope-format.md §3).
 if (!head.slice(0, 1024).includes('<meta charset="utf-8">')) die('the head must declare utf-8 early');
 
@@ -101,6 +119,6 @@ writeFileSync(join(outDir, 'opener-foot.html'), foot);
 
 const kb = (n) => `${n} bytes`;
 console.log(
-  `web/build.mjs${compact ? ' --compact' : ''}: wrote ${join(outDir, 'opener-head.html')} (${kb(head.length)}) and opener-foot.html (${kb(foot.length)}), ` +
+  `web/build.mjs${compact ? ' --compact' : ''} --variant ${variant}: wrote ${join(outDir, 'opener-head.html')} (${kb(head.length)}) and opener-foot.html (${kb(foot.length)}), ` +
     `together ${kb(head.length + foot.length)}`,
 );

@@ -9,7 +9,45 @@
 #include <errno.h>
 #include <string.h>
 
-static const char *const kept_headers[] = {"In-Reply-To", "References"};
+/* The original's fields a carrier keeps (sp_carrier_keeps); the last four
+ * are copied as they are, the others rebuilt (copy_envelope_headers). */
+static const char *const kept_names[] = {
+    "From", "Sender", "Reply-To", "To", "Cc", "Subject", "Date", "Message-ID",
+    "In-Reply-To", "References", "Received", "Return-Path",
+};
+#define KEPT_VERBATIM 4
+
+bool sp_carrier_keeps(const char *name)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(kept_names); i++)
+        if (g_ascii_strcasecmp(name, kept_names[i]) == 0)
+            return true;
+    return false;
+}
+
+void sp_field_free(gpointer p)
+{
+    sp_field *f = p;
+    if (f == NULL)
+        return;
+    g_free(f->name);
+    g_free(f->value);
+    g_free(f);
+}
+
+/* A field's raw value as one line with a leading space. */
+static char *one_line(const char *raw)
+{
+    GString *s = g_string_new(NULL);
+    for (const char *c = raw; *c; c++)
+        if (*c != '\r' && *c != '\n')
+            g_string_append_c(s, *c);
+    g_strchomp(s->str);
+    s->len = strlen(s->str);
+    if (s->str[0] != ' ' && s->str[0] != '\t')
+        g_string_prepend_c(s, ' ');
+    return g_string_free(s, FALSE);
+}
 
 static char *notice_text(const sp_msg_info *info, const sp_header *h, const sp_display *d,
                          const char *notice)
@@ -132,12 +170,43 @@ static void add_mailbox(InternetAddressList *list, const char *addr)
     g_object_unref(ia);
 }
 
+/* Threading and trace fields, every occurrence, in their order: the trace
+ * (Received, Return-Path) at the top, as an MTA puts it. */
+static void copy_verbatim(GMimeMessage *msg, GMimeMessage *orig)
+{
+    GMimeHeaderList *hl = orig ? g_mime_object_get_header_list(GMIME_OBJECT(orig)) : NULL;
+    int n = hl ? g_mime_header_list_get_count(hl) : 0;
+    const size_t first = G_N_ELEMENTS(kept_names) - KEPT_VERBATIM;
+    g_autoptr(GPtrArray) trace = g_ptr_array_new_with_free_func(sp_field_free);
+    for (int i = 0; i < n; i++) {
+        GMimeHeader *f = g_mime_header_list_get_header_at(hl, i);
+        const char *name = g_mime_header_get_name(f);
+        for (size_t k = first; k < G_N_ELEMENTS(kept_names); k++) {
+            if (g_ascii_strcasecmp(name, kept_names[k]) != 0)
+                continue;
+            g_autofree char *v = one_line(g_mime_header_get_raw_value(f));
+            if (k < first + 2) {
+                g_mime_object_append_header(GMIME_OBJECT(msg), kept_names[k], g_strchug(v), NULL);
+            } else {
+                sp_field *t = g_new(sp_field, 1);
+                *t = (sp_field){g_strdup(kept_names[k]), g_strdup(g_strchug(v))};
+                g_ptr_array_add(trace, t);
+            }
+        }
+    }
+    for (guint i = trace->len; i-- > 0;) {
+        sp_field *t = trace->pdata[i];
+        g_mime_object_prepend_header(GMIME_OBJECT(msg), t->name, t->value, NULL);
+    }
+}
+
 static void copy_envelope_headers(GMimeMessage *msg, const sp_msg_info *info, const sp_header *h,
                                   const sp_display *d)
 {
     GMimeMessage *orig = info->head;
     if (orig != NULL) {
         copy_addresses(msg, orig, GMIME_ADDRESS_TYPE_FROM);
+        copy_addresses(msg, orig, GMIME_ADDRESS_TYPE_SENDER);
         copy_addresses(msg, orig, GMIME_ADDRESS_TYPE_REPLY_TO);
         copy_addresses(msg, orig, GMIME_ADDRESS_TYPE_TO);
         copy_addresses(msg, orig, GMIME_ADDRESS_TYPE_CC);
@@ -171,11 +240,7 @@ static void copy_envelope_headers(GMimeMessage *msg, const sp_msg_info *info, co
             g_mime_utils_generate_message_id(at && at[1] ? at + 1 : "sealpost.invalid");
         g_mime_message_set_message_id(msg, id);
     }
-    for (size_t i = 0; orig != NULL && i < G_N_ELEMENTS(kept_headers); i++) {
-        const char *v = g_mime_object_get_header(GMIME_OBJECT(orig), kept_headers[i]);
-        if (v != NULL)
-            g_mime_object_set_header(GMIME_OBJECT(msg), kept_headers[i], v, NULL);
-    }
+    copy_verbatim(msg, orig);
     g_mime_object_set_header(GMIME_OBJECT(msg), "X-Sealpost-Id", h->id, NULL);
 }
 
@@ -208,17 +273,30 @@ static GMimePart *logo_part(const sp_display *d, const char *cid)
     return NULL;
 }
 
-bool sp_carrier_write(GMimeStream *out, const sp_msg_info *info, const sp_header *h,
-                      const sp_display *d, GMimeStream *envelope, bool crlf, const char *notice,
-                      GError **err)
+/* Append the fields of hl to fields. */
+static void fields_of(GMimeHeaderList *hl, GPtrArray *fields)
 {
+    for (int i = 0; hl && i < g_mime_header_list_get_count(hl); i++) {
+        GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
+        sp_field *f = g_new(sp_field, 1);
+        f->name = g_strdup(g_mime_header_get_name(h));
+        f->value = one_line(g_mime_header_get_raw_value(h));
+        g_ptr_array_add(fields, f);
+    }
+}
+
+bool sp_carrier_write(GMimeStream *out, const sp_carrier_opts *c, GMimeStream *envelope,
+                      GPtrArray *fields, GError **err)
+{
+    const sp_header *h = c->h;
+    const sp_display *d = c->d;
     g_autoptr(GMimeMessage) msg = g_mime_message_new(TRUE);
-    copy_envelope_headers(msg, info, h, d);
+    copy_envelope_headers(msg, c->info, h, d);
 
     g_autofree char *cid = g_strdup_printf("logo.%s@sealpost.invalid", h->id);
     g_autoptr(GMimePart) logo = logo_part(d, cid);
-    g_autofree char *text = notice_text(info, h, d, notice);
-    g_autofree char *html = notice_html(info, h, d, notice, logo ? cid : NULL);
+    g_autofree char *text = notice_text(c->info, h, d, c->notice);
+    g_autofree char *html = notice_html(c->info, h, d, c->notice, logo ? cid : NULL);
     g_autoptr(GMimeMultipart) alt = g_mime_multipart_new_with_subtype("alternative");
     g_autoptr(GMimeObject) tp = text_part("plain", text);
     g_autoptr(GMimeObject) hp = text_part("html", html);
@@ -234,11 +312,14 @@ bool sp_carrier_write(GMimeStream *out, const sp_msg_info *info, const sp_header
         g_mime_multipart_add(alt, hp);
     }
 
+    /* The envelope is written to travel as it is (ASCII, short lines): a
+     * second base64 would add a third to every carrier. */
     g_autoptr(GMimePart) att = g_mime_part_new_with_type("text", "html");
     g_mime_object_set_content_type_parameter(GMIME_OBJECT(att), "charset", "utf-8");
     g_mime_part_set_filename(att, SP_CARRIER_FILENAME);
     g_mime_object_set_disposition(GMIME_OBJECT(att), GMIME_DISPOSITION_ATTACHMENT);
-    g_mime_part_set_content_encoding(att, GMIME_CONTENT_ENCODING_BASE64);
+    g_mime_part_set_content_encoding(att, c->seven_bit ? GMIME_CONTENT_ENCODING_7BIT
+                                                       : GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE);
     g_autoptr(GMimeDataWrapper) content =
         g_mime_data_wrapper_new_with_stream(envelope, GMIME_CONTENT_ENCODING_DEFAULT);
     g_mime_part_set_content(att, content);
@@ -249,9 +330,17 @@ bool sp_carrier_write(GMimeStream *out, const sp_msg_info *info, const sp_header
     g_mime_message_set_mime_part(msg, GMIME_OBJECT(mixed));
 
     GMimeFormatOptions *fo = g_mime_format_options_new();
-    g_mime_format_options_set_newline_format(fo, crlf ? GMIME_NEWLINE_FORMAT_DOS
-                                                      : GMIME_NEWLINE_FORMAT_UNIX);
-    gssize w = g_mime_object_write_to_stream(GMIME_OBJECT(msg), fo, out);
+    g_mime_format_options_set_newline_format(fo, c->crlf ? GMIME_NEWLINE_FORMAT_DOS
+                                                         : GMIME_NEWLINE_FORMAT_UNIX);
+    gssize w;
+    if (fields != NULL) {
+        /* GMime keeps the top part's Content-* fields with the part. */
+        fields_of(g_mime_object_get_header_list(GMIME_OBJECT(msg)), fields);
+        fields_of(g_mime_object_get_header_list(GMIME_OBJECT(mixed)), fields);
+        w = g_mime_object_write_content_to_stream(GMIME_OBJECT(mixed), fo, out);
+    } else {
+        w = g_mime_object_write_to_stream(GMIME_OBJECT(msg), fo, out);
+    }
     g_mime_format_options_free(fo);
     if (w < 0) {
         g_set_error(err, SP_ERROR, SP_ERR_IO, "cannot write the carrier email: %s",

@@ -30,6 +30,8 @@ struct sp_env_writer {
     sp_stream *stream;
     EVP_ENCODE_CTX *b64;
     uint8_t *b64buf; /* B64_OUT bytes; not zeroed: it only ever holds output */
+    sp_access_type access; /* which opener goes around the blocks */
+    bool seven_bit;        /* every line ASCII and at most 998 octets */
 };
 
 bool sp_stream_write_all(GMimeStream *out, const void *buf, size_t len, GError **err)
@@ -78,6 +80,20 @@ static bool b64_sink(void *ctx, const uint8_t *buf, size_t len, GError **err)
     return true;
 }
 
+/* The longest line of text, in bytes (text is ASCII: sp_json_dump_html). */
+static size_t longest_line(const char *text)
+{
+    size_t longest = 0;
+    for (const char *p = text;;) {
+        const char *lf = strchr(p, '\n');
+        size_t n = lf ? (size_t)(lf - p) : strlen(p);
+        longest = MAX(longest, n);
+        if (!lf)
+            return longest;
+        p = lf + 1;
+    }
+}
+
 /* "scheme://host[:port]" of a key-server URL, for the CSP's connect-src;
  * NULL when it does not parse. */
 static char *key_server_origin(const char *url)
@@ -109,6 +125,10 @@ sp_env_writer *sp_env_writer_new(GMimeStream *out, sp_header *h, const sp_displa
 
     g_autoptr(sp_env_writer) w = g_new0(sp_env_writer, 1);
     w->out = g_object_ref(out);
+    w->access = h->access;
+    /* The opener's lines are checked when it is embedded, the payload's are
+     * 64 characters: only a JSON token longer than a line can spoil it. */
+    w->seven_bit = longest_line(header) <= SP_7BIT_LINE && longest_line(display) <= SP_7BIT_LINE;
     w->b64buf = g_malloc(B64_OUT);
     w->b64 = EVP_ENCODE_CTX_new();
     if (w->b64 == NULL)
@@ -118,7 +138,7 @@ sp_env_writer *sp_env_writer_new(GMimeStream *out, sp_header *h, const sp_displa
 
     g_autofree char *origin =
         h->access == SP_ACCESS_KEYSERVER ? key_server_origin(h->ks_url) : NULL;
-    g_autofree char *head = sp_opener_head(origin ? origin : "'none'");
+    g_autofree char *head = sp_opener_head(h->access, origin ? origin : "'none'");
     if (!write_str(out, head, err) ||
         !write_str(out, "<script type=\"application/json\" id=\"sealpost-header\">", err) ||
         !write_str(out, header, err) ||
@@ -146,10 +166,15 @@ bool sp_env_writer_finish(sp_env_writer *w, GError **err)
     int outl = 0;
     EVP_EncodeFinal(w->b64, tail, &outl);
     size_t foot_len = 0;
-    const char *foot = sp_opener_foot(&foot_len);
+    const char *foot = sp_opener_foot(w->access, &foot_len);
     return sp_stream_write_all(w->out, tail, (size_t)outl, err) &&
            write_str(w->out, "</script>\n", err) &&
            sp_stream_write_all(w->out, foot, foot_len, err);
+}
+
+bool sp_env_writer_seven_bit(const sp_env_writer *w)
+{
+    return w->seven_bit;
 }
 
 void sp_env_writer_free(sp_env_writer *w)

@@ -19,6 +19,9 @@
 /* Everything before the payload must fit in this many bytes. */
 #define SP_ENV_PREFIX_MAX (4 * 1024 * 1024)
 
+/* Longest line of a 7bit MIME part, without its CRLF (RFC 5322 2.1.1). */
+#define SP_7BIT_LINE 998
+
 typedef struct sp_env_writer sp_env_writer;
 
 /* Start an envelope on out. Sets h->key_check from key, then writes the
@@ -32,6 +35,11 @@ bool sp_env_writer_write(sp_env_writer *w, const uint8_t *data, size_t len, GErr
 
 /* Write the final segment and the rest of the HTML. */
 bool sp_env_writer_finish(sp_env_writer *w, GError **err) SP_WUR;
+
+/* True when every line of the envelope is ASCII and at most SP_7BIT_LINE
+ * octets, so a carrier attaches it as 7bit (known once the writer exists:
+ * only the header and display blocks can have longer lines). */
+bool sp_env_writer_seven_bit(const sp_env_writer *w);
 
 void sp_env_writer_free(sp_env_writer *w);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(sp_env_writer, sp_env_writer_free)

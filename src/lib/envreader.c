@@ -193,6 +193,27 @@ static bool read_prefix(sp_env_reader *r, blocks *bl, GError **err)
     return ok;
 }
 
+/* A JSON block's text as read: with keep, every CR LF and every lone CR
+ * becomes LF (the header, docs/envelope-format.md section 4); without,
+ * every CR and LF is dropped (the display block, whose writer may break
+ * its strings, section 6). NUL-terminated; *len without the NUL. */
+static char *line_ends(const char *b, size_t n, bool keep, size_t *len)
+{
+    char *out = g_malloc(n + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (b[i] == '\r') {
+            if (keep && (i + 1 == n || b[i + 1] != '\n'))
+                out[o++] = '\n';
+        } else if (b[i] != '\n' || keep) {
+            out[o++] = b[i];
+        }
+    }
+    out[o] = '\0';
+    *len = o;
+    return out;
+}
+
 sp_env_reader *sp_env_reader_new(GMimeStream *in, GError **err)
 {
     g_autoptr(sp_env_reader) r = g_new0(sp_env_reader, 1);
@@ -207,13 +228,19 @@ sp_env_reader *sp_env_reader_new(GMimeStream *in, GError **err)
                     "not a sealpost envelope (no sealpost-header block before the payload)");
         return NULL;
     }
-    r->header_len = (size_t)(bl.header.end - bl.header.start);
-    r->header_bytes = g_strndup(b + bl.header.start, r->header_len);
+    /* Line ends as an HTML parser sees them (a carrier may have turned LF
+     * into CRLF on the way): that is what the writer and a browser hash. */
+    r->header_bytes = line_ends(b + bl.header.start, (size_t)(bl.header.end - bl.header.start),
+                                true, &r->header_len);
     if (!sp_header_parse(r->header_bytes, r->header_len, &r->hdr, err))
         return NULL;
-    if (bl.display.start >= 0 &&
-        !sp_display_parse(b + bl.display.start, (size_t)(bl.display.end - bl.display.start),
-                          &r->disp, err))
+    size_t display_len = 0;
+    g_autofree char *display =
+        bl.display.start >= 0 ? line_ends(b + bl.display.start,
+                                          (size_t)(bl.display.end - bl.display.start), false,
+                                          &display_len)
+                              : NULL;
+    if (display && !sp_display_parse(display, display_len, &r->disp, err))
         return NULL;
     g_byte_array_remove_range(r->work, 0, (guint)bl.payload);
     return g_steal_pointer(&r);

@@ -74,7 +74,7 @@ char *sp_header_to_json(const sp_header *h)
                   "expires", expires ? json_string(expires) : json_null(), "security", h->security);
     if (root == NULL)
         g_error("cannot build the envelope header JSON (invalid UTF-8 in an address?)");
-    return sp_json_dump_html(root);
+    return sp_json_dump_html(root, false);
 }
 
 /* Fail with the field that json_unpack_ex rejected. */
@@ -283,7 +283,7 @@ char *sp_display_to_json(const sp_display *d)
         json_object_set_new(root, "subject", json_string(d->subject));
     if (d->phrase)
         json_object_set_new(root, "phrase", json_string(d->phrase));
-    return sp_json_dump_html(root);
+    return sp_json_dump_html(root, true);
 }
 
 bool sp_display_parse(const char *json, size_t len, sp_display *d, GError **err)

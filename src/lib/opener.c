@@ -7,23 +7,26 @@
 #include <string.h>
 
 /* Generated from web/ by scripts/embed-web.py (opener_assets.c). */
-extern const char sp_opener_head_tmpl[];
-extern const char sp_opener_foot_tmpl[];
-extern const size_t sp_opener_foot_tmpl_len;
+extern const char sp_opener_password_head[], sp_opener_password_foot[];
+extern const char sp_opener_keyserver_head[], sp_opener_keyserver_foot[];
+extern const size_t sp_opener_password_foot_len, sp_opener_keyserver_foot_len;
 
 #define PLACEHOLDER "@CONNECT_SRC@"
 
-char *sp_opener_head(const char *connect_src)
+char *sp_opener_head(sp_access_type access, const char *connect_src)
 {
-    const char *at = strstr(sp_opener_head_tmpl, PLACEHOLDER);
+    const char *tmpl =
+        access == SP_ACCESS_KEYSERVER ? sp_opener_keyserver_head : sp_opener_password_head;
+    const char *at = strstr(tmpl, PLACEHOLDER);
     g_assert(at != NULL); /* checked at build time */
     g_assert(strpbrk(connect_src, ";,\"<>\n") == NULL);
-    return g_strdup_printf("%.*s%s%s", (int)(at - sp_opener_head_tmpl), sp_opener_head_tmpl,
-                           connect_src, at + strlen(PLACEHOLDER));
+    return g_strdup_printf("%.*s%s%s", (int)(at - tmpl), tmpl, connect_src,
+                           at + strlen(PLACEHOLDER));
 }
 
-const char *sp_opener_foot(size_t *len)
+const char *sp_opener_foot(sp_access_type access, size_t *len)
 {
-    *len = sp_opener_foot_tmpl_len;
-    return sp_opener_foot_tmpl;
+    bool ks = access == SP_ACCESS_KEYSERVER;
+    *len = ks ? sp_opener_keyserver_foot_len : sp_opener_password_foot_len;
+    return ks ? sp_opener_keyserver_foot : sp_opener_password_foot;
 }

@@ -88,14 +88,21 @@ bool sp_seal(GMimeStream *in, GMimeStream *out, const sp_seal_opts *o, GError **
         d->sender_name = g_strdup(info.sender_name);
 
     g_autoptr(GMimeStream) tmp = o->mail ? sp_temp_stream(err) : NULL;
-    bool ok = false;
+    bool ok = false, seven_bit = false;
     if (!o->mail || tmp != NULL) {
         g_autoptr(sp_env_writer) w = sp_env_writer_new(tmp ? tmp : out, h, d, o->key, err);
         ok = w != NULL && seal_body(in, w, head, o->max_size, err) && sp_env_writer_finish(w, err);
+        seven_bit = ok && sp_env_writer_seven_bit(w);
     }
     if (ok && o->mail) {
         g_mime_stream_reset(tmp);
-        ok = sp_carrier_write(out, &info, h, d, tmp, o->crlf, o->notice, err);
+        sp_carrier_opts c = {.info = &info,
+                             .h = h,
+                             .d = d,
+                             .notice = o->notice,
+                             .crlf = o->crlf,
+                             .seven_bit = seven_bit};
+        ok = sp_carrier_write(out, &c, tmp, o->fields, err);
     }
     sp_crypto_wipe(head->data, head->len);
     sp_msg_info_clear(&info);

@@ -26,6 +26,10 @@ typedef struct {
      * organisation's notice in it (plain text, or NULL). */
     bool crlf;
     const char *notice;
+    /* With mail: when not NULL, only the carrier's body is written to out
+     * and its header fields are appended here (sp_field *; the gateway
+     * edits the original's header into them). */
+    GPtrArray *fields;
     /* When in is a regular file, its size (for an early limit check), else -1. */
     gint64 in_size;
 } sp_seal_opts;

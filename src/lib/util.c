@@ -152,13 +152,17 @@ bool sp_size_parse(const char *text, guint64 *bytes)
     return true;
 }
 
-char *sp_json_dump_html(const json_t *root)
+char *sp_json_dump_html(const json_t *root, bool strings_break)
 {
-    g_autofree char *raw = json_dumps(root, JSON_COMPACT);
+    g_autofree char *raw = json_dumps(root, JSON_COMPACT | JSON_ENSURE_ASCII);
     if (raw == NULL)
         g_error("out of memory serialising JSON");
-    GString *s = g_string_sized_new(strlen(raw) + 16);
+    GString *s = g_string_sized_new(strlen(raw) + strlen(raw) / SP_JSON_LINE_SOFT + 16);
+    size_t line = 0; /* bytes since the last LF */
+    bool in_string = false, escaped = false;
+    int hex_left = 0; /* hex digits of a \u escape still to come */
     for (const char *p = raw; *p; p++) {
+        size_t before = s->len;
         /* These bytes occur in the compact JSON only inside strings, where
          * the \u form means the same character. */
         switch (*p) {
@@ -173,6 +177,28 @@ char *sp_json_dump_html(const json_t *root)
             break;
         default:
             g_string_append_c(s, *p);
+        }
+        line += s->len - before;
+        if (in_string) {
+            if (hex_left > 0)
+                hex_left--;
+            else if (escaped)
+                hex_left = *p == 'u' ? 4 : 0;
+            else if (*p == '"')
+                in_string = false;
+            escaped = !escaped && hex_left == 0 && *p == '\\';
+            /* Never inside an escape: a reader does not need that, a person
+             * reading the file does. */
+            if (in_string && strings_break && line >= SP_JSON_LINE_STRING && !escaped &&
+                hex_left == 0) {
+                g_string_append_c(s, '\n');
+                line = 0;
+            }
+        } else if (*p == '"') {
+            in_string = true;
+        } else if (*p == ',' && line >= SP_JSON_LINE_SOFT) {
+            g_string_append_c(s, '\n');
+            line = 0;
         }
     }
     /* json_dumps uses malloc; raw is freed by g_autofree (g_free == free). */

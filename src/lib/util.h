@@ -30,9 +30,19 @@ bool sp_duration_parse(const char *text, gint64 now, gint64 *seconds);
 /* Parse a size such as "50M", "1G", "4096", "512K" (binary multiples). */
 bool sp_size_parse(const char *text, guint64 *bytes);
 
-/* Compact JSON of root with '<', '>' and '&' written as \u escapes, so the
- * text can stand inside an HTML <script> element. Caller frees. */
-char *sp_json_dump_html(const json_t *root);
+/* Lines of the JSON blocks in an envelope: a line is ended after a comma
+ * between tokens once it holds SP_JSON_LINE_SOFT bytes (most headers stay
+ * one line); with strings_break, a string is broken too (readers remove
+ * every CR and LF before parsing, docs/envelope-format.md section 6) once
+ * its line holds SP_JSON_LINE_STRING bytes. Either way a line stays under
+ * the 998 octets of a 7bit MIME part unless one token is longer. */
+#define SP_JSON_LINE_SOFT 600
+#define SP_JSON_LINE_STRING 800
+
+/* JSON of root for an HTML <script> element in an envelope: ASCII only
+ * (anything else as \u escapes), '<', '>' and '&' as \u escapes, no
+ * whitespace but the LF line ends described above. Caller frees. */
+char *sp_json_dump_html(const json_t *root, bool strings_break);
 
 /* text made safe to print on a terminal, for any text that came from
  * outside (an envelope, a message, a server's answer): a backslash becomes

@@ -78,6 +78,9 @@ function b64urlExact(text, len, field) {
   return bytes;
 }
 
+/** The bytes of a latin1 string (one byte a character). */
+const latin1Bytes = (text) => Uint8Array.from(text, (c) => c.charCodeAt(0));
+
 /** The payload text: standard base64 with padding; SP HT CR LF ignored. */
 function decodePayloadText(text) {
   const compact = text.replace(/[ \t\r\n]/g, '');
@@ -155,11 +158,11 @@ function locateBlocks(bytes) {
       const lt2 = s.indexOf('<', start);
       if (lt2 < 0) throw new EnvelopeError('truncated', 'the file ends inside the payload');
       if (!startsCI(s, lt2, '</script')) throw new EnvelopeError('tampered', 'markup inside the payload');
-      return {
-        header: bytes.subarray(found.header[0], found.header[1]),
-        display: found.display ? bytes.subarray(found.display[0], found.display[1]) : null,
-        payloadText: s.slice(start, lt2),
-      };
+      // §4: the header's line ends as an HTML parser sees them (CR LF and
+      // a lone CR become LF); §6: the display block without any.
+      const header = latin1Bytes(s.slice(found.header[0], found.header[1]).replace(/\r\n?/g, '\n'));
+      const display = found.display ? latin1Bytes(s.slice(found.display[0], found.display[1]).replace(/[\r\n]/g, '')) : null;
+      return { header, display, payloadText: s.slice(start, lt2) };
     }
     const which = id === 'sealpost-header' ? 'header' : id === 'sealpost-display' ? 'display' : null;
     if (which === 'header') headerBegun = true;
@@ -416,12 +419,16 @@ for (const v of vectors) {
       const html = readFileSync(join(VEC_DIR, v.html));
       const b = locateBlocks(new Uint8Array(html));
       assert.equal(utf8Strict.decode(b.header), v.header);
-      assert.deepEqual(JSON.parse(utf8Strict.decode(b.display)), JSON.parse(v.display));
+      assert.deepEqual(JSON.parse(utf8Strict.decode(b.display)), JSON.parse(v.display.replace(/[\r\n]/g, '')));
       assert.equal(toBase64(decodePayloadText(b.payloadText)), v.payload);
       const r = await openEnvelope(unhex(v.key), new Uint8Array(html));
       assert.equal(hex(r.plaintext), v.plaintext);
       // The whole file is UTF-8 and declares it.
       assert.ok(utf8Strict.decode(html).includes('<meta charset="utf-8">'));
+      // Saved from a 7bit attachment with CRLF line ends, it opens the same.
+      const crlf = latin1Bytes(latin1(new Uint8Array(html)).replace(/\n/g, '\r\n'));
+      assert.equal(utf8Strict.decode(locateBlocks(crlf).header), v.header);
+      assert.equal(hex((await openEnvelope(unhex(v.key), crlf)).plaintext), v.plaintext);
     });
   }
 }
@@ -560,8 +567,14 @@ function carrierAttachment(mail) {
       return null;
     }
     if (/filename="?securemessage\.html"?/i.test(headers['content-disposition'] ?? '')) {
-      assert.match(headers['content-transfer-encoding'], /base64/i);
-      return fromBase64(body.replace(/\s+/g, ''));
+      // §11: 7bit as it is, quoted-printable, or base64 (older carriers,
+      // and relays that re-encode).
+      const cte = (headers['content-transfer-encoding'] ?? '7bit').toLowerCase();
+      if (cte === 'base64') return fromBase64(body.replace(/\s+/g, ''));
+      if (cte === 'quoted-printable')
+        return latin1Bytes(body.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, x) => String.fromCharCode(parseInt(x, 16))));
+      assert.equal(cte, '7bit');
+      return latin1Bytes(body);
     }
     return null;
   };

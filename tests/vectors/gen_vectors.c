@@ -50,7 +50,7 @@ typedef struct {
     bool password; /* password access (Argon2id) instead of a key server */
     const char *hint;
     const char *from;
-    const char *to[3];
+    const char *to[24];
     gint64 expires;
     const char *security;
     sp_display display;
@@ -211,6 +211,35 @@ static json_t *nonces_of(const vec_def *d, const uint8_t key[SP_KEY_LEN],
     return arr;
 }
 
+/* The outside of the committed .html files: the opener is not part of the
+ * format and changes with every release, so the vectors carry this small
+ * page around their blocks instead of it (tests/vectors/README.md). */
+static const char bare_head[] =
+    "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+    "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+    "base-uri 'none'; form-action 'none'\">\n<title>Secure message</title>\n</head>\n<body>\n"
+    "<main id=\"sealpost-outside\">\n<h1>Secure message</h1>\n<p>This file is an encrypted "
+    "message (sealpost envelope, format v1).</p>\n</main>\n";
+static const char bare_foot[] = "</body>\n</html>\n";
+
+/* html with the opener around its blocks replaced by the bare page. */
+static void bare_page(GByteArray *html)
+{
+    const char *b = (const char *)html->data;
+    const char *start = g_strstr_len(b, html->len, "<script type=\"application/json\" id=\"sealpost-header\">");
+    const char *payload = g_strstr_len(b, html->len, "id=\"sealpost-payload\"");
+    const char *end = payload ? g_strstr_len(payload, html->len - (gsize)(payload - b), "</script>\n") : NULL;
+    if (!start || !end)
+        fail("the envelope written has no blocks", NULL);
+    GByteArray *out = g_byte_array_new();
+    g_byte_array_append(out, (const guint8 *)bare_head, sizeof bare_head - 1);
+    g_byte_array_append(out, (const guint8 *)start, (guint)(end + 10 - start));
+    g_byte_array_append(out, (const guint8 *)bare_foot, sizeof bare_foot - 1);
+    g_byte_array_set_size(html, 0);
+    g_byte_array_append(html, out->data, out->len);
+    g_byte_array_unref(out);
+}
+
 /* The complete envelope from sp_env_writer, checked with sp_env_reader. */
 static GByteArray *envelope_of(const vec_def *d, sp_header *h, const uint8_t key[SP_KEY_LEN],
                                const char *header_json)
@@ -224,6 +253,7 @@ static GByteArray *envelope_of(const vec_def *d, sp_header *h, const uint8_t key
     GByteArray *html = g_byte_array_new();
     GByteArray *b = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
     g_byte_array_append(html, b->data, b->len);
+    bare_page(html);
 
     g_autoptr(GMimeStream) in =
         g_mime_stream_mem_new_with_buffer((const char *)html->data, html->len);
@@ -349,6 +379,18 @@ int main(int argc, char **argv)
         "e aus K\xc3\xb6ln \xe2\x80\x94 \xe4\xbd\xa0\xe5\xa5\xbd "
         "\xf0\x9f\x90\xa6\r\n";
 
+    /* A logo longer than a line: the display block breaks its string. */
+    GString *svg = g_string_new("data:image/svg+xml,<svg xmlns='http://www.w3.org/2000/svg'>");
+    for (int i = 0; i < 60; i++)
+        g_string_append_printf(svg, "<rect x='%d' width='1' height='1'/>", i);
+    g_string_append(svg, "</svg>");
+    const sp_display long_display = {.brand_name = "Example Clinic",
+                                     .brand_color = "#1f4e79",
+                                     .brand_logo = svg->str,
+                                     .sender_name = "Alice Example",
+                                     .subject = "Test",
+                                     .phrase = "green heron"};
+
     vec_def defs[] = {
         {.name = "empty",
          .description = "Empty message: one final segment holding only its tag",
@@ -378,8 +420,9 @@ int main(int argc, char **argv)
          .segment_size = 64,
          .plaintext = bytes_of("0123456789abcdef0123456789ABCDEF0123456789abcdef0123456789ABCDEF")},
         {.name = "non-ascii",
-         .description = "UTF-8 in header fields (from, to), display block and message; "
-                        "expiry, security medium; segmentSize 64 splits UTF-8 sequences",
+         .description = "UTF-8 in header fields (from, to), display block and message, "
+                        "written as \\u escapes (an envelope is ASCII); expiry, security "
+                        "medium; segmentSize 64 splits UTF-8 sequences",
          .write_html = true,
          .segment_size = 64,
          .plaintext = bytes_of(utf8_msg),
@@ -397,6 +440,26 @@ int main(int argc, char **argv)
          .password = true,
          .hint = "Your date of birth <DD.MM.YYYY> & initials",
          .display = brand},
+        {.name = "long-lines",
+         .description = "24 recipients: the header is broken into lines after commas between "
+                        "tokens (the AAD covers the line ends); a logo longer than a line: the "
+                        "display block breaks inside its string",
+         .write_html = true,
+         .segment_size = SP_SEGMENT_DEFAULT,
+         .plaintext = bytes_of(short_msg),
+         .to = {"patient.one@example.com", "patient.two@example.com",
+                "patient.three@example.com", "patient.four@example.com",
+                "patient.five@example.com", "patient.six@example.com",
+                "patient.seven@example.com", "patient.eight@example.com",
+                "patient.nine@example.com", "patient.ten@example.com",
+                "patient.eleven@example.com", "patient.twelve@example.com",
+                "patient.thirteen@example.com", "patient.fourteen@example.com",
+                "patient.fifteen@example.com", "patient.sixteen@example.com",
+                "patient.seventeen@example.com", "patient.eighteen@example.com",
+                "patient.nineteen@example.com", "patient.twenty@example.com",
+                "patient.twenty-one@example.com", "patient.twenty-two@example.com",
+                "patient.twenty-three@example.com", "patient.twenty-four@example.com"},
+         .display = long_display},
     };
     for (size_t n = 0; n < G_N_ELEMENTS(defs); n++) {
         vec_def *d = &defs[n];
@@ -414,6 +477,7 @@ int main(int argc, char **argv)
         emit(argv[1], d);
         g_byte_array_unref(d->plaintext);
     }
+    g_string_free(svg, TRUE);
     g_mime_shutdown();
     return 0;
 }

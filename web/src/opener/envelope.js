@@ -227,7 +227,10 @@ export function parseDisplay(text) {
   if (text == null) return out;
   let d;
   try {
-    d = parseJsonObject(text, 'the display block', DISPLAY_MAX).value;
+    // A writer may break the block's lines anywhere, inside strings too
+    // (§6): JSON has no raw line ends inside a string, so dropping them all
+    // gives the text back.
+    d = parseJsonObject(text.replace(/[\r\n]/g, ''), 'the display block', DISPLAY_MAX).value;
   } catch {
     return out;
   }
