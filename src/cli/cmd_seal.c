@@ -5,7 +5,7 @@
  * assigns the message id and keeps the key for the recipients.
  */
 #include "cli.h"
-#include "keyclient.h"
+#include "sealks.h"
 #include "util.h"
 
 #include <stdio.h>
@@ -63,20 +63,6 @@ static int seal_finish(const seal_args *a, cli_output *out, GMimeStream *in, gin
     return ok ? EXIT_OK : cli_fail("seal", err);
 }
 
-/* Read the message's header block to learn its sender and recipients, then
- * rewind (in is seekable). */
-static bool peek_addresses(GMimeStream *in, sp_msg_info *info, GError **err)
-{
-    g_autoptr(GByteArray) head = g_byte_array_new();
-    bool ok = sp_mime_read_head(in, head, info, err);
-    sp_crypto_wipe(head->data, head->len);
-    if (ok && g_mime_stream_reset(in) != 0) {
-        g_set_error_literal(err, SP_ERROR, SP_ERR_IO, "cannot rewind the message");
-        ok = false;
-    }
-    return ok;
-}
-
 static int seal_with_keyserver(const seal_args *a, const char *keyserver, const char *token_file)
 {
     g_autoptr(GError) err = NULL;
@@ -87,49 +73,6 @@ static int seal_with_keyserver(const seal_args *a, const char *keyserver, const 
     g_autoptr(GMimeStream) in = cli_open_input(a->input, true, &in_size, &err);
     if (in == NULL)
         return cli_fail("seal", err);
-    if (a->limit && in_size >= 0 && (guint64)in_size > a->limit) {
-        g_set_error(&err, SP_ERROR, SP_ERR_TOO_BIG,
-                    "the message is %" G_GINT64_FORMAT
-                    " bytes, over the size limit of %" G_GUINT64_FORMAT
-                    " bytes (raise it with --max-size)",
-                    in_size, a->limit);
-        return cli_fail("seal", err);
-    }
-    /* A Bcc: field in the message would tell every reader who else got it. */
-    gint64 removed = 0;
-    g_autoptr(GMimeStream) payload = sp_mime_without_bcc(in, &removed, &err);
-    if (payload == NULL)
-        return cli_fail("seal", err);
-    if (in_size >= 0)
-        in_size -= removed;
-    sp_msg_info info;
-    if (!peek_addresses(payload, &info, &err))
-        return cli_fail("seal", err);
-    g_autoptr(GPtrArray) to = g_ptr_array_new_with_free_func(g_free);
-    for (size_t i = 0; a->to && a->to[i]; i++)
-        g_ptr_array_add(to, g_strdup(a->to[i]));
-    if (to->len == 0)
-        for (guint i = 0; i < info.rcpts->len; i++)
-            g_ptr_array_add(to, g_strdup(g_ptr_array_index(info.rcpts, i)));
-    g_autofree char *from = g_strdup(a->from ? a->from : info.from);
-    sp_msg_info_clear(&info);
-    if (from[0] == '\0')
-        return cli_usage("seal", "the message has no From address: give the sender with --from");
-    if (to->len == 0)
-        return cli_usage("seal", "the message has no To or Cc address: give the recipients "
-                                 "with --to");
-    /* keyd releases the key to every recipient; the envelope names only
-     * the --to (or To and Cc) ones, and keyd is told which it does not. */
-    g_autoptr(GPtrArray) named = g_ptr_array_new();
-    g_autoptr(GPtrArray) unnamed = g_ptr_array_new();
-    g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    for (guint i = 0; i < to->len; i++)
-        if (g_hash_table_add(seen, g_utf8_casefold(to->pdata[i], -1)))
-            g_ptr_array_add(named, to->pdata[i]);
-    for (size_t i = 0; a->bcc && a->bcc[i]; i++)
-        if (g_hash_table_add(seen, g_utf8_casefold(a->bcc[i], -1)))
-            g_ptr_array_add(unnamed, a->bcc[i]);
-
     /* The output first: a key made for a message that cannot be written
      * would be left unused on the key server. */
     g_autoptr(cli_output) out = cli_output_new(a->output, &err);
@@ -139,52 +82,28 @@ static int seal_with_keyserver(const seal_args *a, const char *keyserver, const 
     char *token = sp_secret_read(token_file, &toklen, &err);
     if (token == NULL)
         return cli_fail("seal", err);
-    sp_kc_request req = {.from = from,
-                         .to = (const char *const *)named->pdata,
-                         .n_to = named->len,
-                         .bcc = (const char *const *)unnamed->pdata,
-                         .n_bcc = unnamed->len,
-                         .security = a->security,
+    sp_ks_seal_opts o = {.token = token,
+                         .from = a->from,
+                         .to = (const char *const *)a->to,
+                         .n_to = a->to ? g_strv_length(a->to) : 0,
+                         .bcc = (const char *const *)a->bcc,
+                         .n_bcc = a->bcc ? g_strv_length(a->bcc) : 0,
                          .profile = a->profile,
-                         .expires = a->ttl ? a->now + a->ttl : 0};
-    sp_kc_message m;
-    bool ok = sp_kc_create_message(kc, token, &req, &m, &err);
-    /* The organisation's brand for the outside; without it if keyd cannot
-     * give it (the envelope is still sound). */
-    sp_kc_brand brand = {0};
-    g_autoptr(GError) berr = NULL;
-    if (ok && !sp_kc_brand_get(kc, token, &brand, &berr)) {
-        g_autofree char *why = sp_printable(berr->message);
-        fprintf(stderr, "sealpost seal: warning: no brand from the key server: %s\n", why);
-    }
+                         .security = a->security,
+                         .expires = a->ttl ? a->now + a->ttl : 0,
+                         .mail = a->mail,
+                         .max_size = a->limit,
+                         .in_size = in_size};
+    sp_ks_sealed res;
+    bool ok = sp_seal_keyserver(kc, NULL, in, cli_output_stream(out), &o, &res, &err) &&
+              cli_output_commit(out, &err);
     sp_secret_free(token);
-    if (!ok) {
-        sp_kc_message_clear(&m);
-        return cli_fail("seal", err);
-    }
-
-    sp_header h;
-    sp_kc_message_header(&m, from, to, a->security, &h);
-    sp_display d = {0};
-    /* The phrase proves the envelope to its reader: show it only when the
-     * envelope has a single reader. */
-    const char *reader = named->len + unnamed->len != 1 ? NULL
-                         : named->len                   ? named->pdata[0]
-                                                        : unnamed->pdata[0];
-    const char *phrase = reader ? sp_kc_message_phrase(&m, reader) : NULL;
-    d.phrase = g_strdup(phrase);
-    /* The organisation's profile may ask for a generic subject outside. */
-    if (m.generic_subject)
-        d.subject = g_strdup("Secure message");
-    d.brand_name = g_strdup(brand.name);
-    d.brand_color = g_strdup(brand.color);
-    d.brand_logo = g_strdup(brand.logo);
-    int rc = seal_finish(a, out, payload, in_size, m.key, &h, &d, brand.notice);
-    sp_kc_brand_clear(&brand);
-    sp_kc_message_clear(&m);
-    sp_header_clear(&h);
-    sp_display_clear(&d);
-    return rc;
+    if (ok && a->output != NULL)
+        fprintf(stderr, "sealpost seal: wrote %s (message %s)\n", a->output, res.id);
+    sp_ks_sealed_clear(&res);
+    if (!ok && err->code == SP_ERR_USAGE)
+        return cli_usage("seal", err->message);
+    return ok ? EXIT_OK : cli_fail("seal", err);
 }
 
 static int seal_with_password(const seal_args *a, const char *password_file, const char *hint,

@@ -71,8 +71,19 @@ typedef struct {
     size_t n_bcc;           /* to and bcc together at most 500 */
     const char *security;   /* "high", "medium", "low", or NULL (keyd: high) */
     gint64 expires;         /* Unix seconds; 0 = does not expire */
-    const char *profile;    /* policy profile name, or NULL */
+    const char *profile;    /* the organisation's profile at keyd, or NULL */
+    gint64 brand_version;   /* the brand version the caller holds; 0: none */
 } sp_kc_request;
+
+/* The gateway token's organisation's brand (GET /v1/brand, and with a new
+ * message when it changed). */
+typedef struct {
+    char *name;   /* display name */
+    char *color;  /* "#rrggbb" or NULL */
+    char *logo;   /* data: URI (PNG, JPEG or sanitised SVG) or NULL */
+    char *notice; /* extra text for the carrier mail, or NULL */
+    gint64 version; /* 0: the organisation has none */
+} sp_kc_brand;
 
 /* What the key server answers: the message's id and key and where the key
  * lives, for the envelope header. Clear with sp_kc_message_clear(), which
@@ -86,11 +97,14 @@ typedef struct {
     char *security;          /* as recorded by the key server */
     gint64 expires;          /* 0 = none */
     GHashTable *phrases;     /* lower-cased address -> security phrase */
-    /* The organisation's profile named in the request, when it has one:
-     * what the sender's side applies. */
-    bool has_profile;
-    bool reply, reply_all, forward;
+    /* What the sender's side applies of the organisation's profile (keyd
+     * owns the profile and records it with the message). */
     bool generic_subject; /* show "Secure message" instead of the subject */
+    /* The brand: with brand_body, the organisation's brand now (version 0
+     * and no members: it has none), which differs from the one the
+     * request said it held; without, brand.version only. */
+    bool brand_body;
+    sp_kc_brand brand;
 } sp_kc_message;
 
 /* POST /v1/messages with the gateway token (Bearer). Fills *out (which the
@@ -129,14 +143,8 @@ bool sp_kc_status_get(sp_kc *kc, const char *id, const char *rcpt, sp_kc_status 
 void sp_kc_status_clear(sp_kc_status *s);
 
 /* A recipient's session with the key server (its token in guarded memory). */
-/* The gateway token's organisation's brand (GET /v1/brand). */
-typedef struct {
-    char *name;   /* display name */
-    char *color;  /* "#rrggbb" or NULL */
-    char *logo;   /* data: URI (PNG, JPEG or sanitised SVG) or NULL */
-    char *notice; /* extra text for the carrier mail, or NULL */
-    gint64 version;
-} sp_kc_brand;
+/* GET /v1/brand: the gateway token's organisation's brand (sealers get it
+ * with each new message instead, see sp_kc_message). */
 bool sp_kc_brand_get(sp_kc *kc, const char *gateway_token, sp_kc_brand *out, GError **err) SP_WUR;
 void sp_kc_brand_clear(sp_kc_brand *b);
 

@@ -42,6 +42,7 @@ void sp_kc_message_clear(sp_kc_message *m)
     g_free(m->url);
     g_free(m->org);
     g_free(m->security);
+    sp_kc_brand_clear(&m->brand);
     if (m->phrases != NULL)
         g_hash_table_unref(m->phrases);
     sodium_memzero(m, sizeof *m);
@@ -55,27 +56,76 @@ const char *sp_kc_message_phrase(const sp_kc_message *m, const char *addr)
     return g_hash_table_lookup(m->phrases, low);
 }
 
-static bool parse_message(sp_kc *kc, json_t *doc, sp_kc_message *out, GError **err)
+/* A brand object as GET /v1/brand and POST /v1/messages give it. */
+static bool parse_brand(sp_kc *kc, json_t *doc, sp_kc_brand *out, GError **err)
+{
+    json_error_t je;
+    const char *name = NULL;
+    json_t *jcolor = NULL, *jlogo = NULL, *jnotice = NULL;
+    json_int_t version = 0;
+    if (json_unpack_ex(doc, &je, 0, "{s:s, s?o, s?o, s?o, s:I}", "name", &name, "color", &jcolor,
+                       "logo", &jlogo, "notice", &jnotice, "version", &version) != 0)
+        return kc_bad_answer(kc, je.text, err);
+    /* Each may be a string, null or absent. */
+    const char *color = json_string_value(jcolor), *logo = json_string_value(jlogo);
+    const char *notice = json_string_value(jnotice);
+    if ((jcolor && !color && !json_is_null(jcolor)) || (jlogo && !logo && !json_is_null(jlogo)) ||
+        (jnotice && !notice && !json_is_null(jnotice)))
+        return kc_bad_answer(kc, "color, logo or notice is not a string or null", err);
+    if (logo && !g_str_has_prefix(logo, "data:image/png;base64,") &&
+        !g_str_has_prefix(logo, "data:image/jpeg;base64,") &&
+        !g_str_has_prefix(logo, "data:image/svg+xml;base64,"))
+        return kc_bad_answer(kc, "logo is not a PNG, JPEG or SVG data URI", err);
+    out->name = g_strdup(name);
+    out->color = g_strdup(color);
+    out->logo = g_strdup(logo);
+    out->notice = g_strdup(notice);
+    out->version = version;
+    return true;
+}
+
+/* The brand member of a message's answer: its body when keyd sent one
+ * (the version the caller holds is old), or only its version. */
+static bool parse_message_brand(sp_kc *kc, json_t *brand, gint64 held, sp_kc_message *out,
+                                GError **err)
+{
+    json_int_t version = 0;
+    if (brand == NULL) /* a keyd from before brands travelled with keys */
+        return true;
+    if (!json_is_object(brand) || json_unpack(brand, "{s:I}", "version", &version) != 0 ||
+        version < 0)
+        return kc_bad_answer(kc, "brand is not an object with a version", err);
+    if (json_object_get(brand, "name") != NULL) {
+        out->brand_body = true;
+        return parse_brand(kc, brand, &out->brand, err);
+    }
+    /* No body: the caller's is current, or the organisation has none. */
+    out->brand_body = version != held;
+    out->brand.version = version;
+    return true;
+}
+
+static bool parse_message(sp_kc *kc, json_t *doc, gint64 brand_held, sp_kc_message *out,
+                          GError **err)
 {
     json_error_t je;
     const char *id = NULL, *key = NULL, *kid = NULL, *url = NULL, *org = NULL, *sec = NULL;
-    json_t *expires = NULL, *phrases = NULL, *profile = NULL;
-    if (json_unpack_ex(doc, &je, 0, "{s:s, s:s, s:s, s:s, s:s, s?s, s?o, s?o, s?o}", "id", &id,
-                       "key", &key, "kid", &kid, "url", &url, "org", &org, "security", &sec,
-                       "expires", &expires, "phrases", &phrases, "profile", &profile) != 0)
+    json_t *expires = NULL, *phrases = NULL, *profile = NULL, *brand = NULL;
+    if (json_unpack_ex(doc, &je, 0, "{s:s, s:s, s:s, s:s, s:s, s?s, s?o, s?o, s?o, s?o}", "id",
+                       &id, "key", &key, "kid", &kid, "url", &url, "org", &org, "security", &sec,
+                       "expires", &expires, "phrases", &phrases, "profile", &profile, "brand",
+                       &brand) != 0)
         return kc_bad_answer(kc, je.text, err);
+    /* What of keyd's profile the sender's side applies (the rest is keyd's
+     * to enforce, recorded with the message). */
     if (profile && !json_is_null(profile)) {
         const char *subject = NULL;
-        int reply = 1, reply_all = 1, forward = 0;
-        if (json_unpack_ex(profile, &je, 0, "{s?b, s?b, s?b, s?s}", "reply", &reply, "reply_all",
-                           &reply_all, "forward", &forward, "subject", &subject) != 0)
+        if (json_unpack_ex(profile, &je, 0, "{s?s}", "subject", &subject) != 0)
             return kc_bad_answer(kc, je.text, err);
-        out->has_profile = true;
-        out->reply = reply;
-        out->reply_all = reply_all;
-        out->forward = forward;
         out->generic_subject = subject && strcmp(subject, "generic") == 0;
     }
+    if (!parse_message_brand(kc, brand, brand_held, out, err))
+        return false;
     uint8_t raw[SP_ID_LEN];
     if (!sp_b64url_decode_exact(id, raw, sizeof raw))
         return kc_bad_answer(kc, "id is not the base64url of 16 bytes", err);
@@ -150,12 +200,14 @@ bool sp_kc_create_message(sp_kc *kc, const char *gateway_token, const sp_kc_requ
     }
     if (req->profile != NULL)
         json_object_set_new(body, "profile", json_string(req->profile));
+    if (req->brand_version > 0)
+        json_object_set_new(body, "brand_version", json_integer((json_int_t)req->brand_version));
     g_autofree char *text = json_dumps(body, JSON_COMPACT);
     kc_request r = {"POST", "/v1/messages", gateway_token, text, strlen(text)};
     g_autoptr(json_t) doc = NULL;
     if (!kc_exchange(kc, &r, &doc, err))
         return false;
-    bool ok = parse_message(kc, doc, out, err);
+    bool ok = parse_message(kc, doc, req->brand_version, out, err);
     kc_wipe_json_string(doc, "key");
     if (!ok)
         sodium_memzero(out->key, sizeof out->key);
@@ -218,29 +270,7 @@ bool sp_kc_brand_get(sp_kc *kc, const char *gateway_token, sp_kc_brand *out, GEr
     g_autoptr(json_t) doc = NULL;
     if (!kc_exchange(kc, &r, &doc, err))
         return false;
-    json_error_t je;
-    const char *name = NULL;
-    json_t *jcolor = NULL, *jlogo = NULL, *jnotice = NULL;
-    json_int_t version = 0;
-    if (json_unpack_ex(doc, &je, 0, "{s:s, s?o, s?o, s?o, s:I}", "name", &name, "color", &jcolor,
-                       "logo", &jlogo, "notice", &jnotice, "version", &version) != 0)
-        return kc_bad_answer(kc, je.text, err);
-    /* Each may be a string, null or absent. */
-    const char *color = json_string_value(jcolor), *logo = json_string_value(jlogo);
-    const char *notice = json_string_value(jnotice);
-    if ((jcolor && !color && !json_is_null(jcolor)) || (jlogo && !logo && !json_is_null(jlogo)) ||
-        (jnotice && !notice && !json_is_null(jnotice)))
-        return kc_bad_answer(kc, "color, logo or notice is not a string or null", err);
-    if (logo && !g_str_has_prefix(logo, "data:image/png;base64,") &&
-        !g_str_has_prefix(logo, "data:image/jpeg;base64,") &&
-        !g_str_has_prefix(logo, "data:image/svg+xml;base64,"))
-        return kc_bad_answer(kc, "logo is not a PNG, JPEG or SVG data URI", err);
-    out->name = g_strdup(name);
-    out->color = g_strdup(color);
-    out->logo = g_strdup(logo);
-    out->notice = g_strdup(notice);
-    out->version = version;
-    return true;
+    return parse_brand(kc, doc, out, err);
 }
 
 void sp_kc_brand_clear(sp_kc_brand *b)

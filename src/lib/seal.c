@@ -64,10 +64,15 @@ static bool seal_body(GMimeStream *in, sp_env_writer *w, GByteArray *head, guint
     }
 }
 
+bool sp_seal_size_ok(gint64 size, guint64 max, GError **err)
+{
+    return !(max && size >= 0 && (guint64)size > max) || too_big((guint64)size, max, err);
+}
+
 bool sp_seal(GMimeStream *in, GMimeStream *out, const sp_seal_opts *o, GError **err)
 {
-    if (o->max_size && o->in_size >= 0 && (guint64)o->in_size > o->max_size)
-        return too_big((guint64)o->in_size, o->max_size, err);
+    if (!sp_seal_size_ok(o->in_size, o->max_size, err))
+        return false;
     g_autoptr(GByteArray) head = g_byte_array_new();
     sp_msg_info info;
     if (!sp_mime_read_head(in, head, &info, err))

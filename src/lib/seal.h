@@ -34,6 +34,10 @@ typedef struct {
     gint64 in_size;
 } sp_seal_opts;
 
+/* True unless size (when >= 0) is over max (when not 0); then false with
+ * SP_ERR_TOO_BIG and a message that says how to raise the limit. */
+bool sp_seal_size_ok(gint64 size, guint64 max, GError **err) SP_WUR;
+
 /* Seal the message read from in (to its end) onto out. Memory use does not
  * depend on the message size. On error out may hold a partial envelope:
  * write to a temporary file and rename on success. */

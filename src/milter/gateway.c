@@ -9,7 +9,7 @@
 #include "keyclient.h"
 #include "mime.h"
 #include "scan.h"
-#include "seal.h"
+#include "sealks.h"
 #include "secret.h"
 #include "sp_error.h"
 
@@ -21,29 +21,10 @@ struct gw {
     sp_scanner *scanner;
     char *token;          /* the gateway token, in guarded memory */
     GAsyncQueue *clients; /* idle sp_kc: their keep-alive connections are reused */
-    /* The organisation's brand from keyd, refreshed every BRAND_TTL_US. */
-    GMutex brand_lock;
-    sp_kc_brand brand;
-    gint64 brand_at; /* monotonic; 0: never fetched */
-    bool brand_busy; /* a thread is fetching it */
+    /* The organisation's brand, as keyd last sent it (with a message's key
+     * when its version changed). */
+    sp_brand_cache *brand;
 };
-
-#define BRAND_TTL_US (300 * G_USEC_PER_SEC)
-
-/* Headers the carrier keeps from the original: addressing, threading,
- * the subject (without the flag) and the trace. Every other header is
- * removed: X-Mailer, Thread-Topic, Keywords, Comments and the like can
- * carry content, and Content-* describe a body that is gone. */
-static const char *const kept_headers[] = {
-    "from",        "to",         "cc",      "reply-to", "sender",      "date", "message-id",
-    "in-reply-to", "references", "subject", "received", "return-path", NULL,
-};
-
-static bool kept(const char *name)
-{
-    g_autofree char *l = g_ascii_strdown(name, -1);
-    return g_strv_contains(kept_headers, l);
-}
 
 /* The gateway token from its file (guarded memory, see secret.h). */
 static char *read_token(const char *path, GError **err)
@@ -71,7 +52,7 @@ gw *gw_new(const mt_config *c, GError **err)
     gw *g = g_new0(gw, 1);
     g->cfg = c;
     g->clients = g_async_queue_new_full((GDestroyNotify)sp_kc_free);
-    g_mutex_init(&g->brand_lock);
+    g->brand = sp_brand_cache_new();
     g->token = read_token(c->token_file, err);
     g->policy = g->token ? sp_policy_load(c->policy_file, err) : NULL;
     if (!g->policy) {
@@ -98,8 +79,7 @@ void gw_free(gw *g)
     sp_policy_free(g->policy);
     sp_secret_free(g->token);
     g_async_queue_unref(g->clients);
-    sp_kc_brand_clear(&g->brand);
-    g_mutex_clear(&g->brand_lock);
+    sp_brand_cache_free(g->brand);
     g_free(g);
 }
 
@@ -172,40 +152,12 @@ static GMimeMessage *parse(GMimeStream *in)
 
 /* ---- the carrier ---- */
 
-/* A carrier header's value for the milter: one line, leading space. */
-static char *one_line(const char *raw)
-{
-    GString *s = g_string_new(NULL);
-    for (const char *c = raw; *c; c++)
-        if (*c != '\r' && *c != '\n')
-            g_string_append_c(s, *c);
-    g_strchomp(s->str);
-    s->len = strlen(s->str);
-    if (s->str[0] != ' ' && s->str[0] != '\t')
-        g_string_prepend_c(s, ' ');
-    return g_string_free(s, FALSE);
-}
-
-/* ADD ops for the headers in hl the original lacks (seen: its header
- * names, lower case), noting each as seen. */
-static void add_missing(gw_result *r, GMimeHeaderList *hl, GHashTable *seen)
-{
-    for (int i = 0; hl && i < g_mime_header_list_get_count(hl); i++) {
-        GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
-        const char *name = g_mime_header_get_name(h);
-        char *l = g_ascii_strdown(name, -1);
-        if (kept(name) && g_hash_table_contains(seen, l)) {
-            g_free(l);
-            continue;
-        }
-        g_hash_table_replace(seen, l, GINT_TO_POINTER(1));
-        g_autofree char *v = one_line(g_mime_header_get_raw_value(h));
-        add_op(r, GW_HDR_ADD, name, 0, v);
-    }
-}
-
-/* Edits that turn the original's headers into the carrier's. */
-static void header_ops(gw_result *r, const gw_msg *m, GMimeMessage *carrier, const char *subject)
+/* Edits that turn the original's header into the carrier's (fields, from
+ * the sealing call): the fields a carrier does not keep go, the subject
+ * shown outside replaces the original's when it differs, and the carrier's
+ * own fields (MIME-Version, Content-Type, X-Sealpost-Id, a Date or
+ * Message-ID the original lacks) are added. */
+static void header_ops(gw_result *r, const gw_msg *m, GPtrArray *fields, const char *subject)
 {
     /* Remove what the carrier does not keep, the last occurrence of a name
      * first so that the earlier ones keep their numbers. */
@@ -216,50 +168,24 @@ static void header_ops(gw_result *r, const gw_msg *m, GMimeMessage *carrier, con
         char *l = g_ascii_strdown(name, -1);
         int n = GPOINTER_TO_INT(g_hash_table_lookup(seen, l)) + 1;
         g_hash_table_replace(seen, l, GINT_TO_POINTER(n));
-        if (!kept(name)) {
+        if (!sp_carrier_keeps(name)) {
             gw_hdr_op o = {GW_HDR_DELETE, g_strdup(name), n, NULL};
             g_array_append_val(deletes, o);
         }
     }
     for (guint i = deletes->len; i-- > 0;)
         g_array_append_val(r->ops, g_array_index(deletes, gw_hdr_op, i));
-    if (subject) {
+    if (subject && g_hash_table_contains(seen, "subject")) {
         g_autofree char *enc = g_mime_utils_header_encode_text(NULL, subject, "utf-8");
         g_autofree char *v = g_strconcat(" ", enc, NULL);
         add_op(r, GW_HDR_CHANGE, "Subject", 1, v);
     }
-    /* Add the carrier's headers the original lacks: MIME-Version,
-     * Content-Type, X-Sealpost-Id (and Date or Message-ID if missing). */
-    add_missing(r, g_mime_object_get_header_list(GMIME_OBJECT(carrier)), seen);
-    /* GMime keeps the top part's Content-* headers with the part. */
-    add_missing(r, g_mime_object_get_header_list(g_mime_message_get_mime_part(carrier)), seen);
-}
-
-/* Longest header block a carrier can have (GMime writes it; its own
- * headers plus From/To/Cc/Subject/References copied from the original). */
-#define CARRIER_HEAD_MAX (256 * 1024)
-
-/* Split the carrier (CRLF, at its start) into its headers, parsed by
- * GMime from the header block alone, and a stream over its body. */
-static GMimeMessage *carrier_split(GMimeStream *carrier, GMimeStream **body, GError **err)
-{
-    g_autofree char *buf = g_malloc(CARRIER_HEAD_MAX);
-    gssize n = g_mime_stream_read(carrier, buf, CARRIER_HEAD_MAX);
-    const char *sep = n > 0 ? g_strstr_len(buf, n, "\r\n\r\n") : NULL;
-    if (!sep) {
-        g_set_error_literal(err, SP_ERROR, SP_ERR_INTERNAL, "the carrier has no header block");
-        return NULL;
+    for (guint i = 0; i < fields->len; i++) {
+        const sp_field *f = fields->pdata[i];
+        g_autofree char *l = g_ascii_strdown(f->name, -1);
+        if (!sp_carrier_keeps(f->name) || !g_hash_table_contains(seen, l))
+            add_op(r, GW_HDR_ADD, f->name, 0, f->value);
     }
-    gint64 head_len = (gint64)(sep - buf) + 4;
-    g_autoptr(GMimeStream) head = g_mime_stream_mem_new_with_buffer(buf, (size_t)head_len);
-    g_autoptr(GMimeParser) p = g_mime_parser_new_with_stream(head);
-    GMimeMessage *m = g_mime_parser_construct_message(p, NULL);
-    if (!m) {
-        g_set_error_literal(err, SP_ERROR, SP_ERR_INTERNAL, "the carrier's headers do not parse");
-        return NULL;
-    }
-    *body = g_mime_stream_substream(carrier, head_len, g_mime_stream_length(carrier));
-    return m;
 }
 
 /* A key-server client from the pool (or a new one); give it back with
@@ -275,135 +201,63 @@ static sp_kc *client(gw *g, GError **err)
     return kc;
 }
 
-/* Put the organisation's brand (cached for BRAND_TTL_US) on d, and its
- * notice in *notice (g_free). One thread at a time refreshes it, outside
- * the lock; the others meanwhile use the brand they find. A brand keyd
- * cannot give right now is not a reason to hold mail back: the last one
- * known, or none, is used. */
-static void brand(gw *g, sp_display *d, char **notice)
+/* Seal the message for every envelope recipient (keyd's release rule) while
+ * the envelope names only those of its To and Cc: a Bcc recipient is in
+ * neither the envelope's header nor its payload (Bcc: fields are left out;
+ * Postfix normally drops them before the milter) nor the carrier. The
+ * profile is keyd's: the policy only names it. */
+static void encrypt(gw *g, const gw_msg *m, GMimeStream *in, GMimeMessage *msg, const char *from,
+                    const sp_scan_result *sr, gw_result *r)
 {
-    g_mutex_lock(&g->brand_lock);
-    gint64 now = g_get_monotonic_time();
-    bool refresh = !g->brand_busy && (!g->brand_at || now - g->brand_at > BRAND_TTL_US);
-    g->brand_busy |= refresh;
-    g_mutex_unlock(&g->brand_lock);
-    if (refresh) {
-        g_autoptr(GError) err = NULL;
-        sp_kc *kc = client(g, &err);
-        sp_kc_brand fresh;
-        bool ok = kc && sp_kc_brand_get(kc, g->token, &fresh, &err);
-        if (kc)
-            g_async_queue_push(g->clients, kc);
-        if (!ok)
-            g_warning("cannot fetch the organisation's brand (envelopes go out without it for "
-                      "now): %s",
-                      err ? err->message : "no client");
-        g_mutex_lock(&g->brand_lock);
-        if (ok) {
-            sp_kc_brand_clear(&g->brand);
-            g->brand = fresh;
-        }
-        g->brand_at = now;
-        g->brand_busy = false;
-        g_mutex_unlock(&g->brand_lock);
-    }
-    g_mutex_lock(&g->brand_lock);
-    d->brand_name = g_strdup(g->brand.name);
-    d->brand_color = g_strdup(g->brand.color);
-    d->brand_logo = g_strdup(g->brand.logo);
-    *notice = g_strdup(g->brand.notice);
-    g_mutex_unlock(&g->brand_lock);
-}
-
-/* The key request from the profile the policy chose. */
-/* A key for the message to the envelope recipients rcpts; keyd is told
- * which of them the envelope does not name (not in named: Bcc). */
-static bool get_key(gw *g, const char *from, GPtrArray *rcpts, const GPtrArray *named,
-                    const char *profile_name, sp_kc_message *km, GError **err)
-{
-    const sp_profile *prof = sp_policy_profile(g->policy, profile_name);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GPtrArray) named = sp_mime_named_rcpts(msg);
     g_autoptr(GHashTable) visible = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     for (guint i = 0; i < named->len; i++)
         g_hash_table_add(visible, g_utf8_casefold(named->pdata[i], -1));
     g_autoptr(GPtrArray) to = g_ptr_array_new();
     g_autoptr(GPtrArray) bcc = g_ptr_array_new();
-    for (guint i = 0; i < rcpts->len; i++) {
-        g_autofree char *folded = g_utf8_casefold(rcpts->pdata[i], -1);
-        g_ptr_array_add(g_hash_table_contains(visible, folded) ? to : bcc, rcpts->pdata[i]);
+    for (guint i = 0; i < m->rcpts->len; i++) {
+        g_autofree char *folded = g_utf8_casefold(m->rcpts->pdata[i], -1);
+        g_ptr_array_add(g_hash_table_contains(visible, folded) ? to : bcc, m->rcpts->pdata[i]);
     }
-    sp_kc_request req = {
-        .from = from,
-        .to = (const char *const *)to->pdata,
-        .n_to = to->len,
-        .bcc = (const char *const *)bcc->pdata,
-        .n_bcc = bcc->len,
-        .security = prof ? prof->security : NULL,
-        .expires = prof && prof->expires ? g_get_real_time() / G_USEC_PER_SEC + prof->expires : 0,
-        .profile = profile_name,
-    };
-    sp_kc *kc = client(g, err);
-    if (!kc)
-        return false;
-    bool ok = sp_kc_create_message(kc, g->token, &req, km, err);
-    g_async_queue_push(g->clients, kc);
-    return ok;
-}
-
-/* Seal the message for every envelope recipient (keyd's release rule) while
- * the envelope names only those of its To and Cc: a Bcc recipient is in
- * neither the envelope's header nor its payload (Bcc: fields are left out;
- * Postfix normally drops them before the milter) nor the carrier. */
-static void encrypt(gw *g, const gw_msg *m, GMimeStream *in, GMimeMessage *msg, const char *from,
-                    const sp_scan_result *sr, gw_result *r)
-{
-    g_autoptr(GError) err = NULL;
-    sp_kc_message km;
-    g_autoptr(GPtrArray) named = sp_mime_named_rcpts(msg);
-    if (!get_key(g, from, m->rcpts, named, sr->profile, &km, &err)) {
-        sp_kc_message_clear(&km);
-        tempfail(r,
-                 err && err->code == SP_ERR_UNAVAILABLE ? "key server unavailable"
-                                                        : "the key server refused the key request",
-                 err);
-        return;
-    }
-    sp_header h;
-    sp_kc_message_header(&km, from, named, NULL, &h);
-    sp_display d = {0};
-    /* Without the flag (NULL: the message's own), or generic by profile. */
-    const char *subject = km.generic_subject ? "Secure message" : sr->subject;
-    d.subject = g_strdup(subject);
-    if (m->rcpts->len == 1)
-        d.phrase = g_strdup(sp_kc_message_phrase(&km, m->rcpts->pdata[0]));
-    g_autofree char *notice = NULL;
-    brand(g, &d, &notice);
-
     bool big = m->spool->file != NULL;
-    g_autoptr(GMimeStream) carrier = big ? sp_temp_stream(&err) : g_mime_stream_mem_new();
-    g_autoptr(GMimeStream) payload = carrier ? sp_mime_without_bcc(in, NULL, &err) : NULL;
-    sp_seal_opts o = {.key = km.key,
-                      .hdr = &h,
-                      .disp = &d,
-                      .mail = true,
-                      .crlf = true,
-                      .notice = notice,
-                      .in_size = -1};
-    bool ok = payload && sp_seal(payload, carrier, &o, &err);
-    sp_kc_message_clear(&km);
-    if (ok) {
-        g_strlcpy(r->id, h.id, sizeof r->id);
-        g_mime_stream_reset(carrier);
-        g_autoptr(GMimeMessage) cm = carrier_split(carrier, &r->body, &err);
-        ok = cm != NULL;
-        if (ok)
-            header_ops(r, m, cm, subject);
-    }
-    sp_header_clear(&h);
-    sp_display_clear(&d);
+    g_autoptr(GMimeStream) body = big ? sp_temp_stream(&err) : g_mime_stream_mem_new();
+    g_autoptr(GPtrArray) fields = g_ptr_array_new_with_free_func(sp_field_free);
+    sp_ks_seal_opts o = {.token = g->token,
+                         .from = from,
+                         .to = (const char *const *)to->pdata,
+                         .n_to = to->len,
+                         .bcc = (const char *const *)bcc->pdata,
+                         .n_bcc = bcc->len,
+                         .shown = named,
+                         .profile = sr->profile,
+                         .subject = sr->subject, /* without the flag; NULL: the message's */
+                         .mail = true,
+                         .crlf = true,
+                         .fields = fields,
+                         .in_size = -1};
+    sp_kc *kc = body ? client(g, &err) : NULL;
+    sp_ks_sealed res = {0};
+    bool ok = kc && sp_seal_keyserver(kc, g->brand, in, body, &o, &res, &err);
+    if (kc)
+        g_async_queue_push(g->clients, kc);
     if (!ok) {
-        tempfail(r, "cannot seal the message", err);
+        if (body && (!kc || res.key_refused))
+            tempfail(r,
+                     err && err->code == SP_ERR_UNAVAILABLE ? "key server unavailable"
+                                                            : "the key server refused the key "
+                                                              "request",
+                     err);
+        else
+            tempfail(r, "cannot seal the message", err);
+        sp_ks_sealed_clear(&res);
         return;
     }
+    g_strlcpy(r->id, res.id, sizeof r->id);
+    g_mime_stream_reset(body);
+    r->body = g_steal_pointer(&body);
+    header_ops(r, m, fields, res.subject);
+    sp_ks_sealed_clear(&res);
     r->verdict = GW_ENCRYPT;
 }
 

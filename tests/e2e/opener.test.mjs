@@ -10,11 +10,12 @@
 
 import test from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  VECTORS, browserSuite, buildOpener, edit, horizontalOverflow, newPage, openFile, rewrap, seal,
+  SEALPOST, VECTORS, browserSuite, buildOpener, edit, horizontalOverflow, newPage, openFile, rewrap, seal,
   sha256, shot, splitEnvelope, unlock, vectorInCurrentPage,
 } from './helpers.mjs';
 import * as mail from './mail.mjs';
@@ -413,7 +414,7 @@ test('the CLI writes the opener built from web/ now', () => {
   // every other test here would be testing the old opener.
   const env = splitEnvelope(readFileSync(seal(suite.tmp.dir, mail.plainText()), 'utf8'));
   const same = (b) => env.head === b.head.replace('@CONNECT_SRC@', "'none'") && env.foot === b.foot;
-  assert.ok(same(buildOpener()) || same(buildOpener('--compact')), 'the envelope page differs from web/: run make build');
+  assert.ok(same(buildOpener('--compact', '--variant', 'password')), 'the envelope page differs from web/: run make build');
   assert.match(env.head, /connect-src 'none';/, 'a password envelope may connect nowhere');
 });
 
@@ -448,9 +449,11 @@ test('compact build: same opener, inflated from a compressed loader, under 100 K
 test('committed vectors: password.html opens, key-server envelopes show their outside', async () => {
   const v = JSON.parse(readFileSync(join(VECTORS, 'password.json'), 'utf8'));
   const page0 = readFileSync(seal(suite.tmp.dir, mail.plainText()), 'utf8');
-  const vector = (name) => {
+  // Key-server envelopes get the key-server opener, as libsealpost writes them.
+  const ksPage = rewrap(page0, buildOpener('--compact', '--variant', 'keyserver'));
+  const vector = (name, page = page0) => {
     const f = join(suite.tmp.dir, `vector-${name}.html`);
-    writeFileSync(f, vectorInCurrentPage(readFileSync(join(VECTORS, `${name}.html`), 'utf8'), page0));
+    writeFileSync(f, vectorInCurrentPage(readFileSync(join(VECTORS, `${name}.html`), 'utf8'), page));
     return f;
   };
   const { page: p, done } = await page();
@@ -466,13 +469,57 @@ test('committed vectors: password.html opens, key-server envelopes show their ou
   const eml = await download(p, () => p.getByRole('button', { name: 'Download original (.eml)' }).click());
   assert.equal(eml.bytes.toString('hex'), v.plaintext);
 
-  for (const name of ['short', 'non-ascii', 'multi-segment', 'empty']) {
-    await openFile(p, vector(name));
+  for (const name of ['short', 'non-ascii', 'non-ascii-utf8', 'long-lines', 'multi-segment', 'empty']) {
+    await openFile(p, vector(name, ksPage));
     assert.match(await text(p, '.sp-info'), /key server keys\.example\.org/, name);
+    // Escaped (non-ascii) or raw UTF-8 (non-ascii-utf8), the same outside;
+    // a logo string broken over lines (long-lines) is drawn.
+    if (name.startsWith('non-ascii')) assert.match(await text(p, 'body'), /Bäckerei Müller & Söhne/, name);
+    if (name === 'long-lines') assert.equal(await p.locator('.sp-logo').count(), 1);
     assert.equal(await p.getByLabel('Password', { exact: true }).count(), 0, name);
   }
   await shot(p, 'outside-keyserver');
   await done();
+});
+
+test('a carrier a relay re-encoded: the attachment saved from it opens', async () => {
+  // The carrier attaches the envelope as 7bit. A relay may re-encode the part
+  // as base64 (with the canonical CRLF line ends of text); a mail program
+  // then saves the decoded file with CRLF. The authenticated header and the
+  // opener's hashed script must survive that.
+  const { msg, pdf } = mail.withAttachments();
+  const carrier = readFileSync(seal(suite.tmp.dir, msg, { args: ['--mail'] }), 'latin1');
+  const at = carrier.search(/Content-Disposition: attachment; filename=securemessage\.html/);
+  const b = /boundary="([^"]+)"/.exec(carrier)[1];
+  const partStart = carrier.lastIndexOf(`--${b}\n`, at);
+  const bodyStart = carrier.indexOf('\n\n', at) + 2;
+  const partEnd = carrier.indexOf(`\n--${b}--`, bodyStart);
+  const head = carrier.slice(partStart, bodyStart);
+  assert.match(head, /Content-Transfer-Encoding: 7bit/, 'the envelope travels as 7bit');
+  const envelope = carrier.slice(bodyStart, partEnd);
+  assert.ok(envelope.split('\n').every((l) => l.length <= 998) && !/[^\x00-\x7f]/.test(envelope));
+  const crlf = envelope.replace(/\n/g, '\r\n');
+  const b64 = Buffer.from(crlf, 'latin1').toString('base64').replace(/.{76}/g, '$&\n');
+  const relayed = carrier.slice(0, partStart) + head.replace('7bit', 'base64') + b64 + carrier.slice(partEnd);
+  const relayedFile = join(suite.tmp.dir, 'relayed.eml');
+  writeFileSync(relayedFile, relayed, 'latin1');
+  // What the mail program saves: the decoded part, CRLF line ends.
+  const saved = join(suite.tmp.dir, 'saved-securemessage.html');
+  writeFileSync(saved, Buffer.from(b64.replace(/\n/g, ''), 'base64'));
+  assert.ok(readFileSync(saved, 'latin1').includes('\r\n<script type="application/json" id="sealpost-display">'));
+  const { page: p, done } = await page();
+  await openFile(p, saved);
+  await unlock(p);
+  assert.equal(await text(p, 'h1.sp-subject'), 'Documents for you');
+  const got = await download(p, () => p.getByRole('button', { name: 'Download report.pdf' }).click());
+  assert.equal(sha256(got.bytes), sha256(pdf));
+  await done();
+  // And the CLI opens the relayed carrier itself, byte for byte.
+  const pw = join(suite.tmp.dir, 'relay.pw');
+  writeFileSync(pw, 'correct horse battery staple\n');
+  const r = spawnSync(SEALPOST, ['open', '--password-file', pw, relayedFile], { maxBuffer: 1 << 26 });
+  assert.equal(r.status, 0, r.stderr.toString());
+  assert.equal(sha256(r.stdout), sha256(Buffer.from(msg)));
 });
 
 test('two header blocks are refused', async () => {
