@@ -2,9 +2,10 @@
  * keyclient_problem.c - a key server's answer other than 2xx (an RFC 9457
  * problem report, or whatever a proxy sent) turned into the SP_ERROR a user
  * reads. The words are the server's own (its detail, else its title), made
- * safe for a terminal; when it gave none, a text of this client's for a
- * known problem type, else the HTTP status. The error class follows the
- * status (keyclient.h).
+ * safe for a terminal: keyd gives both for every problem, and this client
+ * keeps no texts of its own for keyd's problem types. When a server gives
+ * neither (a proxy's bare 502), the HTTP status and the problem type say
+ * what happened. The error class follows the status (keyclient.h).
  */
 #include "keyclient_int.h"
 
@@ -35,30 +36,15 @@ static char *server_text(const char *s)
     return g_string_free(out, FALSE);
 }
 
-/* What to say for a problem type when the server gives no detail. */
-static const char *problem_fallback(const char *name)
+/* The problem type for a message when the server gave no words: our name
+ * for one of ours ("not-found"), another server's type as it gave it, or
+ * NULL for none ("about:blank" is RFC 9457's "none"). */
+static char *type_name(const char *type)
 {
-    static const struct {
-        const char *name, *text;
-    } known[] = {
-        {"invalid-credentials", "wrong email address or password"},
-        {"unauthorized", "not signed in, or the token or session is not valid (or has expired)"},
-        {"password-required", "this message needs the account password"},
-        {"account-inactive",
-         "the account is not active yet: follow the activation link that was mailed to you"},
-        {"account-locked", "too many failed attempts: the account is locked for a while"},
-        {"too-many-requests", "too many attempts"},
-        {"forbidden", "not allowed"},
-        {"not-found", "unknown message, or the address is not one of its recipients"},
-        {"message-expired", "this message has expired"},
-        {"message-recalled", "this message was recalled by the sender"},
-        {"weak-password", "the password is too weak"},
-        {"invalid-request", "the request is not valid"},
-    };
-    for (size_t i = 0; i < G_N_ELEMENTS(known); i++)
-        if (strcmp(name, known[i].name) == 0)
-            return known[i].text;
-    return NULL;
+    if (type == NULL || type[0] == '\0' || strcmp(type, "about:blank") == 0)
+        return NULL;
+    return server_text(g_str_has_prefix(type, PROBLEM_PREFIX) ? type + strlen(PROBLEM_PREFIX)
+                                                              : type);
 }
 
 bool kc_problem_error(const char *base, long status, const char *body, size_t len,
@@ -78,6 +64,7 @@ bool kc_problem_error(const char *base, long status, const char *body, size_t le
         retry = (json_int_t)g_ascii_strtoll(retry_after, NULL, 10);
 
     g_autoptr(GString) msg = g_string_new(NULL);
+    bool said = detail != NULL || title != NULL;
     if (strcmp(name, "message-locked") == 0) {
         g_string_append(msg, "this message was locked by the sender");
         if (reason != NULL && reason[0] != '\0') {
@@ -85,12 +72,14 @@ bool kc_problem_error(const char *base, long status, const char *body, size_t le
             g_string_append_printf(msg, ": %s", r);
         }
     } else {
-        const char *text = detail ? detail : title ? title : problem_fallback(name);
-        if (text != NULL) {
-            g_autofree char *t = server_text(text);
-            g_string_append(msg, t);
+        if (said) { /* keyd always gives them */
+            g_autofree char *w = server_text(detail ? detail : title);
+            g_string_append(msg, w);
         } else {
+            g_autofree char *t = type_name(type);
             g_string_append_printf(msg, "HTTP status %ld", status);
+            if (t != NULL)
+                g_string_append_printf(msg, ", problem type %s", t);
         }
         /* Add what the detail does not already say. */
         if (strcmp(name, "message-expired") == 0 && expires != NULL && detail == NULL) {
@@ -112,9 +101,11 @@ bool kc_problem_error(const char *base, long status, const char *body, size_t le
                     "followed: give the key server's own URL",
                     base, status);
     } else if (status >= 500 || status < 400) {
+        /* Without the server's words, msg names the status already. */
+        g_autofree char *st = said ? g_strdup_printf("HTTP %ld: ", status) : g_strdup("");
         g_set_error(err, SP_ERROR, SP_ERR_UNAVAILABLE,
-                    "the key server at %s cannot serve this now (HTTP %ld: %s): try again later",
-                    base, status, msg->str);
+                    "the key server at %s cannot serve this now (%s%s): try again later", base, st,
+                    msg->str);
     } else if (status == 401 || status == 403 || status == 404 || status == 410 || status == 423 ||
                status == 429) {
         g_set_error(err, SP_ERROR, SP_ERR_REFUSED, "the key server refused: %s", msg->str);
