@@ -21,7 +21,8 @@
  * problem report (RFC 9457), e.g. "the key server refused: this message was
  * locked by the sender: REASON"; it found the request invalid (other 4xx) ->
  * SP_ERR_INPUT; a base URL or argument this client will not use ->
- * SP_ERR_USAGE.
+ * SP_ERR_USAGE. The message gives the report's detail (else its title);
+ * from a server that gives neither, the HTTP status and problem type.
  *
  * Secrets: tokens, passwords and keys are held in libsodium guarded memory
  * or wiped after use on every path, and never appear in an error message or

@@ -1,7 +1,10 @@
 /*
- * keyclient_int.h - what keyclient.c (the transport: one checked HTTP
- * exchange) shares with keyclient_calls.c (the API calls). Not for use
- * outside the key-server client.
+ * keyclient_int.h - what the files of the key-server client share; not for
+ * use outside it. keyclient.c is the client object and its transport (one
+ * checked HTTP exchange), keyclient_problem.c turns an answer other than
+ * 2xx into an error, keyclient_fields.c checks and wipes the fields the
+ * calls carry, keyclient_calls.c makes the API calls and keyclient_url.c
+ * holds the URL policy (public: sp_kc_url_check() in keyclient.h).
  */
 #ifndef SP_KEYCLIENT_INT_H
 #define SP_KEYCLIENT_INT_H
@@ -36,6 +39,8 @@ typedef struct {
     size_t body_len;
 } kc_request;
 
+/* ---- keyclient.c: the transport ---- */
+
 /* One request: on 2xx, *doc (when doc is not NULL) is the answer's JSON
  * object, owned by the caller; anything else fills err from the problem
  * report and returns false. */
@@ -43,6 +48,16 @@ bool kc_exchange(sp_kc *kc, const kc_request *r, json_t **doc, GError **err);
 
 /* err says the answer was not understood (what names the part); false. */
 bool kc_bad_answer(sp_kc *kc, const char *what, GError **err);
+
+/* ---- keyclient_problem.c ---- */
+
+/* err from an answer other than 2xx from the key server at base: status,
+ * the body (len bytes, a problem report or anything else; not kept) and
+ * the Retry-After header's digits ("" when none). Always false. */
+bool kc_problem_error(const char *base, long status, const char *body, size_t len,
+                      const char *retry_after, GError **err);
+
+/* ---- keyclient_fields.c: the fields the calls carry ---- */
 
 /* Wipe a string member of obj (a key, a token, a password) before the
  * object is freed. */

@@ -286,6 +286,19 @@ export async function api(url, method, path, body, token) {
 }
 
 /**
+ * A new message from the gateway whose token is `token` (POST /v1/messages);
+ * returns keyd's answer (id, key, ...). Throws with keyd's answer unless it
+ * is 201.
+ */
+export async function createMessage(url, token, to, { security = 'high', from = 'dr@clinic.example', expires } = {}) {
+  const body = { from, to, security };
+  if (expires !== undefined) body.expires = expires;
+  const r = await api(url, 'POST', '/v1/messages', body, token);
+  if (r.status !== 201) throw new Error(`POST /v1/messages: ${r.status} ${r.text}`);
+  return r.body;
+}
+
+/**
  * Register `email` (a recipient of message `messageId`) with `password`
  * through POST /v1/accounts, then activate it with the token from the
  * activation mail and the same password. Returns { phrase, link }. Throws with keyd's answer when

@@ -306,24 +306,60 @@ static void test_problems(void **state)
          "{\"type\":\"https://sealpost.org/problems/invalid-credentials\",\"title\":\"Wrong email "
          "address or password\",\"status\":401}",
          SP_ERR_REFUSED, "the key server refused: Wrong email address or password"},
+        /* keyd's own answers: its detail is what the user reads. */
+        {429, "Retry-After: 7\r\n",
+         "{\"type\":\"https://sealpost.org/problems/too-many-requests\",\"title\":\"Too many "
+         "requests\",\"status\":429,\"retry_after\":7,\"detail\":\"Wait 7 seconds before "
+         "trying again.\"}",
+         SP_ERR_REFUSED, "the key server refused: Wait 7 seconds before trying again."},
+        {423, NULL,
+         "{\"type\":\"https://sealpost.org/problems/account-locked\",\"title\":\"Account "
+         "locked\",\"status\":423,\"reset_required\":true,\"detail\":\"Too many failed "
+         "attempts: signing in with the password is blocked until the password is reset.\"}",
+         SP_ERR_REFUSED,
+         "the key server refused: Too many failed attempts: signing in with the password is "
+         "blocked until the password is reset."},
+        {410, NULL,
+         "{\"type\":\"https://sealpost.org/problems/message-expired\",\"title\":\"The "
+         "message has expired\",\"status\":410,\"expires\":\"2026-01-01T00:00:00Z\","
+         "\"detail\":\"This message expired on 2026-01-01T00:00:00Z.\"}",
+         SP_ERR_REFUSED, "the key server refused: This message expired on 2026-01-01T00:00:00Z."},
+        /* Another server's (a proxy's) answers without words: the status,
+         * the problem type, and what its members add. */
         {429, "Retry-After: 7\r\n",
          "{\"type\":\"https://sealpost.org/problems/too-many-requests\",\"status\":429}",
-         SP_ERR_REFUSED, "the key server refused: too many attempts; try again in 7 seconds"},
+         SP_ERR_REFUSED,
+         "the key server refused: HTTP status 429, problem type too-many-requests; try again "
+         "in 7 seconds"},
         {423, NULL,
-         "{\"type\":\"https://sealpost.org/problems/account-locked\",\"status\":423,"
-         "\"retry_after\":900}",
-         SP_ERR_REFUSED, "locked for a while; try again in 900 seconds"},
+         "{\"type\":\"https://sealpost.org/problems/account-locked\",\"title\":\"Account "
+         "locked\",\"status\":423,\"retry_after\":900}",
+         SP_ERR_REFUSED, "the key server refused: Account locked; try again in 900 seconds"},
         {410, NULL,
          "{\"type\":\"https://sealpost.org/problems/message-expired\",\"status\":410,"
          "\"expires\":\"2026-01-01T00:00:00Z\"}",
-         SP_ERR_REFUSED, "this message has expired (on 2026-01-01T00:00:00Z)"},
+         SP_ERR_REFUSED,
+         "the key server refused: HTTP status 410, problem type message-expired (on "
+         "2026-01-01T00:00:00Z)"},
         {404, NULL, "", SP_ERR_REFUSED, "the key server refused: HTTP status 404"},
+        {404, NULL, "{\"type\":\"about:blank\",\"status\":404}", SP_ERR_REFUSED,
+         "the key server refused: HTTP status 404"},
         {422, NULL,
          "{\"type\":\"https://sealpost.org/problems/invalid-request\",\"title\":\"Invalid "
          "request\",\"status\":422,\"field\":\"to[1]\"}",
          SP_ERR_INPUT, "invalid: Invalid request (field to[1])"},
         {503, NULL, "{\"type\":\"https://sealpost.org/problems/unavailable\",\"status\":503}",
-         SP_ERR_UNAVAILABLE, "HTTP 503"},
+         SP_ERR_UNAVAILABLE,
+         "cannot serve this now (HTTP status 503, problem type unavailable): try again later"},
+        {502, NULL, "", SP_ERR_UNAVAILABLE,
+         "cannot serve this now (HTTP status 502): try again later"},
+        {503, NULL,
+         "{\"type\":\"https://sealpost.org/problems/unavailable\",\"title\":\"Service "
+         "unavailable\",\"status\":503,\"detail\":\"The key server is restarting; try again "
+         "in a moment.\"}",
+         SP_ERR_UNAVAILABLE,
+         "cannot serve this now (HTTP 503: The key server is restarting; try again in a "
+         "moment.): try again later"},
         {500, NULL, "oops", SP_ERR_UNAVAILABLE, "try again later"},
         {302, "Location: https://elsewhere.example/\r\n", "", SP_ERR_UNAVAILABLE, "HTTP 302"},
     };
