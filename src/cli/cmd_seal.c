@@ -88,6 +88,7 @@ static int seal_with_keyserver(const seal_args *a, const char *keyserver, const 
                          .n_to = a->to ? g_strv_length(a->to) : 0,
                          .bcc = (const char *const *)a->bcc,
                          .n_bcc = a->bcc ? g_strv_length(a->bcc) : 0,
+                         .to_default = true,
                          .profile = a->profile,
                          .security = a->security,
                          .expires = a->ttl ? a->now + a->ttl : 0,

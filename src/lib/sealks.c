@@ -98,9 +98,9 @@ static bool who(GMimeStream *in, const sp_ks_seal_opts *o, char **from, GPtrArra
     *from = g_strdup(o->from ? o->from : info.from);
     g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     add_unseen(named, seen, o->to, o->n_to);
-    add_unseen(unnamed, seen, o->bcc, o->n_bcc);
-    if (o->n_to + o->n_bcc == 0)
+    if (o->n_to == 0 && o->to_default)
         add_unseen(named, seen, (const char *const *)info.rcpts->pdata, info.rcpts->len);
+    add_unseen(unnamed, seen, o->bcc, o->n_bcc);
     sp_msg_info_clear(&info);
     if ((*from)[0] == '\0') {
         g_set_error_literal(err, SP_ERROR, SP_ERR_USAGE,

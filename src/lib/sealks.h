@@ -33,12 +33,13 @@ typedef struct {
     /* The sender; NULL: the message's From (an error if it has none). */
     const char *from;
     /* The recipients the envelope names and those it does not (Bcc);
-     * duplicates (case-insensitive) are dropped. With neither: the
-     * message's To and Cc. */
+     * duplicates (case-insensitive) are dropped. With to_default and no
+     * to: the message's To and Cc are the named ones. */
     const char *const *to;
     size_t n_to;
     const char *const *bcc;
     size_t n_bcc;
+    bool to_default;
     /* The addresses the envelope lists (policy.to), when not to: the
      * gateway lists the message's To and Cc as written. NULL: to. */
     const GPtrArray *shown;
