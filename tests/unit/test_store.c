@@ -137,6 +137,7 @@ bool make_message(store *s, const msg_spec *sp, const char *id, const char *cons
     m.created = sp->created ? sp->created : now_s();
     m.expires = sp->expires;
     m.read_receipts = sp->read_receipts;
+    m.profile = (char *)sp->profile;
     m.n_unnamed = sp->n_unnamed;
     m.wrapped = w;
     m.wrapped_len = sizeof w;
@@ -303,6 +304,7 @@ static void test_brand(void **state)
     assert_null(b.display_name);
     assert_null(b.logo);
     assert_int_equal(b.logo_len, 0);
+    assert_int_equal(b.version, 0); /* no brand yet */
     gint64 v = b.version;
     store_brand_clear(&b);
 
@@ -360,8 +362,29 @@ static void test_brand(void **state)
     assert_string_equal(b.display_name, "Conf Org");
     assert_string_equal(b.notice, "Read me");
     assert_true(b.version > v);
+    v = b.version;
     store_brand_clear(&b);
     assert_int_equal(audit_count(s, "brand.set", name), 4);
+
+    /* The organisation as a gateway token finds it carries the version,
+     * so key creation learns of a change without reading the brand. */
+    uint8_t h[KS_HASH_LEN];
+    rand_hash(h);
+    g_autofree char *prefix = g_strdup_printf("spg_%08x", g_random_int());
+    EXPECT(store_gateway_token_create(s, id, h, prefix, NULL, &err), true);
+    store_org o2 = {0};
+    EXPECT(store_gateway_token_org(s, h, &o2, &err), 1);
+    assert_int_equal(o2.brand_version, v);
+    store_org_clear(&o2);
+    set = (store_brand){.notice = "Read me again"};
+    EXPECT(store_brand_set(s, id, &set, NULL, &err), true);
+    EXPECT(store_gateway_token_org(s, h, &o2, &err), 1);
+    assert_true(o2.brand_version > v);
+    v = o2.brand_version;
+    store_org_clear(&o2);
+    EXPECT(store_org_by_name(s, name, &o2, &err), 1);
+    assert_int_equal(o2.brand_version, v);
+    store_org_clear(&o2);
 
     EXPECT(store_brand_get(s, -7, &b, &err), 0);
 }
@@ -769,6 +792,7 @@ int main(void)
         cmocka_unit_test(test_profiles),
         cmocka_unit_test(test_message_create_and_for_rcpt),
         cmocka_unit_test(test_message_manage),
+        cmocka_unit_test(test_message_profile),
         cmocka_unit_test(test_apply),
         cmocka_unit_test(test_release_session),
         cmocka_unit_test(test_rate_take),

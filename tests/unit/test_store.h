@@ -50,6 +50,7 @@ gint64 make_account(store *s, const char *email, const char *phrase);
 typedef struct {
     gint64 org;
     const char *sender, *kek; /* NULL: defaults */
+    const char *profile;      /* NULL: none */
     gint64 created, expires;
     size_t n_unnamed;
     bool read_receipts;
@@ -74,6 +75,7 @@ void test_rate_take(void **state);
 /* test_store_msg.c */
 void test_message_create_and_for_rcpt(void **state);
 void test_message_manage(void **state);
+void test_message_profile(void **state);
 void test_apply(void **state);
 void test_messages_find(void **state);
 void test_message_get_recipients(void **state);
