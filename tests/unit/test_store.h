@@ -75,7 +75,6 @@ void test_rate_take(void **state);
 /* test_store_msg.c */
 void test_message_create_and_for_rcpt(void **state);
 void test_message_manage(void **state);
-void test_message_profile(void **state);
 void test_apply(void **state);
 void test_messages_find(void **state);
 void test_message_get_recipients(void **state);
@@ -97,6 +96,10 @@ void test_throttles(void **state);
 void test_sessions(void **state);
 void test_devices(void **state);
 void test_sweep(void **state);
+
+/* test_store_create.c (and make_message, wrap_for above) */
+void test_message_profile(void **state);
+void test_org_brand_version(void **state);
 
 /* test_store_copy.c */
 void test_copy_tables_known(void **state);

@@ -82,64 +82,6 @@ void test_message_create_and_for_rcpt(void **state)
     store_message_clear(&m);
 }
 
-/* A message keeps the profile its gateway named (NULL: none), created
- * alone or in a group commit (PostgreSQL's pipelined batch), in every
- * read of it and in the list. */
-void test_message_profile(void **state)
-{
-    store *s = *state;
-    g_autoptr(GError) err = NULL;
-    gint64 org = make_org(s, NULL);
-    g_autofree char *m1 = uniq("m"), *m2 = uniq("m"), *m3 = uniq("m"), *a = uniq_email();
-    const char *rcpts[] = {a};
-    gint64 now = now_s();
-    msg_spec sp = {.org = org, .created = now - 2, .profile = "health"};
-    EXPECT(make_message(s, &sp, m1, rcpts, 1, &err), true);
-    uint8_t w[WRAP_LEN];
-    wrap_for(m2, w);
-    store_message in = {.org_id = org,
-                        .sender = "s@conf.example",
-                        .security = "high",
-                        .kid = "kid-conf",
-                        .kek_id = "kek-conf",
-                        .profile = "letters",
-                        .created = now - 1,
-                        .wrapped = w,
-                        .wrapped_len = WRAP_LEN};
-    g_strlcpy(in.id, m2, sizeof in.id);
-    store_op op = {.kind = STORE_OP_CREATE, .msg = &in, .rcpts = rcpts, .n_rcpts = 1};
-    EXPECT(store_apply(s, &op, 1, &err), true);
-    msg_spec none = {.org = org, .created = now};
-    EXPECT(make_message(s, &none, m3, rcpts, 1, &err), true);
-
-    store_message m = {0};
-    EXPECT(store_message_get(s, m1, &m, NULL, &err), 1);
-    assert_string_equal(m.profile, "health");
-    store_message *dup = store_message_dup(&m);
-    assert_string_equal(dup->profile, "health");
-    store_message_free(dup);
-    store_message_clear(&m);
-    EXPECT(store_message_for_rcpt(s, m2, a, &m, &err), 1);
-    assert_string_equal(m.profile, "letters");
-    assert_memory_equal(m.wrapped, w, WRAP_LEN); /* the columns after it read right */
-    store_message_clear(&m);
-    EXPECT(store_message_get(s, m3, &m, NULL, &err), 1);
-    assert_null(m.profile);
-    store_message_clear(&m);
-
-    store_message_query q = {.org_id = org, .now = now, .limit = 10};
-    GArray *rows = NULL;
-    gint64 total = 0;
-    EXPECT(store_messages_find(s, &q, &rows, &total, &err), true);
-    assert_int_equal(total, 3);
-    assert_string_equal(g_array_index(rows, store_message_row, 0).id, m3);
-    assert_null(g_array_index(rows, store_message_row, 0).profile);
-    assert_string_equal(g_array_index(rows, store_message_row, 1).profile, "letters");
-    assert_string_equal(g_array_index(rows, store_message_row, 2).profile, "health");
-    assert_int_equal(g_array_index(rows, store_message_row, 2).n_rcpts, 1);
-    g_array_unref(rows);
-}
-
 void test_message_manage(void **state)
 {
     store *s = *state;
