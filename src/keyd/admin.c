@@ -388,9 +388,8 @@ static int profile_set(store *s, int argc, char **argv)
     if (!valid_org_name(name))
         return usage_error("profile name \"%s\": use letters, digits, '.', '-' or '_' (1 to 64)",
                            name);
-    /* What a profile without options means: the strictest security, no
-     * expiry, replies allowed, no forwarding, no receipts, subject shown. */
-    store_profile p = {(char *)name, "high", 0, true, true, false, false, true};
+    store_profile p; /* what a profile without options means */
+    api_profile_default(&p, name);
     const char *sec = opt(argc, argv, "--security");
     if (sec && strcmp(sec, "high") && strcmp(sec, "medium") && strcmp(sec, "low"))
         return usage_error("--security %s: use high, medium or low", sec);

@@ -11,10 +11,32 @@
 void api_message_create(ks_req *r);
 void api_message_status(ks_req *r);
 void api_key_release(ks_req *r);
-void api_brand_get(ks_req *r);
-void api_message_brand(ks_req *r);
 /* The receipts thread pool's function (data: a queued read receipt). */
 void api_receipt_send(gpointer data, gpointer user);
+/* The organisation of the request's gateway token (read afresh, with its
+ * brand version): 1, or 0 with the reply set (401 without a valid token,
+ * 503). */
+int api_gateway_org(ks_req *r, store_org *org);
+/* What a profile means where nothing is said: no floor on security or
+ * expiry (security "high" for a new profile), replies and reply-all
+ * allowed, no forwarding, no read receipts, the subject shown. The
+ * effective settings of a message whose organisation has no profile of
+ * the name given, and `admin profile set`'s defaults. name is borrowed. */
+void api_profile_default(store_profile *p, const char *name);
+/* api_brand.c */
+void api_brand_get(ks_req *r);
+void api_message_brand(ks_req *r);
+/* The brand of an organisation as the API shows it (org, name, color,
+ * logo as a data: URI, notice, version). */
+json_t *api_brand_json(const char *org_name, const store_brand *b);
+/* The brand member of POST /v1/messages' answer for org (as
+ * api_gateway_org found it) to a caller that holds version held (0:
+ * none): {"version": V} when V is held or 0 (no brand), else the whole
+ * brand (api_brand_json), through srv->brands. NULL with err when the
+ * store fails. */
+json_t *api_brand_answer(ks_server *srv, const store_org *org, gint64 held, GError **err);
+/* The cache api_brand_answer uses (srv->brands). */
+ks_cache *api_brand_cache_new(gint64 ttl_us);
 /* api_manage.c: senders and org admins */
 void api_messages_list(ks_req *r);
 void api_message_get(ks_req *r);
@@ -127,9 +149,6 @@ void api_cookie_renew(ks_req *r, store_session *s, const uint8_t h[KS_HASH_LEN],
                       const char *cookie_token);
 /* Clear the session cookie when the request was signed in by it. */
 void api_cookie_end(ks_req *r);
-/* The brand of an organisation as the API shows it (org, name, color,
- * logo as a data: URI, notice, version). */
-json_t *api_brand_json(const char *org_name, const store_brand *b);
 /* The session of the request's bearer token or, for keyd's pages, of the
  * session cookie with a matching X-CSRF-Token header (and, if hash is not
  * NULL, the token's hash): 1, or 0 with the reply set (401 with detail,

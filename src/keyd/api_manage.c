@@ -117,6 +117,8 @@ void api_messages_list(ks_req *r)
                                       "opened", (json_int_t)m->n_opened);
                 if (m->locked && m->lock_reason)
                     json_object_set_new(o, "reason", json_string(m->lock_reason));
+                json_object_set_new(o, "profile",
+                                    m->profile ? json_string(m->profile) : json_null());
                 json_t *to = json_array();
                 g_auto(GStrv) first = g_strsplit(m->first_rcpts ? m->first_rcpts : "", "\n", -1);
                 for (char **a = first; *a; a++)
@@ -164,6 +166,8 @@ static json_t *message_json(const store_message *m, GArray *rcpts)
                           api_time_json(m->expires), "security", m->security, "state", state);
     if (m->locked)
         json_object_set_new(o, "reason", json_string(m->lock_reason ? m->lock_reason : ""));
+    /* The profile the gateway named (the organisation may not define it). */
+    json_object_set_new(o, "profile", m->profile ? json_string(m->profile) : json_null());
     if (rcpts) {
         json_t *list = json_array();
         for (guint i = 0; i < rcpts->len; i++) {

@@ -10,6 +10,11 @@
  *
  * An unknown message and an address that is not a recipient get the same
  * 404, so neither the id space nor the recipient list can be probed.
+ *
+ * A creation answers all a sealer needs in one round trip: the key, the
+ * effective security, expiry and profile (what keyd decided, owned here)
+ * and the organisation's brand, whole only when the caller does not hold
+ * its current version (api_brand.c).
  */
 #include "api.h"
 
@@ -142,9 +147,7 @@ static void released(void *ctx, bool ok, const GError *err)
     written(r, ok, err, &req_server(r)->n_keys_released);
 }
 
-/* The organisation of the request's gateway token: 1, or 0 with the
- * reply set (401 without a valid token). */
-static int gateway_org(ks_req *r, store_org *org)
+int api_gateway_org(ks_req *r, store_org *org)
 {
     g_autoptr(GError) err = NULL;
     uint8_t th[KS_HASH_LEN];
@@ -157,6 +160,32 @@ static int gateway_org(ks_req *r, store_org *org)
     else if (!found)
         reply_unauthorized(r, "A gateway token is required (Authorization: Bearer spg_...).");
     return found == 1;
+}
+
+void api_profile_default(store_profile *p, const char *name)
+{
+    *p = (store_profile){.name = (char *)name,
+                         .security = "high",
+                         .expires_seconds = 0,
+                         .reply = true,
+                         .reply_all = true,
+                         .forward = false,
+                         .read_receipts = false,
+                         .subject_shown = true};
+}
+
+/* The answer's profile: the effective settings the sealer applies, those of
+ * the organisation's profile p, or the defaults (p NULL); name as asked. */
+static json_t *profile_json(const char *name, const store_profile *p)
+{
+    store_profile dflt;
+    api_profile_default(&dflt, name);
+    if (!p)
+        p = &dflt;
+    return json_pack("{s:o, s:b, s:b, s:b, s:b, s:s}", "name",
+                     name ? json_string(name) : json_null(), "reply", p->reply, "reply_all",
+                     p->reply_all, "forward", p->forward, "read_receipts", p->read_receipts,
+                     "subject", p->subject_shown ? "shown" : "generic");
 }
 
 /* store_profile_get() through the profile cache: every message a gateway
@@ -207,7 +236,7 @@ void api_message_create(ks_req *r)
     ks_server *srv = req_server(r);
     g_autoptr(GError) err = NULL;
     store_org org = {0};
-    if (!gateway_org(r, &org))
+    if (!api_gateway_org(r, &org))
         return;
     int found;
 
@@ -218,7 +247,7 @@ void api_message_create(ks_req *r)
     }
     ks_fields f;
     fields_init(&f, r, body);
-    fields_only(&f, "from", "to", "bcc", "security", "expires", "profile", NULL);
+    fields_only(&f, "from", "to", "bcc", "security", "expires", "profile", "brand_version", NULL);
     g_autofree char *from = fields_addr(&f, "from", true);
     json_t *to = fields_array(&f, "to", true, 0, MAX_RECIPIENTS);
     /* Recipients the envelope does not name (Bcc): they open it like the
@@ -231,6 +260,8 @@ void api_message_create(ks_req *r)
         fields_fail(&f, "to", "name at least one recipient (in to or bcc)");
     const char *security = fields_str(&f, "security", false, 1, 16);
     const char *profile_name = fields_str(&f, "profile", false, 1, 64);
+    /* The brand version the caller holds (0: none). */
+    gint64 brand_held = fields_int(&f, "brand_version", 0, G_MAXINT64, 0);
     if (!f.failed && security && !g_strv_contains(securities, security))
         fields_fail(&f, "security", "must be high, medium or low");
     gint64 now = api_now(), expires = 0;
@@ -278,7 +309,9 @@ void api_message_create(ks_req *r)
      * floor: the stricter security, the earlier expiry, read receipts. */
     store_profile prof = {0};
     found = profile_name ? profile_for(srv, org.id, profile_name, &prof, &err) : 0;
-    if (found < 0) {
+    json_t *brand = found >= 0 ? api_brand_answer(srv, &org, brand_held, &err) : NULL;
+    if (!brand) {
+        store_profile_clear(&prof);
         json_decref(body);
         store_org_clear(&org);
         return reply_unavailable(r, err);
@@ -292,6 +325,7 @@ void api_message_create(ks_req *r)
 
     store_message m = {0};
     m.read_receipts = found && prof.read_receipts;
+    m.profile = (char *)profile_name;
     m.n_unnamed = n_all - n_to;
     uint8_t rid[SP_ID_LEN];
     sp_crypto_random(rid, sizeof rid);
@@ -334,6 +368,8 @@ void api_message_create(ks_req *r)
     if (!phrases) {
         sodium_memzero(key, sizeof key);
         g_free(m.kid);
+        json_decref(brand);
+        store_profile_clear(&prof);
         json_decref(body);
         store_org_clear(&org);
         return reply_unavailable(r, err);
@@ -349,13 +385,12 @@ void api_message_create(ks_req *r)
     json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o}", "id", id, "key", b64, "kid",
                             m.kid, "url", srv->cfg->public_url, "org", org.name, "security",
                             m.security, "expires", api_time_json(expires), "phrases", jp);
-    /* What the sender's side applies: replies, forwarding, the subject. */
-    json_object_set_new(
-        out, "profile",
-        found ? json_pack("{s:s, s:b, s:b, s:b, s:b, s:s}", "name", prof.name, "reply", prof.reply,
-                          "reply_all", prof.reply_all, "forward", prof.forward, "read_receipts",
-                          prof.read_receipts, "subject", prof.subject_shown ? "shown" : "generic")
-              : json_null());
+    /* What the sender's side applies (replies, forwarding, the subject),
+     * always: the profile's, or the defaults for a name the organisation
+     * does not define (profile_found false, for the caller to warn). */
+    json_object_set_new(out, "profile", profile_json(profile_name, found ? &prof : NULL));
+    json_object_set_new(out, "profile_found", json_boolean(found));
+    json_object_set_new(out, "brand", brand);
     store_profile_clear(&prof);
     sodium_memzero(b64, strlen(b64));
     g_free(b64);
@@ -630,56 +665,4 @@ void api_key_release(ks_req *r)
     else
         writer_release(srv->writer, m.id, rcpt, agent, refuse_state_quiet, &ev, released, x);
     store_message_clear(&m);
-}
-
-/* GET /v1/messages/{id}/brand: the brand of the organisation that sent
- * the message, for keyd's pages reached from it (the activation and reset
- * links carry the id). A brand is public (it is on every carrier mail);
- * the id is 128 random bits, so this lists nothing. */
-void api_message_brand(ks_req *r)
-{
-    ks_server *srv = req_server(r);
-    g_autoptr(GError) err = NULL;
-    if (!api_rate_ok(r))
-        return;
-    store_message m = {0};
-    store_brand b = {0};
-    int found = store_message_get(srv->st, req_param(r, 0), &m, NULL, &err);
-    int has_brand = found == 1 ? store_brand_get(srv->st, m.org_id, &b, &err) : found;
-    if (has_brand < 0)
-        reply_unavailable(r, err);
-    else if (has_brand == 0)
-        reply_not_found(r);
-    else {
-        json_t *out = api_brand_json(m.org_name, &b);
-        json_object_del(out, "org");
-        json_object_del(out, "notice");
-        json_object_del(out, "version");
-        reply_json(r, 200, out);
-    }
-    store_brand_clear(&b);
-    store_message_clear(&m);
-}
-
-/* GET /v1/brand: the gateway token's organisation's brand, for the
- * outside of its envelopes and its carrier mails (gateways cache it; the
- * version changes with every change). */
-void api_brand_get(ks_req *r)
-{
-    ks_server *srv = req_server(r);
-    g_autoptr(GError) err = NULL;
-    store_org org = {0};
-    if (!gateway_org(r, &org))
-        return;
-    int found;
-    store_brand b = {0};
-    found = store_brand_get(srv->st, org.id, &b, &err);
-    if (found <= 0) {
-        store_org_clear(&org);
-        return found < 0 ? reply_unavailable(r, err) : reply_not_found(r);
-    }
-    json_t *out = api_brand_json(org.name, &b);
-    store_brand_clear(&b);
-    store_org_clear(&org);
-    reply_json(r, 200, out);
 }

@@ -314,18 +314,3 @@ int api_signed_in(ks_req *r, store_session *out, uint8_t hash[KS_HASH_LEN], cons
     }
     return found == 1;
 }
-
-json_t *api_brand_json(const char *org_name, const store_brand *b)
-{
-    json_t *logo = json_null();
-    if (b->logo_len && b->logo_type) {
-        g_autofree char *b64 = g_base64_encode(b->logo, b->logo_len);
-        g_autofree char *uri = g_strdup_printf("data:%s;base64,%s", b->logo_type, b64);
-        logo = json_string(uri);
-    }
-    return json_pack("{s:s, s:s, s:o, s:o, s:o, s:I}", "org", org_name, "name",
-                     b->display_name ? b->display_name : org_name, "color",
-                     b->color ? json_string(b->color) : json_null(), "logo", logo, "notice",
-                     b->notice ? json_string(b->notice) : json_null(), "version",
-                     (json_int_t)b->version);
-}

@@ -43,6 +43,7 @@ typedef struct {
     ks_cache *sessions;         /* token hash -> store_session */
     ks_cache *messages;         /* "id\nrcpt" -> store_message, for key release */
     ks_cache *profiles; /* "org id\nname" -> store_profile (name NULL: none), for creation */
+    ks_cache *brands;   /* (org id, brand version) -> its brand's JSON, for creation */
     gint stopping;      /* set at shutdown: new requests get 503 */
     /* from http_prepare() to http_start() */
     int listen_fd;
@@ -120,6 +121,8 @@ const char *fields_str(ks_fields *f, const char *name, bool required, size_t min
 /* An e-mail address, lower-cased (g_free'd by the caller). */
 char *fields_addr(ks_fields *f, const char *name, bool required);
 bool fields_bool(ks_fields *f, const char *name, bool dflt);
+/* A JSON integer (not a real, not a string) in min..max; dflt when absent. */
+gint64 fields_int(ks_fields *f, const char *name, gint64 min, gint64 max, gint64 dflt);
 /* An array of min..max elements; NULL when absent and optional. */
 json_t *fields_array(ks_fields *f, const char *name, bool required, size_t min, size_t max);
 /* The required member "token": true with its SHA-256 in hash when it has

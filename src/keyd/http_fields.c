@@ -105,6 +105,25 @@ bool fields_bool(ks_fields *f, const char *name, bool dflt)
     return b;
 }
 
+gint64 fields_int(ks_fields *f, const char *name, gint64 min, gint64 max, gint64 dflt)
+{
+    if (f->failed)
+        return dflt;
+    json_int_t i = dflt;
+    json_error_t e;
+    if (json_unpack_ex(f->obj, &e, 0, "{s?I}", name, &i) != 0 || i < min || i > max) {
+        g_autofree char *why =
+            max == G_MAXINT64
+                ? g_strdup_printf("must be a whole number from %" G_GINT64_FORMAT, min)
+                : g_strdup_printf("must be a whole number from %" G_GINT64_FORMAT
+                                  " to %" G_GINT64_FORMAT,
+                                  min, max);
+        fields_fail(f, name, why);
+        return dflt;
+    }
+    return i;
+}
+
 json_t *fields_array(ks_fields *f, const char *name, bool required, size_t min, size_t max)
 {
     if (f->failed)

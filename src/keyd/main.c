@@ -131,7 +131,10 @@ static bool server_open(ks_server *srv, ks_config *cfg, GError **err)
      * holds for the next release everywhere. */
     srv->sessions = cache_new(cfg->cache_ms * 1000, 100000, store_session_dup, store_session_free);
     srv->messages = cache_new(cfg->cache_ms * 1000, 100000, store_message_dup, store_message_free);
+    /* Key creation's: a profile changed elsewhere applies within cache_ms;
+     * a brand is cached under its version, so it is never stale. */
     srv->profiles = cache_new(cfg->cache_ms * 1000, 10000, store_profile_dup, store_profile_free);
+    srv->brands = api_brand_cache_new(cfg->cache_ms * 1000);
     return true;
 }
 
@@ -150,6 +153,7 @@ static void server_close(ks_server *srv)
     cache_free(srv->sessions);
     cache_free(srv->messages);
     cache_free(srv->profiles);
+    cache_free(srv->brands);
     ratelimit_free(srv->limit);
     ratelimit_free(srv->status_limit);
     ks_mailer_free(srv->mailer);

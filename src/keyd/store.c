@@ -102,6 +102,7 @@ gpointer store_message_dup(gconstpointer p)
     out->security = g_strdup(in->security);
     out->kid = g_strdup(in->kid);
     out->kek_id = g_strdup(in->kek_id);
+    out->profile = g_strdup(in->profile);
     out->lock_reason = g_strdup(in->lock_reason);
     out->wrapped = in->wrapped ? g_memdup2(in->wrapped, in->wrapped_len) : NULL;
     return out;
@@ -190,6 +191,7 @@ void store_message_clear(store_message *m)
     g_free(m->security);
     g_free(m->kid);
     g_free(m->kek_id);
+    g_free(m->profile);
     g_free(m->lock_reason);
     if (m->wrapped)
         sodium_memzero(m->wrapped, m->wrapped_len);
@@ -265,6 +267,7 @@ void store_message_row_clear(gpointer p)
     g_free(row->sender);
     g_free(row->security);
     g_free(row->lock_reason);
+    g_free(row->profile);
     g_free(row->state);
     g_free(row->first_rcpts);
 }

@@ -46,6 +46,7 @@ typedef struct {
 typedef struct {
     gint64 id;
     char *name, *display_name, *color;
+    gint64 brand_version; /* store_brand's version: 0 until a brand is set */
 } store_org;
 
 typedef enum { ACCOUNT_PENDING = 0, ACCOUNT_ACTIVE = 1 } store_account_status;
@@ -75,6 +76,7 @@ typedef struct {
     gint64 org_id;
     char *org_name, *org_display, *org_color;
     char *sender, *security, *kid, *kek_id;
+    char *profile;           /* the profile the gateway named (defined or not), or NULL */
     gint64 created, expires; /* expires 0 = never */
     bool locked;
     char *lock_reason;
@@ -188,7 +190,8 @@ bool store_gateway_token_create(store *s, gint64 org_id, const uint8_t hash[KS_H
                                 const char *prefix, const ks_audit_event *ev, GError **err);
 /* The organisation of a live (not revoked) gateway token; its last use is
  * recorded (to the minute). Never cached: a revoked token is refused by
- * every keyd at its next request. */
+ * every keyd at its next request, and out->brand_version is the brand's
+ * version as stored now (what the key creation's brand answer rests on). */
 int store_gateway_token_org(store *s, const uint8_t hash[KS_HASH_LEN], store_org *out,
                             GError **err);
 /* A gateway token as listed: never the token itself. prefix is its first
@@ -252,6 +255,7 @@ typedef struct {
 typedef struct {
     char id[32];
     char *sender, *security, *lock_reason, *state;
+    char *profile;     /* as in store_message */
     char *first_rcpts; /* the first STORE_LIST_RCPTS recipients by address, one a line */
     gint64 created, expires;
     bool locked;

@@ -154,7 +154,7 @@ gint64 pg_now(void);
  * reads, as columns 0 to 12 of a SELECT. */
 #define PG_MESSAGE_COLS                                                                            \
     "m.id, m.org_id, o.name, o.display_name, o.color, m.sender, m.security, m.kid, m.kek_id,"      \
-    " m.created, m.expires, m.locked, m.lock_reason"
+    " m.created, m.expires, m.locked, m.lock_reason, m.profile"
 void pg_message_read(const PGresult *r, int row, store_message *out);
 
 /* Shared steps inside a write transaction (as the SQLite backend's). */

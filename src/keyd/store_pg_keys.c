@@ -13,8 +13,8 @@
 /* ---- messages ---- */
 
 static const char MESSAGE_INSERT[] = "INSERT INTO messages(id, org_id, sender, security, created,"
-                                     " expires, kid, kek_id, wrapped, read_receipts)"
-                                     " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+                                     " expires, kid, kek_id, wrapped, read_receipts, profile)"
+                                     " VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
 static const char RECIPIENT_INSERT[] =
     "INSERT INTO recipients(message_id, email, unnamed) VALUES($1, $2, $3)"
     " ON CONFLICT DO NOTHING";
@@ -29,8 +29,8 @@ static bool message_insert(pgconn *c, const store_message *m, const char *const 
                            size_t n_rcpts, bool pipe, GError **err)
 {
 #define MESSAGE_VALUES                                                                             \
-    "tittiittbn", m->id, m->org_id, m->sender, m->security, m->created, m->expires, m->kid,        \
-        m->kek_id, (const void *)m->wrapped, m->wrapped_len, (int)m->read_receipts
+    "tittiittbnt", m->id, m->org_id, m->sender, m->security, m->created, m->expires, m->kid,       \
+        m->kek_id, (const void *)m->wrapped, m->wrapped_len, (int)m->read_receipts, m->profile
     bool ok = true;
     if (pipe)
         pg_pipe_add(c, MESSAGE_INSERT, MESSAGE_VALUES);
@@ -257,6 +257,7 @@ void pg_message_read(const PGresult *r, int row, store_message *out)
     out->expires = pg_int(r, row, 10);
     out->locked = pg_int(r, row, 11) != 0;
     out->lock_reason = pg_text(r, row, 12);
+    out->profile = pg_text(r, row, 13);
 }
 
 int pgs_message_for_rcpt(store *s, const char *id, const char *rcpt, store_message *out,
@@ -273,12 +274,12 @@ int pgs_message_for_rcpt(store *s, const char *id, const char *rcpt, store_messa
                         "tt", id, rcpt);
     if (r == 1) {
         pg_message_read(res, 0, out);
-        out->key_gone = pg_isnull(res, 0, 13);
-        out->read_receipts = pg_int(res, 0, 14) != 0;
-        out->recalled = pg_int(res, 0, 15) != 0;
-        out->unnamed = pg_int(res, 0, 16) != 0;
+        out->key_gone = pg_isnull(res, 0, 14);
+        out->read_receipts = pg_int(res, 0, 15) != 0;
+        out->recalled = pg_int(res, 0, 16) != 0;
+        out->unnamed = pg_int(res, 0, 17) != 0;
         if (!out->key_gone)
-            out->wrapped = pg_blob(res, 0, 13, &out->wrapped_len);
+            out->wrapped = pg_blob(res, 0, 14, &out->wrapped_len);
         PQclear(res);
     }
     return r;

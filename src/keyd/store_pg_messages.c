@@ -62,7 +62,7 @@ bool pgs_messages_find(store *s, const store_message_query *q, GArray **rows, gi
     PGresult *st =
         count ? pg_run(c, err,
                        "SELECT m.id, m.sender, m.security, m.created, m.expires, m.locked,"
-                       " m.lock_reason, (m.recalled_at IS NOT NULL)::int,"
+                       " m.lock_reason, (m.recalled_at IS NOT NULL)::int, m.profile,"
                        " (SELECT count(*) FROM recipients r WHERE r.message_id = m.id),"
                        " (SELECT count(*) FROM recipients r WHERE r.message_id = m.id"
                        "  AND r.opens > 0),"
@@ -90,9 +90,10 @@ bool pgs_messages_find(store *s, const store_message_query *q, GArray **rows, gi
         store_message m = {
             .locked = row.locked, .recalled = pg_int(st, i, 7) != 0, .expires = row.expires};
         row.state = g_strdup(store_message_state(&m, q->now));
-        row.n_rcpts = pg_int(st, i, 8);
-        row.n_opened = pg_int(st, i, 9);
-        row.first_rcpts = pg_text(st, i, 10);
+        row.profile = pg_text(st, i, 8);
+        row.n_rcpts = pg_int(st, i, 9);
+        row.n_opened = pg_int(st, i, 10);
+        row.first_rcpts = pg_text(st, i, 11);
         g_array_append_val(*rows, row);
     }
     PQclear(count);
@@ -120,7 +121,7 @@ int pgs_message_get(store *s, const char *id, store_message *out, GArray **rcpts
         found = PQntuples(res) > 0 ? 1 : 0;
         if (found == 1) {
             pg_message_read(res, 0, out);
-            out->recalled = pg_int(res, 0, 13) != 0;
+            out->recalled = pg_int(res, 0, 14) != 0;
         }
         PQclear(res);
     }

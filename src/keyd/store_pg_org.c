@@ -16,6 +16,7 @@ static void org_from_row(const PGresult *r, int row, store_org *o)
     o->name = pg_text(r, row, 1);
     o->display_name = pg_text(r, row, 2);
     o->color = pg_text(r, row, 3);
+    o->brand_version = pg_int(r, row, 4);
 }
 
 bool pgs_org_create(store *s, const char *name, const char *const *domains, size_t n_domains,
@@ -40,8 +41,10 @@ bool pgs_org_create(store *s, const char *name, const char *const *domains, size
 int pgs_org_by_name(store *s, const char *name, store_org *out, GError **err)
 {
     PGresult *res;
-    int r = pg_read_one(
-        s, err, &res, "SELECT id, name, display_name, color FROM orgs WHERE name = $1", "t", name);
+    int r = pg_read_one(s, err, &res,
+                        "SELECT id, name, display_name, color, brand_version FROM orgs"
+                        " WHERE name = $1",
+                        "t", name);
     if (r == 1) {
         org_from_row(res, 0, out);
         PQclear(res);
@@ -89,7 +92,7 @@ int pgs_gateway_token_org(store *s, const uint8_t hash[KS_HASH_LEN], store_org *
 {
     PGresult *res;
     int r = pg_read_one(s, err, &res,
-                        "SELECT o.id, o.name, o.display_name, o.color,"
+                        "SELECT o.id, o.name, o.display_name, o.color, o.brand_version,"
                         " coalesce(t.last_used, 0) FROM gateway_tokens t"
                         " JOIN orgs o ON o.id = t.org_id"
                         " WHERE t.hash = $1 AND t.revoked IS NULL",
@@ -97,7 +100,7 @@ int pgs_gateway_token_org(store *s, const uint8_t hash[KS_HASH_LEN], store_org *
     gint64 last = 0, now = pg_now();
     if (r == 1) {
         org_from_row(res, 0, out);
-        last = pg_int(res, 0, 4);
+        last = pg_int(res, 0, 5);
         PQclear(res);
     }
     if (r == 1 && last < now - 59)

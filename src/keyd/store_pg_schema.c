@@ -125,5 +125,7 @@ const char *const pg_migrations[] = {
     "CREATE TABLE rate_buckets(kind BIGINT NOT NULL, subject TEXT NOT NULL,"
     "  tokens BIGINT NOT NULL, updated BIGINT NOT NULL, taken BIGINT NOT NULL,"
     "  PRIMARY KEY(kind, subject));",
+    /* 8: the profile each message was created under (NULL: none) */
+    "ALTER TABLE messages ADD COLUMN profile TEXT;",
 };
 const int pg_n_migrations = (int)G_N_ELEMENTS(pg_migrations);

@@ -62,7 +62,7 @@ gint64 sq_now(void);
  * sq_message_read() reads, as columns 0 to 12 of a SELECT. */
 #define SQ_MESSAGE_COLS                                                                            \
     "m.id, m.org_id, o.name, o.display_name, o.color, m.sender, m.security, m.kid, m.kek_id,"      \
-    " m.created, m.expires, m.locked, m.lock_reason"
+    " m.created, m.expires, m.locked, m.lock_reason, m.profile"
 void sq_message_read(sqlite3_stmt *st, store_message *out);
 /* End the account's sessions but keep (NULL: all) and forget its
  * remembered browsers (in a transaction). */

@@ -16,8 +16,8 @@ static bool message_insert(conn *c, const store_message *m, const char *const *r
 {
     sqlite3_stmt *st = sq_prep(c,
                                "INSERT INTO messages(id, org_id, sender, security, created,"
-                               " expires, kid, kek_id, wrapped, read_receipts)"
-                               " VALUES(?,?,?,?,?,?,?,?,?,?)",
+                               " expires, kid, kek_id, wrapped, read_receipts, profile)"
+                               " VALUES(?,?,?,?,?,?,?,?,?,?,?)",
                                err);
     bool ok = st != NULL;
     if (ok) {
@@ -31,6 +31,7 @@ static bool message_insert(conn *c, const store_message *m, const char *const *r
         sq_bind_text(st, 8, m->kek_id);
         sq_bind_blob(st, 9, m->wrapped, m->wrapped_len);
         sqlite3_bind_int(st, 10, m->read_receipts);
+        sq_bind_text(st, 11, m->profile);
         ok = sq_step_done(c, st, err);
     }
     /* Named recipients come first: an address given both ways stays named. */
@@ -175,6 +176,7 @@ void sq_message_read(sqlite3_stmt *st, store_message *out)
     out->expires = sqlite3_column_int64(st, 10);
     out->locked = sqlite3_column_int(st, 11) != 0;
     out->lock_reason = sq_col_text(st, 12);
+    out->profile = sq_col_text(st, 13);
 }
 
 int sq_message_for_rcpt(store *s, const char *id, const char *rcpt, store_message *out,
@@ -198,13 +200,13 @@ int sq_message_for_rcpt(store *s, const char *id, const char *rcpt, store_messag
         r = sq_step_row(c, st, err);
         if (r == 1) {
             sq_message_read(st, out);
-            out->key_gone = sqlite3_column_type(st, 13) == SQLITE_NULL;
-            out->read_receipts = sqlite3_column_int(st, 14) != 0;
-            out->recalled = sqlite3_column_int(st, 15) != 0;
-            out->unnamed = sqlite3_column_int(st, 16) != 0;
+            out->key_gone = sqlite3_column_type(st, 14) == SQLITE_NULL;
+            out->read_receipts = sqlite3_column_int(st, 15) != 0;
+            out->recalled = sqlite3_column_int(st, 16) != 0;
+            out->unnamed = sqlite3_column_int(st, 17) != 0;
             if (!out->key_gone) {
-                out->wrapped_len = (size_t)sqlite3_column_bytes(st, 13);
-                out->wrapped = g_memdup2(sqlite3_column_blob(st, 13), out->wrapped_len);
+                out->wrapped_len = (size_t)sqlite3_column_bytes(st, 14);
+                out->wrapped = g_memdup2(sqlite3_column_blob(st, 14), out->wrapped_len);
             }
         }
         sqlite3_reset(st);

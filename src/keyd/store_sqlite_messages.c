@@ -68,7 +68,7 @@ bool sq_messages_find(store *s, const store_message_query *q, GArray **rows, gin
             ? sq_prep(c,
                       "SELECT m.id, m.sender, m.security, m.created, m.expires, m.locked,"
                       " m.lock_reason, m.recalled_at IS NOT NULL,"
-                      " (SELECT count(*) FROM recipients r WHERE r.message_id = m.id),"
+                      " m.profile, (SELECT count(*) FROM recipients r WHERE r.message_id = m.id),"
                       " (SELECT count(*) FROM recipients r WHERE r.message_id = m.id"
                       "  AND r.opens > 0),"
                       " (SELECT group_concat(email, char(10)) FROM (SELECT email FROM recipients r"
@@ -110,9 +110,10 @@ bool sq_messages_find(store *s, const store_message_query *q, GArray **rows, gin
                                .recalled = sqlite3_column_int(x, 7) != 0,
                                .expires = row.expires};
             row.state = g_strdup(store_message_state(&m, q->now));
-            row.n_rcpts = sqlite3_column_int64(x, 8);
-            row.n_opened = sqlite3_column_int64(x, 9);
-            row.first_rcpts = sq_col_text(x, 10);
+            row.profile = sq_col_text(x, 8);
+            row.n_rcpts = sqlite3_column_int64(x, 9);
+            row.n_opened = sqlite3_column_int64(x, 10);
+            row.first_rcpts = sq_col_text(x, 11);
             g_array_append_val(*rows, row);
         }
         sqlite3_reset(x);
@@ -142,7 +143,7 @@ int sq_message_get(store *s, const char *id, store_message *out, GArray **rcpts,
         found = sq_step_row(c, st, err);
         if (found == 1) {
             sq_message_read(st, out);
-            out->recalled = sqlite3_column_int(st, 13) != 0;
+            out->recalled = sqlite3_column_int(st, 14) != 0;
         }
         sqlite3_reset(st);
     }

@@ -16,6 +16,7 @@ static void org_from_row(sqlite3_stmt *st, store_org *o)
     o->name = sq_col_text(st, 1);
     o->display_name = sq_col_text(st, 2);
     o->color = sq_col_text(st, 3);
+    o->brand_version = sqlite3_column_int64(st, 4);
 }
 
 bool sq_org_create(store *s, const char *name, const char *const *domains, size_t n_domains,
@@ -47,8 +48,8 @@ int sq_org_by_name(store *s, const char *name, store_org *out, GError **err)
     conn *c = sq_conn_get(s, err);
     if (!c)
         return -1;
-    sqlite3_stmt *st =
-        sq_prep(c, "SELECT id, name, display_name, color FROM orgs WHERE name = ?", err);
+    sqlite3_stmt *st = sq_prep(
+        c, "SELECT id, name, display_name, color, brand_version FROM orgs WHERE name = ?", err);
     int r = -1;
     if (st) {
         sq_bind_text(st, 1, name);
@@ -124,7 +125,7 @@ int sq_gateway_token_org(store *s, const uint8_t hash[KS_HASH_LEN], store_org *o
     if (!c)
         return -1;
     sqlite3_stmt *st = sq_prep(c,
-                               "SELECT o.id, o.name, o.display_name, o.color,"
+                               "SELECT o.id, o.name, o.display_name, o.color, o.brand_version,"
                                " coalesce(t.last_used, 0) FROM gateway_tokens t"
                                " JOIN orgs o ON o.id = t.org_id"
                                " WHERE t.hash = ? AND t.revoked IS NULL",
@@ -136,7 +137,7 @@ int sq_gateway_token_org(store *s, const uint8_t hash[KS_HASH_LEN], store_org *o
         r = sq_step_row(c, st, err);
         if (r == 1) {
             org_from_row(st, out);
-            last = sqlite3_column_int64(st, 4);
+            last = sqlite3_column_int64(st, 5);
         }
         sqlite3_reset(st);
     }

@@ -129,5 +129,8 @@ const char *const sq_migrations[] = {
     "CREATE TABLE rate_buckets(kind INTEGER NOT NULL, subject TEXT NOT NULL,"
     "  tokens INTEGER NOT NULL, updated INTEGER NOT NULL, taken INTEGER NOT NULL,"
     "  PRIMARY KEY(kind, subject)) WITHOUT ROWID;",
+    /* 8: the profile each message was created under, as the gateway named
+     * it (NULL: none), for the console and admin message show */
+    "ALTER TABLE messages ADD COLUMN profile TEXT;",
 };
 const int sq_n_migrations = (int)G_N_ELEMENTS(sq_migrations);

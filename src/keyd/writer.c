@@ -5,7 +5,6 @@
 
 #include "sp_error.h"
 
-#include <sodium.h>
 #include <string.h>
 
 #define MAX_BATCH 512
@@ -39,13 +38,7 @@ static job *stop_job(void)
 
 static void job_free(job *j)
 {
-    g_free(j->msg.sender);
-    g_free(j->msg.security);
-    g_free(j->msg.kid);
-    g_free(j->msg.kek_id);
-    if (j->msg.wrapped)
-        sodium_memzero(j->msg.wrapped, j->msg.wrapped_len);
-    g_free(j->msg.wrapped);
+    store_message_clear(&j->msg); /* wipes the wrapped key */
     g_strfreev(j->rcpts);
     g_free(j->id);
     g_free(j->rcpt);
@@ -175,13 +168,9 @@ void writer_create(ks_writer *w, const store_message *m, const char *const *rcpt
 {
     job *j = g_new0(job, 1);
     j->kind = STORE_OP_CREATE;
-    j->msg = *m;
-    j->msg.org_name = j->msg.org_display = j->msg.org_color = j->msg.lock_reason = NULL;
-    j->msg.sender = g_strdup(m->sender);
-    j->msg.security = g_strdup(m->security);
-    j->msg.kid = g_strdup(m->kid);
-    j->msg.kek_id = g_strdup(m->kek_id);
-    j->msg.wrapped = g_memdup2(m->wrapped, m->wrapped_len);
+    store_message *copy = store_message_dup(m); /* the caller's strings die on return */
+    j->msg = *copy;
+    g_free(copy);
     j->rcpts = g_new0(char *, n + 1);
     for (size_t i = 0; i < n; i++)
         j->rcpts[i] = g_strdup(rcpts[i]);

@@ -224,11 +224,13 @@ describe('message management', () => {
     assert.ok(exp >= before + 7 * 86400 && exp <= before + 7 * 86400 + 60, `expires ${r.body.expires}`);
     assert.deepEqual(r.body.profile, { name: 'health', reply: true, reply_all: true, forward: false,
       read_receipts: true, subject: 'generic' });
-    // A profile the organisation does not have: the request as it is.
+    assert.equal(r.body.profile_found, true);
+    // A profile the organisation does not have: the request as it is, and
+    // the default settings (see "one round trip per message" below).
     const u = await api(url, 'POST', '/v1/messages',
       { from: 'ada@clinic.example', to: ['pat@example.com'], security: 'low', profile: 'nonesuch' }, token);
     assert.equal(u.body.security, 'low');
-    assert.equal(u.body.profile, null);
+    assert.equal(u.body.profile_found, false);
 
     const skip = outbox(keyd.dataDir).map((m) => m.path);
     assert.equal((await release(r.body.id)).status, 200);
@@ -365,5 +367,123 @@ describe('message management', () => {
       assert.ok(rows.includes(want), `${want} in ${rows.join(', ')}`);
     const v = adminRun(keyd.dataDir, 'audit', 'verify');
     assert.equal(v.code, 0, v.err);
+  });
+});
+
+// Issue 15, item 2: POST /v1/messages answers everything a sealer needs
+// (key, effective security, expiry and profile, the brand) in one round
+// trip; the brand's body only when the caller does not hold its version.
+describe('one round trip per message', () => {
+  let keyd, url, dir, acme, plain, adaToken;
+
+  const create = (token, extra = {}) => api(url, 'POST', '/v1/messages',
+    { from: token === plain ? 'x@plain.example' : 'ada@acme.example', to: ['pat@example.com'], ...extra }, token);
+
+  before(async () => {
+    keyd = await startKeyd({ config: { auth: { backoff_base_ms: 0, rate_per_second: 0 } } });
+    url = keyd.url;
+    dir = mkdtempSync(join(tmpdir(), 'sealpost-oneshot-'));
+    writeFileSync(join(dir, 'pw'), `${PW}\n`);
+    acme = gatewayToken(keyd.dataDir, 'Acme', ['acme.example']);
+    plain = gatewayToken(keyd.dataDir, 'Plain', ['plain.example']);
+    admin(keyd.dataDir, 'user', 'create', '--org', 'Acme', '--email', 'ada@acme.example', '--role', 'admin',
+      '--password-file', join(dir, 'pw'));
+    const s = await api(url, 'POST', '/v1/sessions', { email: 'ada@acme.example', password: PW });
+    assert.equal(s.status, 201, s.text);
+    adaToken = s.body.token;
+  });
+
+  after(async () => {
+    await keyd?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the brand comes whole unless the caller holds its version, and anew after a change', async () => {
+    // No brand yet: version 0, whatever the caller holds.
+    let r = await create(acme);
+    assert.equal(r.status, 201, r.text);
+    assert.deepEqual(r.body.brand, { version: 0 });
+    assert.deepEqual((await create(acme, { brand_version: 3 })).body.brand, { version: 0 });
+
+    const set = adminRun(keyd.dataDir, 'org', 'brand', 'Acme', '--display-name', 'Acme Health', '--color', '#123456',
+      '--notice', 'Call us.');
+    assert.equal(set.code, 0, set.err);
+    const whole = (await api(url, 'GET', '/v1/brand', undefined, acme)).body;
+    // Without brand_version (or 0): exactly what GET /v1/brand gives.
+    r = await create(acme);
+    assert.deepEqual(r.body.brand, whole);
+    assert.equal(r.body.brand.name, 'Acme Health');
+    assert.ok(r.body.brand.version > 0);
+    assert.deepEqual((await create(acme, { brand_version: 0 })).body.brand, whole);
+    const v1 = whole.version;
+    // Holding the current version: the version only.
+    assert.deepEqual((await create(acme, { brand_version: v1 })).body.brand, { version: v1 });
+
+    // A change (through the admin command, another process): the next
+    // call with the old version gets the new body, at once.
+    const png = join(dir, 'logo.png');
+    writeFileSync(png, Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64'));
+    assert.equal(adminRun(keyd.dataDir, 'org', 'brand', 'Acme', '--color', '#654321', '--logo', png).code, 0);
+    r = await create(acme, { brand_version: v1 });
+    assert.equal(r.status, 201, r.text);
+    assert.ok(r.body.brand.version > v1);
+    assert.equal(r.body.brand.color, '#654321');
+    assert.equal(r.body.brand.name, 'Acme Health');
+    assert.match(r.body.brand.logo, /^data:image\/png;base64,/);
+    assert.deepEqual(r.body.brand, (await api(url, 'GET', '/v1/brand', undefined, acme)).body);
+    assert.deepEqual((await create(acme, { brand_version: r.body.brand.version })).body.brand,
+      { version: r.body.brand.version });
+
+    // An organisation without a brand, beside one with: version 0.
+    assert.deepEqual((await create(plain)).body.brand, { version: 0 });
+    assert.deepEqual((await create(plain, { brand_version: v1 })).body.brand, { version: 0 });
+  });
+
+  test('the profile is always the effective one: the organisation\'s, or the defaults for a name it does not know', async () => {
+    admin(keyd.dataDir, 'profile', 'set', '--org', 'Acme', '--name', 'letters', '--reply-all', 'no',
+      '--forward', 'yes', '--subject', 'generic');
+    let r = await create(acme, { profile: 'letters', security: 'low' });
+    assert.equal(r.status, 201, r.text);
+    assert.equal(r.body.profile_found, true);
+    assert.deepEqual(r.body.profile, { name: 'letters', reply: true, reply_all: false, forward: true,
+      read_receipts: false, subject: 'generic' });
+    assert.equal(r.body.security, 'high', 'the profile\'s floor');
+    const defaults = { reply: true, reply_all: true, forward: false, read_receipts: false, subject: 'shown' };
+    r = await create(acme, { profile: 'nonesuch', security: 'low' });
+    assert.equal(r.body.profile_found, false);
+    assert.deepEqual(r.body.profile, { name: 'nonesuch', ...defaults });
+    assert.equal(r.body.security, 'low', 'the request as sent');
+    r = await create(acme);
+    assert.equal(r.body.profile_found, false);
+    assert.deepEqual(r.body.profile, { name: null, ...defaults });
+    assert.equal(r.body.security, 'high');
+    assert.equal(r.body.expires, null);
+  });
+
+  test('the console shows the profile each message was created under', async () => {
+    const named = (await create(acme, { profile: 'letters' })).body.id;
+    const unknown = (await create(acme, { profile: 'nonesuch' })).body.id;
+    const none = (await create(acme)).body.id;
+    const one = async (id) => (await api(url, 'GET', `/v1/messages/${id}`, undefined, adaToken)).body.profile;
+    assert.equal(await one(named), 'letters');
+    assert.equal(await one(unknown), 'nonesuch');
+    assert.equal(await one(none), null);
+    const list = (await api(url, 'GET', '/v1/messages?limit=200', undefined, adaToken)).body.messages;
+    const of = (id) => list.find((m) => m.id === id).profile;
+    assert.equal(of(named), 'letters');
+    assert.equal(of(unknown), 'nonesuch');
+    assert.equal(of(none), null);
+  });
+
+  test('a brand_version that is not a whole number from 0 is refused, naming the field', async () => {
+    for (const good of [0, 1, 2 ** 53])
+      assert.equal((await create(acme, { brand_version: good })).status, 201, `${good}`);
+    for (const bad of ['3', -1, 1.5, true, null, [1]]) {
+      const r = await create(acme, { brand_version: bad });
+      assert.equal(r.status, 422, `${JSON.stringify(bad)}: ${r.text}`);
+      assert.equal(r.body.field, 'brand_version');
+      assert.equal(r.body.type, 'https://sealpost.org/problems/invalid-request');
+      assert.match(r.body.detail, /^brand_version: must be a whole number from 0/);
+    }
   });
 });

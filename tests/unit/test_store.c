@@ -19,8 +19,10 @@
  * the audit chain, and writers in several threads on two handles. test_store_msg.c: messages, their
  * management, store_apply, the list, the sweep of expired keys, re-wrapping. test_store_more.c: the
  * recipient side (accounts, registrations, resets, the mail outbox, self-service, throttles,
- * sessions, devices, the housekeeping sweep). test_store_copy.c: copying the store into
- * another (admin migrate), last, when the other tests have filled it.
+ * sessions, devices, the housekeeping sweep). test_store_create.c: making messages for the
+ * tests, and what key creation records and reads (the profile named, the brand version).
+ * test_store_copy.c: copying the store into another (admin migrate), last, when the other tests
+ * have filled it.
  */
 #include "test_store.h"
 
@@ -110,37 +112,6 @@ gint64 make_account(store *s, const char *email, const char *phrase)
     gint64 id = acc.id;
     store_account_clear(&acc);
     return id;
-}
-
-void wrap_for(const char *id, uint8_t out[WRAP_LEN])
-{
-    guint h = g_str_hash(id);
-    for (size_t i = 0; i < WRAP_LEN; i++)
-        out[i] = (uint8_t)(h >> (i % 4 * 8)) ^ (uint8_t)(i * 37);
-    out[3] = 0x00; /* a NUL inside: binary-safe storage */
-    out[4] = 0xff;
-    out[WRAP_LEN - 1] = 0x00;
-}
-
-bool make_message(store *s, const msg_spec *sp, const char *id, const char *const *rcpts, size_t n,
-                  GError **err)
-{
-    uint8_t w[WRAP_LEN];
-    wrap_for(id, w);
-    store_message m = {0};
-    g_strlcpy(m.id, id, sizeof m.id);
-    m.org_id = sp->org;
-    m.sender = (char *)(sp->sender ? sp->sender : "sender@conf.example");
-    m.security = "high";
-    m.kid = "kid-conf";
-    m.kek_id = (char *)(sp->kek ? sp->kek : "kek-conf");
-    m.created = sp->created ? sp->created : now_s();
-    m.expires = sp->expires;
-    m.read_receipts = sp->read_receipts;
-    m.n_unnamed = sp->n_unnamed;
-    m.wrapped = w;
-    m.wrapped_len = sizeof w;
-    return store_message_create(s, &m, rcpts, n, EV("message.create", id), err);
 }
 
 typedef struct {
@@ -303,6 +274,7 @@ static void test_brand(void **state)
     assert_null(b.display_name);
     assert_null(b.logo);
     assert_int_equal(b.logo_len, 0);
+    assert_int_equal(b.version, 0); /* no brand yet */
     gint64 v = b.version;
     store_brand_clear(&b);
 
@@ -769,6 +741,8 @@ int main(void)
         cmocka_unit_test(test_profiles),
         cmocka_unit_test(test_message_create_and_for_rcpt),
         cmocka_unit_test(test_message_manage),
+        cmocka_unit_test(test_message_profile),
+        cmocka_unit_test(test_org_brand_version),
         cmocka_unit_test(test_apply),
         cmocka_unit_test(test_release_session),
         cmocka_unit_test(test_rate_take),

@@ -50,6 +50,7 @@ gint64 make_account(store *s, const char *email, const char *phrase);
 typedef struct {
     gint64 org;
     const char *sender, *kek; /* NULL: defaults */
+    const char *profile;      /* NULL: none */
     gint64 created, expires;
     size_t n_unnamed;
     bool read_receipts;
@@ -95,6 +96,10 @@ void test_throttles(void **state);
 void test_sessions(void **state);
 void test_devices(void **state);
 void test_sweep(void **state);
+
+/* test_store_create.c (and make_message, wrap_for above) */
+void test_message_profile(void **state);
+void test_org_brand_version(void **state);
 
 /* test_store_copy.c */
 void test_copy_tables_known(void **state);
