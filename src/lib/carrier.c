@@ -273,15 +273,38 @@ static GMimePart *logo_part(const sp_display *d, const char *cid)
     return NULL;
 }
 
-/* Append the fields of hl to fields. */
+/* Append the fields of hl to fields, as GMime formats them (a value is
+ * encoded and its raw form made only then; a multipart's boundary exists
+ * once its content was written). */
 static void fields_of(GMimeHeaderList *hl, GPtrArray *fields)
 {
-    for (int i = 0; hl && i < g_mime_header_list_get_count(hl); i++) {
-        GMimeHeader *h = g_mime_header_list_get_header_at(hl, i);
-        sp_field *f = g_new(sp_field, 1);
-        f->name = g_strdup(g_mime_header_get_name(h));
-        f->value = one_line(g_mime_header_get_raw_value(h));
+    GMimeFormatOptions *fo = g_mime_format_options_new();
+    g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_UNIX);
+    g_autofree char *text = g_mime_header_list_to_string(hl, fo);
+    g_mime_format_options_free(fo);
+    sp_field *f = NULL;
+    guint first = fields->len;
+    g_auto(GStrv) lines = g_strsplit(text ? text : "", "\n", -1);
+    for (char **l = lines; *l; l++) {
+        if ((**l == ' ' || **l == '\t') && f != NULL) { /* a folded line */
+            char *joined = g_strconcat(f->value, *l, NULL);
+            g_free(f->value);
+            f->value = joined;
+            continue;
+        }
+        const char *colon = strchr(*l, ':');
+        if (colon == NULL)
+            continue;
+        f = g_new(sp_field, 1);
+        f->name = g_strndup(*l, (gsize)(colon - *l));
+        f->value = g_strdup(colon + 1);
         g_ptr_array_add(fields, f);
+    }
+    for (guint i = first; i < fields->len; i++) {
+        sp_field *g = fields->pdata[i];
+        char *v = one_line(g->value);
+        g_free(g->value);
+        g->value = v;
     }
 }
 
@@ -334,10 +357,10 @@ bool sp_carrier_write(GMimeStream *out, const sp_carrier_opts *c, GMimeStream *e
                                                          : GMIME_NEWLINE_FORMAT_UNIX);
     gssize w;
     if (fields != NULL) {
+        w = g_mime_object_write_content_to_stream(GMIME_OBJECT(mixed), fo, out);
         /* GMime keeps the top part's Content-* fields with the part. */
         fields_of(g_mime_object_get_header_list(GMIME_OBJECT(msg)), fields);
         fields_of(g_mime_object_get_header_list(GMIME_OBJECT(mixed)), fields);
-        w = g_mime_object_write_content_to_stream(GMIME_OBJECT(mixed), fo, out);
     } else {
         w = g_mime_object_write_to_stream(GMIME_OBJECT(msg), fo, out);
     }
