@@ -20,6 +20,25 @@ import { startSmtp } from './smtp-listener.mjs';
 
 const SEALPOST = process.env.SEALPOST;
 const PASSWORD = 'correct horse battery staple 42';
+const METRICS_TOKEN = 'gateway-postfix metrics token';
+
+/** keyd's counters (its /metrics, Prometheus text) as { name: value }. */
+async function counters(keyd) {
+  const r = await fetch(`${keyd.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  assert.equal(r.status, 200);
+  const out = {};
+  for (const line of (await r.text()).split('\n')) {
+    const m = /^(sealpost_keyd_[a-z_]+) (\d+)$/.exec(line);
+    if (m) out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+/** A message's header fields: [[lower-case name, unfolded value]]. */
+function fieldsOf(data) {
+  const head = data.slice(0, data.search(/\r?\n\r?\n/)).replace(/\r?\n[ \t]+/g, ' ');
+  return head.split(/\r?\n/).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]);
+}
 
 // A message the default policy encrypts (an SSN near its keyword), with a
 // marker that must never reach the sink in the clear.
@@ -52,7 +71,8 @@ describe('the gateway with a real Postfix', () => {
   before(async () => {
     if (!SEALPOST) throw new Error('set SEALPOST to the built sealpost binary');
     work = mkdtempSync(join(tmpdir(), 'sealpost-gw-'));
-    keyd = await startKeyd({ dataDir: join(work, 'keyd') });
+    writeFileSync(join(work, 'metrics.token'), `${METRICS_TOKEN}\n`, { mode: 0o600 });
+    keyd = await startKeyd({ dataDir: join(work, 'keyd'), config: { server: { metrics_token_file: join(work, 'metrics.token') } } });
     tok = tokenFile(keyd);
     admin(keyd.dataDir, 'org', 'brand', 'Clinic', '--display-name', 'Example Clinic', '--color', '#0b6e4f',
       '--notice', 'Questions? Call the clinic on 555 0199.');
@@ -92,6 +112,10 @@ describe('the gateway with a real Postfix', () => {
       for (const s of sent) assert.ok(!msg.data.includes(s.marker), 'no plaintext in the carrier');
       assert.doesNotMatch(msg.data, /536-22-8714/);
       assert.match(msg.data, /securemessage\.html/);
+      // The envelope travels as 7bit through Postfix: no second base64, no
+      // line a relay would have to break.
+      assert.match(msg.data, /filename=securemessage\.html\r?\nContent-Transfer-Encoding: 7bit/);
+      assert.ok(msg.data.split(/\r?\n/).every((l) => l.length <= 998), 'every line within 998 octets');
       // The organisation's brand and notice (fetched by the gateway from keyd).
       const unfolded = msg.data.replace(/=\r?\n/g, '');
       assert.match(unfolded, /through Example Clinic/, milter.log().slice(-800));
@@ -130,14 +154,25 @@ describe('the gateway with a real Postfix', () => {
   test('twenty simultaneous SMTP sessions: each message encrypted once, with its own key', async () => {
     const before = sink.messages.length;
     const sent = Array.from({ length: 20 }, (_, n) => sensitive(200 + n, rcpt));
+    // A brand change reaches the very next carrier (keyd sends the new
+    // brand with the key when the version the gateway holds is old).
+    admin(keyd.dataDir, 'org', 'brand', 'Clinic', '--display-name', 'Example Clinic West');
+    const c0 = await counters(keyd);
     const replies = await Promise.all(sent.map((m) =>
       sendMail({ port: gateway.port, from: 'ada@clinic.example', to: [rcpt], data: m.data })));
     for (const r of replies) assert.equal(r.code, 250, `${r.code} ${r.text}`);
     await sink.waitFor(before + 20, 60000);
+    // One request to keyd per message: the key, the phrases, the profile and
+    // the brand (its version, which the gateway already holds) in one answer.
+    const c1 = await counters(keyd);
+    assert.equal(c1.sealpost_keyd_keys_created_total - c0.sealpost_keyd_keys_created_total, 20);
+    assert.equal(c1.sealpost_keyd_requests_total - c0.sealpost_keyd_requests_total - 1, 20,
+      'keyd requests during the batch (the first /metrics call itself counted once)');
     const batch = sink.messages.slice(before);
     assert.equal(carriers({ messages: batch }).length, 20);
     assert.equal(new Set(batch.map(sealpostId)).size, 20, 'twenty distinct sealpost ids');
     for (const msg of batch) for (const m of sent) assert.ok(!msg.data.includes(m.marker));
+    for (const msg of batch) assert.match(msg.data.replace(/=\r?\n/g, ''), /through Example Clinic West/);
   });
 
   test('a 3 MB message (held in a temporary file, past the spool threshold) opens byte-identical', async () => {
@@ -219,6 +254,42 @@ describe('the gateway with a real Postfix', () => {
     const opened = readFileSync(out, 'latin1');
     assert.equal(opened, m.data, 'the message as sent, without its Bcc: field');
     assert.ok(!/quinn/i.test(opened), 'the sealed copy does not name the Bcc recipient either');
+  });
+
+  test("the CLI's carrier and the gateway's keep the same header fields", async () => {
+    const data = crlf(
+      'Received: from laptop.clinic.example by mail.clinic.example; Sun, 22 Nov 2026 08:59:00 +0000\n' +
+        'From: Dr Ada Stone <ada@clinic.example>\nSender: Front Desk <desk@clinic.example>\nReply-To: Clinic <desk@clinic.example>\n' +
+        `To: Pat <${rcpt}>\nCc: Sam <sam@example.com>\nSubject: Your results\nDate: Sun, 22 Nov 2026 09:10:00 +0000\n` +
+        'Message-ID: <same-fields@clinic.example>\nIn-Reply-To: <q1@example.com>\nReferences: <q0@example.com> <q1@example.com>\n' +
+        'X-Mailer: Clinic Mail 3.1\nKeywords: results, pat\nComments: internal note\nThread-Topic: results\n' +
+        'MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n\nYour Social Security number 536-22-8714 is on file.\n',
+    );
+    const before = sink.messages.length;
+    const r = await sendMail({ port: gateway.port, from: 'ada@clinic.example', to: [rcpt, 'sam@example.com'], data });
+    assert.equal(r.code, 250, `${r.code} ${r.text}`);
+    const viaGateway = (await sink.waitFor(before + 1, 30000))[before].data;
+    const file = join(work, 'same-fields.eml');
+    writeFileSync(file, data);
+    const out = join(work, 'same-fields.carrier');
+    const c = spawnSync(SEALPOST, ['seal', '--keyserver', keyd.url, '--token-file', tok.file, '--mail', '-o', out, file], { encoding: 'utf8' });
+    assert.equal(c.status, 0, c.stderr);
+    const viaCli = readFileSync(out, 'latin1');
+    const g = fieldsOf(viaGateway), l = fieldsOf(viaCli);
+    const names = (f) => [...new Set(f.map(([n]) => n))].sort();
+    assert.deepEqual(names(g), names(l));
+    assert.deepEqual(names(l), ['cc', 'content-type', 'date', 'from', 'in-reply-to', 'message-id', 'mime-version',
+      'received', 'references', 'reply-to', 'sender', 'subject', 'to', 'x-sealpost-id']);
+    // The same values (addresses compared as addresses; Postfix adds a
+    // Received of its own on the way, and drops any Return-Path a client
+    // sends, so the message has none).
+    const value = (f, n) => f.filter(([k]) => k === n).map(([, v]) => v);
+    const addrs = (v) => v.join(' ').match(/[\w.+-]+@[\w.-]+/g);
+    for (const n of ['from', 'sender', 'reply-to', 'to', 'cc']) assert.deepEqual(addrs(value(g, n)), addrs(value(l, n)), n);
+    for (const n of ['subject', 'message-id', 'in-reply-to', 'references'])
+      assert.deepEqual(value(g, n), value(l, n), n);
+    assert.ok(value(g, 'received').some((v) => v.startsWith('from laptop.clinic.example')));
+    assert.deepEqual(value(l, 'received'), ['from laptop.clinic.example by mail.clinic.example; Sun, 22 Nov 2026 08:59:00 +0000']);
   });
 
   test('plain mail arrives unchanged', async () => {
