@@ -130,6 +130,10 @@ int cmd_scan(int argc, char **argv)
         g_error_free(err);
         return rc == EXIT_INPUT ? EXIT_USAGE : rc;
     }
+    for (guint i = 0; i < policy->warnings->len; i++) {
+        g_autofree char *w = sp_printable(policy->warnings->pdata[i]);
+        fprintf(stderr, "sealpost scan: warning: %s\n", w);
+    }
     g_autoptr(sp_scanner) scanner = sp_scanner_new(policy, NULL, &err);
     if (!scanner) {
         int rc = cli_fail("scan", err);

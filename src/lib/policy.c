@@ -254,30 +254,6 @@ static bool get_size(const pol_ctx *c, const pol_group *g, const char *key, guin
     return true;
 }
 
-/* "30d", "12h", "90m", "2w", "3600s" or "never" (0). */
-static bool get_duration(const pol_ctx *c, const pol_group *g, const char *key, gint64 *out,
-                         GError **err)
-{
-    g_autofree char *v = NULL;
-    if (!get_string(c, g, key, &v, err))
-        return false;
-    if (g_ascii_strcasecmp(v, "never") == 0) {
-        *out = 0;
-        return true;
-    }
-    size_t n = strlen(v);
-    size_t digits = strspn(v, "0123456789");
-    gint64 secs = 0;
-    if (n < 2 || n > 12 || digits != n - 1 || strchr("smhdw", v[n - 1]) == NULL ||
-        !sp_duration_parse(v, 0, &secs) || secs <= 0 || secs > POL_MAX_DURATION)
-        return kfail(err, c, g, key,
-                     "\"%s\" is not a duration: write never or a number with s, m, h, d or w "
-                     "(30d), at most ten years",
-                     v);
-    *out = secs;
-    return true;
-}
-
 static bool parse_band(const char *s, sp_band *out)
 {
     static const char *const names[] = {"low", "medium", "high", "critical"};
@@ -341,52 +317,34 @@ static void profile_free(gpointer q)
 {
     sp_profile *pr = q;
     g_free(pr->name);
-    g_free(pr->security);
     g_free(pr);
 }
 
-static sp_profile *profile_new(const char *name)
-{
-    sp_profile *pr = g_new0(sp_profile, 1);
-    pr->name = g_strdup(name);
-    pr->security = g_strdup("medium");
-    pr->expires = 30 * 86400;
-    pr->reply = true;
-    pr->reply_all = true;
-    pr->forward = false;
-    return pr;
-}
+/* How a message may be handled was once set here; the key server's profile
+ * owns it now (one owner, recorded per message). A file that still sets it
+ * loads, with a warning per group, so that no gateway stops at an upgrade. */
+static const char profile_keys[] = "security expires reply reply_all forward";
 
 static bool load_profile(const pol_ctx *c, const pol_group *g, const char *name, sp_policy *p,
                          GError **err)
 {
-    if (!check_keys(c, g, "security expires reply reply_all forward", err))
+    if (!check_keys(c, g, profile_keys, err))
         return false;
-    sp_profile *pr = profile_new(name);
+    sp_profile *pr = g_new0(sp_profile, 1);
+    pr->name = g_strdup(name);
     g_ptr_array_add(p->profiles, pr);
-    if (has(g, "security")) {
-        g_autofree char *v = NULL;
-        if (!get_string(c, g, "security", &v, err))
-            return false;
-        char *low = g_ascii_strdown(v, -1);
-        if (strcmp(low, "high") != 0 && strcmp(low, "medium") != 0 && strcmp(low, "low") != 0) {
-            g_free(low);
-            return kfail(err, c, g, "security",
-                         "\"%s\" is not a security level: write high, "
-                         "medium or low",
-                         v);
-        }
-        g_free(pr->security);
-        pr->security = low;
-    }
-    if (has(g, "expires") && !get_duration(c, g, "expires", &pr->expires, err))
-        return false;
-    if (has(g, "reply") && !get_bool(c, g, "reply", &pr->reply, err))
-        return false;
-    if (has(g, "reply_all") && !get_bool(c, g, "reply_all", &pr->reply_all, err))
-        return false;
-    if (has(g, "forward") && !get_bool(c, g, "forward", &pr->forward, err))
-        return false;
+    g_auto(GStrv) keys = g_strsplit(profile_keys, " ", -1);
+    g_autoptr(GString) set = g_string_new(NULL);
+    for (char **k = keys; *k; k++)
+        if (has(g, *k))
+            g_string_append_printf(set, "%s%s", set->len ? ", " : "", *k);
+    if (set->len)
+        g_ptr_array_add(p->warnings,
+                        g_strdup_printf("%s:%d: [%s] %s: ignored; the key server's profile %s "
+                                        "sets how its messages are handled (sealpost-keyd admin "
+                                        "profile set --org ORG --name %s --security ... "
+                                        "--expires ...)",
+                                        c->file, g->line, g->name, set->str, name, name));
     return true;
 }
 
@@ -684,8 +642,11 @@ static bool load_groups(const pol_ctx *c, sp_policy *p, GError **err)
             if (pass == 1 && is_rule && !load_rule(c, g, name, p, err))
                 return false;
         }
-        if (pass == 0 && p->profiles->len == 0)
-            g_ptr_array_add(p->profiles, profile_new("standard"));
+        if (pass == 0 && p->profiles->len == 0) {
+            sp_profile *pr = g_new0(sp_profile, 1);
+            pr->name = g_strdup("standard");
+            g_ptr_array_add(p->profiles, pr);
+        }
         if (pass == 0 && p->default_profile == NULL)
             p->default_profile = g_strdup(((sp_profile *)g_ptr_array_index(p->profiles, 0))->name);
         if (pass == 0 && sp_policy_profile(p, p->default_profile) == NULL) {
@@ -718,6 +679,7 @@ sp_policy *sp_policy_parse(const char *text, size_t len, const char *name, GErro
     p->internal_domains = g_ptr_array_new_with_free_func(g_free);
     p->profiles = g_ptr_array_new_with_free_func(profile_free);
     p->rules = g_ptr_array_new_with_free_func(rule_free);
+    p->warnings = g_ptr_array_new_with_free_func(g_free);
 
     bool ok = false;
     g_autoptr(GError) e = NULL;
@@ -779,6 +741,7 @@ void sp_policy_free(sp_policy *p)
     g_clear_pointer(&p->internal_domains, g_ptr_array_unref);
     g_free(p->default_profile);
     g_clear_pointer(&p->profiles, g_ptr_array_unref);
+    g_clear_pointer(&p->warnings, g_ptr_array_unref);
     g_clear_pointer(&p->rules, g_ptr_array_unref);
     g_free(p);
 }

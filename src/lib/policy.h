@@ -13,11 +13,11 @@
 
 #include <glib.h>
 
+/* A profile is a name: the key server's profile of that name (sealpost-keyd
+ * admin profile set) says how a message under it may be handled, and keyd
+ * records it with the message. */
 typedef struct {
     char *name;
-    char *security; /* "high", "medium", "low" */
-    gint64 expires; /* seconds after sending; 0 = never */
-    bool reply, reply_all, forward;
 } sp_profile;
 
 typedef enum { SP_ACT_ENCRYPT, SP_ACT_DELIVER, SP_ACT_TAG, SP_ACT_REJECT } sp_action;
@@ -65,6 +65,9 @@ typedef struct {
     char *default_profile;
     GPtrArray *profiles; /* of sp_profile * */
     GPtrArray *rules;    /* of sp_rule *, in file order */
+    /* What in the file is accepted but does nothing ("FILE:LINE: ..."), for
+     * the caller to log: the handling keys of a [profile], which keyd owns. */
+    GPtrArray *warnings;
 } sp_policy;
 
 /* Read a policy file; path NULL reads the shipped default. Errors

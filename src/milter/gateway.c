@@ -59,6 +59,8 @@ gw *gw_new(const mt_config *c, GError **err)
         gw_free(g);
         return NULL;
     }
+    for (guint i = 0; i < g->policy->warnings->len; i++)
+        g_warning("%s", (const char *)g->policy->warnings->pdata[i]);
     /* The rules' "external" condition and the gateway agree on what is
      * inside the organisation. */
     for (guint i = 0; i < c->internal_domains->len; i++)
