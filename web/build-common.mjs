@@ -46,10 +46,12 @@ const replaceModules = (stubs) => ({
 
 /** Bundle entry (a path) into one minified, ASCII-only IIFE with lines of
  * at most LINE_LIMIT; returns its text without the trailing newline.
- * stubs: [[RegExp, file]] modules to replace (an opener variant). */
-export async function bundle(entry, stubs = []) {
+ * stubs: [[RegExp, file]] modules to replace (an opener variant);
+ * define: esbuild's replacements of global names. */
+export async function bundle(entry, stubs = [], define = {}) {
   const out = await build({
     entryPoints: [entry],
+    define,
     plugins: [shimPostalMime, replaceModules(stubs)],
     lineLimit: ESBUILD_LINES,
     bundle: true,

@@ -57,7 +57,12 @@ const sha256 = (text) => `'sha256-${createHash('sha256').update(text, 'utf8').di
 
 // ---- script ----------------------------------------------------------------
 
-let script = await bundle(join(src, 'main.js'), STUBS[variant]);
+// The outside's style is inline (it must draw before any script runs); the
+// rest travels in the script, compressed with it, which adds it as a
+// <style> element allowed by its hash.
+const appCss = await minifyCss(join(src, 'opener-app.css'));
+if (/<\/style|<!--|<script/i.test(appCss)) die('the stylesheet contains markup');
+let script = await bundle(join(src, 'main.js'), STUBS[variant], { __SP_APP_CSS__: JSON.stringify(appCss) });
 
 // esbuild writes "<\/script" for "</script" inside strings; make sure of it,
 // and turn "<!--" (which esbuild leaves alone) into "\x3C!--", which means
@@ -89,7 +94,7 @@ if (/<\/style|<!--|<script/i.test(css)) die('the stylesheet contains markup');
 const csp = [
   "default-src 'none'",
   `script-src ${sha256(script)}${compact ? " 'strict-dynamic'" : ''} 'wasm-unsafe-eval'`,
-  `style-src ${sha256(css)} https:`,
+  `style-src ${sha256(css)} ${sha256(appCss)} https:`,
   'img-src data: blob: https:',
   'font-src data: https:',
   'connect-src @CONNECT_SRC@',

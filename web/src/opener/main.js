@@ -41,5 +41,10 @@ function cspAllows(origin) {
   });
 }
 
+// The style of everything after the outside (opener-app.css, built in by
+// web/build.mjs): added first, allowed by its hash in the page's CSP.
+/* global __SP_APP_CSS__ */
+document.head.append(h('style', {}, __SP_APP_CSS__));
+
 const app = document.getElementById('sealpost-outside') || document.body.appendChild(h('div', { id: 'sealpost-outside' }));
 showEnvelope(app, readEnvelope(document), { place: 'envelope', canConnect: cspAllows });
