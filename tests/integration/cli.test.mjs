@@ -85,6 +85,29 @@ test('--mail writes a carrier email that keeps threading headers and opens', () 
   assert.deepEqual(o.out, MSG);
 });
 
+test('--mail: the envelope travels as 7bit (ASCII, lines within 998 octets), never a second base64', () => {
+  const s = run(['seal', '--password-file', PW, ...FAST, '--mail'], MSG);
+  assert.equal(s.code, 0, s.err);
+  const mail = s.out.toString('latin1');
+  assert.match(mail, /filename=securemessage\.html\nContent-Transfer-Encoding: 7bit\n/);
+  assert.doesNotMatch(mail, /Content-Transfer-Encoding: base64/);
+  assert.ok(!/[^\x00-\x7f]/.test(mail), 'the carrier is ASCII (MSG is not)');
+  assert.ok(mail.split('\n').every((l) => l.length <= 998));
+});
+
+test('a carrier from before revision 1.1 (base64 attachment, raw UTF-8 blocks) still opens', () => {
+  const fixtures = join(here, '..', 'fixtures');
+  const carrier = join(fixtures, 'legacy-1.0-carrier.eml');
+  assert.match(readFileSync(carrier, 'latin1'), /Content-Transfer-Encoding: base64/);
+  const pw = file('legacy.pw', 'correct horse battery staple\n');
+  const o = run(['open', '--password-file', pw, carrier]);
+  assert.equal(o.code, 0, o.err);
+  assert.deepEqual(o.out, readFileSync(join(fixtures, 'legacy-1.0.eml')));
+  const i = run(['inspect', '--json', carrier]);
+  assert.equal(i.code, 0, i.err);
+  assert.equal(JSON.parse(i.out.toString()).display.subject, '\u00dcbersicht');
+});
+
 test('inspect shows the header without a password, in text and JSON', () => {
   const env = file('i.html');
   assert.equal(run(['seal', '--password-file', PW, ...FAST, '--expires', '30d', '-o', env], MSG).code, 0);
