@@ -61,7 +61,6 @@ const sha256 = (text) => `'sha256-${createHash('sha256').update(text, 'utf8').di
 // rest travels in the script, compressed with it, which adds it as a
 // <style> element allowed by its hash.
 const appCss = await minifyCss(join(src, 'opener-app.css'));
-if (/<\/style|<!--|<script/i.test(appCss)) die('the stylesheet contains markup');
 let script = await bundle(join(src, 'main.js'), STUBS[variant], { __SP_APP_CSS__: JSON.stringify(appCss) });
 
 // esbuild writes "<\/script" for "</script" inside strings; make sure of it,
@@ -86,7 +85,7 @@ if (/<!--/.test(script)) die('the script contains "<!--"');
 // ---- style -----------------------------------------------------------------
 
 const css = await minifyCss(join(src, 'opener.css'));
-if (/<\/style|<!--|<script/i.test(css)) die('the stylesheet contains markup');
+for (const sheet of [css, appCss]) if (/<\/style|<!--|<script/i.test(sheet)) die('a stylesheet contains markup');
 
 // ---- CSP and fragments -------------------------------------------------------
 

@@ -9,20 +9,28 @@
 #include <errno.h>
 #include <string.h>
 
-/* The original's fields a carrier keeps (sp_carrier_keeps); the last four
- * are copied as they are, the others rebuilt (copy_envelope_headers). */
+/* The original's fields a carrier keeps (sp_carrier_keeps). The address
+ * fields, Subject, Date and Message-ID are rebuilt (copy_envelope_headers);
+ * these are copied as they are (copy_verbatim). */
+static const char *const threading[] = {"In-Reply-To", "References"};
+static const char *const trace[] = {"Received", "Return-Path"};
 static const char *const kept_names[] = {
     "From", "Sender", "Reply-To", "To", "Cc", "Subject", "Date", "Message-ID",
     "In-Reply-To", "References", "Received", "Return-Path",
 };
-#define KEPT_VERBATIM 4
+
+/* The name in names (of n) that name is, case-insensitively, or NULL. */
+static const char *one_of(const char *name, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (g_ascii_strcasecmp(name, names[i]) == 0)
+            return names[i];
+    return NULL;
+}
 
 bool sp_carrier_keeps(const char *name)
 {
-    for (size_t i = 0; i < G_N_ELEMENTS(kept_names); i++)
-        if (g_ascii_strcasecmp(name, kept_names[i]) == 0)
-            return true;
-    return false;
+    return one_of(name, kept_names, G_N_ELEMENTS(kept_names)) != NULL;
 }
 
 void sp_field_free(gpointer p)
@@ -171,32 +179,25 @@ static void add_mailbox(InternetAddressList *list, const char *addr)
 }
 
 /* Threading and trace fields, every occurrence, in their order: the trace
- * (Received, Return-Path) at the top, as an MTA puts it. */
+ * (Received, Return-Path) at the top, as an MTA puts it (prepended from the
+ * last one up). */
 static void copy_verbatim(GMimeMessage *msg, GMimeMessage *orig)
 {
     GMimeHeaderList *hl = orig ? g_mime_object_get_header_list(GMIME_OBJECT(orig)) : NULL;
     int n = hl ? g_mime_header_list_get_count(hl) : 0;
-    const size_t first = G_N_ELEMENTS(kept_names) - KEPT_VERBATIM;
-    g_autoptr(GPtrArray) trace = g_ptr_array_new_with_free_func(sp_field_free);
     for (int i = 0; i < n; i++) {
         GMimeHeader *f = g_mime_header_list_get_header_at(hl, i);
-        const char *name = g_mime_header_get_name(f);
-        for (size_t k = first; k < G_N_ELEMENTS(kept_names); k++) {
-            if (g_ascii_strcasecmp(name, kept_names[k]) != 0)
-                continue;
-            g_autofree char *v = one_line(g_mime_header_get_raw_value(f));
-            if (k < first + 2) {
-                g_mime_object_append_header(GMIME_OBJECT(msg), kept_names[k], g_strchug(v), NULL);
-            } else {
-                sp_field *t = g_new(sp_field, 1);
-                *t = (sp_field){g_strdup(kept_names[k]), g_strdup(g_strchug(v))};
-                g_ptr_array_add(trace, t);
-            }
-        }
+        const char *name = one_of(g_mime_header_get_name(f), threading, G_N_ELEMENTS(threading));
+        g_autofree char *v = name ? one_line(g_mime_header_get_raw_value(f)) : NULL;
+        if (name)
+            g_mime_object_append_header(GMIME_OBJECT(msg), name, g_strchug(v), NULL);
     }
-    for (guint i = trace->len; i-- > 0;) {
-        sp_field *t = trace->pdata[i];
-        g_mime_object_prepend_header(GMIME_OBJECT(msg), t->name, t->value, NULL);
+    for (int i = n; i-- > 0;) {
+        GMimeHeader *f = g_mime_header_list_get_header_at(hl, i);
+        const char *name = one_of(g_mime_header_get_name(f), trace, G_N_ELEMENTS(trace));
+        g_autofree char *v = name ? one_line(g_mime_header_get_raw_value(f)) : NULL;
+        if (name)
+            g_mime_object_prepend_header(GMIME_OBJECT(msg), name, g_strchug(v), NULL);
     }
 }
 
@@ -282,29 +283,19 @@ static void fields_of(GMimeHeaderList *hl, GPtrArray *fields)
     g_mime_format_options_set_newline_format(fo, GMIME_NEWLINE_FORMAT_UNIX);
     g_autofree char *text = g_mime_header_list_to_string(hl, fo);
     g_mime_format_options_free(fo);
-    sp_field *f = NULL;
-    guint first = fields->len;
+    /* Unfolded: a line that starts with white space continues the field. */
     g_auto(GStrv) lines = g_strsplit(text ? text : "", "\n", -1);
     for (char **l = lines; *l; l++) {
-        if ((**l == ' ' || **l == '\t') && f != NULL) { /* a folded line */
-            char *joined = g_strconcat(f->value, *l, NULL);
-            g_free(f->value);
-            f->value = joined;
-            continue;
-        }
         const char *colon = strchr(*l, ':');
-        if (colon == NULL)
+        if (colon == NULL || **l == ' ' || **l == '\t')
             continue;
-        f = g_new(sp_field, 1);
+        sp_field *f = g_new(sp_field, 1);
         f->name = g_strndup(*l, (gsize)(colon - *l));
-        f->value = g_strdup(colon + 1);
+        g_autoptr(GString) value = g_string_new(colon + 1);
+        while (l[1] && (l[1][0] == ' ' || l[1][0] == '\t'))
+            g_string_append(value, *++l);
+        f->value = one_line(value->str);
         g_ptr_array_add(fields, f);
-    }
-    for (guint i = first; i < fields->len; i++) {
-        sp_field *g = fields->pdata[i];
-        char *v = one_line(g->value);
-        g_free(g->value);
-        g->value = v;
     }
 }
 

@@ -76,8 +76,8 @@ typedef struct {
     gint64 brand_version;   /* the brand version the caller holds; 0: none */
 } sp_kc_request;
 
-/* The gateway token's organisation's brand (GET /v1/brand, and with a new
- * message when it changed). */
+/* The gateway token's organisation's brand, as it comes with a new message
+ * when the version the caller holds is not current (sp_kc_message). */
 typedef struct {
     char *name;   /* display name */
     char *color;  /* "#rrggbb" or NULL */
@@ -85,6 +85,8 @@ typedef struct {
     char *notice; /* extra text for the carrier mail, or NULL */
     gint64 version; /* 0: the organisation has none */
 } sp_kc_brand;
+
+void sp_kc_brand_clear(sp_kc_brand *b);
 
 /* What the key server answers: the message's id and key and where the key
  * lives, for the envelope header. Clear with sp_kc_message_clear(), which
@@ -144,11 +146,6 @@ bool sp_kc_status_get(sp_kc *kc, const char *id, const char *rcpt, sp_kc_status 
 void sp_kc_status_clear(sp_kc_status *s);
 
 /* A recipient's session with the key server (its token in guarded memory). */
-/* GET /v1/brand: the gateway token's organisation's brand (sealers get it
- * with each new message instead, see sp_kc_message). */
-bool sp_kc_brand_get(sp_kc *kc, const char *gateway_token, sp_kc_brand *out, GError **err) SP_WUR;
-void sp_kc_brand_clear(sp_kc_brand *b);
-
 typedef struct sp_kc_session sp_kc_session;
 
 /* POST /v1/sessions with an address and a password (pw_len bytes, not

@@ -56,7 +56,7 @@ const char *sp_kc_message_phrase(const sp_kc_message *m, const char *addr)
     return g_hash_table_lookup(m->phrases, low);
 }
 
-/* A brand object as GET /v1/brand and POST /v1/messages give it. */
+/* A brand object as POST /v1/messages gives it (as GET /v1/brand does). */
 static bool parse_brand(sp_kc *kc, json_t *doc, sp_kc_brand *out, GError **err)
 {
     json_error_t je;
@@ -256,21 +256,6 @@ bool sp_kc_status_get(sp_kc *kc, const char *id, const char *rcpt, sp_kc_status 
     out->reason = g_strdup(reason);
     out->account = g_strdup(account);
     return true;
-}
-
-bool sp_kc_brand_get(sp_kc *kc, const char *gateway_token, sp_kc_brand *out, GError **err)
-{
-    memset(out, 0, sizeof *out);
-    if (!kc_valid_token(gateway_token)) {
-        g_set_error_literal(err, SP_ERROR, SP_ERR_INPUT,
-                            "the gateway token is empty or holds characters a token cannot have");
-        return false;
-    }
-    kc_request r = {"GET", "/v1/brand", gateway_token, NULL, 0};
-    g_autoptr(json_t) doc = NULL;
-    if (!kc_exchange(kc, &r, &doc, err))
-        return false;
-    return parse_brand(kc, doc, out, err);
 }
 
 void sp_kc_brand_clear(sp_kc_brand *b)

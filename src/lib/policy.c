@@ -28,7 +28,6 @@
 #endif
 
 #define POL_MAX_FILE (4u << 20)           /* a policy is written by people */
-#define POL_MAX_DURATION (3650 * 86400LL) /* ten years */
 
 /* One group of the file as written: its header line and its keys' lines. */
 typedef struct {
@@ -325,14 +324,19 @@ static void profile_free(gpointer q)
  * loads, with a warning per group, so that no gateway stops at an upgrade. */
 static const char profile_keys[] = "security expires reply reply_all forward";
 
+static void profile_add(sp_policy *p, const char *name)
+{
+    sp_profile *pr = g_new0(sp_profile, 1);
+    pr->name = g_strdup(name);
+    g_ptr_array_add(p->profiles, pr);
+}
+
 static bool load_profile(const pol_ctx *c, const pol_group *g, const char *name, sp_policy *p,
                          GError **err)
 {
     if (!check_keys(c, g, profile_keys, err))
         return false;
-    sp_profile *pr = g_new0(sp_profile, 1);
-    pr->name = g_strdup(name);
-    g_ptr_array_add(p->profiles, pr);
+    profile_add(p, name);
     g_auto(GStrv) keys = g_strsplit(profile_keys, " ", -1);
     g_autoptr(GString) set = g_string_new(NULL);
     for (char **k = keys; *k; k++)
@@ -642,11 +646,8 @@ static bool load_groups(const pol_ctx *c, sp_policy *p, GError **err)
             if (pass == 1 && is_rule && !load_rule(c, g, name, p, err))
                 return false;
         }
-        if (pass == 0 && p->profiles->len == 0) {
-            sp_profile *pr = g_new0(sp_profile, 1);
-            pr->name = g_strdup("standard");
-            g_ptr_array_add(p->profiles, pr);
-        }
+        if (pass == 0 && p->profiles->len == 0)
+            profile_add(p, "standard");
         if (pass == 0 && p->default_profile == NULL)
             p->default_profile = g_strdup(((sp_profile *)g_ptr_array_index(p->profiles, 0))->name);
         if (pass == 0 && sp_policy_profile(p, p->default_profile) == NULL) {

@@ -77,20 +77,28 @@ bool sp_seal(GMimeStream *in, GMimeStream *out, const sp_seal_opts *o, GError **
     sp_msg_info info;
     if (!sp_mime_read_head(in, head, &info, err))
         return false;
+    bool ok = sp_seal_after_head(in, head, &info, out, o, err);
+    sp_crypto_wipe(head->data, head->len);
+    sp_msg_info_clear(&info);
+    return ok;
+}
 
+bool sp_seal_after_head(GMimeStream *in, GByteArray *head, const sp_msg_info *info,
+                        GMimeStream *out, const sp_seal_opts *o, GError **err)
+{
     sp_header *h = o->hdr;
     sp_display *d = o->disp;
     if (h->from[0] == '\0') {
         g_free(h->from);
-        h->from = g_strdup(info.from);
+        h->from = g_strdup(info->from);
     }
     if (h->to->len == 0)
-        for (guint i = 0; i < info.rcpts->len; i++)
-            g_ptr_array_add(h->to, g_strdup(g_ptr_array_index(info.rcpts, i)));
-    if (d->subject == NULL && info.subject != NULL)
-        d->subject = g_strdup(info.subject);
-    if (d->sender_name == NULL && info.sender_name[0] != '\0')
-        d->sender_name = g_strdup(info.sender_name);
+        for (guint i = 0; i < info->rcpts->len; i++)
+            g_ptr_array_add(h->to, g_strdup(g_ptr_array_index(info->rcpts, i)));
+    if (d->subject == NULL && info->subject != NULL)
+        d->subject = g_strdup(info->subject);
+    if (d->sender_name == NULL && info->sender_name[0] != '\0')
+        d->sender_name = g_strdup(info->sender_name);
 
     g_autoptr(GMimeStream) tmp = o->mail ? sp_temp_stream(err) : NULL;
     bool ok = false, seven_bit = false;
@@ -101,7 +109,7 @@ bool sp_seal(GMimeStream *in, GMimeStream *out, const sp_seal_opts *o, GError **
     }
     if (ok && o->mail) {
         g_mime_stream_reset(tmp);
-        sp_carrier_opts c = {.info = &info,
+        sp_carrier_opts c = {.info = info,
                              .h = h,
                              .d = d,
                              .notice = o->notice,
@@ -109,8 +117,6 @@ bool sp_seal(GMimeStream *in, GMimeStream *out, const sp_seal_opts *o, GError **
                              .seven_bit = seven_bit};
         ok = sp_carrier_write(out, &c, tmp, o->fields, err);
     }
-    sp_crypto_wipe(head->data, head->len);
-    sp_msg_info_clear(&info);
     return ok;
 }
 

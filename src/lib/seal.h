@@ -43,6 +43,13 @@ bool sp_seal_size_ok(gint64 size, guint64 max, GError **err) SP_WUR;
  * write to a temporary file and rename on success. */
 bool sp_seal(GMimeStream *in, GMimeStream *out, const sp_seal_opts *o, GError **err) SP_WUR;
 
+/* sp_seal() for a caller that has read the message's header block
+ * itself (sp_mime_read_head: its bytes in head, parsed in info) and left
+ * in just after it, so that no message is read or parsed twice. head is
+ * not wiped here. */
+bool sp_seal_after_head(GMimeStream *in, GByteArray *head, const sp_msg_info *info,
+                        GMimeStream *out, const sp_seal_opts *o, GError **err) SP_WUR;
+
 typedef struct {
     const char *password; /* for password envelopes, or NULL */
     size_t password_len;

@@ -79,29 +79,17 @@ static void add_unseen(GPtrArray *out, GHashTable *seen, const char *const *addr
             g_ptr_array_add(out, g_strdup(addrs[i]));
 }
 
-/* The message's sender and recipients (its header block), for what the
- * caller left out; in is rewound. */
-static bool who(GMimeStream *in, const sp_ks_seal_opts *o, char **from, GPtrArray *named,
+/* The sender and the recipients, from the options or else from the
+ * message's header block (info). */
+static bool who(const sp_msg_info *info, const sp_ks_seal_opts *o, char **from, GPtrArray *named,
                 GPtrArray *unnamed, GError **err)
 {
-    g_autoptr(GByteArray) head = g_byte_array_new();
-    sp_msg_info info;
-    bool ok = sp_mime_read_head(in, head, &info, err);
-    sp_crypto_wipe(head->data, head->len);
-    if (!ok)
-        return false;
-    if (g_mime_stream_reset(in) != 0) {
-        sp_msg_info_clear(&info);
-        g_set_error_literal(err, SP_ERROR, SP_ERR_IO, "cannot rewind the message");
-        return false;
-    }
-    *from = g_strdup(o->from ? o->from : info.from);
+    *from = g_strdup(o->from ? o->from : info->from);
     g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     add_unseen(named, seen, o->to, o->n_to);
     if (o->n_to == 0 && o->to_default)
-        add_unseen(named, seen, (const char *const *)info.rcpts->pdata, info.rcpts->len);
+        add_unseen(named, seen, (const char *const *)info->rcpts->pdata, info->rcpts->len);
     add_unseen(unnamed, seen, o->bcc, o->n_bcc);
-    sp_msg_info_clear(&info);
     if ((*from)[0] == '\0') {
         g_set_error_literal(err, SP_ERROR, SP_ERR_USAGE,
                             "the message has no From address: give the sender (--from)");
@@ -115,23 +103,15 @@ static bool who(GMimeStream *in, const sp_ks_seal_opts *o, char **from, GPtrArra
     return true;
 }
 
-bool sp_seal_keyserver(sp_kc *kc, sp_brand_cache *bc, GMimeStream *in, GMimeStream *out,
-                       const sp_ks_seal_opts *o, sp_ks_sealed *res, GError **err)
+/* sp_seal_keyserver() once the header block is read. */
+static bool seal_read(sp_kc *kc, sp_brand_cache *bc, GMimeStream *payload, GByteArray *head,
+                      const sp_msg_info *info, GMimeStream *out, const sp_ks_seal_opts *o,
+                      gint64 in_size, sp_ks_sealed *res, GError **err)
 {
-    memset(res, 0, sizeof *res);
-    /* A Bcc: field would tell every reader who else got the message. */
-    gint64 removed = 0;
-    g_autoptr(GMimeStream) payload = sp_mime_without_bcc(in, &removed, err);
-    if (payload == NULL)
-        return false;
-    gint64 in_size = o->in_size >= 0 ? o->in_size - removed : -1;
-    /* Before a key is made for a message that cannot be sealed. */
-    if (!sp_seal_size_ok(in_size, o->max_size, err))
-        return false;
     g_autofree char *from = NULL;
     g_autoptr(GPtrArray) named = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) unnamed = g_ptr_array_new_with_free_func(g_free);
-    if (!who(payload, o, &from, named, unnamed, err))
+    if (!who(info, o, &from, named, unnamed, err))
         return false;
 
     sp_kc_request req = {.from = from,
@@ -171,10 +151,35 @@ bool sp_seal_keyserver(sp_kc *kc, sp_brand_cache *bc, GMimeStream *in, GMimeStre
                        .notice = notice,
                        .fields = o->fields,
                        .in_size = in_size};
-    bool ok = sp_seal(payload, out, &so, err);
+    bool ok = sp_seal_after_head(payload, head, info, out, &so, err);
     g_strlcpy(res->id, h.id, sizeof res->id);
     sp_kc_message_clear(&m);
     sp_header_clear(&h);
     sp_display_clear(&d);
+    return ok;
+}
+
+bool sp_seal_keyserver(sp_kc *kc, sp_brand_cache *bc, GMimeStream *in, GMimeStream *out,
+                       const sp_ks_seal_opts *o, sp_ks_sealed *res, GError **err)
+{
+    memset(res, 0, sizeof *res);
+    /* A Bcc: field would tell every reader who else got the message. */
+    gint64 removed = 0;
+    g_autoptr(GMimeStream) payload = sp_mime_without_bcc(in, &removed, err);
+    if (payload == NULL)
+        return false;
+    gint64 in_size = o->in_size >= 0 ? o->in_size - removed : -1;
+    /* Before a key is made for a message that cannot be sealed. */
+    if (!sp_seal_size_ok(in_size, o->max_size, err))
+        return false;
+    /* The header block is read once: for the recipients here, then sealed
+     * with the rest (sp_seal_after_head). */
+    g_autoptr(GByteArray) head = g_byte_array_new();
+    sp_msg_info info;
+    if (!sp_mime_read_head(payload, head, &info, err))
+        return false;
+    bool ok = seal_read(kc, bc, payload, head, &info, out, o, in_size, res, err);
+    sp_crypto_wipe(head->data, head->len);
+    sp_msg_info_clear(&info);
     return ok;
 }
