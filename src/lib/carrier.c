@@ -4,6 +4,7 @@
  */
 #include "carrier.h"
 
+#include "crypto.h"
 #include "sp_error.h"
 
 #include <errno.h>
@@ -133,6 +134,30 @@ static char *notice_html(const sp_msg_info *info, const sp_header *h, const sp_d
     return g_string_free(s, FALSE);
 }
 
+/* A fresh unguessable token of 32 hex digits, for boundaries and a missing
+ * Message-ID: from the process's random generator, not GMime's, which
+ * opens /dev/urandom for every boundary and identifier. */
+static char *token(const char *prefix)
+{
+    guint8 r[16];
+    sp_crypto_random(r, sizeof r);
+    GString *s = g_string_new(prefix);
+    for (size_t i = 0; i < sizeof r; i++)
+        g_string_append_printf(s, "%02x", r[i]);
+    return g_string_free(s, FALSE);
+}
+
+static GMimeMultipart *multipart(const char *subtype)
+{
+    /* Not g_mime_multipart_new_with_subtype(), which draws a boundary. */
+    GMimeContentType *ct = g_mime_content_type_new("multipart", subtype);
+    GMimeMultipart *mp = GMIME_MULTIPART(g_mime_object_new(NULL, ct));
+    g_object_unref(ct);
+    g_autofree char *b = token("=-");
+    g_mime_multipart_set_boundary(mp, b);
+    return mp;
+}
+
 static GMimeObject *text_part(const char *subtype, const char *text)
 {
     GMimeTextPart *p = g_mime_text_part_new_with_subtype(subtype);
@@ -237,8 +262,8 @@ static void copy_envelope_headers(GMimeMessage *msg, const sp_msg_info *info, co
         g_mime_message_set_message_id(msg, mid);
     } else {
         const char *at = strrchr(h->from, '@');
-        g_autofree char *id =
-            g_mime_utils_generate_message_id(at && at[1] ? at + 1 : "sealpost.invalid");
+        g_autofree char *t = token("");
+        g_autofree char *id = g_strdup_printf("%s@%s", t, at && at[1] ? at + 1 : "sealpost.invalid");
         g_mime_message_set_message_id(msg, id);
     }
     copy_verbatim(msg, orig);
@@ -311,12 +336,12 @@ bool sp_carrier_write(GMimeStream *out, const sp_carrier_opts *c, GMimeStream *e
     g_autoptr(GMimePart) logo = logo_part(d, cid);
     g_autofree char *text = notice_text(c->info, h, d, c->notice);
     g_autofree char *html = notice_html(c->info, h, d, c->notice, logo ? cid : NULL);
-    g_autoptr(GMimeMultipart) alt = g_mime_multipart_new_with_subtype("alternative");
+    g_autoptr(GMimeMultipart) alt = multipart("alternative");
     g_autoptr(GMimeObject) tp = text_part("plain", text);
     g_autoptr(GMimeObject) hp = text_part("html", html);
     g_mime_multipart_add(alt, tp);
     /* With a logo the HTML goes with its image: multipart/related. */
-    g_autoptr(GMimeMultipart) rel = logo ? g_mime_multipart_new_with_subtype("related") : NULL;
+    g_autoptr(GMimeMultipart) rel = logo ? multipart("related") : NULL;
     if (rel) {
         g_mime_object_set_content_type_parameter(GMIME_OBJECT(rel), "type", "text/html");
         g_mime_multipart_add(rel, hp);
@@ -338,7 +363,7 @@ bool sp_carrier_write(GMimeStream *out, const sp_carrier_opts *c, GMimeStream *e
         g_mime_data_wrapper_new_with_stream(envelope, GMIME_CONTENT_ENCODING_DEFAULT);
     g_mime_part_set_content(att, content);
 
-    g_autoptr(GMimeMultipart) mixed = g_mime_multipart_new_with_subtype("mixed");
+    g_autoptr(GMimeMultipart) mixed = multipart("mixed");
     g_mime_multipart_add(mixed, GMIME_OBJECT(alt));
     g_mime_multipart_add(mixed, GMIME_OBJECT(att));
     g_mime_message_set_mime_part(msg, GMIME_OBJECT(mixed));
