@@ -100,7 +100,10 @@ bool sp_seal_after_head(GMimeStream *in, GByteArray *head, const sp_msg_info *in
     if (d->sender_name == NULL && info->sender_name[0] != '\0')
         d->sender_name = g_strdup(info->sender_name);
 
-    g_autoptr(GMimeStream) tmp = o->mail ? sp_temp_stream(err) : NULL;
+    /* With mail the envelope is made first, then attached: in memory when
+     * the message is known to be small, else in an unlinked file. */
+    bool small = o->in_size >= 0 && o->in_size <= SP_SEAL_IN_MEMORY;
+    g_autoptr(GMimeStream) tmp = !o->mail ? NULL : small ? g_mime_stream_mem_new() : sp_temp_stream(err);
     bool ok = false, seven_bit = false;
     if (!o->mail || tmp != NULL) {
         g_autoptr(sp_env_writer) w = sp_env_writer_new(tmp ? tmp : out, h, d, o->key, err);

@@ -30,9 +30,13 @@ typedef struct {
      * and its header fields are appended here (sp_field *; the gateway
      * edits the original's header into them). */
     GPtrArray *fields;
-    /* When in is a regular file, its size (for an early limit check), else -1. */
+    /* in's size when known (a regular file, a spooled message), else -1:
+     * for an early limit check, and with mail an envelope for a message of
+     * at most SP_SEAL_IN_MEMORY bytes is built in memory, not in a file. */
     gint64 in_size;
 } sp_seal_opts;
+
+#define SP_SEAL_IN_MEMORY (4 * 1024 * 1024)
 
 /* True unless size (when >= 0) is over max (when not 0); then false with
  * SP_ERR_TOO_BIG and a message that says how to raise the limit. */

@@ -158,25 +158,43 @@ static GMimeMessage *parse(GMimeStream *in)
  * the sealing call): the fields a carrier does not keep go, the subject
  * shown outside replaces the original's when it differs, and the carrier's
  * own fields (MIME-Version, Content-Type, X-Sealpost-Id, a Date or
- * Message-ID the original lacks) are added. */
+ * Message-ID the original lacks) are added. Where the original has a field
+ * of the same name (MIME-Version, Content-Type), its first occurrence is
+ * changed in place rather than deleted and added again: every edit costs
+ * the MTA a pass over its queue file. */
 static void header_ops(gw_result *r, const gw_msg *m, GPtrArray *fields, const char *subject)
 {
+    /* The carrier's own fields by lower-case name (the first of a name). */
+    g_autoptr(GHashTable) own = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (guint i = 0; i < fields->len; i++) {
+        const sp_field *f = fields->pdata[i];
+        char *l = g_ascii_strdown(f->name, -1);
+        if (sp_carrier_keeps(f->name) || g_hash_table_contains(own, l))
+            g_free(l);
+        else
+            g_hash_table_insert(own, l, (gpointer)f);
+    }
     /* Remove what the carrier does not keep, the last occurrence of a name
      * first so that the earlier ones keep their numbers. */
     g_autoptr(GHashTable) seen = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    g_autoptr(GArray) deletes = g_array_new(FALSE, FALSE, sizeof(gw_hdr_op));
+    g_autoptr(GHashTable) changed = g_hash_table_new(g_direct_hash, g_direct_equal);
+    g_autoptr(GArray) edits = g_array_new(FALSE, FALSE, sizeof(gw_hdr_op));
     for (guint i = 0; i < m->header_names->len; i++) {
         const char *name = m->header_names->pdata[i];
         char *l = g_ascii_strdown(name, -1);
         int n = GPOINTER_TO_INT(g_hash_table_lookup(seen, l)) + 1;
         g_hash_table_replace(seen, l, GINT_TO_POINTER(n));
-        if (!sp_carrier_keeps(name)) {
-            gw_hdr_op o = {GW_HDR_DELETE, g_strdup(name), n, NULL};
-            g_array_append_val(deletes, o);
-        }
+        if (sp_carrier_keeps(name))
+            continue;
+        const sp_field *f = n == 1 ? g_hash_table_lookup(own, l) : NULL;
+        gw_hdr_op o = {f ? GW_HDR_CHANGE : GW_HDR_DELETE, g_strdup(name), n,
+                       f ? g_strdup(f->value) : NULL};
+        if (f)
+            g_hash_table_add(changed, (gpointer)f);
+        g_array_append_val(edits, o);
     }
-    for (guint i = deletes->len; i-- > 0;)
-        g_array_append_val(r->ops, g_array_index(deletes, gw_hdr_op, i));
+    for (guint i = edits->len; i-- > 0;)
+        g_array_append_val(r->ops, g_array_index(edits, gw_hdr_op, i));
     if (subject && g_hash_table_contains(seen, "subject")) {
         g_autofree char *enc = g_mime_utils_header_encode_text(NULL, subject, "utf-8");
         g_autofree char *v = g_strconcat(" ", enc, NULL);
@@ -185,6 +203,8 @@ static void header_ops(gw_result *r, const gw_msg *m, GPtrArray *fields, const c
     for (guint i = 0; i < fields->len; i++) {
         const sp_field *f = fields->pdata[i];
         g_autofree char *l = g_ascii_strdown(f->name, -1);
+        if (g_hash_table_contains(changed, f))
+            continue;
         if (!sp_carrier_keeps(f->name) || !g_hash_table_contains(seen, l))
             add_op(r, GW_HDR_ADD, f->name, 0, f->value);
     }
@@ -237,7 +257,7 @@ static void encrypt(gw *g, const gw_msg *m, GMimeStream *in, GMimeMessage *msg, 
                          .mail = true,
                          .crlf = true,
                          .fields = fields,
-                         .in_size = -1};
+                         .in_size = (gint64)m->spool->size};
     sp_kc *kc = body ? client(g, &err) : NULL;
     sp_ks_sealed res = {0};
     bool ok = kc && sp_seal_keyserver(kc, g->brand, in, body, &o, &res, &err);
