@@ -10,7 +10,7 @@
 // and the carrier's size, with a verdict per target of issue 15: ratio
 // >= 0.5, >= 300 msgs/s, p99 <= 20 ms, carrier <= 100 KB.
 //
-//   BUILD=build node bench/gateway/run.mjs [--quick] [--messages N] [--sessions N] [--rounds N]
+//   BUILD=build node bench/gateway/run.mjs [--quick] [--messages N] [--sessions N] [--rounds N] [--size BYTES]
 //
 // Exit status: 0 whatever the figures; 1 when the benchmark could not run
 // (a binary missing, Postfix refusing to start, messages lost or not
@@ -34,12 +34,13 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--messages') opt.messages = Number(argv[++i]);
   else if (a === '--sessions') opt.sessions = Number(argv[++i]);
   else if (a === '--rounds') opt.rounds = Number(argv[++i]);
+  else if (a === '--size') opt.size = Number(argv[++i]);
   else {
-    console.error('usage: BUILD=build node bench/gateway/run.mjs [--quick] [--messages N] [--sessions N] [--rounds N]');
+    console.error('usage: BUILD=build node bench/gateway/run.mjs [--quick] [--messages N] [--sessions N] [--rounds N] [--size BYTES]');
     process.exit(1);
   }
 }
-if (!(opt.messages > 0) || !(opt.sessions > 0) || !(opt.rounds >= 1) || opt.messages < opt.rounds) {
+if (!(opt.messages > 0) || !(opt.sessions > 0) || !(opt.rounds >= 1) || opt.messages < opt.rounds || !(opt.size >= 1000)) {
   console.error('bench/gateway: --messages, --sessions and --rounds need positive numbers (messages >= rounds)');
   process.exit(1);
 }
