@@ -124,7 +124,10 @@ static bool seal_read(sp_kc *kc, sp_brand_cache *bc, GMimeStream *payload, GByte
                          .profile = o->profile,
                          .brand_version = cached_version(bc)};
     sp_kc_message m;
-    if (!sp_kc_create_message(kc, o->token, &req, &m, err)) {
+    gint64 asked = g_get_monotonic_time();
+    bool got = sp_kc_create_message(kc, o->token, &req, &m, err);
+    res->key_ms = (double)(g_get_monotonic_time() - asked) / 1000.0;
+    if (!got) {
         sp_kc_message_clear(&m);
         res->key_refused = true;
         return false;

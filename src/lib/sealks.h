@@ -62,6 +62,7 @@ typedef struct {
     char id[32];      /* the message id keyd assigned */
     char *subject;    /* the subject outside when it is not the message's, else NULL */
     bool key_refused; /* keyd gave no key (err says why): nothing was written */
+    double key_ms;    /* how long the key request took (for the gateway's log) */
 } sp_ks_sealed;
 
 void sp_ks_sealed_clear(sp_ks_sealed *r);

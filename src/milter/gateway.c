@@ -261,6 +261,7 @@ static void encrypt(gw *g, const gw_msg *m, GMimeStream *in, GMimeMessage *msg, 
     sp_kc *kc = body ? client(g, &err) : NULL;
     sp_ks_sealed res = {0};
     bool ok = kc && sp_seal_keyserver(kc, g->brand, in, body, &o, &res, &err);
+    r->key_ms = res.key_ms;
     if (kc)
         g_async_queue_push(g->clients, kc);
     if (!ok) {

@@ -51,6 +51,7 @@ typedef struct {
     const char *smtp_code, *smtp_xcode;
     char *smtp_text; /* reject / tempfail: what the sending MTA sees */
     char *detail;    /* tempfail: why, for the log (never message content) */
+    double key_ms;   /* encrypt: the key request's share of the time, else 0 */
 } gw_result;
 
 void gw_process(gw *g, const gw_msg *m, gw_result *r);

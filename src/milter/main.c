@@ -215,7 +215,9 @@ static sfsistat on_eom(SMFICTX *ctx)
         gw_process(gateway, &m, &r);
     }
     sfsistat ret = SMFIS_CONTINUE;
+    gint64 decided = g_get_monotonic_time();
     const char *why = r.verdict == GW_ENCRYPT || r.verdict == GW_TAG ? apply(ctx, &r) : NULL;
+    gint64 applied = g_get_monotonic_time();
     if (why) {
         g_clear_pointer(&r.detail, g_free);
         r.detail = g_strdup(why);
@@ -230,13 +232,16 @@ static sfsistat on_eom(SMFICTX *ctx)
         ret = r.verdict == GW_TEMPFAIL ? SMFIS_TEMPFAIL : SMFIS_REJECT;
     }
     /* ms: from the end of the message to the answer: what the filter adds
-     * to the SMTP transaction (policy, key request, sealing). */
+     * to the SMTP transaction (policy, key request, sealing, handing the
+     * edits to the MTA); key_ms and reply_ms: the key request's and the
+     * hand-over's shares, to tell a slow key server from a busy MTA. */
     g_message("%s: %s rule=%s sealpost-id=%s message-id=%s size=%" G_GUINT64_FORMAT
-              " rcpts=%u ms=%.1f%s%s",
+              " rcpts=%u ms=%.1f key_ms=%.1f reply_ms=%.1f%s%s",
               qid ? qid : "NOQUEUE", gw_verdict_name(r.verdict), r.rule ? r.rule : "-",
               r.id[0] ? r.id : "-", c->message_id ? c->message_id : "-", c->spool.size,
-              c->rcpts->len, (double)(g_get_monotonic_time() - started) / 1000.0,
-              r.detail ? " error=" : "", r.detail ? r.detail : "");
+              c->rcpts->len, (double)(g_get_monotonic_time() - started) / 1000.0, r.key_ms,
+              (double)(applied - decided) / 1000.0, r.detail ? " error=" : "",
+              r.detail ? r.detail : "");
     gw_result_clear(&r);
     conn_reset(c);
     return ret;
