@@ -2,7 +2,7 @@
 // tests (miltertest scripts, the Postfix suite), with a gateway token from
 // a development keyd.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -25,9 +25,9 @@ export function requireMilter() {
   return MILTER;
 }
 
-async function listening(port) {
+async function listening(where) {
   return new Promise((ok) => {
-    const s = net.connect({ host: '127.0.0.1', port }, () => {
+    const s = net.connect(typeof where === 'string' ? { path: where } : { host: '127.0.0.1', port: where }, () => {
       s.destroy();
       ok(true);
     });
@@ -45,14 +45,26 @@ export function tokenFile(keyd, org = 'Clinic', domains = ['clinic.example']) {
 }
 
 /**
- * Start sealpost-milter on a free loopback port.
- * @param {{keyserver: string, tokenFile: string, domains?: string[], args?: string[]}} o
- * @returns {Promise<{socket: string, port: number, log: () => string, stop: () => Promise<void>}>}
+ * Start sealpost-milter on a free loopback port, or with unix: true on a
+ * UNIX socket in a fresh directory (the set-up docs/postfix.md recommends
+ * when Postfix runs on the same host); postfix is what Postfix's
+ * smtpd_milters names it by.
+ * @param {{keyserver: string, tokenFile: string, domains?: string[], args?: string[], unix?: boolean}} o
+ * @returns {Promise<{socket: string, postfix: string, port?: number, log: () => string, stop: () => Promise<void>}>}
  */
-export async function startMilter({ keyserver, tokenFile: tf, domains = ['clinic.example'], args = [] }) {
+export async function startMilter({ keyserver, tokenFile: tf, domains = ['clinic.example'], args = [], unix = false }) {
   requireMilter();
-  const port = await freePort();
-  const socket = `inet:${port}@127.0.0.1`;
+  let port, path, sockDir;
+  if (unix) {
+    // Postfix's smtpd and cleanup run as the postfix user: the directory is
+    // searchable and the socket (made group-writable) opened to all here.
+    sockDir = mkdtempSync(join(tmpdir(), 'sealpost-milter-'));
+    chmodSync(sockDir, 0o755);
+    path = join(sockDir, 'milter.sock');
+  } else {
+    port = await freePort();
+  }
+  const socket = unix ? `unix:${path}` : `inet:${port}@127.0.0.1`;
   const argv = ['--socket', socket, '--keyserver', keyserver, '--token-file', tf,
     ...domains.flatMap((d) => ['--internal-domain', d]), ...args];
   const proc = spawn(MILTER, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -62,13 +74,14 @@ export async function startMilter({ keyserver, tokenFile: tf, domains = ['clinic
   let exited = null;
   proc.once('exit', (code, signal) => (exited = { code, signal }));
   const deadline = Date.now() + 15000;
-  while (!(await listening(port))) {
+  while (!(await listening(unix ? path : port))) {
     if (exited !== null || Date.now() > deadline) {
       proc.kill('SIGKILL');
       throw new Error(`sealpost-milter ${argv.join(' ')} did not come up:\n${log}`);
     }
     await sleep(50);
   }
+  if (unix) chmodSync(path, 0o777);
   const stop = async () => {
     if (exited === null) {
       proc.kill('SIGTERM');
@@ -80,6 +93,7 @@ export async function startMilter({ keyserver, tokenFile: tf, domains = ['clinic
         throw new Error(`sealpost-milter did not stop on SIGTERM within 10 s:\n${log.slice(-4000)}`);
       }
     }
+    if (sockDir) rmSync(sockDir, { recursive: true, force: true });
     if (exited.code !== 0)
       throw new Error(`sealpost-milter exited ${exited.code} (signal ${exited.signal}):\n${log.slice(-4000)}`);
   };
@@ -92,7 +106,8 @@ export async function startMilter({ keyserver, tokenFile: tf, domains = ['clinic
     }
     return log;
   };
-  return { socket, port, pid: proc.pid, log: () => log, waitFor, stop };
+  const postfix = unix ? `unix:${path}` : `inet:127.0.0.1:${port}`;
+  return { socket, postfix, port, pid: proc.pid, log: () => log, waitFor, stop };
 }
 
 /** Run one miltertest script from tests/milter against socket (without
