@@ -26,13 +26,15 @@ struct sp_aead {
  * lock on the provider store at every call, which serialises threads. */
 static EVP_MD *sha256_md;
 static EVP_CIPHER *gcm_cipher;
+static EVP_KDF *hkdf_kdf;
 
 static gpointer fetch_algorithms(gpointer unused)
 {
     sha256_md = EVP_MD_fetch(NULL, "SHA2-256", NULL);
     gcm_cipher = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
-    if (!sha256_md || !gcm_cipher)
-        g_error("OpenSSL has no SHA-256 or AES-256-GCM");
+    hkdf_kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    if (!sha256_md || !gcm_cipher || !hkdf_kdf)
+        g_error("OpenSSL has no SHA-256, AES-256-GCM or HKDF");
     return NULL;
 }
 
@@ -65,11 +67,8 @@ void sp_crypto_sha256(const void *data, size_t len, uint8_t out[SP_SHA256_LEN])
 bool sp_crypto_hkdf(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
                     const char *info, uint8_t *out, size_t out_len)
 {
-    EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
-    if (kdf == NULL)
-        return false;
-    EVP_KDF_CTX *ctx = EVP_KDF_CTX_new(kdf);
-    EVP_KDF_free(kdf);
+    algorithms();
+    EVP_KDF_CTX *ctx = EVP_KDF_CTX_new(hkdf_kdf);
     if (ctx == NULL)
         return false;
     OSSL_PARAM params[5];

@@ -10,6 +10,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 char *sp_b64url_encode(const uint8_t *data, size_t len)
@@ -66,10 +67,15 @@ bool sp_b64url_decode_exact(const char *text, uint8_t *out, size_t want)
 
 char *sp_time_format(gint64 unix_seconds)
 {
-    g_autoptr(GDateTime) dt = g_date_time_new_from_unix_utc(unix_seconds);
-    if (dt == NULL)
+    /* Not g_date_time_format(), which goes through the locale's encoding
+     * for every call (the gateway formats times for every message). */
+    struct tm tm;
+    time_t t = (time_t)unix_seconds;
+    if ((gint64)t != unix_seconds || gmtime_r(&t, &tm) == NULL || tm.tm_year + 1900 < 1 ||
+        tm.tm_year + 1900 > 9999)
         return g_strdup("1970-01-01T00:00:00Z");
-    return g_date_time_format(dt, "%Y-%m-%dT%H:%M:%SZ");
+    return g_strdup_printf("%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                           tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
 }
 
 bool sp_time_parse(const char *text, gint64 *unix_seconds)

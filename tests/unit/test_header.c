@@ -187,12 +187,41 @@ static void test_durations_and_sizes(void **state)
     assert_false(sp_size_parse("5Q", &b));
 }
 
+/* RFC 3339 in UTC; out of the years 1..9999, the epoch (as before, when
+ * GLib formatted it). */
+static void test_time_format(void **state)
+{
+    (void)state;
+    const struct {
+        gint64 t;
+        const char *want;
+    } cases[] = {
+        {0, "1970-01-01T00:00:00Z"},
+        {1796676800, "2026-12-07T20:53:20Z"},
+        {-1, "1969-12-31T23:59:59Z"},
+        {951782400, "2000-02-29T00:00:00Z"},
+        {253402300799, "9999-12-31T23:59:59Z"},
+        {253402300800, "1970-01-01T00:00:00Z"},
+        {-62135596801, "1970-01-01T00:00:00Z"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *got = sp_time_format(cases[i].t);
+        assert_string_equal(got, cases[i].want);
+        gint64 back = 0;
+        if (strcmp(cases[i].want, "1970-01-01T00:00:00Z") != 0) {
+            assert_true(sp_time_parse(got, &back));
+            assert_int_equal(back, cases[i].t);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip_and_escaping), cmocka_unit_test(test_malformed_headers),
         cmocka_unit_test(test_not_json_and_oversized),  cmocka_unit_test(test_b64url_strict),
         cmocka_unit_test(test_display_round_trip),      cmocka_unit_test(test_durations_and_sizes),
+        cmocka_unit_test(test_time_format),
     };
     return cmocka_run_group_tests_name("header", tests, tu_setup, NULL);
 }
