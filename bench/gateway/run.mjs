@@ -17,11 +17,16 @@
 // opens one milter connection per SMTP session: over TCP each costs a
 // handshake and a teardown).
 //
+// --profile samples the whole machine with perf(1) (linux-perf) during each
+// timed run and prints the CPU time per message of every program, for each
+// of the three set-ups: where the time goes, process by process.
+//
 // Exit status: 0 whatever the figures; 1 when the benchmark could not run
 // (a binary missing, Postfix refusing to start, messages lost or not
 // encrypted, which would make the figures meaningless).
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -32,7 +37,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '..', '..');
 
 const argv = process.argv.slice(2);
-const opt = { messages: 3000, sessions: 20, size: 20000, rounds: 3, tcp: false };
+const opt = { messages: 3000, sessions: 20, size: 20000, rounds: 3, tcp: false, profile: false };
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
   if (a === '--quick') opt.messages = 600;
@@ -41,8 +46,9 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--rounds') opt.rounds = Number(argv[++i]);
   else if (a === '--size') opt.size = Number(argv[++i]);
   else if (a === '--tcp') opt.tcp = true;
+  else if (a === '--profile') opt.profile = true;
   else {
-    console.error('usage: BUILD=build node bench/gateway/run.mjs [--quick] [--messages N] [--sessions N] [--rounds N] [--size BYTES] [--tcp]');
+    console.error('usage: BUILD=build node bench/gateway/run.mjs [--quick] [--messages N] [--sessions N] [--rounds N] [--size BYTES] [--tcp] [--profile]');
     process.exit(1);
   }
 }
@@ -110,7 +116,8 @@ async function startSink() {
 
 /** Send n messages with smtp-source; resolves with the seconds it took
  * until every message was accepted, and until the queue was empty. */
-async function run(pf, file, n) {
+async function run(pf, file, n, label = null) {
+  const rec = label && opt.profile ? await perfStart(label) : null;
   const t0 = process.hrtime.bigint();
   // Not spawnSync: the event loop must keep reading the milter's log pipe.
   const p = spawn('/usr/sbin/smtp-source', ['-s', String(opt.sessions), '-m', String(n), '-F', file,
@@ -130,7 +137,91 @@ async function run(pf, file, n) {
   }
   await pf.waitQueueEmpty(600000);
   const delivered = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (rec) await rec.stop(n);
   return { accepted, delivered };
+}
+
+/* ---- --profile: perf record -a around a timed run ---- */
+
+const PERF_HZ = 997;
+const profiles = new Map(); // label -> {messages, samples: Map(comm -> n)}
+
+/** Group a thread's name under its program. */
+function program(comm) {
+  if (/^(MHD-|keyd-|sealpost-keyd)/.test(comm)) return 'sealpost-keyd';
+  if (comm === 'swapper') return '(idle)';
+  return comm;
+}
+
+async function perfStart(label) {
+  const data = join(work, `perf-${label}-${profiles.size}-${Date.now()}.data`);
+  const p = spawn('perf', ['record', '-a', '-F', String(PERF_HZ), '-o', data, '--', 'sleep', '3600'],
+    { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  p.stderr.on('data', (d) => (err += d));
+  const exited = new Promise((ok) => p.once('close', ok));
+  p.once('error', (e) => (err += e.message));
+  await sleep(300);
+  if (p.exitCode !== null || err.includes('ENOENT'))
+    fail(`--profile needs perf (apt-get install linux-perf) and root or kernel.perf_event_paranoid <= 0: ${err.trim()}`);
+  return {
+    stop: async (n) => {
+      p.kill('SIGINT');
+      await exited;
+      const out = spawnSync('perf', ['script', '-i', data, '-F', 'comm'], { encoding: 'utf8', maxBuffer: 1 << 30 });
+      if (out.status !== 0) fail(`perf script failed: ${out.stderr}`);
+      const prof = profiles.get(label) || { messages: 0, samples: new Map() };
+      prof.messages += n;
+      for (const line of out.stdout.split('\n')) {
+        const comm = line.trim();
+        if (comm) prof.samples.set(program(comm), (prof.samples.get(program(comm)) || 0) + 1);
+      }
+      profiles.set(label, prof);
+      rmSync(data, { force: true });
+    },
+  };
+}
+
+/** The table --profile prints: ms of CPU per message, program by set-up. */
+function printProfiles() {
+  const labels = [...profiles.keys()];
+  const per = (label, prog) => {
+    const p = profiles.get(label);
+    return ((p.samples.get(prog) || 0) / PERF_HZ) * 1000 / p.messages;
+  };
+  const progs = new Set();
+  for (const l of labels) for (const [prog] of profiles.get(l).samples) if (per(l, prog) >= 0.05) progs.add(prog);
+  const sorted = [...progs].sort((a, b) => per(labels[labels.length - 1], b) - per(labels[labels.length - 1], a));
+  console.log(`\nCPU ms per message by program (perf record -a at ${PERF_HZ} Hz; (idle) is the cores' idle time):`);
+  console.log(`  ${'program'.padEnd(18)}${labels.map((l) => l.padStart(14)).join('')}`);
+  for (const prog of sorted) console.log(`  ${prog.padEnd(18)}${labels.map((l) => per(l, prog).toFixed(2).padStart(14)).join('')}`);
+  const total = (l) => [...profiles.get(l).samples.entries()].filter(([k]) => k !== '(idle)')
+    .reduce((a, [, v]) => a + v, 0) / PERF_HZ * 1000 / profiles.get(l).messages;
+  console.log(`  ${'busy, all'.padEnd(18)}${labels.map((l) => total(l).toFixed(2).padStart(14)).join('')}`);
+}
+
+/** keyd on its own, the machine otherwise idle: n key requests one after
+ * another over one kept-alive connection, as the gateway makes them;
+ * the sorted latencies in ms. */
+async function keydAlone(n) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const u = new URL(`${keyd.url}/v1/messages`);
+  const body = JSON.stringify({ from: 'ada@clinic.example', to: ['pat@example.com'] });
+  const one = () => new Promise((ok, no) => {
+    const t0 = process.hrtime.bigint();
+    const req = http.request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST', agent,
+      headers: { authorization: `Bearer ${tok.token}`, 'content-type': 'application/json' } }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 201 ? ok(Number(process.hrtime.bigint() - t0) / 1e6)
+        : no(new BenchError(`keyd answered ${res.statusCode} to a key request`))));
+    });
+    req.on('error', no);
+    req.end(body);
+  });
+  const lat = [];
+  for (let i = 0; i < n; i++) lat.push(await one());
+  agent.destroy();
+  return lat.sort((a, b) => a - b);
 }
 
 /** CPU seconds (user + system) a process has used so far. */
@@ -198,10 +289,10 @@ try {
   let cpuMilter = 0, cpuKeyd = 0, busy = 0;
   for (let i = 0; i < opt.rounds; i++) {
     progress(`round ${i + 1} of ${opt.rounds}: ${per} messages each way`);
-    const plainRun = await run(plainPf, file, per);
-    const scanRun = await run(pf, cleanFile, per);
+    const plainRun = await run(plainPf, file, per, 'alone');
+    const scanRun = await run(pf, cleanFile, per, 'unchanged');
     const c0 = { milter: cpu(milter.pid), keyd: cpu(keyd.proc.pid), m: machineTime() };
-    const sealedRun = await run(pf, file, per);
+    const sealedRun = await run(pf, file, per, 'sealed');
     const c1 = { milter: cpu(milter.pid), keyd: cpu(keyd.proc.pid), m: machineTime() };
     cpuMilter += c1.milter - c0.milter;
     cpuKeyd += c1.keyd - c0.keyd;
@@ -221,8 +312,11 @@ try {
     fail(`${lines.length} of ${opt.messages} sensitive messages were encrypted and ${delivered} of ${opt.messages} others delivered (log):\n` +
       all.filter((l) => !/: (encrypt|deliver) /.test(l)).slice(0, 5).join('\n'));
   const carrierSize = Number(/size=([0-9]+), nrcpt/.exec(pf.logs().split('\n').filter((l) => /size=/.test(l)).pop())[1]);
-  const ms = lines.map((l) => Number(/ ms=([0-9.]+)/.exec(l)[1])).sort((a, b) => a - b);
+  const field = (k) => lines.map((l) => Number(new RegExp(` ${k}=([0-9.]+)`).exec(l)[1])).sort((a, b) => a - b);
+  const ms = field('ms'), keyMs = field('key_ms'), replyMs = field('reply_ms');
 
+  progress('keyd on its own: 500 key requests one after another ...');
+  const alone = await keydAlone(500);
   const rate = (r) => per / r.accepted;
   const ratio = median(rounds.map((r) => r.plain.accepted / r.sealed.accepted));
   const scanRatio = median(rounds.map((r) => r.plain.accepted / r.scan.accepted));
@@ -245,12 +339,16 @@ try {
   row('milter added latency p50 (ms, end of message → answer)', percentile(ms, 50).toFixed(1), '', '');
   row('milter added latency p99 (ms)', percentile(ms, 99).toFixed(1), `<= ${TARGETS.p99}`,
     percentile(ms, 99) <= TARGETS.p99 ? 'PASS' : 'MISS');
+  row('  of which the key request, p50 / p99 (key_ms)', `${percentile(keyMs, 50).toFixed(1)} / ${percentile(keyMs, 99).toFixed(1)}`, '', '');
+  row('  of which handing edits to Postfix, p50 / p99 (reply_ms)', `${percentile(replyMs, 50).toFixed(1)} / ${percentile(replyMs, 99).toFixed(1)}`, '', '');
+  row('keyd on its own, idle machine: key request p50 / p99 (ms)', `${percentile(alone, 50).toFixed(1)} / ${percentile(alone, 99).toFixed(1)}`, '', '');
   row('carrier bytes for one message', carrierSize, `<= ${TARGETS.carrier}`, carrierSize <= TARGETS.carrier ? 'PASS' : 'MISS');
   console.log('\nwhere the CPU goes with the milter (ms of CPU per message, both cores):');
   console.log(`  sealpost-milter ${perMsg(c1.milter - c0.milter)}, sealpost-keyd ${perMsg(c1.keyd - c0.keyd)}, ` +
     `everything else (Postfix, smtp-source, smtp-sink) ${perMsg(busy - (c1.milter - c0.milter) - (c1.keyd - c0.keyd))}`);
   console.log(`  the carrier is ${carrierSize} bytes for a ${opt.size}-byte message ` +
     `(the envelope carries its own opener): Postfix queues and delivers ${(carrierSize / opt.size).toFixed(1)}x the bytes`);
+  if (opt.profile) printProfiles();
   await cleanup();
 } catch (e) {
   await cleanup();
