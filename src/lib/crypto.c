@@ -86,6 +86,48 @@ bool sp_crypto_hkdf(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, siz
     return ok;
 }
 
+/* One HKDF step in mode (EVP_KDF_HKDF_MODE_EXTRACT_ONLY or EXPAND_ONLY). */
+static bool hkdf_step(int mode, const uint8_t *key, size_t key_len, const uint8_t *salt,
+                      size_t salt_len, const uint8_t *info, size_t info_len, uint8_t *out,
+                      size_t out_len)
+{
+    algorithms();
+    EVP_KDF_CTX *ctx = EVP_KDF_CTX_new(hkdf_kdf);
+    if (ctx == NULL)
+        return false;
+    OSSL_PARAM params[6];
+    int i = 0;
+    params[i++] = OSSL_PARAM_construct_int(OSSL_KDF_PARAM_MODE, &mode);
+    params[i++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+    params[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)key, key_len);
+    if (salt != NULL && salt_len > 0)
+        params[i++] =
+            OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_len);
+    if (info != NULL && info_len > 0)
+        params[i++] =
+            OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, info_len);
+    params[i] = OSSL_PARAM_construct_end();
+    bool ok = EVP_KDF_derive(ctx, out, out_len, params) == 1;
+    EVP_KDF_CTX_free(ctx);
+    return ok;
+}
+
+bool sp_crypto_hkdf_extract(const uint8_t *salt, size_t salt_len, const uint8_t *ikm, size_t ikm_len,
+                            uint8_t prk[SP_SHA256_LEN])
+{
+    static const uint8_t none[1]; /* an empty IKM still needs a pointer */
+    return hkdf_step(EVP_KDF_HKDF_MODE_EXTRACT_ONLY, ikm_len ? ikm : none, ikm_len, salt,
+                     salt_len, NULL, 0, prk, SP_SHA256_LEN);
+}
+
+bool sp_crypto_hkdf_expand(const uint8_t prk[SP_SHA256_LEN], const uint8_t *info, size_t info_len,
+                           uint8_t *out, size_t out_len)
+{
+    return out_len <= 255 * SP_SHA256_LEN &&
+           hkdf_step(EVP_KDF_HKDF_MODE_EXPAND_ONLY, prk, SP_SHA256_LEN, NULL, 0, info, info_len,
+                     out, out_len);
+}
+
 bool sp_crypto_argon2id(uint8_t key[SP_KEY_LEN], const char *pw, size_t pw_len,
                         const uint8_t salt[SP_SALT_LEN], uint32_t m_kib, uint32_t t, uint32_t p,
                         GError **err)

@@ -38,6 +38,14 @@ void sp_crypto_sha256(const void *data, size_t len, uint8_t out[SP_SHA256_LEN]);
 bool sp_crypto_hkdf(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
                     const char *info, uint8_t *out, size_t out_len) SP_WUR;
 
+/* HKDF-SHA256's two halves (RFC 5869 2.2, 2.3), for protocols that label
+ * them (HPKE): prk = Extract(salt, ikm), salt NULL or empty = zeros;
+ * out = Expand(prk, info, out_len), out_len <= 255 * 32. */
+bool sp_crypto_hkdf_extract(const uint8_t *salt, size_t salt_len, const uint8_t *ikm, size_t ikm_len,
+                            uint8_t prk[SP_SHA256_LEN]) SP_WUR;
+bool sp_crypto_hkdf_expand(const uint8_t prk[SP_SHA256_LEN], const uint8_t *info, size_t info_len,
+                           uint8_t *out, size_t out_len) SP_WUR;
+
 /* Derive a 32-byte key from a password with Argon2id (libsodium):
  * memory m_kib KiB, t passes, parallelism p (libsodium computes p = 1 only).
  * Fails with SP_ERR_INPUT for parameters outside the accepted range, which
