@@ -64,29 +64,7 @@ void sp_crypto_sha256(const void *data, size_t len, uint8_t out[SP_SHA256_LEN])
         g_error("SHA-256 failed in OpenSSL");
 }
 
-bool sp_crypto_hkdf(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
-                    const char *info, uint8_t *out, size_t out_len)
-{
-    algorithms();
-    EVP_KDF_CTX *ctx = EVP_KDF_CTX_new(hkdf_kdf);
-    if (ctx == NULL)
-        return false;
-    OSSL_PARAM params[5];
-    int i = 0;
-    params[i++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
-    params[i++] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm, ikm_len);
-    if (salt != NULL && salt_len > 0)
-        params[i++] =
-            OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, salt_len);
-    params[i++] =
-        OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info, strlen(info));
-    params[i] = OSSL_PARAM_construct_end();
-    bool ok = EVP_KDF_derive(ctx, out, out_len, params) == 1;
-    EVP_KDF_CTX_free(ctx);
-    return ok;
-}
-
-/* One HKDF step in mode (EVP_KDF_HKDF_MODE_EXTRACT_ONLY or EXPAND_ONLY). */
+/* HKDF in mode (EVP_KDF_HKDF_MODE_EXTRACT_AND_EXPAND, or one half). */
 static bool hkdf_step(int mode, const uint8_t *key, size_t key_len, const uint8_t *salt,
                       size_t salt_len, const uint8_t *info, size_t info_len, uint8_t *out,
                       size_t out_len)
@@ -110,6 +88,13 @@ static bool hkdf_step(int mode, const uint8_t *key, size_t key_len, const uint8_
     bool ok = EVP_KDF_derive(ctx, out, out_len, params) == 1;
     EVP_KDF_CTX_free(ctx);
     return ok;
+}
+
+bool sp_crypto_hkdf(const uint8_t *ikm, size_t ikm_len, const uint8_t *salt, size_t salt_len,
+                    const char *info, uint8_t *out, size_t out_len)
+{
+    return hkdf_step(EVP_KDF_HKDF_MODE_EXTRACT_AND_EXPAND, ikm, ikm_len, salt, salt_len,
+                     (const uint8_t *)info, strlen(info), out, out_len);
 }
 
 bool sp_crypto_hkdf_extract(const uint8_t *salt, size_t salt_len, const uint8_t *ikm, size_t ikm_len,
