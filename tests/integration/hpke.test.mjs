@@ -7,12 +7,14 @@
 //   SEALPOST=build/src/cli/sealpost node --test tests/integration/hpke.test.mjs
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+
+import { requireMilter } from './milter-helpers.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '..', '..');
@@ -79,6 +81,32 @@ describe('HPKE: the C implementation and @hpke/core agree', () => {
       const opened = new Uint8Array(await recipient.open(unhex(s.out[1]).buffer, aad));
       assert.equal(hex(opened), hex(pt));
     }
+  });
+
+  test('sealpost-milter --genkey: a new 0600 key file, its kid and public key; never over a file', async () => {
+    const milter = requireMilter();
+    const keyFile = join(work, 'gateway-reply.key');
+    const r = spawnSync(milter, ['--genkey', keyFile], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const m = /^kid ([A-Za-z0-9_-]{22})\npublic_key ([A-Za-z0-9_-]{87})\n$/.exec(r.stdout);
+    assert.ok(m, `stdout: ${r.stdout}`);
+    assert.match(r.stderr, new RegExp(`wrote the reply key .*\\(kid ${m[1]}\\)`));
+    assert.equal(statSync(keyFile).mode & 0o777, 0o600);
+    const pem = readFileSync(keyFile, 'utf8');
+    assert.match(pem, /^-----BEGIN PRIVATE KEY-----\n/);
+    // The printed key is the file's: what the browser's library seals to it,
+    // the C side opens with the file.
+    const pk = await suite.kem.deserializePublicKey(new Uint8Array(Buffer.from(m[2], 'base64url')).buffer);
+    const sender = await suite.createSenderContext({ recipientPublicKey: pk });
+    const ct = new Uint8Array(await sender.seal(enc('reply body key')));
+    const o = tool('open', keyFile, hex(sender.enc), '', '', hex(ct));
+    assert.equal(o.status, 0, o.err);
+    assert.equal(o.out[0], hex(enc('reply body key')));
+    // A second run on the same path leaves the key alone.
+    const again = spawnSync(milter, ['--genkey', keyFile], { encoding: 'utf8' });
+    assert.equal(again.status, 2);
+    assert.match(again.stderr, /never overwritten/);
+    assert.equal(readFileSync(keyFile, 'utf8'), pem);
   });
 
   test('the C side refuses a public key that is not a P-256 point', () => {
