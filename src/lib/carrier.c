@@ -6,6 +6,7 @@
 
 #include "crypto.h"
 #include "sp_error.h"
+#include "util.h"
 
 #include <errno.h>
 #include <string.h>
@@ -134,17 +135,16 @@ static char *notice_html(const sp_msg_info *info, const sp_header *h, const sp_d
     return g_string_free(s, FALSE);
 }
 
-/* A fresh unguessable token of 32 hex digits, for boundaries and a missing
- * Message-ID: from the process's random generator, not GMime's, which
- * opens /dev/urandom for every boundary and identifier. */
+/* A fresh unguessable token (base64url of 16 random bytes: letters, digits,
+ * '-' and '_', all allowed in a boundary and a Message-ID) after prefix:
+ * from the process's random generator, not GMime's, which opens
+ * /dev/urandom for every boundary and identifier. */
 static char *token(const char *prefix)
 {
     guint8 r[16];
     sp_crypto_random(r, sizeof r);
-    GString *s = g_string_new(prefix);
-    for (size_t i = 0; i < sizeof r; i++)
-        g_string_append_printf(s, "%02x", r[i]);
-    return g_string_free(s, FALSE);
+    g_autofree char *t = sp_b64url_encode(r, sizeof r);
+    return g_strconcat(prefix, t, NULL);
 }
 
 static GMimeMultipart *multipart(const char *subtype)

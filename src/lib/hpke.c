@@ -45,15 +45,22 @@ typedef struct {
     size_t suite_len;
 } suite_id;
 
-static bool labeled_extract(suite_id s, const uint8_t *salt, size_t salt_len, const char *label,
-                            const uint8_t *ikm, size_t ikm_len, uint8_t prk[NH])
+/* "HPKE-v1" || suite_id || label || data, the labelled input of both. */
+static GByteArray *labeled(suite_id s, const char *label, const uint8_t *data, size_t len)
 {
     GByteArray *b = g_byte_array_new();
     g_byte_array_append(b, (const guint8 *)"HPKE-v1", 7);
     g_byte_array_append(b, s.suite, (guint)s.suite_len);
     g_byte_array_append(b, (const guint8 *)label, (guint)strlen(label));
-    if (ikm_len)
-        g_byte_array_append(b, ikm, (guint)ikm_len);
+    if (len)
+        g_byte_array_append(b, data, (guint)len);
+    return b;
+}
+
+static bool labeled_extract(suite_id s, const uint8_t *salt, size_t salt_len, const char *label,
+                            const uint8_t *ikm, size_t ikm_len, uint8_t prk[NH])
+{
+    GByteArray *b = labeled(s, label, ikm, ikm_len);
     bool ok = sp_crypto_hkdf_extract(salt, salt_len, b->data, b->len, prk);
     sp_crypto_wipe(b->data, b->len);
     g_byte_array_unref(b);
@@ -63,14 +70,9 @@ static bool labeled_extract(suite_id s, const uint8_t *salt, size_t salt_len, co
 static bool labeled_expand(suite_id s, const uint8_t prk[NH], const char *label,
                            const uint8_t *info, size_t info_len, uint8_t *out, size_t len)
 {
-    GByteArray *b = g_byte_array_new();
+    GByteArray *b = labeled(s, label, info, info_len);
     uint8_t l2[2] = {(uint8_t)(len >> 8), (uint8_t)len};
-    g_byte_array_append(b, l2, 2);
-    g_byte_array_append(b, (const guint8 *)"HPKE-v1", 7);
-    g_byte_array_append(b, s.suite, (guint)s.suite_len);
-    g_byte_array_append(b, (const guint8 *)label, (guint)strlen(label));
-    if (info_len)
-        g_byte_array_append(b, info, (guint)info_len);
+    g_byte_array_prepend(b, l2, 2);
     bool ok = sp_crypto_hkdf_expand(prk, b->data, b->len, out, len);
     g_byte_array_unref(b);
     return ok;

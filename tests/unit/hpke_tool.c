@@ -11,23 +11,10 @@
  */
 #include "hpke.h"
 #include "sp_error.h"
+#include "testutil.h" /* tu_hex */
 
 #include <stdio.h>
 #include <string.h>
-
-static GByteArray *unhex(const char *hex)
-{
-    GByteArray *a = g_byte_array_new();
-    size_t n = strlen(hex);
-    for (size_t i = 0; i + 1 < n; i += 2) {
-        int hi = g_ascii_xdigit_value(hex[i]), lo = g_ascii_xdigit_value(hex[i + 1]);
-        if (hi < 0 || lo < 0)
-            break;
-        guint8 b = (guint8)(hi << 4 | lo);
-        g_byte_array_append(a, &b, 1);
-    }
-    return a;
-}
 
 static void print_hex(const uint8_t *p, size_t n)
 {
@@ -58,10 +45,10 @@ int main(int argc, char **argv)
         return 0;
     }
     if (argc == 6 && strcmp(argv[1], "seal") == 0) {
-        g_autoptr(GByteArray) pk = unhex(argv[2]);
-        g_autoptr(GByteArray) info = unhex(argv[3]);
-        g_autoptr(GByteArray) aad = unhex(argv[4]);
-        g_autoptr(GByteArray) pt = unhex(argv[5]);
+        g_autoptr(GByteArray) pk = tu_hex(argv[2]);
+        g_autoptr(GByteArray) info = tu_hex(argv[3]);
+        g_autoptr(GByteArray) aad = tu_hex(argv[4]);
+        g_autoptr(GByteArray) pt = tu_hex(argv[5]);
         if (pk->len != SP_HPKE_PK_LEN)
             return refused(NULL);
         uint8_t enc[SP_HPKE_ENC_LEN];
@@ -77,10 +64,10 @@ int main(int argc, char **argv)
     }
     if (argc == 7 && strcmp(argv[1], "open") == 0) {
         g_autoptr(sp_hpke_key) k = sp_hpke_key_load(argv[2], &err);
-        g_autoptr(GByteArray) enc = unhex(argv[3]);
-        g_autoptr(GByteArray) info = unhex(argv[4]);
-        g_autoptr(GByteArray) aad = unhex(argv[5]);
-        g_autoptr(GByteArray) ct = unhex(argv[6]);
+        g_autoptr(GByteArray) enc = tu_hex(argv[3]);
+        g_autoptr(GByteArray) info = tu_hex(argv[4]);
+        g_autoptr(GByteArray) aad = tu_hex(argv[5]);
+        g_autoptr(GByteArray) ct = tu_hex(argv[6]);
         if (!k)
             return refused(err);
         if (enc->len != SP_HPKE_ENC_LEN || ct->len < SP_HPKE_TAG_LEN)
