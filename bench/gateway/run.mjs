@@ -302,8 +302,6 @@ try {
   const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
   const med = (k) => ({ accepted: median(rounds.map((r) => r[k].accepted)), delivered: median(rounds.map((r) => r[k].delivered)) });
   const plain = med('plain'), scan = med('scan'), sealed = med('sealed');
-  const c0 = { milter: 0, keyd: 0 };
-  const c1 = { milter: cpuMilter, keyd: cpuKeyd };
   const perMsg = (x) => ((x / opt.messages) * 1000).toFixed(2);
   const all = milter.log().split('\n').filter((l) => / ms=/.test(l)).slice(skip);
   const lines = all.filter((l) => /: encrypt /.test(l));
@@ -344,8 +342,8 @@ try {
   row('keyd on its own, idle machine: key request p50 / p99 (ms)', `${percentile(alone, 50).toFixed(1)} / ${percentile(alone, 99).toFixed(1)}`, '', '');
   row('carrier bytes for one message', carrierSize, `<= ${TARGETS.carrier}`, carrierSize <= TARGETS.carrier ? 'PASS' : 'MISS');
   console.log('\nwhere the CPU goes with the milter (ms of CPU per message, both cores):');
-  console.log(`  sealpost-milter ${perMsg(c1.milter - c0.milter)}, sealpost-keyd ${perMsg(c1.keyd - c0.keyd)}, ` +
-    `everything else (Postfix, smtp-source, smtp-sink) ${perMsg(busy - (c1.milter - c0.milter) - (c1.keyd - c0.keyd))}`);
+  console.log(`  sealpost-milter ${perMsg(cpuMilter)}, sealpost-keyd ${perMsg(cpuKeyd)}, ` +
+    `everything else (Postfix, smtp-source, smtp-sink) ${perMsg(busy - cpuMilter - cpuKeyd)}`);
   console.log(`  the carrier is ${carrierSize} bytes for a ${opt.size}-byte message ` +
     `(the envelope carries its own opener): Postfix queues and delivers ${(carrierSize / opt.size).toFixed(1)}x the bytes`);
   if (opt.profile) printProfiles();
