@@ -69,6 +69,22 @@ static void print_text(const char *path, bool carrier, const sp_header *h, const
         g_autofree char *ks = g_strdup_printf("key server %s (organisation %s, key id %s)",
                                               h->ks_url, h->ks_org, h->ks_kid);
         field("Key access:", ks, NULL);
+        if (h->reply.present) {
+            g_autoptr(GPtrArray) what = g_ptr_array_new();
+            if (h->reply.reply)
+                g_ptr_array_add(what, "reply");
+            if (h->reply.reply_all)
+                g_ptr_array_add(what, "reply-all");
+            if (h->reply.forward)
+                g_ptr_array_add(what, "forward");
+            g_ptr_array_add(what, NULL);
+            g_autofree char *list = g_strjoinv(", ", (char **)what->pdata);
+            g_autofree char *rp = g_strdup_printf("%s; sealed to the organisation's reply key %s",
+                                                  list, h->reply.kid);
+            field("Answers:", rp, NULL);
+        } else {
+            field("Answers:", "none offered (no reply key in the header)", NULL);
+        }
     }
     if (d->brand_name)
         field("Brand:", d->brand_name, " (display block, not authenticated)");

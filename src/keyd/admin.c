@@ -4,6 +4,7 @@
  * the store and the key file (a running keyd notices new KEKs by itself).
  */
 #include "admin.h"
+#include "admin_int.h"
 #include "api.h"
 
 #include "audit.h"
@@ -32,6 +33,8 @@ static const char admin_usage[] =
     "  org create NAME --domain D [--domain D]...   an organisation and its mail domains\n"
     "  org brand NAME [--display-name TEXT] [--color #rrggbb] [--logo FILE|none] [--notice TEXT]\n"
     "                                               the brand on its envelopes and carrier mails\n"
+    "  org reply-keys NAME [--retire KID]           its reply keys (registered by its gateways);\n"
+    "                                               a retired key is no longer put on envelopes\n"
     "  token create --org NAME                      a gateway token (printed once, stored hashed)\n"
     "  token list [--org NAME]                      gateway tokens: prefix, org, created, last "
     "use\n"
@@ -58,7 +61,7 @@ static const char admin_usage[] =
     "Exit status: 0 done, 1 usage, 2 bad input or not found, 3 audit chain broken,\n"
     "4 database or key file unavailable.\n";
 
-static int usage_error(const char *fmt, const char *arg)
+int admin_usage_error(const char *fmt, const char *arg)
 {
     fputs("sealpost-keyd admin: ", stderr);
     fprintf(stderr, fmt, arg);
@@ -66,7 +69,7 @@ static int usage_error(const char *fmt, const char *arg)
     return 1;
 }
 
-static int fail(GError *err)
+int admin_fail(GError *err)
 {
     fprintf(stderr, "sealpost-keyd admin: %s\n", err ? err->message : "failed");
     int code = err ? sp_error_exit_code(err) : 2;
@@ -76,7 +79,7 @@ static int fail(GError *err)
 }
 
 /* {"key":"value"} for an audit detail (g_free). */
-static char *json_pair(const char *key, const char *value)
+char *admin_json_pair(const char *key, const char *value)
 {
     json_t *o = json_pack("{s:s}", key, value);
     char *text = json_dumps(o, JSON_COMPACT);
@@ -111,7 +114,7 @@ static char *valid_domain(const char *s)
 
 /* The value after option name in args (NULL if absent); every occurrence
  * when all is set (a NULL-terminated array in *many). */
-static const char *opt(int argc, char **argv, const char *name)
+const char *admin_opt(int argc, char **argv, const char *name)
 {
     for (int i = 0; i + 1 < argc; i++)
         if (strcmp(argv[i], name) == 0)
@@ -122,30 +125,30 @@ static const char *opt(int argc, char **argv, const char *name)
 static int org_create(store *s, int argc, char **argv)
 {
     if (argc < 1 || argv[0][0] == '-')
-        return usage_error("org create needs a NAME%s", "");
+        return admin_usage_error("org create needs a NAME%s", "");
     const char *name = argv[0];
     if (!valid_org_name(name))
-        return usage_error("organisation name \"%s\": use letters, digits, '.', '-' or '_' "
-                           "(at most 64)",
-                           name);
+        return admin_usage_error("organisation name \"%s\": use letters, digits, '.', '-' or '_' "
+                                 "(at most 64)",
+                                 name);
     g_autoptr(GPtrArray) domains = g_ptr_array_new_with_free_func(g_free);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--domain") != 0 || i + 1 >= argc)
-            return usage_error("unexpected \"%s\": org create NAME --domain D...", argv[i]);
+            return admin_usage_error("unexpected \"%s\": org create NAME --domain D...", argv[i]);
         char *d = valid_domain(argv[++i]);
         if (!d)
-            return usage_error("\"%s\" is not a mail domain (example.org)", argv[i]);
+            return admin_usage_error("\"%s\" is not a mail domain (example.org)", argv[i]);
         g_ptr_array_add(domains, d);
     }
     if (!domains->len)
-        return usage_error("org create needs at least one --domain%s", "");
+        return admin_usage_error("org create needs at least one --domain%s", "");
     GError *err = NULL;
     g_autofree char *detail = g_strdup_printf("{\"domains\":%u}", domains->len);
     ks_audit_event ev = {"org.create", "admin", name, NULL, detail};
     if (!store_org_create(s, name, (const char *const *)domains->pdata, domains->len, &ev, &err)) {
         if (err->code == SP_ERR_INPUT)
             g_prefix_error(&err, "organisation %s or one of its domains exists already: ", name);
-        return fail(err);
+        return admin_fail(err);
     }
     printf("created organisation %s for", name);
     for (guint i = 0; i < domains->len; i++)
@@ -154,12 +157,12 @@ static int org_create(store *s, int argc, char **argv)
     return 0;
 }
 
-static int find_org(store *s, const char *name, store_org *org)
+int admin_find_org(store *s, const char *name, store_org *org)
 {
     GError *err = NULL;
     int found = store_org_by_name(s, name, org, &err);
     if (found < 0)
-        return fail(err);
+        return admin_fail(err);
     if (!found) {
         fprintf(stderr,
                 "sealpost-keyd admin: no organisation named %s (create it with `org "
@@ -172,18 +175,18 @@ static int find_org(store *s, const char *name, store_org *org)
 
 static int token_create(store *s, int argc, char **argv)
 {
-    const char *name = opt(argc, argv, "--org");
+    const char *name = admin_opt(argc, argv, "--org");
     if (!name)
-        return usage_error("token create needs --org NAME%s", "");
+        return admin_usage_error("token create needs --org NAME%s", "");
     store_org org = {0};
-    int rc = find_org(s, name, &org);
+    int rc = admin_find_org(s, name, &org);
     if (rc)
         return rc;
     uint8_t h[KS_HASH_LEN];
     char *token = auth_token_new("spg_", h);
     GError *err = NULL;
     g_autofree char *prefix = g_strndup(token, KS_TOKEN_PREFIX_LEN);
-    g_autofree char *detail = json_pair("prefix", prefix);
+    g_autofree char *detail = admin_json_pair("prefix", prefix);
     ks_audit_event ev = {"token.create", "admin", name, NULL, detail};
     if (store_gateway_token_create(s, org.id, h, prefix, &ev, &err)) {
         printf("%s\n", token);
@@ -192,7 +195,7 @@ static int token_create(store *s, int argc, char **argv)
                 "gateway's token file (mode 0600)\n",
                 prefix, name);
     } else {
-        rc = fail(err);
+        rc = admin_fail(err);
     }
     sodium_memzero(token, strlen(token));
     g_free(token);
@@ -223,30 +226,30 @@ static void warn_foreign(store *s, const store_org *org, const char *addr)
     g_clear_error(&err);
 }
 
-static char *when(gint64 t)
+char *admin_when(gint64 t)
 {
     return t ? sp_time_format(t) : g_strdup("never");
 }
 
 static int token_list(store *s, int argc, char **argv)
 {
-    const char *name = opt(argc, argv, "--org");
+    const char *name = admin_opt(argc, argv, "--org");
     if (argc && !name)
-        return usage_error("token list takes only --org NAME%s", "");
+        return admin_usage_error("token list takes only --org NAME%s", "");
     store_org org = {0};
-    int rc = name ? find_org(s, name, &org) : 0;
+    int rc = name ? admin_find_org(s, name, &org) : 0;
     if (rc)
         return rc;
     GArray *rows = NULL;
     GError *err = NULL;
     if (!store_gateway_tokens_list(s, org.id, &rows, &err)) {
         store_org_clear(&org);
-        return fail(err);
+        return admin_fail(err);
     }
     printf("%-24s %-20s %-20s %-20s %s\n", "PREFIX", "ORG", "CREATED", "LAST USED", "STATE");
     for (guint i = 0; i < rows->len; i++) {
         store_token_row *t = &g_array_index(rows, store_token_row, i);
-        g_autofree char *created = when(t->created), *used = when(t->last_used);
+        g_autofree char *created = admin_when(t->created), *used = admin_when(t->last_used);
         g_autofree char *revoked = t->revoked ? sp_time_format(t->revoked) : NULL;
         g_autofree char *state =
             revoked ? g_strconcat("revoked ", revoked, NULL) : g_strdup("live");
@@ -260,25 +263,25 @@ static int token_list(store *s, int argc, char **argv)
 static int token_revoke(store *s, int argc, char **argv)
 {
     if (argc != 1 || argv[0][0] == '-')
-        return usage_error("token revoke needs the token's PREFIX (from `token list`)%s", "");
+        return admin_usage_error("token revoke needs the token's PREFIX (from `token list`)%s", "");
     const char *arg = argv[0];
     uint8_t h[KS_HASH_LEN];
     bool whole = auth_token_hash(arg, "spg_", h);
     /* A prefix short enough to name several tokens by chance is refused by
      * the store; this floor keeps a typo from matching by luck. */
     if (!whole && strlen(arg) < 8)
-        return usage_error("token PREFIX \"%s\": give at least 8 characters, as `token list` "
-                           "shows them",
-                           arg);
+        return admin_usage_error("token PREFIX \"%s\": give at least 8 characters, as `token list` "
+                                 "shows them",
+                                 arg);
     g_autofree char *prefix = whole ? g_strndup(arg, KS_TOKEN_PREFIX_LEN) : g_strdup(arg);
-    g_autofree char *detail = json_pair("prefix", prefix);
+    g_autofree char *detail = admin_json_pair("prefix", prefix);
     ks_audit_event ev = {"token.revoke", "admin", prefix, NULL, detail};
     GError *err = NULL;
     gint64 now = g_get_real_time() / G_USEC_PER_SEC;
     int n = store_gateway_token_revoke(s, whole ? NULL : arg, whole ? h : NULL, now, &ev, &err);
     sodium_memzero(h, sizeof h);
     if (n < 0)
-        return fail(err);
+        return admin_fail(err);
     if (n == 0) {
         fprintf(stderr, "sealpost-keyd admin: no live gateway token %s (see `token list`)\n",
                 prefix);
@@ -297,22 +300,23 @@ static int token_revoke(store *s, int argc, char **argv)
 
 static int user_create(store *s, const ks_config *cfg, int argc, char **argv)
 {
-    const char *name = opt(argc, argv, "--org"), *email = opt(argc, argv, "--email");
-    const char *role = opt(argc, argv, "--role"), *pwfile = opt(argc, argv, "--password-file");
+    const char *name = admin_opt(argc, argv, "--org"), *email = admin_opt(argc, argv, "--email");
+    const char *role = admin_opt(argc, argv, "--role"),
+               *pwfile = admin_opt(argc, argv, "--password-file");
     bool existing = flag(argc, argv, "--existing");
     if (!name || !email || !role || (!pwfile && !existing))
-        return usage_error("user create needs --org, --email, --role and --password-file (or "
-                           "--existing)%s",
-                           "");
+        return admin_usage_error("user create needs --org, --email, --role and --password-file (or "
+                                 "--existing)%s",
+                                 "");
     if (existing && pwfile)
-        return usage_error("--existing keeps the account's own password: leave out "
-                           "--password-file%s",
-                           "");
+        return admin_usage_error("--existing keeps the account's own password: leave out "
+                                 "--password-file%s",
+                                 "");
     if (strcmp(role, "admin") != 0 && strcmp(role, "sender") != 0)
-        return usage_error("--role %s: use admin or sender", role);
+        return admin_usage_error("--role %s: use admin or sender", role);
     g_autofree char *addr = auth_address_normalise(email);
     if (!addr)
-        return usage_error("--email %s is not an email address", email);
+        return admin_usage_error("--email %s is not an email address", email);
     char *pw = NULL;
     int rc = 0;
     if (pwfile) {
@@ -320,7 +324,7 @@ static int user_create(store *s, const ks_config *cfg, int argc, char **argv)
         GError *rerr = NULL;
         pw = sp_secret_read(pwfile, &n, &rerr);
         if (!pw)
-            return fail(rerr);
+            return admin_fail(rerr);
         const char *weak = auth_password_problem(pw, addr);
         if (weak) {
             fprintf(stderr, "sealpost-keyd admin: the password in %s is refused: %s\n", pwfile,
@@ -330,7 +334,7 @@ static int user_create(store *s, const ks_config *cfg, int argc, char **argv)
     }
     store_org org = {0};
     if (!rc)
-        rc = find_org(s, name, &org);
+        rc = admin_find_org(s, name, &org);
     if (!rc) {
         warn_foreign(s, &org, addr);
         g_autofree char *hash = pw ? auth_password_hash(&cfg->argon2, pw) : NULL;
@@ -357,7 +361,7 @@ static int user_create(store *s, const ks_config *cfg, int argc, char **argv)
                     addr, strcmp(role, "admin") ? "a" : "an", role, name);
             rc = 2;
         } else {
-            rc = err ? fail(err) : 4;
+            rc = err ? admin_fail(err) : 4;
         }
     }
     if (pw)
@@ -369,39 +373,39 @@ static int user_create(store *s, const ks_config *cfg, int argc, char **argv)
 /* A yes/no option into *out (left as is when absent); false when bad. */
 static bool yes_no(int argc, char **argv, const char *name, bool *out)
 {
-    const char *v = opt(argc, argv, name);
+    const char *v = admin_opt(argc, argv, name);
     if (!v)
         return true;
     if (!strcmp(v, "yes") || !strcmp(v, "no")) {
         *out = !strcmp(v, "yes");
         return true;
     }
-    usage_error("%s: use yes or no", name);
+    admin_usage_error("%s: use yes or no", name);
     return false;
 }
 
 static int profile_set(store *s, int argc, char **argv)
 {
-    const char *org_name = opt(argc, argv, "--org"), *name = opt(argc, argv, "--name");
+    const char *org_name = admin_opt(argc, argv, "--org"), *name = admin_opt(argc, argv, "--name");
     if (!org_name || !name)
-        return usage_error("profile set needs --org and --name%s", "");
+        return admin_usage_error("profile set needs --org and --name%s", "");
     if (!valid_org_name(name))
-        return usage_error("profile name \"%s\": use letters, digits, '.', '-' or '_' (1 to 64)",
-                           name);
+        return admin_usage_error(
+            "profile name \"%s\": use letters, digits, '.', '-' or '_' (1 to 64)", name);
     store_profile p; /* what a profile without options means */
     api_profile_default(&p, name);
-    const char *sec = opt(argc, argv, "--security");
+    const char *sec = admin_opt(argc, argv, "--security");
     if (sec && strcmp(sec, "high") && strcmp(sec, "medium") && strcmp(sec, "low"))
-        return usage_error("--security %s: use high, medium or low", sec);
+        return admin_usage_error("--security %s: use high, medium or low", sec);
     if (sec)
         p.security = (char *)sec;
-    const char *exp = opt(argc, argv, "--expires");
+    const char *exp = admin_opt(argc, argv, "--expires");
     if (exp && strcmp(exp, "never") &&
         (!sp_duration_parse(exp, 0, &p.expires_seconds) || p.expires_seconds <= 0))
-        return usage_error("--expires %s: use a duration such as 30d, 12h or never", exp);
-    const char *subj = opt(argc, argv, "--subject");
+        return admin_usage_error("--expires %s: use a duration such as 30d, 12h or never", exp);
+    const char *subj = admin_opt(argc, argv, "--subject");
     if (subj && strcmp(subj, "shown") && strcmp(subj, "generic"))
-        return usage_error("--subject %s: use shown or generic", subj);
+        return admin_usage_error("--subject %s: use shown or generic", subj);
     if (subj)
         p.subject_shown = !strcmp(subj, "shown");
     if (!yes_no(argc, argv, "--reply", &p.reply) ||
@@ -410,7 +414,7 @@ static int profile_set(store *s, int argc, char **argv)
         !yes_no(argc, argv, "--read-receipts", &p.read_receipts))
         return 1;
     store_org org = {0};
-    int rc = find_org(s, org_name, &org);
+    int rc = admin_find_org(s, org_name, &org);
     if (!rc) {
         GError *err = NULL;
         g_autofree char *detail = api_detail_json(json_pack("{s:s}", "org", org_name));
@@ -422,7 +426,7 @@ static int profile_set(store *s, int argc, char **argv)
                    p.reply_all ? "yes" : "no", p.forward ? "yes" : "no",
                    p.read_receipts ? "yes" : "no", p.subject_shown ? "shown" : "generic");
         else
-            rc = fail(err);
+            rc = admin_fail(err);
     }
     store_org_clear(&org);
     return rc;
@@ -431,21 +435,22 @@ static int profile_set(store *s, int argc, char **argv)
 static int org_brand(store *s, int argc, char **argv)
 {
     if (argc < 1 || argv[0][0] == '-')
-        return usage_error("org brand needs the organisation's NAME%s", "");
+        return admin_usage_error("org brand needs the organisation's NAME%s", "");
     const char *name = argv[0];
     store_brand b = {0};
-    b.display_name = (char *)opt(argc, argv, "--display-name");
-    b.color = (char *)opt(argc, argv, "--color");
-    b.notice = (char *)opt(argc, argv, "--notice");
-    const char *logo = opt(argc, argv, "--logo");
+    b.display_name = (char *)admin_opt(argc, argv, "--display-name");
+    b.color = (char *)admin_opt(argc, argv, "--color");
+    b.notice = (char *)admin_opt(argc, argv, "--notice");
+    const char *logo = admin_opt(argc, argv, "--logo");
     if (!b.display_name && !b.color && !b.notice && !logo)
-        return usage_error("org brand: give --display-name, --color, --logo or --notice%s", "");
+        return admin_usage_error("org brand: give --display-name, --color, --logo or --notice%s",
+                                 "");
     if (b.display_name && (!*b.display_name || strlen(b.display_name) > 100))
-        return usage_error("--display-name: 1 to 100 characters%s", "");
+        return admin_usage_error("--display-name: 1 to 100 characters%s", "");
     if (b.color && !brand_color_ok(b.color))
-        return usage_error("--color %s: use #rrggbb", b.color);
+        return admin_usage_error("--color %s: use #rrggbb", b.color);
     if (b.notice && strlen(b.notice) > 1000)
-        return usage_error("--notice: at most 1000 characters%s", "");
+        return admin_usage_error("--notice: at most 1000 characters%s", "");
     g_autofree uint8_t *clean = NULL;
     if (logo && !strcmp(logo, "none")) {
         b.logo_type = "";
@@ -459,12 +464,12 @@ static int org_brand(store *s, int argc, char **argv)
             return 2;
         }
         if (!brand_logo_check((const uint8_t *)bytes, n, &clean, &b.logo_len, &type, &err))
-            return fail(err);
+            return admin_fail(err);
         b.logo = clean;
         b.logo_type = (char *)type;
     }
     store_org org = {0};
-    int rc = find_org(s, name, &org);
+    int rc = admin_find_org(s, name, &org);
     if (!rc) {
         GError *err = NULL;
         ks_audit_event ev = {"org.brand", "admin", name, NULL, NULL};
@@ -472,7 +477,7 @@ static int org_brand(store *s, int argc, char **argv)
             printf("brand of %s updated%s%s\n", name, b.logo_len ? ", logo " : "",
                    b.logo_len ? b.logo_type : "");
         else
-            rc = fail(err);
+            rc = admin_fail(err);
     }
     store_org_clear(&org);
     return rc;
@@ -481,14 +486,14 @@ static int org_brand(store *s, int argc, char **argv)
 static int account_unlock(store *s, int argc, char **argv)
 {
     if (argc < 1)
-        return usage_error("account unlock needs an ADDRESS%s", "");
+        return admin_usage_error("account unlock needs an ADDRESS%s", "");
     g_autofree char *addr = auth_address_normalise(argv[0]);
     if (!addr)
-        return usage_error("%s is not an email address", argv[0]);
+        return admin_usage_error("%s is not an email address", argv[0]);
     GError *err = NULL;
     ks_audit_event ev = {"account.unlock", "admin", addr, NULL, NULL};
     if (!store_failures_clear(s, addr, &ev, &err))
-        return fail(err);
+        return admin_fail(err);
     printf("%s can sign in again\n", addr);
     return 0;
 }
@@ -498,7 +503,7 @@ static int audit_check(store *s)
     audit_report rep;
     GError *err = NULL;
     if (!audit_verify(s, &rep, &err))
-        return fail(err);
+        return admin_fail(err);
     if (rep.first_bad) {
         printf("audit chain BROKEN at row %" G_GINT64_FORMAT ": %s\n", rep.first_bad, rep.problem);
         g_free(rep.problem);
@@ -519,20 +524,20 @@ static int migrate_cmd(store *s, const ks_config *cfg, int argc, char **argv)
         else if (!strcmp(argv[i], "--password-file") && i + 1 < argc)
             pwfile = argv[++i];
         else
-            return usage_error("unexpected \"%s\": migrate --to URL [--password-file FILE]",
-                               argv[i]);
+            return admin_usage_error("unexpected \"%s\": migrate --to URL [--password-file FILE]",
+                                     argv[i]);
     }
     if (!to)
-        return usage_error("migrate needs --to URL (postgresql://USER@HOST/DATABASE)%s", "");
+        return admin_usage_error("migrate needs --to URL (postgresql://USER@HOST/DATABASE)%s", "");
     g_autofree char *from_shown = store_url_shown(cfg->store_url);
     g_autofree char *to_shown = store_url_shown(to);
     if (!strcmp(to, cfg->store_url))
-        return usage_error("--to %s is the store migrate copies from", to_shown);
+        return admin_usage_error("--to %s is the store migrate copies from", to_shown);
     GError *err = NULL;
     store *dst = store_open(to, &(store_options){pwfile, 2}, &err);
     if (!dst) {
         g_prefix_error(&err, "the target store: ");
-        return fail(err);
+        return admin_fail(err);
     }
     fprintf(stderr, "copying %s (%s) into %s (%s)\n", from_shown, store_backend_name(s), to_shown,
             store_backend_name(dst));
@@ -546,7 +551,7 @@ static int migrate_cmd(store *s, const ks_config *cfg, int argc, char **argv)
         migrate_print_summary(stdout, &rep, from_shown, to_shown, store_shared(dst));
     } else {
         g_prefix_error(&err, "migrate to %s: ", to_shown);
-        rc = fail(err);
+        rc = admin_fail(err);
     }
     migrate_report_clear(&rep);
     store_close(dst);
@@ -571,36 +576,37 @@ int admin_main(int argc, char **argv)
         else if (!strcmp(argv[i], "--store") && i + 1 < argc)
             store_url = argv[++i];
         else
-            return usage_error("unknown option %s", argv[i]);
+            return admin_usage_error("unknown option %s", argv[i]);
     }
     if (!data == !config)
-        return usage_error("give --data DIR (development) or --config FILE%s", "");
+        return admin_usage_error("give --data DIR (development) or --config FILE%s", "");
     /* migrate is a command of one word; the others are NOUN VERB */
     bool one_word = i < argc && !strcmp(argv[i], "migrate");
     if (i + (one_word ? 0 : 1) >= argc)
-        return usage_error("which command? (org, token, user, account, kek, audit, migrate)%s", "");
+        return admin_usage_error(
+            "which command? (org, token, user, account, kek, audit, migrate)%s", "");
     const char *noun = argv[i], *verb = one_word ? "" : argv[i + 1];
     int rest_c = argc - i - (one_word ? 1 : 2);
     char **rest = argv + i + (one_word ? 1 : 2);
 
     if (init && !data)
-        return usage_error("--init goes with --data DIR%s", "");
+        return admin_usage_error("--init goes with --data DIR%s", "");
     int drc = data ? keyd_data_dir("sealpost-keyd admin", data, init) : 0;
     if (drc)
         return drc;
     ks_config cfg;
     GError *err = NULL;
     if (store_url && !data)
-        return usage_error("--store goes with --data DIR (with --config, [store] url)%s", "");
+        return admin_usage_error("--store goes with --data DIR (with --config, [store] url)%s", "");
     if (!config_for_admin(&cfg, data, config, &err))
-        return fail(err);
+        return admin_fail(err);
     if (store_url) {
         g_free(cfg.store_url);
         cfg.store_url = g_strdup(store_url);
     }
     int rc;
     if (!strcmp(noun, "kek") && !strcmp(verb, "create")) {
-        rc = kek_create(cfg.kek_file, &err) ? 0 : fail(err);
+        rc = kek_create(cfg.kek_file, &err) ? 0 : admin_fail(err);
         if (!rc)
             printf("created the key file %s\n", cfg.kek_file);
         config_clear(&cfg);
@@ -609,18 +615,20 @@ int admin_main(int argc, char **argv)
     bool needs_blocklist = !strcmp(noun, "user");
     if (needs_blocklist && !auth_blocklist_load(cfg.blocklist, &err)) {
         config_clear(&cfg);
-        return fail(err);
+        return admin_fail(err);
     }
     store *s =
         store_open(cfg.store_url, &(store_options){cfg.store_password_file, cfg.store_pool}, &err);
     if (!s) {
         config_clear(&cfg);
-        return fail(err);
+        return admin_fail(err);
     }
     if (!strcmp(noun, "org") && !strcmp(verb, "create"))
         rc = org_create(s, rest_c, rest);
     else if (!strcmp(noun, "org") && !strcmp(verb, "brand"))
         rc = org_brand(s, rest_c, rest);
+    else if (!strcmp(noun, "org") && !strcmp(verb, "reply-keys"))
+        rc = admin_org_reply_keys(s, rest_c, rest);
     else if (!strcmp(noun, "token") && !strcmp(verb, "create"))
         rc = token_create(s, rest_c, rest);
     else if (!strcmp(noun, "token") && !strcmp(verb, "list"))
@@ -642,7 +650,7 @@ int admin_main(int argc, char **argv)
         g_autofree char *id = NULL;
         bool shared_file = rest_c == 1 && !strcmp(rest[0], "--shared-file");
         if (rest_c > (shared_file ? 1 : 0)) {
-            rc = usage_error("kek rotate takes only --shared-file%s", "");
+            rc = admin_usage_error("kek rotate takes only --shared-file%s", "");
         } else {
             bool ok = (!data || g_file_test(cfg.kek_file, G_FILE_TEST_EXISTS) ||
                        kek_create(cfg.kek_file, &err)) &&
@@ -651,16 +659,16 @@ int admin_main(int argc, char **argv)
                 printf("new KEK %s; %" G_GINT64_FORMAT " message keys re-wrapped\n", id, count);
             if (ok && store_shared(s) && !shared_file)
                 printf("now copy %s to every keyd host again\n", cfg.kek_file);
-            rc = ok ? 0 : fail(err);
+            rc = ok ? 0 : admin_fail(err);
         }
     } else if (!strcmp(noun, "kek") && !strcmp(verb, "stage")) {
         g_autofree char *id = NULL;
-        rc = kek_stage(cfg.kek_file, &id, &err) ? 0 : fail(err);
+        rc = kek_stage(cfg.kek_file, &id, &err) ? 0 : admin_fail(err);
         if (!rc)
             printf("staged KEK %s: copy %s to every keyd host, then run `kek rotate`\n", id,
                    cfg.kek_file);
     } else {
-        rc = usage_error("unknown command \"%s\"", noun);
+        rc = admin_usage_error("unknown command \"%s\"", noun);
     }
     store_close(s);
     auth_blocklist_free();

@@ -37,6 +37,17 @@ json_t *api_brand_json(const char *org_name, const store_brand *b);
 json_t *api_brand_answer(ks_server *srv, const store_org *org, gint64 held, GError **err);
 /* The cache api_brand_answer uses (srv->brands). */
 ks_cache *api_brand_cache_new(gint64 ttl_us);
+/* api_reply.c: secure replies */
+void api_reply_key_put(ks_req *r);
+/* A reply key as the API shows it; current: the one new envelopes carry. */
+json_t *api_reply_key_json(const store_reply_key *k, bool current);
+/* The reply_key member of POST /v1/messages' answer for org_id under
+ * profile p: {kid, public_key} of the organisation's current reply key,
+ * or JSON null when it has none or p allows no reply, reply-all nor
+ * forward; NULL with err when the store fails. */
+json_t *api_reply_answer(ks_server *srv, gint64 org_id, const store_profile *p, GError **err);
+/* The cache api_reply_answer uses (srv->reply_keys). */
+ks_cache *api_reply_key_cache_new(gint64 ttl_us);
 /* api_manage.c: senders and org admins */
 void api_messages_list(ks_req *r);
 void api_message_get(ks_req *r);

@@ -310,6 +310,11 @@ void api_message_create(ks_req *r)
     store_profile prof = {0};
     found = profile_name ? profile_for(srv, org.id, profile_name, &prof, &err) : 0;
     json_t *brand = found >= 0 ? api_brand_answer(srv, &org, brand_held, &err) : NULL;
+    store_profile dflt;
+    api_profile_default(&dflt, profile_name);
+    json_t *reply_key = brand ? api_reply_answer(srv, org.id, found ? &prof : &dflt, &err) : NULL;
+    if (!reply_key)
+        g_clear_pointer(&brand, json_decref);
     if (!brand) {
         store_profile_clear(&prof);
         json_decref(body);
@@ -369,6 +374,7 @@ void api_message_create(ks_req *r)
         sodium_memzero(key, sizeof key);
         g_free(m.kid);
         json_decref(brand);
+        json_decref(reply_key);
         store_profile_clear(&prof);
         json_decref(body);
         store_org_clear(&org);
@@ -391,6 +397,8 @@ void api_message_create(ks_req *r)
     json_object_set_new(out, "profile", profile_json(profile_name, found ? &prof : NULL));
     json_object_set_new(out, "profile_found", json_boolean(found));
     json_object_set_new(out, "brand", brand);
+    /* The organisation's reply key, for the envelope's reply header. */
+    json_object_set_new(out, "reply_key", reply_key);
     store_profile_clear(&prof);
     sodium_memzero(b64, strlen(b64));
     g_free(b64);

@@ -135,6 +135,9 @@ static bool server_open(ks_server *srv, ks_config *cfg, GError **err)
      * a brand is cached under its version, so it is never stale. */
     srv->profiles = cache_new(cfg->cache_ms * 1000, 10000, store_profile_dup, store_profile_free);
     srv->brands = api_brand_cache_new(cfg->cache_ms * 1000);
+    /* A key registered or retired elsewhere is offered (or no longer)
+     * within cache_ms. */
+    srv->reply_keys = api_reply_key_cache_new(cfg->cache_ms * 1000);
     return true;
 }
 
@@ -154,6 +157,7 @@ static void server_close(ks_server *srv)
     cache_free(srv->messages);
     cache_free(srv->profiles);
     cache_free(srv->brands);
+    cache_free(srv->reply_keys);
     ratelimit_free(srv->limit);
     ratelimit_free(srv->status_limit);
     ks_mailer_free(srv->mailer);

@@ -27,7 +27,8 @@ const char *const migrate_tables[] = {
     "questions",   "org_users",     "mail_tokens",    "sessions",
     "devices",     "messages",      "recipients",     "audit",
     "profiles",    "phrase_grants", "registrations",  "registration_questions",
-    "mail_outbox", "throttles",     "rate_buckets",   NULL,
+    "mail_outbox", "throttles",     "rate_buckets",   "reply_keys",
+    NULL,
 };
 
 /* ---- the checks before anything is written ---- */

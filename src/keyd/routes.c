@@ -12,6 +12,7 @@ const ks_route ks_routes[] = {
     {"GET", "/v1/messages", api_messages_list, 0},
     {"GET", "/v1/brand", api_brand_get, 0},
     {"GET", "/v1/messages/{id}/brand", api_message_brand, 0},
+    {"PUT", "/v1/org/reply-keys/{kid}", api_reply_key_put, 0},
     {"GET", "/v1/messages/{id}", api_message_get, 0},
     {"POST", "/v1/messages/{id}/lock", api_message_lock, 0},
     {"POST", "/v1/messages/{id}/unlock", api_message_unlock, 0},

@@ -222,6 +222,19 @@ void store_token_row_clear(gpointer p)
     g_free(t->org);
 }
 
+void store_reply_key_clear(store_reply_key *k)
+{
+    g_free(k->kid);
+    g_free(k->org);
+    g_free(k->public_key);
+    *k = (store_reply_key){0};
+}
+
+void store_reply_key_row_clear(gpointer p)
+{
+    store_reply_key_clear(p);
+}
+
 void store_org_clear(store_org *o)
 {
     g_free(o->name);

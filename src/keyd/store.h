@@ -218,6 +218,35 @@ int store_org_user_add(store *s, gint64 org_id, const char *email, const char *p
                        const char *role, const ks_audit_event *ev, GError **err);
 void store_org_clear(store_org *o);
 
+/* ---- the organisation's reply keys (issue 16) ----
+ *
+ * The public halves of the P-256 key pairs an organisation's gateways
+ * open sealed replies with (the private halves never leave the gateways).
+ * A key is named by its kid (sp_hpke_key_id of the public key); the
+ * current one, put on new envelopes, is the newest that is not retired.
+ * A retired key is kept, listed and never offered again. */
+typedef struct {
+    char *kid, *org;
+    char *public_key; /* base64url of the 65-byte uncompressed point */
+    gint64 created, last_used, retired; /* 0: never */
+} store_reply_key;
+/* Register org_id's key kid: 1 added (audited), 0 it was registered
+ * already with that public key (nothing changed, retired or not), -1
+ * error; SP_ERR_INPUT when kid is registered with another public key. */
+int store_reply_key_put(store *s, gint64 org_id, const char *kid, const char *public_key,
+                        gint64 now, const ks_audit_event *ev, GError **err);
+/* Every reply key of org_id (0: every organisation's), oldest first:
+ * *rows of store_reply_key (g_array_unref clears them). */
+bool store_reply_keys_list(store *s, gint64 org_id, GArray **rows, GError **err);
+/* The current key of org_id: 1 found, 0 none (no key, or all retired), -1. */
+int store_reply_key_current(store *s, gint64 org_id, store_reply_key *out, GError **err);
+/* Retire org_id's key kid at now: 1 done (audited), 0 no such live key, -1. */
+int store_reply_key_retire(store *s, gint64 org_id, const char *kid, gint64 now,
+                           const ks_audit_event *ev, GError **err);
+/* Record that a reply was sealed to org_id's key kid (to the minute). */
+bool store_reply_key_touch(store *s, gint64 org_id, const char *kid, gint64 now, GError **err);
+void store_reply_key_clear(store_reply_key *k);
+
 /* ---- messages ---- */
 
 /* Insert a message with its wrapped key and recipients (lower-case). */

@@ -76,6 +76,33 @@ int store_org_user_add(store *s, gint64 org_id, const char *email, const char *p
     return s->be->org_user_add(s, org_id, email, pw_hash, role, ev, err);
 }
 
+int store_reply_key_put(store *s, gint64 org_id, const char *kid, const char *public_key,
+                        gint64 now, const ks_audit_event *ev, GError **err)
+{
+    return s->be->reply_key_put(s, org_id, kid, public_key, now, ev, err);
+}
+
+bool store_reply_keys_list(store *s, gint64 org_id, GArray **rows, GError **err)
+{
+    return s->be->reply_keys_list(s, org_id, rows, err);
+}
+
+int store_reply_key_current(store *s, gint64 org_id, store_reply_key *out, GError **err)
+{
+    return s->be->reply_key_current(s, org_id, out, err);
+}
+
+int store_reply_key_retire(store *s, gint64 org_id, const char *kid, gint64 now,
+                           const ks_audit_event *ev, GError **err)
+{
+    return s->be->reply_key_retire(s, org_id, kid, now, ev, err);
+}
+
+bool store_reply_key_touch(store *s, gint64 org_id, const char *kid, gint64 now, GError **err)
+{
+    return s->be->reply_key_touch(s, org_id, kid, now, err);
+}
+
 bool store_message_create(store *s, const store_message *m, const char *const *rcpts,
                           size_t n_rcpts, const ks_audit_event *ev, GError **err)
 {

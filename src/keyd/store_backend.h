@@ -43,6 +43,13 @@ struct store_backend {
                                 const ks_audit_event *ev, GError **err);
     int (*org_user_add)(store *s, gint64 org_id, const char *email, const char *pw_hash,
                         const char *role, const ks_audit_event *ev, GError **err);
+    int (*reply_key_put)(store *s, gint64 org_id, const char *kid, const char *public_key,
+                         gint64 now, const ks_audit_event *ev, GError **err);
+    bool (*reply_keys_list)(store *s, gint64 org_id, GArray **rows, GError **err);
+    int (*reply_key_current)(store *s, gint64 org_id, store_reply_key *out, GError **err);
+    int (*reply_key_retire)(store *s, gint64 org_id, const char *kid, gint64 now,
+                            const ks_audit_event *ev, GError **err);
+    bool (*reply_key_touch)(store *s, gint64 org_id, const char *kid, gint64 now, GError **err);
     bool (*message_create)(store *s, const store_message *m, const char *const *rcpts,
                            size_t n_rcpts, const ks_audit_event *ev, GError **err);
     int (*message_for_rcpt)(store *s, const char *id, const char *rcpt, store_message *out,
@@ -154,6 +161,7 @@ struct store_load {
 void store_message_row_clear(gpointer row);
 void store_recipient_row_clear(gpointer row);
 void store_token_row_clear(gpointer row);
+void store_reply_key_row_clear(gpointer row);
 void store_question_clear(gpointer q);
 
 /* The mail throttle's rule, the same for every backend (store.c), asked

@@ -127,5 +127,9 @@ const char *const pg_migrations[] = {
     "  PRIMARY KEY(kind, subject));",
     /* 8: the profile each message was created under (NULL: none) */
     "ALTER TABLE messages ADD COLUMN profile TEXT;",
+    /* 9: the organisations' reply keys (public halves, base64url) */
+    "CREATE TABLE reply_keys(org_id BIGINT NOT NULL REFERENCES orgs(id), kid TEXT NOT NULL,"
+    "  public_key TEXT NOT NULL, created BIGINT NOT NULL, last_used BIGINT, retired BIGINT,"
+    "  PRIMARY KEY(org_id, kid));",
 };
 const int pg_n_migrations = (int)G_N_ELEMENTS(pg_migrations);

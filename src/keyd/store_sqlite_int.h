@@ -124,6 +124,13 @@ int sq_gateway_token_revoke(store *s, const char *prefix, const uint8_t *hash, g
                             const ks_audit_event *ev, GError **err);
 int sq_org_user_add(store *s, gint64 org_id, const char *email, const char *pw_hash,
                     const char *role, const ks_audit_event *ev, GError **err);
+int sq_reply_key_put(store *s, gint64 org_id, const char *kid, const char *public_key, gint64 now,
+                     const ks_audit_event *ev, GError **err);
+bool sq_reply_keys_list(store *s, gint64 org_id, GArray **rows, GError **err);
+int sq_reply_key_current(store *s, gint64 org_id, store_reply_key *out, GError **err);
+int sq_reply_key_retire(store *s, gint64 org_id, const char *kid, gint64 now,
+                        const ks_audit_event *ev, GError **err);
+bool sq_reply_key_touch(store *s, gint64 org_id, const char *kid, gint64 now, GError **err);
 bool sq_message_create(store *s, const store_message *m, const char *const *rcpts, size_t n_rcpts,
                        const ks_audit_event *ev, GError **err);
 int sq_message_for_rcpt(store *s, const char *id, const char *rcpt, store_message *out,

@@ -6,6 +6,7 @@
  */
 #include "header.h"
 
+#include "hpke.h"
 #include "sp_error.h"
 #include "util.h"
 
@@ -74,6 +75,13 @@ char *sp_header_to_json(const sp_header *h)
                   "expires", expires ? json_string(expires) : json_null(), "security", h->security);
     if (root == NULL)
         g_error("cannot build the envelope header JSON (invalid UTF-8 in an address?)");
+    if (h->reply.present && h->access == SP_ACCESS_KEYSERVER)
+        json_object_set_new(root, "reply",
+                            json_pack("{s:s, s:s, s:o, s:{s:b, s:b, s:b}}", "suite", SP_REPLY_SUITE,
+                                      "kid", h->reply.kid, "publicKey",
+                                      b64_field(h->reply.pk, SP_REPLY_PK_LEN), "allow", "reply",
+                                      h->reply.reply, "replyAll", h->reply.reply_all, "forward",
+                                      h->reply.forward));
     return sp_json_dump_html(root, false);
 }
 
@@ -220,6 +228,48 @@ static bool parse_policy(json_t *pol, sp_header *h, GError **err)
     return true;
 }
 
+/* "reply" (revision 1.2): strict like the rest of the header, except
+ * that a suite this sealpost does not know means no reply, not a refusal. */
+static bool parse_reply(json_t *r, sp_header *h, GError **err)
+{
+    if (r == NULL)
+        return true;
+    json_error_t je;
+    const char *suite = NULL, *kid = NULL, *pk = NULL;
+    int reply = 0, reply_all = 0, forward = 0;
+    if (json_unpack_ex(r, &je, 0, "{s:s, s:s, s:s, s:{s:b, s:b, s:b}}", "suite", &suite, "kid",
+                       &kid, "publicKey", &pk, "allow", "reply", &reply, "replyAll", &reply_all,
+                       "forward", &forward) != 0)
+        return unpack_failed(err, "reply", &je);
+    if (h->access != SP_ACCESS_KEYSERVER) {
+        g_set_error(err, SP_ERROR, SP_ERR_INPUT,
+                    "envelope header: reply is only for key-server envelopes");
+        return false;
+    }
+    if (strcmp(suite, SP_REPLY_SUITE) != 0)
+        return true; /* a later suite: this sealpost offers no reply */
+    if (!b64_get("reply.publicKey", pk, h->reply.pk, SP_REPLY_PK_LEN, err))
+        return false;
+    if (h->reply.pk[0] != 0x04) {
+        g_set_error(err, SP_ERROR, SP_ERR_INPUT,
+                    "envelope header: reply.publicKey is not an uncompressed point");
+        return false;
+    }
+    char want[23];
+    sp_hpke_key_id(h->reply.pk, want);
+    if (strcmp(kid, want) != 0) {
+        g_set_error(err, SP_ERROR, SP_ERR_INPUT,
+                    "envelope header: reply.kid is not its public key's");
+        return false;
+    }
+    g_strlcpy(h->reply.kid, kid, sizeof h->reply.kid);
+    h->reply.reply = reply;
+    h->reply.reply_all = reply_all;
+    h->reply.forward = forward;
+    h->reply.present = true;
+    return true;
+}
+
 bool sp_header_parse(const char *json, size_t len, sp_header *h, GError **err)
 {
     memset(h, 0, sizeof *h);
@@ -262,7 +312,7 @@ bool sp_header_parse(const char *json, size_t len, sp_header *h, GError **err)
         return false;
     }
     return parse_key_access(ka, h, err) && parse_method(method, h, err) &&
-           parse_policy(policy, h, err);
+           parse_policy(policy, h, err) && parse_reply(json_object_get(root, "reply"), h, err);
 }
 
 char *sp_display_to_json(const sp_display *d)

@@ -25,6 +25,21 @@
 
 typedef enum { SP_ACCESS_PASSWORD, SP_ACCESS_KEYSERVER } sp_access_type;
 
+/* The one HPKE suite a reply is sealed with (RFC 9180; src/lib/hpke.h). */
+#define SP_REPLY_SUITE "DHKEM(P-256,HKDF-SHA256),HKDF-SHA256,AES-256-GCM"
+#define SP_REPLY_PK_LEN 65 /* an uncompressed P-256 point */
+
+/* What a recipient needs to answer securely (revision 1.2, key-server
+ * envelopes only): the organisation's reply key and what its profile
+ * allows. Absent (present false) in older envelopes and where the
+ * organisation has no reply key: no reply is offered. */
+typedef struct {
+    bool present;
+    char kid[23]; /* sp_hpke_key_id of pk */
+    uint8_t pk[SP_REPLY_PK_LEN];
+    bool reply, reply_all, forward;
+} sp_reply_info;
+
 typedef struct {
     char id[32];    /* base64url of SP_ID_LEN random bytes (22 characters) */
     gint64 created; /* Unix seconds, UTC */
@@ -45,6 +60,8 @@ typedef struct {
     GPtrArray *to;  /* of char *, may be empty; never NULL after init/parse */
     gint64 expires; /* Unix seconds; 0 = no expiry */
     char *security; /* "high", "medium" or "low" */
+
+    sp_reply_info reply; /* the "reply" member (revision 1.2) */
 } sp_header;
 
 /* The outside of the envelope, not authenticated: anyone can edit it, so the

@@ -141,8 +141,8 @@ static EVP_PKEY *pkey_from_raw(const uint8_t *sk, const uint8_t pk[SP_HPKE_PK_LE
     /* The point must be on the curve (and the scalar its own). */
     if (pkey) {
         EVP_PKEY_CTX *check = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-        bool valid = check && (sk ? EVP_PKEY_pairwise_check(check) == 1
-                                  : EVP_PKEY_public_check(check) == 1);
+        bool valid =
+            check && (sk ? EVP_PKEY_pairwise_check(check) == 1 : EVP_PKEY_public_check(check) == 1);
         EVP_PKEY_CTX_free(check);
         if (!valid) {
             EVP_PKEY_free(pkey);
@@ -156,8 +156,8 @@ static EVP_PKEY *pkey_from_raw(const uint8_t *sk, const uint8_t pk[SP_HPKE_PK_LE
     return pkey;
 }
 
-sp_hpke_key *sp_hpke_key_from_raw(const uint8_t sk[SP_HPKE_SK_LEN], const uint8_t pk[SP_HPKE_PK_LEN],
-                                  GError **err)
+sp_hpke_key *sp_hpke_key_from_raw(const uint8_t sk[SP_HPKE_SK_LEN],
+                                  const uint8_t pk[SP_HPKE_PK_LEN], GError **err)
 {
     EVP_PKEY *pkey = pkey_from_raw(sk, pk);
     if (pkey == NULL) {
@@ -204,6 +204,16 @@ bool sp_hpke_key_save(const sp_hpke_key *k, const char *path, GError **err)
         g_set_error(err, SP_ERROR, SP_ERR_IO, "cannot write the key to %s", path);
     }
     return ok;
+}
+
+bool sp_hpke_public_check(const uint8_t pk[SP_HPKE_PK_LEN], GError **err)
+{
+    EVP_PKEY *pkey = pkey_from_raw(NULL, pk);
+    if (pkey == NULL)
+        g_set_error_literal(err, SP_ERROR, SP_ERR_INPUT,
+                            "not a P-256 public key (65 bytes, 0x04 and a point on the curve)");
+    EVP_PKEY_free(pkey);
+    return pkey != NULL;
 }
 
 void sp_hpke_key_public(const sp_hpke_key *k, uint8_t pk[SP_HPKE_PK_LEN])

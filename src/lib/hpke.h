@@ -45,6 +45,9 @@ sp_hpke_key *sp_hpke_key_load(const char *path, GError **err);
 bool sp_hpke_key_save(const sp_hpke_key *k, const char *path, GError **err) SP_WUR;
 
 /* k's public key, uncompressed. */
+/* True when pk is an uncompressed point on P-256 (what a reply key must
+ * be); SP_ERR_INPUT otherwise. */
+bool sp_hpke_public_check(const uint8_t pk[SP_HPKE_PK_LEN], GError **err);
 void sp_hpke_key_public(const sp_hpke_key *k, uint8_t pk[SP_HPKE_PK_LEN]);
 
 /* The key id a reply key is known by: base64url (no padding) of the first

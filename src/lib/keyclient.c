@@ -244,9 +244,11 @@ static bool kc_call(sp_kc *kc, const kc_request *r, long *status, kc_answer *a, 
         curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
         curl_easy_setopt(h, CURLOPT_XOAUTH2_BEARER, r->bearer);
     }
-    if (strcmp(r->method, "POST") == 0) {
+    if (strcmp(r->method, "POST") == 0 || strcmp(r->method, "PUT") == 0) {
         hdrs = header_add(hdrs, "Content-Type: application/json");
         curl_easy_setopt(h, CURLOPT_POST, 1L);
+        if (r->method[1] == 'U')
+            curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
         curl_easy_setopt(h, CURLOPT_POSTFIELDS, r->body ? r->body : "{}");
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)(r->body ? r->body_len : 2));
     } else if (strcmp(r->method, "DELETE") == 0) {
@@ -273,9 +275,17 @@ static bool kc_call(sp_kc *kc, const kc_request *r, long *status, kc_answer *a, 
  * not NULL), otherwise fail with the problem. */
 bool kc_exchange(sp_kc *kc, const kc_request *r, json_t **doc, GError **err)
 {
+    long status = 0;
+    return kc_exchange_status(kc, r, doc, &status, err);
+}
+
+bool kc_exchange_status(sp_kc *kc, const kc_request *r, json_t **doc, long *status_out,
+                        GError **err)
+{
     kc_answer a = {0};
     long status = 0;
     bool ok = kc_call(kc, r, &status, &a, err);
+    *status_out = status;
     if (ok && (status < 200 || status > 299))
         ok = kc_problem_error(kc->base, status, a.data, a.len, a.retry_after, err);
     if (ok && doc != NULL) {

@@ -103,6 +103,9 @@ typedef struct {
     /* What the sender's side applies of the organisation's profile (keyd
      * owns the profile and records it with the message). */
     bool generic_subject; /* show "Secure message" instead of the subject */
+    /* The organisation's reply key and what the profile allows, for the
+     * envelope's reply member (present false: it offers no reply). */
+    sp_reply_info reply;
     /* The brand: with brand_body, the organisation's brand now (version 0
      * and no members: it has none), which differs from the one the
      * request said it held; without, brand.version only. */
@@ -116,8 +119,15 @@ typedef struct {
 bool sp_kc_create_message(sp_kc *kc, const char *gateway_token, const sp_kc_request *req,
                           sp_kc_message *out, GError **err) SP_WUR;
 
+/* PUT /v1/org/reply-keys/{kid} with the gateway token: register the
+ * public half of one of the organisation's reply keys. *added: it was new
+ * (else registered before); *current: new envelopes carry it now. */
+bool sp_kc_register_reply_key(sp_kc *kc, const char *gateway_token,
+                              const uint8_t pk[SP_REPLY_PK_LEN], bool *added, bool *current,
+                              GError **err) SP_WUR;
+
 /* A fresh envelope header (sp_header_init) for key-server access to m:
- * its id, key server, organisation, key id and expiry; security as keyd
+ * its id, key server, organisation, key id, expiry and reply key; security as keyd
  * recorded it, else fallback, else "high"; from and to as given (to: of
  * char *). Clear it with sp_header_clear(). */
 void sp_kc_message_header(const sp_kc_message *m, const char *from, const GPtrArray *to,

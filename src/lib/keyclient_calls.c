@@ -7,6 +7,7 @@
 #include "keyclient_int.h"
 
 #include "header.h"
+#include "hpke.h"
 #include "sp_error.h"
 #include "util.h"
 
@@ -34,6 +35,7 @@ void sp_kc_message_header(const sp_kc_message *m, const char *from, const GPtrAr
     h->from = g_strdup(from);
     for (guint i = 0; i < to->len; i++)
         g_ptr_array_add(h->to, g_strdup(to->pdata[i]));
+    h->reply = m->reply;
 }
 
 void sp_kc_message_clear(sp_kc_message *m)
@@ -105,25 +107,54 @@ static bool parse_message_brand(sp_kc *kc, json_t *brand, gint64 held, sp_kc_mes
     return true;
 }
 
+/* reply_key: {kid, public_key} or null/absent (no reply offered). The kid
+ * must be the key's own, as every reader of the envelope checks. */
+static bool parse_reply_key(sp_kc *kc, json_t *rk, sp_kc_message *out, GError **err)
+{
+    if (rk == NULL || json_is_null(rk))
+        return true;
+    json_error_t je;
+    const char *kid = NULL, *pk = NULL;
+    if (json_unpack_ex(rk, &je, 0, "{s:s, s:s}", "kid", &kid, "public_key", &pk) != 0)
+        return kc_bad_answer(kc, je.text, err);
+    if (!sp_b64url_decode_exact(pk, out->reply.pk, SP_REPLY_PK_LEN) || out->reply.pk[0] != 0x04)
+        return kc_bad_answer(kc, "reply_key.public_key is not an uncompressed P-256 point", err);
+    char want[23];
+    sp_hpke_key_id(out->reply.pk, want);
+    if (strcmp(kid, want) != 0)
+        return kc_bad_answer(kc, "reply_key.kid is not its public key's", err);
+    g_strlcpy(out->reply.kid, kid, sizeof out->reply.kid);
+    out->reply.present = true;
+    return true;
+}
+
 static bool parse_message(sp_kc *kc, json_t *doc, gint64 brand_held, sp_kc_message *out,
                           GError **err)
 {
     json_error_t je;
     const char *id = NULL, *key = NULL, *kid = NULL, *url = NULL, *org = NULL, *sec = NULL;
     json_t *expires = NULL, *phrases = NULL, *profile = NULL, *brand = NULL;
-    if (json_unpack_ex(doc, &je, 0, "{s:s, s:s, s:s, s:s, s:s, s?s, s?o, s?o, s?o, s?o}", "id",
-                       &id, "key", &key, "kid", &kid, "url", &url, "org", &org, "security", &sec,
+    if (json_unpack_ex(doc, &je, 0, "{s:s, s:s, s:s, s:s, s:s, s?s, s?o, s?o, s?o, s?o}", "id", &id,
+                       "key", &key, "kid", &kid, "url", &url, "org", &org, "security", &sec,
                        "expires", &expires, "phrases", &phrases, "profile", &profile, "brand",
                        &brand) != 0)
         return kc_bad_answer(kc, je.text, err);
     /* What of keyd's profile the sender's side applies (the rest is keyd's
      * to enforce, recorded with the message). */
+    int reply = 0, reply_all = 0, forward = 0;
     if (profile && !json_is_null(profile)) {
         const char *subject = NULL;
-        if (json_unpack_ex(profile, &je, 0, "{s?s}", "subject", &subject) != 0)
+        if (json_unpack_ex(profile, &je, 0, "{s?s, s?b, s?b, s?b}", "subject", &subject, "reply",
+                           &reply, "reply_all", &reply_all, "forward", &forward) != 0)
             return kc_bad_answer(kc, je.text, err);
         out->generic_subject = subject && strcmp(subject, "generic") == 0;
     }
+    if (!parse_reply_key(kc, json_object_get(doc, "reply_key"), out, err))
+        return false;
+    out->reply.reply = reply;
+    out->reply.reply_all = reply_all;
+    out->reply.forward = forward;
+    out->reply.present = out->reply.present && (reply || reply_all || forward);
     if (!parse_message_brand(kc, brand, brand_held, out, err))
         return false;
     uint8_t raw[SP_ID_LEN];
@@ -212,6 +243,38 @@ bool sp_kc_create_message(sp_kc *kc, const char *gateway_token, const sp_kc_requ
     if (!ok)
         sodium_memzero(out->key, sizeof out->key);
     return ok;
+}
+
+bool sp_kc_register_reply_key(sp_kc *kc, const char *gateway_token,
+                              const uint8_t pk[SP_REPLY_PK_LEN], bool *added, bool *current,
+                              GError **err)
+{
+    if (!kc_valid_token(gateway_token)) {
+        g_set_error_literal(err, SP_ERROR, SP_ERR_INPUT,
+                            "the gateway token is empty or holds characters a token cannot have");
+        return false;
+    }
+    char kid[23];
+    sp_hpke_key_id(pk, kid);
+    g_autofree char *pub = sp_b64url_encode(pk, SP_REPLY_PK_LEN);
+    g_autoptr(json_t) body = json_pack("{s:s}", "public_key", pub);
+    g_autofree char *text = json_dumps(body, JSON_COMPACT);
+    g_autofree char *path = g_strconcat("/v1/org/reply-keys/", kid, NULL);
+    kc_request r = {"PUT", path, gateway_token, text, strlen(text)};
+    g_autoptr(json_t) doc = NULL;
+    long status = 0;
+    if (!kc_exchange_status(kc, &r, &doc, &status, err))
+        return false;
+    const char *got = NULL;
+    int cur = 0;
+    json_error_t je;
+    if (json_unpack_ex(doc, &je, 0, "{s:s, s:b}", "kid", &got, "current", &cur) != 0)
+        return kc_bad_answer(kc, je.text, err);
+    if (strcmp(got, kid) != 0)
+        return kc_bad_answer(kc, "the registered kid is not the key's", err);
+    *added = status == 201;
+    *current = cur;
+    return true;
 }
 
 void sp_kc_status_clear(sp_kc_status *s)

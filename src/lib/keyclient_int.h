@@ -32,7 +32,7 @@ struct sp_kc_session {
 };
 
 typedef struct {
-    const char *method; /* "GET", "POST" or "DELETE" */
+    const char *method; /* "GET", "POST", "PUT" or "DELETE" */
     const char *path;   /* "/v1/..." */
     const char *bearer; /* token or NULL */
     const char *body;   /* JSON, or NULL */
@@ -45,6 +45,9 @@ typedef struct {
  * object, owned by the caller; anything else fills err from the problem
  * report and returns false. */
 bool kc_exchange(sp_kc *kc, const kc_request *r, json_t **doc, GError **err);
+/* The same, with the answer's HTTP status in *status. */
+bool kc_exchange_status(sp_kc *kc, const kc_request *r, json_t **doc, long *status,
+                        GError **err);
 
 /* err says the answer was not understood (what names the part); false. */
 bool kc_bad_answer(sp_kc *kc, const char *what, GError **err);

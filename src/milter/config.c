@@ -126,13 +126,14 @@ static bool read_file(mt_config *c, const char *path, GError **err)
     return sp_conf_int(kf, "keyserver", "timeout", 1, 600, &c->timeout_s, err);
 }
 
-static bool check(mt_config *c, GError **err)
+static bool check(mt_config *c, bool keyserver_only, GError **err)
 {
-    const char *missing = !c->socket       ? "the milter socket ([milter] socket or --socket)"
+    const char *missing = !c->socket && !keyserver_only
+                              ? "the milter socket ([milter] socket or --socket)"
                           : !c->keyserver  ? "the key server ([keyserver] url or --keyserver)"
                           : !c->token_file ? "the gateway token ([keyserver] token_file or "
                                              "--token-file)"
-                          : !c->internal_domains->len
+                          : !c->internal_domains->len && !keyserver_only
                               ? "the organisation's domains ([milter] internal_domains or "
                                 "--internal-domain)"
                               : NULL;
@@ -140,8 +141,9 @@ static bool check(mt_config *c, GError **err)
         g_set_error(err, SP_ERROR, SP_ERR_USAGE, "missing %s", missing);
         return false;
     }
-    if (!g_str_has_prefix(c->socket, "inet:") && !g_str_has_prefix(c->socket, "inet6:") &&
-        !g_str_has_prefix(c->socket, "unix:") && !g_str_has_prefix(c->socket, "local:")) {
+    if (c->socket && !g_str_has_prefix(c->socket, "inet:") &&
+        !g_str_has_prefix(c->socket, "inet6:") && !g_str_has_prefix(c->socket, "unix:") &&
+        !g_str_has_prefix(c->socket, "local:")) {
         g_set_error(err, SP_ERROR, SP_ERR_USAGE,
                     "socket %s: expected inet:PORT@ADDRESS or unix:PATH", c->socket);
         return false;
@@ -185,7 +187,7 @@ bool config_load(mt_config *c, const mt_flags *f, GError **err)
         for (char **d = f->internal_domains; ok && d && *d; d++)
             ok = add_domain(c, *d, err);
     }
-    ok = ok && check(c, err);
+    ok = ok && check(c, f->keyserver_only, err);
     if (!ok)
         config_clear(c);
     return ok;

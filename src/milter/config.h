@@ -30,6 +30,9 @@ typedef struct {
     const char *config, *socket, *user, *keyserver, *token_file, *policy, *max_size, *reply_chunk;
     char **internal_domains;
     gint64 timeout_s;
+    /* Only the key server is needed (--genkey, --register-key): no socket
+     * or domains required. */
+    bool keyserver_only;
 } mt_flags;
 
 /* Read the file (when flags->config), apply the flags over it, check the

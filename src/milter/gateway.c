@@ -223,6 +223,17 @@ static sp_kc *client(gw *g, GError **err)
     return kc;
 }
 
+bool gw_register_reply_key(gw *g, const uint8_t pk[SP_REPLY_PK_LEN], bool *added, bool *current,
+                           GError **err)
+{
+    sp_kc *kc = client(g, err);
+    if (!kc)
+        return false;
+    bool ok = sp_kc_register_reply_key(kc, g->token, pk, added, current, err);
+    g_async_queue_push(g->clients, kc);
+    return ok;
+}
+
 /* Seal the message for every envelope recipient (keyd's release rule) while
  * the envelope names only those of its To and Cc: a Bcc recipient is in
  * neither the envelope's header nor its payload (Bcc: fields are left out;

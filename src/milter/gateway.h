@@ -8,6 +8,7 @@
 #define MT_GATEWAY_H
 
 #include "config.h"
+#include "header.h"
 #include "spool.h"
 
 typedef struct gw gw;
@@ -55,6 +56,11 @@ typedef struct {
 } gw_result;
 
 void gw_process(gw *g, const gw_msg *m, gw_result *r);
+/* Register the public half of an organisation reply key with keyd (the
+ * gateway token's organisation): *added it was new, *current new
+ * envelopes carry it now. */
+bool gw_register_reply_key(gw *g, const uint8_t pk[SP_REPLY_PK_LEN], bool *added, bool *current,
+                           GError **err);
 void gw_result_clear(gw_result *r);
 const char *gw_verdict_name(gw_verdict v);
 

@@ -21,10 +21,10 @@
  */
 #include "config.h"
 #include "gateway.h"
+#include "replykey.h"
 #include "spool.h"
 
 #include "crypto.h"
-#include "hpke.h"
 #include "mime.h"
 #include "util.h"
 
@@ -382,32 +382,9 @@ static const char summary[] =
     "  sealpost-milter --socket inet:8891@127.0.0.1 --keyserver https://keys.example.org \\\n"
     "                  --token-file /etc/sealpost/gateway.token --internal-domain example.org";
 
-/* --genkey: the organisation's reply key pair, for the secure replies the
- * gateway will open (P-256, sealpost's HPKE suite). Made here, on the
- * gateway, so that the private key never leaves it; the file is new and
- * 0600. Prints the key id and the public key (base64url of the point). */
-static int make_reply_key(const char *path)
-{
-    g_autoptr(GError) err = NULL;
-    g_autoptr(sp_hpke_key) k = sp_hpke_key_generate(&err);
-    if (!k || !sp_hpke_key_save(k, path, &err)) {
-        fprintf(stderr, "sealpost-milter: %s\n", err->message);
-        return 2;
-    }
-    uint8_t pk[SP_HPKE_PK_LEN];
-    char kid[23];
-    sp_hpke_key_public(k, pk);
-    sp_hpke_key_id(pk, kid);
-    g_autofree char *pub = sp_b64url_encode(pk, sizeof pk);
-    printf("kid %s\npublic_key %s\n", kid, pub);
-    fprintf(stderr, "sealpost-milter: wrote the reply key %s (kid %s); it stays on the gateway\n",
-            path, kid);
-    return 0;
-}
-
 /* Everything after the options are declared; main() frees them. */
 static int run_main(GOptionContext *oc, int *argc, char ***argv, mt_flags *f, gboolean *check,
-                    const char *const *genkey, GError **err)
+                    const char *const *genkey, const char *const *regkey, GError **err)
 {
     if (!g_option_context_parse(oc, argc, argv, err)) {
         fprintf(stderr, "sealpost-milter: %s (see --help)\n", (*err)->message);
@@ -421,8 +398,14 @@ static int run_main(GOptionContext *oc, int *argc, char ***argv, mt_flags *f, gb
         fprintf(stderr, "sealpost-milter: the crypto libraries failed to start\n");
         return 2;
     }
+    if (*genkey && *regkey) {
+        fprintf(stderr, "sealpost-milter: --genkey or --register-key, not both\n");
+        return 1;
+    }
     if (*genkey)
-        return make_reply_key(*genkey);
+        return mt_genkey(*genkey, f);
+    if (*regkey)
+        return mt_register_key(*regkey, f);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     sp_mime_init();
     if (!config_load(&cfg, f, err)) {
@@ -452,7 +435,7 @@ int main(int argc, char **argv)
     g_log_set_writer_func(log_writer, NULL, NULL);
     mt_flags f = {0};
     gboolean check = FALSE;
-    char *genkey = NULL;
+    char *genkey = NULL, *regkey = NULL;
     GOptionEntry entries[] = {
         {"config", 'c', 0, G_OPTION_ARG_FILENAME, &f.config, "Settings file (docs/postfix.md)",
          "FILE"},
@@ -477,7 +460,11 @@ int main(int argc, char **argv)
          "Check the settings, policy and token, then exit", NULL},
         {"genkey", 0, 0, G_OPTION_ARG_FILENAME, &genkey,
          "Make the organisation's reply key pair in FILE (new, mode 0600), print its key id "
-         "and public key, then exit",
+         "and public key, register it with the key server when one is configured, then exit",
+         "FILE"},
+        {"register-key", 0, 0, G_OPTION_ARG_FILENAME, &regkey,
+         "Register the reply key in FILE with the configured key server (again: harmless), "
+         "then exit",
          "FILE"},
         {NULL, 0, 0, 0, NULL, NULL, NULL},
     };
@@ -485,8 +472,10 @@ int main(int argc, char **argv)
     g_option_context_set_summary(oc, summary);
     g_option_context_add_main_entries(oc, entries, NULL);
     g_autoptr(GError) err = NULL;
-    int rc = run_main(oc, &argc, &argv, &f, &check, (const char *const *)&genkey, &err);
+    int rc = run_main(oc, &argc, &argv, &f, &check, (const char *const *)&genkey,
+                      (const char *const *)&regkey, &err);
     g_free(genkey);
+    g_free(regkey);
     g_free((char *)f.config);
     g_free((char *)f.socket);
     g_free((char *)f.keyserver);

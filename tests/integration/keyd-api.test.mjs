@@ -435,7 +435,8 @@ test('reset and registration answer the same, in the same time, for known and un
   const compare = async (what, a, b, { rounds = 60, relative = 0.1 } = {}) => {
     const ta = [];
     const tb = [];
-    const diffs = [];
+    const diffsAFirst = [];
+    const diffsBFirst = [];
     const answers = new Set();
     for (let i = 0; i < rounds; i++) {
       const pair = i % 2 ? [[a, ta], [b, tb]] : [[b, tb], [a, ta]];
@@ -444,10 +445,15 @@ test('reset and registration answer the same, in the same time, for known and un
         answers.add(`${r.status} ${r.text}`);
         into.push(ms);
       }
-      diffs.push(ta[i] - tb[i]);
+      (i % 2 ? diffsAFirst : diffsBFirst).push(ta[i] - tb[i]);
     }
     assert.equal(answers.size, 1, `${what}: one answer for both (${[...answers].join(' | ')})`);
-    const [ma, mb, md] = [median(ta), median(tb), median(diffs)];
+    // On a loaded machine the first request of a pair often pays for
+    // waking keyd up: the pairs' differences then cluster at +x and -x by
+    // which went first, and their median lands anywhere between. The
+    // median of each order, averaged, cancels that.
+    const [ma, mb] = [median(ta), median(tb)];
+    const md = (median(diffsAFirst) + median(diffsBFirst)) / 2;
     const tolerance = Math.max(0.5, relative * Math.min(ma, mb));
     assert.ok(
       Math.abs(md) <= tolerance,

@@ -156,7 +156,7 @@ test('the stable problem types are listed with their statuses', () => {
     'account-inactive': 403, forbidden: 403, 'not-found': 404, 'method-not-allowed': 405, 'token-invalid': 400,
     'invalid-answers': 401, 'account-locked': 423, 'too-many-requests': 429, 'message-locked': 403,
     'message-expired': 410, 'message-recalled': 410, 'confirmation-required': 428, csrf: 403, internal: 500,
-    unavailable: 503, 'password-session-required': 403,
+    unavailable: 503, 'password-session-required': 403, 'reply-key-conflict': 409,
   };
   assert.deepEqual(Object.fromEntries([...PROBLEMS].map(([n, p]) => [n, p.status])), expected);
   const problem = deref('#/components/schemas/Problem');

@@ -4,6 +4,7 @@
  * the right error class and a message that names the field.
  */
 #include "testutil.h"
+#include "hpke.h"
 #include "util.h"
 
 #include <string.h>
@@ -215,13 +216,105 @@ static void test_time_format(void **state)
     }
 }
 
+/* A key-server header with a reply member (revision 1.2). */
+static void fill_reply(sp_header *h)
+{
+    sp_header_init(h);
+    h->access = SP_ACCESS_KEYSERVER;
+    h->ks_url = g_strdup("https://keys.example.org");
+    h->ks_org = g_strdup("clinic");
+    h->ks_kid = g_strdup("k1");
+    h->reply.present = true;
+    h->reply.pk[0] = 0x04;
+    for (int i = 1; i < SP_REPLY_PK_LEN; i++)
+        h->reply.pk[i] = (uint8_t)(i * 31);
+    sp_hpke_key_id(h->reply.pk, h->reply.kid);
+    h->reply.reply = true;
+    h->reply.forward = true;
+}
+
+/* Parse json with from replaced by to; the result (ok) and *h. */
+static bool parse_replaced(const char *json, const char *from, const char *to, sp_header *h,
+                           GError **err)
+{
+    const char *at = strstr(json, from);
+    if (at == NULL)
+        fail_msg("header has no \"%s\"", from);
+    g_autofree char *edited =
+        g_strdup_printf("%.*s%s%s", (int)(at - json), json, to, at + strlen(from));
+    return sp_header_parse(edited, strlen(edited), h, err);
+}
+
+static void test_reply_member(void **state)
+{
+    (void)state;
+    sp_header h, back;
+    fill_reply(&h);
+    g_autofree char *json = sp_header_to_json(&h);
+    assert_non_null(strstr(json, "\"reply\":{\"suite\":\"" SP_REPLY_SUITE "\",\"kid\":\""));
+    assert_non_null(strstr(json, "\"allow\":{\"reply\":true,\"replyAll\":false,\"forward\":true}"));
+    g_autoptr(GError) err = NULL;
+    assert_true(sp_header_parse(json, strlen(json), &back, &err));
+    assert_true(back.reply.present);
+    assert_string_equal(back.reply.kid, h.reply.kid);
+    assert_memory_equal(back.reply.pk, h.reply.pk, SP_REPLY_PK_LEN);
+    assert_true(back.reply.reply && !back.reply.reply_all && back.reply.forward);
+    g_autofree char *again = sp_header_to_json(&back);
+    assert_string_equal(again, json);
+    sp_header_clear(&back);
+
+    /* Without it (every envelope before revision 1.2): no reply. */
+    h.reply.present = false;
+    g_autofree char *plain = sp_header_to_json(&h);
+    assert_null(strstr(plain, "reply"));
+    assert_true(sp_header_parse(plain, strlen(plain), &back, &err));
+    assert_false(back.reply.present);
+    sp_header_clear(&back);
+
+    /* A suite this sealpost does not know: the envelope opens, no reply. */
+    assert_true(parse_replaced(json, SP_REPLY_SUITE, "X25519-next", &back, &err));
+    assert_false(back.reply.present);
+    sp_header_clear(&back);
+
+    /* Malformed: another key's kid, not a point, a missing flag; and a
+     * password envelope with a reply member. */
+    const char *bad[][2] = {
+        {"GCM\",\"kid\":\"", "GCM\",\"kid\":\"A"},
+        {"\"publicKey\":\"B", "\"publicKey\":\"A"},
+        {"\"forward\":true", "\"forwarded\":true"},
+        {"\"replyAll\":false", "\"replyAll\":0"},
+    };
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_clear_error(&err);
+        assert_false(parse_replaced(json, bad[i][0], bad[i][1], &back, &err));
+        tu_assert_error(err, SP_ERR_INPUT);
+        if (strstr(err->message, "reply") == NULL)
+            fail_msg("case %zu: \"%s\" does not name reply", i, err->message);
+        sp_header_clear(&back);
+    }
+    g_clear_error(&err);
+    assert_false(parse_replaced(json,
+                                "\"type\":\"keyserver\",\"url\":\"https://"
+                                "keys.example.org\",\"org\":\"clinic\",\"kid\":\"k1\"",
+                                "\"type\":\"password\",\"kdf\":\"argon2id\",\"m\":65536,\"t\":3,"
+                                "\"p\":1,\"salt\":\"AAAAAAAAAAAAAAAAAAAAAA\"",
+                                &back, &err));
+    assert_non_null(strstr(err->message, "only for key-server envelopes"));
+    sp_header_clear(&back);
+    sp_header_clear(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip_and_escaping), cmocka_unit_test(test_malformed_headers),
-        cmocka_unit_test(test_not_json_and_oversized),  cmocka_unit_test(test_b64url_strict),
-        cmocka_unit_test(test_display_round_trip),      cmocka_unit_test(test_durations_and_sizes),
+        cmocka_unit_test(test_round_trip_and_escaping),
+        cmocka_unit_test(test_malformed_headers),
+        cmocka_unit_test(test_not_json_and_oversized),
+        cmocka_unit_test(test_b64url_strict),
+        cmocka_unit_test(test_display_round_trip),
+        cmocka_unit_test(test_durations_and_sizes),
         cmocka_unit_test(test_time_format),
+        cmocka_unit_test(test_reply_member),
     };
     return cmocka_run_group_tests_name("header", tests, tu_setup, NULL);
 }

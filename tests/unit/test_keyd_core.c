@@ -269,7 +269,7 @@ static void test_store_tokens_single_use_and_migrations(void **state)
     g_autofree char *dir = scratch();
     g_autoptr(GError) err = NULL;
     store *s = open_store(dir);
-    assert_int_equal(store_schema_version(s), 8);
+    assert_int_equal(store_schema_version(s), 9);
     const char *q[] = {"q1", "q2"}, *a[] = {"h1", "h2"};
     store_registration reg = {"p@example.com", "P", "$argon2id$x", "phrase", q, a, 2};
     uint8_t t1[KS_HASH_LEN], t2[KS_HASH_LEN];
@@ -308,7 +308,7 @@ static void test_store_tokens_single_use_and_migrations(void **state)
     store_close(s);
     /* Reopening does not migrate again. */
     s = open_store(dir);
-    assert_int_equal(store_schema_version(s), 8);
+    assert_int_equal(store_schema_version(s), 9);
     store_close(s);
     rm_rf(dir);
 }

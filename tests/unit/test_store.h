@@ -100,6 +100,7 @@ void test_sweep(void **state);
 /* test_store_create.c (and make_message, wrap_for above) */
 void test_message_profile(void **state);
 void test_org_brand_version(void **state);
+void test_reply_keys(void **state);
 
 /* test_store_copy.c */
 void test_copy_tables_known(void **state);

@@ -2,7 +2,8 @@
  * test_store_create.c - the store conformance suite (see test_store.c),
  * message creation: the helper that makes the tests' messages, and what
  * key creation records and reads (the profile the gateway named, created
- * alone or in a group commit; the brand version with the gateway token).
+ * alone or in a group commit; the brand version with the gateway token),
+ * and the organisation's reply keys.
  */
 #include "test_store.h"
 
@@ -130,4 +131,59 @@ void test_org_brand_version(void **state)
         assert_int_equal(o.brand_version, v);
         store_org_clear(&o);
     }
+}
+
+/* An organisation's reply keys: registered once (again with the same
+ * public key: nothing changes; with another: refused), listed oldest
+ * first, the newest live one current, retired ones kept and never
+ * current, another organisation's never seen. */
+void test_reply_keys(void **state)
+{
+    store *s = *state;
+    g_autoptr(GError) err = NULL;
+    gint64 org = make_org(s, NULL), other = make_org(s, NULL);
+    gint64 now = now_s();
+    store_reply_key k = {0};
+    EXPECT(store_reply_key_current(s, org, &k, &err), 0);
+    g_autofree char *kid1 = uniq("kid"), *kid2 = uniq("kid");
+    gint64 before = audit_count(s, "reply_key.register", NULL);
+    EXPECT(store_reply_key_put(s, org, kid1, "PK-one", now - 10, EV("reply_key.register", kid1), &err), 1);
+    EXPECT(store_reply_key_put(s, org, kid1, "PK-one", now - 5, EV("reply_key.register", kid1), &err), 0);
+    EXPECT(store_reply_key_put(s, org, kid1, "PK-other", now, EV("reply_key.register", kid1), &err), -1);
+    expect_error(&err, SP_ERR_INPUT);
+    assert_int_equal(audit_count(s, "reply_key.register", NULL), before + 1);
+    EXPECT(store_reply_key_current(s, org, &k, &err), 1);
+    assert_string_equal(k.kid, kid1);
+    assert_string_equal(k.public_key, "PK-one");
+    assert_int_equal(k.created, now - 10);
+    store_reply_key_clear(&k);
+    EXPECT(store_reply_key_put(s, org, kid2, "PK-two", now, EV("reply_key.register", kid2), &err), 1);
+    EXPECT(store_reply_key_current(s, org, &k, &err), 1);
+    assert_string_equal(k.kid, kid2);
+    store_reply_key_clear(&k);
+    EXPECT(store_reply_key_current(s, other, &k, &err), 0);
+
+    EXPECT(store_reply_key_touch(s, org, kid1, now, &err), true);
+    EXPECT(store_reply_key_retire(s, org, kid2, now + 1, EV("reply_key.retire", kid2), &err), 1);
+    EXPECT(store_reply_key_retire(s, org, kid2, now + 2, EV("reply_key.retire", kid2), &err), 0);
+    EXPECT(store_reply_key_retire(s, other, kid1, now + 2, EV("reply_key.retire", kid1), &err), 0);
+    EXPECT(store_reply_key_current(s, org, &k, &err), 1);
+    assert_string_equal(k.kid, kid1);
+    store_reply_key_clear(&k);
+
+    GArray *rows = NULL;
+    EXPECT(store_reply_keys_list(s, org, &rows, &err), true);
+    assert_int_equal(rows->len, 2);
+    store_reply_key *r0 = &g_array_index(rows, store_reply_key, 0);
+    store_reply_key *r1 = &g_array_index(rows, store_reply_key, 1);
+    assert_string_equal(r0->kid, kid1);
+    assert_int_equal(r0->last_used, now);
+    assert_int_equal(r0->retired, 0);
+    assert_string_equal(r1->kid, kid2);
+    assert_int_equal(r1->retired, now + 1);
+    assert_string_equal(r1->public_key, "PK-two");
+    g_array_unref(rows);
+    EXPECT(store_reply_keys_list(s, other, &rows, &err), true);
+    assert_int_equal(rows->len, 0);
+    g_array_unref(rows);
 }

@@ -1,0 +1,88 @@
+/*
+ * admin_reply.c - `sealpost-keyd admin org reply-keys`: an organisation's
+ * reply keys (registered by its gateways), and their retirement.
+ */
+#include "admin_int.h"
+
+#include "util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int retire(store *s, const store_org *org, const char *kid)
+{
+    g_autofree char *detail = admin_json_pair("org", org->name);
+    ks_audit_event ev = {"reply_key.retire", "admin", kid, NULL, detail};
+    GError *err = NULL;
+    gint64 now = g_get_real_time() / G_USEC_PER_SEC;
+    int n = store_reply_key_retire(s, org->id, kid, now, &ev, &err);
+    if (n < 0)
+        return admin_fail(err);
+    if (n == 0) {
+        fprintf(stderr,
+                "sealpost-keyd admin: organisation %s has no live reply key %s (see `org "
+                "reply-keys %s`)\n",
+                org->name, kid, org->name);
+        return 2;
+    }
+    store_reply_key cur = {0};
+    int found = store_reply_key_current(s, org->id, &cur, &err);
+    if (found < 0)
+        return admin_fail(err);
+    printf("retired reply key %s: new envelopes no longer offer it; keep its private key on the "
+           "gateways for replies to earlier ones\n",
+           kid);
+    if (found)
+        printf("new envelopes carry reply key %s\n", cur.kid);
+    else
+        printf("organisation %s has no live reply key left: new envelopes offer no reply until "
+               "a gateway registers one (sealpost-milter --genkey)\n",
+               org->name);
+    store_reply_key_clear(&cur);
+    return 0;
+}
+
+int admin_org_reply_keys(store *s, int argc, char **argv)
+{
+    if (argc < 1 || argv[0][0] == '-')
+        return admin_usage_error("org reply-keys needs the organisation's NAME%s", "");
+    const char *kid = admin_opt(argc - 1, argv + 1, "--retire");
+    if (argc != 1 && !(argc == 3 && kid))
+        return admin_usage_error("org reply-keys NAME [--retire KID]%s", "");
+    store_org org = {0};
+    int rc = admin_find_org(s, argv[0], &org);
+    if (rc)
+        return rc;
+    if (kid) {
+        rc = retire(s, &org, kid);
+        store_org_clear(&org);
+        return rc;
+    }
+    GArray *rows = NULL;
+    GError *err = NULL;
+    store_reply_key cur = {0};
+    int found = store_reply_keys_list(s, org.id, &rows, &err)
+                    ? store_reply_key_current(s, org.id, &cur, &err)
+                    : -1;
+    store_org_clear(&org);
+    if (found < 0) {
+        if (rows)
+            g_array_unref(rows);
+        return admin_fail(err);
+    }
+    printf("%-23s %-20s %-20s %s\n", "KID", "REGISTERED", "LAST USED", "STATE");
+    for (guint i = 0; i < rows->len; i++) {
+        store_reply_key *k = &g_array_index(rows, store_reply_key, i);
+        g_autofree char *created = admin_when(k->created), *used = admin_when(k->last_used);
+        g_autofree char *retired = k->retired ? sp_time_format(k->retired) : NULL;
+        g_autofree char *state = retired ? g_strconcat("retired ", retired, NULL)
+                                 : found && !strcmp(cur.kid, k->kid) ? g_strdup("current")
+                                                                     : g_strdup("live");
+        printf("%-23s %-20s %-20s %s\n", k->kid, created, used, state);
+    }
+    if (rows->len == 0)
+        printf("(none: a gateway registers one with sealpost-milter --genkey FILE)\n");
+    store_reply_key_clear(&cur);
+    g_array_unref(rows);
+    return 0;
+}
