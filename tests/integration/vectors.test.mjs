@@ -253,7 +253,31 @@ function parseHeader(bytes) {
   if (typeof p.from !== 'string' || !Array.isArray(p.to) || !p.to.every((x) => typeof x === 'string') ||
       !(p.expires === null || typeof p.expires === 'string') || !['high', 'medium', 'low'].includes(p.security))
     throw new EnvelopeError('malformed', 'policy');
+  // Revision 1.2: the reply member (key-server envelopes); a suite this
+  // reader does not know means no reply, never a refusal.
+  if (h.reply !== undefined) {
+    const r = h.reply;
+    const a = r?.allow;
+    if (typeof r !== 'object' || r === null || typeof r.suite !== 'string' || typeof r.kid !== 'string' ||
+        typeof r.publicKey !== 'string' || typeof a !== 'object' || a === null ||
+        !['reply', 'replyAll', 'forward'].every((f) => typeof a[f] === 'boolean'))
+      throw new EnvelopeError('malformed', 'reply');
+    if (ka.type !== 'keyserver') throw new EnvelopeError('malformed', 'reply on a password envelope');
+    if (r.suite === REPLY_SUITE) {
+      r.point = b64urlExact(r.publicKey, 65, 'reply.publicKey');
+      if (r.point[0] !== 4) throw new EnvelopeError('malformed', 'reply.publicKey');
+      r.usable = true;
+    }
+  }
   return h;
+}
+
+const REPLY_SUITE = 'DHKEM(P-256,HKDF-SHA256),HKDF-SHA256,AES-256-GCM';
+
+/** The kid of a reply key: base64url of the first 16 bytes of SHA-256 of the point. */
+async function replyKid(point) {
+  const d = new Uint8Array(await subtle.digest('SHA-256', point));
+  return Buffer.from(d.subarray(0, 16)).toString('base64url');
 }
 
 async function keyCheck(key) {
@@ -346,7 +370,7 @@ const vectors = readdirSync(VEC_DIR).filter((f) => f.endsWith('.json')).sort()
 
 test('the vector set is complete', () => {
   const names = vectors.map((v) => v.name);
-  for (const n of ['empty', 'short', 'multi-segment', 'exact-multiple', 'one-full-segment', 'non-ascii', 'password'])
+  for (const n of ['empty', 'short', 'multi-segment', 'exact-multiple', 'one-full-segment', 'non-ascii', 'password', 'reply'])
     assert.ok(names.includes(n), `vector ${n} is missing`);
   assert.ok(vectors.filter((v) => v.html).length >= 2);
 });
@@ -370,6 +394,11 @@ for (const v of vectors) {
     assert.ok(lens.at(-1) >= TAG_LEN && lens.at(-1) <= v.segmentSize + TAG_LEN);
     // The header is HTML-safe: no raw <, > or &.
     assert.ok(!/[<>&]/.test(v.header));
+    // Revision 1.2's reply member: its kid is its key's.
+    if (r.header.reply) {
+      assert.ok(r.header.reply.usable);
+      assert.equal(await replyKid(r.header.reply.point), r.header.reply.kid);
+    }
   });
 
   test(`vector ${v.name}: tampering is detected and classified`, async () => {

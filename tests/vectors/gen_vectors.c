@@ -19,6 +19,7 @@
  * See tests/vectors/README.md.
  */
 #include "envelope.h"
+#include "hpke.h"
 #include "sp_error.h"
 #include "util.h"
 
@@ -54,6 +55,8 @@ typedef struct {
     gint64 expires;
     const char *security;
     sp_display display;
+    const char *reply_pk; /* hex of a P-256 point: the header's reply member (revision 1.2) */
+    bool reply, reply_all, forward;
 } vec_def;
 
 static const uint8_t server_key[SP_KEY_LEN] = {
@@ -121,6 +124,15 @@ static void fill_header(const vec_def *d, const uint8_t key[SP_KEY_LEN], sp_head
         g_ptr_array_add(h->to, g_strdup(d->to[i]));
     h->expires = d->expires;
     h->security = g_strdup(d->security);
+    if (d->reply_pk) {
+        for (size_t i = 0; i < SP_REPLY_PK_LEN; i++)
+            sscanf(d->reply_pk + 2 * i, "%2hhx", &h->reply.pk[i]);
+        sp_hpke_key_id(h->reply.pk, h->reply.kid);
+        h->reply.present = true;
+        h->reply.reply = d->reply;
+        h->reply.reply_all = d->reply_all;
+        h->reply.forward = d->forward;
+    }
 }
 
 /* The password vector's key, checked against the argon2 command; adds the
@@ -226,9 +238,11 @@ static const char bare_foot[] = "</body>\n</html>\n";
 static void bare_page(GByteArray *html)
 {
     const char *b = (const char *)html->data;
-    const char *start = g_strstr_len(b, html->len, "<script type=\"application/json\" id=\"sealpost-header\">");
+    const char *start =
+        g_strstr_len(b, html->len, "<script type=\"application/json\" id=\"sealpost-header\">");
     const char *payload = g_strstr_len(b, html->len, "id=\"sealpost-payload\"");
-    const char *end = payload ? g_strstr_len(payload, html->len - (gsize)(payload - b), "</script>\n") : NULL;
+    const char *end =
+        payload ? g_strstr_len(payload, html->len - (gsize)(payload - b), "</script>\n") : NULL;
     if (!start || !end)
         fail("the envelope written has no blocks", NULL);
     GByteArray *out = g_byte_array_new();
@@ -447,19 +461,32 @@ int main(int argc, char **argv)
          .write_html = true,
          .segment_size = SP_SEGMENT_DEFAULT,
          .plaintext = bytes_of(short_msg),
-         .to = {"patient.one@example.com", "patient.two@example.com",
-                "patient.three@example.com", "patient.four@example.com",
-                "patient.five@example.com", "patient.six@example.com",
-                "patient.seven@example.com", "patient.eight@example.com",
-                "patient.nine@example.com", "patient.ten@example.com",
-                "patient.eleven@example.com", "patient.twelve@example.com",
-                "patient.thirteen@example.com", "patient.fourteen@example.com",
-                "patient.fifteen@example.com", "patient.sixteen@example.com",
-                "patient.seventeen@example.com", "patient.eighteen@example.com",
-                "patient.nineteen@example.com", "patient.twenty@example.com",
-                "patient.twenty-one@example.com", "patient.twenty-two@example.com",
+         .to = {"patient.one@example.com",          "patient.two@example.com",
+                "patient.three@example.com",        "patient.four@example.com",
+                "patient.five@example.com",         "patient.six@example.com",
+                "patient.seven@example.com",        "patient.eight@example.com",
+                "patient.nine@example.com",         "patient.ten@example.com",
+                "patient.eleven@example.com",       "patient.twelve@example.com",
+                "patient.thirteen@example.com",     "patient.fourteen@example.com",
+                "patient.fifteen@example.com",      "patient.sixteen@example.com",
+                "patient.seventeen@example.com",    "patient.eighteen@example.com",
+                "patient.nineteen@example.com",     "patient.twenty@example.com",
+                "patient.twenty-one@example.com",   "patient.twenty-two@example.com",
                 "patient.twenty-three@example.com", "patient.twenty-four@example.com"},
          .display = long_display},
+        {.name = "reply",
+         .description =
+             "Revision 1.2: the header's reply member (the organisation's reply key, "
+             "the P-256 pkRm of tests/fixtures/hpke/, its kid, and what the profile allows: "
+             "reply and reply-all, no forward)",
+         .write_html = true,
+         .segment_size = SP_SEGMENT_DEFAULT,
+         .plaintext = bytes_of(short_msg),
+         .display = brand,
+         .reply_pk = "0421dc6b4cc0d2a73090cf944c9f1b8d0a700a153dcaf34721ec8fbb8baeea19e65fd71d"
+                     "34acdcfe1bceff9bde0f1f5f73a2edb3599f533e703a2f42865a3ea819",
+         .reply = true,
+         .reply_all = true},
     };
     for (size_t n = 0; n < G_N_ELEMENTS(defs); n++) {
         vec_def *d = &defs[n];

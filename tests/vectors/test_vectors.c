@@ -30,8 +30,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(json_t, json_decref)
 
 /* The vectors the spec and the browser tests rely on; more may be added. */
 static const char *const required[] = {
-    "empty",    "short",            "multi-segment", "exact-multiple", "non-ascii",
-    "password", "one-full-segment", "long-lines",    "non-ascii-utf8"};
+    "empty",          "short",    "multi-segment",    "exact-multiple",
+    "non-ascii",      "password", "one-full-segment", "long-lines",
+    "non-ascii-utf8", "reply"};
 
 static const char *vec_dir;
 
