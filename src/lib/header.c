@@ -35,6 +35,8 @@ void sp_header_clear(sp_header *h)
     g_free(h->ks_url);
     g_free(h->ks_org);
     g_free(h->ks_kid);
+    g_free(h->answer_message);
+    g_free(h->answer_org);
     g_free(h->from);
     g_free(h->security);
     if (h->to != NULL)
@@ -57,9 +59,13 @@ char *sp_header_to_json(const sp_header *h)
                        "salt", b64_field(h->salt, SP_SALT_LEN));
         if (h->hint != NULL && h->hint[0] != '\0')
             json_object_set_new(ka, "hint", json_string(h->hint));
-    } else {
+    } else if (h->access == SP_ACCESS_KEYSERVER) {
         ka = json_pack("{s:s, s:s, s:s, s:s}", "type", "keyserver", "url", h->ks_url, "org",
                        h->ks_org, "kid", h->ks_kid);
+    } else {
+        ka = json_pack("{s:s, s:s, s:s, s:o, s:o}", "type", "hpke", "suite", SP_REPLY_SUITE, "kid",
+                       h->hpke_kid, "enc", b64_field(h->hpke_enc, SP_REPLY_PK_LEN), "wrappedKey",
+                       b64_field(h->hpke_wrapped, SP_REPLY_WRAPPED_LEN));
     }
     json_t *to = json_array();
     for (guint i = 0; i < h->to->len; i++)
@@ -82,6 +88,13 @@ char *sp_header_to_json(const sp_header *h)
                                       b64_field(h->reply.pk, SP_REPLY_PK_LEN), "allow", "reply",
                                       h->reply.reply, "replyAll", h->reply.reply_all, "forward",
                                       h->reply.forward));
+    if (h->access == SP_ACCESS_HPKE)
+        json_object_set_new(root, "answer",
+                            json_pack("{s:o, s:s, s:s}", "message",
+                                      h->answer_message ? json_string(h->answer_message)
+                                                        : json_null(),
+                                      "action", sp_answer_action_name(h->answer_action), "org",
+                                      h->answer_org ? h->answer_org : ""));
     return sp_json_dump_html(root, false);
 }
 
@@ -149,9 +162,84 @@ static bool parse_key_access(json_t *ka, sp_header *h, GError **err)
         h->ks_kid = g_strdup(kid);
         return true;
     }
+    if (strcmp(type, "hpke") == 0) {
+        const char *suite = NULL, *kid = NULL, *enc = NULL, *wrapped = NULL;
+        if (json_unpack_ex(ka, &je, 0, "{s:s, s:s, s:s, s:s}", "suite", &suite, "kid", &kid, "enc",
+                           &enc, "wrappedKey", &wrapped) != 0)
+            return unpack_failed(err, "keyAccess", &je);
+        if (strcmp(suite, SP_REPLY_SUITE) != 0) {
+            g_set_error(err, SP_ERROR, SP_ERR_VERSION,
+                        "envelope header: HPKE suite \"%s\" is not supported", suite);
+            return false;
+        }
+        uint8_t raw[16];
+        if (!b64_get("keyAccess.kid", kid, raw, sizeof raw, err))
+            return false;
+        h->access = SP_ACCESS_HPKE;
+        g_strlcpy(h->hpke_kid, kid, sizeof h->hpke_kid);
+        return b64_get("keyAccess.enc", enc, h->hpke_enc, SP_REPLY_PK_LEN, err) &&
+               b64_get("keyAccess.wrappedKey", wrapped, h->hpke_wrapped, SP_REPLY_WRAPPED_LEN,
+                       err);
+    }
     g_set_error(err, SP_ERROR, SP_ERR_VERSION,
                 "envelope header: key access type \"%s\" is not supported", type);
     return false;
+}
+
+static const char *const answer_actions[] = {"reply", "replyAll", "forward", "compose"};
+
+const char *sp_answer_action_name(sp_answer_action a)
+{
+    return answer_actions[a];
+}
+
+bool sp_answer_action_parse(const char *name, sp_answer_action *a)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(answer_actions); i++) {
+        if (strcmp(name, answer_actions[i]) == 0) {
+            *a = (sp_answer_action)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* "answer" (revision 1.2): required in an HPKE envelope, refused elsewhere. */
+static bool parse_answer(json_t *a, sp_header *h, GError **err)
+{
+    if (h->access != SP_ACCESS_HPKE) {
+        if (a == NULL)
+            return true;
+        g_set_error(err, SP_ERROR, SP_ERR_INPUT,
+                    "envelope header: answer is only for sealed answers (keyAccess hpke)");
+        return false;
+    }
+    json_error_t je;
+    json_t *msg = NULL;
+    const char *action = NULL, *org = NULL;
+    if (a == NULL || json_unpack_ex(a, &je, 0, "{s:o, s:s, s:s}", "message", &msg, "action",
+                                    &action, "org", &org) != 0) {
+        if (a == NULL)
+            je = (json_error_t){.text = "missing"};
+        return unpack_failed(err, "answer", &je);
+    }
+    if (!sp_answer_action_parse(action, &h->answer_action)) {
+        g_set_error(err, SP_ERROR, SP_ERR_INPUT, "envelope header: answer.action \"%s\" is unknown",
+                    action);
+        return false;
+    }
+    uint8_t raw[SP_ID_LEN];
+    bool compose = h->answer_action == SP_ANSWER_COMPOSE;
+    if (compose ? !json_is_null(msg)
+                : !json_is_string(msg) || !sp_b64url_decode_exact(json_string_value(msg), raw,
+                                                                   sizeof raw)) {
+        g_set_error(err, SP_ERROR, SP_ERR_INPUT,
+                    "envelope header: answer.message must be a message id (null for compose)");
+        return false;
+    }
+    h->answer_message = compose ? NULL : g_strdup(json_string_value(msg));
+    h->answer_org = g_strdup(org);
+    return true;
 }
 
 static bool parse_method(json_t *m, sp_header *h, GError **err)
@@ -312,7 +400,8 @@ bool sp_header_parse(const char *json, size_t len, sp_header *h, GError **err)
         return false;
     }
     return parse_key_access(ka, h, err) && parse_method(method, h, err) &&
-           parse_policy(policy, h, err) && parse_reply(json_object_get(root, "reply"), h, err);
+           parse_policy(policy, h, err) && parse_reply(json_object_get(root, "reply"), h, err) &&
+           parse_answer(json_object_get(root, "answer"), h, err);
 }
 
 char *sp_display_to_json(const sp_display *d)

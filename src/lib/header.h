@@ -23,11 +23,25 @@
 #define SP_KDF_T_DEFAULT 3u
 #define SP_KDF_P_DEFAULT 1u
 
-typedef enum { SP_ACCESS_PASSWORD, SP_ACCESS_KEYSERVER } sp_access_type;
+/* SP_ACCESS_HPKE: a sealed answer (reply, reply-all, forward or a new
+ * message from a recipient, revision 1.2): K wrapped with HPKE for the
+ * organisation's reply key; only its gateway opens it. */
+typedef enum { SP_ACCESS_PASSWORD, SP_ACCESS_KEYSERVER, SP_ACCESS_HPKE } sp_access_type;
 
 /* The one HPKE suite a reply is sealed with (RFC 9180; src/lib/hpke.h). */
 #define SP_REPLY_SUITE "DHKEM(P-256,HKDF-SHA256),HKDF-SHA256,AES-256-GCM"
 #define SP_REPLY_PK_LEN 65 /* an uncompressed P-256 point */
+#define SP_REPLY_WRAPPED_LEN 48 /* K sealed with HPKE: 32 bytes and the tag */
+/* HPKE's info for the wrapping of an answer's K; its AAD is the answer's id. */
+#define SP_REPLY_INFO "sealpost answer v1"
+
+/* What an answer answers (revision 1.2; required with SP_ACCESS_HPKE). */
+typedef enum {
+    SP_ANSWER_REPLY,
+    SP_ANSWER_REPLY_ALL,
+    SP_ANSWER_FORWARD,
+    SP_ANSWER_COMPOSE
+} sp_answer_action;
 
 /* What a recipient needs to answer securely (revision 1.2, key-server
  * envelopes only): the organisation's reply key and what its profile
@@ -51,6 +65,15 @@ typedef struct {
     char *hint; /* NULL when none */
     /* key-server access */
     char *ks_url, *ks_org, *ks_kid;
+    /* HPKE access (an answer): the reply key's kid, the encapsulated key
+     * and K sealed to it */
+    char hpke_kid[23];
+    uint8_t hpke_enc[SP_REPLY_PK_LEN];
+    uint8_t hpke_wrapped[SP_REPLY_WRAPPED_LEN];
+    /* an answer's "answer" member: the message it answers (NULL for a
+     * new message), the action, the organisation */
+    char *answer_message, *answer_org;
+    sp_answer_action answer_action;
 
     uint32_t segment_size;
     uint8_t nonce_prefix[SP_PREFIX_LEN];
@@ -91,6 +114,10 @@ char *sp_header_to_json(const sp_header *h);
  * Errors: SP_ERR_VERSION for another version or algorithm, SP_ERR_INPUT for
  * anything malformed, naming the field. */
 bool sp_header_parse(const char *json, size_t len, sp_header *h, GError **err) SP_WUR;
+
+/* "reply", "replyAll", "forward", "compose"; and back (false: unknown). */
+const char *sp_answer_action_name(sp_answer_action a);
+bool sp_answer_action_parse(const char *name, sp_answer_action *a);
 
 /* The display block's JSON text (fields that are NULL are left out). */
 char *sp_display_to_json(const sp_display *d);
