@@ -4,6 +4,7 @@
  * password, a key file, or the key server (sign in, release, sign out).
  */
 #include "cli.h"
+#include "answer.h"
 #include "keyclient.h"
 #include "util.h"
 
@@ -129,10 +130,38 @@ static bool fetch_key(sp_kc *kc, const char *id, const char *email, const char *
     return ok;
 }
 
+/* The key of a sealed answer in, unwrapped with the organisation's reply
+ * key in key_file; in is rewound. */
+static bool answer_key(GMimeStream *in, const char *key_file, uint8_t key[SP_KEY_LEN],
+                       GError **err)
+{
+    g_autoptr(sp_hpke_key) k = sp_hpke_key_load(key_file, err);
+    if (k == NULL)
+        return false;
+    bool carrier = false;
+    g_autoptr(sp_env_reader) r = sp_open_reader(in, &carrier, err);
+    if (r == NULL)
+        return false;
+    const sp_header *h = sp_env_reader_header(r);
+    if (h->access != SP_ACCESS_HPKE) {
+        g_set_error_literal(err, SP_ERROR, SP_ERR_USAGE,
+                            "this is not a sealed answer: --reply-key opens the answers "
+                            "recipients seal to the organisation's reply key");
+        return false;
+    }
+    if (!sp_answer_unwrap(h, k, key, err))
+        return false;
+    if (g_mime_stream_reset(in) != 0) {
+        g_set_error_literal(err, SP_ERROR, SP_ERR_IO, "cannot rewind the answer");
+        return false;
+    }
+    return true;
+}
+
 int cmd_open(int argc, char **argv)
 {
     g_autofree char *password_file = NULL, *key_file = NULL, *output = NULL;
-    g_autofree char *keyserver = NULL, *email = NULL;
+    g_autofree char *keyserver = NULL, *email = NULL, *reply_key = NULL;
     GOptionEntry entries[] = {
         {"password-file", 0, 0, G_OPTION_ARG_FILENAME, &password_file,
          "Read the password (of the envelope, or with --keyserver of your account) from the "
@@ -144,6 +173,10 @@ int cmd_open(int argc, char **argv)
          "Get the key from the sealpost key server at URL (the one named in the envelope)", "URL"},
         {"email", 0, 0, G_OPTION_ARG_STRING, &email,
          "Your address, to sign in to the key server (with --keyserver)", "ADDR"},
+        {"reply-key", 0, 0, G_OPTION_ARG_FILENAME, &reply_key,
+         "Open a sealed answer (a recipient's reply) with the organisation's reply key in FILE "
+         "(sealpost-milter --genkey)",
+         "FILE"},
         {"output", 'o', 0, G_OPTION_ARG_FILENAME, &output,
          "Write to FILE, created only on success (default: standard output)", "FILE"},
         {NULL, 0, 0, 0, NULL, NULL, NULL}};
@@ -152,7 +185,10 @@ int cmd_open(int argc, char **argv)
     g_autoptr(GError) err = NULL;
     if (argc != 2)
         return cli_usage("open", "give exactly one envelope or carrier email");
-    if (keyserver != NULL) {
+    if (reply_key != NULL) {
+        if (keyserver || key_file || password_file || email)
+            return cli_usage("open", "--reply-key goes alone");
+    } else if (keyserver != NULL) {
         if (key_file != NULL)
             return cli_usage("open", "give --keyserver or --key-file, not both");
         if (email == NULL || password_file == NULL)
@@ -177,7 +213,13 @@ int cmd_open(int argc, char **argv)
     uint8_t key[SP_KEY_LEN];
     char *pw = NULL;
     size_t pwlen = 0;
-    if (kc != NULL) {
+    if (reply_key != NULL) {
+        if (!answer_key(in, reply_key, key, &err)) {
+            sp_crypto_wipe(key, sizeof key);
+            return cli_fail("open", err);
+        }
+        o.key = key;
+    } else if (kc != NULL) {
         char id[32];
         int rc = keyserver_target(in, kc, id);
         if (rc != EXIT_OK)

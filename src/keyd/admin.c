@@ -35,6 +35,9 @@ static const char admin_usage[] =
     "                                               the brand on its envelopes and carrier mails\n"
     "  org reply-keys NAME [--retire KID]           its reply keys (registered by its gateways);\n"
     "                                               a retired key is no longer put on envelopes\n"
+    "  org reply-route NAME [--host H [--port P] [--tls verify|required|none]]\n"
+    "                                               where keyd relays its sealed answers (its\n"
+    "                                               gateway's SMTP); default port 25, TLS verify\n"
     "  token create --org NAME                      a gateway token (printed once, stored hashed)\n"
     "  token list [--org NAME]                      gateway tokens: prefix, org, created, last "
     "use\n"
@@ -629,6 +632,8 @@ int admin_main(int argc, char **argv)
         rc = org_brand(s, rest_c, rest);
     else if (!strcmp(noun, "org") && !strcmp(verb, "reply-keys"))
         rc = admin_org_reply_keys(s, rest_c, rest);
+    else if (!strcmp(noun, "org") && !strcmp(verb, "reply-route"))
+        rc = admin_org_reply_route(s, rest_c, rest);
     else if (!strcmp(noun, "token") && !strcmp(verb, "create"))
         rc = token_create(s, rest_c, rest);
     else if (!strcmp(noun, "token") && !strcmp(verb, "list"))

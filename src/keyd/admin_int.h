@@ -24,5 +24,7 @@ char *admin_when(gint64 t);
 
 /* admin_reply.c: org reply-keys ORG [--retire KID] */
 int admin_org_reply_keys(store *s, int argc, char **argv);
+/* admin_reply.c: org reply-route ORG [--host H [--port P] [--tls T]] */
+int admin_org_reply_route(store *s, int argc, char **argv);
 
 #endif

@@ -6,6 +6,9 @@
 
 #include "util.h"
 
+#include <jansson.h>
+#include <stdlib.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -84,5 +87,64 @@ int admin_org_reply_keys(store *s, int argc, char **argv)
         printf("(none: a gateway registers one with sealpost-milter --genkey FILE)\n");
     store_reply_key_clear(&cur);
     g_array_unref(rows);
+    return 0;
+}
+
+int admin_org_reply_route(store *s, int argc, char **argv)
+{
+    if (argc < 1 || argv[0][0] == '-')
+        return admin_usage_error("org reply-route needs the organisation's NAME%s", "");
+    const char *host = admin_opt(argc - 1, argv + 1, "--host");
+    const char *port_s = admin_opt(argc - 1, argv + 1, "--port");
+    const char *tls = admin_opt(argc - 1, argv + 1, "--tls");
+    int given = (host != NULL) + (port_s != NULL) + (tls != NULL);
+    if (argc != 1 + 2 * given || (given && !host))
+        return admin_usage_error("org reply-route NAME [--host H [--port P] [--tls "
+                                 "verify|required|none]]%s",
+                                 "");
+    guint64 port = 25;
+    if (port_s && (!g_ascii_string_to_unsigned(port_s, 10, 1, 65535, &port, NULL)))
+        return admin_usage_error("--port %s: use 1 to 65535", port_s);
+    if (tls && strcmp(tls, "verify") && strcmp(tls, "required") && strcmp(tls, "none"))
+        return admin_usage_error("--tls %s: use verify, required or none", tls);
+    store_org org = {0};
+    int rc = admin_find_org(s, argv[0], &org);
+    if (rc)
+        return rc;
+    GError *err = NULL;
+    if (host) {
+        store_reply_route r = {(char *)host, (char *)(tls ? tls : "verify"), (gint64)port};
+        g_autofree char *detail = NULL;
+        json_t *o = json_pack("{s:s, s:s, s:I, s:s}", "org", org.name, "host", host, "port",
+                              (json_int_t)port, "tls", r.tls);
+        char *text = json_dumps(o, JSON_COMPACT);
+        json_decref(o);
+        detail = g_strdup(text);
+        free(text);
+        ks_audit_event ev = {"org.reply_route", "admin", org.name, NULL, detail};
+        if (!store_reply_route_set(s, org.id, &r, &ev, &err)) {
+            store_org_clear(&org);
+            return admin_fail(err);
+        }
+        if (strcmp(r.tls, "none") == 0)
+            printf("warning: answers travel to %s in clear (--tls none); use it only on a "
+                   "trusted network\n",
+                   host);
+    }
+    store_reply_route r = {0};
+    int found = store_reply_route_get(s, org.id, &r, &err);
+    if (found < 0) {
+        store_org_clear(&org);
+        return admin_fail(err);
+    }
+    if (found)
+        printf("organisation %s: answers are relayed to %s port %" G_GINT64_FORMAT ", TLS %s\n",
+               org.name, r.host, r.port, r.tls);
+    else
+        printf("organisation %s has no reply route: answers wait (503) until one is set with "
+               "--host\n",
+               org.name);
+    store_reply_route_clear(&r);
+    store_org_clear(&org);
     return 0;
 }

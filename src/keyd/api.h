@@ -23,6 +23,10 @@ int api_gateway_org(ks_req *r, store_org *org);
  * effective settings of a message whose organisation has no profile of
  * the name given, and `admin profile set`'s defaults. name is borrowed. */
 void api_profile_default(store_profile *p, const char *name);
+/* The organisation's profile name through the profile cache: 1 found (*out
+ * filled), 0 none, -1 store error. */
+int api_profile_for(ks_server *srv, gint64 org_id, const char *name, store_profile *out,
+                    GError **err);
 /* api_brand.c */
 void api_brand_get(ks_req *r);
 void api_message_brand(ks_req *r);
@@ -46,6 +50,13 @@ json_t *api_reply_key_json(const store_reply_key *k, bool current);
  * or JSON null when it has none or p allows no reply, reply-all nor
  * forward; NULL with err when the store fails. */
 json_t *api_reply_answer(ks_server *srv, gint64 org_id, const store_profile *p, GError **err);
+/* Add reply_grant and reply_grant_expires to a key release's answer out
+ * when m's profile allows an answer (nothing otherwise); false with err
+ * when the store fails. */
+bool api_reply_grant_add(ks_server *srv, const store_message *m, const char *rcpt, json_t *out,
+                         GError **err);
+/* api_answers.c: POST /v1/messages/{id}/replies */
+void api_answer_post(ks_req *r);
 /* The cache api_reply_answer uses (srv->reply_keys). */
 ks_cache *api_reply_key_cache_new(gint64 ttl_us);
 /* api_manage.c: senders and org admins */

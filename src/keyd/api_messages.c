@@ -190,8 +190,8 @@ static json_t *profile_json(const char *name, const store_profile *p)
 
 /* store_profile_get() through the profile cache: every message a gateway
  * creates names one, so the lookup is on the creation path. */
-static int profile_for(ks_server *srv, gint64 org_id, const char *name, store_profile *out,
-                       GError **err)
+int api_profile_for(ks_server *srv, gint64 org_id, const char *name, store_profile *out,
+                    GError **err)
 {
     g_autofree char *key = g_strdup_printf("%" G_GINT64_FORMAT "\n%s", org_id, name);
     store_profile *hit = cache_get(srv->profiles, key, strlen(key));
@@ -308,7 +308,7 @@ void api_message_create(ks_req *r)
     /* The organisation's profile of that name, when it has one, sets the
      * floor: the stricter security, the earlier expiry, read receipts. */
     store_profile prof = {0};
-    found = profile_name ? profile_for(srv, org.id, profile_name, &prof, &err) : 0;
+    found = profile_name ? api_profile_for(srv, org.id, profile_name, &prof, &err) : 0;
     json_t *brand = found >= 0 ? api_brand_answer(srv, &org, brand_held, &err) : NULL;
     store_profile dflt;
     api_profile_default(&dflt, profile_name);
@@ -652,6 +652,13 @@ void api_key_release(ks_req *r)
     json_t *out = json_pack("{s:s, s:s}", "key", b64, "kid", m.kid);
     sodium_memzero(b64, strlen(b64));
     g_free(b64);
+    /* A signed-in recipient may answer (as the message's profile allows):
+     * the grant the envelope's answer is relayed with. */
+    if (have_session && !api_reply_grant_add(srv, &m, rcpt, out, &err)) {
+        json_decref(out);
+        store_message_clear(&m);
+        return reply_unavailable(r, err);
+    }
     /* The key goes out once its release is recorded and audited. */
     reply_json(r, 200, out);
     req_defer(r);

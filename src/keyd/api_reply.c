@@ -5,6 +5,7 @@
  * gateway).
  */
 #include "api.h"
+#include "attest.h"
 #include "auth.h"
 #include "cache.h"
 #include "hpke.h"
@@ -126,6 +127,29 @@ json_t *api_reply_answer(ks_server *srv, gint64 org_id, const store_profile *p, 
     json_t *o = json_pack("{s:s, s:s}", "kid", k.kid, "public_key", k.public_key);
     store_reply_key_clear(&k);
     return o;
+}
+
+/* How long a reply grant lives: time to write an answer and attach files. */
+#define GRANT_SECONDS (4 * 3600)
+
+bool api_reply_grant_add(ks_server *srv, const store_message *m, const char *rcpt, json_t *out,
+                         GError **err)
+{
+    store_profile p = {0};
+    int found = m->profile ? api_profile_for(srv, m->org_id, m->profile, &p, err) : 0;
+    if (found < 0)
+        return false;
+    store_profile dflt;
+    api_profile_default(&dflt, NULL);
+    const store_profile *eff = found ? &p : &dflt;
+    if (eff->reply || eff->reply_all || eff->forward) {
+        gint64 expires = api_now() + GRANT_SECONDS;
+        g_autofree char *grant = attest_grant_make(srv, m->id, rcpt, expires);
+        json_object_set_new(out, "reply_grant", json_string(grant));
+        json_object_set_new(out, "reply_grant_expires", api_time_json(expires));
+    }
+    store_profile_clear(&p);
+    return true;
 }
 
 static gpointer reply_key_dup(gconstpointer p)

@@ -25,6 +25,8 @@ static void defaults(ks_config *c)
     memset(c, 0, sizeof *c);
     c->threads = 0;
     c->max_body = 64 * 1024;
+    c->answer_max = 128 * 1024 * 1024;
+    c->answer_timeout = 120;
     c->cache_ms = 1000;
     c->argon2.memory_kib = 19456;
     c->argon2.passes = 2;
@@ -67,6 +69,7 @@ void config_clear(ks_config *c)
     g_free(c->mail_password);
     g_free(c->mail_ca_file);
     g_free(c->mail_outbox);
+    g_free(c->answer_ca_file);
     g_free(c->blocklist);
     memset(c, 0, sizeof *c);
 }
@@ -124,6 +127,9 @@ static bool check_known(GKeyFile *kf, GError **err)
         "server:idle_timeout",
         "server:trusted_proxies",
         "server:proxy_header",
+        "replies:max_size",
+        "replies:ca_file",
+        "replies:timeout",
         "store:url",
         "store:password_file",
         "store:pool",
@@ -276,7 +282,7 @@ static bool load(ks_config *c, const char *path, GError **err)
     }
     c->proxy_forwarded = pheader && !g_ascii_strcasecmp(pheader, "forwarded");
     gint64 max_conn = 0, max_per_ip = 0, idle = c->idle_timeout;
-    gint64 threads = 0, max_body = (gint64)c->max_body;
+    gint64 threads = 0, max_body = (gint64)c->max_body, answer_max = (gint64)c->answer_max;
     gint64 mem = c->argon2.memory_kib, passes = c->argon2.passes;
     gint64 days = c->device_seconds / 86400;
     gint64 pool = 0;
@@ -286,6 +292,9 @@ static bool load(ks_config *c, const char *path, GError **err)
         !sp_conf_int(kf, "server", "idle_timeout", 1, 3600, &idle, err) ||
         !sp_conf_int(kf, "server", "max_body", 1024, 16 * 1024 * 1024, &max_body, err) ||
         !sp_conf_int(kf, "server", "cache_ms", 0, 60000, &c->cache_ms, err) ||
+        !sp_conf_int(kf, "replies", "max_size", 1024 * 1024, 1024 * 1024 * 1024, &answer_max,
+                     err) ||
+        !sp_conf_int(kf, "replies", "timeout", 5, 3600, &c->answer_timeout, err) ||
         !sp_conf_int(kf, "auth", "argon2_memory_kib", 8192, 4 * 1024 * 1024, &mem, err) ||
         !sp_conf_int(kf, "auth", "argon2_passes", 1, 16, &passes, err) ||
         !sp_conf_int(kf, "auth", "max_failures", 2, 100, &c->max_failures, err) ||
@@ -310,6 +319,8 @@ static bool load(ks_config *c, const char *path, GError **err)
     c->max_connections_per_ip = (unsigned)max_per_ip;
     c->idle_timeout = (unsigned)idle;
     c->max_body = (size_t)max_body;
+    c->answer_max = (size_t)answer_max;
+    c->answer_ca_file = sp_conf_str(kf, "replies", "ca_file");
     c->argon2.memory_kib = (unsigned)mem;
     c->argon2.passes = (unsigned)passes;
     c->device_seconds = days * 86400;

@@ -54,6 +54,10 @@ typedef struct {
     double rate_per_second; /* 0 = no per-address limit */
     double rate_burst;
     gint64 phrases_per_hour; /* new addresses an organisation may learn phrases of, per hour */
+    /* [replies] */
+    size_t answer_max;     /* largest sealed answer accepted (max_size) */
+    char *answer_ca_file;  /* CA bundle for the reply routes' certificates, NULL = system */
+    gint64 answer_timeout; /* seconds a relay to a reply route may take */
     bool dev;
 } ks_config;
 

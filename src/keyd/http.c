@@ -263,18 +263,26 @@ void reply_too_many(ks_req *r, gint64 retry_after)
 
 /* ---- request body ---- */
 
-json_t *req_json(ks_req *r)
+bool req_content_type_is(ks_req *r, const char *type)
 {
     const char *ct = req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
-    bool is_json = false;
-    if (ct) {
-        g_autofree char *lower = g_ascii_strdown(ct, -1);
-        char *semi = strchr(lower, ';');
-        if (semi)
-            *semi = '\0';
-        is_json = strcmp(g_strstrip(lower), "application/json") == 0;
-    }
-    if (!is_json) {
+    if (!ct)
+        return false;
+    g_autofree char *lower = g_ascii_strdown(ct, -1);
+    char *semi = strchr(lower, ';');
+    if (semi)
+        *semi = '\0';
+    return strcmp(g_strstrip(lower), type) == 0;
+}
+
+const GByteArray *req_body(ks_req *r)
+{
+    return r->body;
+}
+
+json_t *req_json(ks_req *r)
+{
+    if (!req_content_type_is(r, "application/json")) {
         reply_problem(r, 415, "unsupported-media-type", "Unsupported media type", NULL,
                       "Send the request body as application/json.");
         return NULL;
@@ -353,6 +361,14 @@ static void route_find(ks_req *r)
     }
 }
 
+/* The largest body r's route takes: the sealed answers' own limit
+ * ([replies] max_size), else [server] max_body. */
+static size_t max_body(const ks_req *r)
+{
+    return r->route && (r->route->flags & ROUTE_UPLOAD) ? r->srv->cfg->answer_max
+                                                         : r->srv->cfg->max_body;
+}
+
 /* ---- dispatch ---- */
 
 static bool is_api(ks_req *r)
@@ -370,7 +386,7 @@ static void dispatch(ks_req *r)
                strcmp(r->path, "/healthz") != 0) {
         reply_not_found(r); /* the metrics listener serves nothing else */
     } else if (r->too_big) {
-        g_autofree char *d = g_strdup_printf("%zu", r->srv->cfg->max_body);
+        g_autofree char *d = g_strdup_printf("%zu", max_body(r));
         reply_problem(r, 413, "too-large", "Request body too large", NULL,
                       "Request bodies are limited to %s bytes.", d);
     } else if (is_api(r) && strcmp(r->method, "OPTIONS") == 0) {
@@ -499,7 +515,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         guint64 n = 0;
         if (cl && g_ascii_string_to_unsigned(cl, 10, 0, G_MAXUINT64, &n, NULL) &&
-            n > srv->cfg->max_body) {
+            n > max_body(r)) {
             r->too_big = true;
             dispatch(r);
             return queue_reply(r);
@@ -507,7 +523,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_size) {
-        if (!r->too_big && r->body->len + *upload_size <= r->srv->cfg->max_body)
+        if (!r->too_big && r->body->len + *upload_size <= max_body(r))
             g_byte_array_append(r->body, (const guint8 *)upload, (guint)*upload_size);
         else
             r->too_big = true;

@@ -63,7 +63,9 @@ typedef struct {
 typedef struct ks_req ks_req;
 typedef void (*ks_handler)(ks_req *r);
 
-enum { ROUTE_SLOW = 1, ROUTE_PAGE = 2 };
+/* ROUTE_SLOW: run in the slow pool; ROUTE_UPLOAD: the body may be as large
+ * as [replies] max_size (a sealed answer), not [server] max_body. */
+enum { ROUTE_SLOW = 1, ROUTE_PAGE = 2, ROUTE_UPLOAD = 4 };
 
 typedef struct {
     const char *method;
@@ -94,6 +96,10 @@ const char *req_header(ks_req *r, const char *name);
 /* The body as JSON after checking the content type; NULL with the problem
  * reply already set (415, 400 naming line and column). */
 json_t *req_json(ks_req *r);
+/* The body as received (within the route's size limit). */
+const GByteArray *req_body(ks_req *r);
+/* True when the Content-Type's media type is type (lower case). */
+bool req_content_type_is(ks_req *r, const char *type);
 /* The bearer token when the Authorization header has one, else NULL. */
 const char *req_bearer(ks_req *r);
 /* The value of the request's cookie name, or NULL. */

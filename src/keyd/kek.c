@@ -194,6 +194,27 @@ static const kek *find(const ks_keyring *r, const char *id)
     return NULL;
 }
 
+int kek_count(const ks_keyring *r)
+{
+    return r->n;
+}
+
+const char *kek_id_at(const ks_keyring *r, int i)
+{
+    return r->keys[i].id;
+}
+
+int kek_index(const ks_keyring *r, const char *id)
+{
+    const kek *k = find(r, id);
+    return k ? (int)(k - r->keys) : -1;
+}
+
+void kek_derive(const ks_keyring *r, int i, const char *label, uint8_t out[32])
+{
+    crypto_generichash(out, 32, (const uint8_t *)label, strlen(label), r->keys[i].key, SP_KEY_LEN);
+}
+
 bool kek_wrap(ks_keyring *r, const char *msg_id, const uint8_t key[SP_KEY_LEN],
               uint8_t out[KS_WRAPPED_LEN], GError **err)
 {

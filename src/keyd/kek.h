@@ -34,6 +34,16 @@ bool kek_wrap(ks_keyring *r, const char *msg_id, const uint8_t key[SP_KEY_LEN],
 bool kek_unwrap(ks_keyring *r, const char *kek_id, const char *msg_id, const uint8_t *wrapped,
                 size_t len, uint8_t key[SP_KEY_LEN], GError **err) SP_WUR;
 
+/* The KEKs in the ring: the current one is 0, a staged one last. */
+int kek_count(const ks_keyring *r);
+const char *kek_id_at(const ks_keyring *r, int i);
+/* The index of KEK id, or -1. */
+int kek_index(const ks_keyring *r, const char *id);
+/* 32 bytes for one purpose (label) from KEK i: keyed BLAKE2b-256 of the
+ * label under the KEK, so every keyd holding the key file derives the same
+ * secret (the attestation signing key, attest.c) and none leaks the KEK. */
+void kek_derive(const ks_keyring *r, int i, const char *label, uint8_t out[32]);
+
 /* Stage the next KEK: add a fresh one to the file marked "staged" (it
  * unwraps but wraps nothing yet), for a cluster: the file is copied to
  * every keyd host before `kek rotate` makes it current, so that every keyd

@@ -416,14 +416,9 @@ static bool deliver_outbox(const ks_mailer *m, const GByteArray *bytes, GError *
 
 /* ---- delivery: SMTP -------------------------------------------------- */
 
-typedef struct {
-    const guint8 *data;
-    size_t len, off;
-} reader;
-
-static size_t read_cb(char *buf, size_t size, size_t nitems, void *userp)
+size_t ks_mail_read_cb(char *buf, size_t size, size_t nitems, void *userp)
 {
-    reader *r = userp;
+    ks_mail_reader *r = userp;
     size_t room = size * nitems, left = r->len - r->off;
     size_t n = left < room ? left : room;
     memcpy(buf, r->data + r->off, n);
@@ -447,7 +442,7 @@ static bool deliver_smtp(const ks_mailer *m, const char *to, const GByteArray *b
     g_autofree char *mail_from = angle(m->from_addr);
     g_autofree char *rcpt_to = angle(to);
     struct curl_slist *rcpts = curl_slist_append(NULL, rcpt_to);
-    reader r = {bytes->data, bytes->len, 0};
+    ks_mail_reader r = {bytes->data, bytes->len, 0};
     /* Credentials never travel in clear, whatever require_tls says. */
     bool tls_all = m->require_tls || m->username != NULL;
 
@@ -461,7 +456,7 @@ static bool deliver_smtp(const ks_mailer *m, const char *to, const GByteArray *b
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(c, CURLOPT_MAIL_FROM, mail_from);
     curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpts);
-    curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
+    curl_easy_setopt(c, CURLOPT_READFUNCTION, ks_mail_read_cb);
     curl_easy_setopt(c, CURLOPT_READDATA, &r);
     curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(c, CURLOPT_USE_SSL, (long)(tls_all ? CURLUSESSL_ALL : CURLUSESSL_TRY));

@@ -18,6 +18,14 @@
 
 typedef struct ks_mailer ks_mailer;
 
+/* libcurl's read callback over a message in memory (SMTP uploads; also
+ * relay.c's). */
+typedef struct {
+    const guint8 *data;
+    size_t len, off;
+} ks_mail_reader;
+size_t ks_mail_read_cb(char *buf, size_t size, size_t nitems, void *userp);
+
 typedef struct {
     const char *relay;    /* "smtp://host:port" or "smtps://host:port"; NULL = outbox */
     const char *outbox;   /* directory for *.eml when relay is NULL */

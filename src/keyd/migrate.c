@@ -28,7 +28,7 @@ const char *const migrate_tables[] = {
     "devices",     "messages",      "recipients",     "audit",
     "profiles",    "phrase_grants", "registrations",  "registration_questions",
     "mail_outbox", "throttles",     "rate_buckets",   "reply_keys",
-    NULL,
+    "answers",     NULL,
 };
 
 /* ---- the checks before anything is written ---- */

@@ -4,6 +4,7 @@
  * `sealpost-keyd --list-routes`).
  */
 #include "api.h"
+#include "attest.h"
 
 const ks_route ks_routes[] = {
     {"POST", "/v1/messages", api_message_create, 0},
@@ -13,6 +14,8 @@ const ks_route ks_routes[] = {
     {"GET", "/v1/brand", api_brand_get, 0},
     {"GET", "/v1/messages/{id}/brand", api_message_brand, 0},
     {"PUT", "/v1/org/reply-keys/{kid}", api_reply_key_put, 0},
+    {"GET", "/v1/attestation-keys", api_attestation_keys, 0},
+    {"POST", "/v1/messages/{id}/replies", api_answer_post, ROUTE_SLOW | ROUTE_UPLOAD},
     {"GET", "/v1/messages/{id}", api_message_get, 0},
     {"POST", "/v1/messages/{id}/lock", api_message_lock, 0},
     {"POST", "/v1/messages/{id}/unlock", api_message_unlock, 0},

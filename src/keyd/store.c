@@ -230,6 +230,28 @@ void store_reply_key_clear(store_reply_key *k)
     *k = (store_reply_key){0};
 }
 
+void store_reply_route_clear(store_reply_route *r)
+{
+    g_free(r->host);
+    g_free(r->tls);
+    *r = (store_reply_route){0};
+}
+
+void store_answer_clear(store_answer *a)
+{
+    g_free(a->id);
+    g_free(a->message_id);
+    g_free(a->sender);
+    g_free(a->action);
+    g_free(a->kid);
+    *a = (store_answer){0};
+}
+
+void store_answer_row_clear(gpointer p)
+{
+    store_answer_clear(p);
+}
+
 void store_reply_key_row_clear(gpointer p)
 {
     store_reply_key_clear(p);

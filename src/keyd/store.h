@@ -247,6 +247,39 @@ int store_reply_key_retire(store *s, gint64 org_id, const char *kid, gint64 now,
 bool store_reply_key_touch(store *s, gint64 org_id, const char *kid, gint64 now, GError **err);
 void store_reply_key_clear(store_reply_key *k);
 
+/* Where keyd relays the organisation's sealed answers: its gateway's SMTP
+ * host and port, and tls "verify" (STARTTLS, the certificate verified),
+ * "required" (STARTTLS, any certificate) or "none". */
+typedef struct {
+    char *host, *tls;
+    gint64 port;
+} store_reply_route;
+bool store_reply_route_set(store *s, gint64 org_id, const store_reply_route *r,
+                           const ks_audit_event *ev, GError **err);
+/* 1 set, 0 none, -1 error. */
+int store_reply_route_get(store *s, gint64 org_id, store_reply_route *out, GError **err);
+void store_reply_route_clear(store_reply_route *r);
+
+/* A sealed answer relayed (or being relayed): never its content. */
+typedef struct {
+    char *id, *message_id; /* message_id NULL: a new message (compose) */
+    char *sender, *action, *kid;
+    gint64 org_id, n_rcpts, size, created;
+    gint64 delivered; /* 0: being relayed */
+} store_answer;
+/* Claim answer a->id for relaying: 1 claimed (recorded as being relayed),
+ * 0 it was delivered already, 2 another request is relaying it (claimed
+ * after stale_before), -1 error. A claim older than stale_before is taken
+ * over. */
+int store_answer_claim(store *s, const store_answer *a, gint64 stale_before, GError **err);
+/* Delivered at delivered (audited with ev), or, with delivered 0, the
+ * claim dropped (a later retry claims it again). */
+bool store_answer_settle(store *s, const char *id, gint64 delivered, const ks_audit_event *ev,
+                         GError **err);
+/* The delivered answers to message_id, oldest first (*rows of store_answer). */
+bool store_answers_list(store *s, const char *message_id, GArray **rows, GError **err);
+void store_answer_clear(store_answer *a);
+
 /* ---- messages ---- */
 
 /* Insert a message with its wrapped key and recipients (lower-case). */

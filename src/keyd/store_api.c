@@ -103,6 +103,33 @@ bool store_reply_key_touch(store *s, gint64 org_id, const char *kid, gint64 now,
     return s->be->reply_key_touch(s, org_id, kid, now, err);
 }
 
+bool store_reply_route_set(store *s, gint64 org_id, const store_reply_route *r,
+                           const ks_audit_event *ev, GError **err)
+{
+    return s->be->reply_route_set(s, org_id, r, ev, err);
+}
+
+int store_reply_route_get(store *s, gint64 org_id, store_reply_route *out, GError **err)
+{
+    return s->be->reply_route_get(s, org_id, out, err);
+}
+
+int store_answer_claim(store *s, const store_answer *a, gint64 stale_before, GError **err)
+{
+    return s->be->answer_claim(s, a, stale_before, err);
+}
+
+bool store_answer_settle(store *s, const char *id, gint64 delivered, const ks_audit_event *ev,
+                         GError **err)
+{
+    return s->be->answer_settle(s, id, delivered, ev, err);
+}
+
+bool store_answers_list(store *s, const char *message_id, GArray **rows, GError **err)
+{
+    return s->be->answers_list(s, message_id, rows, err);
+}
+
 bool store_message_create(store *s, const store_message *m, const char *const *rcpts,
                           size_t n_rcpts, const ks_audit_event *ev, GError **err)
 {

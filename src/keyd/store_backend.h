@@ -50,6 +50,13 @@ struct store_backend {
     int (*reply_key_retire)(store *s, gint64 org_id, const char *kid, gint64 now,
                             const ks_audit_event *ev, GError **err);
     bool (*reply_key_touch)(store *s, gint64 org_id, const char *kid, gint64 now, GError **err);
+    bool (*reply_route_set)(store *s, gint64 org_id, const store_reply_route *r,
+                            const ks_audit_event *ev, GError **err);
+    int (*reply_route_get)(store *s, gint64 org_id, store_reply_route *out, GError **err);
+    int (*answer_claim)(store *s, const store_answer *a, gint64 stale_before, GError **err);
+    bool (*answer_settle)(store *s, const char *id, gint64 delivered, const ks_audit_event *ev,
+                          GError **err);
+    bool (*answers_list)(store *s, const char *message_id, GArray **rows, GError **err);
     bool (*message_create)(store *s, const store_message *m, const char *const *rcpts,
                            size_t n_rcpts, const ks_audit_event *ev, GError **err);
     int (*message_for_rcpt)(store *s, const char *id, const char *rcpt, store_message *out,
@@ -162,6 +169,7 @@ void store_message_row_clear(gpointer row);
 void store_recipient_row_clear(gpointer row);
 void store_token_row_clear(gpointer row);
 void store_reply_key_row_clear(gpointer row);
+void store_answer_row_clear(gpointer row);
 void store_question_clear(gpointer q);
 
 /* The mail throttle's rule, the same for every backend (store.c), asked

@@ -201,6 +201,13 @@ int pgs_reply_key_current(store *s, gint64 org_id, store_reply_key *out, GError 
 int pgs_reply_key_retire(store *s, gint64 org_id, const char *kid, gint64 now,
                         const ks_audit_event *ev, GError **err);
 bool pgs_reply_key_touch(store *s, gint64 org_id, const char *kid, gint64 now, GError **err);
+bool pgs_reply_route_set(store *s, gint64 org_id, const store_reply_route *r,
+                        const ks_audit_event *ev, GError **err);
+int pgs_reply_route_get(store *s, gint64 org_id, store_reply_route *out, GError **err);
+int pgs_answer_claim(store *s, const store_answer *a, gint64 stale_before, GError **err);
+bool pgs_answer_settle(store *s, const char *id, gint64 delivered, const ks_audit_event *ev,
+                      GError **err);
+bool pgs_answers_list(store *s, const char *message_id, GArray **rows, GError **err);
 bool pgs_message_create(store *s, const store_message *m, const char *const *rcpts, size_t n_rcpts,
                         const ks_audit_event *ev, GError **err);
 int pgs_message_for_rcpt(store *s, const char *id, const char *rcpt, store_message *out,

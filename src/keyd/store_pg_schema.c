@@ -130,6 +130,16 @@ const char *const pg_migrations[] = {
     /* 9: the organisations' reply keys (public halves, base64url) */
     "CREATE TABLE reply_keys(org_id BIGINT NOT NULL REFERENCES orgs(id), kid TEXT NOT NULL,"
     "  public_key TEXT NOT NULL, created BIGINT NOT NULL, last_used BIGINT, retired BIGINT,"
-    "  PRIMARY KEY(org_id, kid));",
+    "  PRIMARY KEY(org_id, kid));"
+    /* the reply route and compose; the sealed answers relayed */
+    "ALTER TABLE orgs ADD COLUMN reply_host TEXT;"
+    "ALTER TABLE orgs ADD COLUMN reply_port BIGINT;"
+    "ALTER TABLE orgs ADD COLUMN reply_tls TEXT;"
+    "ALTER TABLE orgs ADD COLUMN compose BIGINT NOT NULL DEFAULT 0;"
+    "CREATE TABLE answers(id TEXT PRIMARY KEY, org_id BIGINT NOT NULL REFERENCES orgs(id),"
+    "  message_id TEXT, sender TEXT NOT NULL, action TEXT NOT NULL, kid TEXT NOT NULL,"
+    "  n_rcpts BIGINT NOT NULL, size BIGINT NOT NULL, created BIGINT NOT NULL,"
+    "  delivered BIGINT);"
+    "CREATE INDEX answers_message ON answers(message_id, created);",
 };
 const int pg_n_migrations = (int)G_N_ELEMENTS(pg_migrations);

@@ -131,6 +131,13 @@ int sq_reply_key_current(store *s, gint64 org_id, store_reply_key *out, GError *
 int sq_reply_key_retire(store *s, gint64 org_id, const char *kid, gint64 now,
                         const ks_audit_event *ev, GError **err);
 bool sq_reply_key_touch(store *s, gint64 org_id, const char *kid, gint64 now, GError **err);
+bool sq_reply_route_set(store *s, gint64 org_id, const store_reply_route *r,
+                        const ks_audit_event *ev, GError **err);
+int sq_reply_route_get(store *s, gint64 org_id, store_reply_route *out, GError **err);
+int sq_answer_claim(store *s, const store_answer *a, gint64 stale_before, GError **err);
+bool sq_answer_settle(store *s, const char *id, gint64 delivered, const ks_audit_event *ev,
+                      GError **err);
+bool sq_answers_list(store *s, const char *message_id, GArray **rows, GError **err);
 bool sq_message_create(store *s, const store_message *m, const char *const *rcpts, size_t n_rcpts,
                        const ks_audit_event *ev, GError **err);
 int sq_message_for_rcpt(store *s, const char *id, const char *rcpt, store_message *out,

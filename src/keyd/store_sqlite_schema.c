@@ -136,6 +136,19 @@ const char *const sq_migrations[] = {
      * 16), current = the newest not retired */
     "CREATE TABLE reply_keys(org_id INTEGER NOT NULL REFERENCES orgs(id), kid TEXT NOT NULL,"
     "  public_key TEXT NOT NULL, created INTEGER NOT NULL, last_used INTEGER, retired INTEGER,"
-    "  PRIMARY KEY(org_id, kid));",
+    "  PRIMARY KEY(org_id, kid));"
+    /* where keyd relays the organisation's sealed answers, and whether its
+     * recipients may write to it first (compose) */
+    "ALTER TABLE orgs ADD COLUMN reply_host TEXT;"
+    "ALTER TABLE orgs ADD COLUMN reply_port INTEGER;"
+    "ALTER TABLE orgs ADD COLUMN reply_tls TEXT;"
+    "ALTER TABLE orgs ADD COLUMN compose INTEGER NOT NULL DEFAULT 0;"
+    /* the sealed answers relayed (never their content): delivered NULL
+     * while one keyd is relaying it */
+    "CREATE TABLE answers(id TEXT PRIMARY KEY, org_id INTEGER NOT NULL REFERENCES orgs(id),"
+    "  message_id TEXT, sender TEXT NOT NULL, action TEXT NOT NULL, kid TEXT NOT NULL,"
+    "  n_rcpts INTEGER NOT NULL, size INTEGER NOT NULL, created INTEGER NOT NULL,"
+    "  delivered INTEGER);"
+    "CREATE INDEX answers_message ON answers(message_id, created);",
 };
 const int sq_n_migrations = (int)G_N_ELEMENTS(sq_migrations);

@@ -28,6 +28,21 @@ char *sp_b64url_encode(const uint8_t *data, size_t len)
     return s;
 }
 
+uint8_t *sp_b64url_decode(const char *text, size_t *len)
+{
+    size_t n = strlen(text);
+    if (n % 4 == 1)
+        return NULL;
+    size_t want = n / 4 * 3 + (n % 4 ? n % 4 - 1 : 0);
+    uint8_t *out = g_malloc(want + 1);
+    if (!sp_b64url_decode_exact(text, out, want)) {
+        g_free(out);
+        return NULL;
+    }
+    *len = want;
+    return out;
+}
+
 bool sp_b64url_decode_exact(const char *text, uint8_t *out, size_t want)
 {
     size_t n = strlen(text);

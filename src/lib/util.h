@@ -16,6 +16,9 @@ char *sp_b64url_encode(const uint8_t *data, size_t len);
 /* Decode text, which must be exactly the unpadded base64url of want bytes
  * (nothing else is accepted). Returns false on any deviation. */
 bool sp_b64url_decode_exact(const char *text, uint8_t *out, size_t want);
+/* Unpadded, canonical base64url of any length: the bytes (g_free) and
+ * *len, or NULL. */
+uint8_t *sp_b64url_decode(const char *text, size_t *len);
 
 /* "2026-11-22T10:00:00Z" for a Unix time; caller frees. */
 char *sp_time_format(gint64 unix_seconds);

@@ -157,6 +157,7 @@ test('the stable problem types are listed with their statuses', () => {
     'invalid-answers': 401, 'account-locked': 423, 'too-many-requests': 429, 'message-locked': 403,
     'message-expired': 410, 'message-recalled': 410, 'confirmation-required': 428, csrf: 403, internal: 500,
     unavailable: 503, 'password-session-required': 403, 'reply-key-conflict': 409,
+    'invalid-answer': 422,
   };
   assert.deepEqual(Object.fromEntries([...PROBLEMS].map(([n, p]) => [n, p.status])), expected);
   const problem = deref('#/components/schemas/Problem');
@@ -229,7 +230,11 @@ test('problem responses name their problem types, all from the list, with matchi
 test('operations list the problems a client must handle', () => {
   const has = (op, code, type) => op.responses[code] && problemTypesOf(op.responses[code]).includes(type);
   for (const { key, path, op } of operations) {
-    if (op.requestBody) {
+    if (op.requestBody?.content?.['application/vnd.sealpost.answer']) {
+      // The one body that is not JSON: a sealed answer (an envelope file).
+      for (const [code, type] of [[413, 'too-large'], [415, 'unsupported-media-type'], [422, 'invalid-answer']])
+        assert.ok(has(op, code, type), `${key}: takes a sealed answer, so it must list ${code} ${type}`);
+    } else if (op.requestBody) {
       assert.ok(op.requestBody.content?.['application/json'], `${key}: the body is application/json`);
       for (const [code, type] of [[400, 'invalid-json'], [413, 'too-large'], [415, 'unsupported-media-type'], [422, 'invalid-request']]) {
         assert.ok(has(op, code, type), `${key}: takes a JSON body, so it must list ${code} ${type}`);
@@ -293,7 +298,8 @@ test('request bodies refuse unknown members and give lengths to every string', (
     }
   };
   for (const { key, op } of operations) {
-    if (op.requestBody) check(op.requestBody.content['application/json'].schema, key);
+    const json = op.requestBody?.content['application/json'];
+    if (json) check(json.schema, key);
   }
 });
 
@@ -301,7 +307,7 @@ test('every example agrees with its schema', () => {
   let n = 0;
   for (const { key, op } of operations) {
     const media = [];
-    if (op.requestBody) media.push([`${key} request`, op.requestBody.content['application/json']]);
+    if (op.requestBody?.content['application/json']) media.push([`${key} request`, op.requestBody.content['application/json']]);
     for (const [code, r] of Object.entries(op.responses)) {
       for (const [type, m] of Object.entries(resolve(r).content || {})) {
         if (type.includes('json')) media.push([`${key} ${code} ${type}`, m]);

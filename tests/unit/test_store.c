@@ -744,6 +744,7 @@ int main(void)
         cmocka_unit_test(test_message_profile),
         cmocka_unit_test(test_org_brand_version),
         cmocka_unit_test(test_reply_keys),
+        cmocka_unit_test(test_answers_and_route),
         cmocka_unit_test(test_apply),
         cmocka_unit_test(test_release_session),
         cmocka_unit_test(test_rate_take),

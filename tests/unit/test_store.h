@@ -101,6 +101,7 @@ void test_sweep(void **state);
 void test_message_profile(void **state);
 void test_org_brand_version(void **state);
 void test_reply_keys(void **state);
+void test_answers_and_route(void **state);
 
 /* test_store_copy.c */
 void test_copy_tables_known(void **state);

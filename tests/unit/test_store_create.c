@@ -147,9 +147,14 @@ void test_reply_keys(void **state)
     EXPECT(store_reply_key_current(s, org, &k, &err), 0);
     g_autofree char *kid1 = uniq("kid"), *kid2 = uniq("kid");
     gint64 before = audit_count(s, "reply_key.register", NULL);
-    EXPECT(store_reply_key_put(s, org, kid1, "PK-one", now - 10, EV("reply_key.register", kid1), &err), 1);
-    EXPECT(store_reply_key_put(s, org, kid1, "PK-one", now - 5, EV("reply_key.register", kid1), &err), 0);
-    EXPECT(store_reply_key_put(s, org, kid1, "PK-other", now, EV("reply_key.register", kid1), &err), -1);
+    EXPECT(
+        store_reply_key_put(s, org, kid1, "PK-one", now - 10, EV("reply_key.register", kid1), &err),
+        1);
+    EXPECT(
+        store_reply_key_put(s, org, kid1, "PK-one", now - 5, EV("reply_key.register", kid1), &err),
+        0);
+    EXPECT(store_reply_key_put(s, org, kid1, "PK-other", now, EV("reply_key.register", kid1), &err),
+           -1);
     expect_error(&err, SP_ERR_INPUT);
     assert_int_equal(audit_count(s, "reply_key.register", NULL), before + 1);
     EXPECT(store_reply_key_current(s, org, &k, &err), 1);
@@ -157,7 +162,8 @@ void test_reply_keys(void **state)
     assert_string_equal(k.public_key, "PK-one");
     assert_int_equal(k.created, now - 10);
     store_reply_key_clear(&k);
-    EXPECT(store_reply_key_put(s, org, kid2, "PK-two", now, EV("reply_key.register", kid2), &err), 1);
+    EXPECT(store_reply_key_put(s, org, kid2, "PK-two", now, EV("reply_key.register", kid2), &err),
+           1);
     EXPECT(store_reply_key_current(s, org, &k, &err), 1);
     assert_string_equal(k.kid, kid2);
     store_reply_key_clear(&k);
@@ -185,5 +191,49 @@ void test_reply_keys(void **state)
     g_array_unref(rows);
     EXPECT(store_reply_keys_list(s, other, &rows, &err), true);
     assert_int_equal(rows->len, 0);
+    g_array_unref(rows);
+}
+
+/* The reply route is set and read back; an answer is claimed once, a
+ * retry of a delivered one is told so, a dropped claim is claimed again,
+ * a stale claim is taken over; only delivered answers are listed. */
+void test_answers_and_route(void **state)
+{
+    store *s = *state;
+    g_autoptr(GError) err = NULL;
+    gint64 org = make_org(s, NULL);
+    store_reply_route rt = {0};
+    EXPECT(store_reply_route_get(s, org, &rt, &err), 0);
+    store_reply_route in = {"mx.clinic.example", "verify", 25};
+    EXPECT(store_reply_route_set(s, org, &in, EV("org.reply_route", "x"), &err), true);
+    EXPECT(store_reply_route_get(s, org, &rt, &err), 1);
+    assert_string_equal(rt.host, "mx.clinic.example");
+    assert_string_equal(rt.tls, "verify");
+    assert_int_equal(rt.port, 25);
+    store_reply_route_clear(&rt);
+
+    gint64 now = now_s();
+    g_autofree char *id = uniq("ans"), *msg = uniq("m"), *id2 = uniq("ans");
+    store_answer a = {id, msg, "pat@example.com", "reply", "kid1", org, 2, 1234, now, 0};
+    EXPECT(store_answer_claim(s, &a, now - 300, &err), 1);
+    EXPECT(store_answer_claim(s, &a, now - 300, &err), 2); /* being relayed */
+    EXPECT(store_answer_claim(s, &a, now + 1, &err), 1);   /* a stale claim is taken over */
+    EXPECT(store_answer_settle(s, id, 0, EV("answer.relay", id), &err), true);
+    EXPECT(store_answer_claim(s, &a, now - 300, &err), 1); /* dropped: claimed again */
+    gint64 before = audit_count(s, "answer.relay", id);
+    EXPECT(store_answer_settle(s, id, now + 5, EV("answer.relay", id), &err), true);
+    assert_int_equal(audit_count(s, "answer.relay", id), before + 1);
+    EXPECT(store_answer_claim(s, &a, now - 300, &err), 0); /* delivered already */
+    store_answer b = {id2, msg, "pat@example.com", "forward", "kid1", org, 1, 99, now + 1, 0};
+    EXPECT(store_answer_claim(s, &b, now - 300, &err), 1); /* not delivered: not listed */
+    GArray *rows = NULL;
+    EXPECT(store_answers_list(s, msg, &rows, &err), true);
+    assert_int_equal(rows->len, 1);
+    store_answer *r0 = &g_array_index(rows, store_answer, 0);
+    assert_string_equal(r0->id, id);
+    assert_string_equal(r0->action, "reply");
+    assert_int_equal(r0->n_rcpts, 2);
+    assert_int_equal(r0->size, 1234);
+    assert_int_equal(r0->delivered, now + 5);
     g_array_unref(rows);
 }
