@@ -126,6 +126,10 @@ bool sp_kc_register_reply_key(sp_kc *kc, const char *gateway_token,
                               const uint8_t pk[SP_REPLY_PK_LEN], bool *added, bool *current,
                               GError **err) SP_WUR;
 
+/* GET /v1/attestation-keys: keyd's Ed25519 public keys, a table kid ->
+ * GBytes of 32 bytes (caller unrefs). */
+GHashTable *sp_kc_attestation_keys(sp_kc *kc, GError **err);
+
 /* A fresh envelope header (sp_header_init) for key-server access to m:
  * its id, key server, organisation, key id, expiry and reply key; security as keyd
  * recorded it, else fallback, else "high"; from and to as given (to: of

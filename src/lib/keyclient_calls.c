@@ -277,6 +277,36 @@ bool sp_kc_register_reply_key(sp_kc *kc, const char *gateway_token,
     return true;
 }
 
+GHashTable *sp_kc_attestation_keys(sp_kc *kc, GError **err)
+{
+    kc_request r = {"GET", "/v1/attestation-keys", NULL, NULL, 0};
+    g_autoptr(json_t) doc = NULL;
+    if (!kc_exchange(kc, &r, &doc, err))
+        return NULL;
+    json_t *keys = json_object_get(doc, "keys");
+    if (!json_is_array(keys)) {
+        kc_bad_answer(kc, "keys is not an array", err);
+        return NULL;
+    }
+    GHashTable *out =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_bytes_unref);
+    size_t i;
+    json_t *k;
+    json_array_foreach(keys, i, k)
+    {
+        const char *kid = NULL, *alg = NULL, *pub = NULL;
+        uint8_t raw[32];
+        if (json_unpack(k, "{s:s, s:s, s:s}", "kid", &kid, "alg", &alg, "public_key", &pub) != 0 ||
+            strcmp(alg, "Ed25519") != 0 || !sp_b64url_decode_exact(pub, raw, sizeof raw)) {
+            g_hash_table_unref(out);
+            kc_bad_answer(kc, "an attestation key is not an Ed25519 key", err);
+            return NULL;
+        }
+        g_hash_table_replace(out, g_strdup(kid), g_bytes_new(raw, sizeof raw));
+    }
+    return out;
+}
+
 void sp_kc_status_clear(sp_kc_status *s)
 {
     g_free(s->org);

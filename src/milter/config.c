@@ -22,6 +22,7 @@ static void defaults(mt_config *c)
 {
     memset(c, 0, sizeof *c);
     c->internal_domains = g_ptr_array_new_with_free_func(g_free);
+    c->reply_keys = g_ptr_array_new_with_free_func(g_free);
     c->max_size = DEFAULT_MAX_SIZE;
     c->spool_threshold = DEFAULT_SPOOL;
     c->timeout_s = DEFAULT_TIMEOUT_S;
@@ -37,6 +38,9 @@ void config_clear(mt_config *c)
     g_free(c->keyserver);
     g_free(c->token_file);
     g_free(c->policy_file);
+    if (c->reply_keys)
+        g_ptr_array_unref(c->reply_keys);
+    g_free(c->reseal_from);
     memset(c, 0, sizeof *c);
 }
 
@@ -95,6 +99,8 @@ static bool read_file(mt_config *c, const char *path, GError **err)
         "keyserver:token_file",
         "keyserver:timeout",
         "policy:file",
+        "reply:keys",
+        "reply:reseal_from",
         NULL,
     };
     if (!sp_conf_check_known(kf, known, "docs/postfix.md", err))
@@ -118,6 +124,13 @@ static bool read_file(mt_config *c, const char *path, GError **err)
                 return false;
             }
     }
+    g_autofree char *keys = sp_conf_str(kf, "reply", "keys");
+    g_auto(GStrv) key_list = keys ? g_strsplit_set(keys, ";,", -1) : NULL;
+    for (char **k = key_list; k && *k; k++)
+        if (*g_strstrip(*k))
+            g_ptr_array_add(c->reply_keys, g_strdup(*k));
+    g_autofree char *reseal = sp_conf_str(kf, "reply", "reseal_from");
+    set(&c->reseal_from, reseal);
     g_autofree char *max = sp_conf_str(kf, "milter", "max_size");
     g_autofree char *spool = sp_conf_str(kf, "milter", "spool_threshold");
     if ((max && !size_value(max, "[milter] max_size", &c->max_size, err)) ||
@@ -157,6 +170,15 @@ static bool check(mt_config *c, bool keyserver_only, GError **err)
     c->keyserver = g_steal_pointer(&norm);
     if (c->spool_threshold > c->max_size)
         c->spool_threshold = c->max_size;
+    if (!c->reseal_from && c->internal_domains->len)
+        c->reseal_from =
+            g_strconcat("postmaster@", (const char *)c->internal_domains->pdata[0], NULL);
+    if (c->reseal_from && !config_is_internal(c, c->reseal_from)) {
+        g_set_error(err, SP_ERROR, SP_ERR_USAGE,
+                    "[reply] reseal_from %s is not an address of the organisation's domains",
+                    c->reseal_from);
+        return false;
+    }
     return true;
 }
 
@@ -186,6 +208,8 @@ bool config_load(mt_config *c, const mt_flags *f, GError **err)
         }
         for (char **d = f->internal_domains; ok && d && *d; d++)
             ok = add_domain(c, *d, err);
+        for (char **k = f->reply_keys; ok && k && *k; k++)
+            g_ptr_array_add(c->reply_keys, g_strdup(*k));
     }
     ok = ok && check(c, f->keyserver_only, err);
     if (!ok)

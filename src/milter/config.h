@@ -23,12 +23,16 @@ typedef struct {
     gint64 timeout_s; /* per key request */
     /* [policy] */
     char *policy_file; /* NULL: the shipped default */
+    /* [reply] */
+    GPtrArray *reply_keys; /* the organisation's reply key files (newest first) */
+    char *reseal_from;     /* From of answers sealed anew for outside recipients */
 } mt_config;
 
 /* Command-line values: NULL / 0 when not given. */
 typedef struct {
     const char *config, *socket, *user, *keyserver, *token_file, *policy, *max_size, *reply_chunk;
     char **internal_domains;
+    char **reply_keys;
     gint64 timeout_s;
     /* Only the key server is needed (--genkey, --register-key): no socket
      * or domains required. */

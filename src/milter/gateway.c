@@ -3,7 +3,7 @@
  * or not, the policy's verdict, the key from keyd, the sealed carrier,
  * and the header edits and body that turn the original into the carrier.
  */
-#include "gateway.h"
+#include "gateway_int.h"
 
 #include "crypto.h"
 #include "keyclient.h"
@@ -14,17 +14,6 @@
 #include "sp_error.h"
 
 #include <string.h>
-
-struct gw {
-    const mt_config *cfg;
-    sp_policy *policy;
-    sp_scanner *scanner;
-    char *token;          /* the gateway token, in guarded memory */
-    GAsyncQueue *clients; /* idle sp_kc: their keep-alive connections are reused */
-    /* The organisation's brand, as keyd last sent it (with a message's key
-     * when its version changed). */
-    sp_brand_cache *brand;
-};
 
 /* The gateway token from its file (guarded memory, see secret.h). */
 static char *read_token(const char *path, GError **err)
@@ -70,6 +59,20 @@ gw *gw_new(const mt_config *c, GError **err)
         gw_free(g);
         return NULL;
     }
+    /* Read now, as root, before privileges are dropped (like the token). */
+    g->reply_keys = g_ptr_array_new_with_free_func((GDestroyNotify)sp_hpke_key_free);
+    for (guint i = 0; i < c->reply_keys->len; i++) {
+        sp_hpke_key *k = sp_hpke_key_load(c->reply_keys->pdata[i], err);
+        if (!k) {
+            g_prefix_error(err, "[reply] keys: ");
+            gw_free(g);
+            return NULL;
+        }
+        g_ptr_array_add(g->reply_keys, k);
+    }
+    g_mutex_init(&g->attest_lock);
+    g->attest_keys =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_bytes_unref);
     return g;
 }
 
@@ -82,12 +85,19 @@ void gw_free(gw *g)
     sp_secret_free(g->token);
     g_async_queue_unref(g->clients);
     sp_brand_cache_free(g->brand);
+    if (g->reply_keys)
+        g_ptr_array_unref(g->reply_keys);
+    if (g->attest_keys) {
+        g_hash_table_unref(g->attest_keys);
+        g_mutex_clear(&g->attest_lock);
+    }
     g_free(g);
 }
 
 const char *gw_verdict_name(gw_verdict v)
 {
-    static const char *const names[] = {"pass", "deliver", "encrypt", "tag", "reject", "tempfail"};
+    static const char *const names[] = {"pass",   "deliver",  "encrypt", "tag",
+                                        "reject", "tempfail", "open"};
     return names[v];
 }
 
@@ -107,14 +117,22 @@ void gw_result_clear(gw_result *r)
     memset(r, 0, sizeof *r);
 }
 
-static void add_op(gw_result *r, gw_hdr_kind kind, const char *name, int index, const char *value)
+int gw_occurrence(GHashTable *seen, const char *name)
+{
+    char *l = g_ascii_strdown(name, -1);
+    int n = GPOINTER_TO_INT(g_hash_table_lookup(seen, l)) + 1;
+    g_hash_table_replace(seen, l, GINT_TO_POINTER(n));
+    return n;
+}
+
+void gw_add_op(gw_result *r, gw_hdr_kind kind, const char *name, int index, const char *value)
 {
     gw_hdr_op o = {kind, g_strdup(name), index, value ? g_strdup(value) : NULL};
     g_array_append_val(r->ops, o);
 }
 
 /* Postfix keeps the message and the sender's MTA retries later. */
-static void tempfail(gw_result *r, const char *what, const GError *err)
+void gw_tempfail(gw_result *r, const char *what, const GError *err)
 {
     r->verdict = GW_TEMPFAIL;
     r->smtp_code = "451";
@@ -125,7 +143,7 @@ static void tempfail(gw_result *r, const char *what, const GError *err)
 
 /* ---- which messages are ours to look at ---- */
 
-static bool any_external(const gw *g, GPtrArray *rcpts)
+bool gw_any_external(const gw *g, GPtrArray *rcpts)
 {
     for (guint i = 0; i < rcpts->len; i++)
         if (!config_is_internal(g->cfg, rcpts->pdata[i]))
@@ -134,7 +152,7 @@ static bool any_external(const gw *g, GPtrArray *rcpts)
 }
 
 /* The From header's first mailbox, or NULL. */
-static const char *from_header(GMimeMessage *msg)
+const char *gw_from_header(GMimeMessage *msg)
 {
     InternetAddressList *l = g_mime_message_get_from(msg);
     for (int i = 0; l && i < internet_address_list_length(l); i++) {
@@ -145,7 +163,7 @@ static const char *from_header(GMimeMessage *msg)
     return NULL;
 }
 
-static GMimeMessage *parse(GMimeStream *in)
+GMimeMessage *gw_parse(GMimeStream *in)
 {
     g_mime_stream_reset(in);
     g_autoptr(GMimeParser) p = g_mime_parser_new_with_stream(in);
@@ -181,9 +199,8 @@ static void header_ops(gw_result *r, const gw_msg *m, GPtrArray *fields, const c
     g_autoptr(GArray) edits = g_array_new(FALSE, FALSE, sizeof(gw_hdr_op));
     for (guint i = 0; i < m->header_names->len; i++) {
         const char *name = m->header_names->pdata[i];
-        char *l = g_ascii_strdown(name, -1);
-        int n = GPOINTER_TO_INT(g_hash_table_lookup(seen, l)) + 1;
-        g_hash_table_replace(seen, l, GINT_TO_POINTER(n));
+        int n = gw_occurrence(seen, name);
+        g_autofree char *l = g_ascii_strdown(name, -1);
         if (sp_carrier_keeps(name))
             continue;
         const sp_field *f = n == 1 ? g_hash_table_lookup(own, l) : NULL;
@@ -198,7 +215,7 @@ static void header_ops(gw_result *r, const gw_msg *m, GPtrArray *fields, const c
     if (subject && g_hash_table_contains(seen, "subject")) {
         g_autofree char *enc = g_mime_utils_header_encode_text(NULL, subject, "utf-8");
         g_autofree char *v = g_strconcat(" ", enc, NULL);
-        add_op(r, GW_HDR_CHANGE, "Subject", 1, v);
+        gw_add_op(r, GW_HDR_CHANGE, "Subject", 1, v);
     }
     for (guint i = 0; i < fields->len; i++) {
         const sp_field *f = fields->pdata[i];
@@ -206,13 +223,13 @@ static void header_ops(gw_result *r, const gw_msg *m, GPtrArray *fields, const c
         if (g_hash_table_contains(changed, f))
             continue;
         if (!sp_carrier_keeps(f->name) || !g_hash_table_contains(seen, l))
-            add_op(r, GW_HDR_ADD, f->name, 0, f->value);
+            gw_add_op(r, GW_HDR_ADD, f->name, 0, f->value);
     }
 }
 
 /* A key-server client from the pool (or a new one); give it back with
  * g_async_queue_push(g->clients, kc). */
-static sp_kc *client(gw *g, GError **err)
+sp_kc *gw_client(gw *g, GError **err)
 {
     sp_kc *kc = g_async_queue_try_pop(g->clients);
     if (!kc) {
@@ -226,12 +243,65 @@ static sp_kc *client(gw *g, GError **err)
 bool gw_register_reply_key(gw *g, const uint8_t pk[SP_REPLY_PK_LEN], bool *added, bool *current,
                            GError **err)
 {
-    sp_kc *kc = client(g, err);
+    sp_kc *kc = gw_client(g, err);
     if (!kc)
         return false;
     bool ok = sp_kc_register_reply_key(kc, g->token, pk, added, current, err);
     g_async_queue_push(g->clients, kc);
     return ok;
+}
+
+bool gw_seal(gw *g, const gw_seal_in *s, GPtrArray *fields, char **subject, gw_result *r)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GPtrArray) named = sp_mime_named_rcpts(s->msg);
+    g_autoptr(GHashTable) visible = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+    for (guint i = 0; i < named->len; i++)
+        g_hash_table_add(visible, g_utf8_casefold(named->pdata[i], -1));
+    g_autoptr(GPtrArray) to = g_ptr_array_new();
+    g_autoptr(GPtrArray) bcc = g_ptr_array_new();
+    for (guint i = 0; i < s->rcpts->len; i++) {
+        g_autofree char *folded = g_utf8_casefold(s->rcpts->pdata[i], -1);
+        g_ptr_array_add(g_hash_table_contains(visible, folded) ? to : bcc, s->rcpts->pdata[i]);
+    }
+    g_autoptr(GMimeStream) body = s->big ? sp_temp_stream(&err) : g_mime_stream_mem_new();
+    sp_ks_seal_opts o = {.token = g->token,
+                         .from = s->from,
+                         .to = (const char *const *)to->pdata,
+                         .n_to = to->len,
+                         .bcc = (const char *const *)bcc->pdata,
+                         .n_bcc = bcc->len,
+                         .shown = named,
+                         .profile = s->profile,
+                         .subject = s->subject, /* without the flag; NULL: the message's */
+                         .mail = true,
+                         .crlf = true,
+                         .fields = fields,
+                         .in_size = s->in_size};
+    sp_kc *kc = body ? gw_client(g, &err) : NULL;
+    sp_ks_sealed res = {0};
+    bool ok = kc && sp_seal_keyserver(kc, g->brand, s->in, body, &o, &res, &err);
+    r->key_ms = res.key_ms;
+    if (kc)
+        g_async_queue_push(g->clients, kc);
+    if (!ok) {
+        if (body && (!kc || res.key_refused))
+            gw_tempfail(r,
+                        err && err->code == SP_ERR_UNAVAILABLE ? "key server unavailable"
+                                                               : "the key server refused the key "
+                                                                 "request",
+                        err);
+        else
+            gw_tempfail(r, "cannot seal the message", err);
+        sp_ks_sealed_clear(&res);
+        return false;
+    }
+    g_strlcpy(r->id, res.id, sizeof r->id);
+    g_mime_stream_reset(body);
+    r->body = g_steal_pointer(&body);
+    *subject = g_strdup(res.subject);
+    sp_ks_sealed_clear(&res);
+    return true;
 }
 
 /* Seal the message for every envelope recipient (keyd's release rule) while
@@ -242,56 +312,19 @@ bool gw_register_reply_key(gw *g, const uint8_t pk[SP_REPLY_PK_LEN], bool *added
 static void encrypt(gw *g, const gw_msg *m, GMimeStream *in, GMimeMessage *msg, const char *from,
                     const sp_scan_result *sr, gw_result *r)
 {
-    g_autoptr(GError) err = NULL;
-    g_autoptr(GPtrArray) named = sp_mime_named_rcpts(msg);
-    g_autoptr(GHashTable) visible = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    for (guint i = 0; i < named->len; i++)
-        g_hash_table_add(visible, g_utf8_casefold(named->pdata[i], -1));
-    g_autoptr(GPtrArray) to = g_ptr_array_new();
-    g_autoptr(GPtrArray) bcc = g_ptr_array_new();
-    for (guint i = 0; i < m->rcpts->len; i++) {
-        g_autofree char *folded = g_utf8_casefold(m->rcpts->pdata[i], -1);
-        g_ptr_array_add(g_hash_table_contains(visible, folded) ? to : bcc, m->rcpts->pdata[i]);
-    }
-    bool big = m->spool->file != NULL;
-    g_autoptr(GMimeStream) body = big ? sp_temp_stream(&err) : g_mime_stream_mem_new();
+    gw_seal_in s = {.msg = msg,
+                    .in = in,
+                    .rcpts = m->rcpts,
+                    .from = from,
+                    .profile = sr->profile,
+                    .subject = sr->subject,
+                    .in_size = (gint64)m->spool->size,
+                    .big = m->spool->file != NULL};
     g_autoptr(GPtrArray) fields = g_ptr_array_new_with_free_func(sp_field_free);
-    sp_ks_seal_opts o = {.token = g->token,
-                         .from = from,
-                         .to = (const char *const *)to->pdata,
-                         .n_to = to->len,
-                         .bcc = (const char *const *)bcc->pdata,
-                         .n_bcc = bcc->len,
-                         .shown = named,
-                         .profile = sr->profile,
-                         .subject = sr->subject, /* without the flag; NULL: the message's */
-                         .mail = true,
-                         .crlf = true,
-                         .fields = fields,
-                         .in_size = (gint64)m->spool->size};
-    sp_kc *kc = body ? client(g, &err) : NULL;
-    sp_ks_sealed res = {0};
-    bool ok = kc && sp_seal_keyserver(kc, g->brand, in, body, &o, &res, &err);
-    r->key_ms = res.key_ms;
-    if (kc)
-        g_async_queue_push(g->clients, kc);
-    if (!ok) {
-        if (body && (!kc || res.key_refused))
-            tempfail(r,
-                     err && err->code == SP_ERR_UNAVAILABLE ? "key server unavailable"
-                                                            : "the key server refused the key "
-                                                              "request",
-                     err);
-        else
-            tempfail(r, "cannot seal the message", err);
-        sp_ks_sealed_clear(&res);
+    g_autofree char *subject = NULL;
+    if (!gw_seal(g, &s, fields, &subject, r))
         return;
-    }
-    g_strlcpy(r->id, res.id, sizeof r->id);
-    g_mime_stream_reset(body);
-    r->body = g_steal_pointer(&body);
-    header_ops(r, m, fields, res.subject);
-    sp_ks_sealed_clear(&res);
+    header_ops(r, m, fields, subject);
     r->verdict = GW_ENCRYPT;
 }
 
@@ -315,24 +348,29 @@ void gw_process(gw *g, const gw_msg *m, gw_result *r)
         r->detail = g_strdup("larger than max_size");
         return;
     }
+    /* A sealed answer relayed by keyd: opened here, or refused. */
+    if (gw_is_answer(m)) {
+        gw_answer(g, m, r);
+        return;
+    }
     bool null_sender = !m->sender || !m->sender[0];
-    if ((!null_sender && !config_is_internal(g->cfg, m->sender)) || !any_external(g, m->rcpts))
+    if ((!null_sender && !config_is_internal(g->cfg, m->sender)) || !gw_any_external(g, m->rcpts))
         return;
     g_autoptr(GMimeStream) in = spool_stream(m->spool);
-    g_autoptr(GMimeMessage) msg = parse(in);
+    g_autoptr(GMimeMessage) msg = gw_parse(in);
     if (!msg) {
-        tempfail(r, "cannot read the message", NULL);
+        gw_tempfail(r, "cannot read the message", NULL);
         return;
     }
     /* A bounce or a notification (null sender) is ours when its From is. */
-    const char *from = null_sender ? from_header(msg) : m->sender;
+    const char *from = null_sender ? gw_from_header(msg) : m->sender;
     if (!from || !config_is_internal(g->cfg, from))
         return;
 
     g_autoptr(GError) err = NULL;
     sp_scan_result sr;
     if (!sp_scan_message_to(g->scanner, msg, m->rcpts, false, &sr, &err)) {
-        tempfail(r, "the policy engine failed", err);
+        gw_tempfail(r, "the policy engine failed", err);
         return;
     }
     r->rule = sr.rule ? g_strdup(sr.rule->name) : NULL;
@@ -343,7 +381,7 @@ void gw_process(gw *g, const gw_msg *m, gw_result *r)
     case SP_ACT_TAG: {
         r->verdict = GW_TAG;
         g_autofree char *v = g_strconcat(" ", sr.rule->tag_value ? sr.rule->tag_value : "", NULL);
-        add_op(r, GW_HDR_ADD, sr.rule->tag_header, 0, v);
+        gw_add_op(r, GW_HDR_ADD, sr.rule->tag_header, 0, v);
         break;
     }
     case SP_ACT_REJECT:

@@ -32,6 +32,7 @@ typedef enum {
     GW_TAG,      /* deliver with a header added (ops) */
     GW_REJECT,   /* the policy rejects it, or it is over max_size: smtp_* */
     GW_TEMPFAIL, /* cannot protect it now: smtp_*, Postfix keeps it for retry */
+    GW_OPEN,     /* a sealed answer, opened for the organisation: apply ops and body */
 } gw_verdict;
 
 typedef enum { GW_HDR_DELETE, GW_HDR_CHANGE, GW_HDR_ADD } gw_hdr_kind;

@@ -217,7 +217,9 @@ static sfsistat on_eom(SMFICTX *ctx)
     }
     sfsistat ret = SMFIS_CONTINUE;
     gint64 decided = g_get_monotonic_time();
-    const char *why = r.verdict == GW_ENCRYPT || r.verdict == GW_TAG ? apply(ctx, &r) : NULL;
+    const char *why = r.verdict == GW_ENCRYPT || r.verdict == GW_TAG || r.verdict == GW_OPEN
+                          ? apply(ctx, &r)
+                          : NULL;
     gint64 applied = g_get_monotonic_time();
     if (why) {
         g_clear_pointer(&r.detail, g_free);
@@ -458,6 +460,9 @@ int main(int argc, char **argv)
          "SIZE"},
         {"check-config", 0, 0, G_OPTION_ARG_NONE, &check,
          "Check the settings, policy and token, then exit", NULL},
+        {"reply-key", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &f.reply_keys,
+         "A reply key file this gateway opens sealed answers with (repeat; the newest first)",
+         "FILE"},
         {"genkey", 0, 0, G_OPTION_ARG_FILENAME, &genkey,
          "Make the organisation's reply key pair in FILE (new, mode 0600), print its key id "
          "and public key, register it with the key server when one is configured, then exit",
@@ -485,5 +490,6 @@ int main(int argc, char **argv)
     g_free((char *)f.user);
     g_free((char *)f.reply_chunk);
     g_strfreev(f.internal_domains);
+    g_strfreev(f.reply_keys);
     return rc;
 }
