@@ -27,7 +27,7 @@
 #define SEALPOST_SOURCE_ROOT ""
 #endif
 
-#define POL_MAX_FILE (4u << 20)           /* a policy is written by people */
+#define POL_MAX_FILE (4u << 20) /* a policy is written by people */
 
 /* One group of the file as written: its header line and its keys' lines. */
 typedef struct {
@@ -551,7 +551,7 @@ static bool load_rule(const pol_ctx *c, const pol_group *g, const char *name, sp
 {
     static const char keys[] = "flag sensitivity any all hipaa min_band sender_domains "
                                "recipient_domains external words min_words regex exclude "
-                               "scan_limit_exceeded action profile header text";
+                               "scan_limit_exceeded thread action profile header text";
     if (!check_keys(c, g, keys, err))
         return false;
     sp_rule *r = g_new0(sp_rule, 1);
@@ -564,7 +564,8 @@ static bool load_rule(const pol_ctx *c, const pol_group *g, const char *name, sp
     } bools[] = {{"flag", &r->flag},
                  {"hipaa", &r->hipaa},
                  {"external", &r->external},
-                 {"scan_limit_exceeded", &r->scan_limit_exceeded}};
+                 {"scan_limit_exceeded", &r->scan_limit_exceeded},
+                 {"thread", &r->thread}};
     for (size_t i = 0; i < G_N_ELEMENTS(bools); i++)
         if (has(g, bools[i].key) && !get_bool(c, g, bools[i].key, bools[i].out, err))
             return false;

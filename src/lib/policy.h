@@ -48,6 +48,7 @@ typedef struct {
     GPtrArray *regex;             /* the rule's regular expressions (Hyperscan syntax), any of */
     GPtrArray *exclude;           /* phrases that stop the rule (lower-case) */
     bool scan_limit_exceeded;     /* the message was larger than the scan limit */
+    bool thread; /* it answers a message the gateway sealed or a sealed answer it opened */
 
     sp_action action;
     char *profile;     /* encrypt: the profile's name (default: the policy's) */

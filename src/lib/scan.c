@@ -623,8 +623,14 @@ bool sp_scan_message(sp_scanner *s, GMimeMessage *msg, bool keep_values, sp_scan
     return sp_scan_message_to(s, msg, NULL, keep_values, out, err);
 }
 
-bool sp_scan_message_to(sp_scanner *s, GMimeMessage *msg, GPtrArray *rcpts_given, bool keep_values,
+bool sp_scan_message_to(sp_scanner *s, GMimeMessage *msg, GPtrArray *rcpts, bool keep_values,
                         sp_scan_result *out, GError **err)
+{
+    return sp_scan_message_thread(s, msg, rcpts, false, keep_values, out, err);
+}
+
+bool sp_scan_message_thread(sp_scanner *s, GMimeMessage *msg, GPtrArray *rcpts_given,
+                            bool in_thread, bool keep_values, sp_scan_result *out, GError **err)
 {
     memset(out, 0, sizeof *out);
     const sp_policy *p = s->p;
@@ -637,7 +643,7 @@ bool sp_scan_message_to(sp_scanner *s, GMimeMessage *msg, GPtrArray *rcpts_given
     const char *hdr = g_mime_object_get_header(GMIME_OBJECT(msg), "X-Sealpost-Encrypt");
     g_autofree char *hdr_v = hdr ? g_strstrip(g_strdup(hdr)) : NULL;
     out->flagged = out->subject != NULL || (hdr_v && !g_ascii_strcasecmp(hdr_v, "yes"));
-    facts fx = {0};
+    facts fx = {.in_thread = in_thread};
     const char *sens = g_mime_object_get_header(GMIME_OBJECT(msg), "Sensitivity");
     g_autofree char *sens_l = sens ? g_ascii_strdown(sens, -1) : NULL;
     fx.sensitivity = sens_l ? g_strstrip(sens_l) : NULL;
@@ -676,7 +682,7 @@ bool sp_scan_text(sp_scanner *s, const char *text, size_t len, sp_scan_result *o
     }
     view part = {"body", text, len};
     g_autoptr(GPtrArray) none = g_ptr_array_new();
-    facts fx = {NULL, NULL, none};
+    facts fx = {NULL, NULL, none, false};
     bool ok = run(s, &part, 1, &fx, false, out, err);
     if (!ok)
         sp_scan_result_clear(out);

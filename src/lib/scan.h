@@ -63,6 +63,10 @@ bool sp_scan_message(sp_scanner *s, GMimeMessage *msg, bool keep_values, sp_scan
  * for the rules' recipient conditions. */
 bool sp_scan_message_to(sp_scanner *s, GMimeMessage *msg, GPtrArray *rcpts, bool keep_values,
                         sp_scan_result *out, GError **err);
+/* The same, telling the rules' "thread" condition whether the message
+ * answers a sealed thread (the gateway knows: gateway.c). */
+bool sp_scan_message_thread(sp_scanner *s, GMimeMessage *msg, GPtrArray *rcpts, bool in_thread,
+                            bool keep_values, sp_scan_result *out, GError **err);
 /* Scan plain UTF-8 text alone (benchmarks, tests): as a message body. */
 bool sp_scan_text(sp_scanner *s, const char *text, size_t len, sp_scan_result *out, GError **err);
 void sp_scan_result_clear(sp_scan_result *r);

@@ -119,6 +119,8 @@ static bool rule_fires(const sp_policy *p, const sp_rule *rule, guint ri, const 
         return false;
     if (rule->scan_limit_exceeded && !r->scan_limit_exceeded)
         return false;
+    if (rule->thread && !fx->in_thread)
+        return false;
     if (rule->any && rule->any->len) {
         bool one = false;
         for (guint i = 0; i < rule->any->len && !one; i++) {

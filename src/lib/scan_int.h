@@ -85,6 +85,7 @@ typedef struct {
     char *sensitivity;
     char *sender;
     GPtrArray *rcpts;
+    bool in_thread; /* the caller knows it answers a sealed thread */
 } facts;
 
 /* Turn st's findings into r's hits, score and decision. */

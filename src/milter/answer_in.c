@@ -350,6 +350,8 @@ void gw_answer(gw *g, const gw_msg *m, gw_result *r)
     g_autofree char *verified = g_strdup_printf(
         " from=%s; action=%s; answer=%s; message=%s; verified by the key server's attestation",
         h->from, sp_answer_action_name(h->answer_action), h->id, h->answer_message);
+    /* The staff's answers to it stay sealed (the policy's "thread"). */
+    threads_add(g->threads, g_mime_message_get_message_id(msg));
     if (inside) {
         replace_header(r, m, msg, verified, NULL, NULL);
         r->body = body_of(opened);

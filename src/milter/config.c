@@ -41,6 +41,7 @@ void config_clear(mt_config *c)
     if (c->reply_keys)
         g_ptr_array_unref(c->reply_keys);
     g_free(c->reseal_from);
+    g_free(c->threads_file);
     memset(c, 0, sizeof *c);
 }
 
@@ -101,6 +102,7 @@ static bool read_file(mt_config *c, const char *path, GError **err)
         "policy:file",
         "reply:keys",
         "reply:reseal_from",
+        "reply:threads",
         NULL,
     };
     if (!sp_conf_check_known(kf, known, "docs/postfix.md", err))
@@ -131,6 +133,8 @@ static bool read_file(mt_config *c, const char *path, GError **err)
             g_ptr_array_add(c->reply_keys, g_strdup(*k));
     g_autofree char *reseal = sp_conf_str(kf, "reply", "reseal_from");
     set(&c->reseal_from, reseal);
+    g_autofree char *threads = sp_conf_str(kf, "reply", "threads");
+    set(&c->threads_file, threads);
     g_autofree char *max = sp_conf_str(kf, "milter", "max_size");
     g_autofree char *spool = sp_conf_str(kf, "milter", "spool_threshold");
     if ((max && !size_value(max, "[milter] max_size", &c->max_size, err)) ||

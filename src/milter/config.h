@@ -26,6 +26,7 @@ typedef struct {
     /* [reply] */
     GPtrArray *reply_keys; /* the organisation's reply key files (newest first) */
     char *reseal_from;     /* From of answers sealed anew for outside recipients */
+    char *threads_file;    /* the thread store (threads.h); NULL: in memory */
 } mt_config;
 
 /* Command-line values: NULL / 0 when not given. */

@@ -70,6 +70,12 @@ gw *gw_new(const mt_config *c, GError **err)
         }
         g_ptr_array_add(g->reply_keys, k);
     }
+    g->threads = threads_open(c->threads_file, err);
+    if (!g->threads) {
+        g_prefix_error(err, "[reply] threads: ");
+        gw_free(g);
+        return NULL;
+    }
     g_mutex_init(&g->attest_lock);
     g->attest_keys =
         g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)g_bytes_unref);
@@ -87,6 +93,7 @@ void gw_free(gw *g)
     sp_brand_cache_free(g->brand);
     if (g->reply_keys)
         g_ptr_array_unref(g->reply_keys);
+    threads_close(g->threads);
     if (g->attest_keys) {
         g_hash_table_unref(g->attest_keys);
         g_mutex_clear(&g->attest_lock);
@@ -115,6 +122,21 @@ void gw_result_clear(gw_result *r)
     g_free(r->smtp_text);
     g_free(r->detail);
     memset(r, 0, sizeof *r);
+}
+
+GPtrArray *gw_thread_ids(GMimeMessage *msg)
+{
+    GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
+    const char *names[] = {"In-Reply-To", "References"};
+    for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+        const char *v = g_mime_object_get_header(GMIME_OBJECT(msg), names[i]);
+        GMimeReferences *refs = v ? g_mime_references_parse(NULL, v) : NULL;
+        for (int j = 0; refs && j < g_mime_references_length(refs); j++)
+            g_ptr_array_add(ids, g_strdup(g_mime_references_get_message_id(refs, j)));
+        if (refs)
+            g_mime_references_free(refs);
+    }
+    return ids;
 }
 
 int gw_occurrence(GHashTable *seen, const char *name)
@@ -326,6 +348,13 @@ static void encrypt(gw *g, const gw_msg *m, GMimeStream *in, GMimeMessage *msg, 
         return;
     header_ops(r, m, fields, subject);
     r->verdict = GW_ENCRYPT;
+    /* An answer to it is in a sealed thread: by its own Message-ID, or the
+     * one the carrier gave it. */
+    const char *mid = g_mime_message_get_message_id(msg);
+    for (guint i = 0; !mid && i < fields->len; i++)
+        if (!g_ascii_strcasecmp(((sp_field *)fields->pdata[i])->name, "Message-ID"))
+            mid = ((sp_field *)fields->pdata[i])->value;
+    threads_add(g->threads, mid);
 }
 
 void gw_process(gw *g, const gw_msg *m, gw_result *r)
@@ -369,7 +398,9 @@ void gw_process(gw *g, const gw_msg *m, gw_result *r)
 
     g_autoptr(GError) err = NULL;
     sp_scan_result sr;
-    if (!sp_scan_message_to(g->scanner, msg, m->rcpts, false, &sr, &err)) {
+    g_autoptr(GPtrArray) refs = gw_thread_ids(msg);
+    bool in_thread = threads_any(g->threads, refs);
+    if (!sp_scan_message_thread(g->scanner, msg, m->rcpts, in_thread, false, &sr, &err)) {
         gw_tempfail(r, "the policy engine failed", err);
         return;
     }

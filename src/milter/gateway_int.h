@@ -11,6 +11,7 @@
 #include "keyclient.h"
 #include "scan.h"
 #include "sealks.h"
+#include "threads.h"
 
 #include <gmime/gmime.h>
 
@@ -29,6 +30,7 @@ struct gw {
     GMutex attest_lock;
     GHashTable *attest_keys; /* kid -> 32-byte Ed25519 public key (GBytes) */
     gint64 attest_fetched;   /* monotonic µs of the last fetch, 0 never */
+    mt_threads *threads;     /* Message-IDs of sealed threads (the policy's "thread") */
 };
 
 /* What gw_seal seals: a message (parsed, and its bytes at in) for
@@ -42,6 +44,8 @@ typedef struct {
     bool big; /* build the carrier in a temporary file */
 } gw_seal_in;
 
+/* The Message-IDs msg answers (In-Reply-To, References), without <>. */
+GPtrArray *gw_thread_ids(GMimeMessage *msg);
 /* Which occurrence of name this is (from 1), counted in seen (a table of
  * lower-case names made with g_free keys). */
 int gw_occurrence(GHashTable *seen, const char *name);

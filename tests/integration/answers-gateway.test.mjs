@@ -31,11 +31,11 @@ const co = 'co@example.net';
 describe('sealed answers through the gateway', () => {
   let kd, tf, milter, sink, capture, gateway, work, keyFile, replyKey, msg, grant;
 
-  function seal({ action = 'reply', to = [sender], text = MARKER, pk = replyKey.pk, org = 'Clinic', message = msg.id } = {}) {
+  function seal({ action = 'reply', to = [sender], text = MARKER, pk = replyKey.pk, org = 'Clinic', message = msg.id, mid = `answer-${Date.now()}@example.com` } = {}) {
     const src = join(work, `in-${Math.random()}.eml`);
     const out = join(work, `answer-${Math.random()}.html`);
     writeFileSync(src, `From: Pat Example <${pat}>\r\nTo: ${to.join(', ')}\r\nSubject: Re: results\r\n` +
-      `Message-ID: <answer-${Date.now()}@example.com>\r\nIn-Reply-To: <orig-1@clinic.example>\r\n` +
+      `Message-ID: <${mid}>\r\nIn-Reply-To: <orig-1@clinic.example>\r\n` +
       `References: <orig-1@clinic.example>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n${text}\r\n`);
     const r = spawnSync(TOOL, ['seal', pk, message, org, action, pat, to.join(','), src, out], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
@@ -115,6 +115,36 @@ describe('sealed answers through the gateway', () => {
     assert.equal(o.status, 0, o.stderr);
     assert.ok(o.stdout.includes(MARKER), 'the new envelope opens to the text typed');
     assert.match(o.stdout, /^From: Pat Example <pat@example\.com>\r?$/m);
+  });
+
+  test('the thread stays sealed: the staff\'s answer to an opened answer, or to a sealed message, is sealed without sensitive words', async () => {
+    const plain = 'Thanks, see you on Tuesday.';
+    const mail = (extra, n) =>
+      `From: ${sender}\r\nTo: ${pat}\r\nSubject: Re: results\r\nMessage-ID: <staff-${n}-${Date.now()}@clinic.example>\r\n${extra}\r\n${plain} ${n}\r\n`;
+    const out = async (data) => {
+      const before = sink.messages.length;
+      const r = await sendMail({ port: gateway.port, from: sender, to: [pat], data });
+      assert.equal(r.code, 250, `${r.code} ${r.text}`);
+      return (await sink.waitFor(before + 1, 30000))[before];
+    };
+    // Not in a thread: delivered as it is (the control).
+    const control = await out(mail('In-Reply-To: <never-seen@example.com>\r\n', 0));
+    assert.ok(control.data.includes(`${plain} 0`));
+    // An answer to the patient's answer the gateway opened.
+    const mid = `answer-thread-${Date.now()}@example.com`;
+    const before = sink.messages.length;
+    assert.equal((await post(seal({ text: 'can we move it?', mid }))).status, 202);
+    await sink.waitFor(before + 1, 30000);
+    const answered = await out(mail(`In-Reply-To: <${mid}>\r\nReferences: <orig-1@clinic.example> <${mid}>\r\n`, 1));
+    assert.ok(!answered.data.includes(`${plain} 1`), 'sealed');
+    assert.match(answered.data, /^X-Sealpost-Id: /m);
+    // An answer to a message the gateway sealed (its Message-ID in References).
+    const sealedMid = `sealed-${Date.now()}@clinic.example`;
+    const first = await out(`From: ${sender}\r\nTo: ${pat}\r\nSubject: [secure] results\r\nMessage-ID: <${sealedMid}>\r\n\r\nYour results.\r\n`);
+    assert.match(first.data, /^X-Sealpost-Id: /m);
+    const follow = await out(mail(`References: <${sealedMid}>\r\n`, 2));
+    assert.ok(!follow.data.includes(`${plain} 2`), 'sealed');
+    assert.equal(milter.log().match(/ encrypt rule=thread /g)?.length, 2);
   });
 
   test('forged, altered or misdirected answers sent straight to the gateway are refused; nothing is delivered', async () => {

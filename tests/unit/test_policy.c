@@ -58,22 +58,24 @@ static void test_default_policy(void **state)
     assert_int_equal(p->warnings->len, 0);
     assert_null(sp_policy_profile(p, "nope"));
 
-    /* The order is the contract: flags, Sensitivity, HIPAA, identity,
-     * card, bank, then deliver. */
-    const char *names[] = {"sender-flag", "sensitivity", "hipaa",    "identity",
-                           "card",        "bank",        "otherwise"};
+    /* The order is the contract: flags, a sealed thread, Sensitivity,
+     * HIPAA, identity, card, bank, then deliver. */
+    const char *names[] = {"sender-flag", "thread", "sensitivity", "hipaa",
+                           "identity",    "card",   "bank",        "otherwise"};
     assert_int_equal(p->rules->len, G_N_ELEMENTS(names));
     for (guint i = 0; i < G_N_ELEMENTS(names); i++)
         assert_string_equal(rule_at(p, i)->name, names[i]);
     assert_true(rule_at(p, 0)->flag);
     assert_int_equal(rule_at(p, 0)->action, SP_ACT_ENCRYPT);
-    assert_string_equal(str_at(rule_at(p, 1)->sensitivity, 0), "company-confidential");
-    assert_true(rule_at(p, 2)->hipaa);
-    assert_string_equal(rule_at(p, 2)->profile, "health");
-    assert_string_equal(th_at(rule_at(p, 3)->any, 0)->detector, "ssn");
-    assert_string_equal(th_at(rule_at(p, 4)->any, 0)->detector, "card");
-    assert_int_equal(rule_at(p, 5)->all->len, 2);
-    assert_int_equal(rule_at(p, 6)->action, SP_ACT_DELIVER);
+    assert_true(rule_at(p, 1)->thread);
+    assert_int_equal(rule_at(p, 1)->action, SP_ACT_ENCRYPT);
+    assert_string_equal(str_at(rule_at(p, 2)->sensitivity, 0), "company-confidential");
+    assert_true(rule_at(p, 3)->hipaa);
+    assert_string_equal(rule_at(p, 3)->profile, "health");
+    assert_string_equal(th_at(rule_at(p, 4)->any, 0)->detector, "ssn");
+    assert_string_equal(th_at(rule_at(p, 5)->any, 0)->detector, "card");
+    assert_int_equal(rule_at(p, 6)->all->len, 2);
+    assert_int_equal(rule_at(p, 7)->action, SP_ACT_DELIVER);
     for (guint i = 0; i + 1 < p->rules->len; i++)
         assert_int_equal(rule_at(p, i)->action, SP_ACT_ENCRYPT);
 }
@@ -227,7 +229,7 @@ static void test_errors_name_file_and_line(void **state)
         {"[rule x]\naction = deliver\nflags = true\n",
          "t.policy:3: unknown key \"flags\" in [rule x]: the keys here are flag, sensitivity, any, "
          "all, hipaa, min_band, sender_domains, recipient_domains, external, words, min_words, "
-         "regex, exclude, scan_limit_exceeded, action, profile, header, text"},
+         "regex, exclude, scan_limit_exceeded, thread, action, profile, header, text"},
         {"[rule ids]\n# ids\nany = ssn:1;ssnn:2\naction = encrypt\n",
          /* the list of known names follows; its order is detect.c's */
          "t.policy:3: unknown detector \"ssnn\" in [rule ids] any (known: hipaa, "},
