@@ -199,7 +199,26 @@ void api_message_get(ks_req *r)
     store_message m = {0};
     GArray *rcpts = NULL;
     if (managed(r, &sess, &mem, &m, &rcpts)) {
-        reply_json(r, 200, message_json(&m, rcpts));
+        /* The recipients' secure answers to it: who, when, what, how many,
+         * how large; never content (keyd never has it). */
+        g_autoptr(GError) err = NULL;
+        g_autoptr(GArray) answers = NULL;
+        if (store_answers_list(req_server(r)->st, m.id, &answers, &err)) {
+            json_t *out = message_json(&m, rcpts);
+            json_t *list = json_array();
+            for (guint i = 0; i < answers->len; i++) {
+                const store_answer *a = &g_array_index(answers, store_answer, i);
+                json_array_append_new(
+                    list, json_pack("{s:s, s:s, s:s, s:I, s:I, s:o}", "id", a->id, "from",
+                                    a->sender, "action", a->action, "recipients",
+                                    (json_int_t)a->n_rcpts, "size", (json_int_t)a->size,
+                                    "delivered", api_time_json(a->delivered)));
+            }
+            json_object_set_new(out, "answers", list);
+            reply_json(r, 200, out);
+        } else {
+            reply_unavailable(r, err);
+        }
         g_array_unref(rcpts);
         store_message_clear(&m);
     }

@@ -195,6 +195,21 @@ describe('sealed answers: granted at key release, checked, attested and relayed 
     assert.equal(smtp.messages.length, 1, `${count} before; one delivery after`);
   });
 
+  test('the console shows the answers to a message: who, what, how many, how large; never content', async () => {
+    admin(kd.dataDir, 'user', 'create', '--org', 'Clinic', '--email', sender, '--role', 'sender', '--password-file', writePw());
+    const s = await api(kd.url, 'POST', '/v1/sessions', { email: sender, password: PW });
+    const d = await api(kd.url, 'GET', `/v1/messages/${msg.id}`, undefined, s.body.token);
+    assert.equal(d.status, 200, d.text);
+    const first = d.body.answers[0];
+    assert.equal(first.from, pat);
+    assert.equal(first.action, 'reply');
+    assert.equal(first.recipients, 1);
+    assert.ok(first.size > 1000);
+    assert.ok(Date.parse(first.delivered) <= Date.now());
+    assert.deepEqual(d.body.answers.map((a) => a.action), ['reply', 'replyAll', 'reply']);
+    assert.ok(!d.text.includes(MARKER));
+  });
+
   test('route TLS verify: a route without STARTTLS gets nothing', async () => {
     admin(kd.dataDir, 'org', 'reply-route', 'Clinic', '--host', '127.0.0.1', '--port', String(smtp.port));
     const r = await post(seal({ text: 'needs TLS' }).bytes);

@@ -13,6 +13,7 @@
 // actions left.
 
 import { h, replace } from '../opener/dom.js';
+import { formatSize } from '../opener/format.js';
 import { alertBox, checkbox, field, metaList } from '../opener/ui.js';
 import { call } from './api.js';
 import { actionForm, chars, errorBox, loading, section, successNote, timeEl, verdicts } from './shell.js';
@@ -110,7 +111,7 @@ function draw(root, m, opts, note) {
       ]),
     ),
   );
-  const parts = [top, recipientsCard(m)];
+  const parts = [top, recipientsCard(m), answersCard(m)];
   if (m.state === 'recalled') {
     parts.push(
       section(
@@ -160,6 +161,47 @@ function recipientsCard(m) {
         ),
       ),
     ),
+  );
+}
+
+const ANSWER = { reply: 'Reply', replyAll: 'Reply to all', forward: 'Forward' };
+
+/** The recipients' secure answers: who, when, what, to how many, how
+ * large. Their content went sealed to the organisation's mailboxes; the
+ * key server never had it. */
+function answersCard(m) {
+  const rows = Array.isArray(m.answers) ? m.answers : [];
+  const head = ['From', 'Answer', 'Recipients', 'Size', 'Delivered'];
+  return section(
+    'sp-answers-title',
+    'Secure answers',
+    rows.length === 0
+      ? h('p', {}, 'No recipient has answered this message securely yet.')
+      : h(
+          'div',
+          { class: 'sp-table-wrap' },
+          h(
+            'table',
+            { class: 'sp-table sp-answers' },
+            h('caption', { class: 'sp-sr' }, 'Secure answers to this message'),
+            h('thead', {}, h('tr', {}, head.map((t) => h('th', { scope: 'col' }, t)))),
+            h(
+              'tbody',
+              {},
+              rows.map((a) =>
+                h(
+                  'tr',
+                  {},
+                  h('td', { 'data-label': 'From', class: 'sp-addr' }, a.from),
+                  h('td', { 'data-label': 'Answer' }, ANSWER[a.action] || a.action),
+                  h('td', { 'data-label': 'Recipients', class: 'sp-num' }, String(a.recipients)),
+                  h('td', { 'data-label': 'Size', class: 'sp-num' }, formatSize(a.size)),
+                  h('td', { 'data-label': 'Delivered' }, timeEl(a.delivered, '—')),
+                ),
+              ),
+            ),
+          ),
+        ),
   );
 }
 
