@@ -38,6 +38,7 @@ static const char admin_usage[] =
     "  org reply-route NAME [--host H [--port P] [--tls verify|required|none]]\n"
     "                                               where keyd relays its sealed answers (its\n"
     "                                               gateway's SMTP); default port 25, TLS verify\n"
+    "  org set NAME --compose yes|no                may recipients write to it first (portal)\n"
     "  token create --org NAME                      a gateway token (printed once, stored hashed)\n"
     "  token list [--org NAME]                      gateway tokens: prefix, org, created, last "
     "use\n"
@@ -634,6 +635,8 @@ int admin_main(int argc, char **argv)
         rc = admin_org_reply_keys(s, rest_c, rest);
     else if (!strcmp(noun, "org") && !strcmp(verb, "reply-route"))
         rc = admin_org_reply_route(s, rest_c, rest);
+    else if (!strcmp(noun, "org") && !strcmp(verb, "set"))
+        rc = admin_org_set(s, rest_c, rest);
     else if (!strcmp(noun, "token") && !strcmp(verb, "create"))
         rc = token_create(s, rest_c, rest);
     else if (!strcmp(noun, "token") && !strcmp(verb, "list"))

@@ -26,5 +26,7 @@ char *admin_when(gint64 t);
 int admin_org_reply_keys(store *s, int argc, char **argv);
 /* admin_reply.c: org reply-route ORG [--host H [--port P] [--tls T]] */
 int admin_org_reply_route(store *s, int argc, char **argv);
+/* admin_reply.c: org set ORG --compose yes|no */
+int admin_org_set(store *s, int argc, char **argv);
 
 #endif

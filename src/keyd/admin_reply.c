@@ -148,3 +148,30 @@ int admin_org_reply_route(store *s, int argc, char **argv)
     store_org_clear(&org);
     return 0;
 }
+
+int admin_org_set(store *s, int argc, char **argv)
+{
+    const char *compose = argc == 3 ? admin_opt(argc - 1, argv + 1, "--compose") : NULL;
+    if (argc < 1 || argv[0][0] == '-' || !compose)
+        return admin_usage_error("org set NAME --compose yes|no%s", "");
+    if (strcmp(compose, "yes") && strcmp(compose, "no"))
+        return admin_usage_error("--compose %s: use yes or no", compose);
+    store_org org = {0};
+    int rc = admin_find_org(s, argv[0], &org);
+    if (rc)
+        return rc;
+    bool on = !strcmp(compose, "yes");
+    g_autofree char *detail = admin_json_pair("compose", compose);
+    ks_audit_event ev = {"org.compose", "admin", org.name, NULL, detail};
+    GError *err = NULL;
+    if (!store_org_compose_set(s, org.id, on, &ev, &err)) {
+        store_org_clear(&org);
+        return admin_fail(err);
+    }
+    printf(on ? "organisation %s: recipients it sent a message to may write to it first "
+                "(from the portal, sealed to its reply key)\n"
+              : "organisation %s: recipients may only answer its messages\n",
+           org.name);
+    store_org_clear(&org);
+    return 0;
+}

@@ -7,6 +7,8 @@
 
 #include "http.h"
 
+#include "envelope.h"
+
 /* api_messages.c */
 void api_message_create(ks_req *r);
 void api_message_status(ks_req *r);
@@ -55,8 +57,28 @@ json_t *api_reply_answer(ks_server *srv, gint64 org_id, const store_profile *p, 
  * when the store fails. */
 bool api_reply_grant_add(ks_server *srv, const store_message *m, const char *rcpt, json_t *out,
                          GError **err);
+/* api_compose.c: a recipient's new secure message to an organisation */
+void api_compose_get(ks_req *r);
+void api_compose_post(ks_req *r);
 /* api_answers.c: POST /v1/messages/{id}/replies */
 void api_answer_post(ks_req *r);
+/* Relay a checked sealed answer (header hp, the body as sent) of sender
+ * to org's reply route with keyd's attestation, once, and answer the
+ * request: 202, or 503 when the route did not take it. message_id NULL: a
+ * new message (compose). */
+/* A reader of the sealed answer in body, its payload measured (never
+ * opened): NULL with 422 invalid-answer answered when it is none. */
+sp_env_reader *api_answer_read(ks_req *r, const GByteArray *body);
+/* Is kid one of org_id's registered reply keys (retired ones too)? 1, 0,
+ * -1 store error. */
+int api_reply_kid_registered(ks_server *srv, gint64 org_id, const char *kid, GError **err);
+/* The organisation's current reply key through the cache: 1, 0 none, -1. */
+int api_reply_current(ks_server *srv, gint64 org_id, store_reply_key *out, GError **err);
+/* A problem with a fixed detail. */
+void api_refuse(ks_req *r, unsigned status, const char *name, const char *title,
+                const char *detail);
+void api_answer_deliver(ks_req *r, const sp_header *hp, gint64 org_id, const char *org_name,
+                        const char *message_id, const char *sender, const GByteArray *body);
 /* The cache api_reply_answer uses (srv->reply_keys). */
 ks_cache *api_reply_key_cache_new(gint64 ttl_us);
 /* api_manage.c: senders and org admins */

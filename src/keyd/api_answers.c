@@ -31,7 +31,7 @@
 /* A claim older than this was left by a keyd that stopped mid-relay. */
 #define CLAIM_STALE_SECONDS 600
 
-static void refuse(ks_req *r, unsigned status, const char *name, const char *title,
+void api_refuse(ks_req *r, unsigned status, const char *name, const char *title,
                    const char *detail)
 {
     reply_problem(r, status, name, title, NULL, "%s", detail);
@@ -81,8 +81,8 @@ static const char *rcpts_refused(const sp_header *h, const store_message *m, GAr
 
 /* The attestation the gateway verifies: the signed statement of what keyd
  * relayed (g_free). */
-static char *attestation(ks_server *srv, const sp_header *h, const store_message *m,
-                         const uint8_t *body, size_t len)
+static char *attestation(ks_server *srv, const sp_header *h, const char *org,
+                         const char *message_id, const uint8_t *body, size_t len)
 {
     uint8_t digest[SP_SHA256_LEN];
     sp_crypto_sha256(body, len, digest);
@@ -91,10 +91,11 @@ static char *attestation(ks_server *srv, const sp_header *h, const store_message
     for (guint i = 0; i < h->to->len; i++)
         json_array_append_new(to, json_string(h->to->pdata[i]));
     g_autofree char *now = sp_time_format(api_now());
-    json_t *st = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:s}", "v", 1,
-                           "answer", h->id, "message", m->id, "org", m->org_name, "action",
-                           sp_answer_action_name(h->answer_action), "from", h->from, "rcpts", to,
-                           "kid", h->hpke_kid, "sha256", sha, "size", (json_int_t)len, "time", now);
+    json_t *st =
+        json_pack("{s:i, s:s, s:o, s:s, s:s, s:s, s:o, s:s, s:s, s:I, s:s}", "v", 1, "answer",
+                  h->id, "message", message_id ? json_string(message_id) : json_null(), "org", org,
+                  "action", sp_answer_action_name(h->answer_action), "from", h->from, "rcpts", to,
+                  "kid", h->hpke_kid, "sha256", sha, "size", (json_int_t)len, "time", now);
     char *text = json_dumps(st, JSON_COMPACT);
     json_decref(st);
     g_autofree char *kid = NULL;
@@ -114,7 +115,7 @@ static char *attestation(ks_server *srv, const sp_header *h, const store_message
 
 /* Is kid one of the organisation's registered reply keys (retired ones
  * too: an envelope sealed before a rotation names the older key)? */
-static int kid_registered(ks_server *srv, gint64 org_id, const char *kid, GError **err)
+int api_reply_kid_registered(ks_server *srv, gint64 org_id, const char *kid, GError **err)
 {
     g_autoptr(GArray) rows = NULL;
     if (!store_reply_keys_list(srv->st, org_id, &rows, err))
@@ -161,9 +162,11 @@ static bool relay(ks_server *srv, const store_reply_route *route, const char *an
 
 /* A reader of the sealed answer in the body, its payload measured (not
  * opened): NULL with a 422 answered when it is not a sealed answer. */
-static sp_env_reader *read_answer(ks_req *r, GMimeStream *in)
+sp_env_reader *api_answer_read(ks_req *r, const GByteArray *body)
 {
     g_autoptr(GError) err = NULL;
+    g_autoptr(GMimeStream) in =
+        g_mime_stream_mem_new_with_buffer((const char *)body->data, body->len);
     g_autoptr(sp_env_reader) er = sp_env_reader_new(in, &err);
     uint64_t payload = 0;
     if (!er || !sp_env_reader_measure(er, &payload, &err)) {
@@ -172,7 +175,7 @@ static sp_env_reader *read_answer(ks_req *r, GMimeStream *in)
         return NULL;
     }
     if (sp_env_reader_header(er)->access != SP_ACCESS_HPKE) {
-        refuse(r, 422, "invalid-answer", "Not a sealed answer",
+        api_refuse(r, 422, "invalid-answer", "Not a sealed answer",
                "The upload is an envelope, but not one sealed to an organisation's reply key.");
         return NULL;
     }
@@ -185,14 +188,14 @@ void api_answer_post(ks_req *r)
     g_autoptr(GError) err = NULL;
     g_autofree char *gid = NULL, *grcpt = NULL;
     if (!req_content_type_is(r, "application/vnd.sealpost.answer"))
-        return refuse(r, 415, "unsupported-media-type", "Unsupported media type",
+        return api_refuse(r, 415, "unsupported-media-type", "Unsupported media type",
                       "Send the sealed answer as application/vnd.sealpost.answer.");
     if (!attest_grant_check(srv, req_bearer(r), api_now(), &gid, &grcpt))
-        return refuse(
+        return api_refuse(
             r, 401, "unauthorized", "Authentication required",
             "The reply grant is missing, invalid or has expired: open the message again.");
     if (strcmp(gid, req_param(r, 0)) != 0)
-        return refuse(r, 403, "forbidden", "Forbidden", "This grant is for another message.");
+        return api_refuse(r, 403, "forbidden", "Forbidden", "This grant is for another message.");
     store_message m = {0};
     g_autoptr(GArray) msg_rcpts = NULL;
     int found = store_message_get(srv->st, gid, &m, &msg_rcpts, &err);
@@ -203,12 +206,10 @@ void api_answer_post(ks_req *r)
         g_autofree char *d =
             g_strdup_printf("The message is %s: it can no longer be answered.", state);
         store_message_clear(&m);
-        return refuse(r, 403, "forbidden", "Forbidden", d);
+        return api_refuse(r, 403, "forbidden", "Forbidden", d);
     }
     const GByteArray *body = req_body(r);
-    g_autoptr(GMimeStream) in =
-        g_mime_stream_mem_new_with_buffer((const char *)body->data, body->len);
-    g_autoptr(sp_env_reader) er = read_answer(r, in);
+    g_autoptr(sp_env_reader) er = api_answer_read(r, body);
     if (!er) {
         store_message_clear(&m);
         return;
@@ -217,7 +218,7 @@ void api_answer_post(ks_req *r)
     store_profile p = {0}, dflt;
     api_profile_default(&dflt, NULL);
     found = m.profile ? api_profile_for(srv, m.org_id, m.profile, &p, &err) : 0;
-    int kid_ok = found >= 0 ? kid_registered(srv, m.org_id, hp->hpke_kid, &err) : -1;
+    int kid_ok = found >= 0 ? api_reply_kid_registered(srv, m.org_id, hp->hpke_kid, &err) : -1;
     const char *why = NULL;
     if (kid_ok < 0) {
         /* answered below */
@@ -237,30 +238,37 @@ void api_answer_post(ks_req *r)
         if (kid_ok < 0)
             reply_unavailable(r, err);
         else if (!action_ok && !why)
-            refuse(r, 403, "forbidden", "Forbidden",
+            api_refuse(r, 403, "forbidden", "Forbidden",
                    "The sender's organisation does not allow this kind of answer to this message.");
         else
             reply_problem(r, 422, "invalid-answer", "Not a valid answer", NULL, "%s", why);
         store_message_clear(&m);
         return;
     }
+    api_answer_deliver(r, hp, m.org_id, m.org_name, m.id, grcpt, body);
+    store_message_clear(&m);
+}
+
+void api_answer_deliver(ks_req *r, const sp_header *hp, gint64 org_id, const char *org_name,
+                        const char *message_id, const char *sender, const GByteArray *body)
+{
+    ks_server *srv = req_server(r);
+    g_autoptr(GError) err = NULL;
     store_reply_route route = {0};
-    found = store_reply_route_get(srv->st, m.org_id, &route, &err);
+    int found = store_reply_route_get(srv->st, org_id, &route, &err);
     if (found <= 0) {
         if (found == 0)
-            g_warning("organisation %s has no reply route (admin org reply-route): an answer to "
-                      "message %s waits",
-                      m.org_name, m.id);
-        reply_unavailable(r, err);
-        store_message_clear(&m);
-        return;
+            g_warning("organisation %s has no reply route (admin org reply-route): an answer "
+                      "waits",
+                      org_name);
+        return reply_unavailable(r, err);
     }
     store_answer a = {(char *)hp->id,
-                      m.id,
-                      grcpt,
+                      (char *)message_id,
+                      (char *)sender,
                       (char *)sp_answer_action_name(hp->answer_action),
                       (char *)hp->hpke_kid,
-                      m.org_id,
+                      org_id,
                       hp->to->len,
                       body->len,
                       api_now(),
@@ -268,33 +276,33 @@ void api_answer_post(ks_req *r)
     int claim = store_answer_claim(srv->st, &a, api_now() - CLAIM_STALE_SECONDS, &err);
     g_autoptr(GPtrArray) inside = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GPtrArray) outside = g_ptr_array_new_with_free_func(g_free);
-    bool ok = claim == 1 && split_rcpts(srv, m.org_id, hp, inside, outside, &err);
+    bool ok = claim == 1 && split_rcpts(srv, org_id, hp, inside, outside, &err);
     if (ok) {
-        g_autofree char *att = attestation(srv, hp, &m, body->data, body->len);
+        g_autofree char *att = attestation(srv, hp, org_name, message_id, body->data, body->len);
         ok = relay(srv, &route, hp->id, inside, outside, body, att, &err);
         g_autofree char *detail = api_detail_json(
             json_pack("{s:s, s:s, s:I, s:I}", "answer", hp->id, "action", a.action, "recipients",
                       (json_int_t)hp->to->len, "size", (json_int_t)body->len));
-        ks_audit_event ev = {"answer.relay", grcpt, m.id, req_ip(r), detail};
+        ks_audit_event ev = {"answer.relay", sender, message_id ? message_id : org_name, req_ip(r),
+                             detail};
         g_autoptr(GError) serr = NULL;
         if (!store_answer_settle(srv->st, hp->id, ok ? api_now() : 0, &ev, &serr))
             g_warning("answer %s: %s", hp->id, serr->message);
         if (ok)
-            (void)store_reply_key_touch(srv->st, m.org_id, hp->hpke_kid, api_now(), NULL);
+            (void)store_reply_key_touch(srv->st, org_id, hp->hpke_kid, api_now(), NULL);
         else
-            g_warning("answer %s to message %s not relayed: %s", hp->id, m.id,
+            g_warning("answer %s for organisation %s not relayed: %s", hp->id, org_name,
                       err ? err->message : "failed");
     }
     if (claim < 0 || (claim == 1 && !ok)) {
         reply_unavailable(r, err);
     } else if (claim == 2) {
         reply_header(r, "Retry-After", "10");
-        refuse(r, 503, "unavailable", "Service unavailable",
+        api_refuse(r, 503, "unavailable", "Service unavailable",
                "This answer is being delivered right now; try again in a moment.");
     } else {
         reply_json(r, 202,
                    json_pack("{s:s, s:I}", "id", hp->id, "recipients", (json_int_t)hp->to->len));
     }
     store_reply_route_clear(&route);
-    store_message_clear(&m);
 }

@@ -100,7 +100,7 @@ json_t *api_reply_key_json(const store_reply_key *k, bool current)
 
 /* The current reply key of org through srv->reply_keys (an organisation
  * without one is remembered too): 1 with *out, 0 none, -1 store error. */
-static int current_key(ks_server *srv, gint64 org_id, store_reply_key *out, GError **err)
+int api_reply_current(ks_server *srv, gint64 org_id, store_reply_key *out, GError **err)
 {
     store_reply_key *hit = cache_get(srv->reply_keys, &org_id, sizeof org_id);
     if (hit) {
@@ -117,7 +117,7 @@ static int current_key(ks_server *srv, gint64 org_id, store_reply_key *out, GErr
 json_t *api_reply_answer(ks_server *srv, gint64 org_id, const store_profile *p, GError **err)
 {
     store_reply_key k = {0};
-    int found = current_key(srv, org_id, &k, err);
+    int found = api_reply_current(srv, org_id, &k, err);
     if (found < 0)
         return NULL;
     if (found == 0 || !(p->reply || p->reply_all || p->forward)) {

@@ -16,6 +16,8 @@ const ks_route ks_routes[] = {
     {"PUT", "/v1/org/reply-keys/{kid}", api_reply_key_put, 0},
     {"GET", "/v1/attestation-keys", api_attestation_keys, 0},
     {"POST", "/v1/messages/{id}/replies", api_answer_post, ROUTE_SLOW | ROUTE_UPLOAD},
+    {"GET", "/v1/compose", api_compose_get, 0},
+    {"POST", "/v1/compose/{org}", api_compose_post, ROUTE_SLOW | ROUTE_UPLOAD},
     {"GET", "/v1/messages/{id}", api_message_get, 0},
     {"POST", "/v1/messages/{id}/lock", api_message_lock, 0},
     {"POST", "/v1/messages/{id}/unlock", api_message_unlock, 0},

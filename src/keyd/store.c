@@ -247,6 +247,11 @@ void store_answer_clear(store_answer *a)
     *a = (store_answer){0};
 }
 
+void store_org_row_clear(gpointer p)
+{
+    store_org_clear(p);
+}
+
 void store_answer_row_clear(gpointer p)
 {
     store_answer_clear(p);

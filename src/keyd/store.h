@@ -279,6 +279,12 @@ bool store_answer_settle(store *s, const char *id, gint64 delivered, const ks_au
 /* The delivered answers to message_id, oldest first (*rows of store_answer). */
 bool store_answers_list(store *s, const char *message_id, GArray **rows, GError **err);
 void store_answer_clear(store_answer *a);
+/* Let the organisation's recipients write to it first (compose), or not. */
+bool store_org_compose_set(store *s, gint64 org_id, bool on, const ks_audit_event *ev,
+                           GError **err);
+/* The organisations that allow compose and sent email a message, by name:
+ * *rows of store_org (id, name, display_name, color). */
+bool store_compose_orgs(store *s, const char *email, GArray **rows, GError **err);
 
 /* ---- messages ---- */
 

@@ -130,6 +130,17 @@ bool store_answers_list(store *s, const char *message_id, GArray **rows, GError 
     return s->be->answers_list(s, message_id, rows, err);
 }
 
+bool store_org_compose_set(store *s, gint64 org_id, bool on, const ks_audit_event *ev,
+                           GError **err)
+{
+    return s->be->org_compose_set(s, org_id, on, ev, err);
+}
+
+bool store_compose_orgs(store *s, const char *email, GArray **rows, GError **err)
+{
+    return s->be->compose_orgs(s, email, rows, err);
+}
+
 bool store_message_create(store *s, const store_message *m, const char *const *rcpts,
                           size_t n_rcpts, const ks_audit_event *ev, GError **err)
 {

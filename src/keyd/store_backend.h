@@ -57,6 +57,9 @@ struct store_backend {
     bool (*answer_settle)(store *s, const char *id, gint64 delivered, const ks_audit_event *ev,
                           GError **err);
     bool (*answers_list)(store *s, const char *message_id, GArray **rows, GError **err);
+    bool (*org_compose_set)(store *s, gint64 org_id, bool on, const ks_audit_event *ev,
+                            GError **err);
+    bool (*compose_orgs)(store *s, const char *email, GArray **rows, GError **err);
     bool (*message_create)(store *s, const store_message *m, const char *const *rcpts,
                            size_t n_rcpts, const ks_audit_event *ev, GError **err);
     int (*message_for_rcpt)(store *s, const char *id, const char *rcpt, store_message *out,
@@ -170,6 +173,7 @@ void store_recipient_row_clear(gpointer row);
 void store_token_row_clear(gpointer row);
 void store_reply_key_row_clear(gpointer row);
 void store_answer_row_clear(gpointer row);
+void store_org_row_clear(gpointer row);
 void store_question_clear(gpointer q);
 
 /* The mail throttle's rule, the same for every backend (store.c), asked

@@ -101,3 +101,36 @@ bool pgs_answers_list(store *s, const char *message_id, GArray **rows, GError **
     PQclear(res);
     return true;
 }
+
+bool pgs_org_compose_set(store *s, gint64 org_id, bool on, const ks_audit_event *ev, GError **err)
+{
+    PG_WRITE_TX(s, err, ev, {
+        ok = pg_cmd(c, err, NULL, "UPDATE orgs SET compose = $1 WHERE id = $2", "ii",
+                    (gint64)on, org_id);
+    });
+}
+
+bool pgs_compose_orgs(store *s, const char *email, GArray **rows, GError **err)
+{
+    pgconn *c = pg_conn_get(s, err);
+    if (!c)
+        return false;
+    PGresult *res = pg_run(c, err,
+                           "SELECT o.id, o.name, o.display_name, o.color, o.brand_version"
+                           " FROM orgs o WHERE o.compose = 1 AND EXISTS (SELECT 1 FROM"
+                           " recipients r JOIN messages m ON m.id = r.message_id"
+                           " WHERE r.email = $1 AND m.org_id = o.id) ORDER BY o.name",
+                           "t", email);
+    pg_conn_put(s, c);
+    if (!res)
+        return false;
+    *rows = g_array_new(FALSE, TRUE, sizeof(store_org));
+    g_array_set_clear_func(*rows, store_org_row_clear);
+    for (int i = 0; i < PQntuples(res); i++) {
+        store_org o = {pg_int(res, i, 0), pg_text(res, i, 1), pg_text(res, i, 2),
+                       pg_text(res, i, 3), pg_int(res, i, 4)};
+        g_array_append_val(*rows, o);
+    }
+    PQclear(res);
+    return true;
+}

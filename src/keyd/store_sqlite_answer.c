@@ -142,3 +142,47 @@ bool sq_answers_list(store *s, const char *message_id, GArray **rows, GError **e
         g_clear_pointer(rows, g_array_unref);
     return r == 0;
 }
+
+bool sq_org_compose_set(store *s, gint64 org_id, bool on, const ks_audit_event *ev, GError **err)
+{
+    WRITE_TX(s, err, ev, {
+        sqlite3_stmt *st = sq_prep(c, "UPDATE orgs SET compose = ? WHERE id = ?", err);
+        ok = st != NULL;
+        if (ok) {
+            sqlite3_bind_int(st, 1, on);
+            sqlite3_bind_int64(st, 2, org_id);
+            ok = sq_step_done(c, st, err);
+        }
+    });
+}
+
+bool sq_compose_orgs(store *s, const char *email, GArray **rows, GError **err)
+{
+    conn *c = sq_conn_get(s, err);
+    if (!c)
+        return false;
+    sqlite3_stmt *st = sq_prep(c,
+                               "SELECT o.id, o.name, o.display_name, o.color, o.brand_version"
+                               " FROM orgs o WHERE o.compose = 1 AND EXISTS (SELECT 1 FROM"
+                               " recipients r JOIN messages m ON m.id = r.message_id"
+                               " WHERE r.email = ? AND m.org_id = o.id) ORDER BY o.name",
+                               err);
+    if (!st) {
+        sq_conn_put(s, c);
+        return false;
+    }
+    *rows = g_array_new(FALSE, TRUE, sizeof(store_org));
+    g_array_set_clear_func(*rows, store_org_row_clear);
+    sq_bind_text(st, 1, email);
+    int r;
+    while ((r = sq_step_row(c, st, err)) == 1) {
+        store_org o = {sqlite3_column_int64(st, 0), sq_col_text(st, 1), sq_col_text(st, 2),
+                       sq_col_text(st, 3), sqlite3_column_int64(st, 4)};
+        g_array_append_val(*rows, o);
+    }
+    sqlite3_reset(st);
+    sq_conn_put(s, c);
+    if (r < 0)
+        g_clear_pointer(rows, g_array_unref);
+    return r == 0;
+}

@@ -138,6 +138,9 @@ int sq_answer_claim(store *s, const store_answer *a, gint64 stale_before, GError
 bool sq_answer_settle(store *s, const char *id, gint64 delivered, const ks_audit_event *ev,
                       GError **err);
 bool sq_answers_list(store *s, const char *message_id, GArray **rows, GError **err);
+bool sq_org_compose_set(store *s, gint64 org_id, bool on, const ks_audit_event *ev,
+                         GError **err);
+bool sq_compose_orgs(store *s, const char *email, GArray **rows, GError **err);
 bool sq_message_create(store *s, const store_message *m, const char *const *rcpts, size_t n_rcpts,
                        const ks_audit_event *ev, GError **err);
 int sq_message_for_rcpt(store *s, const char *id, const char *rcpt, store_message *out,

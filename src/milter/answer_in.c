@@ -174,14 +174,16 @@ static json_t *verified_statement(gw *g, GBytes *att, gw_result *r)
  * recipients? NULL when it does, else why not. */
 static const char *mismatch(json_t *st, GBytes *answer, const sp_header *h, const gw_msg *m)
 {
-    const char *id = NULL, *msg = NULL, *org = NULL, *action = NULL, *from = NULL, *kid = NULL,
-               *sha = NULL, *time = NULL;
-    json_t *rcpts = NULL;
-    if (json_unpack(st, "{s:s, s:s, s:s, s:s, s:s, s:o, s:s, s:s, s:s}", "answer", &id, "message",
-                    &msg, "org", &org, "action", &action, "from", &from, "rcpts", &rcpts, "kid",
+    const char *id = NULL, *org = NULL, *action = NULL, *from = NULL, *kid = NULL, *sha = NULL,
+               *time = NULL;
+    json_t *rcpts = NULL, *jmsg = NULL;
+    if (json_unpack(st, "{s:s, s:o, s:s, s:s, s:s, s:o, s:s, s:s, s:s}", "answer", &id, "message",
+                    &jmsg, "org", &org, "action", &action, "from", &from, "rcpts", &rcpts, "kid",
                     &kid, "sha256", &sha, "time", &time) != 0 ||
-        !json_is_array(rcpts))
+        !json_is_array(rcpts) || !(json_is_null(jmsg) || json_is_string(jmsg)))
         return "the attestation is malformed";
+    /* null for a new message (compose) */
+    const char *msg = json_is_string(jmsg) ? json_string_value(jmsg) : NULL;
     gsize len = 0;
     const uint8_t *data = g_bytes_get_data(answer, &len);
     uint8_t digest[SP_SHA256_LEN];
@@ -193,8 +195,9 @@ static const char *mismatch(json_t *st, GBytes *answer, const sp_header *h, cons
     gint64 now = g_get_real_time() / G_USEC_PER_SEC;
     if (!sp_time_parse(time, &when) || when < now - ATTEST_MAX_AGE || when > now + 3600)
         return "the attestation is too old or from the future";
-    if (strcmp(id, h->id) || !h->answer_message || strcmp(msg, h->answer_message) ||
-        strcmp(org, h->answer_org) || strcmp(action, sp_answer_action_name(h->answer_action)) ||
+    if (strcmp(id, h->id) || (msg == NULL) != (h->answer_message == NULL) ||
+        (msg && strcmp(msg, h->answer_message)) || strcmp(org, h->answer_org) ||
+        strcmp(action, sp_answer_action_name(h->answer_action)) ||
         g_ascii_strcasecmp(from, h->from) || strcmp(kid, h->hpke_kid))
         return "the answer's header does not match its attestation";
     for (guint i = 0; i < m->rcpts->len; i++) {
@@ -349,7 +352,8 @@ void gw_answer(gw *g, const gw_msg *m, gw_result *r)
     g_strlcpy(r->id, h->id, sizeof r->id);
     g_autofree char *verified = g_strdup_printf(
         " from=%s; action=%s; answer=%s; message=%s; verified by the key server's attestation",
-        h->from, sp_answer_action_name(h->answer_action), h->id, h->answer_message);
+        h->from, sp_answer_action_name(h->answer_action), h->id,
+        h->answer_message ? h->answer_message : "none");
     /* The staff's answers to it stay sealed (the policy's "thread"). */
     threads_add(g->threads, g_mime_message_get_message_id(msg));
     if (inside) {

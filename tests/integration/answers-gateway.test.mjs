@@ -117,6 +117,37 @@ describe('sealed answers through the gateway', () => {
     assert.match(o.stdout, /^From: Pat Example <pat@example\.com>\r?$/m);
   });
 
+  test('compose: a recipient writes first to an organisation that allows it; it arrives in clear, verified', async () => {
+    const s = await api(kd.url, 'POST', '/v1/sessions', { email: pat, password: PW });
+    const composePost = (bytes, org = 'Clinic') =>
+      fetch(`${kd.url}/v1/compose/${org}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/vnd.sealpost.answer', authorization: `Bearer ${s.body.token}` },
+        body: bytes,
+      }).then(async (r) => ({ status: r.status, body: await r.json().catch(() => null) }));
+    let list = await api(kd.url, 'GET', '/v1/compose', undefined, s.body.token);
+    assert.equal(list.status, 200, list.text);
+    assert.deepEqual(list.body, { from: pat, orgs: [] });
+    const text = 'A new question from the patient, MARKER-compose';
+    assert.equal((await composePost(seal({ action: 'compose', message: '-', text }))).status, 403);
+    admin(kd.dataDir, 'org', 'set', 'Clinic', '--compose', 'yes');
+    list = await api(kd.url, 'GET', '/v1/compose', undefined, s.body.token);
+    assert.deepEqual(list.body.orgs.map((o) => [o.org, o.reply_key.kid]), [['Clinic', replyKey.kid]]);
+    // Only to the organisation's own addresses; never as an answer to a message.
+    let r = await composePost(seal({ action: 'compose', message: '-', to: [co] }));
+    assert.equal(r.status, 422);
+    assert.match(r.body.detail, /organisation's domains/);
+    r = await composePost(seal({ action: 'reply' }));
+    assert.equal(r.status, 422);
+    const before = sink.messages.length;
+    r = await composePost(seal({ action: 'compose', message: '-', to: ['desk@clinic.example'], text }));
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    const [got] = (await sink.waitFor(before + 1, 30000)).slice(before);
+    assert.deepEqual(got.rcpts, ['desk@clinic.example']);
+    assert.ok(got.data.includes(text));
+    assert.match(got.data, /^X-Sealpost-Sealed-Answer: from=pat@example\.com; action=compose; answer=\S+; message=none; verified/m);
+  });
+
   test('the thread stays sealed: the staff\'s answer to an opened answer, or to a sealed message, is sealed without sensitive words', async () => {
     const plain = 'Thanks, see you on Tuesday.';
     const mail = (extra, n) =>
