@@ -605,3 +605,51 @@ function dotStuff(body) {
   if (n < 2 || body[n - 2] !== 0x0d || body[n - 1] !== 0x0a) out.push(Buffer.from('\r\n'));
   return Buffer.concat(out);
 }
+
+/**
+ * Local delivery for a test domain: Postfix's virtual(8) agent writes each
+ * message for USER@domain into a Maildir of its own under a fresh
+ * directory (owned by nobody, as the delivery runs). Pass `main` and
+ * `master` to startPostfix's extraMain and extraMaster; read a mailbox with
+ * messages(user) (the delivered files, oldest first) or wait for one with
+ * waitFor(user, n).
+ * @param {{domain: string, users: string[]}} o
+ */
+export function maildirs({ domain, users }) {
+  const base = mkdtempSync(join(tmpdir(), 'sealpost-maildir-'));
+  const nobody = 65534;
+  chownSync(base, nobody, nobody);
+  chmodSync(base, 0o755);
+  const map = users.map((u) => `${u}@${domain}=${u}/`).join(', ');
+  const dirOf = (user) => join(base, user, 'new');
+  const messages = (user) => {
+    if (!existsSync(dirOf(user))) return [];
+    return readdirSync(dirOf(user))
+      .sort()
+      .map((f) => readFileSync(join(dirOf(user), f), 'latin1'));
+  };
+  return {
+    base,
+    main: {
+      virtual_mailbox_domains: domain,
+      virtual_mailbox_base: base,
+      virtual_mailbox_maps: `inline:{ ${map} }`,
+      virtual_uid_maps: `static:${nobody}`,
+      virtual_gid_maps: `static:${nobody}`,
+      virtual_minimum_uid: '100',
+      virtual_mailbox_limit: '0',
+      message_size_limit: '0',
+    },
+    master: ['virtual   unix  - n n -     - virtual'],
+    messages,
+    async waitFor(user, n, ms = 30000) {
+      const t0 = Date.now();
+      while (messages(user).length < n) {
+        if (Date.now() - t0 > ms) throw new Error(`expected ${n} message(s) in ${user}'s Maildir, got ${messages(user).length}`);
+        await sleep(100);
+      }
+      return messages(user);
+    },
+    remove: () => rmSync(base, { recursive: true, force: true }),
+  };
+}
