@@ -28,6 +28,8 @@ struct ks_req {
     bool method_mismatch;
     GByteArray *body;
     bool too_big;
+    bool busy;       /* an upload that would take keyd past its memory for uploads */
+    gint64 reserved; /* bytes of upload memory this request holds (srv->upload_bytes) */
     bool dispatched, suspended, deferred;
     bool metrics_listener; /* came in on [server] metrics_listen */
     char ip[INET6_ADDRSTRLEN];
@@ -263,45 +265,9 @@ void reply_too_many(ks_req *r, gint64 retry_after)
 
 /* ---- request body ---- */
 
-bool req_content_type_is(ks_req *r, const char *type)
-{
-    const char *ct = req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
-    if (!ct)
-        return false;
-    g_autofree char *lower = g_ascii_strdown(ct, -1);
-    char *semi = strchr(lower, ';');
-    if (semi)
-        *semi = '\0';
-    return strcmp(g_strstrip(lower), type) == 0;
-}
-
 const GByteArray *req_body(ks_req *r)
 {
     return r->body;
-}
-
-json_t *req_json(ks_req *r)
-{
-    if (!req_content_type_is(r, "application/json")) {
-        reply_problem(r, 415, "unsupported-media-type", "Unsupported media type", NULL,
-                      "Send the request body as application/json.");
-        return NULL;
-    }
-    json_error_t e;
-    json_t *root =
-        json_loadb((const char *)r->body->data, r->body->len, JSON_REJECT_DUPLICATES, &e);
-    if (!root) {
-        reply_problem(r, 400, "invalid-json", "The body is not valid JSON", NULL,
-                      "Line %d, column %d: %s.", e.line, e.column, e.text);
-        return NULL;
-    }
-    if (!json_is_object(root)) {
-        json_decref(root);
-        reply_problem(r, 422, "invalid-request", "The request is not valid",
-                      json_pack("{s:s}", "field", ""), "The body must be a JSON object.");
-        return NULL;
-    }
-    return root;
 }
 
 /* ---- routing ---- */
@@ -366,7 +332,7 @@ static void route_find(ks_req *r)
 static size_t max_body(const ks_req *r)
 {
     return r->route && (r->route->flags & ROUTE_UPLOAD) ? r->srv->cfg->answer_max
-                                                         : r->srv->cfg->max_body;
+                                                        : r->srv->cfg->max_body;
 }
 
 /* ---- dispatch ---- */
@@ -385,6 +351,11 @@ static void dispatch(ks_req *r)
     } else if (r->metrics_listener && strcmp(r->path, "/metrics") != 0 &&
                strcmp(r->path, "/healthz") != 0) {
         reply_not_found(r); /* the metrics listener serves nothing else */
+    } else if (r->busy) {
+        reply_header(r, "Retry-After", "30");
+        reply_problem(r, 503, "unavailable", "Service unavailable", NULL,
+                      "The key server is taking in as many uploads as it can hold; try again in "
+                      "a minute.");
     } else if (r->too_big) {
         g_autofree char *d = g_strdup_printf("%zu", max_body(r));
         reply_problem(r, 413, "too-large", "Request body too large", NULL,
@@ -514,11 +485,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         guint64 n = 0;
-        if (cl && g_ascii_string_to_unsigned(cl, 10, 0, G_MAXUINT64, &n, NULL) &&
-            n > max_body(r)) {
+        bool announced = cl && g_ascii_string_to_unsigned(cl, 10, 0, G_MAXUINT64, &n, NULL);
+        if (announced && n > max_body(r)) {
             r->too_big = true;
             dispatch(r);
             return queue_reply(r);
+        }
+        /* Uploads (sealed answers, up to [replies] max_size each) are held
+         * in memory: together at most 4 x max_size, else 503 at once. */
+        if (r->route && (r->route->flags & ROUTE_UPLOAD)) {
+            gint64 want = announced ? (gint64)n : (gint64)max_body(r);
+            gint64 cap = 4 * (gint64)srv->cfg->answer_max;
+            if (__atomic_add_fetch(&srv->upload_bytes, want, __ATOMIC_RELAXED) > cap) {
+                __atomic_sub_fetch(&srv->upload_bytes, want, __ATOMIC_RELAXED);
+                r->busy = true;
+                dispatch(r);
+                return queue_reply(r);
+            }
+            r->reserved = want;
         }
         return MHD_YES;
     }
@@ -585,6 +569,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     }
     for (unsigned i = 0; i < MAX_PARAMS; i++)
         g_free(r->params[i]);
+    if (r->reserved)
+        __atomic_sub_fetch(&r->srv->upload_bytes, r->reserved, __ATOMIC_RELAXED);
     if (r->body->len)
         sodium_memzero(r->body->data, r->body->len);
     g_byte_array_unref(r->body);

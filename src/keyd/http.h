@@ -44,6 +44,7 @@ typedef struct {
     ks_cache *messages;         /* "id\nrcpt" -> store_message, for key release */
     ks_cache *profiles; /* "org id\nname" -> store_profile (name NULL: none), for creation */
     ks_cache *reply_keys; /* org id -> its current store_reply_key (kid NULL: none) */
+    gint64 upload_bytes;  /* memory held by uploads under way (http.c) */
     ks_cache *brands;   /* (org id, brand version) -> its brand's JSON, for creation */
     gint stopping;      /* set at shutdown: new requests get 503 */
     /* from http_prepare() to http_start() */

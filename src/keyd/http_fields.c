@@ -1,12 +1,52 @@
 /*
- * http_fields.c - field checks on a request's JSON object (see http.h):
- * the first failure sets one 422 problem naming the field; later checks
- * then do nothing.
+ * http_fields.c - a request's body as JSON, and field checks on its object
+ * (see http.h): the first failure sets one 422 problem naming the field;
+ * later checks then do nothing.
  */
 #include "http.h"
 
 #include <stdarg.h>
 #include <string.h>
+
+/* ---- the body as JSON ---- */
+
+bool req_content_type_is(ks_req *r, const char *type)
+{
+    const char *ct = req_header(r, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!ct)
+        return false;
+    g_autofree char *lower = g_ascii_strdown(ct, -1);
+    char *semi = strchr(lower, ';');
+    if (semi)
+        *semi = '\0';
+    return strcmp(g_strstrip(lower), type) == 0;
+}
+
+json_t *req_json(ks_req *r)
+{
+    if (!req_content_type_is(r, "application/json")) {
+        reply_problem(r, 415, "unsupported-media-type", "Unsupported media type", NULL,
+                      "Send the request body as application/json.");
+        return NULL;
+    }
+    json_error_t e;
+    json_t *root =
+        json_loadb((const char *)req_body(r)->data, req_body(r)->len, JSON_REJECT_DUPLICATES, &e);
+    if (!root) {
+        reply_problem(r, 400, "invalid-json", "The body is not valid JSON", NULL,
+                      "Line %d, column %d: %s.", e.line, e.column, e.text);
+        return NULL;
+    }
+    if (!json_is_object(root)) {
+        json_decref(root);
+        reply_problem(r, 422, "invalid-request", "The request is not valid",
+                      json_pack("{s:s}", "field", ""), "The body must be a JSON object.");
+        return NULL;
+    }
+    return root;
+}
+
+/* ---- field checks ---- */
 
 void fields_init(ks_fields *f, ks_req *r, json_t *obj)
 {

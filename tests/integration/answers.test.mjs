@@ -252,3 +252,52 @@ describe('sealed answers: granted at key release, checked, attested and relayed 
     return f;
   }
 });
+
+describe('uploads are bounded', () => {
+  let kd;
+  before(async () => {
+    kd = await startKeyd({ config: { replies: { max_size: 1048576 } } });
+  });
+  after(async () => kd?.stop());
+
+  test('over [replies] max_size: 413 before any byte is read; past 4 x max_size under way: 503 at once', async () => {
+    const url = new URL(kd.url);
+    const head = (n) =>
+      `POST /v1/messages/AAAAAAAAAAAAAAAAAAAAAA/replies HTTP/1.1\r\nHost: x\r\nContent-Type: ${TYPE}\r\n` +
+      `Authorization: Bearer spy_x.y\r\nContent-Length: ${n}\r\n\r\n`;
+    const { default: net } = await import('node:net');
+    const open = (n) =>
+      new Promise((ok) => {
+        const s = net.connect(Number(url.port), url.hostname, () => {
+          s.write(head(n));
+          ok(s);
+        });
+        s.answer = new Promise((res) => {
+          let t = '';
+          s.on('data', (d) => (t += d));
+          s.on('close', () => res(t));
+          s.setTimeout(3000, () => res(t));
+        });
+      });
+    const big = await open(1048577);
+    assert.match(await big.answer, /^HTTP\/1\.1 413/);
+    big.destroy();
+    // Four uploads of 1 MiB announced and not sent: all the memory there is.
+    const held = [];
+    for (let i = 0; i < 4; i++) held.push(await open(1048576));
+    await sleep(200);
+    const fifth = await open(1000);
+    const a = await fifth.answer;
+    assert.match(a, /^HTTP\/1\.1 503/);
+    assert.match(a, /Retry-After: 30/i);
+    fifth.destroy();
+    for (const s of held) s.destroy();
+    await sleep(500);
+    // Released: the next one is read and answered on its merits (no grant).
+    const r = await fetch(`${kd.url}/v1/messages/AAAAAAAAAAAAAAAAAAAAAA/replies`, {
+      method: 'POST', headers: { 'content-type': TYPE }, body: Buffer.alloc(1000),
+    });
+    assert.equal(r.status, 401);
+  });
+});
+
