@@ -117,6 +117,30 @@ describe('sealed answers through the gateway', () => {
     assert.match(o.stdout, /^From: Pat Example <pat@example\.com>\r?$/m);
   });
 
+  test('forward (where the profile allows it): the new address gets a new envelope; it enrols and opens it', async () => {
+    admin(kd.dataDir, 'profile', 'set', '--org', 'Clinic', '--name', 'shareable', '--forward', 'yes');
+    const m2 = await api(kd.url, 'POST', '/v1/messages', { from: sender, to: [pat], profile: 'shareable' }, tf.token);
+    const s = await api(kd.url, 'POST', '/v1/sessions', { email: pat, password: PW });
+    const g2 = (await api(kd.url, 'POST', `/v1/messages/${m2.body.id}/key`, {}, s.body.token)).body.reply_grant;
+    const friend = 'friend@example.org';
+    const text = 'Forwarded to my sister, MARKER-forward';
+    const before = sink.messages.length;
+    const r = await post(seal({ action: 'forward', to: [friend], message: m2.body.id, text }), g2, m2.body.id);
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    const [got] = (await sink.waitFor(before + 1, 30000)).slice(before);
+    assert.deepEqual(got.rcpts, [friend]);
+    assert.ok(!got.data.includes('MARKER-forward'), 'never in clear to an outside address');
+    const id = /^X-Sealpost-Id: (\S+)\r$/m.exec(got.data)[1];
+    await registerAndActivate(kd.url, kd.dataDir, id, friend, PW);
+    const carrier = join(work, 'fwd.eml');
+    const pw = join(work, 'pw');
+    writeFileSync(carrier, got.data);
+    writeFileSync(pw, `${PW}\n`, { mode: 0o600 });
+    const o = spawnSync(SEALPOST, ['open', '--keyserver', kd.url, '--email', friend, '--password-file', pw, carrier], { encoding: 'utf8' });
+    assert.equal(o.status, 0, o.stderr);
+    assert.ok(o.stdout.includes(text));
+  });
+
   test('compose: a recipient writes first to an organisation that allows it; it arrives in clear, verified', async () => {
     const s = await api(kd.url, 'POST', '/v1/sessions', { email: pat, password: PW });
     const composePost = (bytes, org = 'Clinic') =>
