@@ -103,6 +103,20 @@ cli_output *cli_output_new(const char *path, GError **err)
         g_mime_stream_pipe_set_owner(GMIME_STREAM_PIPE(o->stream), FALSE);
         return o;
     }
+    /* A device or a pipe (/dev/null, a FIFO) is written as it is: the
+     * temporary file and rename below would replace it with a file. */
+    struct stat st;
+    if (g_stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        int fd = g_open(path, O_WRONLY | O_CLOEXEC, 0);
+        if (fd < 0) {
+            g_set_error(err, SP_ERROR, SP_ERR_IO, "cannot write to %s: %s", path,
+                        g_strerror(errno));
+            g_free(o);
+            return NULL;
+        }
+        o->stream = g_mime_stream_pipe_new(fd);
+        return o;
+    }
     g_autofree char *dir = g_path_get_dirname(path);
     g_autofree char *base = g_path_get_basename(path);
     o->tmp_path = g_strdup_printf("%s/.%s.XXXXXX", dir, base);

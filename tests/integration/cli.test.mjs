@@ -60,6 +60,25 @@ test('seal to a file, open back byte-identical', () => {
   assert.deepEqual(o.out, MSG);
 });
 
+test('-o onto a device or a pipe writes into it; it never replaces it with a file', async () => {
+  // (Before, `sealpost open -o /dev/null` run as root replaced /dev/null
+  // with a regular file by its write-then-rename.)
+  const env = file('fifo-src.html');
+  assert.equal(run(['seal', '--password-file', PW, ...FAST, '-o', env, file('fifo.eml', MSG)]).code, 0);
+  const fifo = join(dir, 'out.fifo');
+  assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+  const { createReadStream, statSync } = await import('node:fs');
+  const { spawn } = await import('node:child_process');
+  const got = [];
+  const reader = new Promise((ok) => createReadStream(fifo).on('data', (d) => got.push(d)).on('end', ok));
+  const child = spawn(SEALPOST, ['open', '--password-file', PW, '-o', fifo, env]);
+  const code = await new Promise((ok) => child.on('close', ok));
+  await reader;
+  assert.equal(code, 0);
+  assert.deepEqual(Buffer.concat(got), MSG);
+  assert.ok(statSync(fifo).isFIFO(), 'still a FIFO');
+});
+
 test('pipes: seal from stdin to stdout, open from stdin', () => {
   const s = run(['seal', '--password-file', PW, ...FAST], MSG);
   assert.equal(s.code, 0, s.err);
