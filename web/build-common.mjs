@@ -1,7 +1,7 @@
 // build-common.mjs - what web/build.mjs (the envelope opener) and
 // web/build-pages.mjs (keyd's pages) bundle the same way: the esbuild
-// settings for browser code, postal-mime's replaced modules, the style
-// sheet minifier.
+// settings for browser code, postal-mime's and mimetext's replaced modules,
+// the style sheet minifier.
 
 import { build, transform } from 'esbuild';
 import { readFileSync } from 'node:fs';
@@ -25,6 +25,32 @@ const shimPostalMime = {
     b.onResolve({ filter: /^\.\/(html-entities|pass-through-decoder|qp-decoder)\.js$/ }, (args) =>
       /[\\/]postal-mime[\\/]/.test(args.importer) ? { path: join(OPENER_SRC, 'shims', SHIMS[args.path]) } : undefined,
     );
+  },
+};
+
+// mimetext's browser build (building an answer, compose.js) imports three
+// helpers that would bring about 43 KB of polyfills and a base64 library
+// every supported browser does without: their replacements (see the files).
+// Its Node build would bring mime-types and all of mime-db: the opener
+// imports 'mimetext/browser', which has none, and the build refuses either
+// (an attachment's type is the File's own, answer-mime.js).
+const MIMETEXT_SHIMS = {
+  '@babel/runtime-corejs3/helpers/esm/defineProperty': 'babel-define-property.js',
+  '@babel/runtime-corejs3/core-js/instance/trim': 'babel-instance-trim.js',
+  'js-base64': 'js-base64.js',
+};
+const shimMimetext = {
+  name: 'shim-mimetext',
+  setup(b) {
+    b.onResolve({ filter: /^(@babel\/runtime-corejs3\/|js-base64$)/ }, (args) => {
+      if (!/[\\/]mimetext[\\/]/.test(args.importer)) return undefined;
+      const file = MIMETEXT_SHIMS[args.path];
+      if (!file) return { errors: [{ text: `mimetext imports ${args.path}, which has no shim in web/src/opener/shims/` }] };
+      return { path: join(OPENER_SRC, 'shims', file) };
+    });
+    b.onResolve({ filter: /^(mime-types|mime-db|core-js-pure)(\/|$)/ }, (args) => ({
+      errors: [{ text: `${args.path} must not be bundled (imported by ${args.importer}): import 'mimetext/browser'` }],
+    }));
   },
 };
 
@@ -52,7 +78,7 @@ export async function bundle(entry, stubs = [], define = {}) {
   const out = await build({
     entryPoints: [entry],
     define,
-    plugins: [shimPostalMime, replaceModules(stubs)],
+    plugins: [shimPostalMime, shimMimetext, replaceModules(stubs)],
     lineLimit: ESBUILD_LINES,
     bundle: true,
     format: 'iife',

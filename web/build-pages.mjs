@@ -9,8 +9,9 @@
 //
 // Writes OUTDIR/pages/: index.html, activate.html, reset.html, open.html,
 // signin.html, forgot.html, account-portal.html, console.html,
-// assets/pages.css (opener.css + opener-app.css + pages.css), assets/account.js (activate,
-// reset), assets/open.js (the opener bundle for /open), assets/portal.js
+// assets/pages.css (opener.css + opener-app.css + compose.css + pages.css),
+// assets/account.js (activate, reset), assets/open.js (the opener bundle
+// for /open), assets/portal.js
 // (signin, forgot, account), assets/console.js (messages); and
 // OUTDIR/keyd-pages.json, the table scripts/embed-keyd-web.py embeds:
 //   [{ "path": URL path, "file": path under OUTDIR/pages,
@@ -73,7 +74,7 @@ const PAGES = [
 ];
 
 const assets = {
-  'assets/pages.css': { type: 'text/css; charset=utf-8', text: await minifyCss(join(OPENER_SRC, 'opener.css'), join(OPENER_SRC, 'opener-app.css'), join(src, 'pages.css')) },
+  'assets/pages.css': { type: 'text/css; charset=utf-8', text: await minifyCss(join(OPENER_SRC, 'opener.css'), join(OPENER_SRC, 'opener-app.css'), join(OPENER_SRC, 'compose.css'), join(src, 'pages.css')) },
   'assets/account.js': { type: 'text/javascript; charset=utf-8', text: await bundle(join(src, 'account.js')) },
   'assets/open.js': { type: 'text/javascript; charset=utf-8', text: await bundle(join(src, 'open.js')) },
   'assets/portal.js': { type: 'text/javascript; charset=utf-8', text: await bundle(join(src, 'portal.js')) },

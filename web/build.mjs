@@ -60,7 +60,8 @@ const sha256 = (text) => `'sha256-${createHash('sha256').update(text, 'utf8').di
 // The outside's style is inline (it must draw before any script runs); the
 // rest travels in the script, compressed with it, which adds it as a
 // <style> element allowed by its hash.
-const appCss = await minifyCss(join(src, 'opener-app.css'));
+// compose.css styles answering (compose.js), which password envelopes lack.
+const appCss = await minifyCss(join(src, 'opener-app.css'), ...(variant === 'password' ? [] : [join(src, 'compose.css')]));
 let script = await bundle(join(src, 'main.js'), STUBS[variant], { __SP_APP_CSS__: JSON.stringify(appCss) });
 
 // esbuild writes "<\/script" for "</script" inside strings; make sure of it,

@@ -241,26 +241,34 @@ static void replace_header(gw_result *r, const gw_msg *m, GMimeMessage *msg, con
     if (verified)
         gw_add_op(r, GW_HDR_ADD, VERIFIED_HEADER, 0, verified);
     g_autoptr(GHashTable) has = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-    GMimeHeaderList *hl = g_mime_object_get_header_list(GMIME_OBJECT(msg));
-    for (int i = 0; i < g_mime_header_list_get_count(hl); i++) {
-        GMimeHeader *hd = g_mime_header_list_get_header_at(hl, i);
-        const char *name = g_mime_header_get_name(hd);
-        if (carrier && !sp_carrier_keeps(name))
-            continue;
-        g_hash_table_add(has, g_ascii_strdown(name, -1));
-        g_autofree char *value = NULL;
-        if (carrier && subject && !g_ascii_strcasecmp(name, "Subject")) {
-            g_autofree char *enc = g_mime_utils_header_encode_text(NULL, subject, "utf-8");
-            value = g_strconcat(" ", enc, NULL);
-        } else {
-            /* One line: the milter protocol takes values unfolded. */
-            const char *raw = g_mime_header_get_raw_value(hd);
-            g_autofree char *v = g_strdup(raw ? raw : "");
-            g_strdelimit(v, "\r\n", ' ');
-            value = g_str_has_prefix(v, " ") ? g_strdup(v) : g_strconcat(" ", v, NULL);
-            g_strchomp(value);
+    /* GMime keeps the message's own fields on the message and its
+     * Content-* fields on its top MIME part: both, in that order. */
+    GMimeObject *part = g_mime_message_get_mime_part(msg);
+    GMimeHeaderList *lists[2] = {g_mime_object_get_header_list(GMIME_OBJECT(msg)),
+                                 part ? g_mime_object_get_header_list(part) : NULL};
+    for (int li = 0; li < 2; li++) {
+        for (int i = 0; lists[li] && i < g_mime_header_list_get_count(lists[li]); i++) {
+            GMimeHeader *hd = g_mime_header_list_get_header_at(lists[li], i);
+            const char *name = g_mime_header_get_name(hd);
+            g_autofree char *l = g_ascii_strdown(name, -1);
+            if ((carrier && !sp_carrier_keeps(name)) ||
+                (li == 1 && (!g_str_has_prefix(l, "content-") || g_hash_table_contains(has, l))))
+                continue;
+            g_hash_table_add(has, g_steal_pointer(&l));
+            g_autofree char *value = NULL;
+            if (carrier && subject && !g_ascii_strcasecmp(name, "Subject")) {
+                g_autofree char *enc = g_mime_utils_header_encode_text(NULL, subject, "utf-8");
+                value = g_strconcat(" ", enc, NULL);
+            } else {
+                /* One line: the milter protocol takes values unfolded. */
+                const char *raw = g_mime_header_get_raw_value(hd);
+                g_autofree char *v = g_strdup(raw ? raw : "");
+                g_strdelimit(v, "\r\n", ' ');
+                value = g_str_has_prefix(v, " ") ? g_strdup(v) : g_strconcat(" ", v, NULL);
+                g_strchomp(value);
+            }
+            gw_add_op(r, GW_HDR_ADD, name, 0, value);
         }
-        gw_add_op(r, GW_HDR_ADD, name, 0, value);
     }
     for (guint i = 0; carrier && i < carrier->len; i++) {
         const sp_field *f = carrier->pdata[i];

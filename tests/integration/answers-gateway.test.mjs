@@ -91,6 +91,8 @@ describe('sealed answers through the gateway', () => {
     assert.match(got.data, /^Subject: Re: results\r$/m);
     assert.match(got.data, /^In-Reply-To: <orig-1@clinic\.example>\r$/m);
     assert.match(got.data, /^References: <orig-1@clinic\.example>\r$/m);
+    assert.match(got.data, /^MIME-Version: 1\.0\r$/m);
+    assert.match(got.data, /^Content-Type: text\/plain; charset=utf-8\r$/m, 'the answer\'s own Content-Type');
     assert.match(got.data, new RegExp(`^X-Sealpost-Sealed-Answer: from=pat@example\\.com; action=reply; answer=\\S+; message=${msg.id}; verified`, 'm'));
     assert.doesNotMatch(got.data, /X-Sealpost-Answer:|vnd\.sealpost|Sealed answer/, 'nothing of the relay mail is left');
     assert.match(milter.log(), / open rule=sealed-answer /);

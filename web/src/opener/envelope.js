@@ -8,19 +8,23 @@
 // opened segment by segment (§8) with WebCrypto AES-GCM. No plaintext leaves
 // openPayload() before the last segment has verified.
 //
+// The header's `reply` member (revision 1.2, §5.5) is checked here too:
+// its kid against its key (checkReply, before decryption), so that a view
+// offers answers only with a key the sealer wrote and the payload then
+// authenticated (§12.1).
+//
 // Errors are EnvelopeError with one of the classes of §10 in `kind`
 // ('not-envelope', 'malformed', 'version', 'expired', 'wrong-key',
 // 'tampered', 'truncated'), 'browser' when the browser lacks WebCrypto or
 // WebAssembly, or 'kdf' when Argon2id could not run (memory).
 
 import { argon2id } from 'hash-wasm';
+import { REPLY_SUITE, TAG_LEN, fromBase64url, keyCheckOf, nonceFor, replyKeyId, sameBytes, utf8 } from './primitives.js';
 
 const HEADER_MAX = 65536;
 const DISPLAY_MAX = 1048576;
 const SEGMENT_MIN = 64;
 const SEGMENT_MAX = 16 * 1024 * 1024;
-const TAG_LEN = 16;
-const KEY_CHECK_INFO = 'sealpost v1 key check';
 
 export class EnvelopeError extends Error {
   constructor(kind, detail) {
@@ -30,7 +34,6 @@ export class EnvelopeError extends Error {
   }
 }
 
-const utf8 = new TextEncoder();
 const fail = (kind, detail) => {
   throw new EnvelopeError(kind, detail);
 };
@@ -129,28 +132,10 @@ function parseJsonObject(text, what, max) {
 
 // ---- the header (§5) -------------------------------------------------------
 
-function fromBase64(text) {
-  const bin = atob(text);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
-function toBase64(bytes) {
-  let bin = '';
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return btoa(bin);
-}
-
 /** Unpadded, canonical base64url of exactly len bytes (§2.1). */
 function b64url(text, len, field) {
-  if (typeof text !== 'string' || text.length !== Math.ceil((len * 4) / 3) || !/^[A-Za-z0-9_-]*$/.test(text))
-    fail('malformed', `${field} is not the base64url of ${len} bytes`);
-  let std = text.replace(/-/g, '+').replace(/_/g, '/');
-  while (std.length % 4) std += '=';
-  const bytes = fromBase64(std);
-  const again = toBase64(bytes).replace(/=+$/, '').replace(/\+/g, '-').replace(/\//g, '_');
-  if (bytes.length !== len || again !== text) fail('malformed', `${field} is not canonical base64url`);
+  const bytes = fromBase64url(text, len);
+  if (!bytes) fail('malformed', `${field} is not the canonical base64url of ${len} bytes`);
   return bytes;
 }
 
@@ -165,7 +150,9 @@ function time(value, field) {
 /**
  * Parse and check the header text (§5). Returns { bytes, header } where
  * header is the parsed object with decoded fields added under `$`:
- * $.created, $.expires (Date or null), $.salt, $.prefix, $.keyCheck.
+ * $.created, $.expires (Date or null), $.salt, $.prefix, $.keyCheck, $.reply
+ * (see parseReply; null without one). The reply's kid is checked against
+ * its key by checkReply (asynchronous: SHA-256).
  */
 export function parseHeader(text) {
   const bytes = utf8.encode(text);
@@ -210,9 +197,32 @@ export function parseHeader(text) {
   if (!['high', 'medium', 'low'].includes(p.security)) fail('malformed', 'policy.security');
   if (!('expires' in p)) fail('malformed', 'policy.expires is missing');
   $.expires = p.expires === null ? null : time(p.expires, 'policy.expires');
+  $.reply = 'reply' in h ? parseReply(h.reply, ka.type, obj) : null;
 
   h.$ = $;
   return { bytes, header: h };
+}
+
+/** The reply member (§5.5) as { kid, publicKey (65 bytes), allow: { reply,
+ * replyAll, forward } }, or null for a suite this opener does not know. */
+function parseReply(r, access, obj) {
+  if (access !== 'keyserver') fail('malformed', 'reply is only for key-server envelopes');
+  obj(r, 'reply');
+  if (typeof r.suite !== 'string') fail('malformed', 'reply.suite is not a string');
+  if (r.suite !== REPLY_SUITE) return null; // a later suite: no answers offered
+  const publicKey = b64url(r.publicKey, 65, 'reply.publicKey');
+  if (publicKey[0] !== 4) fail('malformed', 'reply.publicKey is not an uncompressed point');
+  b64url(r.kid, 16, 'reply.kid');
+  const a = obj(r.allow, 'reply.allow');
+  for (const k of ['reply', 'replyAll', 'forward'])
+    if (typeof a[k] !== 'boolean') fail('malformed', `reply.allow.${k} is not a boolean`);
+  return { kid: r.kid, publicKey, allow: { reply: a.reply, replyAll: a.replyAll, forward: a.forward } };
+}
+
+/** Throw 'malformed' unless the reply member's kid is its key's (§5.5). */
+export async function checkReply(header) {
+  const r = header.$.reply;
+  if (r && (await replyKeyId(r.publicKey)) !== r.kid) fail('malformed', 'reply.kid is not its public key\'s');
 }
 
 /**
@@ -289,24 +299,10 @@ export async function deriveKey(password, header) {
   }
 }
 
-async function keyCheckOf(key) {
-  const ikm = await crypto.subtle.importKey('raw', key, 'HKDF', false, ['deriveBits']);
-  const bits = await crypto.subtle.deriveBits(
-    { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: utf8.encode(KEY_CHECK_INFO) },
-    ikm,
-    128,
-  );
-  return new Uint8Array(bits);
-}
-
 /** Throw 'wrong-key' unless the key check of key matches the header (§7.3);
  * the comparison does not stop at the first differing byte. */
 export async function verifyKey(key, header) {
-  const got = await keyCheckOf(key);
-  const want = header.$.keyCheck;
-  let diff = got.length ^ want.length;
-  for (let i = 0; i < want.length; i++) diff |= got[i] ^ want[i];
-  if (diff !== 0) fail('wrong-key', 'the key check does not match');
+  if (!sameBytes(await keyCheckOf(key), header.$.keyCheck)) fail('wrong-key', 'the key check does not match');
 }
 
 // ---- the payload (§8, §9) --------------------------------------------------
@@ -326,14 +322,6 @@ export function decodePayload(text) {
     for (let j = 0; j < bin.length; j++) out[o++] = bin.charCodeAt(j);
   }
   return out;
-}
-
-function nonceFor(prefix, i, last) {
-  const n = new Uint8Array(12);
-  n.set(prefix, 0);
-  new DataView(n.buffer).setUint32(7, i, false);
-  n[11] = last ? 1 : 0;
-  return n;
 }
 
 /**

@@ -24,10 +24,11 @@ export class KeyServerError extends Error {
   }
 }
 
-/** Seconds from a problem's retry_after member or the Retry-After header. */
-function retryAfterOf(problem, res) {
+/** Seconds from a problem's retry_after member or the Retry-After header
+ * (headerOf(name) reads a response header). */
+function retryAfterOf(problem, headerOf) {
   if (Number.isFinite(problem.retry_after) && problem.retry_after >= 0) return Math.ceil(problem.retry_after);
-  const header = res.headers.get('Retry-After');
+  const header = headerOf('Retry-After');
   if (header && /^\d+$/.test(header.trim())) return Number(header.trim());
   if (header) {
     const at = Date.parse(header);
@@ -71,6 +72,16 @@ export async function apiFetch(url, method, opts = {}) {
   } finally {
     clearTimeout(timer);
   }
+  if (res.ok && res.status === 204) return null;
+  return answerOf(res.status, text, (name) => res.headers.get(name));
+}
+
+/**
+ * A 2xx answer's JSON object, or the KeyServerError for any other (RFC 9457
+ * problem details as the API writes them). text: the body; header(name):
+ * a response header. Used for fetch and for XMLHttpRequest (uploads).
+ */
+export function answerOf(status, text, header) {
   let data = null;
   if (text) {
     try {
@@ -79,22 +90,21 @@ export async function apiFetch(url, method, opts = {}) {
       data = null;
     }
   }
-  if (res.ok) {
-    if (res.status === 204) return null;
+  if (status >= 200 && status < 300) {
     if (typeof data !== 'object' || data === null || Array.isArray(data))
-      throw new KeyServerError('bad-answer', { status: res.status, detail: 'the answer is not a JSON object' });
+      throw new KeyServerError('bad-answer', { status, detail: 'the answer is not a JSON object' });
     return data;
   }
   const p = typeof data === 'object' && data !== null ? data : {};
   const m = PROBLEM.exec(str(p.type) || '');
-  throw new KeyServerError(m ? m[1] : `http-${res.status}`, {
-    status: res.status,
+  throw new KeyServerError(m ? m[1] : `http-${status}`, {
+    status,
     title: str(p.title),
     detail: str(p.detail),
     field: str(p.field),
     reason: str(p.reason),
     expires: str(p.expires),
-    retryAfter: retryAfterOf(p, res),
+    retryAfter: retryAfterOf(p, header),
     attemptsLeft: Number.isInteger(p.attempts_left) && p.attempts_left >= 0 ? p.attempts_left : null,
     resetRequired: p.reset_required === true,
   });
@@ -156,7 +166,10 @@ export class KeyServer {
   }
 
   /** POST /v1/messages/{id}/key; token null for a security "low" message.
-   * Returns the key as 32 bytes (throws 'bad-answer' for anything else). */
+   * Returns { key (32 bytes), grant } where grant is { token, expires
+   * (Date) } when keyd lets this recipient answer the message (its
+   * reply_grant), else null. Throws 'bad-answer' for a key that is not 32
+   * bytes. */
   async messageKey(id, token, rcpt) {
     const r = await this.call('POST', `/v1/messages/${encodeURIComponent(id)}/key`, { token, body: { rcpt } });
     const key = typeof r.key === 'string' && /^[A-Za-z0-9+/]{43}=$/.test(r.key) ? r.key : null;
@@ -164,7 +177,9 @@ export class KeyServer {
     const bin = atob(key);
     const out = new Uint8Array(32);
     for (let i = 0; i < 32; i++) out[i] = bin.charCodeAt(i);
-    return out;
+    const expires = new Date(typeof r.reply_grant_expires === 'string' ? r.reply_grant_expires : NaN);
+    const ok = typeof r.reply_grant === 'string' && /^spy_[A-Za-z0-9_.-]{16,2044}$/.test(r.reply_grant);
+    return { key: out, grant: ok && !Number.isNaN(expires.getTime()) ? { token: r.reply_grant, expires } : null };
   }
 
   /** POST /v1/accounts/reset { email, message? }: mails a reset link to an

@@ -27,6 +27,7 @@
 // local file shares its storage (issue 13 item 11).
 // Nothing here uses markup: every node comes from h().
 
+import { answerActions } from './compose.js';
 import { h, icon, ICONS } from './dom.js';
 import { EnvelopeError } from './envelope.js';
 import { formatDate } from './format.js';
@@ -553,14 +554,14 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
     else passwordSignIn(focus, opts);
   }
 
-  /** The common tail: key, sign out, decrypt. ui: { setBusy, errorSlot,
-   * progressSlot, retry(e) for refused authentication }. */
+  /** The common tail: key (and answer grant), sign out, decrypt. ui: {
+   * setBusy, errorSlot, progressSlot, retry(e) for refused authentication }. */
   async function release(token, ui) {
     ui.setBusy(true, 'Getting the key…');
-    let key = null;
+    let released = null; // { key, grant }
     try {
       try {
-        key = await ks.messageKey(id, token, email);
+        released = await ks.messageKey(id, token, email);
       } finally {
         // The session has done its job (or failed): end it now.
         if (token) await ks.signOut(token).catch(() => {});
@@ -574,7 +575,8 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
       return;
     }
     try {
-      await openWithKey(app, env, key, { status: (t) => ui.setBusy(true, t), progressSlot: ui.progressSlot });
+      const answers = answerActions({ env, ks, email, grant: released.grant });
+      await openWithKey(app, env, released.key, { status: (t) => ui.setBusy(true, t), progressSlot: ui.progressSlot, answers });
     } catch (e) {
       ui.progressSlot.replaceChildren();
       // A key that fails the key check came from the server for this id:
@@ -587,7 +589,7 @@ export function keyServerPanel(app, env, ctx, openWithKey) {
           : { message: String((e && e.message) || e) };
       show(h('div', { class: 'sp-form' }, errorBox(err, 'sp-error')), true);
     } finally {
-      if (key) key.fill(0);
+      if (released) released.key.fill(0);
     }
   }
 

@@ -213,8 +213,9 @@ function headerRows(msg) {
 /**
  * Build the view of one message. opts: raw (the message bytes), nested
  * (true for an attached message), onBack (for nested views), onView(att,
- * button) to open an attached message. Returns the view element; call
- * focusTitle() on it after inserting it.
+ * button) to open an attached message, actions (buttons put first in the
+ * toolbar: Reply, ...). Returns the view element; call focusTitle() on it
+ * after inserting it.
  */
 export function messageView(msg, opts) {
   const urls = new Map();
@@ -238,6 +239,7 @@ export function messageView(msg, opts) {
   const toolbar = h(
     'div',
     { class: 'sp-toolbar', role: 'toolbar', 'aria-label': 'Message actions' },
+    opts.actions,
     h(
       'button',
       { type: 'button', class: 'sp-btn sp-btn-quiet sp-btn-small', on: { click: () => download(opts.raw, `${baseName}.eml`) } },

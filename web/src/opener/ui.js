@@ -75,28 +75,32 @@ export function infoBox(text, ic = ICONS.shield, cls = 'sp-info') {
   return h('div', { class: cls, role: 'note' }, icon(ic), h('p', {}, text));
 }
 
-/** A progress bar with a "Decrypting… N%" label; call .set(fraction). */
-export function progressBar() {
+/** A progress bar labelled "Decrypting… N%" (or label, and name for
+ * assistive technology); call .set(fraction) or .set(fraction, label, name)
+ * to move it or give it a new step. */
+export function progressBar(label = 'Decrypting…', name = 'Decrypting the message') {
   const fill = h('div', { class: 'sp-progress-fill' });
-  const label = h('span', { class: 'sp-progress-label' }, 'Decrypting… 0%');
+  const text = h('span', { class: 'sp-progress-label' }, `${label} 0%`);
   const bar = h(
     'div',
     {
       class: 'sp-progress',
       role: 'progressbar',
-      'aria-label': 'Decrypting the message',
+      'aria-label': name,
       'aria-valuemin': '0',
       'aria-valuemax': '100',
       'aria-valuenow': '0',
     },
     fill,
   );
-  const wrap = h('div', { class: 'sp-progress-wrap' }, bar, label);
-  wrap.set = (fraction) => {
+  const wrap = h('div', { class: 'sp-progress-wrap' }, bar, text);
+  wrap.set = (fraction, newLabel, newName) => {
+    if (newLabel) label = newLabel;
+    if (newName) bar.setAttribute('aria-label', newName);
     const pct = Math.max(0, Math.min(100, Math.round(fraction * 100)));
     bar.setAttribute('aria-valuenow', String(pct));
     fill.style.transform = `scaleX(${pct / 100})`;
-    label.textContent = `Decrypting… ${pct}%`;
+    text.textContent = `${label} ${pct}%`;
   };
   return wrap;
 }

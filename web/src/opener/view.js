@@ -12,7 +12,7 @@
 //   ctx.footerExtra optional node added to the footer (e.g. "Open another file")
 
 import { h, replace, icon, ICONS } from './dom.js';
-import { EnvelopeError, findBlocks, parseHeader, parseDisplay, checkExpiry, checkBrowser, deriveKey, verifyKey, decodePayload, openPayload } from './envelope.js';
+import { EnvelopeError, findBlocks, parseHeader, parseDisplay, checkExpiry, checkBrowser, checkReply, deriveKey, verifyKey, decodePayload, openPayload } from './envelope.js';
 import { describeError } from './messages.js';
 import { formatDate } from './format.js';
 import { parseMessage, messageView } from './message.js';
@@ -38,11 +38,14 @@ export function readEnvelope(doc) {
 /**
  * Decrypt the payload with key (32 bytes, not yet checked) and show the
  * message in app. hooks: status(text) for progress lines, progressSlot (an
- * element that may receive a progress bar). Throws EnvelopeError
- * ('wrong-key' when the key check fails, 'tampered', 'truncated', ...).
+ * element that may receive a progress bar), answers (optional: see
+ * showMessage). Throws EnvelopeError ('wrong-key' when the key check fails,
+ * 'tampered', 'truncated', 'malformed' for a reply key that is not its
+ * kid's, ...).
  */
 export async function openWithKey(app, env, key, hooks) {
   const { header } = env;
+  await checkReply(header);
   await verifyKey(key, header);
   hooks.status('Decrypting…');
   await nextFrame();
@@ -58,7 +61,8 @@ export async function openWithKey(app, env, key, hooks) {
   hooks.status('Preparing the message…');
   await nextFrame();
   const msg = await parseMessage(bytes);
-  showMessage(app, msg, bytes);
+  // Only now is the header (and its reply key) authenticated (§12.1).
+  showMessage(app, msg, bytes, hooks.answers);
   await nextFrame();
   performance.mark('sealpost:rendered');
 }
@@ -218,8 +222,14 @@ function passwordForm(app, env) {
   return form;
 }
 
-/** Replace the outside with the message; attached messages stack on it. */
-function showMessage(app, msg, raw) {
+/**
+ * Replace the outside with the message; attached messages stack on it, and
+ * so do the views answers() makes: answers ({ msg, raw, push(view, opener),
+ * pop() }) gives the message's answer buttons (or null). A view on the
+ * stack has focusTitle() and release(); pop() releases the top one, shows
+ * the one below and focuses what opened it.
+ */
+function showMessage(app, msg, raw, answers) {
   const main = app.querySelector('.sp-main');
   app.classList.add('sp-wide');
   const stack = [];
@@ -228,16 +238,22 @@ function showMessage(app, msg, raw) {
     view.focusTitle();
     window.scrollTo(0, 0);
   };
+  const push = (view, opener) => {
+    stack.push({ view, opener });
+    show(view);
+  };
+  const pop = () => {
+    const top = stack.pop();
+    top.view.release();
+    show(stack[stack.length - 1].view);
+    if (top.opener && top.opener.isConnected) top.opener.focus();
+  };
   const open = (m, bytes, nested, opener) => {
     const view = messageView(m, {
       raw: bytes,
       nested,
-      onBack: () => {
-        const top = stack.pop();
-        top.view.release();
-        show(stack[stack.length - 1].view);
-        if (top.opener) top.opener.focus();
-      },
+      actions: nested || !answers ? null : answers({ msg: m, raw: bytes, push, pop }),
+      onBack: pop,
       onView: async (att, button) => {
         try {
           const inner = new Uint8Array(att.content);
@@ -247,8 +263,7 @@ function showMessage(app, msg, raw) {
         }
       },
     });
-    stack.push({ view, opener });
-    show(view);
+    push(view, opener);
   };
   document.title = `${msg.subject || 'Secure message'} – Secure message`;
   open(msg, raw, false);

@@ -2,9 +2,10 @@
 // entities (build.mjs redirects postal-mime's import here).
 //
 // postal-mime uses the table only in htmlToText(), to derive a plain-text
-// body from an HTML one. The opener never shows that derived text (it shows
-// the HTML body itself), so the common entities are enough; unknown named
-// entities stay as written, numeric ones are decoded by postal-mime itself.
+// body from an HTML one. The opener shows that derived text only when an
+// answer quotes an HTML-only message (compose.js, which has the browser
+// decode the named entities this table leaves as written), so the common
+// entities are enough; numeric ones are decoded by postal-mime itself.
 const htmlEntities = {
   '&amp;': '&',
   '&lt;': '<',
