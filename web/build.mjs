@@ -2,7 +2,7 @@
 // build.mjs - bundle the envelope opener into the two fragments that
 // libsealpost wraps around an envelope's data blocks.
 //
-// Usage: node web/build.mjs [--compact] [--variant all|password|keyserver] OUTDIR
+// Usage: node web/build.mjs [--compact] [--variant all|password|keyserver|keyserver-reply] OUTDIR
 //        (any cwd; OUTDIR relative to it)
 //
 // Writes exactly two files:
@@ -34,7 +34,7 @@ function die(msg) {
   process.exit(1);
 }
 
-const USAGE = 'usage: node web/build.mjs [--compact] [--variant all|password|keyserver] OUTDIR';
+const USAGE = 'usage: node web/build.mjs [--compact] [--variant all|password|keyserver|keyserver-reply] OUTDIR';
 const args = process.argv.slice(2);
 let compact = false;
 let variant = 'all';
@@ -47,7 +47,11 @@ while (args.length > 1 && args[0].startsWith('-')) {
 if (args.length !== 1 || args[0].startsWith('-')) die(USAGE);
 const STUBS = {
   all: [],
-  keyserver: [[/^hash-wasm$/, join(src, 'variants', 'no-argon2.js')]],
+  keyserver: [
+    [/^hash-wasm$/, join(src, 'variants', 'no-argon2.js')],
+    [/^\.\/compose\.js$/, join(src, 'variants', 'no-answers.js')],
+  ],
+  'keyserver-reply': [[/^hash-wasm$/, join(src, 'variants', 'no-argon2.js')]],
   password: [[/^\.\/ksflow\.js$/, join(src, 'variants', 'no-keyserver.js')]],
 };
 if (!STUBS[variant]) die(`unknown --variant ${variant}: ${USAGE}`);
@@ -60,8 +64,10 @@ const sha256 = (text) => `'sha256-${createHash('sha256').update(text, 'utf8').di
 // The outside's style is inline (it must draw before any script runs); the
 // rest travels in the script, compressed with it, which adds it as a
 // <style> element allowed by its hash.
-// compose.css styles answering (compose.js), which password envelopes lack.
-const appCss = await minifyCss(join(src, 'opener-app.css'), ...(variant === 'password' ? [] : [join(src, 'compose.css')]));
+// compose.css styles answering (compose.js), which only envelopes that offer
+// answers carry (keyserver-reply; all).
+const answers = variant === 'all' || variant === 'keyserver-reply';
+const appCss = await minifyCss(join(src, 'opener-app.css'), ...(answers ? [join(src, 'compose.css')] : []));
 let script = await bundle(join(src, 'main.js'), STUBS[variant], { __SP_APP_CSS__: JSON.stringify(appCss) });
 
 // esbuild writes "<\/script" for "</script" inside strings; make sure of it,

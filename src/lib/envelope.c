@@ -31,6 +31,7 @@ struct sp_env_writer {
     EVP_ENCODE_CTX *b64;
     uint8_t *b64buf; /* B64_OUT bytes; not zeroed: it only ever holds output */
     sp_access_type access; /* which opener goes around the blocks */
+    bool answers;          /* ... the one with the composer (a reply member) */
     bool seven_bit;        /* every line ASCII and at most 998 octets */
 };
 
@@ -126,6 +127,7 @@ sp_env_writer *sp_env_writer_new(GMimeStream *out, sp_header *h, const sp_displa
     g_autoptr(sp_env_writer) w = g_new0(sp_env_writer, 1);
     w->out = g_object_ref(out);
     w->access = h->access;
+    w->answers = h->reply.present;
     /* The opener's lines are checked when it is embedded, the payload's are
      * 64 characters: only a JSON token longer than a line can spoil it. */
     w->seven_bit = longest_line(header) <= SP_7BIT_LINE && longest_line(display) <= SP_7BIT_LINE;
@@ -138,7 +140,8 @@ sp_env_writer *sp_env_writer_new(GMimeStream *out, sp_header *h, const sp_displa
 
     g_autofree char *origin =
         h->access == SP_ACCESS_KEYSERVER ? key_server_origin(h->ks_url) : NULL;
-    g_autofree char *head = sp_opener_head(h->access, origin ? origin : "'none'");
+    g_autofree char *head =
+        sp_opener_head(h->access, h->reply.present, origin ? origin : "'none'");
     if (!write_str(out, head, err) ||
         !write_str(out, "<script type=\"application/json\" id=\"sealpost-header\">", err) ||
         !write_str(out, header, err) ||
@@ -166,7 +169,7 @@ bool sp_env_writer_finish(sp_env_writer *w, GError **err)
     int outl = 0;
     EVP_EncodeFinal(w->b64, tail, &outl);
     size_t foot_len = 0;
-    const char *foot = sp_opener_foot(w->access, &foot_len);
+    const char *foot = sp_opener_foot(w->access, w->answers, &foot_len);
     return sp_stream_write_all(w->out, tail, (size_t)outl, err) &&
            write_str(w->out, "</script>\n", err) &&
            sp_stream_write_all(w->out, foot, foot_len, err);

@@ -21,13 +21,14 @@
 
 #include <stddef.h>
 
-/* The head of the opener for envelopes with access, with connect-src set
- * to connect_src (a CSP source list such as "'none'" or
- * "https://keys.example.org"; it must not contain ';' or a quote other than
- * the CSP keyword quotes). Caller frees. */
-char *sp_opener_head(sp_access_type access, const char *connect_src);
+/* The head of the opener for envelopes with access (key-server ones that
+ * offer answers, a header reply member, get the opener with the composer),
+ * with connect-src set to connect_src (a CSP source list such as "'none'"
+ * or "https://keys.example.org"; it must not contain ';' or a quote other
+ * than the CSP keyword quotes). Caller frees. */
+char *sp_opener_head(sp_access_type access, bool answers, const char *connect_src);
 
 /* The foot of that opener (static; do not free). */
-const char *sp_opener_foot(sp_access_type access, size_t *len);
+const char *sp_opener_foot(sp_access_type access, bool answers, size_t *len);
 
 #endif

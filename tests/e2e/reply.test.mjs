@@ -24,7 +24,7 @@ import { createPrivateKey } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { browserSuite, horizontalOverflow, keydAdmin, newPage, openFile, REPO, SEALPOST, shot, startKeyd } from './helpers.mjs';
+import { browserSuite, buildOpener, horizontalOverflow, keydAdmin, newPage, openFile, REPO, SEALPOST, shot, splitEnvelope, startKeyd } from './helpers.mjs';
 import { registerAndActivate } from '../integration/keyd-helpers.mjs';
 import { startSmtp } from '../integration/smtp-listener.mjs';
 
@@ -478,6 +478,11 @@ test('too large: keyd\'s 413 says so and keeps the draft; more than 50 MB is ref
 test('a profile that allows no answer: the envelope carries no reply key and the message shows no answer buttons', async () => {
   const env = sealed('noreply', 'noreply');
   assert.equal(env.header.reply, undefined);
+  // Each carries the opener it needs: the composer only where answers are
+  // offered (src/lib/opener.c), so the others stay as small as before.
+  const foot = (file) => splitEnvelope(readFileSync(file, 'utf8')).foot;
+  assert.equal(foot(env.file), buildOpener('--compact', '--variant', 'keyserver').foot, 'no composer');
+  assert.equal(foot(sealed('withanswers').file), buildOpener('--compact', '--variant', 'keyserver-reply').foot, 'the composer');
   const rec = await page();
   const p = rec.page;
   // The same browser offers answers where the profile allows them ...
