@@ -65,6 +65,16 @@ static void print_text(const char *path, bool carrier, const sp_header *h, const
                h->kdf_t, h->kdf_p);
         if (h->hint)
             field("Hint:", h->hint, NULL);
+    } else if (h->access == SP_ACCESS_HPKE) {
+        g_autofree char *ka = g_strdup_printf(
+            "sealed answer: the key is wrapped (HPKE) for organisation %s's reply key %s",
+            h->answer_org, h->hpke_kid);
+        field("Key access:", ka, NULL);
+        g_autofree char *what =
+            g_strdup_printf("%s%s%s", sp_answer_action_name(h->answer_action),
+                            h->answer_message ? " to message " : " (a new message)",
+                            h->answer_message ? h->answer_message : "");
+        field("Answer:", what, NULL);
     } else {
         g_autofree char *ks = g_strdup_printf("key server %s (organisation %s, key id %s)",
                                               h->ks_url, h->ks_org, h->ks_kid);

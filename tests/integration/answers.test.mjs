@@ -127,6 +127,12 @@ describe('sealed answers: granted at key release, checked, attested and relayed 
     assert.equal(st.kid, replyKey.kid);
     assert.equal(st.sha256, createHash('sha256').update(first.bytes).digest('base64url'));
     assert.equal(st.size, first.bytes.length);
+    // sealpost inspect tells what it is, without any key.
+    const ins = spawnSync(SEALPOST, ['inspect', first.file], { encoding: 'utf8' });
+    assert.equal(ins.status, 0, ins.stderr);
+    assert.match(ins.stdout, new RegExp(`^Key access: +sealed answer: .*organisation Clinic's reply key ${replyKey.kid}$`, 'm'));
+    assert.match(ins.stdout, new RegExp(`^Answer: +reply to message ${msg.id}$`, 'm'));
+    assert.doesNotMatch(ins.stdout, /\(null\)/);
     // What the gateway does: its private key opens the answer.
     const out = join(work, 'opened.eml');
     const o = spawnSync(SEALPOST, ['open', '--reply-key', keyFile, '-o', out, first.file], { encoding: 'utf8' });
