@@ -32,7 +32,8 @@ GByteArray *relay_mail(const char *mail_from, const char *answer_id, const uint8
     g_mime_message_set_subject(m, "Sealed answer", NULL);
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
     g_mime_message_set_date(m, now);
-    g_autofree char *mid = g_mime_utils_generate_message_id(strchr(mail_from, '@') + 1);
+    const char *at = strchr(mail_from, '@');
+    g_autofree char *mid = g_mime_utils_generate_message_id(at ? at + 1 : "localhost");
     g_mime_message_set_message_id(m, mid);
     g_mime_object_set_header(GMIME_OBJECT(m), "X-Sealpost-Answer", answer_id, NULL);
     GMimeMultipart *mp = g_mime_multipart_new_with_subtype("mixed");
