@@ -223,7 +223,8 @@ void store_org_clear(store_org *o);
  * The public halves of the P-256 key pairs an organisation's gateways
  * open sealed replies with (the private halves never leave the gateways).
  * A key is named by its kid (sp_hpke_key_id of the public key); the
- * current one, put on new envelopes, is the newest that is not retired.
+ * current one, put on new envelopes, is the last registered that is not
+ * retired.
  * A retired key is kept, listed and never offered again. */
 typedef struct {
     char *kid, *org;
@@ -235,7 +236,8 @@ typedef struct {
  * error; SP_ERR_INPUT when kid is registered with another public key. */
 int store_reply_key_put(store *s, gint64 org_id, const char *kid, const char *public_key,
                         gint64 now, const ks_audit_event *ev, GError **err);
-/* Every reply key of org_id (0: every organisation's), oldest first:
+/* Every reply key of org_id (0: every organisation's), in the order they
+ * were registered:
  * *rows of store_reply_key (g_array_unref clears them). */
 bool store_reply_keys_list(store *s, gint64 org_id, GArray **rows, GError **err);
 /* The current key of org_id: 1 found, 0 none (no key, or all retired), -1. */

@@ -59,7 +59,7 @@ bool pgs_reply_keys_list(store *s, gint64 org_id, GArray **rows, GError **err)
         pg_run(c, err,
                "SELECT " REPLY_KEY_COLS " FROM reply_keys k"
                " JOIN orgs o ON o.id = k.org_id"
-               " WHERE $1::bigint = 0 OR k.org_id = $1::bigint ORDER BY k.created, k.kid",
+               " WHERE $1::bigint = 0 OR k.org_id = $1::bigint ORDER BY k.seq",
                "i", org_id);
     pg_conn_put(s, c);
     if (!res)
@@ -82,7 +82,7 @@ int pgs_reply_key_current(store *s, gint64 org_id, store_reply_key *out, GError 
                         "SELECT " REPLY_KEY_COLS " FROM reply_keys k"
                         " JOIN orgs o ON o.id = k.org_id"
                         " WHERE k.org_id = $1 AND k.retired IS NULL"
-                        " ORDER BY k.created DESC, k.kid DESC LIMIT 1",
+                        " ORDER BY k.seq DESC LIMIT 1",
                         "i", org_id);
     if (r == 1) {
         reply_key_read(res, 0, out);

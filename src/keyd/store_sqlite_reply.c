@@ -67,7 +67,7 @@ bool sq_reply_keys_list(store *s, gint64 org_id, GArray **rows, GError **err)
     sqlite3_stmt *st = sq_prep(c,
                                "SELECT " REPLY_KEY_COLS " FROM reply_keys k"
                                " JOIN orgs o ON o.id = k.org_id"
-                               " WHERE ?1 = 0 OR k.org_id = ?1 ORDER BY k.created, k.kid",
+                               " WHERE ?1 = 0 OR k.org_id = ?1 ORDER BY k.rowid",
                                err);
     if (!st) {
         sq_conn_put(s, c);
@@ -98,7 +98,7 @@ int sq_reply_key_current(store *s, gint64 org_id, store_reply_key *out, GError *
                                "SELECT " REPLY_KEY_COLS " FROM reply_keys k"
                                " JOIN orgs o ON o.id = k.org_id"
                                " WHERE k.org_id = ? AND k.retired IS NULL"
-                               " ORDER BY k.created DESC, k.kid DESC LIMIT 1",
+                               " ORDER BY k.rowid DESC LIMIT 1",
                                err);
     int r = -1;
     if (st) {

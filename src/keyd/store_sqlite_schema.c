@@ -133,7 +133,7 @@ const char *const sq_migrations[] = {
      * it (NULL: none), for the console and admin message show */
     "ALTER TABLE messages ADD COLUMN profile TEXT;",
     /* 9: the organisations' reply keys (public halves, base64url; issue
-     * 16), current = the newest not retired */
+     * 16), current = the last registered not retired */
     "CREATE TABLE reply_keys(org_id INTEGER NOT NULL REFERENCES orgs(id), kid TEXT NOT NULL,"
     "  public_key TEXT NOT NULL, created INTEGER NOT NULL, last_used INTEGER, retired INTEGER,"
     "  PRIMARY KEY(org_id, kid));"

@@ -192,6 +192,19 @@ void test_reply_keys(void **state)
     EXPECT(store_reply_keys_list(s, other, &rows, &err), true);
     assert_int_equal(rows->len, 0);
     g_array_unref(rows);
+
+    /* The last registered is current, whatever the clock said (keys
+     * registered within one second, or a clock set back). */
+    g_autofree char *kid3 = uniq("kid");
+    EXPECT(store_reply_key_put(s, org, kid3, "PK-three", now - 100, EV("reply_key.register", kid3),
+                               &err),
+           1);
+    EXPECT(store_reply_key_current(s, org, &k, &err), 1);
+    assert_string_equal(k.kid, kid3);
+    store_reply_key_clear(&k);
+    EXPECT(store_reply_keys_list(s, org, &rows, &err), true);
+    assert_string_equal(g_array_index(rows, store_reply_key, 2).kid, kid3);
+    g_array_unref(rows);
 }
 
 /* The reply route is set and read back; an answer is claimed once, a
