@@ -68,7 +68,7 @@ void api_reply_key_put(ks_req *r)
     }
     if (added)
         g_message("organisation %s registered reply key %s", org.name, kid);
-    cache_clear(srv->reply_keys);
+    cache_drop(srv->reply_keys, &org.id, sizeof org.id);
     /* The key as stored (its registration time, whether it is retired). */
     g_autoptr(GArray) rows = NULL;
     if (!store_reply_keys_list(srv->st, org.id, &rows, &err)) {

@@ -416,7 +416,12 @@ static bool deliver_outbox(const ks_mailer *m, const GByteArray *bytes, GError *
 
 /* ---- delivery: SMTP -------------------------------------------------- */
 
-size_t ks_mail_read_cb(char *buf, size_t size, size_t nitems, void *userp)
+typedef struct {
+    const guint8 *data;
+    size_t len, off;
+} ks_mail_reader;
+
+static size_t ks_mail_read_cb(char *buf, size_t size, size_t nitems, void *userp)
 {
     ks_mail_reader *r = userp;
     size_t room = size * nitems, left = r->len - r->off;
@@ -431,22 +436,23 @@ static char *angle(const char *addr)
     return g_strdup_printf("<%s>", addr);
 }
 
-static bool deliver_smtp(const ks_mailer *m, const char *to, const GByteArray *bytes, GError **err)
+int ks_smtp_send(const ks_smtp *t, const char *from, const char *const *rcpts, size_t n,
+                 const GByteArray *msg, char *errbuf)
 {
     CURL *c = curl_easy_init();
     if (c == NULL) {
-        g_set_error(err, SP_ERROR, SP_ERR_INTERNAL, "cannot start libcurl for mail delivery");
-        return false;
+        g_strlcpy(errbuf, "cannot start libcurl", CURL_ERROR_SIZE);
+        return CURLE_FAILED_INIT;
     }
-    char errbuf[CURL_ERROR_SIZE] = "";
-    g_autofree char *mail_from = angle(m->from_addr);
-    g_autofree char *rcpt_to = angle(to);
-    struct curl_slist *rcpts = curl_slist_append(NULL, rcpt_to);
-    ks_mail_reader r = {bytes->data, bytes->len, 0};
-    /* Credentials never travel in clear, whatever require_tls says. */
-    bool tls_all = m->require_tls || m->username != NULL;
-
-    curl_easy_setopt(c, CURLOPT_URL, m->relay);
+    errbuf[0] = '\0';
+    g_autofree char *mail_from = angle(from);
+    struct curl_slist *to = NULL;
+    for (size_t i = 0; i < n; i++) {
+        g_autofree char *a = angle(rcpts[i]);
+        to = curl_slist_append(to, a);
+    }
+    ks_mail_reader r = {msg->data, msg->len, 0};
+    curl_easy_setopt(c, CURLOPT_URL, t->url);
 #if LIBCURL_VERSION_NUM >= 0x075500
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 #else
@@ -455,22 +461,39 @@ static bool deliver_smtp(const ks_mailer *m, const char *to, const GByteArray *b
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(c, CURLOPT_MAIL_FROM, mail_from);
-    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpts);
+    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, to);
     curl_easy_setopt(c, CURLOPT_READFUNCTION, ks_mail_read_cb);
     curl_easy_setopt(c, CURLOPT_READDATA, &r);
     curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(c, CURLOPT_USE_SSL, (long)(tls_all ? CURLUSESSL_ALL : CURLUSESSL_TRY));
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, m->timeout);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, m->timeout < 10 ? m->timeout : 10L);
-    if (m->ca_file != NULL)
-        curl_easy_setopt(c, CURLOPT_CAINFO, m->ca_file);
-    if (m->username != NULL) {
-        curl_easy_setopt(c, CURLOPT_USERNAME, m->username);
-        curl_easy_setopt(c, CURLOPT_PASSWORD, m->password ? m->password : "");
+    curl_easy_setopt(c, CURLOPT_USE_SSL, t->use_ssl);
+    if (!t->verify) {
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, t->timeout);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, t->timeout < 10 ? t->timeout : 10L);
+    if (t->ca_file != NULL)
+        curl_easy_setopt(c, CURLOPT_CAINFO, t->ca_file);
+    if (t->username != NULL) {
+        curl_easy_setopt(c, CURLOPT_USERNAME, t->username);
+        curl_easy_setopt(c, CURLOPT_PASSWORD, t->password ? t->password : "");
     }
     CURLcode rc = curl_easy_perform(c);
-    curl_slist_free_all(rcpts);
+    curl_slist_free_all(to);
     curl_easy_cleanup(c);
+    return rc;
+}
+
+static bool deliver_smtp(const ks_mailer *m, const char *to, const GByteArray *bytes, GError **err)
+{
+    char errbuf[CURL_ERROR_SIZE];
+    /* Credentials never travel in clear, whatever require_tls says. */
+    bool tls_all = m->require_tls || m->username != NULL;
+    ks_smtp t = {m->relay,   tls_all ? CURLUSESSL_ALL : CURLUSESSL_TRY,
+                 true,       m->ca_file,
+                 m->timeout, m->username,
+                 m->password};
+    int rc = ks_smtp_send(&t, m->from_addr, &to, 1, bytes, errbuf);
     if (rc == CURLE_OK)
         return true;
 

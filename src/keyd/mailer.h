@@ -18,13 +18,20 @@
 
 typedef struct ks_mailer ks_mailer;
 
-/* libcurl's read callback over a message in memory (SMTP uploads; also
- * relay.c's). */
+/* Where and how one SMTP transaction goes (the mail relay's, a reply
+ * route's: relay.c). */
 typedef struct {
-    const guint8 *data;
-    size_t len, off;
-} ks_mail_reader;
-size_t ks_mail_read_cb(char *buf, size_t size, size_t nitems, void *userp);
+    const char *url;                 /* smtp://host:port or smtps://host:port */
+    long use_ssl;                    /* libcurl's CURLUSESSL_* */
+    bool verify;                     /* verify the server's certificate and name */
+    const char *ca_file;             /* NULL: the system's CAs */
+    long timeout;                    /* seconds, whole transaction */
+    const char *username, *password; /* SMTP AUTH, or NULL */
+} ks_smtp;
+/* Send msg from from to rcpts (n) over libcurl: its CURLcode (0 sent),
+ * with libcurl's words in errbuf (CURL_ERROR_SIZE bytes). */
+int ks_smtp_send(const ks_smtp *t, const char *from, const char *const *rcpts, size_t n,
+                 const GByteArray *msg, char *errbuf);
 
 typedef struct {
     const char *relay;    /* "smtp://host:port" or "smtps://host:port"; NULL = outbox */

@@ -70,48 +70,14 @@ GByteArray *relay_mail(const char *mail_from, const char *answer_id, const uint8
 bool relay_send(const store_reply_route *route, const char *ca_file, long timeout_s,
                 const char *mail_from, GPtrArray *rcpts, const GByteArray *msg, GError **err)
 {
-    CURL *c = curl_easy_init();
-    if (c == NULL) {
-        g_set_error(err, SP_ERROR, SP_ERR_INTERNAL, "cannot start libcurl for the reply route");
-        return false;
-    }
-    char errbuf[CURL_ERROR_SIZE] = "";
+    char errbuf[CURL_ERROR_SIZE];
     g_autofree char *url = g_strdup_printf("smtp://%s:%" G_GINT64_FORMAT, route->host, route->port);
-    g_autofree char *from = g_strdup_printf("<%s>", mail_from);
-    struct curl_slist *to = NULL;
-    for (guint i = 0; i < rcpts->len; i++) {
-        g_autofree char *a = g_strdup_printf("<%s>", (const char *)rcpts->pdata[i]);
-        to = curl_slist_append(to, a);
-    }
-    ks_mail_reader r = {msg->data, msg->len, 0};
     bool none = strcmp(route->tls, "none") == 0, verify = strcmp(route->tls, "verify") == 0;
-    curl_easy_setopt(c, CURLOPT_URL, url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp");
-#else
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS, (long)CURLPROTO_SMTP);
-#endif
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(c, CURLOPT_MAIL_FROM, from);
-    curl_easy_setopt(c, CURLOPT_MAIL_RCPT, to);
-#if LIBCURL_VERSION_NUM >= 0x074500
-    /* Every recipient must be accepted, or nothing is sent. */
-    curl_easy_setopt(c, CURLOPT_MAIL_RCPT_ALLLOWFAILS, 0L);
-#endif
-    curl_easy_setopt(c, CURLOPT_READFUNCTION, ks_mail_read_cb);
-    curl_easy_setopt(c, CURLOPT_READDATA, &r);
-    curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(c, CURLOPT_USE_SSL, (long)(none ? CURLUSESSL_NONE : CURLUSESSL_ALL));
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, verify ? 1L : 0L);
-    curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
-    if (ca_file)
-        curl_easy_setopt(c, CURLOPT_CAINFO, ca_file);
-    curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, timeout_s < 10 ? timeout_s : 10L);
-    CURLcode rc = curl_easy_perform(c);
-    curl_slist_free_all(to);
-    curl_easy_cleanup(c);
+    /* Every recipient must be accepted, or nothing is sent (libcurl's default). */
+    ks_smtp t = {url, none ? CURLUSESSL_NONE : CURLUSESSL_ALL, verify, ca_file, timeout_s, NULL,
+                 NULL};
+    int rc =
+        ks_smtp_send(&t, mail_from, (const char *const *)rcpts->pdata, rcpts->len, msg, errbuf);
     if (rc == CURLE_OK)
         return true;
     const char *why = errbuf[0] ? errbuf : curl_easy_strerror(rc);

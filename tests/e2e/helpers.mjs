@@ -190,6 +190,17 @@ export async function openFile(page, path) {
   await page.waitForSelector('.sp-outside h1#sp-title');
 }
 
+/** Open a key-server envelope and sign in inside it as email (an active
+ * account) with password; wait for the message. */
+export async function openSignedIn(page, path, email, password) {
+  await openFile(page, path);
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByRole('button', { name: 'Continue', exact: true }).click();
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Open', exact: true }).click();
+  await page.waitForSelector('.sp-message', { timeout: 30000 });
+}
+
 /** Type the password, press Enter, wait for the message or an error. */
 export async function unlock(page, password = 'correct horse battery staple') {
   await page.getByLabel('Password', { exact: true }).fill(password);

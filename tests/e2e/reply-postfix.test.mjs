@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { browserSuite, newPage, openFile, REPO, SEALPOST } from './helpers.mjs';
+import { browserSuite, newPage, openSignedIn, REPO, SEALPOST } from './helpers.mjs';
 import { admin, registerAndActivate, startKeyd } from '../integration/keyd-helpers.mjs';
 import { startMilter, tokenFile } from '../integration/milter-helpers.mjs';
 import { maildirs, startPostfix, stopAllPostfix } from '../integration/postfix-helpers.mjs';
@@ -102,12 +102,7 @@ async function openAsPat(env) {
     await registerAndActivate(kd.url, kd.dataDir, env.id, PAT, PASSWORD, { name: 'Pat Patient' });
     registered = true;
   }
-  await openFile(p, env.file);
-  await label(p, 'Email').fill(PAT);
-  await button(p, 'Continue').click();
-  await label(p, 'Password').fill(PASSWORD);
-  await button(p, 'Open').click();
-  await p.waitForSelector('.sp-message', { timeout: 30000 });
+  await openSignedIn(p, env.file, PAT, PASSWORD);
   return rec;
 }
 

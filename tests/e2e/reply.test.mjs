@@ -24,7 +24,7 @@ import { createPrivateKey } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
-import { browserSuite, buildOpener, horizontalOverflow, keydAdmin, newPage, openFile, REPO, SEALPOST, shot, splitEnvelope, startKeyd } from './helpers.mjs';
+import { browserSuite, buildOpener, horizontalOverflow, keydAdmin, newPage, openSignedIn, REPO, SEALPOST, shot, splitEnvelope, startKeyd } from './helpers.mjs';
 import { registerAndActivate } from '../integration/keyd-helpers.mjs';
 import { startSmtp } from '../integration/smtp-listener.mjs';
 
@@ -135,12 +135,7 @@ async function openAsPat(p, env) {
     await registerAndActivate(keyd.url, keyd.dir, env.id, PAT, PASSWORD, { name: 'Pat Patient' });
     registered = true;
   }
-  await openFile(p, env.file);
-  await label(p, 'Email').fill(PAT);
-  await button(p, 'Continue').click();
-  await label(p, 'Password').fill(PASSWORD);
-  await button(p, 'Open').click();
-  await p.waitForSelector('.sp-message', { timeout: 30000 });
+  await openSignedIn(p, env.file, PAT, PASSWORD);
   assert.equal(await p.locator('h1.sp-subject').innerText(), 'Your test results');
 }
 

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-import { admin, adminRun, api, startKeyd } from './keyd-helpers.mjs';
+import { admin, adminRun, api, sql, startKeyd } from './keyd-helpers.mjs';
 import { requireMilter, tokenFile } from './milter-helpers.mjs';
 
 const PROBLEM = 'https://sealpost.org/problems/';
@@ -91,6 +91,8 @@ describe('reply keys: made on the gateway, registered with keyd, put on new enve
     assert.equal(put.body.retired, null);
     const audit = adminRun(kd.dataDir, 'audit', 'verify');
     assert.equal(audit.code, 0, audit.err);
+    const rows = sql(kd.dataDir, `SELECT count(*) FROM audit WHERE event = 'reply_key.register' AND subject = '${first.kid}'`);
+    assert.equal(rows.out.trim(), '1', 'registered once, however often asked');
   });
 
   test('a sealed envelope carries the key and what the profile allows in its authenticated header', () => {
