@@ -78,8 +78,9 @@ static GBytes *part_bytes(GMimeMessage *msg, const char *type, int *count)
         if (w)
             g_mime_data_wrapper_write_to_stream(w, mem);
         GByteArray *b = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(mem));
-        /* As the envelope format reads them (§4): CR LF and CR as LF. */
-        GByteArray *lf = g_byte_array_sized_new(b->len);
+        /* As the envelope format reads them (§4): CR LF and CR as LF, in
+         * place (the stream's own buffer), then one copy out. */
+        guint n = 0;
         for (guint j = 0; j < b->len; j++) {
             guint8 c = b->data[j];
             if (c == '\r') {
@@ -87,9 +88,9 @@ static GBytes *part_bytes(GMimeMessage *msg, const char *type, int *count)
                 if (j + 1 < b->len && b->data[j + 1] == '\n')
                     j++;
             }
-            g_byte_array_append(lf, &c, 1);
+            b->data[n++] = c;
         }
-        out = g_byte_array_free_to_bytes(lf);
+        out = g_bytes_new(b->data, n);
     }
     return out;
 }
